@@ -1,0 +1,208 @@
+"""TryOnPipeline: a person photo and a garment photo in, the person wearing the garment out.
+
+Stages (each timed in ``TryOnOutput.timings``): load -> pose -> align -> garment -> warp ->
+composite -> paste_back. Without learned weights it runs the baseline renderer: the landmark
+TPS warp composited over the person with the person's shading carried over.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from tryon import body as body_lib
+from tryon import constants as C
+from tryon.composite import composite, shading_map
+from tryon.errors import GarmentError
+from tryon.garment import prepare_garment
+from tryon.io import load_image
+from tryon.pose import check_upper_body, detect_pose, draw_pose
+from tryon.warp import warp_garment
+
+__all__ = ["TryOnOutput", "TryOnPipeline", "DEFAULT_WEIGHTS_DIR"]
+
+DEFAULT_WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "assets" / "weights"
+MODES = ("auto", "baseline")
+MAX_RENDER_SCALE = 3          # the baseline renders at up to 3x the model frame on big photos
+FEATHER_FRACTION = 0.006      # seam feather radius, as a fraction of the frame height
+STEP_PREVIEW_SIDE = 512       # px: step images are shown at most this large
+DOWNSCALED_WARNING = (
+    "Your photo was larger than {max} pixels on its longest side, so the result is "
+    "{w}x{h} instead of {ow}x{oh}."
+)
+
+
+@dataclass
+class TryOnOutput:
+    """The result of one try-on.
+
+    Attributes:
+        image: the person wearing the garment, at the person photo's own size
+            (``PIL.Image`` RGB, or ``(H, W, 3)`` uint8 array with ``output_type="np"``).
+        steps: intermediate images by name: ``pose`` (landmarks and person mask on the photo),
+            ``agnostic`` (the person with the repaint region greyed, in the model frame),
+            ``garment`` (the prepared garment), ``warped`` (the garment fitted to the body).
+        warnings: sentences for the user about things that may spoil the result.
+        timings: seconds spent in each stage, and ``total``.
+    """
+
+    image: Any
+    steps: dict[str, Image.Image] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class TryOnPipeline:
+    """Virtual try-on: ``pipe(person=..., garment=...)``.
+
+    Args:
+        frame_size: ``(H, W)`` model frame (256x192 by default).
+        mode: ``"auto"`` (the learned model when weights are loaded, else the baseline) or
+            ``"baseline"`` (landmark TPS + shading-preserving composite).
+    """
+
+    def __init__(self, *, frame_size: tuple[int, int] = C.FRAME_SIZE, mode: str = "auto") -> None:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+        self.frame_size = tuple(frame_size)
+        self.mode = mode
+
+    @classmethod
+    def from_pretrained(cls, path: str | Path | None = None, *, mode: str = "auto") -> "TryOnPipeline":
+        """Load the bundled defaults from ``assets/weights`` (or ``path``).
+
+        With no learned try-on weights there, the pipeline runs the baseline renderer.
+        """
+        weights = Path(path) if path is not None else DEFAULT_WEIGHTS_DIR
+        if path is not None and not weights.is_dir():
+            raise FileNotFoundError(f"No weights directory at {weights}.")
+        return cls(mode=mode)
+
+    @contextmanager
+    def _stage(self, timings: dict[str, float], name: str):
+        t0 = time.perf_counter()
+        yield
+        timings[name] = timings.get(name, 0.0) + time.perf_counter() - t0
+
+    def _render_frame(self, pose_scale: float) -> tuple[int, int]:
+        """The baseline renders at a multiple of the frame so big photos stay sharp."""
+        s = int(min(MAX_RENDER_SCALE, max(1, math.ceil(1.0 / max(pose_scale, 1e-6) - 0.25))))
+        return (self.frame_size[0] * s, self.frame_size[1] * s)
+
+    def __call__(
+        self,
+        person: Any,
+        garment: Any,
+        *,
+        garment_mask: Any = None,
+        seed: int | None = None,
+        output_type: str = "pil",
+        return_dict: bool = True,
+        mode: str | None = None,
+    ) -> TryOnOutput | tuple:
+        """Dress ``person`` in ``garment``.
+
+        Args:
+            person: photo of a person: path, bytes, ``PIL.Image`` or ``(H, W, 3)`` uint8 array.
+            garment: photo of a garment, same kinds; RGBA transparency is used as its mask.
+            garment_mask: optional garment mask (same size as the garment; white = garment).
+            seed: seed for stochastic renderers (the baseline is deterministic).
+            output_type: ``"pil"`` or ``"np"``.
+            return_dict: return a :class:`TryOnOutput` (else ``(image, steps, warnings)``).
+            mode: override the pipeline's mode for this call.
+
+        Raises:
+            tryon.TryOnError: bad input, with one sentence for the user.
+        """
+        if output_type not in ("pil", "np"):
+            raise ValueError(f"output_type must be 'pil' or 'np', not {output_type!r}")
+        mode = mode or self.mode
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+        timings: dict[str, float] = {}
+        warnings: list[str] = []
+        t_start = time.perf_counter()
+
+        # 1. Load and validate both images.
+        with self._stage(timings, "load"):
+            person_img = load_image(person, what="person photo")
+            garment_img = load_image(garment, keep_alpha=True, what="garment image")
+            mask_img = None
+            if garment_mask is not None:
+                mask_img = load_image(garment_mask, what="garment mask").convert("L")
+                orig = garment_img.info.get("original_size", garment_img.size)
+                if mask_img.info.get("original_size", mask_img.size) != orig:
+                    raise GarmentError(
+                        "The garment mask must have the same size as the garment image; "
+                        "please upload the mask that belongs to this garment."
+                    )
+                mask_img = mask_img.resize(garment_img.size, Image.NEAREST)
+        ow, oh = person_img.info.get("original_size", person_img.size)
+        if (ow, oh) != person_img.size:
+            warnings.append(
+                DOWNSCALED_WARNING.format(max=C.MAX_IMAGE_SIDE, w=person_img.width,
+                                          h=person_img.height, ow=ow, oh=oh)
+            )
+        photo = np.asarray(person_img)
+
+        # 2. Pose: 33 landmarks and the person mask; refuse photos that cannot work.
+        with self._stage(timings, "pose"):
+            pose = detect_pose(photo)
+            check_upper_body(pose)
+        warnings += pose.warnings
+
+        # 3. Align the person into the frame and find the region to repaint.
+        with self._stage(timings, "align"):
+            base = body_lib.align(pose, self.frame_size)
+            frame_size = self._render_frame(base.scale)
+            body = body_lib.prepare_person(photo, pose, frame_size)
+
+        # 4. Garment: cut it out and find its keypoints, at the frame size.
+        with self._stage(timings, "garment"):
+            prepared = prepare_garment(garment_img, mask_img, size=frame_size)
+        warnings += prepared.warnings
+
+        # 5. Warp: landmark thin-plate spline from garment keypoints to the body.
+        with self._stage(timings, "warp"):
+            warped = warp_garment(prepared.rgb, prepared.mask, prepared.keypoints, body.landmarks)
+
+        # 6. Composite in the frame: garment over the person, with the person's shading.
+        with self._stage(timings, "composite"):
+            radius = FEATHER_FRACTION * frame_size[0]
+            alpha = body_lib.feather((warped.alpha > 0.5) & body.region, radius)
+            shading = shading_map(body.image, alpha)
+            rendered = composite(body.image, warped.rgb, alpha, shading)
+
+        # 7. Paste back into the original photo at its own resolution.
+        with self._stage(timings, "paste_back"):
+            result, _ = body_lib.paste_back(photo, rendered, alpha, body.alignment)
+        timings["total"] = time.perf_counter() - t_start
+
+        steps = self._steps(person_img, pose, body, prepared, warped)
+        image: Any = Image.fromarray(result) if output_type == "pil" else result
+        if not return_dict:
+            return image, steps, warnings
+        return TryOnOutput(image=image, steps=steps, warnings=warnings, timings=timings)
+
+    @staticmethod
+    def _steps(person_img, pose, body, prepared, warped) -> dict[str, Image.Image]:
+        def small(img: Image.Image) -> Image.Image:
+            img = img.copy()
+            img.thumbnail((STEP_PREVIEW_SIDE, STEP_PREVIEW_SIDE))
+            return img
+
+        white = np.full_like(warped.rgb, 255)
+        on_white = composite(white, warped.rgb, warped.alpha)
+        return {
+            "pose": small(draw_pose(person_img, pose)),
+            "agnostic": small(Image.fromarray(body_lib.agnostic_image(body.image, body.region))),
+            "garment": small(Image.fromarray(prepared.rgb)),
+            "warped": small(Image.fromarray(on_white)),
+        }

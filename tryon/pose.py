@@ -1,0 +1,357 @@
+"""Body pose from MediaPipe: 33 landmarks, a person mask, and landmark maps as tensors.
+
+MediaPipe runs offline on the model that ships in the ``mediapipe==0.10.21`` wheel (legacy
+``mp.solutions.pose``, ``model_complexity=1``). One ``Pose`` graph per process is created
+lazily and guarded by a lock, because a graph used from two threads at once breaks for good.
+
+Conventions:
+    landmarks: ``(33, 3)`` float32 ``(x, y, visibility)``; ``x, y`` are fractions of the image
+        width and height (``[0, 1]`` inside the image; MediaPipe predicts joints outside the
+        photo too, e.g. hips below a waist-up portrait, so values may fall outside);
+        visibility in ``[0, 1]``. LEFT/RIGHT are the person's own sides.
+    mask: ``(H, W)`` float32 in ``[0, 1]``, the person segmentation at the image's size.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+import torch
+from PIL import Image, ImageDraw
+
+from tryon import constants as C
+from tryon.errors import NoPersonError, PoseError
+
+__all__ = [
+    "PoseResult",
+    "detect_pose",
+    "check_upper_body",
+    "heatmaps",
+    "limb_maps",
+    "draw_pose",
+]
+
+POSE_INPUT_MAX_SIDE = 640      # px: MediaPipe's pose ROI is 256 px; larger inputs only cost time
+MIN_DETECTION_CONFIDENCE = 0.5
+FACE_MIN_CONFIDENCE = 0.6      # face detections below this do not count as another person
+FACE_RELATIVE_MIN_AREA = 0.15  # ...nor do faces smaller than this fraction of the largest one
+PERSON_CROP_FACE_WIDTHS = 3.5  # half-width of the crop around the chosen person, in face widths
+MIN_TORSO_SHOULDER_RATIO = 0.6 # hip-centre below shoulder-centre by at least this x shoulder width
+MIN_VISIBLE_TORSO = 0.25       # at least this fraction of the torso must lie inside the photo
+EDGE_MARGIN = 0.02             # landmarks this far outside the photo still count as inside
+
+_UPPER_BODY_CHAIN = (
+    (C.LEFT_SHOULDER, C.RIGHT_SHOULDER), (C.LEFT_SHOULDER, C.LEFT_ELBOW),
+    (C.LEFT_ELBOW, C.LEFT_WRIST), (C.RIGHT_SHOULDER, C.RIGHT_ELBOW),
+    (C.RIGHT_ELBOW, C.RIGHT_WRIST), (C.LEFT_SHOULDER, C.LEFT_HIP),
+    (C.RIGHT_SHOULDER, C.RIGHT_HIP), (C.LEFT_HIP, C.RIGHT_HIP),
+    (C.LEFT_HIP, C.LEFT_KNEE), (C.RIGHT_HIP, C.RIGHT_KNEE),
+    (C.LEFT_EAR, C.LEFT_EYE), (C.LEFT_EYE, C.NOSE), (C.NOSE, C.RIGHT_EYE),
+    (C.RIGHT_EYE, C.RIGHT_EAR),
+)
+
+
+@dataclass
+class PoseResult:
+    """One person's pose in one photo.
+
+    Attributes:
+        landmarks: ``(33, 3)`` float32, ``(x, y)`` as fractions of width/height, visibility.
+        mask: ``(H, W)`` float32 person segmentation in ``[0, 1]`` at the photo's size.
+        image_size: ``(width, height)`` of the photo in pixels.
+        people: how many people the photo seems to hold (faces found; at least 1).
+        warnings: sentences for the user, e.g. when several people were found.
+    """
+
+    landmarks: np.ndarray
+    mask: np.ndarray
+    image_size: tuple[int, int]
+    people: int = 1
+    warnings: list[str] = field(default_factory=list)
+
+    def pixels(self) -> np.ndarray:
+        """Landmarks in pixels: ``(33, 3)`` float32 ``(x_px, y_px, visibility)``."""
+        w, h = self.image_size
+        out = self.landmarks.copy()
+        out[:, 0] *= w
+        out[:, 1] *= h
+        return out
+
+
+class _MediaPipe:
+    """Process-wide lazily created MediaPipe graphs, serialised by one lock."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pose = None
+        self._faces = None
+
+    def _ensure(self) -> None:
+        if self._pose is None:
+            import mediapipe as mp  # heavy: imported on first use only
+
+            self._pose = mp.solutions.pose.Pose(
+                static_image_mode=True,
+                model_complexity=1,
+                enable_segmentation=True,
+                min_detection_confidence=MIN_DETECTION_CONFIDENCE,
+            )
+            self._faces = mp.solutions.face_detection.FaceDetection(
+                model_selection=1, min_detection_confidence=FACE_MIN_CONFIDENCE
+            )
+
+    def pose(self, rgb: np.ndarray):
+        with self._lock:
+            self._ensure()
+            return self._pose.process(rgb)
+
+    def faces(self, rgb: np.ndarray) -> list[tuple[float, float, float, float]]:
+        """Face boxes ``(x, y, w, h)`` as fractions of the image, largest first."""
+        with self._lock:
+            self._ensure()
+            res = self._faces.process(rgb)
+        boxes = []
+        for det in res.detections or []:
+            b = det.location_data.relative_bounding_box
+            boxes.append((b.xmin, b.ymin, b.width, b.height))
+        return sorted(boxes, key=lambda b: -b[2] * b[3])
+
+
+_MP = _MediaPipe()
+
+
+def _downscaled(rgb: np.ndarray, max_side: int) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    s = max_side / max(h, w)
+    if s >= 1:
+        return rgb
+    return cv2.resize(rgb, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+
+
+def _run_pose(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """MediaPipe on an RGB uint8 array -> (landmarks (33, 3), mask (h, w)) or None."""
+    small = np.ascontiguousarray(_downscaled(rgb, POSE_INPUT_MAX_SIDE))
+    res = _MP.pose(small)
+    if res.pose_landmarks is None:
+        return None
+    lm = np.array(
+        [(p.x, p.y, p.visibility) for p in res.pose_landmarks.landmark], dtype=np.float32
+    )
+    mask = res.segmentation_mask
+    if mask is None:
+        mask = np.zeros(small.shape[:2], np.float32)
+    h, w = rgb.shape[:2]
+    if mask.shape != (h, w):
+        mask = cv2.resize(mask, (w, h), interpolation=cv2.INTER_LINEAR)
+    return lm, np.clip(mask, 0.0, 1.0).astype(np.float32)
+
+
+def _face_people(rgb: np.ndarray) -> list[tuple[float, float, float, float]]:
+    """Faces large enough to be another person worth mentioning, largest first."""
+    faces = _MP.faces(np.ascontiguousarray(_downscaled(rgb, POSE_INPUT_MAX_SIDE)))
+    if not faces:
+        return []
+    biggest = faces[0][2] * faces[0][3]
+    return [f for f in faces if f[2] * f[3] >= FACE_RELATIVE_MIN_AREA * biggest]
+
+
+def _crop_around_face(rgb: np.ndarray, face) -> tuple[int, int, int, int]:
+    """A box ``(x0, y0, x1, y1)`` in px around the person under ``face``, down to the bottom."""
+    h, w = rgb.shape[:2]
+    fx, fy, fw, fh = face
+    cx = (fx + fw / 2) * w
+    half = PERSON_CROP_FACE_WIDTHS * fw * w
+    x0, x1 = int(max(0, cx - half)), int(min(w, cx + half))
+    y0 = int(max(0, (fy - fh) * h))
+    return x0, y0, x1, h
+
+
+def detect_pose(image: Image.Image | np.ndarray) -> PoseResult:
+    """Find the most prominent person's pose and segmentation.
+
+    Args:
+        image: RGB ``PIL.Image`` or ``(H, W, 3)`` uint8 array.
+
+    Returns:
+        a :class:`PoseResult` for the most prominent person (the largest face when faces
+        show several people); ``warnings`` says so when there were several.
+
+    Raises:
+        NoPersonError: MediaPipe finds nobody.
+    """
+    rgb = np.asarray(image.convert("RGB") if isinstance(image, Image.Image) else image)
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        raise TypeError("detect_pose expects an RGB image or an (H, W, 3) uint8 array")
+    h, w = rgb.shape[:2]
+    warnings: list[str] = []
+    faces = _face_people(rgb)
+    found = _run_pose(rgb)
+
+    if len(faces) > 1:
+        warnings.append(
+            f"We found {len(faces)} people in the photo and dressed the most prominent one; "
+            "for the best result, upload a photo of one person."
+        )
+        # MediaPipe Pose tracks one person of its own choosing: make sure it is the one with
+        # the largest face by running it again on a crop around that person.
+        fx, fy, fw, fh = faces[0]
+        nose_in_face = found is not None and (
+            fx - fw / 2 <= found[0][C.NOSE, 0] <= fx + 1.5 * fw
+            and fy - fh / 2 <= found[0][C.NOSE, 1] <= fy + 1.5 * fh
+        )
+        if not nose_in_face:
+            x0, y0, x1, y1 = _crop_around_face(rgb, faces[0])
+            cropped = _run_pose(rgb[y0:y1, x0:x1])
+            if cropped is not None:
+                lm, m = cropped
+                lm[:, 0] = (lm[:, 0] * (x1 - x0) + x0) / w
+                lm[:, 1] = (lm[:, 1] * (y1 - y0) + y0) / h
+                full = np.zeros((h, w), np.float32)
+                full[y0:y1, x0:x1] = m
+                found = (lm, full)
+
+    if found is None:
+        raise NoPersonError(
+            "We couldn't find a person in the photo; please upload a well-lit photo that "
+            "shows you from the head to at least the waist."
+        )
+    landmarks, mask = found
+    return PoseResult(landmarks, mask, (w, h), people=max(1, len(faces)), warnings=warnings)
+
+
+def _inside(pt: np.ndarray) -> bool:
+    return bool(-EDGE_MARGIN <= pt[0] <= 1 + EDGE_MARGIN and -EDGE_MARGIN <= pt[1] <= 1 + EDGE_MARGIN)
+
+
+def check_upper_body(pose: PoseResult) -> None:
+    """Raise :class:`PoseError` unless an upper-body try-on can work on this pose.
+
+    Both shoulders must be visible inside the photo; hips inside the photo must be visible
+    (hips predicted below the bottom edge, as in a waist-up portrait, are fine); the torso
+    must stand upright enough and a fair part of it must be inside the photo.
+    """
+    lm = pose.landmarks
+    w, h = pose.image_size
+    ls, rs = lm[C.LEFT_SHOULDER], lm[C.RIGHT_SHOULDER]
+    lh, rh = lm[C.LEFT_HIP], lm[C.RIGHT_HIP]
+    for s in (ls, rs):
+        if s[2] < C.MIN_SHOULDER_VISIBILITY or not _inside(s):
+            raise PoseError(
+                "We can't see both of your shoulders; please use a photo that shows you "
+                "facing the camera from the head to at least the waist."
+            )
+    hips_in = [hp for hp in (lh, rh) if hp[1] <= 1 + EDGE_MARGIN]
+    if hips_in and all(hp[2] < C.MIN_HIP_VISIBILITY for hp in hips_in):
+        raise PoseError(
+            "Your upper body is hidden or turned away; please use a photo where your chest "
+            "and waist are visible and you face the camera."
+        )
+    px = lambda p: np.array([p[0] * w, p[1] * h])  # noqa: E731 - tiny local helper
+    shoulder_mid = (px(ls) + px(rs)) / 2
+    hip_mid = (px(lh) + px(rh)) / 2
+    shoulder_width = float(np.linalg.norm(px(ls) - px(rs)))
+    drop = hip_mid[1] - shoulder_mid[1]
+    if drop < MIN_TORSO_SHOULDER_RATIO * shoulder_width:
+        raise PoseError(
+            "The body in the photo is not upright; please use a photo of you standing or "
+            "sitting upright, facing the camera."
+        )
+    visible = (min(hip_mid[1], h) - shoulder_mid[1]) / drop
+    if visible < MIN_VISIBLE_TORSO:
+        raise PoseError(
+            "Too little of your upper body is in the photo; please use a photo that shows "
+            "you from the head to at least the waist."
+        )
+
+
+def _pixel_grid(height: int, width: int, device=None) -> tuple[torch.Tensor, torch.Tensor]:
+    ys = torch.arange(height, dtype=torch.float32, device=device).view(1, 1, height, 1)
+    xs = torch.arange(width, dtype=torch.float32, device=device).view(1, 1, 1, width)
+    return xs, ys
+
+
+def heatmaps(
+    landmarks: torch.Tensor,
+    size: tuple[int, int],
+    *,
+    indices: tuple[int, ...] = C.POSE_MAP_LANDMARKS,
+    sigma: float = C.HEATMAP_SIGMA,
+) -> torch.Tensor:
+    """Gaussian landmark heatmaps.
+
+    Args:
+        landmarks: ``(B, 33, 3)`` ``(x, y)`` as fractions of the frame, and visibility.
+        size: ``(H, W)`` of the maps.
+        indices: which landmarks become channels (default: :data:`POSE_MAP_LANDMARKS`).
+        sigma: Gaussian std as a fraction of ``H``.
+
+    Returns:
+        ``(B, len(indices), H, W)`` float32 in ``[0, 1]``, each peak scaled by visibility.
+    """
+    height, width = size
+    lm = landmarks[:, list(indices)]
+    xs, ys = _pixel_grid(height, width, lm.device)
+    cx = (lm[..., 0] * width)[..., None, None]
+    cy = (lm[..., 1] * height)[..., None, None]
+    s = sigma * height
+    g = torch.exp(-((xs - cx) ** 2 + (ys - cy) ** 2) / (2 * s * s))
+    return g * lm[..., 2].clamp(0, 1)[..., None, None]
+
+
+def limb_maps(
+    landmarks: torch.Tensor,
+    size: tuple[int, int],
+    *,
+    limbs: tuple[tuple[int, int], ...] = C.POSE_LIMBS,
+    width: float = C.LIMB_WIDTH,
+) -> torch.Tensor:
+    """Soft limb segments.
+
+    Args:
+        landmarks: ``(B, 33, 3)`` as in :func:`heatmaps`.
+        size: ``(H, W)`` of the maps.
+        limbs: ``(a, b)`` landmark pairs, one channel each (default :data:`POSE_LIMBS`).
+        width: Gaussian falloff from the segment, as a fraction of ``H``.
+
+    Returns:
+        ``(B, len(limbs), H, W)`` float32 in ``[0, 1]``, scaled by the lower visibility of
+        the two ends.
+    """
+    height, w = size
+    idx_a = [a for a, _ in limbs]
+    idx_b = [b for _, b in limbs]
+    scale = torch.tensor([w, height], dtype=torch.float32, device=landmarks.device)
+    a = (landmarks[:, idx_a, :2] * scale)[..., None, None, :]  # (B, L, 1, 1, 2)
+    b = (landmarks[:, idx_b, :2] * scale)[..., None, None, :]
+    xs, ys = _pixel_grid(height, w, landmarks.device)
+    p = torch.stack(torch.broadcast_tensors(xs, ys), dim=-1)  # (1, 1, H, W, 2) pixel (x, y)
+    ab = b - a
+    t = (((p - a) * ab).sum(-1) / (ab * ab).sum(-1).clamp_min(1e-6)).clamp(0, 1)
+    closest = a + t[..., None] * ab
+    d2 = ((p - closest) ** 2).sum(-1)
+    s = width * height
+    vis = torch.minimum(landmarks[:, idx_a, 2], landmarks[:, idx_b, 2]).clamp(0, 1)
+    return torch.exp(-d2 / (2 * s * s)) * vis[..., None, None]
+
+
+def draw_pose(image: Image.Image, pose: PoseResult, *, min_visibility: float = 0.3) -> Image.Image:
+    """An RGB copy of ``image`` with the upper-body skeleton and the person mask drawn on it."""
+    base = image.convert("RGB")
+    w, h = base.size
+    tint = Image.new("RGB", base.size, (40, 160, 255))
+    mask = Image.fromarray((cv2.resize(pose.mask, (w, h)) * 90).astype(np.uint8))
+    out = Image.composite(tint, base, mask)
+    draw = ImageDraw.Draw(out)
+    pts = pose.pixels()
+    lw = max(2, round(max(w, h) / 200))
+    for a, b in _UPPER_BODY_CHAIN:
+        if min(pts[a, 2], pts[b, 2]) >= min_visibility:
+            draw.line([tuple(pts[a, :2]), tuple(pts[b, :2])], fill=(255, 220, 0), width=lw)
+    for i in {i for pair in _UPPER_BODY_CHAIN for i in pair}:
+        if pts[i, 2] >= min_visibility:
+            x, y = pts[i, :2]
+            draw.ellipse([x - 2 * lw, y - 2 * lw, x + 2 * lw, y + 2 * lw], fill=(255, 60, 60))
+    return out

@@ -1,0 +1,200 @@
+"""Garment warping: a landmark-driven thin-plate spline (the baseline fit and the learned
+warper's initialisation), and dense sampling grids.
+
+Conventions: pixel ``(x, y)`` in the frame; kornia's TPS works in normalised coordinates
+``[-1, 1]`` with ``align_corners=True`` (``-1`` and ``1`` are the centres of the corner pixels).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from kornia.geometry.transform import get_tps_transform, warp_image_tps
+
+from tryon import constants as C
+from tryon.body import body_unit
+
+__all__ = [
+    "WarpedGarment",
+    "to_normalized",
+    "tps_warp",
+    "body_targets",
+    "warp_garment",
+]
+
+# Where a garment's keypoints land on the body, in body units U (see tryon.body).
+GARMENT_SHOULDER_OUT = 0.10  # garment shoulder seam lies this far outside the shoulder joint
+GARMENT_SHOULDER_UP = 0.08   # ...and this far above it (the shoulder's top contour)
+HEM_MIN_HALF = 0.40          # a hem is at least this half-wide on the body (covers the hips)
+MIN_KEYPOINT_VISIBILITY = 0.3  # an arm below this visibility does not steer its sleeve
+MIN_POINT_SPREAD = 2.0       # px: control points closer than this are merged (TPS singular)
+
+
+@dataclass
+class WarpedGarment:
+    """A garment fitted onto the body in the frame.
+
+    Attributes:
+        rgb: ``(H, W, 3)`` uint8 garment colours (undefined where ``alpha`` is 0).
+        alpha: ``(H, W)`` float32 in ``[0, 1]``, garment coverage.
+        src: ``(N, 2)`` garment keypoints used, frame pixels.
+        dst: ``(N, 2)`` body targets they were mapped to, frame pixels.
+    """
+
+    rgb: np.ndarray
+    alpha: np.ndarray
+    src: np.ndarray
+    dst: np.ndarray
+
+
+def to_normalized(xy: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Pixel ``(..., 2)`` -> normalised ``[-1, 1]`` (``align_corners=True``) for an ``(H, W)`` image."""
+    h, w = size
+    scale = torch.tensor([2.0 / max(w - 1, 1), 2.0 / max(h - 1, 1)], dtype=xy.dtype, device=xy.device)
+    return xy * scale - 1.0
+
+
+def tps_warp(image: torch.Tensor, src: torch.Tensor, dst: torch.Tensor) -> torch.Tensor:
+    """Warp ``image`` with the thin-plate spline that carries ``src`` points onto ``dst``.
+
+    Args:
+        image: ``(B, C, H, W)`` float.
+        src: ``(B, N, 2)`` pixel ``(x, y)`` of points in ``image``; N >= 3, not all collinear.
+        dst: ``(B, N, 2)`` pixel positions where those points must end up.
+
+    Returns:
+        ``(B, C, H, W)``: output pixel ``dst[i]`` shows input pixel ``src[i]``; zeros where the
+        spline samples outside ``image``.
+    """
+    size = image.shape[-2:]
+    s = to_normalized(src.to(image.dtype), size)
+    d = to_normalized(dst.to(image.dtype), size)
+    # kornia fits the spline on (dst -> src) so that warp_image_tps samples the input at src.
+    kernel, affine = get_tps_transform(d, s)
+    return warp_image_tps(image, s, kernel, affine, align_corners=True)
+
+
+def _walk(chain: list[np.ndarray], distance: float) -> np.ndarray:
+    """The point ``distance`` px along the polyline ``chain`` (extended past its last point)."""
+    for a, b in zip(chain[:-1], chain[1:]):
+        seg = float(np.linalg.norm(b - a))
+        if distance <= seg or b is chain[-1]:
+            return a + (b - a) / max(seg, 1e-6) * distance
+        distance -= seg
+    return chain[-1]
+
+
+def body_targets(
+    keypoints: dict[str, tuple[float, float] | None], landmarks: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pair a garment's keypoints with where they belong on the body.
+
+    The garment keeps its own proportions, scaled by the ratio of body to garment shoulder
+    width: the neck and shoulders go onto the shoulder line, the hem hangs from it by the
+    garment's scaled length (at least as wide as the hips), and each sleeve end is placed
+    along its arm (shoulder -> elbow -> wrist) at the sleeve's scaled length.
+
+    Args:
+        keypoints: garment keypoints (frame pixels, ``_l`` = image-left), as made by
+            :func:`tryon.garment.garment_keypoints`; needs neck, shoulders and hems.
+        landmarks: ``(33, 3)`` body landmarks, frame pixels and visibility, torso upright.
+
+    Returns:
+        ``(src, dst)``, each ``(N, 2)`` float64 frame pixels.
+    """
+    p = landmarks[:, :2].astype(np.float64)
+    vis = landmarks[:, 2]
+    u = body_unit(landmarks)
+    # Image-left/right body sides (for a person facing the camera, their RIGHT is image-left).
+    sides = sorted(
+        [
+            (C.RIGHT_SHOULDER, C.RIGHT_ELBOW, C.RIGHT_WRIST, C.RIGHT_HIP),
+            (C.LEFT_SHOULDER, C.LEFT_ELBOW, C.LEFT_WRIST, C.LEFT_HIP),
+        ],
+        key=lambda s: p[s[0], 0],
+    )
+    (sl, el_l, wr_l, hp_l), (sr, el_r, wr_r, hp_r) = sides
+    shoulder_mid = (p[sl] + p[sr]) / 2
+    hip_mid = (p[hp_l] + p[hp_r]) / 2
+    down = (hip_mid - shoulder_mid) / max(np.linalg.norm(hip_mid - shoulder_mid), 1e-6)
+    across = np.array([down[1], -down[0]])  # image-left -> image-right when upright
+    if np.dot(across, p[sr] - p[sl]) < 0:
+        across = -across
+
+    t_sl = p[sl] - across * GARMENT_SHOULDER_OUT * u - down * GARMENT_SHOULDER_UP * u
+    t_sr = p[sr] + across * GARMENT_SHOULDER_OUT * u - down * GARMENT_SHOULDER_UP * u
+    t_neck = (t_sl + t_sr) / 2
+
+    g = {k: np.asarray(v, np.float64) for k, v in keypoints.items() if v is not None}
+    g_neck = g["neck"]
+    g_width = max(float(np.linalg.norm(g["shoulder_r"] - g["shoulder_l"])), 1.0)
+    k = float(np.linalg.norm(t_sr - t_sl)) / g_width
+    g_down = np.array([0.0, 1.0])
+    g_across = np.array([1.0, 0.0])
+
+    src = [g_neck, g["shoulder_l"], g["shoulder_r"]]
+    dst = [t_neck, t_sl, t_sr]
+    for name, sign in (("hem_l", -1.0), ("hem_r", 1.0)):
+        v = g[name] - g_neck
+        along = float(np.dot(v, g_down)) * k
+        side = max(abs(float(np.dot(v, g_across))) * k, HEM_MIN_HALF * u)
+        src.append(g[name])
+        dst.append(t_neck + down * along + across * sign * side)
+    for name, g_sh, t_sh, el, wr in (
+        ("sleeve_l", "shoulder_l", t_sl, el_l, wr_l),
+        ("sleeve_r", "shoulder_r", t_sr, el_r, wr_r),
+    ):
+        if name not in g or vis[el] < MIN_KEYPOINT_VISIBILITY:
+            continue
+        length = float(np.linalg.norm(g[name] - g[g_sh])) * k
+        chain = [t_sh, p[el]] + ([p[wr]] if vis[wr] >= MIN_KEYPOINT_VISIBILITY else [])
+        src.append(g[name])
+        dst.append(_walk(chain, length))
+    return _dedupe(np.array(src), np.array(dst))
+
+
+def _dedupe(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Drop control points that coincide with an earlier one (they make the TPS singular)."""
+    keep = []
+    for i in range(len(src)):
+        if all(
+            np.linalg.norm(src[i] - src[j]) >= MIN_POINT_SPREAD
+            and np.linalg.norm(dst[i] - dst[j]) >= MIN_POINT_SPREAD
+            for j in keep
+        ):
+            keep.append(i)
+    return src[keep], dst[keep]
+
+
+def warp_garment(
+    rgb: np.ndarray,
+    mask: np.ndarray,
+    keypoints: dict[str, tuple[float, float] | None],
+    landmarks: np.ndarray,
+) -> WarpedGarment:
+    """Fit a prepared garment onto the body with the landmark TPS.
+
+    Args:
+        rgb: ``(H, W, 3)`` uint8 garment in the frame (as ``tryon.garment.prepare_garment`` makes it).
+        mask: ``(H, W)`` bool garment mask.
+        keypoints: its keypoints, frame pixels.
+        landmarks: ``(33, 3)`` body landmarks in the same frame (pixels, visibility).
+
+    Returns:
+        a :class:`WarpedGarment` of the same ``(H, W)``.
+    """
+    src, dst = body_targets(keypoints, landmarks)
+    stack = np.concatenate([rgb.astype(np.float32) / 255.0, mask[..., None].astype(np.float32)], -1)
+    x = torch.from_numpy(stack).permute(2, 0, 1)[None]
+    s = torch.from_numpy(src)[None].float()
+    d = torch.from_numpy(dst)[None].float()
+    with torch.no_grad():
+        out = tps_warp(x, s, d)[0]
+    if not torch.isfinite(out).all():  # degenerate layout: fall back to no deformation
+        out = x[0]
+    out = out.permute(1, 2, 0).numpy()
+    rgb_w = np.clip(out[..., :3] * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    alpha = np.clip(out[..., 3], 0.0, 1.0).astype(np.float32)
+    return WarpedGarment(rgb_w, alpha, src, dst)
