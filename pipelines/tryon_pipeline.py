@@ -202,7 +202,7 @@ class TryOnPipeline:
         on_white = composite(white, warped.rgb, warped.alpha)
         return {
             "pose": small(draw_pose(person_img, pose)),
-            "agnostic": small(Image.fromarray(body_lib.agnostic_image(body.image, body.region))),
+            "agnostic": small(Image.fromarray(body_lib.agnostic_image(body.image, body.region, body.valid))),
             "garment": small(Image.fromarray(prepared.rgb)),
             "warped": small(Image.fromarray(on_white)),
         }

@@ -33,6 +33,7 @@ __all__ = [
 
 MAX_ALIGN_ROTATION_DEG = 25.0  # a tilted torso is rotated upright by at most this much
 AGNOSTIC_FILL = 128            # grey that replaces the repaint region in the agnostic person
+OFF_PHOTO_FILL = 255           # white where the frame extends past the photo's edges
 
 # Repaint-region geometry, in units of U (see module docstring).
 SHOULDER_OUT = 0.14    # shoulder points pushed outward along the shoulder line...
@@ -296,9 +297,14 @@ def prepare_person(
     return BodyFrame(al, frame, mask, valid, lm, region)
 
 
-def agnostic_image(image: np.ndarray, region: np.ndarray) -> np.ndarray:
-    """``(H, W, 3)`` uint8 copy of ``image`` with ``region`` filled with neutral grey."""
+def agnostic_image(image: np.ndarray, region: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
+    """``(H, W, 3)`` uint8 copy of ``image`` with ``region`` filled with neutral grey.
+
+    When ``valid`` (``(H, W)`` bool) is given, pixels off the photo become white.
+    """
     out = image.copy()
+    if valid is not None:
+        out[~valid] = OFF_PHOTO_FILL
     out[region] = AGNOSTIC_FILL
     return out
 

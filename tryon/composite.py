@@ -15,6 +15,7 @@ SHADING_DETAIL_SIGMA = 0.008  # fraction of frame height: blur that drops print/
 SHADING_BASE_SIGMA = 0.08     # fraction of frame height: the local mean that folds vary around
 SHADING_MIN, SHADING_MAX = 0.55, 1.35  # clamp: shading darkens or brightens at most this much
 SHADING_STRENGTH = 0.8        # 0 = flat garment, 1 = the person's full relative shading
+SHADING_WORK_HEIGHT = 256     # px: shading is estimated at this height, then upsampled
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 
@@ -29,6 +30,11 @@ def shading_map(person: np.ndarray, alpha: np.ndarray, *, strength: float = SHAD
     Returns:
         ``(H, W)`` float32 multiplier around 1, in ``[SHADING_MIN, SHADING_MAX] ** strength``.
     """
+    full_h, full_w = person.shape[:2]
+    if full_h > SHADING_WORK_HEIGHT:  # folds and light are smooth: estimate them smaller
+        size = (max(1, round(full_w * SHADING_WORK_HEIGHT / full_h)), SHADING_WORK_HEIGHT)
+        person = cv2.resize(person, size, interpolation=cv2.INTER_AREA)
+        alpha = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA)
     h = person.shape[0]
     luma = person.astype(np.float32) @ _LUMA + 1.0
     detail = cv2.GaussianBlur(luma, (0, 0), sigmaX=max(SHADING_DETAIL_SIGMA * h, 0.5))
@@ -37,8 +43,10 @@ def shading_map(person: np.ndarray, alpha: np.ndarray, *, strength: float = SHAD
     num = cv2.GaussianBlur(detail * weight, (0, 0), sigmaX=sigma)
     den = cv2.GaussianBlur(weight, (0, 0), sigmaX=sigma)
     base = np.where(den > 1e-3, num / np.maximum(den, 1e-3), detail)
-    ratio = np.clip(detail / np.maximum(base, 1.0), SHADING_MIN, SHADING_MAX)
-    return ratio**strength
+    ratio = np.clip(detail / np.maximum(base, 1.0), SHADING_MIN, SHADING_MAX) ** strength
+    if ratio.shape != (full_h, full_w):
+        ratio = cv2.resize(ratio, (full_w, full_h), interpolation=cv2.INTER_LINEAR)
+    return ratio
 
 
 def composite(person: np.ndarray, garment: np.ndarray, alpha: np.ndarray, shading: np.ndarray | None = None) -> np.ndarray:

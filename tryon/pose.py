@@ -41,7 +41,10 @@ FACE_RELATIVE_MIN_AREA = 0.15  # ...nor do faces smaller than this fraction of t
 PERSON_CROP_FACE_WIDTHS = 3.5  # half-width of the crop around the chosen person, in face widths
 MIN_TORSO_SHOULDER_RATIO = 0.6 # hip-centre below shoulder-centre by at least this x shoulder width
 MIN_VISIBLE_TORSO = 0.25       # at least this fraction of the torso must lie inside the photo
+MASK_TINT_OPACITY = 70         # 0..255: how strongly draw_pose tints the person mask
 EDGE_MARGIN = 0.02             # landmarks this far outside the photo still count as inside
+HIP_EDGE_BAND = 0.15           # hips within this many torso lengths of the bottom edge may be
+                               # hidden by the edge itself (waist-up portraits): not required
 
 _UPPER_BODY_CHAIN = (
     (C.LEFT_SHOULDER, C.RIGHT_SHOULDER), (C.LEFT_SHOULDER, C.LEFT_ELBOW),
@@ -243,17 +246,18 @@ def check_upper_body(pose: PoseResult) -> None:
                 "We can't see both of your shoulders; please use a photo that shows you "
                 "facing the camera from the head to at least the waist."
             )
-    hips_in = [hp for hp in (lh, rh) if hp[1] <= 1 + EDGE_MARGIN]
-    if hips_in and all(hp[2] < C.MIN_HIP_VISIBILITY for hp in hips_in):
-        raise PoseError(
-            "Your upper body is hidden or turned away; please use a photo where your chest "
-            "and waist are visible and you face the camera."
-        )
     px = lambda p: np.array([p[0] * w, p[1] * h])  # noqa: E731 - tiny local helper
     shoulder_mid = (px(ls) + px(rs)) / 2
     hip_mid = (px(lh) + px(rh)) / 2
     shoulder_width = float(np.linalg.norm(px(ls) - px(rs)))
     drop = hip_mid[1] - shoulder_mid[1]
+    clear_of_edge = h - HIP_EDGE_BAND * max(drop, 1.0)
+    hips_in = [hp for hp in (lh, rh) if hp[1] * h <= clear_of_edge]
+    if hips_in and all(hp[2] < C.MIN_HIP_VISIBILITY for hp in hips_in):
+        raise PoseError(
+            "Your upper body is hidden or turned away; please use a photo where your chest "
+            "and waist are visible and you face the camera."
+        )
     if drop < MIN_TORSO_SHOULDER_RATIO * shoulder_width:
         raise PoseError(
             "The body in the photo is not upright; please use a photo of you standing or "
@@ -342,7 +346,7 @@ def draw_pose(image: Image.Image, pose: PoseResult, *, min_visibility: float = 0
     base = image.convert("RGB")
     w, h = base.size
     tint = Image.new("RGB", base.size, (40, 160, 255))
-    mask = Image.fromarray((cv2.resize(pose.mask, (w, h)) * 90).astype(np.uint8))
+    mask = Image.fromarray((cv2.resize(pose.mask, (w, h)) * MASK_TINT_OPACITY).astype(np.uint8))
     out = Image.composite(tint, base, mask)
     draw = ImageDraw.Draw(out)
     pts = pose.pixels()

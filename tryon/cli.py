@@ -1,0 +1,270 @@
+"""The ``tryon`` command.
+
+Every sub-command has ``--help``. Bad input prints ONE line (``error: ...``) to stderr and
+exits with status 1; ``--debug`` shows the traceback instead. Heavy imports happen inside
+the commands, so ``tryon --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import traceback
+from pathlib import Path
+
+from tryon import __version__
+from tryon.errors import TryOnError
+
+__all__ = ["main", "build_parser"]
+
+EXIT_OK = 0
+EXIT_INPUT = 1       # bad input, or some pairs of a batch failed
+EXIT_USAGE = 2       # argparse's own code for bad command lines
+EXIT_INTERNAL = 3    # a bug: please report it
+EXIT_INTERRUPTED = 130
+PAIR_SEPARATOR = "__"  # batch outputs are <person stem>__<garment stem>.png
+ASSETS = Path(__file__).resolve().parent.parent / "assets" / "examples"
+BENCH_PERSON = ASSETS / "person" / "astronaut.png"
+BENCH_STAGES = ("load", "pose", "align", "garment", "warp", "composite", "paste_back", "total")
+
+
+class CliError(Exception):
+    """A command-line problem with one sentence for the user (exit 1)."""
+
+
+def _common() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = argparse.ArgumentParser(
+        prog="tryon",
+        description="Virtual try-on: dress a person photo in a garment photo.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"tryon {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("try-on", parents=[common], help="dress one person photo in one garment",
+                       description="Dress PERSON in GARMENT and write the result at PERSON's size.")
+    p.add_argument("person", type=Path, help="photo of a person (head to at least the waist)")
+    p.add_argument("garment", type=Path, help="photo of a garment (PNG with transparency, plain "
+                   "background, or any photo)")
+    p.add_argument("-o", "--output", type=Path, required=True, help="result image (.png, .jpg, .webp)")
+    p.add_argument("--garment-mask", type=Path, help="optional garment mask (white = garment)")
+    p.add_argument("--mode", choices=("auto", "baseline"), default="auto",
+                   help="renderer: learned model when available (auto) or the TPS baseline")
+    p.add_argument("--steps", type=Path, metavar="DIR",
+                   help="also write the intermediate steps (pose, agnostic, garment, warped) here")
+    p.set_defaults(func=cmd_try_on)
+
+    p = sub.add_parser("batch", parents=[common], help="run many person/garment pairs",
+                       description="Run every 'person garment' pair of FILE. Writes "
+                       "OUT/<person stem>__<garment stem>.png, skips pairs already done, goes on "
+                       "past bad pairs and lists them at the end (exit 1 if any failed). Under "
+                       "`accelerate launch` the pairs are split across the processes.")
+    p.add_argument("--pairs", type=Path, required=True, help="text file, one 'person garment' pair per line")
+    p.add_argument("--person-dir", type=Path, required=True, help="folder of person photos")
+    p.add_argument("--garment-dir", type=Path, required=True, help="folder of garment photos")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--mode", choices=("auto", "baseline"), default="auto", help="renderer")
+    p.add_argument("--overwrite", action="store_true", help="redo pairs whose output exists")
+    p.set_defaults(func=cmd_batch)
+
+    p = sub.add_parser("serve", parents=[common], help="serve the Gradio app",
+                       description="Serve the web app and its API (/try_on).")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("bench", parents=[common], help="time each stage of a try-on",
+                       description="Time a try-on per stage on a 512x512 photo; print median "
+                       "and p90 milliseconds.")
+    p.add_argument("--person", type=Path, default=BENCH_PERSON, help="person photo (default: the bundled astronaut, 512x512)")
+    p.add_argument("--garment", type=Path, help="garment image (default: the first bundled example)")
+    p.add_argument("--runs", type=int, default=30, help="timed runs (default 30)")
+    p.add_argument("--warmup", type=int, default=3, help="untimed runs first (default 3)")
+    p.add_argument("--mode", choices=("auto", "baseline"), default="auto", help="renderer")
+    p.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    p.set_defaults(func=cmd_bench)
+    return parser
+
+
+# ----------------------------------------------------------------------------------------
+# Commands
+# ----------------------------------------------------------------------------------------
+def _pipeline(mode: str):
+    from pipelines import TryOnPipeline
+
+    return TryOnPipeline.from_pretrained(mode=mode)
+
+
+def cmd_try_on(args: argparse.Namespace) -> int:
+    from tryon.io import save_image
+
+    _check_output_suffix(args.output)
+    out = _pipeline(args.mode)(person=args.person, garment=args.garment, garment_mask=args.garment_mask)
+    save_image(out.image, args.output)
+    if args.steps:
+        for name, img in out.steps.items():
+            save_image(img, args.steps / f"{name}.png")
+    for w in out.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    print(f"wrote {args.output} ({out.image.width}x{out.image.height}, {out.timings['total'] * 1000:.0f} ms)")
+    return EXIT_OK
+
+
+def _check_output_suffix(path: Path) -> None:
+    if path.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp"):
+        raise CliError(f"The output file must end in .png, .jpg or .webp, not '{path.name}'.")
+
+
+def read_pairs(path: Path) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Parse a pairs file: ``(pairs, problems)``; blank lines and ``#`` comments are skipped."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise CliError(f"We couldn't read the pairs file '{path}'; it must be a text file with "
+                       "one 'person garment' pair per line.") from err
+    pairs, problems = [], []
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split()
+        if len(parts) != 2:
+            problems.append((f"line {number}", "expected 'person garment' (two file names)"))
+        else:
+            pairs.append((parts[0], parts[1]))
+    return pairs, problems
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from accelerate import PartialState
+    from tqdm import tqdm
+
+    from tryon.io import save_image
+
+    for d, what in ((args.person_dir, "person"), (args.garment_dir, "garment")):
+        if not d.is_dir():
+            raise CliError(f"The {what} folder '{d}' does not exist.")
+    pairs, failures = read_pairs(args.pairs)
+    state = PartialState()
+    mine = pairs[state.process_index :: state.num_processes]
+    if not state.is_main_process:
+        failures = []  # each malformed line is reported once, by the main process
+    pipe = _pipeline(args.mode)
+    args.out.mkdir(parents=True, exist_ok=True)
+    done = skipped = 0
+    bar = tqdm(mine, desc=f"try-on [{state.process_index}]" if state.num_processes > 1 else "try-on",
+               unit="pair", position=state.process_index, disable=None)
+    for person, garment in bar:
+        target = args.out / f"{Path(person).stem}{PAIR_SEPARATOR}{Path(garment).stem}.png"
+        if target.exists() and not args.overwrite:
+            skipped += 1
+            continue
+        try:
+            out = pipe(person=args.person_dir / person, garment=args.garment_dir / garment)
+            save_image(out.image, target)
+            done += 1
+        except TryOnError as err:
+            failures.append((f"{person} {garment}", str(err)))
+        except Exception as err:  # one broken pair must not stop a catalogue run
+            if args.debug:
+                traceback.print_exc()
+            failures.append((f"{person} {garment}", f"unexpected failure ({type(err).__name__}: {err})"))
+    bar.close()
+    print(f"done {done}, skipped {skipped} already done, failed {len(failures)} "
+          f"(of {len(mine)} pairs{' in this process' if state.num_processes > 1 else ''})")
+    for where, why in failures:
+        print(f"failed: {where}: {why}", file=sys.stderr)
+    return EXIT_INPUT if failures else EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import gradio_app
+
+    gradio_app.launch(host=args.host, port=args.port)
+    return EXIT_OK
+
+
+def _percentile(values: list[float], q: float) -> float:
+    s = sorted(values)
+    k = (len(s) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (k - lo)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    import platform
+
+    import torch
+
+    from tryon.io import load_image
+
+    if args.runs < 1 or args.warmup < 0:
+        raise CliError("--runs must be at least 1 and --warmup at least 0.")
+    garment = args.garment or sorted((ASSETS / "garments").glob("*.jpg"))[0]
+    # Decode once outside the loop; 'load' then measures validation of an in-memory image.
+    person = load_image(args.person, what="person photo")
+    garment_img = load_image(garment, keep_alpha=True, what="garment image")
+    pipe = _pipeline(args.mode)
+    for _ in range(args.warmup):
+        pipe(person=person, garment=garment_img)
+    runs: dict[str, list[float]] = {k: [] for k in BENCH_STAGES}
+    for _ in range(args.runs):
+        t = pipe(person=person, garment=garment_img).timings
+        for k in BENCH_STAGES:
+            runs[k].append(t.get(k, 0.0) * 1000)
+    report = {
+        "person": str(args.person), "size": list(person.size), "garment": str(garment),
+        "mode": args.mode, "runs": args.runs, "threads": torch.get_num_threads(),
+        "cpu": platform.processor() or platform.machine(),
+        "ms": {k: {"p50": round(_percentile(v, 0.5), 1), "p90": round(_percentile(v, 0.9), 1)}
+               for k, v in runs.items()},
+    }
+    print(f"tryon bench: {person.width}x{person.height} photo, {args.runs} runs, "
+          f"{report['threads']} torch threads")
+    print(f"{'stage':<12}{'p50 ms':>10}{'p90 ms':>10}")
+    for k, v in report["ms"].items():
+        print(f"{k:<12}{v['p50']:>10.1f}{v['p90']:>10.1f}")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2))
+    return EXIT_OK
+
+
+# ----------------------------------------------------------------------------------------
+# Entry point
+# ----------------------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except (TryOnError, CliError) as err:
+        if args.debug:
+            traceback.print_exc()
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as err:  # a bug: one line, unless --debug
+        if args.debug:
+            traceback.print_exc()
+        else:
+            print(f"error: unexpected failure ({type(err).__name__}: {err}); rerun with --debug "
+                  "and report it.", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())
