@@ -209,7 +209,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     if args.runs < 1 or args.warmup < 0:
         raise CliError("--runs must be at least 1 and --warmup at least 0.")
-    garment = args.garment or sorted((ASSETS / "garments").glob("*.jpg"))[0]
+    examples = sorted((ASSETS / "garments").glob("*.jpg"))
+    if args.garment is None and not examples:
+        raise CliError(f"No example garments in {ASSETS / 'garments'}; pass --garment FILE.")
+    garment = args.garment or examples[0]
     # Decode once outside the loop; 'load' then measures validation of an in-memory image.
     person = load_image(args.person, what="person photo")
     garment_img = load_image(garment, keep_alpha=True, what="garment image")

@@ -33,6 +33,7 @@ GARMENT_SHOULDER_UP = 0.08   # ...and this far above it (the shoulder's top cont
 HEM_MIN_HALF = 0.40          # a hem is at least this half-wide on the body (covers the hips)
 MIN_KEYPOINT_VISIBILITY = 0.3  # an arm below this visibility does not steer its sleeve
 MIN_POINT_SPREAD = 2.0       # px: control points closer than this are merged (TPS singular)
+MIN_ALPHA = 1e-3             # un-premultiplying divides by at least this coverage
 TPS_GRID_STEP = 4            # px: the spline is evaluated on a grid this coarse, then
                              # interpolated (it is smooth; this cuts the cost ~16x)
 
@@ -215,7 +216,9 @@ def warp_garment(
         a :class:`WarpedGarment` of the same ``(H, W)``.
     """
     src, dst = body_targets(keypoints, landmarks)
-    stack = np.concatenate([rgb.astype(np.float32) / 255.0, mask[..., None].astype(np.float32)], -1)
+    # Warp premultiplied colour so the background never bleeds into the garment's edge.
+    m = mask[..., None].astype(np.float32)
+    stack = np.concatenate([rgb.astype(np.float32) / 255.0 * m, m], -1)
     x = torch.from_numpy(stack).permute(2, 0, 1)[None]
     s = torch.from_numpy(src)[None].float()
     d = torch.from_numpy(dst)[None].float()
@@ -224,6 +227,7 @@ def warp_garment(
     if not torch.isfinite(out).all():  # degenerate layout: fall back to no deformation
         out = x[0]
     out = out.permute(1, 2, 0).numpy()
-    rgb_w = np.clip(out[..., :3] * 255.0 + 0.5, 0, 255).astype(np.uint8)
     alpha = np.clip(out[..., 3], 0.0, 1.0).astype(np.float32)
+    colour = out[..., :3] / np.maximum(alpha, MIN_ALPHA)[..., None]
+    rgb_w = np.clip(colour * 255.0 + 0.5, 0, 255).astype(np.uint8)
     return WarpedGarment(rgb_w, alpha, src, dst)

@@ -1,0 +1,100 @@
+"""Alignment into the model frame, the repaint region, and paste-back."""
+
+import numpy as np
+import pytest
+
+from images import astronaut
+from tryon import body as B
+from tryon import constants as C
+from tryon.pose import detect_pose
+
+
+@pytest.fixture(scope="module")
+def astro():
+    img = np.asarray(astronaut())
+    pose = detect_pose(img)
+    return img, pose, B.prepare_person(img, pose)
+
+
+def test_align_puts_the_shoulders_at_the_canonical_point(astro):
+    _, pose, frame = astro
+    px = pose.pixels()
+    mid = (px[C.LEFT_SHOULDER, :2] + px[C.RIGHT_SHOULDER, :2]) / 2
+    got = frame.alignment.to_frame(mid[None])[0]
+    np.testing.assert_allclose(got, [C.ALIGN_SHOULDER_X * 192, C.ALIGN_SHOULDER_Y * 256], atol=1e-6)
+    back = frame.alignment.to_image(got[None])[0]
+    np.testing.assert_allclose(back, mid, atol=1e-6)
+    assert frame.image.shape == (256, 192, 3) and frame.region.shape == (256, 192)
+
+
+def test_region_covers_the_torso_and_leaves_the_face(astro):
+    _, _, frame = astro
+    lm = frame.landmarks
+    chest = ((lm[C.LEFT_SHOULDER, :2] + lm[C.RIGHT_SHOULDER, :2]) / 2 * 0.6
+             + (lm[C.LEFT_HIP, :2] + lm[C.RIGHT_HIP, :2]) / 2 * 0.4)
+    x, y = np.round(chest).astype(int)
+    assert frame.region[y - 5:y + 5, x - 5:x + 5].all()
+    for shoulder in (C.LEFT_SHOULDER, C.RIGHT_SHOULDER):
+        sx, sy = np.round(lm[shoulder, :2]).astype(int)
+        assert frame.region[sy, sx]
+    face = lm[list(C.FACE_LANDMARKS), :2]
+    for fx, fy in np.round(face).astype(int):
+        assert not frame.region[fy, fx]
+    # Everything above the mouth stays: hair, eyes, forehead.
+    mouth_y = int(lm[C.MOUTH_LEFT, 1])
+    assert not frame.region[:mouth_y].any()
+    # The torso is a big part of the frame, but the region is not everything.
+    assert 0.15 < frame.region.mean() < 0.7
+
+
+def test_region_in_the_photo_covers_her_suit_not_her_face(astro):
+    img, pose, frame = astro
+    _, alpha = B.paste_back(img, frame.image, frame.region.astype(np.float32), frame.alignment)
+    assert alpha[330, 200] > 0.99          # chest of the orange suit
+    assert alpha[60:200, 170:280].max() == 0  # her face
+    assert alpha[:40, :40].max() == 0      # the flag corner
+
+
+def test_paste_back_leaves_every_pixel_outside_the_region_identical(astro):
+    img, _, frame = astro
+    rng = np.random.default_rng(0)
+    rendered = rng.integers(0, 256, frame.image.shape, dtype=np.uint8)
+    alpha = B.feather(frame.region, 3)
+    out, alpha_photo = B.paste_back(img, rendered, alpha, frame.alignment)
+    assert out.shape == img.shape and out.dtype == np.uint8
+    outside = alpha_photo == 0
+    assert outside.sum() > 0.3 * outside.size
+    assert np.array_equal(out[outside], img[outside])
+    inside = alpha_photo > 0.99
+    assert inside.sum() > 1000
+    assert np.mean(out[inside] != img[inside]) > 0.9
+
+
+def test_paste_back_on_a_large_photo_only_touches_the_region(astro):
+    _, pose, _ = astro
+    big = np.asarray(astronaut().resize((1536, 1536)))
+    pose.image_size = (1536, 1536)  # landmarks are fractions: the same pose fits the big photo
+    frame = B.prepare_person(big, pose, (512, 384))
+    pose.image_size = (512, 512)
+    out, alpha = B.paste_back(big, np.zeros_like(frame.image), B.feather(frame.region, 4), frame.alignment)
+    assert np.array_equal(out[alpha == 0], big[alpha == 0])
+    assert alpha[1000, 600] > 0.99 and out[1000, 600].max() == 0
+
+
+def test_feather_is_zero_outside_and_one_deep_inside():
+    mask = np.zeros((60, 60), bool)
+    mask[10:50, 10:50] = True
+    a = B.feather(mask, 4)
+    assert a.dtype == np.float32
+    assert a[~mask].max() == 0.0
+    assert a[30, 30] == pytest.approx(1.0, abs=1e-3)
+    assert 0 < a[10, 30] < 0.5
+
+
+def test_agnostic_greys_the_region_and_whitens_off_photo(astro):
+    _, _, frame = astro
+    out = B.agnostic_image(frame.image, frame.region, frame.valid)
+    assert (out[frame.region] == B.AGNOSTIC_FILL).all()
+    assert (out[~frame.valid & ~frame.region] == B.OFF_PHOTO_FILL).all()
+    keep = frame.valid & ~frame.region
+    assert np.array_equal(out[keep], frame.image[keep])

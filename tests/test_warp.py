@@ -1,0 +1,87 @@
+"""The landmark thin-plate spline."""
+
+import numpy as np
+import pytest
+import torch
+
+from tryon.warp import body_targets, tps_warp, warp_garment
+
+H, W = 256, 192
+SRC = np.array([[96, 40], [50, 44], [142, 44], [24, 100], [168, 100], [48, 220], [144, 220]], np.float32)
+DST = np.array([[98, 48], [40, 50], [156, 46], [30, 126], [170, 118], [36, 236], [160, 230]], np.float32)
+
+
+def _dots(points: np.ndarray) -> torch.Tensor:
+    ys, xs = torch.meshgrid(torch.arange(H, dtype=torch.float32), torch.arange(W, dtype=torch.float32), indexing="ij")
+    img = torch.zeros(len(points), H, W)
+    for i, (x, y) in enumerate(points):
+        img[i] = torch.exp(-((xs - x) ** 2 + (ys - y) ** 2) / (2 * 2.0 ** 2))
+    return img[None]
+
+
+def _peak(channel: torch.Tensor) -> np.ndarray:
+    """Sub-pixel peak: the intensity-weighted centre of the 7x7 window around the max."""
+    y, x = divmod(int(channel.argmax()), W)
+    win = channel[max(0, y - 3): y + 4, max(0, x - 3): x + 4]
+    yy, xx = torch.meshgrid(torch.arange(win.shape[0]), torch.arange(win.shape[1]), indexing="ij")
+    return np.array([(xx * win).sum() / win.sum() + max(0, x - 3), (yy * win).sum() / win.sum() + max(0, y - 3)])
+
+
+def test_tps_maps_each_keypoint_to_its_target_within_2px():
+    out = tps_warp(_dots(SRC), torch.from_numpy(SRC)[None], torch.from_numpy(DST)[None])
+    for i, target in enumerate(DST):
+        err = np.linalg.norm(_peak(out[0, i]) - target)
+        assert err <= 2.0, f"keypoint {i}: {err:.2f} px off"
+
+
+def test_tps_with_equal_points_is_the_identity():
+    img = torch.rand(1, 3, H, W)
+    out = tps_warp(img, torch.from_numpy(SRC)[None], torch.from_numpy(SRC)[None])
+    assert torch.allclose(out, img, atol=1e-3)
+
+
+def _upright_landmarks() -> np.ndarray:
+    lm = np.zeros((33, 3), np.float32)
+    lm[:, 2] = 1.0
+    lm[11] = (126, 85, 1)  # left shoulder (image right)
+    lm[12] = (66, 85, 1)   # right shoulder (image left)
+    lm[13], lm[14] = (140, 140, 1), (52, 140, 1)  # elbows
+    lm[15], lm[16] = (146, 190, 1), (46, 190, 1)  # wrists
+    lm[23], lm[24] = (116, 200, 1), (76, 200, 1)  # hips
+    return lm
+
+
+def test_body_targets_put_shoulders_on_the_shoulders_and_sleeves_on_the_arms():
+    kp = {"neck": (96, 40), "shoulder_l": (50, 44), "shoulder_r": (142, 44), "sleeve_l": (24, 100),
+          "sleeve_r": (168, 100), "hem_l": (48, 220), "hem_r": (144, 220)}
+    src, dst = body_targets(kp, _upright_landmarks())
+    assert src.shape == dst.shape == (7, 2)
+    neck, sl, sr, hl, hr, vl, vr = dst
+    assert sl[0] < 66 < 126 < sr[0] and sl[1] < 85 and sr[1] < 85   # outside and above the joints
+    assert neck[0] == pytest.approx(96, abs=1)
+    assert hl[1] > 150 and hr[1] > 150 and hl[0] < 76 and hr[0] > 116  # hem below, at least hip-wide
+    assert vl[0] < 66 and vl[1] > 85 and vr[0] > 126 and vr[1] > 85     # sleeves go down the arms
+
+
+def test_missing_sleeves_and_hidden_arms_are_left_out():
+    kp = {"neck": (96, 40), "shoulder_l": (50, 44), "shoulder_r": (142, 44), "sleeve_l": None,
+          "sleeve_r": (168, 100), "hem_l": (48, 220), "hem_r": (144, 220)}
+    lm = _upright_landmarks()
+    lm[11, 2] = lm[13, 2] = 0.0  # the image-right arm is not visible
+    src, _ = body_targets(kp, lm)
+    assert len(src) == 5
+
+
+def test_warp_garment_keeps_the_garment_inside_the_frame():
+    rgb = np.full((H, W, 3), 255, np.uint8)
+    mask = np.zeros((H, W), bool)
+    mask[44:220, 50:142] = True
+    rgb[mask] = (10, 200, 30)
+    kp = {"neck": (96, 44), "shoulder_l": (50, 44), "shoulder_r": (142, 44), "sleeve_l": None,
+          "sleeve_r": None, "hem_l": (50, 219), "hem_r": (141, 219)}
+    out = warp_garment(rgb, mask, kp, _upright_landmarks())
+    assert out.rgb.shape == (H, W, 3) and out.alpha.shape == (H, W)
+    assert 0.0 <= out.alpha.min() and out.alpha.max() <= 1.0
+    assert out.alpha.sum() > 0.5 * mask.sum()
+    covered = out.alpha > 0.9
+    assert np.abs(out.rgb[covered].astype(int) - (10, 200, 30)).max() <= 2
