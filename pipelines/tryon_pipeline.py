@@ -32,6 +32,7 @@ DEFAULT_WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "assets" / "weigh
 MODES = ("auto", "baseline")
 MAX_RENDER_SCALE = 3          # the baseline renders at up to 3x the model frame on big photos
 FEATHER_FRACTION = 0.006      # seam feather radius, as a fraction of the frame height
+GARMENT_EDGE_FRACTION = 0.005 # garment edge pixels mixed with its old background are dropped
 STEP_PREVIEW_SIDE = 512       # px: step images are shown at most this large
 DOWNSCALED_WARNING = (
     "Your photo was larger than {max} pixels on its longest side, so the result is "
@@ -175,8 +176,9 @@ class TryOnPipeline:
 
         # 6. Composite in the frame: garment over the person, with the person's shading.
         with self._stage(timings, "composite"):
-            radius = FEATHER_FRACTION * frame_size[0]
-            alpha = body_lib.feather((warped.alpha > 0.5) & body.region, radius)
+            h = frame_size[0]
+            cover = body_lib.erode(warped.alpha > 0.5, GARMENT_EDGE_FRACTION * h)
+            alpha = body_lib.feather(cover & body.region, FEATHER_FRACTION * h)
             shading = shading_map(body.image, alpha)
             rendered = composite(body.image, warped.rgb, alpha, shading)
 

@@ -27,6 +27,7 @@ __all__ = [
     "prepare_person",
     "repaint_region",
     "agnostic_image",
+    "erode",
     "feather",
     "paste_back",
 ]
@@ -238,8 +239,7 @@ def repaint_region(landmarks: np.ndarray, person_mask: np.ndarray) -> np.ndarray
     region |= (band & (person_mask > 0.5)).astype(np.uint8)
 
     # 4. Dilate, then take out what is always kept.
-    k = max(3, int(round(2 * DILATE * u)) | 1)
-    region = cv2.dilate(region, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    region = cv2.dilate(region, _disk(max(1.0, DILATE * u)))
     region = region.astype(bool) & ~keep_region(landmarks, (h, w))
     return region
 
@@ -309,6 +309,18 @@ def agnostic_image(image: np.ndarray, region: np.ndarray, valid: np.ndarray | No
     return out
 
 
+def _disk(radius: float) -> np.ndarray:
+    k = 2 * int(round(radius)) + 1
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+
+
+def erode(mask: np.ndarray, radius: float) -> np.ndarray:
+    """``(H, W)`` bool ``mask`` shrunk by ``radius`` pixels (a disk); unchanged below 0.5 px."""
+    if round(radius) < 1:
+        return mask.astype(bool)
+    return cv2.erode(mask.astype(np.uint8), _disk(radius)).astype(bool)
+
+
 def feather(mask: np.ndarray, radius: float) -> np.ndarray:
     """Soft ``(H, W)`` float32 alpha in ``[0, 1]`` that fades to 0 at the mask's edge.
 
@@ -318,8 +330,7 @@ def feather(mask: np.ndarray, radius: float) -> np.ndarray:
     r = int(round(radius))
     if r < 1:
         return m
-    k = 2 * r + 1
-    inner = cv2.erode(m, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    inner = cv2.erode(m, _disk(r))
     soft = cv2.GaussianBlur(inner, (0, 0), sigmaX=max(radius / 2, 0.5))
     return np.minimum(soft, m) * (m > 0)
 

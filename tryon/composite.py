@@ -11,10 +11,10 @@ import numpy as np
 
 __all__ = ["shading_map", "composite"]
 
-SHADING_DETAIL_SIGMA = 0.008  # fraction of frame height: blur that drops print/texture detail
+SHADING_DETAIL_SIGMA = 0.012  # fraction of frame height: blur that drops print/texture detail
 SHADING_BASE_SIGMA = 0.08     # fraction of frame height: the local mean that folds vary around
-SHADING_MIN, SHADING_MAX = 0.55, 1.35  # clamp: shading darkens or brightens at most this much
-SHADING_STRENGTH = 0.8        # 0 = flat garment, 1 = the person's full relative shading
+SHADING_MIN, SHADING_MAX = 0.7, 1.2  # clamp: shading darkens or brightens at most this much
+SHADING_STRENGTH = 0.6        # 0 = flat garment, 1 = the person's full relative shading
 SHADING_WORK_HEIGHT = 256     # px: shading is estimated at this height, then upsampled
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 

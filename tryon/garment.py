@@ -41,20 +41,30 @@ BORDER_TOL = 10.0              # Lab distance (OpenCV 8-bit units) of a "backgro
 UNIFORM_BORDER_SHARE = 0.75    # the border is plain when this share is background-like
 THRESH_MIN = 5.0               # smallest Lab distance from the border colour that is garment
 THRESH_NOISE_GAIN = 3.0        # ... or this many times the border's own spread, if larger
-THRESH_MAX_STRAY = 0.15        # refuse a threshold mask leaving this share of its pixels out
-THRESH_MAX_SIDE = 512          # threshold works on a copy at most this large
-GRABCUT_MAX_SIDE = 192         # GrabCut works on a copy at most this large (speed)
+THRESH_MAX_STRAY = 0.15        # refuse a threshold mask leaving this share of its pixels
+THRESH_MAX_STRAY_IMAGE = 0.01  # ... and of the image out (clutter, a busy background)
+THRESH_MAX_SIDE = 320          # threshold works on a copy at most this large (frame: 256)
+GRABCUT_MAX_SIDE = 160         # GrabCut works on a copy at most this large (speed)
 GRABCUT_ITERS = 3
+GRABCUT_RNG_SEED = 0           # fixed, so that the same photo always gives the same mask
 GRABCUT_INSET = 0.03           # rect = image minus this fraction on each side
 GRABCUT_SEED = 0.12            # central box of sure garment, half-size as fraction of the side
+WHITE_MIN_L = 200              # a border colour this light (OpenCV Lab L, 0-255) ...
+WHITE_MAX_CHROMA = 12          # ... and this close to neutral (|a-128|, |b-128|) is "white"
+LAB_NEUTRAL = 128              # OpenCV's 8-bit Lab puts a = b = 0 at 128
+COLOURED_MIN_CHROMA = 25.0     # a border colour this saturated (Lab chroma) is "coloured" ...
+SHADOW_L_SCALE = 0.5           # ... and there lightness differences count this much
+SMALL_HOLE = 0.005             # off white, alpha: fill only holes up to this share of the mask
 KEEP_COMPONENT_SHARE = 0.25    # keep components at least this share of the largest
 MORPH_KERNEL = 0.012           # open/close kernel, fraction of the longer side (>= 3 px)
+ALPHA_MORPH_KERNEL = 0.0       # alpha masks are drawn with care: 3 px only (keeps thin straps)
 MIN_COVERAGE = 0.03            # automatic masks outside [MIN, MAX] of the image are refused
 MAX_COVERAGE = 0.97
 MIN_GIVEN_PIXELS = 64          # a given mask needs at least this many garment pixels
 BORDER_TOUCH_WARN = 0.25       # warn when the mask covers this share of any image side
 
 # --- layout --------------------------------------------------------------------------------
+WORK_SCALE = 4                 # photos are first downscaled to this many times the output side
 LAYOUT_MARGIN = 0.05           # free margin on each side of the frame, fraction of that side
 WHITE = 255
 
@@ -71,7 +81,7 @@ SLEEVE_START = 0.12            # ... and, above this far below the shoulders (sh
 PROFILE_SMOOTH = 0.05          # running-median window of row profiles, share of the rows
 SLEEVE_MARGIN = 0.08           # sleeve pixels lie beyond that reach + this share of the torso
 SLEEVE_MIN_SHARE = 0.015       # ... form a blob of at least this share of the mask
-SLEEVE_MIN_REACH = 0.08        # ... reaching at least this share of the torso further out
+SLEEVE_MIN_REACH = 0.10        # ... reaching at least this share of the torso further out
 SLEEVE_FAR = 0.15              # sleeve end = pixels in the farthest 15 % from the shoulder
 
 MSG_NOT_SEPARATED = (
@@ -144,23 +154,27 @@ def _border_pixels(arr: np.ndarray, band: int) -> np.ndarray:
     return np.concatenate([p.reshape(-1, c) for p in parts])
 
 
-def _kernel(shape: tuple[int, int]) -> np.ndarray:
-    k = max(3, round(MORPH_KERNEL * max(shape)) | 1)
+def _kernel(shape: tuple[int, int], share: float) -> np.ndarray:
+    """Elliptic kernel ``share`` of the longer side wide (odd, >= 3 px)."""
+    k = max(3, round(share * max(shape)) | 1)
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
 
 
-def _fill_holes(mask: np.ndarray) -> np.ndarray:
-    """Fill background regions that do not touch the image border."""
-    m = mask.astype(np.uint8)
-    inv = np.pad(1 - m, 1, constant_values=1)
-    _, labels = cv2.connectedComponents(inv, connectivity=4)
-    outside = labels == labels[0, 0]
-    return ~outside[1:-1, 1:-1]
+def _fill_holes(mask: np.ndarray, max_share: float = np.inf) -> np.ndarray:
+    """Fill background regions that do not touch the image border and whose area is at
+    most ``max_share`` of the mask's (inf: all of them)."""
+    inv = np.pad(~mask, 1, constant_values=True).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(inv, connectivity=4)
+    areas = stats[:, cv2.CC_STAT_AREA].astype(float)
+    fill = areas <= max_share * mask.sum()
+    fill[0] = fill[labels[0, 0]] = False  # label 0: the mask itself; the padded outside
+    return mask | fill[labels[1:-1, 1:-1]]
 
 
-def _cleanup(mask: np.ndarray) -> np.ndarray:
-    """Open/close, keep the largest component (and ones large relative to it), fill holes."""
-    k = _kernel(mask.shape)
+def _cleanup(mask: np.ndarray, max_hole: float = np.inf, kernel: float = MORPH_KERNEL) -> np.ndarray:
+    """Open/close (``kernel``: share of the longer side), keep the largest component (and
+    ones large relative to it), fill holes up to ``max_hole`` of the mask's area."""
+    k = _kernel(mask.shape, kernel)
     m = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, k)
     m = cv2.morphologyEx(m, cv2.MORPH_CLOSE, k)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
@@ -168,7 +182,7 @@ def _cleanup(mask: np.ndarray) -> np.ndarray:
         return np.zeros(mask.shape, bool)
     areas = stats[1:, cv2.CC_STAT_AREA]
     keep = np.flatnonzero(areas >= KEEP_COMPONENT_SHARE * areas.max()) + 1
-    return _fill_holes(np.isin(labels, keep))
+    return _fill_holes(np.isin(labels, keep), max_hole)
 
 
 def _alpha_mask(image: Image.Image) -> np.ndarray | None:
@@ -189,6 +203,12 @@ def _threshold_mask(rgb: np.ndarray) -> np.ndarray | None:
     band = max(BORDER_MIN_PX, round(BORDER_BAND * min(lab.shape[:2])))
     border = _border_pixels(lab, band)
     colour = np.median(border, axis=0)
+    if np.hypot(*(colour[1:] - LAB_NEUTRAL)) >= COLOURED_MIN_CHROMA:
+        # Strongly coloured background: a shadow on it changes lightness, the garment the
+        # hue, so weigh lightness less (keeps shaded gaps beside sleeves out of the mask).
+        lab[..., 0] *= SHADOW_L_SCALE
+        border[:, 0] *= SHADOW_L_SCALE
+        colour[0] *= SHADOW_L_SCALE
     dist_border = np.linalg.norm(border - colour, axis=1)
     background_like = dist_border < BORDER_TOL
     if background_like.mean() < UNIFORM_BORDER_SHARE:
@@ -196,8 +216,12 @@ def _threshold_mask(rgb: np.ndarray) -> np.ndarray | None:
     spread = np.percentile(dist_border[background_like], 90)
     thresh = max(THRESH_MIN, THRESH_NOISE_GAIN * spread)
     raw = np.linalg.norm(lab - colour, axis=2) > thresh
-    mask = _cleanup(raw)
-    if (raw & ~mask).sum() > THRESH_MAX_STRAY * raw.sum():
+    # On white, a white print or a white garment's inside looks like background: fill every
+    # hole. On a coloured background a large hole is background (between sleeve and body).
+    white = colour[0] >= WHITE_MIN_L and np.abs(colour[1:] - LAB_NEUTRAL).max() <= WHITE_MAX_CHROMA
+    mask = _cleanup(raw, np.inf if white else SMALL_HOLE)
+    stray = (raw & ~mask).sum()
+    if stray > THRESH_MAX_STRAY * raw.sum() and stray > THRESH_MAX_STRAY_IMAGE * raw.size:
         return None  # much garment-like colour off the garment: the background is not plain
     return _upscale_mask(mask, rgb.shape[:2])
 
@@ -213,15 +237,17 @@ def _grabcut_mask(rgb: np.ndarray) -> np.ndarray:
     sy, sx = max(1, round(GRABCUT_SEED * h)), max(1, round(GRABCUT_SEED * w))
     gc[h // 2 - sy:h // 2 + sy, w // 2 - sx:w // 2 + sx] = cv2.GC_FGD
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    cv2.setRNGSeed(GRABCUT_RNG_SEED)  # GrabCut's k-means init draws from OpenCV's global RNG
     cv2.grabCut(small, gc, None, bgd, fgd, GRABCUT_ITERS, cv2.GC_INIT_WITH_MASK)
     fg = (gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD)
     return _upscale_mask(_cleanup(fg), rgb.shape[:2])
 
 
-def _border_touch(mask: np.ndarray, inset: int) -> float:
-    """Largest share of any image side (read ``inset`` px inside it) covered by the mask."""
+def _border_touch(mask: np.ndarray, inset: tuple[int, int]) -> float:
+    """Largest share of any image side (read ``inset`` = (rows, cols) inside it) covered by
+    the mask."""
     h, w = mask.shape
-    iy, ix = min(inset, h - 1), min(inset, w - 1)
+    iy, ix = min(inset[0], h // 2), min(inset[1], w // 2)
     sides = (mask[iy], mask[h - 1 - iy], mask[:, ix], mask[:, w - 1 - ix])
     return max(float(s.mean()) for s in sides)
 
@@ -252,16 +278,19 @@ def segment_garment(image: Image.Image) -> tuple[np.ndarray, str, list[str]]:
     if image.mode not in ("RGB", "RGBA"):
         image = image.convert("RGBA" if "transparency" in image.info or "A" in image.mode else "RGB")
     warnings: list[str] = []
+    inset = (0, 0)
     mask = _alpha_mask(image)
     if mask is not None:
-        mask, method, inset = _cleanup(mask), "alpha", 0
+        mask, method = _cleanup(mask, SMALL_HOLE, ALPHA_MORPH_KERNEL), "alpha"
     else:
         rgb = np.asarray(image.convert("RGB"))
-        mask, method, inset = _threshold_mask(rgb), "threshold", 0
-        if mask is None or not MIN_COVERAGE <= mask.mean() <= MAX_COVERAGE:
+        # A plain background that yields (almost) nothing means there is nothing to find;
+        # only a busy or cluttered background, or an implausibly large mask, goes to GrabCut.
+        mask, method = _threshold_mask(rgb), "threshold"
+        if mask is None or mask.mean() > MAX_COVERAGE:
             mask, method = _grabcut_mask(rgb), "grabcut"
             # GrabCut never reaches past its rect: judge cut-off just inside it.
-            inset = round(GRABCUT_INSET * max(mask.shape)) + 1
+            inset = tuple(round(GRABCUT_INSET * n) + 1 for n in mask.shape)
             warnings.append(WARN_GRABCUT)
     _check_coverage(mask)
     if _border_touch(mask, inset) >= BORDER_TOUCH_WARN:
@@ -272,20 +301,26 @@ def segment_garment(image: Image.Image) -> tuple[np.ndarray, str, list[str]]:
 # =============================================================================== keypoints
 def _torso_runs(mask: np.ndarray, cx: int) -> tuple[np.ndarray, np.ndarray]:
     """Per row, the ends ``(left, right)`` of the run of mask pixels containing column
-    ``cx``; when ``cx`` is off the mask (a neckline dip), from the nearest run on its left to
-    the nearest run on its right, or the nearest run on one side; -1 where the row is empty."""
+    ``cx``, -1 where the row is empty. When ``cx`` is off the mask: in the upper half of the
+    garment (a neckline dip) from the nearest run on its left to the nearest run on its
+    right; lower down (sleeves hanging below the hem) the nearest run."""
     h, w = mask.shape
-    left, right = np.full(h, -1), np.full(h, -1)
-    for y in np.flatnonzero(mask.any(axis=1)):
-        row = mask[y]
-        xs = np.flatnonzero(row)
-        on_l, on_r = xs[xs <= cx], xs[xs >= cx]
-        c_l = on_l[-1] if on_l.size else on_r[0]
-        c_r = on_r[0] if on_r.size else on_l[-1]
-        off_l = np.flatnonzero(~row[:c_l])
-        off_r = np.flatnonzero(~row[c_r:])
-        left[y] = off_l[-1] + 1 if off_l.size else 0
-        right[y] = c_r + off_r[0] - 1 if off_r.size else w - 1
+    cols = np.arange(w, dtype=np.int32)
+    last_on = np.maximum.accumulate(np.where(mask, cols, -1), axis=1)  # last True at <= x
+    first_on = np.minimum.accumulate(np.where(mask, cols, w)[:, ::-1], axis=1)[:, ::-1]
+    last_off = np.maximum.accumulate(np.where(mask, -1, cols), axis=1)  # last False at <= x
+    first_off = np.minimum.accumulate(np.where(mask, w, cols)[:, ::-1], axis=1)[:, ::-1]
+    c_l, c_r = last_on[:, cx], first_on[:, cx]
+    c_l, c_r = np.where(c_l < 0, c_r, c_l), np.where(c_r >= w, c_l, c_r)
+    rows = np.arange(h)
+    empty = ~mask.any(axis=1)
+    filled = np.flatnonzero(~empty)
+    lower = rows > (filled[0] + filled[-1]) / 2 if filled.size else rows >= 0
+    nearer_left = (cx - c_l) <= (c_r - cx)
+    c_l = np.where(lower & ~nearer_left, c_r, c_l)  # lower half: the nearest run only
+    c_r = np.where(lower & nearer_left, c_l, c_r)
+    left = np.where(empty, -1, last_off[rows, np.clip(c_l, 0, w - 1)] + 1)
+    right = np.where(empty, -1, first_off[rows, np.clip(c_r, 0, w - 1)] - 1)
     return left, right
 
 
@@ -429,6 +464,17 @@ def _as_mask(mask, size: tuple[int, int]) -> np.ndarray:
     return out
 
 
+def _limit_size(image: Image.Image, mask: np.ndarray | None, max_side: int) -> tuple[Image.Image, np.ndarray | None]:
+    """Downscale a large photo (and its mask) to ``max_side``: the output is small anyway."""
+    if max(image.size) <= max_side:
+        return image, mask
+    scale = max_side / max(image.size)
+    new = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    if mask is not None:
+        mask = cv2.resize(mask.astype(np.float32), new, interpolation=cv2.INTER_AREA) > 0.5
+    return image.resize(new, Image.Resampling.BOX), mask
+
+
 def _layout(rgb: np.ndarray, mask: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """Crop to the mask's box, fit into ``size`` (H, W) with a margin, centre on white."""
     ys, xs = np.nonzero(mask)
@@ -461,8 +507,10 @@ def prepare_garment(image: Image.Image, mask=None, *, size: tuple[int, int] = (F
     Raises:
         GarmentError: the garment cannot be separated, or the mask is empty or mis-sized.
     """
-    if mask is not None:
-        full_mask, method, warnings = _as_mask(mask, image.size), "given", []
+    given = None if mask is None else _as_mask(mask, image.size)
+    image, given = _limit_size(image, given, WORK_SCALE * max(size))
+    if given is not None:
+        full_mask, method, warnings = given, "given", []
     else:
         full_mask, method, warnings = segment_garment(image)
     rgb, out_mask = _layout(np.asarray(image.convert("RGB")), full_mask, tuple(size))
