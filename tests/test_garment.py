@@ -5,7 +5,6 @@ Synthetic garments are drawn with cv2.fillPoly, so the true mask and keypoints a
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import cv2
@@ -302,22 +301,9 @@ def test_example_garment_prepares(path):
 
 
 # ------------------------------------------------------------------ real data (VITON cloth)
-def _viton_cloth_dir() -> Path | None:
-    root = Path(os.environ.get("TRYON_VITON_DIR", "/tmp/data/viton"))
-    for cloth in (root / "train" / "cloth", root / "cloth"):
-        if cloth.is_dir() and (cloth.parent / "cloth-mask").is_dir():
-            return cloth
-    return None
-
-
 @pytest.mark.shared
-def test_threshold_matches_viton_cloth_masks():
-    cloth = _viton_cloth_dir()
-    if cloth is None:
-        pytest.skip(
-            "VITON cloth images not found: extract ../shared/data/viton_train.tar.gz into "
-            "/tmp/data, or set TRYON_VITON_DIR to the extracted viton folder"
-        )
+def test_threshold_matches_viton_cloth_masks(viton_dir):
+    cloth = viton_dir / "train" / "cloth"
     files = sorted(cloth.glob("*.jpg"))
     files = files[:: max(1, len(files) // 50)][:50]
     ious = []

@@ -121,3 +121,10 @@ def test_draw_pose_returns_an_overlay(astro_pose):
     out = draw_pose(img, astro_pose)
     assert out.size == img.size and out.mode == "RGB"
     assert np.abs(np.asarray(out, np.int16) - np.asarray(img, np.int16)).max() > 100
+
+
+def test_back_view_is_refused(astro_pose):
+    lm = astro_pose.landmarks.copy()
+    lm[[C.LEFT_SHOULDER, C.RIGHT_SHOULDER]] = lm[[C.RIGHT_SHOULDER, C.LEFT_SHOULDER]]
+    with pytest.raises(PoseError, match="sideways or away"):
+        check_upper_body(PoseResult(lm, astro_pose.mask, astro_pose.image_size))

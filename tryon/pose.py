@@ -41,6 +41,9 @@ FACE_RELATIVE_MIN_AREA = 0.15  # ...nor do faces smaller than this fraction of t
 PERSON_CROP_FACE_WIDTHS = 3.5  # half-width of the crop around the chosen person, in face widths
 MIN_TORSO_SHOULDER_RATIO = 0.6 # hip-centre below shoulder-centre by at least this x shoulder width
 MIN_VISIBLE_TORSO = 0.25       # at least this fraction of the torso must lie inside the photo
+MIN_FRONTAL_RATIO = 0.25       # the person's left shoulder lies image-right of their right one by
+                               # at least this x torso length (VITON: 1st percentile 0.43, a back
+                               # view -0.06): less is a side or back view
 MASK_TINT_OPACITY = 70         # 0..255: how strongly draw_pose tints the person mask
 EDGE_MARGIN = 0.02             # landmarks this far outside the photo still count as inside
 HIP_EDGE_BAND = 0.15           # hips within this many torso lengths of the bottom edge may be
@@ -262,6 +265,11 @@ def check_upper_body(pose: PoseResult) -> None:
         raise PoseError(
             "The body in the photo is not upright; please use a photo of you standing or "
             "sitting upright, facing the camera."
+        )
+    if (px(ls)[0] - px(rs)[0]) < MIN_FRONTAL_RATIO * drop:
+        raise PoseError(
+            "You seem to be turned sideways or away from the camera; please use a photo "
+            "taken from the front."
         )
     visible = (min(hip_mid[1], h) - shoulder_mid[1]) / drop
     if visible < MIN_VISIBLE_TORSO:

@@ -30,7 +30,9 @@ __all__ = [
 # Where a garment's keypoints land on the body, in body units U (see tryon.body).
 GARMENT_SHOULDER_OUT = 0.10  # garment shoulder seam lies this far outside the shoulder joint
 GARMENT_SHOULDER_UP = 0.08   # ...and this far above it (the shoulder's top contour)
-HEM_MIN_HALF = 0.40          # a hem is at least this half-wide on the body (covers the hips)
+HEM_MIN_HALF = 0.40          # a hem is at least this half-wide on the body (covers the hips)...
+HEM_MIN_BELOW_HIP = 0.05     # ...and reaches at least this far below the hip joints, so a short
+                             # garment still hides the top the person wears
 MIN_KEYPOINT_VISIBILITY = 0.3  # an arm below this visibility does not steer its sleeve
 MIN_POINT_SPREAD = 2.0       # px: control points closer than this are merged (TPS singular)
 MIN_ALPHA = 1e-3             # un-premultiplying divides by at least this coverage
@@ -168,7 +170,8 @@ def body_targets(
     dst = [t_neck, t_sl, t_sr]
     for name, sign in (("hem_l", -1.0), ("hem_r", 1.0)):
         v = g[name] - g_neck
-        along = float(np.dot(v, g_down)) * k
+        hip_drop = float(np.dot(hip_mid - t_neck, down)) + HEM_MIN_BELOW_HIP * u
+        along = max(float(np.dot(v, g_down)) * k, hip_drop)
         side = max(abs(float(np.dot(v, g_across))) * k, HEM_MIN_HALF * u)
         src.append(g[name])
         dst.append(t_neck + down * along + across * sign * side)
