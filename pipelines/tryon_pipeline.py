@@ -7,7 +7,6 @@ TPS warp composited over the person with the person's shading carried over.
 
 from __future__ import annotations
 
-import math
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -93,8 +92,9 @@ class TryOnPipeline:
         timings[name] = timings.get(name, 0.0) + time.perf_counter() - t0
 
     def _render_frame(self, pose_scale: float) -> tuple[int, int]:
-        """The baseline renders at a multiple of the frame so big photos stay sharp."""
-        s = int(min(MAX_RENDER_SCALE, max(1, math.ceil(1.0 / max(pose_scale, 1e-6) - 0.25))))
+        """The baseline renders at the multiple of the frame nearest the photo's own scale, so
+        big photos stay sharp (``pose_scale``: frame pixels per photo pixel at 1x)."""
+        s = int(min(MAX_RENDER_SCALE, max(1, round(1.0 / max(pose_scale, 1e-6)))))
         return (self.frame_size[0] * s, self.frame_size[1] * s)
 
     def __call__(

@@ -119,3 +119,21 @@ def test_bench_reports_every_stage(tmp_path):
 
     report = json.loads((tmp_path / "b.json").read_text())
     assert report["size"] == [512, 512] and report["ms"]["total"]["p50"] > 0
+
+
+def test_batch_splits_pairs_across_two_processes_each_done_once(files, tmp_path):
+    """torchrun stands in for `accelerate launch` (which stays single-process on a CPU)."""
+    people = sorted(p.name for p in (files / "people").iterdir() if p.name != "broken.jpg")
+    garments = sorted(p.name for p in (files / "garments").iterdir())
+    pairs = [(p, g) for p in people for g in garments]
+    (tmp_path / "pairs.txt").write_text("".join(f"{p} {g}\n" for p, g in pairs))
+    torchrun = Path(sys.executable).with_name("torchrun")
+    r = subprocess.run(
+        [str(torchrun), "--nproc_per_node", "2", "-m", "tryon.cli", "batch", "--pairs", str(tmp_path / "pairs.txt"),
+         "--person-dir", str(files / "people"), "--garment-dir", str(files / "garments"), "--out", str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=300, env=ENV)
+    assert r.returncode == 0, r.stderr[-2000:]
+    reports = [l for l in r.stdout.splitlines() if l.startswith("done ")]
+    assert len(reports) == 2 and all("in this process" in l for l in reports)
+    assert sum(int(l.split()[1].rstrip(",")) for l in reports) == len(pairs)
+    assert len(list((tmp_path / "out").iterdir())) == len(pairs)

@@ -153,8 +153,11 @@ def cmd_batch(args: argparse.Namespace) -> int:
     for d, what in ((args.person_dir, "person"), (args.garment_dir, "garment")):
         if not d.is_dir():
             raise CliError(f"The {what} folder '{d}' does not exist.")
+    import torch
+
     pairs, failures = read_pairs(args.pairs)
-    state = PartialState()
+    # cpu=True lets accelerate/torchrun split work across CPU processes (it would not otherwise).
+    state = PartialState(cpu=not torch.cuda.is_available())
     mine = pairs[state.process_index :: state.num_processes]
     if not state.is_main_process:
         failures = []  # each malformed line is reported once, by the main process
