@@ -76,6 +76,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="redo pairs whose output exists")
     p.set_defaults(func=cmd_batch)
 
+    p = sub.add_parser("prepare", parents=[common], help="cache MediaPipe landmarks of a data set",
+                       description="Run MediaPipe once over the person photos of a VITON or "
+                       "VITON-HD style data set and cache landmarks and person masks compactly. "
+                       "Resumes where a killed run stopped; lists unreadable photos.")
+    p.add_argument("--data", type=Path, required=True, help="data set folder (holds train/ or image/)")
+    p.add_argument("--split", default="train", help="split folder name (default train)")
+    p.add_argument("--cache", type=Path, help="cache folder (default <data>/<split>/tryon-cache)")
+    p.add_argument("--limit", type=int, help="only the first N photos (by name)")
+    p.set_defaults(func=cmd_prepare)
+
     p = sub.add_parser("serve", parents=[common], help="serve the Gradio app",
                        description="Serve the web app and its API (/try_on).")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -187,6 +197,22 @@ def cmd_batch(args: argparse.Namespace) -> int:
     for where, why in failures:
         print(f"failed: {where}: {why}", file=sys.stderr)
     return EXIT_INPUT if failures else EXIT_OK
+
+
+def cmd_prepare(args: argparse.Namespace) -> int:
+    from tryon.data import build_cache, default_cache_dir, find_layout
+
+    layout = find_layout(args.data, args.split)
+    names = sorted(p.name for p in layout.image.iterdir() if p.is_file())
+    if args.limit is not None:
+        names = names[: max(0, args.limit)]
+    cache = args.cache or default_cache_dir(layout.split)
+    manifest = build_cache(layout.image, cache, names=names)
+    print(f"cached {manifest['images']} photos in {cache} ({manifest['not_ok']} fail the upper-body "
+          f"check, {len(manifest['failed'])} unusable)")
+    for name, why in sorted(manifest["failed"].items()):
+        print(f"skipped: {name}: {why}", file=sys.stderr)
+    return EXIT_OK
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
