@@ -30,6 +30,7 @@ __all__ = [
     "erode",
     "feather",
     "paste_back",
+    "body_shape_input",
 ]
 
 MAX_ALIGN_ROTATION_DEG = 25.0  # a tilted torso is rotated upright by at most this much
@@ -384,3 +385,32 @@ def paste_back(
     roi[sel] = np.clip(np.round(blend[sel]), 0, 255).astype(np.uint8)
     alpha_photo[y0:y1, x0:x1] = a
     return out, alpha_photo
+
+
+def body_shape_input(pose: PoseResult, size: tuple[int, int] = C.BODY_VAE_SIZE) -> tuple[np.ndarray, np.ndarray]:
+    """What the body-shape VAE sees: the aligned silhouette and landmark heatmaps.
+
+    The same :func:`align` as the try-on, at ``size`` (the frame scaled down), so a shopper's
+    photo and a training photo are framed alike.
+
+    Args:
+        pose: a :class:`~tryon.pose.PoseResult` (from MediaPipe, or rebuilt from the cache).
+        size: ``(H, W)`` of the VAE input.
+
+    Returns:
+        ``(x, silhouette)``: ``x`` is ``(1 + K, H, W)`` float32 in ``[-1, 1]`` (the silhouette,
+        then K = len(POSE_MAP_LANDMARKS) heatmaps); ``silhouette`` is ``(H, W)`` bool.
+    """
+    import torch
+
+    from tryon.pose import heatmaps
+
+    al = align(pose, size)
+    silhouette = warp_to_frame(pose.mask.astype(np.float32), al) > 0.5
+    lm = pose.pixels()
+    lm[:, :2] = al.to_frame(lm[:, :2])
+    lm[:, 0] /= size[1]
+    lm[:, 1] /= size[0]
+    maps = heatmaps(torch.from_numpy(lm)[None], size)[0].numpy()
+    x = np.concatenate([silhouette[None].astype(np.float32), maps], 0) * 2.0 - 1.0
+    return x.astype(np.float32), silhouette

@@ -19,6 +19,14 @@ ALIGN_SHOULDER_Y = 0.331
 ALIGN_TORSO_LENGTH = 0.468
 SHOULDER_TO_TORSO = 0.649
 
+# Resolutions of the VAEs (height, width): garments and aligned body silhouettes. 128x96 keeps
+# a garment recognisable (logos, stripes, collars) and trains on a 2-core CPU in under an hour.
+GARMENT_VAE_SIZE = (128, 96)
+BODY_VAE_SIZE = (128, 96)
+
+# Validation split: the last this-many lines of a pairs file are never trained on.
+VALIDATION_PAIRS = 500
+
 # --------------------------------------------------------------------------------------
 # Image loading limits (tryon/io.py).
 # --------------------------------------------------------------------------------------
@@ -60,6 +68,11 @@ POSE_MAP_LANDMARKS = (
     LEFT_SHOULDER, RIGHT_SHOULDER, LEFT_ELBOW, RIGHT_ELBOW, LEFT_WRIST, RIGHT_WRIST,
     LEFT_HIP, RIGHT_HIP, LEFT_KNEE, RIGHT_KNEE,
 )
+# Mirror image: POSE_MAP_LANDMARKS channel i becomes channel POSE_MAP_FLIP[i] (left <-> right).
+POSE_MAP_FLIP = (0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13)
+# Mirror image of all 33 landmarks: index i becomes LANDMARK_FLIP[i].
+LANDMARK_FLIP = (0, 4, 5, 6, 1, 2, 3, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15, 18, 17, 20, 19,
+                 22, 21, 24, 23, 26, 25, 28, 27, 30, 29, 32, 31)
 # The limbs that become limb-map channels, as (landmark, landmark) segments.
 POSE_LIMBS = (
     (LEFT_SHOULDER, RIGHT_SHOULDER),
