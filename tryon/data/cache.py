@@ -6,7 +6,11 @@ Layout of a cache folder::
     shard_00000.npz       names (n,) str; landmarks (n, 33, 3) float16 (x, y as fractions of the
                           photo, visibility); masks (n, H, W) uint8 person mask (0..255) at the
                           frame size; sizes (n, 2) int32 original (width, height); ok (n,) bool
-                          (passes the upper-body check); reason (n,) str (why not, else "")
+                          (passes the upper-body check); reason (n,) str (why not, else "");
+                          failed_names / failed_reasons: photos of this shard that were unusable
+
+A shard counts as done only when its names match the names it should hold, so a run with
+``--limit`` followed by a full run into the same folder recomputes what changed.
 
 Shards are written atomically (temp file + rename), so a run killed at any point resumes by
 skipping the shards that exist. About 3 KB an image: the VITON train split packs into ~45 MB.
@@ -100,15 +104,15 @@ def build_cache(
                          "pass another --cache folder.")
     failed: dict[str, str] = manifest.get("failed", {})
     shards = [names[i : i + shard_size] for i in range(0, len(names), shard_size)]
-    todo = [(i, s) for i, s in enumerate(shards) if not (cache_dir / f"shard_{i:05d}.npz").is_file()]
+    todo = [(i, s) for i, s in enumerate(shards) if not _shard_done(cache_dir / f"shard_{i:05d}.npz", s, failed)]
     bar = tqdm(total=sum(len(s) for _, s in todo), desc="prepare", unit="photo", disable=not progress)
     for index, shard in todo:
-        records = []
+        records, shard_failed = [], {}
         for name in shard:
             try:
                 records.append(_analyse(image_dir / name, frame))
             except TryOnError as err:  # unreadable file or no person: skipped and listed
-                failed[name] = str(err)
+                shard_failed[name] = failed[name] = str(err)
             bar.update(1)
         arrays = {
             "names": np.array([r["name"] for r in records], dtype=str),
@@ -117,6 +121,8 @@ def build_cache(
             "sizes": np.stack([r["size"] for r in records]) if records else np.zeros((0, 2), np.int32),
             "ok": np.array([r["ok"] for r in records], bool),
             "reason": np.array([r["reason"] for r in records], dtype=str),
+            "failed_names": np.array(list(shard_failed), dtype=str),
+            "failed_reasons": np.array(list(shard_failed.values()), dtype=str),
         }
         _atomic_write(cache_dir / f"shard_{index:05d}.npz",
                       lambda p: np.savez_compressed(open(p, "wb"), **arrays))
@@ -130,6 +136,20 @@ def build_cache(
                 "not_ok": int((~cache.ok).sum())}
     _atomic_write(manifest_path, lambda p: p.write_text(json.dumps(manifest, indent=1)))
     return manifest
+
+
+def _shard_done(path: Path, names: list[str], failed: dict[str, str]) -> bool:
+    """A shard is done when it exists and accounts for exactly these names (cached or failed).
+
+    Failures stored in the shard are merged into ``failed`` (they survive a lost manifest).
+    """
+    if not path.is_file():
+        return False
+    with np.load(path) as z:
+        cached = [str(n) for n in z["names"]]
+        if "failed_names" in z.files:
+            failed.update(zip((str(n) for n in z["failed_names"]), (str(r) for r in z["failed_reasons"])))
+    return set(cached) | (set(names) & set(failed)) == set(names) and set(cached) <= set(names)
 
 
 @dataclass
@@ -152,7 +172,10 @@ class LandmarkCache:
         files = sorted(self.dir.glob("shard_*.npz"))
         if not files:
             raise TryOnError(f"No landmark cache in '{self.dir}'; run `tryon prepare --data DIR` first.")
-        parts = [dict(np.load(f)) for f in files]
+        parts = []
+        for f in files:
+            with np.load(f) as z:
+                parts.append({k: z[k] for k in ("names", "landmarks", "masks", "sizes", "ok", "reason")})
         self.names = np.concatenate([p["names"] for p in parts])
         self.landmarks = np.concatenate([p["landmarks"] for p in parts]).astype(np.float32)
         self.masks = np.concatenate([p["masks"] for p in parts])

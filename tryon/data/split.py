@@ -1,0 +1,87 @@
+"""Train / validation split of a pairs file.
+
+Validation is the LAST ``n_val`` lines of the pairs file (:data:`~tryon.constants.VALIDATION_PAIRS`
+by default), fixed once so that every model and every run holds out the same pairs. Nothing of a
+validation pair is trained on: a person photo or garment that appears in any validation pair is
+left out of the training lists even when it also appears in a training pair.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+from tryon.constants import VALIDATION_PAIRS
+from tryon.data.layout import DatasetLayout, read_pairs_file
+from tryon.errors import TryOnError
+
+__all__ = [
+    "split_pairs",
+    "layout_pairs",
+    "train_garments",
+    "val_garments",
+    "train_persons",
+    "val_persons",
+]
+
+Pair = tuple[str, str]
+PERSON, GARMENT = 0, 1  # columns of a pair
+
+
+def split_pairs(pairs: Sequence[Pair], n_val: int = VALIDATION_PAIRS) -> tuple[list[Pair], list[Pair]]:
+    """``(train, val)``: val is the last ``n_val`` pairs, train everything before them.
+
+    Raises:
+        ValueError: ``n_val`` is negative.
+        TryOnError: there are not more than ``n_val`` pairs (nothing would be left to train on).
+    """
+    if n_val < 0:
+        raise ValueError(f"n_val must be >= 0, not {n_val}")
+    pairs = list(pairs)
+    if len(pairs) <= n_val:
+        raise TryOnError(f"The pairs file holds {len(pairs)} pairs, but {n_val} are held out for "
+                         "validation; use a larger data set or fewer validation pairs.")
+    cut = len(pairs) - n_val
+    return pairs[:cut], pairs[cut:]
+
+
+def layout_pairs(layout: DatasetLayout) -> list[Pair]:
+    """The ``(person, garment)`` pairs of a layout's pairs file.
+
+    Raises:
+        TryOnError: the layout has no pairs file.
+    """
+    if layout.pairs is None:
+        raise TryOnError(f"'{layout.root}' has no pairs file (train_pairs.txt or pairs.txt); "
+                         "it is needed to split training from validation.")
+    return read_pairs_file(layout.pairs)
+
+
+def _unique(names: Iterable[str], exclude: set[str] = frozenset()) -> list[str]:
+    """``names`` without repeats (first occurrence order kept) and without ``exclude``."""
+    return [n for n in dict.fromkeys(names) if n not in exclude]
+
+
+def _column(layout: DatasetLayout, column: int, n_val: int) -> tuple[list[str], list[str]]:
+    train, val = split_pairs(layout_pairs(layout), n_val)
+    held_out = _unique(p[column] for p in val)
+    return _unique((p[column] for p in train), set(held_out)), held_out
+
+
+def train_garments(layout: DatasetLayout, n_val: int = VALIDATION_PAIRS) -> list[str]:
+    """Garment file names of the training pairs, deduplicated in file order, none in a val pair."""
+    return _column(layout, GARMENT, n_val)[0]
+
+
+def val_garments(layout: DatasetLayout, n_val: int = VALIDATION_PAIRS) -> list[str]:
+    """Garment file names of the validation pairs (the last ``n_val``), deduplicated in order."""
+    return _column(layout, GARMENT, n_val)[1]
+
+
+def train_persons(layout: DatasetLayout, n_val: int = VALIDATION_PAIRS) -> list[str]:
+    """Person photo names of the training pairs, deduplicated in file order, none in a val pair."""
+    return _column(layout, PERSON, n_val)[0]
+
+
+def val_persons(layout: DatasetLayout, n_val: int = VALIDATION_PAIRS) -> list[str]:
+    """Person photo names of the validation pairs (the last ``n_val``), deduplicated in order."""
+    return _column(layout, PERSON, n_val)[1]

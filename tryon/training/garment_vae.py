@@ -1,0 +1,183 @@
+"""The garment VAE-GAN (Larsen et al. 2016) as a training task.
+
+A VAE encodes a garment (RGB + mask at 128x96) into a latent code and decodes it back; a
+multi-scale PatchGAN judges real garments against reconstructions AND against decodings of
+prior samples (so generated garments, not only reconstructions, look real). The
+discriminator's features give the learned-similarity reconstruction loss, on top of pixel L1,
+SSIM and the mask's binary cross-entropy. The KL term is annealed in linearly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from tryon import constants as C
+from tryon.anomaly import elbo_score
+from tryon.losses import (
+    d_hinge_loss,
+    feature_matching_loss,
+    g_hinge_loss,
+    kl_anneal,
+    kl_divergence,
+    l1_loss,
+    mask_bce_loss,
+    ssim_loss,
+)
+from tryon.models.discriminator import DiscriminatorConfig, MultiScaleDiscriminator
+from tryon.models.vae import VAE, VAEConfig
+from tryon.training.grid import to_unit
+from tryon.training.loop import StepContext, TrainingTask
+
+__all__ = ["GarmentVAETask", "GarmentVAEHyper", "garment_rgba_preview", "ANOMALY_QUANTILE"]
+
+ANOMALY_QUANTILE = 0.99  # the is_garment threshold lets 99% of held-out garments through
+
+
+@dataclass
+class GarmentVAEHyper:
+    """Model size and loss weights of the garment VAE-GAN."""
+
+    latent_dim: int = 128
+    channels: tuple[int, ...] = (32, 64, 128, 256)
+    disc_channels: int = 48
+    disc_scales: int = 2
+    lr: float = 2e-4
+    betas: tuple[float, float] = (0.5, 0.999)
+    w_l1: float = 1.0          # pixel L1 on RGB
+    w_ssim: float = 1.0        # kornia's (1 - SSIM) / 2
+    w_mask: float = 0.5        # mask BCE
+    w_feat: float = 1.0        # discriminator-feature reconstruction loss (Larsen)
+    w_adv: float = 0.05        # hinge adversarial loss, reconstructions and prior samples
+    kl_max: float = 5e-4       # KL weight (on the sum over latent dims) after warm-up
+    kl_warmup: int = 2000      # steps of linear KL warm-up
+    augment: bool = True
+    extra: dict = field(default_factory=dict)
+
+
+def garment_rgba_preview(image: torch.Tensor, mask_logits: torch.Tensor) -> torch.Tensor:
+    """Garment on white for grids: ``(B, 3, H, W)`` in ``[0, 1]``."""
+    alpha = torch.sigmoid(mask_logits.float())
+    return to_unit(image) * alpha + (1 - alpha)
+
+
+class GarmentVAETask(TrainingTask):
+    """Trains :class:`VAE` + :class:`MultiScaleDiscriminator` on VITON's in-shop garments.
+
+    Args:
+        train_set: dataset of ``{"garment": (4, H, W) in [-1, 1]}`` (train garments only).
+        val_set: the held-out garments (for grids and the anomaly threshold).
+        hyper: model size and loss weights.
+    """
+
+    name = "garment-vae"
+
+    def __init__(self, train_set, val_set, hyper: GarmentVAEHyper | None = None) -> None:
+        self.hyper = hyper or GarmentVAEHyper()
+        self.train_set, self.val_set = train_set, val_set
+        h, w = C.GARMENT_VAE_SIZE
+        self.vae_config = VAEConfig(in_channels=4, image_channels=3, mask_channels=1, resolution=(h, w),
+                                    channels=tuple(self.hyper.channels), latent_dim=self.hyper.latent_dim)
+        self.disc_config = DiscriminatorConfig(in_channels=4, channels=self.hyper.disc_channels,
+                                               num_scales=self.hyper.disc_scales)
+
+    def config(self) -> dict:
+        return {"hyper": asdict(self.hyper), "vae": asdict(self.vae_config), "disc": asdict(self.disc_config),
+                "train_items": len(self.train_set), "val_items": len(self.val_set)}
+
+    def build_models(self):
+        return {"vae": VAE(self.vae_config), "disc": MultiScaleDiscriminator(self.disc_config)}
+
+    def build_optimizers(self, models):
+        h = self.hyper
+        return {name: torch.optim.Adam(m.parameters(), lr=h.lr, betas=h.betas) for name, m in models.items()}
+
+    def train_dataset(self):
+        return self.train_set
+
+    def sample_batch(self) -> dict:
+        items = [self.val_set[i] for i in range(min(8, len(self.val_set)))]
+        return torch.utils.data.default_collate(items)
+
+    @staticmethod
+    def _as_input(image: torch.Tensor, mask_logits: torch.Tensor) -> torch.Tensor:
+        return torch.cat([image, torch.sigmoid(mask_logits) * 2 - 1], 1)
+
+    def train_step(self, ctx: StepContext, batch: dict) -> dict[str, torch.Tensor]:
+        h, acc = self.hyper, ctx.accelerator
+        vae, disc = ctx.models["vae"], ctx.models["disc"]
+        opt_vae, opt_d = ctx.optimizers["vae"], ctx.optimizers["disc"]
+        x = batch["garment"]                       # (B, 4, H, W) in [-1, 1]
+        rgb, mask = x[:, :3], (x[:, 3:] > 0).float()
+
+        # 1. Encode/decode, and decode prior samples.
+        out = vae(x)
+        bare = ctx.unwrap("vae")  # decode() is not a forward: call it on the bare module
+        z_prior = torch.randn(x.shape[0], bare.config.latent_dim, device=x.device)
+        prior_image, prior_mask = bare.decode(z_prior)
+        fake = self._as_input(out.image, out.mask_logits)
+        fake_prior = self._as_input(prior_image, prior_mask)
+
+        # 2. D phase: real vs reconstructions and prior samples.
+        real_d = disc(x)
+        fake_d = disc(torch.cat([fake, fake_prior]).detach())
+        loss_d = d_hinge_loss(_logits(real_d), _logits(fake_d))
+        acc.backward(loss_d)
+        opt_d.step()
+        opt_d.zero_grad(set_to_none=True)
+
+        # 3. G phase through the frozen, bare discriminator.
+        d = ctx.unwrap("disc").requires_grad_(False)
+        with torch.no_grad():
+            real_feats = [f for f, _ in d(x)]
+        fake_out = d(torch.cat([fake, fake_prior]))
+        recon_feats = [[t[: x.shape[0]] for t in f] for f, _ in fake_out]
+        loss_adv = g_hinge_loss(_logits(fake_out))
+        loss_feat = feature_matching_loss(real_feats, recon_feats)
+        loss_l1 = l1_loss(out.image, rgb)
+        loss_ssim = ssim_loss(out.image, rgb)
+        loss_mask = mask_bce_loss(out.mask_logits, mask)
+        loss_kl = kl_divergence(out.mu, out.logvar)
+        beta = kl_anneal(ctx.step, h.kl_warmup, h.kl_max)
+        loss_g = (h.w_l1 * loss_l1 + h.w_ssim * loss_ssim + h.w_mask * loss_mask + h.w_feat * loss_feat
+                  + h.w_adv * loss_adv + beta * loss_kl)
+        acc.backward(loss_g)
+        d.requires_grad_(True)
+        opt_vae.step()
+        opt_vae.zero_grad(set_to_none=True)
+        return {"d": loss_d.detach(), "adv": loss_adv.detach(), "feat": loss_feat.detach(),
+                "l1": loss_l1.detach(), "ssim": loss_ssim.detach(), "mask": loss_mask.detach(),
+                "kl": loss_kl.detach()}
+
+    def sample_grid(self, models, batch):
+        vae = models["vae"]
+        x = batch["garment"]
+        out = vae(x, sample=False)
+        g = torch.Generator(device="cpu").manual_seed(0)
+        z = torch.randn(x.shape[0], vae.config.latent_dim, generator=g).to(x.device)
+        prior_image, prior_mask = vae.decode(z)
+        real = to_unit(x[:, :3]) * (x[:, 3:] > 0) + (x[:, 3:] <= 0)
+        return [real, garment_rgba_preview(out.image, out.mask_logits),
+                garment_rgba_preview(prior_image, prior_mask)]
+
+    def anomaly_threshold(self, vae) -> float:
+        """The score below which ``ANOMALY_QUANTILE`` of held-out garments fall."""
+        loader = torch.utils.data.DataLoader(self.val_set, batch_size=64)
+        device = next(vae.parameters()).device
+        scores = torch.cat([elbo_score(vae.eval(), b["garment"].to(device)).cpu() for b in loader])
+        return float(np.quantile(scores.numpy(), ANOMALY_QUANTILE))
+
+    def export(self, models, directory: Path) -> None:
+        vae = models["vae"]
+        threshold = self.anomaly_threshold(vae)
+        vae.save_pretrained(Path(directory) / "garment-vae", dtype=torch.float16,
+                            extra={"anomaly_threshold": threshold, "anomaly_quantile": ANOMALY_QUANTILE,
+                                   "score": "negative ELBO (tryon.anomaly.elbo_score)", **self.hyper.extra})
+
+
+def _logits(d_out) -> list[torch.Tensor]:
+    """Patch logits per scale from a discriminator output."""
+    return [logits for _, logits in d_out]
