@@ -86,6 +86,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, help="only the first N photos (by name)")
     p.set_defaults(func=cmd_prepare)
 
+    p = sub.add_parser("train", parents=[common], help="train a model (garment-vae, body-vae)",
+                       description="Train a model on a VITON-style data set with the shared "
+                       "Accelerate loop. Rerun the same command to resume; run it under "
+                       "`accelerate launch` for several GPUs or machines.")
+    models = p.add_subparsers(dest="model", metavar="MODEL", required=True)
+    for name, helptext in (("garment-vae", "the garment VAE-GAN (in-shop garments + masks)"),
+                           ("body-vae", "the body-shape VAE (needs `tryon prepare` first)")):
+        m = models.add_parser(name, parents=[common], help=helptext, description=f"Train {helptext}.")
+        _training_arguments(m, name)
+        m.set_defaults(func=cmd_train)
+
     p = sub.add_parser("serve", parents=[common], help="serve the Gradio app",
                        description="Serve the web app and its API (/try_on).")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -103,6 +114,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     p.set_defaults(func=cmd_bench)
     return parser
+
+
+def _training_arguments(p: argparse.ArgumentParser, model: str) -> None:
+    p.add_argument("--data", type=Path, required=True, help="VITON-style data set folder")
+    p.add_argument("--split", default="train", help="split folder (default train)")
+    p.add_argument("--cache", type=Path, help="landmark/garment cache folder (default <data>/<split>/tryon-cache)")
+    p.add_argument("--run-dir", type=Path, default=Path("runs") / model,
+                   help=f"outputs: checkpoints, logs, samples, export (default runs/{model})")
+    p.add_argument("--steps", type=int, default=6000, help="optimizer steps in total (default 6000)")
+    p.add_argument("--batch-size", type=int, default=32, help="per process (default 32)")
+    p.add_argument("--grad-accum", type=int, default=1, help="batches per optimizer step (default 1)")
+    p.add_argument("--mixed-precision", choices=("no", "bf16", "fp16"), default="no",
+                   help="bf16 autocast roughly halves CPU time; fp16 needs CUDA")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--num-workers", type=int, default=0, help="DataLoader worker processes")
+    p.add_argument("--max-minutes", type=float, help="stop cleanly after this wall time (resume later)")
+    p.add_argument("--log-every", type=int, default=25, help="steps between loss logs")
+    p.add_argument("--sample-every", type=int, default=250, help="steps between sample grids")
+    p.add_argument("--checkpoint-every", type=int, default=250, help="steps between checkpoints")
+    p.add_argument("--val-pairs", type=int, default=None,
+                   help="held-out pairs at the end of the pairs file (default 500)")
+    p.add_argument("--limit", type=int, help="train on the first N items only (smoke tests)")
+    p.add_argument("--no-resume", action="store_true", help="start over even if run-dir has checkpoints")
+    p.add_argument("--export-to", type=Path, help="also copy the exported weights into this folder "
+                   "(e.g. assets/weights)")
 
 
 # ----------------------------------------------------------------------------------------
@@ -213,6 +249,56 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     for name, why in sorted(manifest["failed"].items()):
         print(f"skipped: {name}: {why}", file=sys.stderr)
     return EXIT_OK
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    import shutil
+
+    from tryon import constants as C
+    from tryon.data import default_cache_dir, find_layout
+    from tryon.training import TrainOptions, train
+
+    layout = find_layout(args.data, args.split)
+    cache_dir = args.cache or default_cache_dir(layout.split)
+    n_val = C.VALIDATION_PAIRS if args.val_pairs is None else args.val_pairs
+    task = _build_task(args.model, layout, cache_dir, n_val, args.limit)
+    options = TrainOptions(
+        run_dir=args.run_dir, max_steps=args.steps, batch_size=args.batch_size, grad_accum=args.grad_accum,
+        mixed_precision=args.mixed_precision, seed=args.seed, num_workers=args.num_workers,
+        log_every=args.log_every, sample_every=args.sample_every, checkpoint_every=args.checkpoint_every,
+        max_minutes=args.max_minutes, resume=not args.no_resume)
+    summary = train(task, options)
+    print(f"{args.model}: step {summary['step']} ({summary['stopped']}), "
+          f"{summary['images_per_second']} images/s, weights in {summary['export_dir']}")
+    if args.export_to and Path(summary["export_dir"]).is_dir():
+        for folder in Path(summary["export_dir"]).iterdir():
+            target = args.export_to / folder.name
+            target.mkdir(parents=True, exist_ok=True)
+            for f in folder.iterdir():
+                shutil.copy2(f, target / f.name)
+            print(f"copied {folder.name} weights to {target}")
+    return EXIT_OK
+
+
+def _build_task(model: str, layout, cache_dir: Path, n_val: int, limit: int | None):
+    """The training task for ``model`` with its train and held-out datasets."""
+    if model == "garment-vae":
+        from tryon.data import GarmentDataset, train_garments, val_garments
+        from tryon.training.garment_vae import GarmentVAETask
+
+        train_names = train_garments(layout, n_val)[:limit]
+        val_names = val_garments(layout, n_val)
+        return GarmentVAETask(GarmentDataset(layout, train_names, augment=True, cache_dir=cache_dir),
+                              GarmentDataset(layout, val_names, cache_dir=cache_dir))
+    if model == "body-vae":
+        from tryon.data import BodyDataset, LandmarkCache, train_persons, val_persons
+        from tryon.training.body_vae import BodyVAETask
+
+        cache = LandmarkCache(cache_dir)
+        train_names = [n for n in train_persons(layout, n_val) if n in cache][:limit]
+        val_names = [n for n in val_persons(layout, n_val) if n in cache]
+        return BodyVAETask(BodyDataset(cache, train_names, augment=True), BodyDataset(cache, val_names))
+    raise CliError(f"Unknown model '{model}'.")
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

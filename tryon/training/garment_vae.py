@@ -43,7 +43,7 @@ class GarmentVAEHyper:
 
     latent_dim: int = 128
     channels: tuple[int, ...] = (32, 64, 128, 256)
-    disc_channels: int = 48
+    disc_channels: int = 32     # 0.93 M parameters: 3x cheaper than 64 on a CPU
     disc_scales: int = 2
     lr: float = 2e-4
     betas: tuple[float, float] = (0.5, 0.999)
