@@ -61,6 +61,15 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
     return (torch.sin((1 - t) * omega) * a + torch.sin(t * omega) * b) / torch.sin(omega)
 
 
+def _resized(prepared: PreparedGarment, size: tuple[int, int]) -> PreparedGarment:
+    """A prepared garment at another frame size (same layout: the frames share one aspect)."""
+    h, w = size
+    rgb = cv2.resize(prepared.rgb, (w, h), interpolation=cv2.INTER_AREA)
+    mask = cv2.resize(prepared.mask.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) > 0.5
+    rgb[~mask] = 255
+    return PreparedGarment(rgb, mask, prepared.keypoints, prepared.method, list(prepared.warnings))
+
+
 class GarmentDesignPipeline:
     """Designer tools on the garment VAE.
 
@@ -87,7 +96,7 @@ class GarmentDesignPipeline:
     # ------------------------------------------------------------------ conversions
     def _prepare(self, garment: Any) -> PreparedGarment:
         if isinstance(garment, PreparedGarment):
-            return garment
+            return garment if garment.mask.shape == self.size else _resized(garment, self.size)
         return prepare_garment(load_image(garment, keep_alpha=True, what="garment image"), size=self.size)
 
     def _to_rgba(self, image: torch.Tensor, mask_logits: torch.Tensor) -> list[Image.Image]:

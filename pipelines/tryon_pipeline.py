@@ -33,6 +33,14 @@ MAX_RENDER_SCALE = 3          # the baseline renders at up to 3x the model frame
 FEATHER_FRACTION = 0.006      # seam feather radius, as a fraction of the frame height
 GARMENT_EDGE_FRACTION = 0.005 # garment edge pixels mixed with its old background are dropped
 STEP_PREVIEW_SIDE = 512       # px: step images are shown at most this large
+NOT_A_GARMENT_WARNING = (
+    "The garment image does not look like a photo of a garment, so the result may look wrong; "
+    "a garment laid flat on a plain background works best."
+)
+UNUSUAL_PHOTO_WARNING = (
+    "Your photo looks unusual for a try-on (cropped body, several people or an unusual pose), "
+    "so the result may look wrong; a photo of just you, facing the camera, works best."
+)
 DOWNSCALED_WARNING = (
     "Your photo was larger than {max} pixels on its longest side, so the result is "
     "{w}x{h} instead of {ow}x{oh}."
@@ -68,22 +76,46 @@ class TryOnPipeline:
             ``"baseline"`` (landmark TPS + shading-preserving composite).
     """
 
-    def __init__(self, *, frame_size: tuple[int, int] = C.FRAME_SIZE, mode: str = "auto") -> None:
+    def __init__(
+        self,
+        *,
+        frame_size: tuple[int, int] = C.FRAME_SIZE,
+        mode: str = "auto",
+        garment_checker=None,
+        body_vae=None,
+        body_threshold: float = float("inf"),
+    ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
         self.frame_size = tuple(frame_size)
         self.mode = mode
+        self.garment_checker = garment_checker  # GarmentDesignPipeline: warns on non-garments
+        self.body_vae = body_vae                # body-shape VAE: warns on unusual photos
+        self.body_threshold = body_threshold
 
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None, *, mode: str = "auto") -> "TryOnPipeline":
         """Load the bundled defaults from ``assets/weights`` (or ``path``).
 
-        With no learned try-on weights there, the pipeline runs the baseline renderer.
+        The garment VAE (``garment-vae/``) and body-shape VAE (``body-vae/``) there, when
+        present, add warnings for garment photos that are not garments and for unusual person
+        photos. With no learned try-on weights, the pipeline runs the baseline renderer.
         """
+        from pipelines.design_pipeline import GarmentDesignPipeline
+        from tryon.hub import load_extra
+        from tryon.models.vae import VAE
+
         weights = Path(path) if path is not None else DEFAULT_WEIGHTS_DIR
         if path is not None and not weights.is_dir():
             raise FileNotFoundError(f"No weights directory at {weights}.")
-        return cls(mode=mode)
+        checker = body = None
+        threshold = float("inf")
+        if (weights / "garment-vae" / "model.safetensors").is_file():
+            checker = GarmentDesignPipeline.from_pretrained(weights / "garment-vae")
+        if (weights / "body-vae" / "model.safetensors").is_file():
+            body = VAE.from_pretrained(weights / "body-vae")
+            threshold = float(load_extra(weights / "body-vae").get("anomaly_threshold", "inf"))
+        return cls(mode=mode, garment_checker=checker, body_vae=body, body_threshold=threshold)
 
     @contextmanager
     def _stage(self, timings: dict[str, float], name: str):
@@ -170,6 +202,10 @@ class TryOnPipeline:
             prepared = prepare_garment(garment_img, mask_img, size=frame_size)
         warnings += prepared.warnings
 
+        # 4b. The VAEs' verdicts: a garment photo that is not one, an unusual person photo.
+        with self._stage(timings, "checks"):
+            warnings += self._checks(prepared, pose)
+
         # 5. Warp: landmark thin-plate spline from garment keypoints to the body.
         with self._stage(timings, "warp"):
             warped = warp_garment(prepared.rgb, prepared.mask, prepared.keypoints, body.landmarks)
@@ -192,6 +228,19 @@ class TryOnPipeline:
         if not return_dict:
             return image, steps, warnings
         return TryOnOutput(image=image, steps=steps, warnings=warnings, timings=timings)
+
+    def _checks(self, prepared, pose) -> list[str]:
+        found = []
+        if self.garment_checker is not None:
+            verdict = self.garment_checker.anomaly(prepared)
+            if not verdict.is_garment:
+                found.append(NOT_A_GARMENT_WARNING)
+        if self.body_vae is not None:
+            from tryon.anomaly import body_score
+
+            if body_score(self.body_vae, pose) > self.body_threshold:
+                found.append(UNUSUAL_PHOTO_WARNING)
+        return found
 
     @staticmethod
     def _steps(person_img, pose, body, prepared, warped) -> dict[str, Image.Image]:

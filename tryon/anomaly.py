@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-__all__ = ["elbo_score"]
+__all__ = ["elbo_score", "body_score"]
 
 LAPLACE_SCALE = 0.1  # b of the Laplace likelihood on image channels in [-1, 1]
 
@@ -43,3 +43,16 @@ def elbo_score(vae, x: torch.Tensor) -> torch.Tensor:
         nll = nll + bce.flatten(1).sum(1)
     kl = 0.5 * (mu.float() ** 2 + logvar.float().exp() - 1 - logvar.float()).sum(1)
     return (nll + kl).float()
+
+
+def body_score(vae, pose) -> float:
+    """Negative ELBO of a person's pose under the body-shape VAE (higher = more unusual).
+
+    Args:
+        vae: the body-shape VAE.
+        pose: a :class:`tryon.pose.PoseResult` of the photo.
+    """
+    from tryon.body import body_shape_input
+
+    x, _ = body_shape_input(pose, tuple(vae.config.resolution))
+    return float(elbo_score(vae, torch.from_numpy(x)[None])[0])

@@ -97,6 +97,43 @@ def build_parser() -> argparse.ArgumentParser:
         _training_arguments(m, name)
         m.set_defaults(func=cmd_train)
 
+    p = sub.add_parser("generate", parents=[common], help="design garments with the garment VAE",
+                       description="Write new garments as RGBA PNGs (alpha = the garment's mask): "
+                       "N samples from a seed, a blend of two garments, or variations of one.")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--blend", nargs=2, type=Path, metavar=("A", "B"), help="blend garment A into B")
+    mode.add_argument("--vary", type=Path, metavar="IMAGE", help="variations of this garment")
+    p.add_argument("--n", type=int, default=8, help="how many samples or variations (default 8)")
+    p.add_argument("--seed", type=int, default=0, help="same seed, same garments (default 0)")
+    p.add_argument("--temperature", type=float, default=1.0, help="sampling spread (default 1.0)")
+    p.add_argument("--steps", type=int, default=5, help="garments along a blend, ends included (default 5)")
+    p.add_argument("--strength", type=float, default=0.5, help="how far variations roam (default 0.5)")
+    p.add_argument("-o", "--out", type=Path, required=True, help="output folder")
+    p.add_argument("--weights", type=Path, help="garment VAE folder (default: bundled)")
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("check-garment", parents=[common], help="is this image a garment photo?",
+                       description="Score IMAGE under the garment VAE and say whether it looks like a garment photo.")
+    p.add_argument("image", type=Path)
+    p.add_argument("--weights", type=Path, help="garment VAE folder (default: bundled)")
+    p.set_defaults(func=cmd_check_garment)
+
+    p = sub.add_parser("eval", parents=[common], help="measure a model on held-out data",
+                       description="Evaluate a model on the held-out split and write JSON.")
+    evals = p.add_subparsers(dest="model", metavar="MODEL", required=True)
+    for name in ("garment-vae", "body-vae"):
+        e = evals.add_parser(name, parents=[common], help=f"evaluate the {name}")
+        e.add_argument("--data", type=Path, required=True, help="VITON-style data set folder")
+        e.add_argument("--split", default="train")
+        e.add_argument("--cache", type=Path, help="cache folder (default <data>/<split>/tryon-cache)")
+        e.add_argument("--weights", type=Path, help=f"weights folder (default assets/weights/{name})")
+        e.add_argument("--val-pairs", type=int, default=None, help="held-out pairs (default 500)")
+        e.add_argument("--out", type=Path, default=Path("runs") / f"eval-{name}.json", help="JSON report")
+        if name == "garment-vae":
+            e.add_argument("--clothing", type=Path, help="clothing_upper folder for in-the-wild figures")
+    evals.choices["garment-vae"].set_defaults(func=cmd_eval_garment_vae)
+    evals.choices["body-vae"].set_defaults(func=cmd_eval_body_vae)
+
     p = sub.add_parser("serve", parents=[common], help="serve the Gradio app",
                        description="Serve the web app and its API (/try_on).")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -299,6 +336,97 @@ def _build_task(model: str, layout, cache_dir: Path, n_val: int, limit: int | No
         val_names = [n for n in val_persons(layout, n_val) if n in cache]
         return BodyVAETask(BodyDataset(cache, train_names, augment=True), BodyDataset(cache, val_names))
     raise CliError(f"Unknown model '{model}'.")
+
+
+def _design(weights: Path | None):
+    from pipelines.design_pipeline import GarmentDesignPipeline
+
+    return GarmentDesignPipeline.from_pretrained(weights)
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from tryon.io import save_image
+
+    if args.n < 1 or args.temperature < 0 or args.strength < 0 or args.steps < 2:
+        raise CliError("--n must be at least 1, --steps at least 2, --temperature and --strength at least 0.")
+    design = _design(args.weights)
+    if args.blend:
+        images, stem = design.interpolate(args.blend[0], args.blend[1], args.steps), "blend"
+    elif args.vary:
+        images, stem = design.vary(args.vary, args.strength, args.n, args.seed), f"vary_{args.vary.stem}"
+    else:
+        images, stem = design.sample(args.n, args.seed, args.temperature), f"sample_s{args.seed}"
+    for i, img in enumerate(images):
+        save_image(img, args.out / f"{stem}_{i:03d}.png")
+    print(f"wrote {len(images)} garments to {args.out}")
+    return EXIT_OK
+
+
+def cmd_check_garment(args: argparse.Namespace) -> int:
+    from tryon.io import load_image
+
+    load_image(args.image, what="image")  # unreadable files are an input error, not a verdict
+    result = _design(args.weights).anomaly(args.image)
+    verdict = "garment" if result.is_garment else "not a garment"
+    print(f"{args.image}: {verdict} (score {result.score:.1f}, threshold {result.threshold:.1f})"
+          + (f": {result.reason}" if result.reason else ""))
+    return EXIT_OK
+
+
+def _write_report(report: dict, out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2))
+    print(json.dumps(report, indent=2))
+    print(f"wrote {out}")
+
+
+def cmd_eval_garment_vae(args: argparse.Namespace) -> int:
+    from tryon import constants as C
+    from tryon.data import GarmentDataset, default_cache_dir, find_layout, train_garments, val_garments
+    from tryon.evaluate import eval_garment_vae
+
+    layout = find_layout(args.data, args.split)
+    cache_dir = args.cache or default_cache_dir(layout.split)
+    n_val = C.VALIDATION_PAIRS if args.val_pairs is None else args.val_pairs
+    design = _design(args.weights)
+    # Every held-out garment counts (no cloth-mask filtering), so the figure is on all of them.
+    val = GarmentDataset(layout, val_garments(layout, n_val), cache_dir=cache_dir, mask_check=False)
+    train_set = GarmentDataset(layout, train_garments(layout, n_val), cache_dir=cache_dir)
+    report = eval_garment_vae(design, layout, train_set, val, clothing_dir=args.clothing,
+                              natural_images=_natural_images())
+    report["weights"] = str(args.weights or "bundled")
+    _write_report(report, args.out)
+    return EXIT_OK
+
+
+def _natural_images() -> list:
+    """Public-domain photos that are not garments (from scikit-image, when installed)."""
+    try:
+        from PIL import Image
+        from skimage import data
+    except ImportError:
+        return []
+    names = ("astronaut", "coffee", "chelsea", "rocket", "cat", "immunohistochemistry")
+    return [Image.fromarray(getattr(data, n)()) for n in names if hasattr(data, n)]
+
+
+def cmd_eval_body_vae(args: argparse.Namespace) -> int:
+    from tryon import constants as C
+    from tryon.data import BodyDataset, LandmarkCache, default_cache_dir, find_layout, val_persons
+    from tryon.evaluate import eval_body_vae
+    from tryon.hub import load_extra
+    from tryon.models.vae import VAE
+
+    layout = find_layout(args.data, args.split)
+    weights = args.weights or Path(__file__).resolve().parent.parent / "assets" / "weights" / "body-vae"
+    vae = VAE.from_pretrained(weights)
+    cache = LandmarkCache(args.cache or default_cache_dir(layout.split))
+    n_val = C.VALIDATION_PAIRS if args.val_pairs is None else args.val_pairs
+    val = BodyDataset(cache, [n for n in val_persons(layout, n_val) if n in cache])
+    report = eval_body_vae(vae, val, anomaly_threshold=float(load_extra(weights)["anomaly_threshold"]), layout=layout)
+    report["weights"] = str(weights)
+    _write_report(report, args.out)
+    return EXIT_OK
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

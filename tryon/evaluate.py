@@ -1,0 +1,195 @@
+"""Evaluation of the VAEs on held-out data: the figures that go into the model cards.
+
+Every function returns a JSON-ready dict and never trains anything.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from tryon import constants as C
+from tryon.anomaly import elbo_score
+from tryon.metrics import auroc, mask_iou, nearest_distances, ssim
+
+__all__ = ["eval_garment_vae", "eval_body_vae", "WILD_SAMPLE", "NON_TOP_CLASSES"]
+
+WILD_SAMPLE = 500          # in-the-wild photos scored per group
+NN_SAMPLES = 500           # prior samples for the memorisation check
+NN_SIZE = (64, 48)         # resolution of the nearest-neighbour comparison
+NON_TOP_CLASSES = ("Dress", "Outwear", "Blazer")  # clothing_upper classes least like an in-shop top
+BATCH = 64
+
+
+def _on_white(x: torch.Tensor) -> torch.Tensor:
+    """``(B, 4, H, W)`` garment in [-1, 1] -> ``(B, 3, H, W)`` on white in [0, 1]."""
+    alpha = (x[:, 3:] + 1) / 2
+    return ((x[:, :3] + 1) / 2) * alpha + (1 - alpha)
+
+
+@torch.no_grad()
+def _batches(vae, dataset, key: str):
+    loader = torch.utils.data.DataLoader(dataset, batch_size=BATCH)
+    for batch in loader:
+        yield batch[key]
+
+
+def _scores_of_images(design, paths: list[Path], desc: str) -> list[float]:
+    scores = []
+    for p in tqdm(paths, desc=desc, unit="image", leave=False):
+        scores.append(design.anomaly(p).score)
+    return scores
+
+
+def _finite(scores: list[float]) -> np.ndarray:
+    a = np.asarray(scores, dtype=np.float64)
+    return np.where(np.isfinite(a), a, np.finfo(np.float64).max)
+
+
+@torch.no_grad()
+def eval_garment_vae(design, layout, train_set, val_set, *, clothing_dir: Path | None = None,
+                     natural_images: list | None = None, person_paths: list[Path] | None = None,
+                     seed: int = 0) -> dict:
+    """Reconstruction, anomaly detection and memorisation figures of the garment VAE.
+
+    Args:
+        design: a :class:`pipelines.GarmentDesignPipeline` (its VAE and anomaly threshold).
+        layout: the VITON layout (for person photos of the held-out pairs).
+        train_set, val_set: :class:`tryon.data.GarmentDataset` of train / held-out garments.
+        clothing_dir: the ``clothing_upper`` folder (``images/`` + ``images.csv``), optional.
+        natural_images: extra non-garment images (PIL or paths), optional.
+        person_paths: VITON person photos to score; default: the held-out pairs' persons.
+    """
+    vae = design.vae
+    rng = random.Random(seed)
+    # 1. Reconstruction SSIM of held-out garments, as a person sees them (on white).
+    ssims, val_scores = [], []
+    for x in tqdm(_batches(vae, val_set, "garment"), desc="reconstruct", unit="batch", leave=False):
+        mu, _ = vae.encode(x)
+        image, mask_logits = vae.decode(mu)
+        recon = torch.cat([image.float(), torch.sigmoid(mask_logits.float()) * 2 - 1], 1)
+        for a, b in zip(_on_white(recon), _on_white(x)):
+            ssims.append(ssim(a[None], b[None]))
+        val_scores += elbo_score(vae, x).tolist()
+    report: dict = {
+        "held_out_garments": len(val_set),
+        "reconstruction_ssim": {"mean": float(np.mean(ssims)), "median": float(np.median(ssims))},
+        "anomaly_threshold": design.anomaly_threshold,
+        "held_out_garments_flagged": float(np.mean(np.asarray(val_scores) > design.anomaly_threshold)),
+    }
+    # 2. Anomaly AUROC: held-out garments (negatives) vs other images (positives).
+    groups: dict[str, list[float]] = {}
+    persons = person_paths if person_paths is not None else [layout.image / n for n in _val_persons(layout)]
+    groups["viton_person_photos"] = _scores_of_images(design, persons, "persons")
+    if clothing_dir is not None and (Path(clothing_dir) / "images.csv").is_file():
+        rows = list(csv.DictReader(open(Path(clothing_dir) / "images.csv")))
+        wild = [r for r in rows if r["label"] not in NON_TOP_CLASSES]
+        non_top = [r for r in rows if r["label"] in NON_TOP_CLASSES]
+        for name, group in (("in_the_wild_garment_photos", wild), ("in_the_wild_dresses_outerwear_blazers", non_top)):
+            pick = rng.sample(group, min(WILD_SAMPLE, len(group)))
+            paths = [Path(clothing_dir) / "images" / f"{r['image']}.jpg" for r in pick]
+            groups[name] = _scores_of_images(design, paths, name)
+    if natural_images:
+        groups["natural_non_garment_images"] = _scores_of_images(design, natural_images, "natural")
+    report["anomaly_auroc"] = {name: auroc(_finite(val_scores), _finite(s)) for name, s in groups.items()}
+    report["flagged_as_not_garment"] = {name: float(np.mean(_finite(s) > design.anomaly_threshold))
+                                        for name, s in groups.items()}
+    report["scored"] = {name: len(s) for name, s in groups.items()}
+    # 3. Memorisation: prior samples' nearest training garment vs held-out garments' nearest.
+    def small(x: torch.Tensor) -> np.ndarray:
+        return F.interpolate(_on_white(x), size=NN_SIZE, mode="area").flatten(1).numpy()
+
+    train_small = np.concatenate([small(x) for x in tqdm(_batches(vae, train_set, "garment"),
+                                                         desc="train set", unit="batch", leave=False)])
+    val_small = np.concatenate([small(x) for x in _batches(vae, val_set, "garment")])
+    g = torch.Generator().manual_seed(seed)
+    z = torch.randn(NN_SAMPLES, vae.config.latent_dim, generator=g)
+    samples = []
+    for chunk in z.split(BATCH):
+        image, mask_logits = vae.decode(chunk)
+        samples.append(small(torch.cat([image.float(), torch.sigmoid(mask_logits.float()) * 2 - 1], 1)))
+    d_samples = nearest_distances(np.concatenate(samples), train_small)
+    d_val = nearest_distances(val_small, train_small)
+    report["nearest_training_garment_distance"] = {
+        "resolution": list(NN_SIZE),
+        "prior_samples_median": float(np.median(d_samples)),
+        "held_out_garments_median": float(np.median(d_val)),
+        "samples": NN_SAMPLES,
+        "note": "L2 in [0,1] RGB-on-white pixels; samples as far from training garments as held-out "
+                "garments are means the VAE does not copy its training set",
+    }
+    return report
+
+
+def _val_persons(layout) -> list[str]:
+    from tryon.data.split import val_persons
+
+    return val_persons(layout)
+
+
+UNUSUAL_SAMPLE = 150      # held-out persons turned into unusual photos for the body check
+CROP_KEEP = 0.5           # "cropped body": only the top half of the photo is kept
+
+
+def _unusual_scores(vae, layout, names: list[str]) -> dict[str, list[float]]:
+    """Body scores of held-out photos as they are, cropped at the chest, and doubled (two people)."""
+    from PIL import Image
+
+    from tryon.anomaly import body_score
+    from tryon.errors import TryOnError
+    from tryon.pose import detect_pose
+
+    out: dict[str, list[float]] = {"normal": [], "cropped_at_chest": [], "two_people": []}
+    for name in tqdm(names, desc="unusual photos", unit="photo", leave=False):
+        img = Image.open(layout.image / name).convert("RGB")
+        w, h = img.size
+        crop = img.crop((0, 0, w, int(h * CROP_KEEP))).resize((w, h))
+        pair = Image.new("RGB", (2 * w, h), (255, 255, 255))
+        pair.paste(img, (0, 0))
+        pair.paste(img.transpose(Image.FLIP_LEFT_RIGHT), (w, 0))
+        for key, photo in (("normal", img), ("cropped_at_chest", crop), ("two_people", pair)):
+            try:
+                out[key].append(body_score(vae, detect_pose(np.asarray(photo))))
+            except TryOnError:
+                continue  # no person found at all: refused before the body VAE is asked
+    return out
+
+
+@torch.no_grad()
+def eval_body_vae(vae, val_set, *, anomaly_threshold: float, layout=None, seed: int = 0) -> dict:
+    """Silhouette IoU of held-out persons (decoding the mean code), their anomaly scores, and
+    (with ``layout``) how often unusual versions of held-out photos are flagged."""
+    ious, scores = [], []
+    for batch in tqdm(torch.utils.data.DataLoader(val_set, batch_size=BATCH), desc="bodies", unit="batch", leave=False):
+        mu, _ = vae.encode(batch["body"])
+        _, mask_logits = vae.decode(mu)
+        pred = (torch.sigmoid(mask_logits.float()) > 0.5).numpy()
+        target = (batch["silhouette"] > 0.5).numpy()
+        ious += [mask_iou(p, t) for p, t in zip(pred, target)]
+        scores += elbo_score(vae, batch["body"]).tolist()
+    return {
+        "held_out_persons": len(val_set),
+        "silhouette_iou": {"mean": float(np.mean(ious)), "median": float(np.median(ious)),
+                           "p10": float(np.percentile(ious, 10))},
+        "anomaly_threshold": anomaly_threshold,
+        "held_out_flagged": float(np.mean(np.asarray(scores) > anomaly_threshold)),
+        "latent_dim": vae.config.latent_dim,
+        "resolution": list(C.BODY_VAE_SIZE),
+        **(_unusual_report(vae, layout, val_set, anomaly_threshold, seed) if layout is not None else {}),
+    }
+
+
+def _unusual_report(vae, layout, val_set, threshold: float, seed: int) -> dict:
+    names = random.Random(seed).sample(list(val_set.names), min(UNUSUAL_SAMPLE, len(val_set.names)))
+    groups = _unusual_scores(vae, layout, names)
+    normal = np.asarray(groups["normal"])
+    return {"unusual_photos": {
+        key: {"photos": len(v), "flagged": float(np.mean(np.asarray(v) > threshold)) if v else None,
+              "auroc_vs_normal": auroc(normal, np.asarray(v)) if v and key != "normal" else None}
+        for key, v in groups.items()}}
