@@ -138,3 +138,136 @@ def test_a_bug_is_logged_and_the_user_sees_a_generic_sentence(
     monkeypatch.undo()
     result, _, _ = try_on(client, person_example, garment_example)
     assert Path(result).is_file()
+
+
+# -- the Design tab's endpoints ----------------------------------------------------------------
+# They run on the bundled garment VAE (assets/weights/garment-vae); without its weights the
+# tests that need a model skip, and those that do not (refusals, the API listing) still run.
+
+def _design_weights() -> Path:
+    from pipelines import design_pipeline  # read at run time: a dev run may point it elsewhere
+    return Path(design_pipeline.GARMENT_VAE_DIR)
+
+
+@pytest.fixture(scope="module")
+def design(served_app: str):
+    """The app's garment design pipeline (the one the served endpoints use), or skip."""
+    weights = _design_weights()
+    if not (weights / "model.safetensors").is_file():
+        pytest.skip(f"no bundled garment VAE weights: {weights / 'model.safetensors'} is absent")
+    import gradio_app
+    return gradio_app.get_design_pipeline()
+
+
+def rgba(path: str | Path) -> np.ndarray:
+    with Image.open(path) as img:
+        assert img.format == "PNG" and img.mode == "RGBA", (img.format, img.mode)
+        return np.asarray(img, dtype=np.float32)
+
+
+def generate(client: Client, seed: int, temperature: float = 1.0, n: int = 3) -> list[str]:
+    items = client.predict(seed=seed, temperature=temperature, n=n, api_name="/generate_garment")
+    return [item["image"] for item in items]
+
+
+def test_api_lists_the_design_endpoints(client: Client) -> None:
+    named = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    expected = {
+        "/generate_garment": ["seed", "temperature", "n"],
+        "/blend_garments": ["garment_a", "garment_b", "t"],
+        "/vary_garment": ["garment", "strength", "n", "seed"],
+    }
+    for name, params in expected.items():
+        assert [p["parameter_name"] for p in named[name]["parameters"]] == params, name
+
+
+def test_generate_garment_is_reproducible_rgba(client: Client, design) -> None:
+    first, again, other = generate(client, 7), generate(client, 7), generate(client, 8)
+    assert len(first) == len(again) == len(other) == 3
+    for a, b in zip(first, again):
+        assert Path(a).read_bytes() == Path(b).read_bytes(), "same seed, same PNG bytes"
+    assert all(not np.array_equal(rgba(a), rgba(b)) for a, b in zip(first, other))
+    assert not np.array_equal(rgba(first[0]), rgba(first[1])), "the garments of one grid differ"
+    for path in first:
+        alpha = rgba(path)[..., 3]
+        assert (alpha <= 127).any() and (alpha > 127).any(), "alpha must separate the garment"
+
+
+def test_blend_goes_from_a_to_b(client: Client, design, garment_examples: list[Path]) -> None:
+    a, b = garment_examples[0], garment_examples[1]
+    decoded_a, decoded_b = (np.asarray(design.decode(design.encode(str(g)))[0], np.float32)
+                            for g in (a, b))
+
+    def blend(t: float) -> np.ndarray:
+        return rgba(client.predict(handle_file(str(a)), handle_file(str(b)), t,
+                                   api_name="/blend_garments"))
+
+    at_a, middle, at_b = blend(0.0), blend(0.5), blend(1.0)
+    assert np.abs(at_a - decoded_a).mean() < 1.0, "t=0 is garment A's decoding"
+    assert np.abs(at_b - decoded_b).mean() < 1.0, "t=1 is garment B's decoding"
+    assert np.abs(middle - decoded_a).mean() > 1.0 and np.abs(middle - decoded_b).mean() > 1.0
+
+
+def test_vary_garment(client: Client, design, garment_example: Path) -> None:
+    garment = handle_file(str(garment_example))
+    decoded = np.asarray(design.decode(design.encode(str(garment_example)))[0], np.float32)
+
+    same = client.predict(garment, strength=0.0, n=2, seed=0, api_name="/vary_garment")
+    assert len(same) == 2
+    for item in same:
+        assert np.abs(rgba(item["image"]) - decoded).mean() < 1.0, "strength 0 keeps the garment"
+
+    varied = [rgba(item["image"]) for item in client.predict(
+        garment, strength=1.0, n=3, seed=1, api_name="/vary_garment")]
+    assert len(varied) == 3
+    assert all(np.abs(v - decoded).mean() > 1.0 for v in varied)
+    assert not np.array_equal(varied[0], varied[1])
+
+
+# Each refusal comes before the model is needed, so these run without weights too.
+@pytest.mark.parametrize(("endpoint", "values", "phrase"), [
+    ("/generate_garment", {"seed": 0, "temperature": 1.0, "n": 17}, "number of garments"),
+    ("/generate_garment", {"seed": 0, "temperature": 1.0, "n": 0}, "number of garments"),
+    ("/generate_garment", {"seed": 0, "temperature": 1.0, "n": 2.5}, "whole number"),
+    ("/generate_garment", {"seed": 0, "temperature": 2.5, "n": 2}, "temperature"),
+    ("/generate_garment", {"seed": -1, "temperature": 1.0, "n": 2}, "seed"),
+    ("/blend_garments", {"t": 1.5}, "blend amount"),
+    ("/vary_garment", {"strength": -0.5, "n": 2, "seed": 0}, "strength"),
+    ("/vary_garment", {"strength": 0.5, "n": 20, "seed": 0}, "number of variations"),
+], ids=["n-17", "n-0", "n-fraction", "temperature", "seed", "t", "strength", "vary-n"])
+def test_out_of_range_values_are_refused_with_a_sentence(
+        client: Client, garment_example: Path, endpoint: str, values: dict, phrase: str) -> None:
+    garment = handle_file(str(garment_example))
+    files = {"/blend_garments": {"garment_a": garment, "garment_b": garment},
+             "/vary_garment": {"garment": garment}}.get(endpoint, {})
+    with pytest.raises(AppError) as err:
+        client.predict(**files, **values, api_name=endpoint)
+    message = str(err.value)
+    assert phrase in message and "from" in message, message
+    assert message.endswith(".") and "\n" not in message
+
+
+def test_after_a_refusal_the_next_design_request_works(client: Client, design) -> None:
+    with pytest.raises(AppError, match="temperature"):
+        generate(client, 0, temperature=-1.0)
+    assert len(generate(client, 0, n=2)) == 2
+
+
+def test_a_bad_upload_to_vary_is_refused_readably(client: Client, design, tmp_path: Path) -> None:
+    bad = tmp_path / "garment.png"
+    _not_an_image(bad)
+    with pytest.raises(AppError, match="not an image file"):
+        client.predict(handle_file(str(bad)), 0.5, 2, 0, api_name="/vary_garment")
+
+
+def test_missing_design_weights_are_one_sentence(
+        client: Client, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import gradio_app
+    from pipelines import design_pipeline
+
+    monkeypatch.setattr(gradio_app, "_design", {})  # nothing loaded yet
+    monkeypatch.setattr(design_pipeline, "GARMENT_VAE_DIR", tmp_path)  # no weights there
+    with pytest.raises(AppError) as err:
+        generate(client, 0)
+    message = str(err.value)
+    assert "garment VAE weights" in message and message.endswith(".") and "\n" not in message

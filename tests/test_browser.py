@@ -106,3 +106,48 @@ def test_bad_upload_shows_the_error_and_a_good_run_follows(
     try_on_and_wait_for_result(page)
     page.locator(".toast-body").get_by_text("cut off").first.wait_for(state="visible")
     assert "cut off" in page.locator("#warnings textarea").input_value()
+
+
+DESIGN_SCREENSHOT_COPY = Path("/tmp/browser_design.png")
+DESIGN_N = 8
+
+
+@pytest.fixture
+def design_weights() -> Path:
+    from pipelines import design_pipeline  # read at run time: a dev run may point it elsewhere
+    weights = Path(design_pipeline.GARMENT_VAE_DIR) / "model.safetensors"
+    if not weights.is_file():
+        pytest.skip(f"no bundled garment VAE weights: {weights} is absent")
+    return weights
+
+
+def test_design_generate_choose_and_try_it_on(page, design_weights: Path, tmp_path: Path) -> None:
+    # A person photo first: "Try it on" keeps it and runs the try-on straight away.
+    page.locator("#person-examples button").first.click()
+    page.locator("#person img[src]").first.wait_for(state="visible")
+
+    page.get_by_role("tab", name="Design").click()
+    page.get_by_role("button", name="Generate", exact=True).click()
+    thumbnails = page.locator("#design-gallery img[src]")
+    thumbnails.nth(DESIGN_N - 1).wait_for(state="visible", timeout=RESULT_TIMEOUT_MS)
+    assert thumbnails.count() == DESIGN_N
+
+    thumbnails.nth(2).click()
+    chosen = page.locator("#design-chosen img[src]").first
+    chosen.wait_for(state="visible")
+    shot = tmp_path / "browser_design.png"
+    page.screenshot(path=str(shot), full_page=True)
+    shutil.copyfile(shot, DESIGN_SCREENSHOT_COPY)
+
+    chosen_src = chosen.get_attribute("src")
+    page.get_by_role("button", name="Try it on").click()
+    tryon_tab = page.get_by_role("tab", name="Try-On")
+    sync_api.expect(tryon_tab).to_have_attribute("aria-selected", "true")
+    garment = page.locator("#garment img[src]").first
+    garment.wait_for(state="visible")
+    assert garment.get_attribute("src") == chosen_src, "the chosen garment file, unchanged"
+    assert page.locator("#person img[src]").count() == 1, "the person photo stays"
+    try_on_result = page.locator(RESULT_IMG).first
+    try_on_result.wait_for(state="visible", timeout=RESULT_TIMEOUT_MS)
+    page.screenshot(path=str(tmp_path / "tryon.png"), full_page=True)
+    shutil.copyfile(tmp_path / "tryon.png", Path("/tmp/browser_design_tryon.png"))
