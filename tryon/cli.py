@@ -138,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Serve the web app and its API (/try_on).")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p.add_argument("--garment-vae", type=Path, help="garment VAE folder for the Design tab (default: bundled)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("bench", parents=[common], help="time each stage of a try-on",
@@ -432,7 +433,7 @@ def cmd_eval_body_vae(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import gradio_app
 
-    gradio_app.launch(host=args.host, port=args.port)
+    gradio_app.launch(host=args.host, port=args.port, weights_dir=args.garment_vae)
     return EXIT_OK
 
 
