@@ -112,3 +112,22 @@ def test_cli_generate_twice_same_seed_same_files_and_check_garment(tmp_path):
     r = subprocess.run([sys.executable, "-m", "tryon.cli", "check-garment", str(person)],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and "not a garment" in r.stdout
+
+
+@needs_weights
+def test_try_on_warns_when_the_garment_is_not_a_garment():
+    from skimage import data
+
+    from pipelines.tryon_pipeline import NOT_A_GARMENT_WARNING
+
+    pipe = TryOnPipeline.from_pretrained()
+    assert pipe.garment_checker is not None
+    for not_garment in (astronaut(), Image.fromarray(data.coffee())):
+        try:
+            out = pipe(person=astronaut(), garment=not_garment)
+        except Exception as err:  # a cut-out may fail outright, which is also a clear answer
+            assert "garment" in str(err)
+            continue
+        assert NOT_A_GARMENT_WARNING in out.warnings
+    example = sorted((Path(__file__).resolve().parent.parent / "assets/examples/garments").glob("tshirt*.jpg"))[0]
+    assert NOT_A_GARMENT_WARNING not in pipe(person=astronaut(), garment=example).warnings
