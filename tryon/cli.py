@@ -27,7 +27,7 @@ EXIT_INTERRUPTED = 130
 PAIR_SEPARATOR = "__"  # batch outputs are <person stem>__<garment stem>.png
 ASSETS = Path(__file__).resolve().parent.parent / "assets" / "examples"
 BENCH_PERSON = ASSETS / "person" / "astronaut.png"
-BENCH_STAGES = ("load", "pose", "align", "garment", "warp", "composite", "paste_back", "total")
+BENCH_STAGES = ("load", "pose", "align", "garment", "checks", "warp", "composite", "paste_back", "total")
 
 
 class CliError(Exception):
