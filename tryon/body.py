@@ -31,6 +31,7 @@ __all__ = [
     "feather",
     "paste_back",
     "body_shape_input",
+    "rescale",
 ]
 
 MAX_ALIGN_ROTATION_DEG = 25.0  # a tilted torso is rotated upright by at most this much
@@ -387,7 +388,19 @@ def paste_back(
     return out, alpha_photo
 
 
-def body_shape_input(pose: PoseResult, size: tuple[int, int] = C.BODY_VAE_SIZE) -> tuple[np.ndarray, np.ndarray]:
+def rescale(alignment: Alignment, scale: float) -> Alignment:
+    """``alignment`` followed by scaling the frame by ``scale`` about the shoulder anchor
+    (a few per cent off the canonical scale: augmentation that survives alignment)."""
+    fh, fw = alignment.frame_size
+    ax, ay = C.ALIGN_SHOULDER_X * fw, C.ALIGN_SHOULDER_Y * fh
+    jitter = np.array([[scale, 0.0, ax * (1 - scale)], [0.0, scale, ay * (1 - scale)], [0.0, 0.0, 1.0]])
+    return Alignment(jitter[:2] @ np.vstack([alignment.matrix, [0.0, 0.0, 1.0]]),
+                     alignment.frame_size, alignment.image_size)
+
+
+def body_shape_input(
+    pose: PoseResult, size: tuple[int, int] = C.BODY_VAE_SIZE, *, scale: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
     """What the body-shape VAE sees: the aligned silhouette and landmark heatmaps.
 
     The same :func:`align` as the try-on, at ``size`` (the frame scaled down), so a shopper's
@@ -396,6 +409,7 @@ def body_shape_input(pose: PoseResult, size: tuple[int, int] = C.BODY_VAE_SIZE) 
     Args:
         pose: a :class:`~tryon.pose.PoseResult` (from MediaPipe, or rebuilt from the cache).
         size: ``(H, W)`` of the VAE input.
+        scale: scale the aligned frame about the shoulder anchor (training augmentation).
 
     Returns:
         ``(x, silhouette)``: ``x`` is ``(1 + K, H, W)`` float32 in ``[-1, 1]`` (the silhouette,
@@ -406,6 +420,8 @@ def body_shape_input(pose: PoseResult, size: tuple[int, int] = C.BODY_VAE_SIZE) 
     from tryon.pose import heatmaps
 
     al = align(pose, size)
+    if scale != 1.0:
+        al = rescale(al, scale)
     silhouette = warp_to_frame(pose.mask.astype(np.float32), al) > 0.5
     lm = pose.pixels()
     lm[:, :2] = al.to_frame(lm[:, :2])

@@ -308,9 +308,11 @@ def heatmaps(
     xs, ys = _pixel_grid(height, width, lm.device)
     cx = (lm[..., 0] * width)[..., None, None]
     cy = (lm[..., 1] * height)[..., None, None]
-    s = sigma * height
-    g = torch.exp(-((xs - cx) ** 2 + (ys - cy) ** 2) / (2 * s * s))
-    return g * lm[..., 2].clamp(0, 1)[..., None, None]
+    two_var = 2 * (sigma * height) ** 2
+    # A 2-D Gaussian is the outer product of two 1-D ones: H + W exponentials instead of H x W.
+    gx = torch.exp(-((xs - cx) ** 2) / two_var)                                   # (B, K, 1, W)
+    gy = torch.exp(-((ys - cy) ** 2) / two_var) * lm[..., 2].clamp(0, 1)[..., None, None]  # (B, K, H, 1)
+    return gy * gx
 
 
 def limb_maps(
