@@ -9,7 +9,9 @@ from tiny_viton import make_tiny_viton
 from tryon.cli import main
 from tryon.hub import load_extra
 from tryon.models.vae import VAE
+from tryon.training.body_vae import BODY_ANOMALY_QUANTILE
 from tryon.training.checkpoint import latest_checkpoint
+from tryon.training.garment_vae import ANOMALY_QUANTILE
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +42,8 @@ def test_two_steps_then_resume_to_four_and_export(model, tiny, tmp_path):
     exported = tmp_path / "weights" / model
     vae = VAE.from_pretrained(exported)
     extra = load_extra(exported)
-    assert extra["anomaly_quantile"] == 0.99 and extra["anomaly_threshold"] > 0
+    quantile = ANOMALY_QUANTILE if model == "garment-vae" else BODY_ANOMALY_QUANTILE
+    assert extra["anomaly_quantile"] == quantile and extra["anomaly_threshold"] > 0
     x = torch.zeros(1, vae.config.in_channels, *vae.config.resolution)
     out = vae(x, sample=False)
     assert out.mask_logits.shape[-2:] == tuple(vae.config.resolution)
