@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import tempfile
 import types
 import typing
 from pathlib import Path
@@ -24,9 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
 from tryon.errors import TryOnError
+from tryon.io import atomic_write
 
 if TYPE_CHECKING:
     from typing import Self  # Python 3.11+; annotations are never evaluated at run time
@@ -41,18 +41,6 @@ def _tryon_version() -> str:
     from tryon import __version__  # late: tryon/__init__ may import models one day
 
     return __version__
-
-
-def _atomic_write(path: Path, write: typing.Callable[[Path], None]) -> None:
-    """Call ``write(tmp)`` on a temporary file in ``path``'s folder, then rename it to ``path``."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def read_config(directory: str | os.PathLike) -> dict:
@@ -156,9 +144,8 @@ class PretrainedMixin:
             if dtype is not None and tensor.is_floating_point():
                 tensor = tensor.to(dtype)
             tensors[name] = tensor.to("cpu").contiguous().clone()  # clone: no shared storage
-        _atomic_write(directory / WEIGHTS_NAME,
-                      lambda p: save_file(tensors, str(p), metadata={"format": "pt"}))
-        _atomic_write(directory / CONFIG_NAME, lambda p: p.write_text(config_text, encoding="utf-8"))
+        atomic_write(directory / WEIGHTS_NAME, lambda fh: fh.write(save(tensors, metadata={"format": "pt"})))
+        atomic_write(directory / CONFIG_NAME, lambda fh: fh.write(config_text.encode("utf-8")))
         return directory
 
     @classmethod

@@ -23,7 +23,7 @@ import secrets
 import threading
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, Callable
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -31,7 +31,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from tryon.constants import MAX_FILE_BYTES, MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE, MIN_IMAGE_SIDE
 from tryon.errors import InvalidImageError
 
-__all__ = ["load_image", "save_image", "READABLE_FORMATS", "SAVE_FORMATS"]
+__all__ = ["load_image", "save_image", "READABLE_FORMATS", "SAVE_FORMATS", "atomic_write"]
 
 # Pillow formats we decode. Deliberately short: exotic plugins (EPS runs Ghostscript,
 # PSD, FITS, ...) are attack surface a photo upload never needs. MPO (phone JPEGs) is
@@ -159,12 +159,22 @@ def save_image(image: Image.Image, path: str | os.PathLike) -> Path:
     elif fmt == "WEBP" or image.mode not in ("1", "L", "LA", "P", "RGB", "RGBA", "I;16"):
         image = _flatten(image, keep_alpha=True)
     path.parent.mkdir(parents=True, exist_ok=True)
+    return atomic_write(path, lambda fh: image.save(fh, format=fmt, **params))
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], Any]) -> Path:
+    """Write a file all at once or not at all.
+
+    ``write(fh)`` fills a temporary binary file in ``path``'s folder, which is then renamed over
+    ``path``; if anything fails, the temporary file is removed and ``path`` is untouched.
+    The file gets the usual permissions (``0o666`` minus the umask).
+    """
+    path = Path(path)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    # os.open with 0o666 honours the umask, unlike tempfile's private 0o600 files.
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as fh:
-            image.save(fh, format=fmt, **params)
+            write(fh)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -19,17 +19,16 @@ skipping the shards that exist. About 3 KB an image: the VITON train split packs
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 import cv2
 import numpy as np
 
 from tryon import constants as C
 from tryon.errors import NoPersonError, PoseError, TryOnError
+from tryon.io import atomic_write
 
 __all__ = ["CACHE_VERSION", "LandmarkCache", "build_cache", "default_cache_dir"]
 
@@ -41,17 +40,6 @@ MANIFEST = "manifest.json"
 def default_cache_dir(layout_split: Path) -> Path:
     """``<split>/tryon-cache``: next to the images it describes."""
     return Path(layout_split) / "tryon-cache"
-
-
-def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _analyse(path: Path, frame: tuple[int, int]) -> dict:
@@ -124,17 +112,16 @@ def build_cache(
             "failed_names": np.array(list(shard_failed), dtype=str),
             "failed_reasons": np.array(list(shard_failed.values()), dtype=str),
         }
-        _atomic_write(cache_dir / f"shard_{index:05d}.npz",
-                      lambda p: np.savez_compressed(open(p, "wb"), **arrays))
+        atomic_write(cache_dir / f"shard_{index:05d}.npz", lambda fh: np.savez_compressed(fh, **arrays))
         manifest = {"version": CACHE_VERSION, "frame": list(frame), "shard_size": shard_size,
                     "shards": len(shards), "failed": failed}
-        _atomic_write(manifest_path, lambda p: p.write_text(json.dumps(manifest, indent=1)))
+        atomic_write(manifest_path, lambda fh: fh.write(json.dumps(manifest, indent=1).encode()))
     bar.close()
     cache = LandmarkCache(cache_dir)
     manifest = {"version": CACHE_VERSION, "frame": list(frame), "shard_size": shard_size,
                 "shards": len(shards), "failed": failed, "images": len(cache),
                 "not_ok": int((~cache.ok).sum())}
-    _atomic_write(manifest_path, lambda p: p.write_text(json.dumps(manifest, indent=1)))
+    atomic_write(manifest_path, lambda fh: fh.write(json.dumps(manifest, indent=1).encode()))
     return manifest
 
 

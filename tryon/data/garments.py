@@ -30,10 +30,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 import cv2
 import numpy as np
@@ -43,6 +41,7 @@ from tryon.constants import GARMENT_VAE_SIZE
 from tryon.data.cache import default_cache_dir
 from tryon.data.layout import DatasetLayout
 from tryon.errors import TryOnError
+from tryon.io import atomic_write
 from tryon.garment import MAX_COVERAGE, PreparedGarment, prepare_garment, segment_garment
 
 __all__ = ["GarmentDataset", "garment_tensor", "garment_uint8", "augment_garment", "load_garment",
@@ -206,18 +205,6 @@ def cache_path(cache_dir: Path, names: Sequence[str], size: tuple[int, int]) -> 
     return Path(cache_dir) / f"{CACHE_PREFIX}_{size[0]}x{size[1]}_{digest}.npy"
 
 
-def _atomic_write(path: Path, write: Callable[[object], None]) -> None:
-    """Write through a temporary file in the same folder, then rename over ``path``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _precompute(layout: DatasetLayout, names: Sequence[str], size: tuple[int, int],
                 progress: bool) -> tuple[np.ndarray, dict]:
     """Prepare every garment: ``(N, 4, H, W)`` uint8 (zeros where preparation failed) and
@@ -253,8 +240,8 @@ def _load_or_build(cache_file: Path, layout: DatasetLayout, names: Sequence[str]
         return data, info
     cache_file.parent.mkdir(parents=True, exist_ok=True)
     data, info = _precompute(layout, names, size, progress)
-    _atomic_write(info_file, lambda f: f.write(json.dumps(info, indent=1).encode()))
-    _atomic_write(cache_file, lambda f: np.save(f, data))  # last: its presence marks completion
+    atomic_write(info_file, lambda f: f.write(json.dumps(info, indent=1).encode()))
+    atomic_write(cache_file, lambda f: np.save(f, data))  # last: its presence marks completion
     return data, info
 
 
