@@ -17,10 +17,10 @@ import torch
 from PIL import Image
 
 from tryon import constants as C
-from tryon.anomaly import elbo_score
+from tryon.anomaly import garment_score
 from tryon.data.garments import garment_tensor
 from tryon.errors import GarmentError, TryOnError
-from tryon.garment import PreparedGarment, prepare_garment
+from tryon.garment import PreparedGarment, prepare_garment, resize_prepared
 from tryon.hub import load_extra
 from tryon.io import load_image
 from tryon.models.vae import VAE
@@ -61,15 +61,6 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
     return (torch.sin((1 - t) * omega) * a + torch.sin(t * omega) * b) / torch.sin(omega)
 
 
-def _resized(prepared: PreparedGarment, size: tuple[int, int]) -> PreparedGarment:
-    """A prepared garment at another frame size (same layout: the frames share one aspect)."""
-    h, w = size
-    rgb = cv2.resize(prepared.rgb, (w, h), interpolation=cv2.INTER_AREA)
-    mask = cv2.resize(prepared.mask.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) > 0.5
-    rgb[~mask] = 255
-    return PreparedGarment(rgb, mask, prepared.keypoints, prepared.method, list(prepared.warnings))
-
-
 class GarmentDesignPipeline:
     """Designer tools on the garment VAE.
 
@@ -96,7 +87,7 @@ class GarmentDesignPipeline:
     # ------------------------------------------------------------------ conversions
     def _prepare(self, garment: Any) -> PreparedGarment:
         if isinstance(garment, PreparedGarment):
-            return garment if garment.mask.shape == self.size else _resized(garment, self.size)
+            return garment if garment.mask.shape == self.size else resize_prepared(garment, self.size)
         return prepare_garment(load_image(garment, keep_alpha=True, what="garment image"), size=self.size)
 
     def _to_rgba(self, image: torch.Tensor, mask_logits: torch.Tensor) -> list[Image.Image]:
@@ -169,7 +160,7 @@ class GarmentDesignPipeline:
             prepared = self._prepare(image)
         except GarmentError as err:
             return AnomalyResult(float("inf"), self.anomaly_threshold, False, str(err))
-        score = float(elbo_score(self.vae, garment_tensor(prepared)[None])[0])
+        score = float(garment_score(self.vae, garment_tensor(prepared)[None])[0])
         ok = score <= self.anomaly_threshold
         reason = "" if ok else ("This does not look like a photo of a garment; the try-on may look wrong.")
         return AnomalyResult(score, self.anomaly_threshold, ok, reason)

@@ -1,8 +1,17 @@
 """TryOnPipeline: a person photo and a garment photo in, the person wearing the garment out.
 
-Stages (each timed in ``TryOnOutput.timings``): load -> pose -> align -> garment -> warp ->
-composite -> paste_back. Without learned weights it runs the baseline renderer: the landmark
-TPS warp composited over the person with the person's shading carried over.
+Stages (each timed in ``TryOnOutput.timings``): load -> pose -> align -> garment -> checks ->
+warp -> render (learned) or composite (baseline) -> paste_back.
+
+Two renderers share everything up to the landmark TPS warp:
+
+- ``"learned"``: :class:`~tryon.models.tryon_net.TryOnNet` (``assets/weights/tryon``) refines the
+  TPS warp with its appearance flow and renders the person (arms, occlusion, shading) in the
+  256x192 frame, conditioned on the garment and body VAE codes;
+- ``"baseline"``: the TPS-warped garment composited over the person with the person's shading
+  carried over, at up to 3x the frame on big photos.
+
+``"auto"`` (the default) is the learned renderer when its weights are there, else the baseline.
 """
 
 from __future__ import annotations
@@ -14,21 +23,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 from PIL import Image
 
 from tryon import body as body_lib
 from tryon import constants as C
 from tryon.composite import composite, shading_map
-from tryon.errors import GarmentError
+from tryon.errors import GarmentError, TryOnError
 from tryon.garment import prepare_garment
 from tryon.io import load_image
 from tryon.pose import check_upper_body, detect_pose, draw_pose
-from tryon.warp import warp_garment
+from tryon.warp import WarpedGarment, warp_garment
 
 __all__ = ["TryOnOutput", "TryOnPipeline", "DEFAULT_WEIGHTS_DIR"]
 
 DEFAULT_WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "assets" / "weights"
-MODES = ("auto", "baseline")
+MODES = ("auto", "learned", "baseline")
 MAX_RENDER_SCALE = 3          # the baseline renders at up to 3x the model frame on big photos
 FEATHER_FRACTION = 0.006      # seam feather radius, as a fraction of the frame height
 GARMENT_EDGE_FRACTION = 0.005 # garment edge pixels mixed with its old background are dropped
@@ -72,8 +82,13 @@ class TryOnPipeline:
 
     Args:
         frame_size: ``(H, W)`` model frame (256x192 by default).
-        mode: ``"auto"`` (the learned model when weights are loaded, else the baseline) or
-            ``"baseline"`` (landmark TPS + shading-preserving composite).
+        mode: ``"auto"`` (the learned model when weights are loaded, else the baseline),
+            ``"learned"`` (the try-on network; an error without it) or ``"baseline"`` (landmark
+            TPS + shading-preserving composite).
+        net: the learned :class:`~tryon.models.tryon_net.TryOnNet` (None: baseline only).
+        garment_checker: a :class:`~pipelines.design_pipeline.GarmentDesignPipeline`: warns on
+            garment photos that are not garments, and gives the net its garment code.
+        body_vae: the body-shape VAE: warns on unusual photos, and gives the net its body code.
     """
 
     def __init__(
@@ -84,6 +99,7 @@ class TryOnPipeline:
         garment_checker=None,
         body_vae=None,
         body_threshold: float = float("inf"),
+        net=None,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
@@ -92,6 +108,13 @@ class TryOnPipeline:
         self.garment_checker = garment_checker  # GarmentDesignPipeline: warns on non-garments
         self.body_vae = body_vae                # body-shape VAE: warns on unusual photos
         self.body_threshold = body_threshold
+        self.net = net.eval() if net is not None else None
+        if net is not None and net.config.code_dim:
+            dims = (garment_checker.vae.config.latent_dim if garment_checker is not None else 0) + (
+                body_vae.config.latent_dim if body_vae is not None else 0)
+            if dims != net.config.code_dim:
+                raise TryOnError(f"The try-on network expects {net.config.code_dim}-number VAE codes but the "
+                                 f"garment and body VAEs give {dims}; load the VAEs it was trained with.")
 
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None, *, mode: str = "auto") -> "TryOnPipeline":
@@ -99,7 +122,8 @@ class TryOnPipeline:
 
         The garment VAE (``garment-vae/``) and body-shape VAE (``body-vae/``) there, when
         present, add warnings for garment photos that are not garments and for unusual person
-        photos. With no learned try-on weights, the pipeline runs the baseline renderer.
+        photos. The try-on network (``tryon/``) is the learned renderer; without it, the
+        pipeline runs the baseline renderer.
         """
         from pipelines.design_pipeline import GarmentDesignPipeline
         from tryon.hub import load_extra
@@ -115,7 +139,15 @@ class TryOnPipeline:
         if (weights / "body-vae" / "model.safetensors").is_file():
             body = VAE.from_pretrained(weights / "body-vae")
             threshold = float(load_extra(weights / "body-vae").get("anomaly_threshold", "inf"))
-        return cls(mode=mode, garment_checker=checker, body_vae=body, body_threshold=threshold)
+        net = None
+        if (weights / "tryon" / "model.safetensors").is_file():
+            from tryon.models.tryon_net import TryOnNet
+
+            net = TryOnNet.from_pretrained(weights / "tryon")
+        elif mode == "learned":
+            raise TryOnError(f"No try-on network weights in '{weights / 'tryon'}'; train them with "
+                             "`tryon train tryon` or use mode 'baseline'.")
+        return cls(mode=mode, garment_checker=checker, body_vae=body, body_threshold=threshold, net=net)
 
     @contextmanager
     def _stage(self, timings: dict[str, float], name: str):
@@ -159,6 +191,10 @@ class TryOnPipeline:
         mode = mode or self.mode
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+        if mode == "learned" and self.net is None:
+            raise TryOnError("This pipeline has no try-on network weights; load them with "
+                             "TryOnPipeline.from_pretrained() or use mode 'baseline'.")
+        learned = self.net is not None and mode != "baseline"
         timings: dict[str, float] = {}
         warnings: list[str] = []
         t_start = time.perf_counter()
@@ -194,7 +230,7 @@ class TryOnPipeline:
         # 3. Align the person into the frame and find the region to repaint.
         with self._stage(timings, "align"):
             base = body_lib.align(pose, self.frame_size)
-            frame_size = self._render_frame(base.scale)
+            frame_size = self.frame_size if learned else self._render_frame(base.scale)
             body = body_lib.prepare_person(photo, pose, frame_size)
 
         # 4. Garment: cut it out and find its keypoints, at the frame size.
@@ -210,13 +246,19 @@ class TryOnPipeline:
         with self._stage(timings, "warp"):
             warped = warp_garment(prepared.rgb, prepared.mask, prepared.keypoints, body.landmarks)
 
-        # 6. Composite in the frame: garment over the person, with the person's shading.
-        with self._stage(timings, "composite"):
-            h = frame_size[0]
-            cover = body_lib.erode(warped.alpha > 0.5, GARMENT_EDGE_FRACTION * h)
-            alpha = body_lib.feather(cover & body.region, FEATHER_FRACTION * h)
-            shading = shading_map(body.image, alpha)
-            rendered = composite(body.image, warped.rgb, alpha, shading)
+        # 6. Render in the frame: the network (learned), or the garment composited over the
+        #    person with the person's shading (baseline).
+        h = frame_size[0]
+        if learned:
+            with self._stage(timings, "render"):
+                rendered, warped = self._render(body, prepared, warped, pose)
+                alpha = body_lib.feather(body.region & body.valid, FEATHER_FRACTION * h)
+        else:
+            with self._stage(timings, "composite"):
+                cover = body_lib.erode(warped.alpha > 0.5, GARMENT_EDGE_FRACTION * h)
+                alpha = body_lib.feather(cover & body.region, FEATHER_FRACTION * h)
+                shading = shading_map(body.image, alpha)
+                rendered = composite(body.image, warped.rgb, alpha, shading)
 
         # 7. Paste back into the original photo at its own resolution.
         with self._stage(timings, "paste_back"):
@@ -228,6 +270,26 @@ class TryOnPipeline:
         if not return_dict:
             return image, steps, warnings
         return TryOnOutput(image=image, steps=steps, warnings=warnings, timings=timings)
+
+    @torch.inference_mode()
+    def _render(self, body, prepared, warped, pose):
+        """The network's person in the frame: ``(H, W, 3)`` uint8, and the refined warp."""
+        from tryon.conditioning import frame_arrays, net_tensors, vae_codes
+        from tryon.pose import pose_maps
+
+        arrays = frame_arrays(body, warped)
+        x = {k: v[None] for k, v in net_tensors(arrays["person"], arrays["region"], arrays["valid"],
+                                                arrays["garment"]).items()}
+        x["pose"] = pose_maps(torch.from_numpy(arrays["landmarks"])[None], self.frame_size)
+        if self.net.config.code_dim:
+            checker_vae = self.garment_checker.vae if self.garment_checker is not None else None
+            x["codes"] = torch.from_numpy(vae_codes(checker_vae, self.body_vae, prepared, pose))[None]
+        out = self.net(**x)
+        image = ((out.image[0].float().clamp(-1, 1) + 1) * 127.5 + 0.5).byte().permute(1, 2, 0).numpy()
+        refined = out.warped[0].float()
+        alpha = refined[3].clamp(0, 1).numpy()
+        rgb = ((refined[:3].clamp(-1, 1) + 1) * 127.5 + 0.5).byte().permute(1, 2, 0).numpy()
+        return image, WarpedGarment(rgb, alpha, warped.src, warped.dst)
 
     def _checks(self, prepared, pose) -> list[str]:
         found = []

@@ -11,9 +11,54 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-__all__ = ["elbo_score", "body_score"]
+__all__ = ["elbo_score", "elbo_parts", "garment_score", "body_score", "MASK_OUTLINE_WEIGHT"]
 
 LAPLACE_SCALE = 0.1  # b of the Laplace likelihood on image channels in [-1, 1]
+MASK_OUTLINE_WEIGHT = 0.3  # weight of the mask NLL per outline pixel in garment_score (calibrated)
+MIN_AREA = 1.0       # pixels: an empty mask is scored as a one-pixel garment
+
+
+@torch.no_grad()
+def elbo_parts(vae, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    """The parts of the negative ELBO of each input, each ``(B,)`` float32 nats.
+
+    Returns:
+        ``{"image": Laplace NLL of the image channels, "mask": Bernoulli NLL of the mask
+        channels, "kl": KL to the prior, "area": mask pixels of the input (0 without a mask)}``.
+    """
+    cfg = vae.config
+    mu, logvar = vae.encode(x)
+    image, mask_logits = vae.decode(mu)
+    zeros = torch.zeros(x.shape[0], device=x.device)
+    parts = {"image": zeros, "mask": zeros, "area": zeros}
+    c = 0
+    if cfg.image_channels:
+        target = x[:, : cfg.image_channels]
+        parts["image"] = (image.float() - target).abs().flatten(1).sum(1) / LAPLACE_SCALE
+        c = cfg.image_channels
+    if cfg.mask_channels:
+        target = (x[:, c : c + cfg.mask_channels] > 0).float()
+        bce = F.binary_cross_entropy_with_logits(mask_logits.float(), target, reduction="none")
+        parts["mask"] = bce.flatten(1).sum(1)
+        parts["area"] = target.flatten(1).sum(1)
+    parts["kl"] = 0.5 * (mu.float() ** 2 + logvar.float().exp() - 1 - logvar.float()).sum(1)
+    return {k: v.float() for k, v in parts.items()}
+
+
+@torch.no_grad()
+def garment_score(vae, x: torch.Tensor) -> torch.Tensor:
+    """Size-normalised negative ELBO of garments (see the module docstring).
+
+    Args:
+        vae: the garment VAE (RGB + mask).
+        x: ``(B, 4, H, W)`` in ``[-1, 1]``: RGB then the mask as -1 / 1.
+
+    Returns:
+        ``(B,)`` float32: ``(image + kl) / area + MASK_OUTLINE_WEIGHT * mask / sqrt(area)``.
+    """
+    p = elbo_parts(vae, x)
+    area = p["area"].clamp_min(MIN_AREA)
+    return (p["image"] + p["kl"]) / area + MASK_OUTLINE_WEIGHT * p["mask"] / area.sqrt()
 
 
 @torch.no_grad()
@@ -28,21 +73,8 @@ def elbo_score(vae, x: torch.Tensor) -> torch.Tensor:
     Returns:
         ``(B,)`` float32 scores.
     """
-    cfg = vae.config
-    mu, logvar = vae.encode(x)
-    image, mask_logits = vae.decode(mu)
-    nll = torch.zeros(x.shape[0], device=x.device)
-    c = 0
-    if cfg.image_channels:
-        target = x[:, : cfg.image_channels]
-        nll = nll + (image.float() - target).abs().flatten(1).sum(1) / LAPLACE_SCALE
-        c = cfg.image_channels
-    if cfg.mask_channels:
-        target = (x[:, c : c + cfg.mask_channels] > 0).float()
-        bce = F.binary_cross_entropy_with_logits(mask_logits.float(), target, reduction="none")
-        nll = nll + bce.flatten(1).sum(1)
-    kl = 0.5 * (mu.float() ** 2 + logvar.float().exp() - 1 - logvar.float()).sum(1)
-    return (nll + kl).float()
+    p = elbo_parts(vae, x)
+    return p["image"] + p["mask"] + p["kl"]
 
 
 def body_score(vae, pose) -> float:

@@ -15,6 +15,7 @@ import traceback
 from pathlib import Path
 
 from tryon import __version__
+from tryon.constants import VALIDATION_PAIRS
 from tryon.errors import TryOnError
 
 __all__ = ["main", "build_parser"]
@@ -27,6 +28,9 @@ EXIT_INTERRUPTED = 130
 PAIR_SEPARATOR = "__"  # batch outputs are <person stem>__<garment stem>.png
 ASSETS = Path(__file__).resolve().parent.parent / "assets" / "examples"
 BENCH_PERSON = ASSETS / "person" / "astronaut.png"
+EVAL_USAGE = ("tryon eval [-h] --data DIR [--pairs FILE | --val-pairs N] [--mode {learned,baseline,auto}] "
+              "[-o OUT.json] [--limit N] [--seed S]\n"
+              "       tryon eval {garment-vae,body-vae} --data DIR [...]")
 BENCH_STAGES = ("load", "pose", "align", "garment", "checks", "warp", "composite", "paste_back", "total")
 
 
@@ -86,15 +90,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, help="only the first N photos (by name)")
     p.set_defaults(func=cmd_prepare)
 
-    p = sub.add_parser("train", parents=[common], help="train a model (garment-vae, body-vae)",
+    p = sub.add_parser("train", parents=[common], help="train a model (garment-vae, body-vae, tryon)",
                        description="Train a model on a VITON-style data set with the shared "
                        "Accelerate loop. Rerun the same command to resume; run it under "
                        "`accelerate launch` for several GPUs or machines.")
     models = p.add_subparsers(dest="model", metavar="MODEL", required=True)
     for name, helptext in (("garment-vae", "the garment VAE-GAN (in-shop garments + masks)"),
-                           ("body-vae", "the body-shape VAE (needs `tryon prepare` first)")):
+                           ("body-vae", "the body-shape VAE (needs `tryon prepare` first)"),
+                           ("tryon", "the try-on GAN: flow warper + generator (needs `tryon prepare`)")):
         m = models.add_parser(name, parents=[common], help=helptext, description=f"Train {helptext}.")
         _training_arguments(m, name)
+        if name == "tryon":
+            m.add_argument("--vaes", type=Path, help="folder with the garment-vae/ and body-vae/ whose codes "
+                           "condition the generator (default: the bundled assets/weights)")
+            m.add_argument("--no-codes", action="store_true", help="train without VAE codes")
+            m.add_argument("--prepare-workers", type=int, default=2,
+                           help="processes that prepare the pairs cache (default 2)")
         m.set_defaults(func=cmd_train)
 
     p = sub.add_parser("generate", parents=[common], help="design garments with the garment VAE",
@@ -118,9 +129,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weights", type=Path, help="garment VAE folder (default: bundled)")
     p.set_defaults(func=cmd_check_garment)
 
-    p = sub.add_parser("eval", parents=[common], help="measure a model on held-out data",
-                       description="Evaluate a model on the held-out split and write JSON.")
-    evals = p.add_subparsers(dest="model", metavar="MODEL", required=True)
+    p = sub.add_parser(
+        "eval", parents=[common], help="measure the try-on (or a VAE) on held-out data",
+        usage=EVAL_USAGE,
+        description="Evaluate the try-on end to end from raw photos on held-out VITON pairs: "
+        "paired SSIM, PSNR and L1 (also inside the try-on region) at 256x192, and how often an "
+        "unpaired result takes the target garment's colours. Writes JSON and a grid PNG beside "
+        "it. The data set's parse maps and cloth masks are used only to measure. "
+        "`tryon eval garment-vae|body-vae --data DIR` evaluate the VAEs instead.")
+    p.add_argument("--data", type=Path, metavar="DIR", help="VITON-style data set folder (required)")
+    p.add_argument("--split", default="train", help="split folder (default train)")
+    p.add_argument("--pairs", type=Path, metavar="FILE", help="VITON pairs file, 'person.jpg "
+                   f"garment.jpg' per line (default: the validation split, the last {VALIDATION_PAIRS} "
+                   "pairs of the data set's pairs file)")
+    p.add_argument("--val-pairs", type=int, metavar="N", help="without --pairs: evaluate the last N "
+                   f"pairs of the pairs file (default {VALIDATION_PAIRS})")
+    p.add_argument("--mode", choices=("learned", "baseline", "auto"), default="auto",
+                   help="renderer (default auto: the learned model when available)")
+    p.add_argument("-o", "--output", type=Path, metavar="OUT.json",
+                   help="JSON report (default eval-tryon-<mode>.json here); the grid is <OUT>-grid.png")
+    p.add_argument("--limit", type=int, metavar="N", help="only the first N pairs")
+    p.add_argument("--seed", type=int, default=0, metavar="S",
+                   help="picks the unpaired garments (default 0)")
+    p.set_defaults(func=cmd_eval_tryon, usage_error=p.error)
+    # `tryon eval --data ...` is the try-on; an optional MODEL word picks a VAE instead.
+    evals = p.add_subparsers(dest="model", metavar="MODEL", required=False, prog="tryon eval",
+                             help="optional: evaluate a VAE instead of the try-on")
     for name in ("garment-vae", "body-vae"):
         e = evals.add_parser(name, parents=[common], help=f"evaluate the {name}")
         e.add_argument("--data", type=Path, required=True, help="VITON-style data set folder")
@@ -299,7 +333,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     layout = find_layout(args.data, args.split)
     cache_dir = args.cache or default_cache_dir(layout.split)
     n_val = C.VALIDATION_PAIRS if args.val_pairs is None else args.val_pairs
-    task = _build_task(args.model, layout, cache_dir, n_val, args.limit)
+    task = _build_task(args.model, layout, cache_dir, n_val, args.limit, args)
     options = TrainOptions(
         run_dir=args.run_dir, max_steps=args.steps, batch_size=args.batch_size, grad_accum=args.grad_accum,
         mixed_precision=args.mixed_precision, seed=args.seed, num_workers=args.num_workers,
@@ -318,8 +352,20 @@ def cmd_train(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _build_task(model: str, layout, cache_dir: Path, n_val: int, limit: int | None):
+def _build_task(model: str, layout, cache_dir: Path, n_val: int, limit: int | None, args=None):
     """The training task for ``model`` with its train and held-out datasets."""
+    if model == "tryon":
+        from tryon.data import TryOnPairs, build_pairs_cache, train_pairs, val_pairs
+        from tryon.training.tryon_task import TryOnTask
+
+        vaes = args.vaes or Path(__file__).resolve().parent.parent / "assets" / "weights"
+        dirs = {} if args.no_codes else {"garment_vae_dir": vaes / "garment-vae", "body_vae_dir": vaes / "body-vae"}
+        for d in dirs.values():
+            if not (d / "model.safetensors").is_file():
+                raise CliError(f"No VAE weights in '{d}'; pass --vaes DIR or --no-codes.")
+        folders = [build_pairs_cache(layout, cache_dir, pairs, cache_dir, workers=args.prepare_workers, **dirs)
+                   for pairs in (val_pairs(layout, n_val), train_pairs(layout, n_val)[:limit])]
+        return TryOnTask(TryOnPairs(folders[1], augment=True, seed=args.seed), TryOnPairs(folders[0]))
     if model == "garment-vae":
         from tryon.data import GarmentDataset, train_garments, val_garments
         from tryon.training.garment_vae import GarmentVAETask
@@ -379,6 +425,70 @@ def _write_report(report: dict, out: Path) -> None:
     out.write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2))
     print(f"wrote {out}")
+
+
+def cmd_eval_tryon(args: argparse.Namespace) -> int:
+    from tryon.data import find_layout
+    from tryon.eval_tryon import eval_tryon, read_eval_pairs, validation_pairs
+
+    if args.data is None:
+        args.usage_error("the following arguments are required: --data")
+    if args.limit is not None and args.limit < 1:
+        raise CliError("--limit must be at least 1.")
+    if args.pairs is not None and args.val_pairs is not None:
+        raise CliError("Pass --pairs or --val-pairs, not both.")
+    out = args.output or Path(f"eval-tryon-{args.mode}.json")
+    if out.suffix.lower() != ".json":
+        raise CliError(f"The report file must end in .json, not '{out.name}'.")
+    layout = find_layout(args.data, args.split)
+    if args.pairs is not None:
+        pairs, source = read_eval_pairs(args.pairs, layout), str(args.pairs)
+    else:
+        n_val = VALIDATION_PAIRS if args.val_pairs is None else args.val_pairs
+        if n_val < 1:
+            raise CliError("--val-pairs must be at least 1.")
+        pairs, source = validation_pairs(layout, n_val), f"{layout.pairs} (last {n_val} pairs: validation)"
+    pipe = _eval_pipeline(args.mode)
+    report = eval_tryon(pipe, layout, pairs, mode=args.mode, out_dir=out.parent,
+                        grid_name=f"{out.stem}-grid.png", seed=args.seed, limit=args.limit)
+    report = {**report, "data": str(args.data), "pairs_file": source}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2))
+    _print_eval_summary(report)
+    print(f"wrote {out} and {report['grid']}")
+    return EXIT_OK
+
+
+def _eval_pipeline(mode: str):
+    from pipelines import tryon_pipeline
+
+    modes = tuple(getattr(tryon_pipeline, "MODES", ()))
+    if modes and mode not in modes:
+        raise CliError(f"This version of the try-on pipeline has no '{mode}' renderer (it has "
+                       f"{', '.join(modes)}); try --mode baseline.")
+    return _pipeline(mode)
+
+
+def _fmt(value, spec: str) -> str:
+    return "n/a" if value is None else format(value, spec)
+
+
+def _print_eval_summary(report: dict) -> None:
+    p, u = report["paired"], report["unpaired"]
+    print(f"tryon eval ({report['mode']}): {report['pairs']} pairs, {len(report['refused'])} "
+          f"try-ons refused, {_fmt(report['seconds_per_pair'], '.2f')} s per try-on")
+    if p["unchanged"] or u["unchanged"]:
+        print(f"unchanged: {p['unchanged']} paired and {u['unchanged']} unpaired results are the person "
+              "photo itself (no try-on happened; paired figures count them as perfect)")
+    print(f"paired ({p['evaluated']}): SSIM {_fmt(p['ssim'], '.4f')}, PSNR {_fmt(p['psnr'], '.2f')} dB, "
+          f"L1 {_fmt(p['l1'], '.4f')}; try-on region: SSIM {_fmt(p['region_ssim'], '.4f')}, "
+          f"L1 {_fmt(p['region_l1'], '.4f')}")
+    print(f"unpaired ({u['evaluated']}, {u['skipped']} skipped): target colour taken "
+          f"{_fmt(u['transfer'], '.1%')} (untouched photo: {_fmt(u['untouched_transfer'], '.1%')})")
+    for r in report["refused"][:5]:
+        print(f"refused: {r['person']} {r['garment']} ({r['kind']}): {r['error']}", file=sys.stderr)
+    if len(report["refused"]) > 5:
+        print(f"refused: ... and {len(report['refused']) - 5} more (listed in the JSON)", file=sys.stderr)
 
 
 def cmd_eval_garment_vae(args: argparse.Namespace) -> int:

@@ -25,6 +25,7 @@ from tryon.errors import GarmentError
 __all__ = [
     "GARMENT_KEYPOINTS",
     "PreparedGarment",
+    "resize_prepared",
     "segment_garment",
     "garment_keypoints",
     "prepare_garment",
@@ -515,3 +516,16 @@ def prepare_garment(image: Image.Image, mask=None, *, size: tuple[int, int] = (F
         full_mask, method, warnings = segment_garment(image)
     rgb, out_mask = _layout(np.asarray(image.convert("RGB")), full_mask, tuple(size))
     return PreparedGarment(rgb, out_mask, garment_keypoints(out_mask), method, warnings)
+
+
+def resize_prepared(prepared: PreparedGarment, size: tuple[int, int]) -> PreparedGarment:
+    """A prepared garment at another frame size ``(H, W)`` (same layout: the frames share one
+    aspect ratio). Keypoints are scaled with it."""
+    h, w = size
+    oh, ow = prepared.mask.shape
+    rgb = cv2.resize(prepared.rgb, (w, h), interpolation=cv2.INTER_AREA)
+    mask = cv2.resize(prepared.mask.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) > 0.5
+    rgb[~mask] = 255
+    sx, sy = w / ow, h / oh
+    keypoints = {k: (None if v is None else (v[0] * sx, v[1] * sy)) for k, v in prepared.keypoints.items()}
+    return PreparedGarment(rgb, mask, keypoints, prepared.method, list(prepared.warnings))

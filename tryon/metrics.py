@@ -224,3 +224,29 @@ def nearest_distances(queries, references, *, chunk_size: int = NEAREST_CHUNK,
     if not isinstance(queries, torch.Tensor):
         dist, best_idx = dist.numpy(), best_idx.numpy()
     return (dist, best_idx) if return_indices else dist
+
+
+@torch.no_grad()
+def masked_ssim(a, b, mask, data_range: float = 1.0) -> float:
+    """SSIM inside a region: the :func:`ssim_map` averaged under ``mask`` (e.g. the try-on region).
+
+    The SSIM map is computed on the whole images, so windows at the region's edge still see
+    the pixels around it; only the averaging is restricted.
+
+    Args:
+        a: ``(B, C, H, W)``, ``(H, W, C)`` or ``(H, W)`` image(s) in ``[0, data_range]``.
+        b: same shape as ``a``.
+        mask: weights in ``[0, 1]`` (or bool), ``(B, 1, H, W)`` / ``(H, W)``; broadcast over channels.
+        data_range: as in :func:`ssim_map`.
+
+    Returns:
+        ``sum(mask * map) / sum(mask broadcast to the map)`` in ``[-1, 1]``; ``nan`` for an empty mask.
+    """
+    smap, _ = _to_bchw(ssim_map(_as_tensor(a), _as_tensor(b), data_range))
+    tm, _ = _to_bchw(_as_tensor(mask))
+    weights = tm.double().expand_as(smap)
+    total = float(weights.sum())
+    return float((smap.double() * weights).sum()) / total if total > 0 else math.nan
+
+
+__all__.append("masked_ssim")

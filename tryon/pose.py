@@ -31,6 +31,8 @@ __all__ = [
     "check_upper_body",
     "heatmaps",
     "limb_maps",
+    "pose_maps",
+    "POSE_CHANNELS",
     "draw_pose",
 ]
 
@@ -349,6 +351,22 @@ def limb_maps(
     s = width * height
     vis = torch.minimum(landmarks[:, idx_a, 2], landmarks[:, idx_b, 2]).clamp(0, 1)
     return torch.exp(-d2 / (2 * s * s)) * vis[..., None, None]
+
+
+POSE_CHANNELS = len(C.POSE_MAP_LANDMARKS) + len(C.POSE_LIMBS)
+
+
+def pose_maps(landmarks: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """What the try-on network sees of the pose: landmark heatmaps then limb maps.
+
+    Args:
+        landmarks: ``(B, 33, 3)`` ``(x, y)`` as fractions of the frame, and visibility.
+        size: ``(H, W)``.
+
+    Returns:
+        ``(B, POSE_CHANNELS, H, W)`` float32 in ``[0, 1]`` (15 heatmaps, then 10 limbs).
+    """
+    return torch.cat([heatmaps(landmarks, size), limb_maps(landmarks, size)], 1)
 
 
 def draw_pose(image: Image.Image, pose: PoseResult, *, min_visibility: float = 0.3) -> Image.Image:

@@ -21,6 +21,8 @@ __all__ = [
     "val_garments",
     "train_persons",
     "val_persons",
+    "train_pairs",
+    "val_pairs",
 ]
 
 Pair = tuple[str, str]
@@ -85,3 +87,15 @@ def train_persons(layout: DatasetLayout, n_val: int = VALIDATION_PAIRS) -> list[
 def val_persons(layout: DatasetLayout, n_val: int = VALIDATION_PAIRS) -> list[str]:
     """Person photo names of the validation pairs (the last ``n_val``), deduplicated in order."""
     return _column(layout, PERSON, n_val)[1]
+
+
+def train_pairs(layout: DatasetLayout, n_val: int = VALIDATION_PAIRS) -> list[Pair]:
+    """The training pairs, without any pair whose person photo or garment is in a val pair."""
+    train, val = split_pairs(layout_pairs(layout), n_val)
+    persons, garments = {p[PERSON] for p in val}, {p[GARMENT] for p in val}
+    return [p for p in train if p[PERSON] not in persons and p[GARMENT] not in garments]
+
+
+def val_pairs(layout: DatasetLayout, n_val: int = VALIDATION_PAIRS) -> list[Pair]:
+    """The validation pairs: the last ``n_val`` lines of the pairs file."""
+    return split_pairs(layout_pairs(layout), n_val)[1]

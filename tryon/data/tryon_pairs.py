@@ -1,0 +1,307 @@
+"""The try-on data set: a person photo, the garment they wear, and everything the network sees.
+
+Every pair goes through the SAME code as a shopper's photo at inference: the landmark cache
+(MediaPipe, ``tryon prepare``) rebuilt into a :class:`~tryon.pose.PoseResult`,
+:func:`tryon.body.prepare_person`, :func:`tryon.garment.prepare_garment` (automatic
+segmentation, as for an upload; the data set's cloth-mask only when that fails),
+:func:`tryon.warp.warp_garment`, then :func:`tryon.conditioning.frame_arrays` and
+:func:`~tryon.conditioning.net_tensors`. The VITON parse map is used ONLY as supervision: it
+gives the ground-truth garment region (warp loss, composition-mask target) and the try-on
+region (garment + arms) for region metrics. It is never an input.
+
+Preparing a pair costs ~30 ms, so the pairs are prepared once into memory-mapped arrays::
+
+    <cache_dir>/tryon_<H>x<W>_<sha1>/
+        person.npy     (N, H, W, 3) uint8   the aligned person photo (the target)
+        garment.npy    (N, H, W, 4) uint8   the TPS-warped garment, RGB then alpha
+        labels.npy     (N, H, W)    uint8   parse label (bits 0-4) | region << 5 | valid << 6
+        landmarks.npy  (N, 33, 3)   float32 frame fractions and visibility
+        codes.npy      (N, D)       float32 garment VAE code then body VAE code
+        done.npy       (N,)         bool    rows prepared so far (a killed build resumes)
+        info.json      {"names", "skipped": {pair: reason}, "complete"}
+
+About 0.4 MB a pair: the VITON train split takes ~5.5 GB of disk (paged in as needed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from tryon import constants as C
+from tryon.data.cache import LandmarkCache
+from tryon.data.layout import DatasetLayout
+from tryon.errors import TryOnError
+from tryon.io import atomic_write
+
+__all__ = ["TryOnPairs", "build_pairs_cache", "GARMENT_LABELS", "TRYON_LABELS"]
+
+CACHE_PREFIX = "tryon"
+NAME_HASH_CHARS = 10
+LABEL_MASK = 0x1F           # parse labels 0..19 live in the low 5 bits
+REGION_BIT = 1 << 5
+VALID_BIT = 1 << 6
+GARMENT_LABELS = (C.LIP_UPPER_CLOTHES, C.LIP_DRESS, C.LIP_COAT)   # what the garment replaces
+TRYON_LABELS = GARMENT_LABELS + (C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM)  # garment + arms: region metrics
+# Mirror image of the LIP labels (left <-> right arm, leg and shoe).
+LABEL_FLIP = np.arange(256, dtype=np.uint8)
+for _a, _b in ((C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM), (C.LIP_LEFT_LEG, C.LIP_RIGHT_LEG),
+               (C.LIP_LEFT_SHOE, C.LIP_RIGHT_SHOE)):
+    LABEL_FLIP[_a], LABEL_FLIP[_b] = _b, _a
+CHUNK = 64                  # pairs per worker task; done.npy is flushed after each
+FLIP_PROBABILITY = 0.5
+HUE_JITTER = 0.5            # joint hue rotation of garment and worn garment, up to this many turns
+SATURATION_JITTER = 0.2     # joint saturation scale in [1 - j, 1 + j]
+
+
+# ------------------------------------------------------------------------------ one pair
+def _read_parse(layout: DatasetLayout, person: str) -> np.ndarray | None:
+    from PIL import Image
+
+    if layout.parse is None:
+        return None
+    path = layout.parse / (Path(person).stem + ".png")
+    if not path.is_file():
+        return None
+    with Image.open(path) as im:
+        return np.asarray(im if im.mode in ("P", "L") else im.convert("L")).astype(np.uint8)
+
+
+def prepare_pair(layout: DatasetLayout, cache: LandmarkCache, person: str, garment: str,
+                 frame: tuple[int, int], garment_vae=None, body_vae=None) -> dict:
+    """One pair -> its cache row. Raises TryOnError when the pair cannot be used."""
+    import cv2
+
+    from tryon.body import prepare_person, warp_to_frame
+    from tryon.conditioning import frame_arrays, vae_codes
+    from tryon.data.bodies import rebuild_pose
+    from tryon.data.garments import load_garment
+    from tryon.errors import GarmentError
+    from tryon.garment import prepare_garment
+    from tryon.io import load_image
+    from tryon.warp import warp_garment
+
+    if person not in cache:
+        raise TryOnError("The person photo is not in the landmark cache (unreadable or no person).")
+    entry = cache[person]
+    if not entry.ok:
+        raise TryOnError(entry.reason or "The person photo fails the upper-body check.")
+    pose = rebuild_pose(entry)
+    photo = np.asarray(load_image(layout.image / person, what="person photo"))
+    if (photo.shape[1], photo.shape[0]) != tuple(pose.image_size):  # VITON-HD: cache is frame-sized
+        photo = cv2.resize(photo, tuple(pose.image_size), interpolation=cv2.INTER_AREA)
+    body = prepare_person(photo, pose, frame)
+    try:
+        prepared = prepare_garment(load_image(layout.cloth / garment, keep_alpha=True, what="garment image"),
+                                   size=frame)
+    except GarmentError:
+        prepared = load_garment(layout, garment, size=frame)
+    warped = warp_garment(prepared.rgb, prepared.mask, prepared.keypoints, body.landmarks)
+    arrays = frame_arrays(body, warped)
+    parse = _read_parse(layout, person)
+    if parse is None:
+        raise TryOnError("The person photo has no parse map (needed as supervision).")
+    if parse.shape != photo.shape[:2]:
+        parse = cv2.resize(parse, (photo.shape[1], photo.shape[0]), interpolation=cv2.INTER_NEAREST)
+    labels = warp_to_frame(parse, body.alignment, nearest=True).astype(np.uint8) & LABEL_MASK
+    labels |= arrays["region"].astype(np.uint8) * REGION_BIT
+    labels |= arrays["valid"].astype(np.uint8) * VALID_BIT
+    return {"person": arrays["person"], "garment": arrays["garment"], "labels": labels,
+            "landmarks": arrays["landmarks"], "codes": vae_codes(garment_vae, body_vae, prepared, pose)}
+
+
+# ------------------------------------------------------------------------------ the cache
+_WORKER: dict = {}
+
+
+def _worker_init(layout, cache_dir, frame, garment_vae_dir, body_vae_dir) -> None:
+    from tryon.models.vae import VAE
+
+    torch.set_num_threads(1)
+    _WORKER.update(layout=layout, cache=LandmarkCache(cache_dir), frame=frame,
+                   garment_vae=VAE.from_pretrained(garment_vae_dir).eval() if garment_vae_dir else None,
+                   body_vae=VAE.from_pretrained(body_vae_dir).eval() if body_vae_dir else None)
+
+
+def _worker_rows(task: tuple[int, list[tuple[str, str]]]) -> tuple[int, list]:
+    start, pairs = task
+    rows = []
+    for person, garment in pairs:
+        try:
+            rows.append(prepare_pair(_WORKER["layout"], _WORKER["cache"], person, garment, _WORKER["frame"],
+                                     _WORKER["garment_vae"], _WORKER["body_vae"]))
+        except (TryOnError, OSError, ValueError) as err:
+            rows.append(str(err) or type(err).__name__)
+    return start, rows
+
+
+def _digest(pairs: Sequence[tuple[str, str]], frame, vae_files: Sequence[Path | None]) -> str:
+    h = hashlib.sha1("\n".join(f"{p} {g}" for p, g in pairs).encode())
+    h.update(repr(tuple(frame)).encode())
+    for f in vae_files:  # the codes depend on the VAE weights
+        h.update(Path(f).read_bytes() if f is not None else b"-")
+    return h.hexdigest()[:NAME_HASH_CHARS]
+
+
+def build_pairs_cache(layout: DatasetLayout, landmark_cache_dir: Path, pairs: Sequence[tuple[str, str]],
+                      cache_root: Path, *, frame: tuple[int, int] = C.FRAME_SIZE,
+                      garment_vae_dir: Path | None = None, body_vae_dir: Path | None = None,
+                      workers: int = 2, progress: bool = True) -> Path:
+    """Prepare every pair (resuming a killed build) and return the cache folder."""
+    from tqdm import tqdm
+
+    pairs = [tuple(p) for p in pairs]
+    vae_files = [Path(d) / "model.safetensors" if d else None for d in (garment_vae_dir, body_vae_dir)]
+    folder = Path(cache_root) / f"{CACHE_PREFIX}_{frame[0]}x{frame[1]}_{_digest(pairs, frame, vae_files)}"
+    info_path = folder / "info.json"
+    if info_path.is_file() and json.loads(info_path.read_text()).get("complete"):
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    n, (h, w) = len(pairs), frame
+    code_dim = _code_dim(garment_vae_dir, body_vae_dir)
+    specs = {"person": ((n, h, w, 3), np.uint8), "garment": ((n, h, w, 4), np.uint8),
+             "labels": ((n, h, w), np.uint8), "landmarks": ((n, 33, 3), np.float32),
+             "codes": ((n, code_dim), np.float32), "done": ((n,), np.bool_)}
+    arrays = {}
+    for key, (shape, dtype) in specs.items():
+        path = folder / f"{key}.npy"
+        mode = "r+" if path.is_file() else "w+"
+        arrays[key] = np.lib.format.open_memmap(path, mode=mode, dtype=dtype, shape=shape)
+        if arrays[key].shape != shape:
+            raise TryOnError(f"The try-on cache '{folder}' is damaged; delete it and run again.")
+    info = json.loads(info_path.read_text()) if info_path.is_file() else {"skipped": {}}
+    skipped: dict[str, str] = info.get("skipped", {})
+    done = arrays["done"]
+    todo = [i for i in range(n) if not done[i] and f"{pairs[i][0]} {pairs[i][1]}" not in skipped]
+    tasks = [(todo[i], [pairs[j] for j in todo[i : i + CHUNK]]) for i in range(0, len(todo), CHUNK)]
+    index_of = {todo[i]: todo[i : i + CHUNK] for i in range(0, len(todo), CHUNK)}
+    bar = tqdm(total=len(todo), desc="prepare pairs", unit="pair", disable=not progress)
+    init = (layout, landmark_cache_dir, tuple(frame), garment_vae_dir, body_vae_dir)
+
+    def consume(results) -> None:
+        for start, rows in results:
+            for i, row in zip(index_of[start], rows):
+                if isinstance(row, str):
+                    skipped[f"{pairs[i][0]} {pairs[i][1]}"] = row
+                    continue
+                for key in ("person", "garment", "labels", "landmarks", "codes"):
+                    arrays[key][i] = row[key]
+                done[i] = True
+            for a in arrays.values():
+                a.flush()
+            atomic_write(info_path, lambda f: f.write(json.dumps({"skipped": skipped, "complete": False}).encode()))
+            bar.update(len(rows))
+
+    if workers > 1 and len(tasks) > 1:
+        import multiprocessing as mp
+
+        with mp.get_context("spawn").Pool(workers, _worker_init, init) as pool:
+            consume(pool.imap_unordered(_worker_rows, tasks))
+    else:
+        _worker_init(*init)
+        consume(map(_worker_rows, tasks))
+    bar.close()
+    names = [f"{p} {g}" for p, g in pairs]
+    atomic_write(info_path, lambda f: f.write(json.dumps({"names": names, "skipped": skipped,
+                                                          "complete": True}, indent=0).encode()))
+    return folder
+
+
+def _code_dim(*vae_dirs) -> int:
+    from tryon.hub import read_config
+
+    return sum(int(read_config(d)["config"]["latent_dim"]) for d in vae_dirs if d)
+
+
+# ---------------------------------------------------------------------------- augmentation
+def _colour_matrix(rng: np.random.Generator) -> np.ndarray:
+    from tryon.data.garments import _colour
+
+    return _colour(rng.uniform(-HUE_JITTER, HUE_JITTER),
+                   rng.uniform(1 - SATURATION_JITTER, 1 + SATURATION_JITTER)).astype(np.float32)
+
+
+def _recolour(rgb: np.ndarray, where: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    out = rgb.copy()
+    out[where] = np.clip(rgb[where].astype(np.float32) @ matrix.T + 0.5, 0, 255).astype(np.uint8)
+    return out
+
+
+# ---------------------------------------------------------------------------- the data set
+class TryOnPairs(torch.utils.data.Dataset):
+    """Prepared try-on pairs, read from the memory-mapped cache.
+
+    Items (no batch dimension; ``H, W`` = the frame)::
+
+        person      (3, H, W)   [-1, 1]  the photo in the frame: the target
+        agnostic    (3, H, W)   [-1, 1]  the person, repaint region grey, off-photo white
+        region      (1, H, W)   {0, 1}   pixels the try-on repaints (from landmarks + MediaPipe)
+        garment     (4, H, W)            TPS-warped garment: RGB [-1, 1] (0 off it), alpha [0, 1]
+        landmarks   (33, 3)     [0, 1]   frame fractions and visibility (pose maps are made per batch)
+        codes       (D,)                 garment VAE code, then body VAE code
+        gt_garment  (1, H, W)   {0, 1}   ground-truth garment region (parse; supervision only)
+        gt_tryon    (1, H, W)   {0, 1}   garment + arms (parse; for region losses and metrics)
+        name        str                  "person.jpg garment.jpg"
+
+    With ``augment``: a horizontal flip of everything together (landmarks and left/right labels
+    swapped), and one hue/saturation change applied to the garment AND to the garment the
+    person wears (so that the colour must come from the garment input).
+    """
+
+    def __init__(self, folder: str | Path, *, augment: bool = False, seed: int = 0) -> None:
+        from tryon.conditioning import net_tensors
+
+        self._net_tensors = net_tensors
+        self.folder = Path(folder)
+        info = json.loads((self.folder / "info.json").read_text())
+        if not info.get("complete"):
+            raise TryOnError(f"The try-on cache '{self.folder}' is incomplete; run the build again.")
+        self.skipped: dict[str, str] = info["skipped"]
+        self._arrays = {k: np.load(self.folder / f"{k}.npy", mmap_mode="r")
+                        for k in ("person", "garment", "labels", "landmarks", "codes", "done")}
+        self._rows = np.flatnonzero(self._arrays["done"])
+        self.names = [info["names"][i] for i in self._rows]
+        self.augment = augment
+        self.seed = seed
+        self.code_dim = self._arrays["codes"].shape[1]
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def raw(self, index: int) -> dict[str, np.ndarray]:
+        """The stored arrays of item ``index`` (copies)."""
+        r = self._rows[index]
+        return {k: np.array(self._arrays[k][r]) for k in ("person", "garment", "labels", "landmarks", "codes")}
+
+    def __getitem__(self, index: int) -> dict:
+        a = self.raw(index)
+        labels = a["labels"]
+        parse = labels & LABEL_MASK
+        person, garment, landmarks = a["person"], a["garment"], a["landmarks"]
+        if self.augment:
+            rng = np.random.default_rng([self.seed, int(torch.randint(0, 2**31 - 1, ()).item()), index])
+            if rng.random() < FLIP_PROBABILITY:
+                person, garment = person[:, ::-1], garment[:, ::-1]
+                labels = labels[:, ::-1]
+                parse = LABEL_FLIP[labels & LABEL_MASK]
+                landmarks = landmarks[list(C.LANDMARK_FLIP)].copy()
+                landmarks[:, 0] = 1.0 - landmarks[:, 0]
+            matrix = _colour_matrix(rng)
+            person = _recolour(person, np.isin(parse, GARMENT_LABELS), matrix)
+            rgb = _recolour(np.ascontiguousarray(garment[..., :3]), garment[..., 3] > 0, matrix)
+            garment = np.dstack([rgb, garment[..., 3]])
+        region = (labels & REGION_BIT) > 0
+        valid = (labels & VALID_BIT) > 0
+        item = self._net_tensors(np.ascontiguousarray(person), region, valid, np.ascontiguousarray(garment))
+        item["person"] = torch.from_numpy(np.ascontiguousarray(person.transpose(2, 0, 1))).float().div_(127.5).sub_(1.0)
+        item["landmarks"] = torch.from_numpy(np.ascontiguousarray(landmarks, dtype=np.float32))
+        item["codes"] = torch.from_numpy(a["codes"].astype(np.float32))
+        item["gt_garment"] = torch.from_numpy(np.isin(parse, GARMENT_LABELS).astype(np.float32))[None]
+        item["gt_tryon"] = torch.from_numpy(np.isin(parse, TRYON_LABELS).astype(np.float32))[None]
+        item["name"] = self.names[index]
+        return item
