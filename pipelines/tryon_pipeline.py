@@ -121,8 +121,8 @@ class TryOnPipeline:
         """Load the bundled defaults from ``assets/weights`` (or ``path``).
 
         The garment VAE (``garment-vae/``) and body-shape VAE (``body-vae/``) there, when
-        present, add warnings for garment photos that are not garments and for unusual person
-        photos. The try-on network (``tryon/``) is the learned renderer; without it, the
+        present (else the bundled ones), add warnings for garment photos that are not garments
+        and for unusual person photos, and give the network its codes. The try-on network (``tryon/``) is the learned renderer; without it, the
         pipeline runs the baseline renderer.
         """
         from pipelines.design_pipeline import GarmentDesignPipeline
@@ -132,13 +132,19 @@ class TryOnPipeline:
         weights = Path(path) if path is not None else DEFAULT_WEIGHTS_DIR
         if path is not None and not weights.is_dir():
             raise FileNotFoundError(f"No weights directory at {weights}.")
+        def find(name: str) -> Path | None:  # a VAE missing from ``path`` comes from the bundle
+            for folder in (weights, DEFAULT_WEIGHTS_DIR):
+                if (folder / name / "model.safetensors").is_file():
+                    return folder / name
+            return None
+
         checker = body = None
         threshold = float("inf")
-        if (weights / "garment-vae" / "model.safetensors").is_file():
-            checker = GarmentDesignPipeline.from_pretrained(weights / "garment-vae")
-        if (weights / "body-vae" / "model.safetensors").is_file():
-            body = VAE.from_pretrained(weights / "body-vae")
-            threshold = float(load_extra(weights / "body-vae").get("anomaly_threshold", "inf"))
+        if (garment_dir := find("garment-vae")) is not None:
+            checker = GarmentDesignPipeline.from_pretrained(garment_dir)
+        if (body_dir := find("body-vae")) is not None:
+            body = VAE.from_pretrained(body_dir)
+            threshold = float(load_extra(body_dir).get("anomaly_threshold", "inf"))
         net = None
         if (weights / "tryon" / "model.safetensors").is_file():
             from tryon.models.tryon_net import TryOnNet

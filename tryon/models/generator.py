@@ -3,27 +3,26 @@
 Inputs: the full-resolution images (agnostic RGB, repaint region, refined warped garment RGB +
 alpha) and the half-resolution condition (agnostic RGB, region and pose maps averaged over 2x2
 blocks: the pose maps are smooth, and a many-channel full-resolution convolution is the slowest
-layer a CPU can be given). The garment and body VAE codes
-(one flat vector) modulate the bottleneck by FiLM (Perez et al. 2018): a linear layer gives a
-per-channel scale and shift, ``h * (1 + gamma) + beta``, zero-initialised so the codes start
-with no effect.
+layer a CPU can be given). The garment and body VAE codes (one flat vector) modulate the
+bottleneck by FiLM (Perez et al. 2018): a linear layer gives a per-channel scale and shift,
+``h * (1 + gamma) + beta``, zero-initialised so the codes start with no effect.
 
 Architecture (``L = len(channels)`` levels at ``1/2, 1/4, ..., 1/2**L`` resolution)::
 
     stem:    SiLU(3x3 conv stride 2 (images (B, 8, H, W)) + 1x1 conv (condition (B, C, H/2, W/2)))
                                                                               -> s_0 (1/2)
     down:    level l >= 1: 3x3 conv stride 2, [GN], SiLU, 3x3 conv, [GN], SiLU -> s_l
-    middle:  ResBlock, FiLM(codes), ResBlock (x bottleneck_blocks) at 1/2**L
+    middle:  bottleneck_blocks residual blocks at 1/2**L, FiLM(codes) after the first
     up:      level l = L-1 .. 1: 3x3 conv to C_(l-1), [GN], SiLU, nearest 2x upsample,
              cat s_(l-1), 3x3 conv to C_(l-1), [GN], SiLU
     output:  sub-pixel 2x upsampling (B, C_0, H/2, W/2) -> (B, 3 + 1, H, W): RGB through tanh,
              mask logit (bias initialised to MASK_LOGIT_INIT)
 
-GroupNorm ([GN]) is used only at ``1/4`` resolution and coarser: at ``1/2`` it would cost more
-time than the convolutions it normalises. No layer is wider than ``2 C_0`` at ``1/2`` resolution
-and the only full-resolution work is the stem's strided 8-channel convolution and the pixel
-shuffle, which keeps one 256x192 forward within a CPU latency budget. Upsampling is never a transposed
-convolution (no checkerboards). The model computes no loss.
+GroupNorm ([GN]) is used only at ``1/4`` resolution and coarser (no extra passes over the
+largest maps). No layer is wider than ``2 C_0`` at ``1/2`` resolution and the only
+full-resolution work is the stem's strided 8-channel convolution and the pixel shuffle, which
+keeps one 256x192 forward within a CPU latency budget (see :mod:`tryon.models.tryon_net`).
+Upsampling is never a transposed convolution (no checkerboards). The model computes no loss.
 """
 
 from __future__ import annotations
@@ -44,16 +43,16 @@ MASK_LOGIT_INIT = 2.0
 SUBPIXEL_FACTOR = 4  # SubPixelUpsample: 4 low-resolution channels (2 x 2 phases) per output channel
 
 
-def _norm_act(channels: int, groups: int, normalise: bool) -> nn.Sequential:
-    return nn.Sequential(group_norm(channels, groups) if normalise else nn.Identity(), nn.SiLU())
-
-
 class _ConvNormAct(nn.Sequential):
-    """3x3 conv (stride 1 or 2), optional GroupNorm, SiLU."""
+    """3x3 conv (stride 1 or 2), GroupNorm if ``normalise``, SiLU."""
 
     def __init__(self, in_channels: int, out_channels: int, groups: int, normalise: bool,
                  stride: int = 1) -> None:
-        super().__init__(conv3x3(in_channels, out_channels, stride), *_norm_act(out_channels, groups, normalise))
+        super().__init__(
+            conv3x3(in_channels, out_channels, stride),
+            group_norm(out_channels, groups) if normalise else nn.Identity(),
+            nn.SiLU(),
+        )
 
 
 class FiLM(nn.Module):
@@ -152,6 +151,8 @@ class TryOnGenerator(nn.Module):
             ``rendered`` ``(B, 3, H, W)`` in ``[-1, 1]`` and the composition ``mask_logit``
             ``(B, 1, H, W)`` (``sigmoid`` gives ``[0, 1]``).
         """
+        if self.film is not None and codes is None:
+            raise ValueError(f"TryOnGenerator was built with code_dim={self.code_dim}: pass codes (B, {self.code_dim}).")
         h = F.silu(self.stem(images) + self.from_condition(condition))
         skips = [h]
         for level in self.down:

@@ -1,0 +1,140 @@
+"""The try-on GAN's data and training on a tiny generated VITON folder: prepare, the pairs
+cache, the dataset, a training smoke run, resume after ``kill -9``, export, and ``eval --mode learned``."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from tiny_viton import make_tiny_viton
+from tryon import constants as C
+from tryon.cli import main
+from tryon.data import TryOnPairs, build_pairs_cache, find_layout, train_pairs
+from tryon.models.tryon_net import TryOnNet
+from tryon.pose import POSE_CHANNELS
+from tryon.training.checkpoint import latest_checkpoint
+from tryon.training.tryon_task import net_inputs
+
+REPO = Path(__file__).resolve().parent.parent
+WEIGHTS = REPO / "assets" / "weights"
+KILL_TIMEOUT = 240  # s: the child must write its first checkpoint within this
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    root = make_tiny_viton(tmp_path_factory.mktemp("viton") / "viton", 5)
+    cache = root / "train" / "tryon-cache"
+    assert main(["prepare", "--data", str(root), "--cache", str(cache)]) == 0
+    return root, cache
+
+
+@pytest.fixture(scope="module")
+def pairs_folder(tiny):
+    root, cache = tiny
+    layout = find_layout(root)
+    return build_pairs_cache(layout, cache, train_pairs(layout, 1), cache, workers=1, progress=False,
+                             garment_vae_dir=WEIGHTS / "garment-vae", body_vae_dir=WEIGHTS / "body-vae")
+
+
+def test_pairs_cache_items_have_documented_shapes_and_ranges(pairs_folder):
+    ds = TryOnPairs(pairs_folder)
+    assert len(ds) >= 3
+    item = ds[0]
+    h, w = C.FRAME_SIZE
+    assert item["person"].shape == item["agnostic"].shape == (3, h, w)
+    assert item["garment"].shape == (4, h, w) and item["region"].shape == (1, h, w)
+    assert item["landmarks"].shape == (33, 3) and item["codes"].shape == (160,)
+    for key in ("person", "agnostic"):
+        assert -1 <= float(item[key].min()) and float(item[key].max()) <= 1
+    alpha = item["garment"][3]
+    assert 0 <= float(alpha.min()) and float(alpha.max()) <= 1 and float(alpha.mean()) > 0.05
+    for key in ("region", "gt_garment", "gt_tryon"):
+        assert set(torch.unique(item[key]).tolist()) <= {0.0, 1.0}
+    # The agnostic person is grey in the repaint region and the person elsewhere.
+    region = item["region"][0] > 0
+    assert region.float().mean() > 0.05
+    assert torch.allclose(item["agnostic"][:, region], torch.full_like(item["agnostic"][:, region], 128 / 127.5 - 1))
+    # The tiny layout's garment label: the parse supervision reached the frame.
+    assert float(item["gt_garment"].mean()) > 0.02
+
+
+def test_cache_is_reused_and_flip_augmentation_is_consistent(pairs_folder, tiny):
+    root, cache = tiny
+    layout = find_layout(root)
+    again = build_pairs_cache(layout, cache, train_pairs(layout, 1), cache, workers=1, progress=False,
+                              garment_vae_dir=WEIGHTS / "garment-vae", body_vae_dir=WEIGHTS / "body-vae")
+    assert again == pairs_folder
+    ds = TryOnPairs(pairs_folder, augment=True, seed=0)
+    plain = TryOnPairs(pairs_folder)[0]
+    torch.manual_seed(0)
+    seen_flip = False
+    for _ in range(12):
+        item = ds[0]
+        # The repaint region is never recoloured; flipped or not, it matches the stored one.
+        same = torch.equal(item["region"], plain["region"])
+        flipped = torch.equal(item["region"], plain["region"].flip(-1))
+        assert same or flipped
+        if flipped and not same:
+            seen_flip = True
+            lm = item["landmarks"]
+            assert np.allclose(lm[C.LEFT_SHOULDER, 0].item(), 1 - plain["landmarks"][C.RIGHT_SHOULDER, 0].item())
+    assert seen_flip
+
+
+def test_net_inputs_make_pose_maps_for_the_batch(pairs_folder):
+    batch = torch.utils.data.default_collate([TryOnPairs(pairs_folder)[i] for i in range(2)])
+    x = net_inputs(batch)
+    assert x["pose"].shape == (2, POSE_CHANNELS, *C.FRAME_SIZE)
+    assert 0 <= float(x["pose"].min()) and float(x["pose"].max()) <= 1 and float(x["pose"].max()) > 0.5
+
+
+def _train_args(root, cache, run, steps):
+    return ["train", "tryon", "--data", str(root), "--cache", str(cache), "--run-dir", str(run),
+            "--steps", str(steps), "--batch-size", "2", "--val-pairs", "1", "--log-every", "1",
+            "--sample-every", "2", "--checkpoint-every", "2", "--prepare-workers", "1"]
+
+
+def test_train_resumes_after_kill_9_and_exports(tiny, pairs_folder, tmp_path):
+    root, cache = tiny
+    run = tmp_path / "tryon"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    child = subprocess.Popen([sys.executable, "-m", "tryon.cli", *_train_args(root, cache, run, 400)],
+                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + KILL_TIMEOUT
+        while latest_checkpoint(run) is None and time.time() < deadline and child.poll() is None:
+            time.sleep(0.5)
+        assert latest_checkpoint(run) is not None, "no checkpoint before the kill"
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    killed_at = int(latest_checkpoint(run).name.split("_")[1])
+    target = killed_at + 2
+    assert main([*_train_args(root, cache, run, target), "--export-to", str(tmp_path / "weights")]) == 0
+    assert latest_checkpoint(run).name == f"step_{target:08d}"
+    steps = [json.loads(line)["step"] for line in (run / "stats.jsonl").read_text().splitlines()]
+    assert steps[-2:] == [target - 1, target], "the resumed run continues after the checkpoint"
+    assert (run / "samples" / f"step_{target:08d}.png").is_file()
+    net = TryOnNet.from_pretrained(tmp_path / "weights" / "tryon")
+    assert net.config.code_dim == 160
+    # The exported EMA network runs on a real batch and keeps the photo outside the region.
+    batch = torch.utils.data.default_collate([TryOnPairs(pairs_folder)[0]])
+    with torch.no_grad():
+        out = net(**net_inputs(batch))
+    outside = batch["region"] == 0
+    assert torch.allclose(out.image.masked_select(outside), batch["agnostic"].masked_select(outside), atol=1e-3)
+
+    # `tryon eval --mode learned` with these weights, on the tiny layout.
+    report = tmp_path / "eval.json"
+    code = main(["eval", "--data", str(root), "--val-pairs", "2", "--mode", "learned", "--weights",
+                 str(tmp_path / "weights"), "-o", str(report)])
+    assert code == 0
+    data = json.loads(report.read_text())
+    assert data["mode"] == "learned" and 0 < data["paired"]["ssim"] <= 1
