@@ -257,7 +257,7 @@ class TryOnPipeline:
         h = frame_size[0]
         if learned:
             with self._stage(timings, "render"):
-                rendered, warped = self._render(body, prepared, warped, pose)
+                rendered, warped = self._render(body, prepared, warped, pose, timings)
                 alpha = body_lib.feather(body.region & body.valid, FEATHER_FRACTION * h)
         else:
             with self._stage(timings, "composite"):
@@ -278,8 +278,10 @@ class TryOnPipeline:
         return TryOnOutput(image=image, steps=steps, warnings=warnings, timings=timings)
 
     @torch.inference_mode()
-    def _render(self, body, prepared, warped, pose):
-        """The network's person in the frame: ``(H, W, 3)`` uint8, and the refined warp."""
+    def _render(self, body, prepared, warped, pose, timings: dict[str, float]):
+        """The network's person in the frame: ``(H, W, 3)`` uint8, and the refined warp.
+
+        ``timings["net"]`` gets the warper + generator forward alone (inside ``render``)."""
         from tryon.conditioning import frame_arrays, net_tensors, vae_codes
         from tryon.pose import pose_maps
 
@@ -290,7 +292,8 @@ class TryOnPipeline:
         if self.net.config.code_dim:
             checker_vae = self.garment_checker.vae if self.garment_checker is not None else None
             x["codes"] = torch.from_numpy(vae_codes(checker_vae, self.body_vae, prepared, pose))[None]
-        out = self.net(**x)
+        with self._stage(timings, "net"):
+            out = self.net(**x)
         image = ((out.image[0].float().clamp(-1, 1) + 1) * 127.5 + 0.5).byte().permute(1, 2, 0).numpy()
         refined = out.warped[0].float()
         alpha = refined[3].clamp(0, 1).numpy()

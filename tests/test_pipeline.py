@@ -13,7 +13,8 @@ RED = (200, 30, 40)
 
 @pytest.fixture(scope="module")
 def pipe():
-    return TryOnPipeline.from_pretrained()
+    """The baseline renderer (the learned one is tested in test_pipeline_learned.py)."""
+    return TryOnPipeline.from_pretrained(mode="baseline")
 
 
 @pytest.fixture(scope="module")

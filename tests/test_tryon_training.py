@@ -60,7 +60,7 @@ def test_pairs_cache_items_have_documented_shapes_and_ranges(pairs_folder):
     # The agnostic person is grey in the repaint region and the person elsewhere.
     region = item["region"][0] > 0
     assert region.float().mean() > 0.05
-    assert torch.allclose(item["agnostic"][:, region], torch.full_like(item["agnostic"][:, region], 128 / 127.5 - 1))
+    assert torch.allclose(item["agnostic"][:, region], torch.full_like(item["agnostic"][:, region], 128 / 127.5 - 1), atol=1e-5)
     # The tiny layout's garment label: the parse supervision reached the frame.
     assert float(item["gt_garment"].mean()) > 0.02
 

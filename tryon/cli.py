@@ -31,7 +31,8 @@ BENCH_PERSON = ASSETS / "person" / "astronaut.png"
 EVAL_USAGE = ("tryon eval [-h] --data DIR [--pairs FILE | --val-pairs N] [--mode {learned,baseline,auto}] "
               "[-o OUT.json] [--limit N] [--seed S]\n"
               "       tryon eval {garment-vae,body-vae} --data DIR [...]")
-BENCH_STAGES = ("load", "pose", "align", "garment", "checks", "warp", "composite", "paste_back", "total")
+BENCH_STAGES = ("load", "pose", "align", "garment", "checks", "warp", "composite", "render", "net",
+                "paste_back", "total")
 
 
 class CliError(Exception):

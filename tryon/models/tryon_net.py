@@ -13,6 +13,11 @@ pixels where the mask says so, and the generator only paints the rest of the reg
 garment parts the warp cannot reach). At initialisation the warper is the identity (the TPS fit
 is kept) and the mask logit is ``+2``, so the garment is pasted from the first step.
 
+Cost at the defaults (256x192): 5.53 M parameters (warper 1.12 M, generator 4.41 M) and
+1.16 GMAC per image; a batch-1 fp32 forward takes ~24 ms on 2 CPU threads (AMD EPYC, Zen 4;
+~18 ms under bfloat16 autocast), forward + backward of a batch of 8 ~0.45 s. The pose maps enter
+at half resolution, so no convolution over many channels runs at full resolution.
+
 The model computes no loss: see :mod:`tryon.losses` (e.g. a smoothness loss on ``flows``).
 """
 

@@ -1,0 +1,61 @@
+"""TryOnPipeline with the shipped try-on network (the default renderer), end to end."""
+
+import numpy as np
+import pytest
+
+from images import astronaut, tshirt
+from pipelines import TryOnPipeline
+from pipelines.tryon_pipeline import DEFAULT_WEIGHTS_DIR
+from tryon.errors import TryOnError
+
+RED = (200, 30, 40)
+needs_weights = pytest.mark.skipif(not (DEFAULT_WEIGHTS_DIR / "tryon" / "model.safetensors").is_file(),
+                                   reason="no try-on network weights in assets/weights/tryon")
+
+
+@pytest.fixture(scope="module")
+def pipe():
+    return TryOnPipeline.from_pretrained()
+
+
+@pytest.fixture(scope="module")
+def result(pipe):
+    return pipe(person=astronaut(), garment=tshirt(RED))
+
+
+@needs_weights
+def test_default_is_the_learned_renderer(pipe, result):
+    assert pipe.net is not None
+    assert {"render", "net", "paste_back", "total"} <= set(result.timings)
+    assert "composite" not in result.timings
+    assert result.image.size == (512, 512)
+
+
+@needs_weights
+def test_face_and_background_unchanged_torso_takes_the_garment(result):
+    before = np.asarray(astronaut()).astype(int)
+    after = np.asarray(result.image).astype(int)
+    assert np.array_equal(after[60:190, 170:280], before[60:190, 170:280])  # face
+    assert np.array_equal(after[:50, :], before[:50, :])                    # top of the photo
+    chest = after[300:380, 170:260].reshape(-1, 3)
+    red = (chest[:, 0] > 100) & (chest[:, 1] < 100) & (chest[:, 2] < 110)
+    assert red.mean() > 0.6, "the chest should take the red garment"
+    assert np.abs(after - before).sum() > 0
+
+
+@needs_weights
+def test_learned_differs_from_baseline_and_is_deterministic(pipe, result):
+    base = pipe(person=astronaut(), garment=tshirt(RED), mode="baseline", output_type="np")
+    again = pipe(person=astronaut(), garment=tshirt(RED), output_type="np")
+    assert np.array_equal(again.image, np.asarray(result.image))
+    assert not np.array_equal(base.image, again.image)
+
+
+def test_learned_from_a_folder_without_the_network_is_a_clear_error(tmp_path):
+    with pytest.raises(TryOnError, match="baseline"):
+        TryOnPipeline.from_pretrained(tmp_path, mode="learned")
+
+
+def test_learned_mode_on_a_pipeline_without_a_net_is_a_clear_error():
+    with pytest.raises(TryOnError, match="baseline"):
+        TryOnPipeline()(person=astronaut(), garment=tshirt(RED), mode="learned")
