@@ -18,6 +18,7 @@ from PIL import Image
 
 from tryon import constants as C
 from tryon.anomaly import garment_score
+from tryon.conditioning import garment_code
 from tryon.data.garments import garment_tensor
 from tryon.errors import GarmentError, TryOnError
 from tryon.garment import PreparedGarment, prepare_garment, resize_prepared
@@ -111,9 +112,7 @@ class GarmentDesignPipeline:
     @torch.no_grad()
     def encode(self, garment: Any) -> np.ndarray:
         """The latent code (mean of q(z|x)) of a garment photo: ``(latent_dim,)`` float32."""
-        x = garment_tensor(self._prepare(garment))[None]
-        mu, _ = self.vae.encode(x)
-        return mu[0].numpy().astype(np.float32)
+        return garment_code(self.vae, self._prepare(garment))
 
     @torch.no_grad()
     def decode(self, codes: np.ndarray | torch.Tensor) -> list[Image.Image]:

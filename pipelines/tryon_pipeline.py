@@ -122,8 +122,8 @@ class TryOnPipeline:
 
         The garment VAE (``garment-vae/``) and body-shape VAE (``body-vae/``) there, when
         present (else the bundled ones), add warnings for garment photos that are not garments
-        and for unusual person photos, and give the network its codes. The try-on network (``tryon/``) is the learned renderer; without it, the
-        pipeline runs the baseline renderer.
+        and for unusual person photos, and give the network its codes. The try-on network
+        (``tryon/``) is the learned renderer; without it, the pipeline runs the baseline renderer.
         """
         from pipelines.design_pipeline import GarmentDesignPipeline
         from tryon.hub import load_extra

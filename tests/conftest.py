@@ -98,3 +98,15 @@ def viton_dir() -> Path:
     if not SHARED_VITON.is_file():
         pytest.skip(f"needs the VITON data set: {SHARED_VITON} is absent (a fresh clone has no ../shared)")
     return _extract_viton_subset(SHARED_VITON, VITON_CACHE, VITON_SUBSET)
+
+
+@pytest.fixture(scope="session")
+def tiny_prepared(tmp_path_factory):
+    """A tiny generated VITON folder (5 pairs) after `tryon prepare`: ``(root, cache_dir)``."""
+    from tiny_viton import make_tiny_viton
+    from tryon.cli import main
+
+    root = make_tiny_viton(tmp_path_factory.mktemp("viton") / "viton", 5)
+    cache = root / "train" / "tryon-cache"
+    assert main(["prepare", "--data", str(root), "--cache", str(cache)]) == 0
+    return root, cache

@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 import torch
 
-from tiny_viton import make_tiny_viton
 from tryon import constants as C
 from tryon.cli import main
 from tryon.data import TryOnPairs, build_pairs_cache, find_layout, train_pairs
@@ -28,16 +27,8 @@ KILL_TIMEOUT = 240  # s: the child must write its first checkpoint within this
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    root = make_tiny_viton(tmp_path_factory.mktemp("viton") / "viton", 5)
-    cache = root / "train" / "tryon-cache"
-    assert main(["prepare", "--data", str(root), "--cache", str(cache)]) == 0
-    return root, cache
-
-
-@pytest.fixture(scope="module")
-def pairs_folder(tiny):
-    root, cache = tiny
+def pairs_folder(tiny_prepared):
+    root, cache = tiny_prepared
     layout = find_layout(root)
     return build_pairs_cache(layout, cache, train_pairs(layout, 1), cache, workers=1, progress=False,
                              garment_vae_dir=WEIGHTS / "garment-vae", body_vae_dir=WEIGHTS / "body-vae")
@@ -65,8 +56,8 @@ def test_pairs_cache_items_have_documented_shapes_and_ranges(pairs_folder):
     assert float(item["gt_garment"].mean()) > 0.02
 
 
-def test_cache_is_reused_and_flip_augmentation_is_consistent(pairs_folder, tiny):
-    root, cache = tiny
+def test_cache_is_reused_and_flip_augmentation_is_consistent(pairs_folder, tiny_prepared):
+    root, cache = tiny_prepared
     layout = find_layout(root)
     again = build_pairs_cache(layout, cache, train_pairs(layout, 1), cache, workers=1, progress=False,
                               garment_vae_dir=WEIGHTS / "garment-vae", body_vae_dir=WEIGHTS / "body-vae")
@@ -101,8 +92,8 @@ def _train_args(root, cache, run, steps):
             "--sample-every", "2", "--checkpoint-every", "2", "--prepare-workers", "1"]
 
 
-def test_train_resumes_after_kill_9_and_exports(tiny, pairs_folder, tmp_path):
-    root, cache = tiny
+def test_train_resumes_after_kill_9_and_exports(tiny_prepared, pairs_folder, tmp_path):
+    root, cache = tiny_prepared
     run = tmp_path / "tryon"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     child = subprocess.Popen([sys.executable, "-m", "tryon.cli", *_train_args(root, cache, run, 400)],

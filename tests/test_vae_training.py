@@ -5,21 +5,12 @@ import json
 import pytest
 import torch
 
-from tiny_viton import make_tiny_viton
 from tryon.cli import main
 from tryon.hub import load_extra
 from tryon.models.vae import VAE
 from tryon.training.body_vae import BODY_ANOMALY_QUANTILE
 from tryon.training.checkpoint import latest_checkpoint
 from tryon.training.garment_vae import ANOMALY_QUANTILE
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    root = make_tiny_viton(tmp_path_factory.mktemp("viton") / "viton", 5)
-    cache = root / "train" / "tryon-cache"
-    assert main(["prepare", "--data", str(root), "--cache", str(cache)]) == 0
-    return root, cache
 
 
 def _train(model, root, cache, run, steps, *extra):
@@ -29,8 +20,8 @@ def _train(model, root, cache, run, steps, *extra):
 
 
 @pytest.mark.parametrize("model", ["garment-vae", "body-vae"])
-def test_two_steps_then_resume_to_four_and_export(model, tiny, tmp_path):
-    root, cache = tiny
+def test_two_steps_then_resume_to_four_and_export(model, tiny_prepared, tmp_path):
+    root, cache = tiny_prepared
     run = tmp_path / model
     assert _train(model, root, cache, run, 2) == 0
     assert latest_checkpoint(run).name == "step_00000002"

@@ -69,7 +69,7 @@ def eval_garment_vae(design, layout, train_set, val_set, *, clothing_dir: Path |
     vae = design.vae
     rng = random.Random(seed)
     # 1. Reconstruction SSIM of held-out garments, as a person sees them (on white).
-    ssims, val_scores = [], []
+    ssims = []
     for x in tqdm(_batches(vae, val_set, "garment"), desc="reconstruct", unit="batch", leave=False):
         mu, _ = vae.encode(x)
         image, mask_logits = vae.decode(mu)

@@ -128,8 +128,9 @@ def _worker_init(layout, cache_dir, frame, garment_vae_dir, body_vae_dir) -> Non
                    body_vae=VAE.from_pretrained(body_vae_dir).eval() if body_vae_dir else None)
 
 
-def _worker_rows(task: tuple[int, list[tuple[str, str]]]) -> tuple[int, list]:
-    start, pairs = task
+def _worker_rows(task: tuple[list[int], list[tuple[str, str]]]) -> tuple[list[int], list]:
+    """Prepare one chunk: ``(row indices, pairs)`` -> ``(row indices, rows or error strings)``."""
+    indices, pairs = task
     rows = []
     for person, garment in pairs:
         try:
@@ -137,7 +138,7 @@ def _worker_rows(task: tuple[int, list[tuple[str, str]]]) -> tuple[int, list]:
                                      _WORKER["garment_vae"], _WORKER["body_vae"]))
         except (TryOnError, OSError, ValueError) as err:
             rows.append(str(err) or type(err).__name__)
-    return start, rows
+    return indices, rows
 
 
 def _digest(pairs: Sequence[tuple[str, str]], frame, vae_files: Sequence[Path | None]) -> str:
@@ -178,14 +179,14 @@ def build_pairs_cache(layout: DatasetLayout, landmark_cache_dir: Path, pairs: Se
     skipped: dict[str, str] = info.get("skipped", {})
     done = arrays["done"]
     todo = [i for i in range(n) if not done[i] and f"{pairs[i][0]} {pairs[i][1]}" not in skipped]
-    tasks = [(todo[i], [pairs[j] for j in todo[i : i + CHUNK]]) for i in range(0, len(todo), CHUNK)]
-    index_of = {todo[i]: todo[i : i + CHUNK] for i in range(0, len(todo), CHUNK)}
+    chunks = [todo[i : i + CHUNK] for i in range(0, len(todo), CHUNK)]
+    tasks = [(chunk, [pairs[j] for j in chunk]) for chunk in chunks]
     bar = tqdm(total=len(todo), desc="prepare pairs", unit="pair", disable=not progress)
     init = (layout, landmark_cache_dir, tuple(frame), garment_vae_dir, body_vae_dir)
 
     def consume(results) -> None:
-        for start, rows in results:
-            for i, row in zip(index_of[start], rows):
+        for indices, rows in results:
+            for i, row in zip(indices, rows):
                 if isinstance(row, str):
                     skipped[f"{pairs[i][0]} {pairs[i][1]}"] = row
                     continue
@@ -291,8 +292,10 @@ class TryOnPairs(torch.utils.data.Dataset):
                 parse = LABEL_FLIP[labels & LABEL_MASK]
                 landmarks = landmarks[list(C.LANDMARK_FLIP)].copy()
                 landmarks[:, 0] = 1.0 - landmarks[:, 0]
+        worn = np.isin(parse, GARMENT_LABELS)
+        if self.augment:
             matrix = _colour_matrix(rng)
-            person = _recolour(person, np.isin(parse, GARMENT_LABELS), matrix)
+            person = _recolour(person, worn, matrix)
             rgb = _recolour(np.ascontiguousarray(garment[..., :3]), garment[..., 3] > 0, matrix)
             garment = np.dstack([rgb, garment[..., 3]])
         region = (labels & REGION_BIT) > 0
@@ -301,7 +304,7 @@ class TryOnPairs(torch.utils.data.Dataset):
         item["person"] = torch.from_numpy(np.ascontiguousarray(person.transpose(2, 0, 1))).float().div_(127.5).sub_(1.0)
         item["landmarks"] = torch.from_numpy(np.ascontiguousarray(landmarks, dtype=np.float32))
         item["codes"] = torch.from_numpy(a["codes"].astype(np.float32))
-        item["gt_garment"] = torch.from_numpy(np.isin(parse, GARMENT_LABELS).astype(np.float32))[None]
+        item["gt_garment"] = torch.from_numpy(worn.astype(np.float32))[None]
         item["gt_tryon"] = torch.from_numpy(np.isin(parse, TRYON_LABELS).astype(np.float32))[None]
         item["name"] = self.names[index]
         return item
