@@ -131,7 +131,8 @@ class TryOnPipeline:
 
         weights = Path(path) if path is not None else DEFAULT_WEIGHTS_DIR
         if path is not None and not weights.is_dir():
-            raise FileNotFoundError(f"No weights directory at {weights}.")
+            raise TryOnError(f"There is no weights folder at '{weights}'; pass a folder that holds "
+                             "tryon/, garment-vae/ or body-vae/, or leave it out for the bundled weights.")
         def find(name: str) -> Path | None:  # a VAE missing from ``path`` comes from the bundle
             for folder in (weights, DEFAULT_WEIGHTS_DIR):
                 if (folder / name / "model.safetensors").is_file():

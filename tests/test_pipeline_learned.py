@@ -59,3 +59,8 @@ def test_learned_from_a_folder_without_the_network_is_a_clear_error(tmp_path):
 def test_learned_mode_on_a_pipeline_without_a_net_is_a_clear_error():
     with pytest.raises(TryOnError, match="baseline"):
         TryOnPipeline()(person=astronaut(), garment=tshirt(RED), mode="learned")
+
+
+def test_a_missing_weights_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(TryOnError, match="no weights folder"):
+        TryOnPipeline.from_pretrained(tmp_path / "missing")
