@@ -288,7 +288,7 @@ class TryOnPipeline:
 
         arrays = frame_arrays(body, warped)
         x = {k: v[None] for k, v in net_tensors(arrays["person"], arrays["region"], arrays["valid"],
-                                                arrays["garment"]).items()}
+                                                arrays["garment"], arrays["revealed"]).items()}
         x["pose"] = pose_maps(torch.from_numpy(arrays["landmarks"])[None], self.frame_size)
         if self.net.config.code_dim:
             checker_vae = self.garment_checker.vae if self.garment_checker is not None else None

@@ -98,3 +98,57 @@ def test_agnostic_greys_the_region_and_whitens_off_photo(astro):
     assert (out[~frame.valid & ~frame.region] == B.OFF_PHOTO_FILL).all()
     keep = frame.valid & ~frame.region
     assert np.array_equal(out[keep], frame.image[keep])
+
+
+def _synthetic_person(skin=(200, 150, 120), top=(40, 60, 160)):
+    """A 256x192 frame: a face of colour ``skin``, an arm of the same colour, a torso in ``top``."""
+    image = np.full((256, 192, 3), 235, np.uint8)
+    lm = np.zeros((33, 3), np.float32)
+    lm[:, 2] = 1.0
+    lm[C.LEFT_EYE, :2], lm[C.RIGHT_EYE, :2] = (106, 40), (86, 40)
+    lm[C.MOUTH_LEFT, :2], lm[C.MOUTH_RIGHT, :2] = (102, 60), (90, 60)
+    image[30:70, 80:112] = skin               # face
+    image[90:170, 60:130] = top               # torso
+    image[90:160, 136:150] = skin             # bare arm
+    mask = np.zeros((256, 192), np.float32)
+    mask[30:70, 80:112] = mask[90:170, 60:130] = mask[90:160, 136:150] = 1.0
+    lm[C.LEFT_SHOULDER, :2], lm[C.RIGHT_SHOULDER, :2] = (125, 90), (65, 90)
+    lm[C.LEFT_HIP, :2], lm[C.RIGHT_HIP, :2] = (115, 165), (75, 165)
+    return image, mask, lm
+
+
+def test_skin_is_found_by_the_face_colour_and_clothing_is_not():
+    image, _, lm = _synthetic_person()
+    skin = B.skin_pixels(image, lm)
+    assert skin[100:150, 138:148].all()          # the arm
+    assert not skin[100:160, 62:128].any()       # the blue top
+    assert not skin[200:, :].any()               # the light background
+    # a top the colour of skin is (rightly) found too: the renderer, not this test, decides
+    beige, _, _ = _synthetic_person(top=(205, 152, 118))
+    assert B.skin_pixels(beige, lm)[100:160, 62:128].mean() > 0.9
+    hidden = lm.copy()
+    hidden[[C.LEFT_EYE, C.RIGHT_EYE], 2] = 0.1   # a back view: no face to sample
+    assert B.skin_pixels(image, hidden) is None
+
+
+def test_revealed_pixels_are_background_and_skin_inside_the_region():
+    image, mask, lm = _synthetic_person()
+    region = np.zeros((256, 192), bool)
+    region[85:175, 40:160] = True
+    revealed = B.revealed_pixels(image, mask, lm, region)
+    assert not revealed[~region].any()
+    assert revealed[100:150, 138:148].all()      # the arm
+    assert not revealed[95:165, 65:125].any()    # the top
+    assert revealed[85:175, 40:50].all()         # background far from the person
+    assert round(B.BACKGROUND_MARGIN * B.body_unit(lm)) == 2
+    assert not revealed[100:150, [130, 131, 134, 135]].any()  # within 2 px of the person: not trusted
+    assert revealed[100:150, 132:134].all()
+
+
+def test_agnostic_shows_the_revealed_pixels(astro):
+    _, _, frame = astro
+    assert not (frame.revealed & ~frame.region).any() and frame.revealed.any()
+    out = B.agnostic_image(frame.image, frame.region, frame.valid, frame.revealed)
+    shown = frame.region & frame.revealed & frame.valid
+    assert np.array_equal(out[shown], frame.image[shown])
+    assert (out[frame.region & ~frame.revealed] == B.AGNOSTIC_FILL).all()

@@ -9,7 +9,7 @@ from torch import nn
 
 from tryon.errors import TryOnError
 from tryon.models import VAE
-from tryon.models.generator import MASK_LOGIT_INIT, TryOnGenerator
+from tryon.models.generator import KEEP_LOGIT_INIT, MASK_LOGIT_INIT, TryOnGenerator
 from tryon.models.tryon_net import TryOnNet, TryOnNetConfig, TryOnNetOutput
 from tryon.models.warper import FlowWarper, half_resolution, identity_grid, warp
 
@@ -28,9 +28,12 @@ def make_inputs(config: TryOnNetConfig, batch: int = 2, seed: int = 0) -> dict[s
     region = torch.zeros(batch, 1, h, w)
     region[:, :, h // 4: 3 * h // 4, w // 6: 5 * w // 6] = 1.0
     alpha = (torch.rand(batch, 1, h, w, generator=g) > 0.3).float() * torch.rand(batch, 1, h, w, generator=g)
+    revealed = (torch.rand(batch, 1, h, w, generator=g) > 0.6).float()
+    revealed[:, :, :, : w // 2] = 0  # the left half of the region is all grey
     return dict(
         agnostic=torch.rand(batch, 3, h, w, generator=g) * 2 - 1,
         region=region,
+        revealed=revealed,
         pose=torch.rand(batch, config.pose_channels, h, w, generator=g),
         garment=torch.cat([torch.rand(batch, 3, h, w, generator=g) * 2 - 1, alpha], dim=1),
         codes=torch.randn(batch, config.code_dim, generator=g),
@@ -60,7 +63,7 @@ def test_default_config_size_and_output_shapes():
         out = net(**make_inputs(config, batch=1))
     assert isinstance(out, TryOnNetOutput)
     assert out.image.shape == out.rendered.shape == (1, 3, 256, 192)
-    assert out.mask.shape == (1, 1, 256, 192)
+    assert out.mask.shape == out.keep.shape == (1, 1, 256, 192)
     assert out.warped.shape == (1, 4, 256, 192)
     assert out.flow.shape == (1, 2, 256, 192)
     assert [tuple(f.shape) for f in out.flows] == [(1, 2, 16, 12), (1, 2, 32, 24), (1, 2, 64, 48)]
@@ -78,7 +81,8 @@ def test_tiny_shapes_and_value_ranges_with_a_nonzero_flow():
     assert out.flow.abs().max() > 0.01  # the heads really move the garment
     assert [tuple(f.shape) for f in out.flows] == [(3, 2, 4, 3), (3, 2, 8, 6)]
     for name, tensor, low, high in (("image", out.image, -1, 1), ("rendered", out.rendered, -1, 1),
-                                    ("mask", out.mask, 0, 1), ("warped rgb", out.warped[:, :3], -1, 1),
+                                    ("mask", out.mask, 0, 1), ("keep", out.keep, 0, 1),
+                                    ("mask + keep", out.mask + out.keep, 0, 1), ("warped rgb", out.warped[:, :3], -1, 1),
                                     ("warped alpha", out.warped[:, 3:], 0, 1)):
         assert tensor.min() >= low - 1e-6 and tensor.max() <= high + 1e-6, name
         assert torch.isfinite(tensor).all(), name
@@ -105,17 +109,31 @@ def test_mask_and_image_follow_the_composition_rules():
     with torch.no_grad():
         out = net(**inputs)
     outside = inputs["region"] == 0
-    assert torch.count_nonzero(out.mask[outside]) == 0
+    assert torch.count_nonzero(out.mask[outside]) == 0 and torch.count_nonzero(out.keep[outside]) == 0
     assert torch.count_nonzero(out.mask[out.warped[:, 3:] == 0]) == 0
     assert (out.mask <= out.warped[:, 3:] + 1e-7).all()
+    assert torch.count_nonzero(out.keep[inputs["revealed"] == 0]) == 0  # grey pixels are never kept
     assert torch.equal(out.image * outside, inputs["agnostic"] * outside)  # bit-exact outside
     inside = ~outside.expand_as(out.image)
-    mask = out.mask.expand_as(out.image)
-    expected = mask * out.warped[:, :3] + (1 - mask) * out.rendered
+    mask, keep = out.mask.expand_as(out.image), out.keep.expand_as(out.image)
+    expected = keep * inputs["agnostic"] + mask * out.warped[:, :3] + (1 - keep - mask) * out.rendered
     torch.testing.assert_close(out.image[inside], expected[inside])
-    # the positive mask-logit bias pastes the garment from the start
+    # positive logit biases keep the revealed photo and paste the garment from the start
     bias = net.generator.to_output.conv.bias
-    assert torch.all(bias[-4:] == MASK_LOGIT_INIT)
+    assert torch.all(bias[-8:-4] == MASK_LOGIT_INIT) and torch.all(bias[-4:] == KEEP_LOGIT_INIT)
+    revealed = (inputs["revealed"] * inputs["region"]) > 0
+    assert out.keep[revealed].min() > 0.5
+
+
+def test_without_revealed_pixels_nothing_is_kept():
+    config = TryOnNetConfig(**TINY)
+    torch.manual_seed(0)
+    net = TryOnNet(config)
+    inputs = make_inputs(config)
+    inputs.pop("revealed")
+    with torch.no_grad():
+        out = net(**inputs)
+    assert torch.count_nonzero(out.keep) == 0
 
 
 def test_gradients_reach_the_warper_and_the_generator():

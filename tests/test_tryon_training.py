@@ -46,12 +46,16 @@ def test_pairs_cache_items_have_documented_shapes_and_ranges(pairs_folder):
         assert -1 <= float(item[key].min()) and float(item[key].max()) <= 1
     alpha = item["garment"][3]
     assert 0 <= float(alpha.min()) and float(alpha.max()) <= 1 and float(alpha.mean()) > 0.05
-    for key in ("region", "gt_garment", "gt_tryon"):
+    for key in ("region", "revealed", "gt_garment", "gt_tryon"):
         assert set(torch.unique(item[key]).tolist()) <= {0.0, 1.0}
-    # The agnostic person is grey in the repaint region and the person elsewhere.
-    region = item["region"][0] > 0
-    assert region.float().mean() > 0.05
-    assert torch.allclose(item["agnostic"][:, region], torch.full_like(item["agnostic"][:, region], 128 / 127.5 - 1), atol=1e-5)
+    # The agnostic person is grey in the repaint region, except the revealed pixels (a subset
+    # of the region), and the person elsewhere.
+    region, revealed = item["region"][0] > 0, item["revealed"][0] > 0
+    assert region.float().mean() > 0.05 and not (revealed & ~region).any()
+    grey = region & ~revealed
+    assert grey.sum() > 0.5 * region.sum()
+    assert torch.allclose(item["agnostic"][:, grey], torch.full_like(item["agnostic"][:, grey], 128 / 127.5 - 1), atol=1e-5)
+    assert torch.equal(item["agnostic"][:, revealed], item["person"][:, revealed])
     # The tiny layout's garment label: the parse supervision reached the frame.
     assert float(item["gt_garment"].mean()) > 0.02
 
@@ -72,6 +76,8 @@ def test_cache_is_reused_and_flip_augmentation_is_consistent(pairs_folder, tiny_
         same = torch.equal(item["region"], plain["region"])
         flipped = torch.equal(item["region"], plain["region"].flip(-1))
         assert same or flipped
+        # The agnostic input keeps the photo's own colours while the target's garment is recoloured.
+        assert torch.equal(item["agnostic"], plain["agnostic"] if same else plain["agnostic"].flip(-1))
         if flipped and not same:
             seen_flip = True
             lm = item["landmarks"]

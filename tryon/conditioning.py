@@ -25,7 +25,8 @@ def frame_arrays(body: BodyFrame, warped: WarpedGarment) -> dict[str, np.ndarray
     """The compact, storable form of one try-on input in the frame.
 
     Returns:
-        ``{"person": (H, W, 3) uint8, "region": (H, W) bool, "valid": (H, W) bool,
+        ``{"person": (H, W, 3) uint8, "region": (H, W) bool, "revealed": (H, W) bool (the part
+        of the region left visible: background and skin), "valid": (H, W) bool,
         "garment": (H, W, 4) uint8 (TPS-warped RGB, then alpha 0..255),
         "landmarks": (33, 3) float32 (x, y as fractions of the frame, visibility)}``.
     """
@@ -34,6 +35,7 @@ def frame_arrays(body: BodyFrame, warped: WarpedGarment) -> dict[str, np.ndarray
     return {
         "person": body.image,
         "region": body.region.astype(bool),
+        "revealed": body.revealed.astype(bool),
         "valid": body.valid.astype(bool),
         "garment": np.dstack([rgb, alpha]),
         "landmarks": body.normalized_landmarks().astype(np.float32),
@@ -45,22 +47,26 @@ def _unit(array: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(array.transpose(2, 0, 1))).float().div_(UINT8_MAX / 2).sub_(1.0)
 
 
-def net_tensors(person: np.ndarray, region: np.ndarray, valid: np.ndarray, garment: np.ndarray) -> dict[str, torch.Tensor]:
+def net_tensors(person: np.ndarray, region: np.ndarray, valid: np.ndarray, garment: np.ndarray,
+                revealed: np.ndarray) -> dict[str, torch.Tensor]:
     """Network inputs (no batch dimension) from :func:`frame_arrays`' arrays.
 
     Returns:
-        ``{"agnostic": (3, H, W) in [-1, 1]`` (the person, repaint region grey, off-photo white),
-        ``"region": (1, H, W) in {0, 1}``, ``"garment": (4, H, W)`` (RGB in ``[-1, 1]``, 0 where
-        there is no garment, then alpha in ``[0, 1]``)``}``. Pose maps are made per batch with
-        :func:`tryon.pose.pose_maps` (after augmentation).
+        ``{"agnostic": (3, H, W) in [-1, 1]`` (the person, repaint region grey except the
+        revealed pixels, off-photo white), ``"region": (1, H, W) in {0, 1}``,
+        ``"revealed": (1, H, W) in {0, 1}``, ``"garment": (4, H, W)`` (RGB in ``[-1, 1]``, 0
+        where there is no garment, then alpha in ``[0, 1]``)``}``. Pose maps are made per batch
+        with :func:`tryon.pose.pose_maps` (after augmentation).
     """
-    agnostic = agnostic_image(person, region, valid)
+    revealed = revealed & region
+    agnostic = agnostic_image(person, region, valid, revealed)
     g = torch.from_numpy(np.ascontiguousarray(garment.transpose(2, 0, 1))).float()
     alpha = g[3:] / UINT8_MAX
     rgb = (g[:3] / (UINT8_MAX / 2) - 1.0) * (alpha > 0)
     return {
         "agnostic": _unit(agnostic),
         "region": torch.from_numpy(region.astype(np.float32))[None],
+        "revealed": torch.from_numpy(revealed.astype(np.float32))[None],
         "garment": torch.cat([rgb, alpha], 0),
     }
 

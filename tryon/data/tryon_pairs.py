@@ -15,6 +15,7 @@ Preparing a pair costs ~30 ms, so the pairs are prepared once into memory-mapped
         person.npy     (N, H, W, 3) uint8   the aligned person photo (the target)
         garment.npy    (N, H, W, 4) uint8   the TPS-warped garment, RGB then alpha
         labels.npy     (N, H, W)    uint8   parse label (bits 0-4) | region << 5 | valid << 6
+                                            | revealed << 7
         landmarks.npy  (N, 33, 3)   float32 frame fractions and visibility
         codes.npy      (N, D)       float32 garment VAE code then body VAE code
         done.npy       (N,)         bool    rows prepared so far (a killed build resumes)
@@ -46,6 +47,8 @@ NAME_HASH_CHARS = 10
 LABEL_MASK = 0x1F           # parse labels 0..19 live in the low 5 bits
 REGION_BIT = 1 << 5
 VALID_BIT = 1 << 6
+REVEALED_BIT = 1 << 7
+CACHE_FORMAT = 2            # part of the folder's hash: a format change never reuses an old cache
 GARMENT_LABELS = (C.LIP_UPPER_CLOTHES, C.LIP_DRESS, C.LIP_COAT)   # what the garment replaces
 TRYON_LABELS = GARMENT_LABELS + (C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM)  # garment + arms: region metrics
 # Mirror image of the LIP labels (left <-> right arm, leg and shoe).
@@ -111,6 +114,7 @@ def prepare_pair(layout: DatasetLayout, cache: LandmarkCache, person: str, garme
     labels = warp_to_frame(parse, body.alignment, nearest=True).astype(np.uint8) & LABEL_MASK
     labels |= arrays["region"].astype(np.uint8) * REGION_BIT
     labels |= arrays["valid"].astype(np.uint8) * VALID_BIT
+    labels |= arrays["revealed"].astype(np.uint8) * REVEALED_BIT
     return {"person": arrays["person"], "garment": arrays["garment"], "labels": labels,
             "landmarks": arrays["landmarks"], "codes": vae_codes(garment_vae, body_vae, prepared, pose)}
 
@@ -143,7 +147,7 @@ def _worker_rows(task: tuple[list[int], list[tuple[str, str]]]) -> tuple[list[in
 
 def _digest(pairs: Sequence[tuple[str, str]], frame, vae_files: Sequence[Path | None]) -> str:
     h = hashlib.sha1("\n".join(f"{p} {g}" for p, g in pairs).encode())
-    h.update(repr(tuple(frame)).encode())
+    h.update(repr((tuple(frame), CACHE_FORMAT)).encode())
     for f in vae_files:  # the codes depend on the VAE weights
         h.update(Path(f).read_bytes() if f is not None else b"-")
     return h.hexdigest()[:NAME_HASH_CHARS]
@@ -242,6 +246,7 @@ class TryOnPairs(torch.utils.data.Dataset):
         person      (3, H, W)   [-1, 1]  the photo in the frame: the target
         agnostic    (3, H, W)   [-1, 1]  the person, repaint region grey, off-photo white
         region      (1, H, W)   {0, 1}   pixels the try-on repaints (from landmarks + MediaPipe)
+        revealed    (1, H, W)   {0, 1}   region pixels left visible in agnostic (background, skin)
         garment     (4, H, W)            TPS-warped garment: RGB [-1, 1] (0 off it), alpha [0, 1]
         landmarks   (33, 3)     [0, 1]   frame fractions and visibility (pose maps are made per batch)
         codes       (D,)                 garment VAE code, then body VAE code
@@ -251,7 +256,9 @@ class TryOnPairs(torch.utils.data.Dataset):
 
     With ``augment``: a horizontal flip of everything together (landmarks and left/right labels
     swapped), and one hue/saturation change applied to the garment AND to the garment the
-    person wears (so that the colour must come from the garment input).
+    person wears in the target (so that the colour must come from the garment input). The
+    agnostic input keeps the photo's own colours, so a revealed pixel that is really garment
+    (a skin-coloured top) is a decoy whose colour is wrong: the network learns not to copy it.
     """
 
     def __init__(self, folder: str | Path, *, augment: bool = False, seed: int = 0) -> None:
@@ -293,14 +300,16 @@ class TryOnPairs(torch.utils.data.Dataset):
                 landmarks = landmarks[list(C.LANDMARK_FLIP)].copy()
                 landmarks[:, 0] = 1.0 - landmarks[:, 0]
         worn = np.isin(parse, GARMENT_LABELS)
+        region = (labels & REGION_BIT) > 0
+        valid = (labels & VALID_BIT) > 0
+        revealed = (labels & REVEALED_BIT) > 0
+        seen = np.ascontiguousarray(person)   # what the agnostic input shows: never recoloured
         if self.augment:
             matrix = _colour_matrix(rng)
             person = _recolour(person, worn, matrix)
             rgb = _recolour(np.ascontiguousarray(garment[..., :3]), garment[..., 3] > 0, matrix)
             garment = np.dstack([rgb, garment[..., 3]])
-        region = (labels & REGION_BIT) > 0
-        valid = (labels & VALID_BIT) > 0
-        item = self._net_tensors(np.ascontiguousarray(person), region, valid, np.ascontiguousarray(garment))
+        item = self._net_tensors(seen, region, valid, np.ascontiguousarray(garment), revealed)
         item["person"] = torch.from_numpy(np.ascontiguousarray(person.transpose(2, 0, 1))).float().div_(127.5).sub_(1.0)
         item["landmarks"] = torch.from_numpy(np.ascontiguousarray(landmarks, dtype=np.float32))
         item["codes"] = torch.from_numpy(a["codes"].astype(np.float32))

@@ -15,8 +15,8 @@ Architecture (``L = len(channels)`` levels at ``1/2, 1/4, ..., 1/2**L`` resoluti
     middle:  bottleneck_blocks residual blocks at 1/2**L, FiLM(codes) after the first
     up:      level l = L-1 .. 1: 3x3 conv to C_(l-1), [GN], SiLU, nearest 2x upsample,
              cat s_(l-1), 3x3 conv to C_(l-1), [GN], SiLU
-    output:  sub-pixel 2x upsampling (B, C_0, H/2, W/2) -> (B, 3 + 1, H, W): RGB through tanh,
-             mask logit (bias initialised to MASK_LOGIT_INIT)
+    output:  sub-pixel 2x upsampling (B, C_0, H/2, W/2) -> (B, 3 + M, H, W): RGB through tanh,
+             M composition logits (biases initialised to ``logit_init``)
 
 GroupNorm ([GN]) is used only at ``1/4`` resolution and coarser (no extra passes over the
 largest maps). No layer is wider than ``2 C_0`` at ``1/2`` resolution and the only
@@ -33,13 +33,15 @@ from torch import nn
 
 from tryon.models.blocks import ResBlock, SubPixelUpsample, conv3x3, group_norm
 
-__all__ = ["TryOnGenerator", "MASK_LOGIT_INIT", "RGB_CHANNELS"]
+__all__ = ["TryOnGenerator", "MASK_LOGIT_INIT", "KEEP_LOGIT_INIT", "RGB_CHANNELS"]
 
 RGB_CHANNELS = 3
-MASK_CHANNELS = 1
-# The composition mask's logit starts at +2 (sigmoid ~ 0.88): the warped garment is pasted from
+# The garment mask's logit starts at +2 (sigmoid ~ 0.88): the warped garment is pasted from
 # the first step and the rendered person only has to learn where to take over.
 MASK_LOGIT_INIT = 2.0
+# The keep logit (revealed skin and background) starts at +3 (sigmoid ~ 0.95): what the photo
+# shows is kept from the first step, and the network learns where to paint over it.
+KEEP_LOGIT_INIT = 3.0
 SUBPIXEL_FACTOR = 4  # SubPixelUpsample: 4 low-resolution channels (2 x 2 phases) per output channel
 
 
@@ -94,12 +96,14 @@ class TryOnGenerator(nn.Module):
     """U-Net from the person condition + warped garment to a rendered person and a mask logit.
 
     Args:
-        image_channels: full-resolution inputs (agnostic RGB + region + warped garment RGB + alpha).
+        image_channels: full-resolution inputs (agnostic RGB + region + revealed + warped garment
+            RGB + alpha).
         condition_channels: half-resolution inputs (agnostic RGB + region + pose maps, halved).
         code_dim: size of the code injected at the bottleneck (0: no FiLM, codes ignored).
         channels: widths at ``1/2, 1/4, ...`` resolution; ``H, W`` must divide by ``2**len``.
         bottleneck_blocks: residual blocks at the bottleneck (FiLM after the first).
         norm_groups: GroupNorm groups (reduced to a divisor of each layer's channels).
+        logit_init: one composition logit per entry, its bias initialised to the value.
 
     Example:
         >>> gen = TryOnGenerator(image_channels=8, condition_channels=29, code_dim=10, channels=(8, 16, 32))
@@ -110,7 +114,8 @@ class TryOnGenerator(nn.Module):
 
     def __init__(self, image_channels: int, condition_channels: int, code_dim: int = 0,
                  channels: tuple[int, ...] = (16, 32, 64, 128, 256),
-                 bottleneck_blocks: int = 2, norm_groups: int = 8) -> None:
+                 bottleneck_blocks: int = 2, norm_groups: int = 8,
+                 logit_init: tuple[float, ...] = (MASK_LOGIT_INIT,)) -> None:
         super().__init__()
         if len(channels) < 2 or bottleneck_blocks < 1:
             raise ValueError("TryOnGenerator needs at least 2 levels and 1 bottleneck block")
@@ -132,9 +137,11 @@ class TryOnGenerator(nn.Module):
             _UpLevel(channels[i], channels[i - 1], norm_groups, normalise=i - 1 > 0)
             for i in reversed(range(1, len(channels)))
         )
-        self.to_output = SubPixelUpsample(channels[0], RGB_CHANNELS + MASK_CHANNELS)
+        self.to_output = SubPixelUpsample(channels[0], RGB_CHANNELS + len(logit_init))
         with torch.no_grad():  # pixel-shuffle channel order: output channel o is o*4 .. o*4+3
-            self.to_output.conv.bias[RGB_CHANNELS * SUBPIXEL_FACTOR:].fill_(MASK_LOGIT_INIT)
+            for i, value in enumerate(logit_init):
+                o = (RGB_CHANNELS + i) * SUBPIXEL_FACTOR
+                self.to_output.conv.bias[o : o + SUBPIXEL_FACTOR].fill_(value)
 
     def forward(self, images: torch.Tensor, condition: torch.Tensor,
                 codes: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -148,8 +155,8 @@ class TryOnGenerator(nn.Module):
             codes: ``(B, code_dim)``; required when ``code_dim > 0``.
 
         Returns:
-            ``rendered`` ``(B, 3, H, W)`` in ``[-1, 1]`` and the composition ``mask_logit``
-            ``(B, 1, H, W)`` (``sigmoid`` gives ``[0, 1]``).
+            ``rendered`` ``(B, 3, H, W)`` in ``[-1, 1]`` and the composition logits
+            ``(B, len(logit_init), H, W)`` (``sigmoid`` gives ``[0, 1]``).
         """
         if self.film is not None and codes is None:
             raise ValueError(f"TryOnGenerator was built with code_dim={self.code_dim}: pass codes (B, {self.code_dim}).")

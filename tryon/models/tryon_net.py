@@ -4,14 +4,18 @@ Pipeline for one batch (``P = pose_channels``)::
 
     condition = half_resolution(cat(agnostic, region, pose))         (B, 3 + 1 + P, H/2, W/2)
     warped, flow, flows = warper(garment, condition)                 refine the TPS fit
-    rendered, logit = generator(cat(agnostic, region, warped), condition, codes)   render
-    mask  = sigmoid(logit) * warped_alpha * region                   where the garment is pasted
-    image = region * (mask * warped_rgb + (1 - mask) * rendered) + (1 - region) * agnostic
+    rendered, (logit_g, logit_k) = generator(cat(agnostic, region, revealed, warped), condition, codes)
+    keep  = sigmoid(logit_k) * revealed * region                     what the photo still shows
+    mask  = (1 - keep) * sigmoid(logit_g) * warped_alpha * region    where the garment is pasted
+    image = keep * agnostic + mask * warped_rgb + (region - keep - mask) * rendered
+            + (1 - region) * agnostic
 
-So the output keeps every pixel outside the repaint region, pastes the (refined) garment's own
-pixels where the mask says so, and the generator only paints the rest of the region (arms, neck,
-garment parts the warp cannot reach). At initialisation the warper is the identity (the TPS fit
-is kept) and the mask logit is ``+2``, so the garment is pasted from the first step.
+So the output keeps every pixel outside the repaint region, keeps the revealed pixels (skin and
+background, see :func:`tryon.body.revealed_pixels`) where the keep gate says so, pastes the
+(refined) garment's own pixels where the garment mask says so, and the generator only paints the
+rest (covered arms, neck, garment parts the warp cannot reach). At initialisation the warper is
+the identity (the TPS fit is kept), the keep logit is ``+3`` and the garment logit ``+2``, so the
+photo's skin and the garment are pasted from the first step.
 
 Cost at the defaults (256x192): 5.53 M parameters (warper 1.12 M, generator 4.41 M) and
 1.16 GMAC per image; a batch-1 fp32 forward takes ~24 ms on 2 CPU threads (AMD EPYC, Zen 4;
@@ -29,13 +33,14 @@ import torch
 from torch import nn
 
 from tryon.hub import PretrainedMixin
-from tryon.models.generator import RGB_CHANNELS, TryOnGenerator
+from tryon.models.generator import KEEP_LOGIT_INIT, MASK_LOGIT_INIT, RGB_CHANNELS, TryOnGenerator
 from tryon.models.warper import GARMENT_CHANNELS, FlowWarper, half_resolution
 
 __all__ = ["TryOnNetConfig", "TryOnNetOutput", "TryOnNet"]
 
 AGNOSTIC_CHANNELS = 3
 REGION_CHANNELS = 1
+REVEALED_CHANNELS = 1
 
 
 @dataclass
@@ -92,10 +97,11 @@ class TryOnNetOutput:
     """What :meth:`TryOnNet.forward` returns.
 
     Attributes:
-        image: ``(B, 3, H, W)`` in ``[-1, 1]``, the final composite:
-            ``region * (mask * warped_rgb + (1 - mask) * rendered) + (1 - region) * agnostic``.
+        image: ``(B, 3, H, W)`` in ``[-1, 1]``, the final composite (see the module docstring).
         rendered: ``(B, 3, H, W)`` in ``[-1, 1]``, the generator's person.
-        mask: ``(B, 1, H, W)`` in ``[0, 1]``, ``sigmoid(logit) * warped_alpha * region``.
+        mask: ``(B, 1, H, W)`` in ``[0, 1]``, the garment's share of the image:
+            ``(1 - keep) * sigmoid(logit_g) * warped_alpha * region``.
+        keep: ``(B, 1, H, W)`` in ``[0, 1]``, the revealed photo's share: ``sigmoid(logit_k) * revealed * region``.
         warped: ``(B, 4, H, W)`` the refined garment: RGB in ``[-1, 1]``, alpha in ``[0, 1]``.
         flow: ``(B, 2, H, W)`` the final residual flow, normalised grid units ``(x, y)``.
         flows: per-level flows ``(B, 2, h, w)``, coarse to fine.
@@ -104,6 +110,7 @@ class TryOnNetOutput:
     image: torch.Tensor
     rendered: torch.Tensor
     mask: torch.Tensor
+    keep: torch.Tensor
     warped: torch.Tensor
     flow: torch.Tensor
     flows: list[torch.Tensor]
@@ -128,20 +135,22 @@ class TryOnNet(nn.Module, PretrainedMixin):
         self.config = config
         self.warper = FlowWarper(config.condition_channels, config.warper_channels)
         self.generator = TryOnGenerator(
-            AGNOSTIC_CHANNELS + REGION_CHANNELS + GARMENT_CHANNELS,
+            AGNOSTIC_CHANNELS + REGION_CHANNELS + REVEALED_CHANNELS + GARMENT_CHANNELS,
             config.condition_channels,
             code_dim=config.code_dim,
             channels=config.generator_channels,
             bottleneck_blocks=config.bottleneck_blocks,
             norm_groups=config.norm_groups,
+            logit_init=(MASK_LOGIT_INIT, KEEP_LOGIT_INIT),
         )
 
     def _check_inputs(self, agnostic: torch.Tensor, region: torch.Tensor, pose: torch.Tensor,
-                      garment: torch.Tensor, codes: torch.Tensor | None) -> None:
+                      garment: torch.Tensor, codes: torch.Tensor | None, revealed: torch.Tensor) -> None:
         h, w = self.config.resolution
         batch = agnostic.shape[0] if agnostic.ndim == 4 else None
         for name, tensor, channels in (("agnostic", agnostic, AGNOSTIC_CHANNELS),
                                        ("region", region, REGION_CHANNELS),
+                                       ("revealed", revealed, REVEALED_CHANNELS),
                                        ("pose", pose, self.config.pose_channels),
                                        ("garment", garment, GARMENT_CHANNELS)):
             if tensor.ndim != 4 or tuple(tensor.shape[1:]) != (channels, h, w) or tensor.shape[0] != batch:
@@ -152,15 +161,19 @@ class TryOnNet(nn.Module, PretrainedMixin):
                              f"as agnostic, got {tuple(codes.shape)}.")
 
     def forward(self, agnostic: torch.Tensor, region: torch.Tensor, pose: torch.Tensor,
-                garment: torch.Tensor, codes: torch.Tensor | None = None) -> TryOnNetOutput:
+                garment: torch.Tensor, codes: torch.Tensor | None = None,
+                revealed: torch.Tensor | None = None) -> TryOnNetOutput:
         """Try the garment on.
 
         Args:
-            agnostic: ``(B, 3, H, W)`` in ``[-1, 1]``, the person with the repaint region greyed out.
+            agnostic: ``(B, 3, H, W)`` in ``[-1, 1]``, the person with the repaint region greyed
+                out, except the revealed pixels.
             region: ``(B, 1, H, W)`` in ``{0, 1}``, 1 = pixels the try-on repaints.
             pose: ``(B, pose_channels, H, W)`` in ``[0, 1]``.
             garment: ``(B, 4, H, W)`` the TPS-warped garment, RGB in ``[-1, 1]`` then alpha in ``[0, 1]``.
             codes: ``(B, code_dim)`` VAE codes, or ``None`` (zeros are used when ``code_dim > 0``).
+            revealed: ``(B, 1, H, W)`` in ``{0, 1}``, region pixels the agnostic still shows (skin,
+                background), or ``None`` (nothing revealed).
 
         Returns:
             :class:`TryOnNetOutput`.
@@ -168,16 +181,19 @@ class TryOnNet(nn.Module, PretrainedMixin):
         Raises:
             ValueError: (one sentence) an input has the wrong shape.
         """
-        self._check_inputs(agnostic, region, pose, garment, codes)
+        if revealed is None:
+            revealed = torch.zeros_like(region)
+        self._check_inputs(agnostic, region, pose, garment, codes, revealed)
         if codes is None and self.config.code_dim > 0:
             codes = agnostic.new_zeros(agnostic.shape[0], self.config.code_dim)
         condition = half_resolution(torch.cat([agnostic, region, pose], dim=1))  # shared by both
         warp = self.warper(garment, condition)
         warped_rgb, warped_alpha = warp.warped[:, :RGB_CHANNELS], warp.warped[:, RGB_CHANNELS:]
-        images = torch.cat([agnostic, region, warp.warped], dim=1)
-        rendered, logit = self.generator(images, condition, codes)
-        mask = torch.sigmoid(logit) * warped_alpha * region
-        inside = mask * warped_rgb + (1.0 - mask) * rendered
-        image = region * inside + (1.0 - region) * agnostic
-        return TryOnNetOutput(image=image, rendered=rendered, mask=mask, warped=warp.warped,
+        images = torch.cat([agnostic, region, revealed, warp.warped], dim=1)
+        rendered, logits = self.generator(images, condition, codes)
+        keep = torch.sigmoid(logits[:, 1:2]) * revealed * region
+        mask = (1.0 - keep) * torch.sigmoid(logits[:, :1]) * warped_alpha * region
+        image = (keep * agnostic + mask * warped_rgb + (region - keep - mask) * rendered
+                 + (1.0 - region) * agnostic)
+        return TryOnNetOutput(image=image, rendered=rendered, mask=mask, keep=keep, warped=warp.warped,
                               flow=warp.flow, flows=warp.flows)

@@ -68,7 +68,7 @@ class TryOnHyper:
 def net_inputs(batch: dict) -> dict[str, torch.Tensor]:
     """The network's keyword inputs from a :class:`~tryon.data.tryon_pairs.TryOnPairs` batch."""
     h, w = batch["agnostic"].shape[-2:]
-    return {"agnostic": batch["agnostic"], "region": batch["region"],
+    return {"agnostic": batch["agnostic"], "region": batch["region"], "revealed": batch["revealed"],
             "pose": pose_maps(batch["landmarks"].float(), (h, w)),
             "garment": batch["garment"], "codes": batch["codes"]}
 
