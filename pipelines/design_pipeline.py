@@ -17,7 +17,7 @@ import torch
 from PIL import Image
 
 from tryon import constants as C
-from tryon.anomaly import garment_score
+from tryon.anomaly import elbo_parts, garment_score_from_parts
 from tryon.conditioning import garment_code
 from tryon.data.garments import garment_tensor
 from tryon.errors import GarmentError, TryOnError
@@ -42,15 +42,18 @@ class AnomalyResult:
     Attributes:
         score: negative ELBO under the garment VAE (higher = less like a garment photo);
             ``inf`` when no garment could be cut out of the image at all.
-        threshold: the calibrated limit (99% of held-out VITON garments score below it).
+        threshold: the calibrated limit (98% of held-out VITON garments score below it).
         is_garment: ``score <= threshold``.
         reason: why, in one sentence, when it is not a garment.
+        code: the garment VAE's mean code ``(latent_dim,)`` of the scored garment, ``None`` when
+            none could be cut out.
     """
 
     score: float
     threshold: float
     is_garment: bool
     reason: str = ""
+    code: torch.Tensor | None = None
 
 
 def slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
@@ -159,7 +162,9 @@ class GarmentDesignPipeline:
             prepared = self._prepare(image)
         except GarmentError as err:
             return AnomalyResult(float("inf"), self.anomaly_threshold, False, str(err))
-        score = float(garment_score(self.vae, garment_tensor(prepared)[None])[0])
+        with torch.no_grad():
+            parts = elbo_parts(self.vae, garment_tensor(prepared)[None])
+        score = float(garment_score_from_parts(parts)[0])
         ok = score <= self.anomaly_threshold
         reason = "" if ok else ("This does not look like a photo of a garment; the try-on may look wrong.")
-        return AnomalyResult(score, self.anomaly_threshold, ok, reason)
+        return AnomalyResult(score, self.anomaly_threshold, ok, reason, parts["code"][0])

@@ -247,7 +247,8 @@ class TryOnPipeline:
 
         # 4b. The VAEs' verdicts: a garment photo that is not one, an unusual person photo.
         with self._stage(timings, "checks"):
-            warnings += self._checks(prepared, pose)
+            found, codes = self._checks(prepared, pose)
+        warnings += found
 
         # 5. Warp: landmark thin-plate spline from garment keypoints to the body.
         with self._stage(timings, "warp"):
@@ -258,7 +259,7 @@ class TryOnPipeline:
         h = frame_size[0]
         if learned:
             with self._stage(timings, "render"):
-                rendered, warped = self._render(body, prepared, warped, pose, timings)
+                rendered, warped = self._render(body, prepared, warped, pose, codes, timings)
                 alpha = body_lib.feather(body.region & body.valid, FEATHER_FRACTION * h)
         else:
             with self._stage(timings, "composite"):
@@ -279,20 +280,27 @@ class TryOnPipeline:
         return TryOnOutput(image=image, steps=steps, warnings=warnings, timings=timings)
 
     @torch.inference_mode()
-    def _render(self, body, prepared, warped, pose, timings: dict[str, float]):
+    def _render(self, body, prepared, warped, pose, codes: dict, timings: dict[str, float]):
         """The network's person in the frame: ``(H, W, 3)`` uint8, and the refined warp.
 
+        ``codes`` holds the VAE codes the checks already computed (``"garment"``, ``"body"``);
         ``timings["net"]`` gets the warper + generator forward alone (inside ``render``)."""
-        from tryon.conditioning import frame_arrays, net_tensors, vae_codes
+        from tryon.conditioning import body_code, frame_arrays, garment_code, net_tensors
         from tryon.pose import pose_maps
 
         arrays = frame_arrays(body, warped)
         x = {k: v[None] for k, v in net_tensors(arrays["person"], arrays["region"], arrays["valid"],
                                                 arrays["garment"], arrays["revealed"]).items()}
         x["pose"] = pose_maps(torch.from_numpy(arrays["landmarks"])[None], self.frame_size)
-        if self.net.config.code_dim:
-            checker_vae = self.garment_checker.vae if self.garment_checker is not None else None
-            x["codes"] = torch.from_numpy(vae_codes(checker_vae, self.body_vae, prepared, pose))[None]
+        if self.net.config.code_dim:  # garment code then body code, as vae_codes() made them for training
+            parts = []
+            if self.garment_checker is not None:
+                g = codes.get("garment")
+                parts.append(g if g is not None else torch.from_numpy(garment_code(self.garment_checker.vae, prepared)))
+            if self.body_vae is not None:
+                b = codes.get("body")
+                parts.append(b if b is not None else torch.from_numpy(body_code(self.body_vae, pose)))
+            x["codes"] = torch.cat([p.float() for p in parts])[None]
         with self._stage(timings, "net"):
             out = self.net(**x)
         image = ((out.image[0].float().clamp(-1, 1) + 1) * 127.5 + 0.5).byte().permute(1, 2, 0).numpy()
@@ -301,18 +309,22 @@ class TryOnPipeline:
         rgb = ((refined[:3].clamp(-1, 1) + 1) * 127.5 + 0.5).byte().permute(1, 2, 0).numpy()
         return image, WarpedGarment(rgb, alpha, warped.src, warped.dst)
 
-    def _checks(self, prepared, pose) -> list[str]:
-        found = []
+    def _checks(self, prepared, pose) -> tuple[list[str], dict]:
+        """The VAEs' warnings, and the mean codes they computed on the way (``{"garment", "body"}``:
+        ``(latent_dim,)`` tensors, the try-on network's conditioning)."""
+        found, codes = [], {}
         if self.garment_checker is not None:
             verdict = self.garment_checker.anomaly(prepared)
+            codes["garment"] = verdict.code
             if not verdict.is_garment:
                 found.append(NOT_A_GARMENT_WARNING)
         if self.body_vae is not None:
-            from tryon.anomaly import body_score
+            from tryon.anomaly import body_check
 
-            if body_score(self.body_vae, pose) > self.body_threshold:
+            score, codes["body"] = body_check(self.body_vae, pose)
+            if score > self.body_threshold:
                 found.append(UNUSUAL_PHOTO_WARNING)
-        return found
+        return found, codes
 
     @staticmethod
     def _steps(person_img, pose, body, prepared, warped) -> dict[str, Image.Image]:

@@ -94,6 +94,31 @@ def test_shipped_anomaly_flags_the_astronaut_and_passes_a_garment():
 
 
 @needs_weights
+def test_the_checks_codes_are_the_try_on_networks_codes():
+    """The pipeline reuses the anomaly checks' mean codes as the network's conditioning; they must
+    be exactly what training's vae_codes() computes, or a shopper's photo reaches the network
+    differently from a training photo."""
+    from tryon.anomaly import body_check, body_score
+    from tryon.conditioning import body_code, garment_code, vae_codes
+    from tryon.garment import prepare_garment
+    from tryon.io import load_image
+    from tryon.pose import detect_pose
+
+    design = GarmentDesignPipeline.from_pretrained()
+    pipe = TryOnPipeline.from_pretrained(mode="baseline")
+    prepared = prepare_garment(load_image(tshirt(), keep_alpha=True), size=(256, 192))
+    pose = detect_pose(np.asarray(astronaut()))
+    verdict = design.anomaly(prepared)
+    assert torch.equal(verdict.code, torch.from_numpy(garment_code(design.vae, prepared)))
+    score, code = body_check(pipe.body_vae, pose)
+    assert torch.equal(code, torch.from_numpy(body_code(pipe.body_vae, pose)))
+    assert score == body_score(pipe.body_vae, pose)
+    found, codes = pipe._checks(prepared, pose)
+    both = torch.cat([codes["garment"], codes["body"]]).numpy()
+    assert np.array_equal(both, vae_codes(design.vae, pipe.body_vae, prepared, pose))
+
+
+@needs_weights
 def test_cli_generate_twice_same_seed_same_files_and_check_garment(tmp_path):
     def gen(out):
         r = subprocess.run([sys.executable, "-m", "tryon.cli", "generate", "--n", "3", "--seed", "5", "-o", str(out)],

@@ -11,7 +11,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-__all__ = ["elbo_score", "elbo_parts", "garment_score", "body_score", "MASK_OUTLINE_WEIGHT"]
+__all__ = ["elbo_score", "elbo_parts", "garment_score", "garment_score_from_parts", "body_score",
+           "body_check", "MASK_OUTLINE_WEIGHT"]
 
 LAPLACE_SCALE = 0.1  # b of the Laplace likelihood on image channels in [-1, 1]
 MASK_OUTLINE_WEIGHT = 0.3  # weight of the mask NLL per outline pixel in garment_score (calibrated)
@@ -24,7 +25,10 @@ def elbo_parts(vae, x: torch.Tensor) -> dict[str, torch.Tensor]:
 
     Returns:
         ``{"image": Laplace NLL of the image channels, "mask": Bernoulli NLL of the mask
-        channels, "kl": KL to the prior, "area": mask pixels of the input (0 without a mask)}``.
+        channels, "kl": KL to the prior, "area": mask pixels of the input (0 without a mask)}``,
+        each ``(B,)``, and ``"code"``: the mean code ``(B, latent_dim)`` (what
+        :mod:`tryon.conditioning` gives the try-on network, so a caller that scores an input
+        need not encode it twice).
     """
     cfg = vae.config
     mu, logvar = vae.encode(x)
@@ -42,6 +46,7 @@ def elbo_parts(vae, x: torch.Tensor) -> dict[str, torch.Tensor]:
         parts["mask"] = bce.flatten(1).sum(1)
         parts["area"] = target.flatten(1).sum(1)
     parts["kl"] = 0.5 * (mu.float() ** 2 + logvar.float().exp() - 1 - logvar.float()).sum(1)
+    parts["code"] = mu
     return {k: v.float() for k, v in parts.items()}
 
 
@@ -56,9 +61,13 @@ def garment_score(vae, x: torch.Tensor) -> torch.Tensor:
     Returns:
         ``(B,)`` float32: ``(image + kl) / area + MASK_OUTLINE_WEIGHT * mask / sqrt(area)``.
     """
-    p = elbo_parts(vae, x)
-    area = p["area"].clamp_min(MIN_AREA)
-    return (p["image"] + p["kl"]) / area + MASK_OUTLINE_WEIGHT * p["mask"] / area.sqrt()
+    return garment_score_from_parts(elbo_parts(vae, x))
+
+
+def garment_score_from_parts(parts: dict[str, torch.Tensor]) -> torch.Tensor:
+    """:func:`garment_score` from :func:`elbo_parts`' output: ``(B,)`` float32."""
+    area = parts["area"].clamp_min(MIN_AREA)
+    return (parts["image"] + parts["kl"]) / area + MASK_OUTLINE_WEIGHT * parts["mask"] / area.sqrt()
 
 
 @torch.no_grad()
@@ -84,7 +93,14 @@ def body_score(vae, pose) -> float:
         vae: the body-shape VAE.
         pose: a :class:`tryon.pose.PoseResult` of the photo.
     """
+    return body_check(vae, pose)[0]
+
+
+@torch.no_grad()
+def body_check(vae, pose) -> tuple[float, torch.Tensor]:
+    """:func:`body_score` and the pose's mean code ``(latent_dim,)`` (the try-on body code)."""
     from tryon.body import body_shape_input
 
     x, _ = body_shape_input(pose, tuple(vae.config.resolution))
-    return float(elbo_score(vae, torch.from_numpy(x)[None])[0])
+    p = elbo_parts(vae, torch.from_numpy(x)[None])
+    return float(p["image"][0] + p["mask"][0] + p["kl"][0]), p["code"][0]
