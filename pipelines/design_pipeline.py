@@ -162,8 +162,7 @@ class GarmentDesignPipeline:
             prepared = self._prepare(image)
         except GarmentError as err:
             return AnomalyResult(float("inf"), self.anomaly_threshold, False, str(err))
-        with torch.no_grad():
-            parts = elbo_parts(self.vae, garment_tensor(prepared)[None])
+        parts = elbo_parts(self.vae, garment_tensor(prepared)[None])  # no_grad inside
         score = float(garment_score_from_parts(parts)[0])
         ok = score <= self.anomaly_threshold
         reason = "" if ok else ("This does not look like a photo of a garment; the try-on may look wrong.")

@@ -259,7 +259,7 @@ class TryOnPipeline:
         h = frame_size[0]
         if learned:
             with self._stage(timings, "render"):
-                rendered, warped = self._render(body, prepared, warped, pose, codes, timings)
+                rendered, warped = self._render(body, warped, codes, timings)
                 alpha = body_lib.feather(body.region & body.valid, FEATHER_FRACTION * h)
         else:
             with self._stage(timings, "composite"):
@@ -280,12 +280,12 @@ class TryOnPipeline:
         return TryOnOutput(image=image, steps=steps, warnings=warnings, timings=timings)
 
     @torch.inference_mode()
-    def _render(self, body, prepared, warped, pose, codes: dict, timings: dict[str, float]):
+    def _render(self, body, warped, codes: dict, timings: dict[str, float]):
         """The network's person in the frame: ``(H, W, 3)`` uint8, and the refined warp.
 
         ``codes`` holds the VAE codes the checks already computed (``"garment"``, ``"body"``);
         ``timings["net"]`` gets the warper + generator forward alone (inside ``render``)."""
-        from tryon.conditioning import body_code, frame_arrays, garment_code, net_tensors
+        from tryon.conditioning import frame_arrays, net_tensors
         from tryon.pose import pose_maps
 
         arrays = frame_arrays(body, warped)
@@ -293,14 +293,7 @@ class TryOnPipeline:
                                                 arrays["garment"], arrays["revealed"]).items()}
         x["pose"] = pose_maps(torch.from_numpy(arrays["landmarks"])[None], self.frame_size)
         if self.net.config.code_dim:  # garment code then body code, as vae_codes() made them for training
-            parts = []
-            if self.garment_checker is not None:
-                g = codes.get("garment")
-                parts.append(g if g is not None else torch.from_numpy(garment_code(self.garment_checker.vae, prepared)))
-            if self.body_vae is not None:
-                b = codes.get("body")
-                parts.append(b if b is not None else torch.from_numpy(body_code(self.body_vae, pose)))
-            x["codes"] = torch.cat([p.float() for p in parts])[None]
+            x["codes"] = torch.cat([codes[k].float() for k in ("garment", "body") if k in codes])[None]
         with self._stage(timings, "net"):
             out = self.net(**x)
         image = ((out.image[0].float().clamp(-1, 1) + 1) * 127.5 + 0.5).byte().permute(1, 2, 0).numpy()
