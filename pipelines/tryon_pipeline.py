@@ -39,6 +39,7 @@ __all__ = ["TryOnOutput", "TryOnPipeline", "DEFAULT_WEIGHTS_DIR"]
 
 DEFAULT_WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "assets" / "weights"
 MODES = ("auto", "learned", "baseline")
+PRECISIONS = ("auto", "float32", "bfloat16")
 MAX_RENDER_SCALE = 3          # the baseline renders at up to 3x the model frame on big photos
 FEATHER_FRACTION = 0.006      # seam feather radius, as a fraction of the frame height
 GARMENT_EDGE_FRACTION = 0.005 # garment edge pixels mixed with its old background are dropped
@@ -55,6 +56,15 @@ DOWNSCALED_WARNING = (
     "Your photo was larger than {max} pixels on its longest side, so the result is "
     "{w}x{h} instead of {ow}x{oh}."
 )
+
+
+def _resolve_precision(precision: str) -> str:
+    """``"auto"`` -> ``"bfloat16"`` on CPUs with bfloat16 instructions (there it is ~1.3x faster
+    than float32 at the same measured quality), else ``"float32"`` (emulated bfloat16 is slower)."""
+    if precision != "auto":
+        return precision
+    fast = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+    return "bfloat16" if fast else "float32"
 
 
 @dataclass
@@ -89,6 +99,9 @@ class TryOnPipeline:
         garment_checker: a :class:`~pipelines.design_pipeline.GarmentDesignPipeline`: warns on
             garment photos that are not garments, and gives the net its garment code.
         body_vae: the body-shape VAE: warns on unusual photos, and gives the net its body code.
+        precision: the network's arithmetic: ``"float32"``, ``"bfloat16"`` (autocast), or
+            ``"auto"``: bfloat16 where the CPU has bfloat16 instructions (AVX512-BF16 or AMX),
+            else float32. ``tryon eval`` measures the quality of either.
     """
 
     def __init__(
@@ -100,9 +113,13 @@ class TryOnPipeline:
         body_vae=None,
         body_threshold: float = float("inf"),
         net=None,
+        precision: str = "auto",
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
+        self.precision = _resolve_precision(precision)
         self.frame_size = tuple(frame_size)
         self.mode = mode
         self.garment_checker = garment_checker  # GarmentDesignPipeline: warns on non-garments
@@ -117,13 +134,15 @@ class TryOnPipeline:
                                  f"garment and body VAEs give {dims}; load the VAEs it was trained with.")
 
     @classmethod
-    def from_pretrained(cls, path: str | Path | None = None, *, mode: str = "auto") -> "TryOnPipeline":
+    def from_pretrained(cls, path: str | Path | None = None, *, mode: str = "auto",
+                        precision: str = "auto") -> "TryOnPipeline":
         """Load the bundled defaults from ``assets/weights`` (or ``path``).
 
         The garment VAE (``garment-vae/``) and body-shape VAE (``body-vae/``) there, when
         present (else the bundled ones), add warnings for garment photos that are not garments
         and for unusual person photos, and give the network its codes. The try-on network
         (``tryon/``) is the learned renderer; without it, the pipeline runs the baseline renderer.
+        ``precision`` is the network's arithmetic, as in :class:`TryOnPipeline`.
         """
         from pipelines.design_pipeline import GarmentDesignPipeline
         from tryon.hub import load_extra
@@ -154,7 +173,8 @@ class TryOnPipeline:
         elif mode == "learned":
             raise TryOnError(f"No try-on network weights in '{weights / 'tryon'}'; train them with "
                              "`tryon train tryon` or use mode 'baseline'.")
-        return cls(mode=mode, garment_checker=checker, body_vae=body, body_threshold=threshold, net=net)
+        return cls(mode=mode, garment_checker=checker, body_vae=body, body_threshold=threshold, net=net,
+                   precision=precision)
 
     @contextmanager
     def _stage(self, timings: dict[str, float], name: str):
@@ -294,7 +314,8 @@ class TryOnPipeline:
         x["pose"] = pose_maps(torch.from_numpy(arrays["landmarks"])[None], self.frame_size)
         if self.net.config.code_dim:  # garment code then body code, as vae_codes() made them for training
             x["codes"] = torch.cat([codes[k].float() for k in ("garment", "body") if k in codes])[None]
-        with self._stage(timings, "net"):
+        with self._stage(timings, "net"), torch.autocast(
+                "cpu", dtype=torch.bfloat16, enabled=self.precision == "bfloat16"):
             out = self.net(**x)
         image = ((out.image[0].float().clamp(-1, 1) + 1) * 127.5 + 0.5).byte().permute(1, 2, 0).numpy()
         refined = out.warped[0].float()

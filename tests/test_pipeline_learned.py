@@ -64,3 +64,20 @@ def test_learned_mode_on_a_pipeline_without_a_net_is_a_clear_error():
 def test_a_missing_weights_folder_is_a_clear_error(tmp_path):
     with pytest.raises(TryOnError, match="no weights folder"):
         TryOnPipeline.from_pretrained(tmp_path / "missing")
+
+
+@needs_weights
+def test_bfloat16_network_matches_float32_closely():
+    """The bfloat16 network is a speed choice; its pictures must stay those of float32."""
+    images = {prec: TryOnPipeline.from_pretrained(precision=prec)(
+        person=astronaut(), garment=tshirt(RED), output_type="np").image.astype(int)
+        for prec in ("float32", "bfloat16")}
+    diff = np.abs(images["float32"] - images["bfloat16"])
+    assert diff.mean() < 1.0, f"mean difference {diff.mean():.2f} of 255"
+    assert np.percentile(diff, 99) <= 16
+
+
+def test_an_unknown_precision_is_refused():
+    with pytest.raises(ValueError, match="precision"):
+        TryOnPipeline(precision="float8")
+    assert TryOnPipeline().precision in ("float32", "bfloat16")

@@ -62,9 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "background, or any photo)")
     p.add_argument("-o", "--output", type=Path, required=True, help="result image (.png, .jpg, .webp)")
     p.add_argument("--garment-mask", type=Path, help="optional garment mask (white = garment)")
-    p.add_argument("--mode", choices=("auto", "learned", "baseline"), default="auto",
-                   help="renderer: learned model when available (auto), learned, or the TPS baseline")
-    p.add_argument("--weights", type=Path, metavar="DIR", help="weights folder with tryon/, garment-vae/, body-vae/ (default: bundled)")
+    _renderer_args(p)
     p.add_argument("--steps", type=Path, metavar="DIR",
                    help="also write the intermediate steps (pose, agnostic, garment, warped) here")
     p.set_defaults(func=cmd_try_on)
@@ -78,8 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--person-dir", type=Path, required=True, help="folder of person photos")
     p.add_argument("--garment-dir", type=Path, required=True, help="folder of garment photos")
     p.add_argument("--out", type=Path, required=True, help="output folder")
-    p.add_argument("--mode", choices=("auto", "learned", "baseline"), default="auto", help="renderer")
-    p.add_argument("--weights", type=Path, metavar="DIR", help="weights folder with tryon/, garment-vae/, body-vae/ (default: bundled)")
+    _renderer_args(p)
     p.add_argument("--overwrite", action="store_true", help="redo pairs whose output exists")
     p.set_defaults(func=cmd_batch)
 
@@ -147,10 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "pairs of the data set's pairs file)")
     p.add_argument("--val-pairs", type=int, metavar="N", help="without --pairs: evaluate the last N "
                    f"pairs of the pairs file (default {VALIDATION_PAIRS})")
-    p.add_argument("--mode", choices=("learned", "baseline", "auto"), default="auto",
-                   help="renderer (default auto: the learned model when available)")
-    p.add_argument("--weights", type=Path, metavar="DIR", help="weights folder with tryon/, garment-vae/, "
-                   "body-vae/ (default: bundled)")
+    _renderer_args(p)
     p.add_argument("-o", "--output", type=Path, metavar="OUT.json",
                    help="JSON report (default eval-tryon-<mode>.json here); the grid is <OUT>-grid.png")
     p.add_argument("--limit", type=int, metavar="N", help="only the first N pairs")
@@ -187,11 +181,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--garment", type=Path, help="garment image (default: the first bundled example)")
     p.add_argument("--runs", type=int, default=30, help="timed runs (default 30)")
     p.add_argument("--warmup", type=int, default=3, help="untimed runs first (default 3)")
-    p.add_argument("--mode", choices=("auto", "learned", "baseline"), default="auto", help="renderer")
-    p.add_argument("--weights", type=Path, metavar="DIR", help="weights folder with tryon/, garment-vae/, body-vae/ (default: bundled)")
+    _renderer_args(p)
     p.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     p.set_defaults(func=cmd_bench)
     return parser
+
+
+def _renderer_args(p: argparse.ArgumentParser) -> None:
+    """--mode, --weights and --precision: which try-on renderer, from which weights, how."""
+    p.add_argument("--mode", choices=("auto", "learned", "baseline"), default="auto",
+                   help="renderer: the learned model when its weights are there (auto), learned, "
+                   "or the landmark TPS baseline")
+    p.add_argument("--weights", type=Path, metavar="DIR",
+                   help="weights folder with tryon/, garment-vae/, body-vae/ (default: bundled)")
+    p.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto",
+                   help="the network's arithmetic (default auto: bfloat16 on CPUs with bfloat16 "
+                   "instructions, else float32)")
 
 
 def _training_arguments(p: argparse.ArgumentParser, model: str) -> None:
@@ -222,17 +227,17 @@ def _training_arguments(p: argparse.ArgumentParser, model: str) -> None:
 # ----------------------------------------------------------------------------------------
 # Commands
 # ----------------------------------------------------------------------------------------
-def _pipeline(mode: str, weights: Path | None = None):
+def _pipeline(args: argparse.Namespace):
     from pipelines import TryOnPipeline
 
-    return TryOnPipeline.from_pretrained(weights, mode=mode)
+    return TryOnPipeline.from_pretrained(args.weights, mode=args.mode, precision=args.precision)
 
 
 def cmd_try_on(args: argparse.Namespace) -> int:
     from tryon.io import save_image
 
     _check_output_suffix(args.output)
-    out = _pipeline(args.mode, args.weights)(person=args.person, garment=args.garment, garment_mask=args.garment_mask)
+    out = _pipeline(args)(person=args.person, garment=args.garment, garment_mask=args.garment_mask)
     save_image(out.image, args.output)
     if args.steps:
         for name, img in out.steps.items():
@@ -285,7 +290,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     mine = pairs[state.process_index :: state.num_processes]
     if not state.is_main_process:
         failures = []  # each malformed line is reported once, by the main process
-    pipe = _pipeline(args.mode, args.weights)
+    pipe = _pipeline(args)
     args.out.mkdir(parents=True, exist_ok=True)
     done = skipped = 0
     bar = tqdm(mine, desc=f"try-on [{state.process_index}]" if state.num_processes > 1 else "try-on",
@@ -454,25 +459,15 @@ def cmd_eval_tryon(args: argparse.Namespace) -> int:
         if n_val < 1:
             raise CliError("--val-pairs must be at least 1.")
         pairs, source = validation_pairs(layout, n_val), f"{layout.pairs} (last {n_val} pairs: validation)"
-    pipe = _eval_pipeline(args.mode, args.weights)
+    pipe = _pipeline(args)
     report = eval_tryon(pipe, layout, pairs, mode=args.mode, out_dir=out.parent,
                         grid_name=f"{out.stem}-grid.png", seed=args.seed, limit=args.limit)
-    report = {**report, "data": str(args.data), "pairs_file": source}
+    report = {**report, "precision": pipe.precision, "data": str(args.data), "pairs_file": source}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
     _print_eval_summary(report)
     print(f"wrote {out} and {report['grid']}")
     return EXIT_OK
-
-
-def _eval_pipeline(mode: str, weights: Path | None = None):
-    from pipelines import tryon_pipeline
-
-    modes = tuple(getattr(tryon_pipeline, "MODES", ()))
-    if modes and mode not in modes:
-        raise CliError(f"This version of the try-on pipeline has no '{mode}' renderer (it has "
-                       f"{', '.join(modes)}); try --mode baseline.")
-    return _pipeline(mode, weights)
 
 
 def _fmt(value, spec: str) -> str:
@@ -576,7 +571,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     # Decode once outside the loop; 'load' then measures validation of an in-memory image.
     person = load_image(args.person, what="person photo")
     garment_img = load_image(garment, keep_alpha=True, what="garment image")
-    pipe = _pipeline(args.mode, args.weights)
+    pipe = _pipeline(args)
     for _ in range(args.warmup):
         pipe(person=person, garment=garment_img)
     runs: dict[str, list[float]] = {k: [] for k in BENCH_STAGES}
@@ -586,13 +581,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
             runs[k].append(t.get(k, 0.0) * 1000)
     report = {
         "person": str(args.person), "size": list(person.size), "garment": str(garment),
-        "mode": args.mode, "runs": args.runs, "threads": torch.get_num_threads(),
+        "mode": args.mode, "precision": pipe.precision, "runs": args.runs,
+        "threads": torch.get_num_threads(),
         "cpu": platform.processor() or platform.machine(),
         "ms": {k: {"p50": round(_percentile(v, 0.5), 1), "p90": round(_percentile(v, 0.9), 1)}
                for k, v in runs.items()},
     }
     print(f"tryon bench: {person.width}x{person.height} photo, {args.runs} runs, "
-          f"{report['threads']} torch threads")
+          f"{report['threads']} torch threads, {pipe.precision} network")
     print(f"{'stage':<12}{'p50 ms':>10}{'p90 ms':>10}")
     for k, v in report["ms"].items():
         print(f"{k:<12}{v['p50']:>10.1f}{v['p90']:>10.1f}")

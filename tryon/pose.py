@@ -339,18 +339,20 @@ def limb_maps(
     height, w = size
     idx_a = [a for a, _ in limbs]
     idx_b = [b for _, b in limbs]
-    scale = torch.tensor([w, height], dtype=torch.float32, device=landmarks.device)
-    a = (landmarks[:, idx_a, :2] * scale)[..., None, None, :]  # (B, L, 1, 1, 2)
-    b = (landmarks[:, idx_b, :2] * scale)[..., None, None, :]
+    ax = (landmarks[:, idx_a, 0] * w)[..., None, None]       # (B, L, 1, 1) pixels
+    ay = (landmarks[:, idx_a, 1] * height)[..., None, None]
+    abx = (landmarks[:, idx_b, 0] * w)[..., None, None] - ax
+    aby = (landmarks[:, idx_b, 1] * height)[..., None, None] - ay
     xs, ys = _pixel_grid(height, w, landmarks.device)
-    p = torch.stack(torch.broadcast_tensors(xs, ys), dim=-1)  # (1, 1, H, W, 2) pixel (x, y)
-    ab = b - a
-    t = (((p - a) * ab).sum(-1) / (ab * ab).sum(-1).clamp_min(1e-6)).clamp(0, 1)
-    closest = a + t[..., None] * ab
-    d2 = ((p - closest) ** 2).sum(-1)
+    px, py = xs - ax, ys - ay                                  # (B, L, 1, W), (B, L, H, 1)
+    # Projection of each pixel onto the segment, as a fraction of its length, kept on it.
+    # (In-place on three full-size tensors: this runs on every try-on.)
+    t = (px * abx + py * aby).mul_(1.0 / (abx * abx + aby * aby).clamp_min(1e-6)).clamp_(0, 1)
+    d2 = torch.addcmul(px, t, abx, value=-1).square_()        # squared distance to the segment
+    d2 += torch.addcmul(py, t, aby, value=-1).square_()
     s = width * height
     vis = torch.minimum(landmarks[:, idx_a, 2], landmarks[:, idx_b, 2]).clamp(0, 1)
-    return torch.exp(-d2 / (2 * s * s)) * vis[..., None, None]
+    return d2.mul_(-1.0 / (2 * s * s)).exp_().mul_(vis[..., None, None])
 
 
 POSE_CHANNELS = len(C.POSE_MAP_LANDMARKS) + len(C.POSE_LIMBS)
