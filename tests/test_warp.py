@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from tryon.warp import body_targets, tps_warp, warp_garment
+import torch.nn.functional as F
+
+from tryon.warp import FOLD_TOLERANCE, body_targets, fold_fraction, tps_grid, tps_warp, warp_garment
 
 H, W = 256, 192
 SRC = np.array([[96, 40], [50, 44], [142, 44], [24, 100], [168, 100], [48, 220], [144, 220]], np.float32)
@@ -85,3 +87,38 @@ def test_warp_garment_keeps_the_garment_inside_the_frame():
     assert out.alpha.sum() > 0.5 * mask.sum()
     covered = out.alpha > 0.9
     assert np.abs(out.rgb[covered].astype(int) - (10, 200, 30)).max() <= 2
+
+
+def _fold(src: np.ndarray, dst: np.ndarray, mask: np.ndarray) -> float:
+    grid = tps_grid(torch.from_numpy(src)[None].float(), torch.from_numpy(dst)[None].float(), (H, W))
+    alpha = F.grid_sample(torch.from_numpy(mask[None, None].astype(np.float32)), grid, align_corners=True)
+    return fold_fraction(grid[0], alpha[0, 0])
+
+
+def test_a_fit_that_folds_the_garment_lets_the_sleeves_go():
+    """Long sleeves spread flat, hands in front of the belly: the cuffs' targets cross the hem's,
+    and the full spline shows half the garment mirrored; the warp must not."""
+    rgb = np.full((H, W, 3), 255, np.uint8)
+    mask = np.zeros((H, W), bool)
+    mask[44:220, 50:142] = mask[44:200, 8:50] = mask[44:200, 142:184] = True
+    rgb[mask] = (10, 200, 30)
+    kp = {"neck": (96, 44), "shoulder_l": (50, 44), "shoulder_r": (142, 44), "sleeve_l": (10, 198),
+          "sleeve_r": (182, 198), "hem_l": (50, 219), "hem_r": (141, 219)}
+    lm = _upright_landmarks()
+    lm[15], lm[16] = (118, 175, 1), (74, 175, 1)
+    src, dst = body_targets(kp, lm)
+    assert _fold(src, dst, mask) > 0.3  # the full fit folds
+    out = warp_garment(rgb, mask, kp, lm)
+    assert len(out.src) < len(src)
+    assert _fold(out.src, out.dst, mask) <= FOLD_TOLERANCE
+    assert out.alpha.sum() > 0.5 * mask.sum()
+
+
+def test_an_unfolded_fit_keeps_every_keypoint():
+    rgb = np.full((H, W, 3), 255, np.uint8)
+    mask = np.zeros((H, W), bool)
+    mask[44:220, 50:142] = mask[44:110, 20:50] = mask[44:110, 142:172] = True
+    kp = {"neck": (96, 44), "shoulder_l": (50, 44), "shoulder_r": (142, 44), "sleeve_l": (24, 100),
+          "sleeve_r": (168, 100), "hem_l": (50, 219), "hem_r": (141, 219)}
+    out = warp_garment(rgb, mask, kp, _upright_landmarks())
+    assert len(out.src) == 7 and _fold(out.src, out.dst, mask) <= FOLD_TOLERANCE

@@ -24,6 +24,7 @@ __all__ = [
     "tps_grid",
     "tps_warp",
     "body_targets",
+    "fold_fraction",
     "warp_garment",
 ]
 
@@ -38,6 +39,10 @@ MIN_POINT_SPREAD = 2.0       # px: control points closer than this are merged (T
 MIN_ALPHA = 1e-3             # un-premultiplying divides by at least this coverage
 TPS_GRID_STEP = 4            # px: the spline is evaluated on a grid this coarse, then
                              # interpolated (it is smooth; this cuts the cost ~16x)
+FOLD_TOLERANCE = 0.02        # a fit that shows the garment mirrored (folded over itself) on more
+                             # than this fraction of its pixels is refused; sleeves are then let go
+                             # (on VITON, 27% of full fits fold, mostly long sleeves on hanging arms)
+TORSO_POINTS = ("neck", "shoulder_l", "shoulder_r", "hem_l", "hem_r")
 
 
 @dataclass
@@ -136,6 +141,12 @@ def body_targets(
     Returns:
         ``(src, dst)``, each ``(N, 2)`` float64 frame pixels.
     """
+    names, src, dst = _targets(keypoints, landmarks)
+    return src, dst
+
+
+def _targets(keypoints, landmarks) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """:func:`body_targets`, with the name of each pair (``neck``, ``shoulder_l``, ``sleeve_r``...)."""
     p = landmarks[:, :2].astype(np.float64)
     vis = landmarks[:, 2]
     u = body_unit(landmarks)
@@ -166,6 +177,7 @@ def body_targets(
     g_down = np.array([0.0, 1.0])
     g_across = np.array([1.0, 0.0])
 
+    names = ["neck", "shoulder_l", "shoulder_r"]
     src = [g_neck, g["shoulder_l"], g["shoulder_r"]]
     dst = [t_neck, t_sl, t_sr]
     for name, sign in (("hem_l", -1.0), ("hem_r", 1.0)):
@@ -173,6 +185,7 @@ def body_targets(
         hip_drop = float(np.dot(hip_mid - t_neck, down)) + HEM_MIN_BELOW_HIP * u
         along = max(float(np.dot(v, g_down)) * k, hip_drop)
         side = max(abs(float(np.dot(v, g_across))) * k, HEM_MIN_HALF * u)
+        names.append(name)
         src.append(g[name])
         dst.append(t_neck + down * along + across * sign * side)
     for name, g_sh, t_sh, el, wr in (
@@ -183,13 +196,15 @@ def body_targets(
             continue
         length = float(np.linalg.norm(g[name] - g[g_sh])) * k
         chain = [t_sh, p[el]] + ([p[wr]] if vis[wr] >= MIN_KEYPOINT_VISIBILITY else [])
+        names.append(name)
         src.append(g[name])
         dst.append(_walk(chain, length))
-    return _dedupe(np.array(src), np.array(dst))
+    keep = _dedupe(np.array(src), np.array(dst))
+    return [names[i] for i in keep], np.array(src)[keep], np.array(dst)[keep]
 
 
-def _dedupe(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Drop control points that coincide with an earlier one (they make the TPS singular)."""
+def _dedupe(src: np.ndarray, dst: np.ndarray) -> list[int]:
+    """The control points to keep: those that coincide with an earlier one make the TPS singular."""
     keep = []
     for i in range(len(src)):
         if all(
@@ -198,7 +213,27 @@ def _dedupe(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             for j in keep
         ):
             keep.append(i)
-    return src[keep], dst[keep]
+    return keep
+
+
+def fold_fraction(grid: torch.Tensor, alpha: torch.Tensor) -> float:
+    """How much of a warped garment is folded over itself (shown mirrored).
+
+    Args:
+        grid: ``(H, W, 2)`` normalised sampling grid of the warp (output pixel -> garment pixel).
+        alpha: ``(H, W)`` warped garment coverage in ``[0, 1]``.
+
+    Returns:
+        the fraction in ``[0, 1]`` of covered output pixels (alpha > 0.5) where the map's
+        Jacobian determinant is not positive (1.0 when nothing is covered).
+    """
+    d_dx = grid[:-1, 1:] - grid[:-1, :-1]  # change of the sampled position one pixel right
+    d_dy = grid[1:, :-1] - grid[:-1, :-1]  # ...and one pixel down
+    det = d_dx[..., 0] * d_dy[..., 1] - d_dx[..., 1] * d_dy[..., 0]
+    covered = alpha[:-1, :-1] > 0.5
+    if not bool(covered.any()):
+        return 1.0
+    return float((det[covered] <= 0).float().mean())
 
 
 def warp_garment(
@@ -218,17 +253,35 @@ def warp_garment(
     Returns:
         a :class:`WarpedGarment` of the same ``(H, W)``.
     """
-    src, dst = body_targets(keypoints, landmarks)
+    names, src_all, dst_all = _targets(keypoints, landmarks)
     # Warp premultiplied colour so the background never bleeds into the garment's edge.
     m = mask[..., None].astype(np.float32)
     stack = np.concatenate([rgb.astype(np.float32) / 255.0 * m, m], -1)
     x = torch.from_numpy(stack).permute(2, 0, 1)[None]
-    s = torch.from_numpy(src)[None].float()
-    d = torch.from_numpy(dst)[None].float()
-    with torch.no_grad():
-        out = tps_warp(x, s, d)[0]
-    if not torch.isfinite(out).all():  # degenerate layout: fall back to no deformation
-        out = x[0]
+    # The full fit; if it folds the garment over itself, each sleeve let go; then the torso alone.
+    sleeves = [n for n in names if n not in TORSO_POINTS]
+    attempts: list[tuple[str, ...]] = [()]
+    if len(sleeves) > 1:
+        attempts += [(n,) for n in sleeves]
+    if sleeves:
+        attempts.append(tuple(sleeves))
+    chosen = None
+    for drop in attempts:
+        keep = [i for i, n in enumerate(names) if n not in drop]
+        src, dst = src_all[keep], dst_all[keep]
+        with torch.no_grad():
+            grid = tps_grid(torch.from_numpy(src)[None].float(), torch.from_numpy(dst)[None].float(),
+                            x.shape[-2:])
+            fit = F.grid_sample(x, grid.to(x.dtype), mode="bilinear", padding_mode="zeros",
+                                align_corners=True)[0]
+        if not torch.isfinite(fit).all():
+            continue
+        chosen = (fit, src, dst)  # the last finite fit, when every fit folds
+        if fold_fraction(grid[0], fit[3]) <= FOLD_TOLERANCE:
+            break
+    if chosen is None:  # degenerate layout: fall back to no deformation
+        chosen = (x[0], src_all, dst_all)
+    out, src, dst = chosen
     out = out.permute(1, 2, 0).numpy()
     alpha = np.clip(out[..., 3], 0.0, 1.0).astype(np.float32)
     colour = out[..., :3] / np.maximum(alpha, MIN_ALPHA)[..., None]

@@ -48,7 +48,8 @@ LABEL_MASK = 0x1F           # parse labels 0..19 live in the low 5 bits
 REGION_BIT = 1 << 5
 VALID_BIT = 1 << 6
 REVEALED_BIT = 1 << 7
-CACHE_FORMAT = 2            # part of the folder's hash: a format change never reuses an old cache
+CACHE_FORMAT = 3            # part of the folder's hash: a format change never reuses an old cache
+                            # (3: garment warps that fold are refit without their sleeves)
 GARMENT_LABELS = (C.LIP_UPPER_CLOTHES, C.LIP_DRESS, C.LIP_COAT)   # what the garment replaces
 TRYON_LABELS = GARMENT_LABELS + (C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM)  # garment + arms: region metrics
 # Mirror image of the LIP labels (left <-> right arm, leg and shoe).
