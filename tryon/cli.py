@@ -29,7 +29,7 @@ PAIR_SEPARATOR = "__"  # batch outputs are <person stem>__<garment stem>.png
 ASSETS = Path(__file__).resolve().parent.parent / "assets" / "examples"
 BENCH_PERSON = ASSETS / "person" / "astronaut.png"
 EVAL_USAGE = ("tryon eval [-h] --data DIR [--pairs FILE | --val-pairs N] [--mode {learned,baseline,auto}] "
-              "[-o OUT.json] [--limit N] [--seed S]\n"
+              "[--weights DIR] [--precision {auto,float32,bfloat16}] [-o OUT.json] [--limit N] [--seed S]\n"
               "       tryon eval {garment-vae,body-vae} --data DIR [...]")
 BENCH_STAGES = ("load", "pose", "align", "garment", "checks", "warp", "composite", "render", "net",
                 "paste_back", "total")
