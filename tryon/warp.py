@@ -141,7 +141,7 @@ def body_targets(
     Returns:
         ``(src, dst)``, each ``(N, 2)`` float64 frame pixels.
     """
-    names, src, dst = _targets(keypoints, landmarks)
+    _, src, dst = _targets(keypoints, landmarks)
     return src, dst
 
 
