@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-__all__ = ["elbo_score", "elbo_parts", "garment_score", "garment_score_from_parts", "body_score",
+__all__ = ["elbo_score", "elbo_score_from_parts", "elbo_parts", "garment_score", "garment_score_from_parts", "body_score",
            "body_check", "MASK_OUTLINE_WEIGHT"]
 
 LAPLACE_SCALE = 0.1  # b of the Laplace likelihood on image channels in [-1, 1]
@@ -82,8 +82,12 @@ def elbo_score(vae, x: torch.Tensor) -> torch.Tensor:
     Returns:
         ``(B,)`` float32 scores.
     """
-    p = elbo_parts(vae, x)
-    return p["image"] + p["mask"] + p["kl"]
+    return elbo_score_from_parts(elbo_parts(vae, x))
+
+
+def elbo_score_from_parts(parts: dict[str, torch.Tensor]) -> torch.Tensor:
+    """:func:`elbo_score` from :func:`elbo_parts`' output: ``(B,)`` float32."""
+    return parts["image"] + parts["mask"] + parts["kl"]
 
 
 def body_score(vae, pose) -> float:
@@ -103,4 +107,4 @@ def body_check(vae, pose) -> tuple[float, torch.Tensor]:
 
     x, _ = body_shape_input(pose, tuple(vae.config.resolution))
     p = elbo_parts(vae, torch.from_numpy(x)[None])
-    return float(p["image"][0] + p["mask"][0] + p["kl"][0]), p["code"][0]
+    return float(elbo_score_from_parts(p)[0]), p["code"][0]

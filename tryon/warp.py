@@ -109,8 +109,13 @@ def tps_warp(image: torch.Tensor, src: torch.Tensor, dst: torch.Tensor, *, step:
         ``(B, C, H, W)``: output pixel ``dst[i]`` shows input pixel ``src[i]``; zeros where the
         spline samples outside ``image``.
     """
-    grid = tps_grid(src, dst, image.shape[-2:], step=step).to(image.dtype)
-    return F.grid_sample(image, grid, mode="bilinear", padding_mode="zeros", align_corners=True)
+    return _sample(image, tps_grid(src, dst, image.shape[-2:], step=step))
+
+
+def _sample(image: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
+    """``image`` ``(B, C, H, W)`` read at ``grid`` ``(B, H, W, 2)`` (normalised), zeros outside."""
+    return F.grid_sample(image, grid.to(image.dtype), mode="bilinear", padding_mode="zeros",
+                         align_corners=True)
 
 
 def _walk(chain: list[np.ndarray], distance: float) -> np.ndarray:
@@ -272,8 +277,7 @@ def warp_garment(
         with torch.no_grad():
             grid = tps_grid(torch.from_numpy(src)[None].float(), torch.from_numpy(dst)[None].float(),
                             x.shape[-2:])
-            fit = F.grid_sample(x, grid.to(x.dtype), mode="bilinear", padding_mode="zeros",
-                                align_corners=True)[0]
+            fit = _sample(x, grid)[0]
         if not torch.isfinite(fit).all():
             continue
         chosen = (fit, src, dst)  # the last finite fit, when every fit folds
