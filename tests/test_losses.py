@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from tryon import losses as L
+from tryon import metrics
 
 C1 = 0.01**2  # SSIM constant (k1 * L)^2 for L = 1
 
@@ -86,6 +87,29 @@ def test_ssim_loss_on_flat_images_and_identity():
     assert L.SSIMLoss(window_size=5)(a, b).item() == pytest.approx((1 - s) / 2, abs=1e-9)
     x = torch.rand(2, 3, 16, 16) * 2 - 1
     assert L.ssim_loss(x, x).item() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_masked_ssim_loss_scores_the_region_like_the_metric():
+    g = torch.Generator().manual_seed(0)
+    target = torch.rand(2, 3, 32, 32, generator=g) * 2 - 1
+    pred = target.clone()
+    pred[..., 16:] = (target[..., 16:] + 0.5 * torch.randn(2, 3, 32, 16, generator=g)).clamp(-1, 1)
+    left = torch.zeros(2, 1, 32, 32)
+    left[..., :10] = 1.0     # windows of 11 taps centred here stay clear of column 16
+    right = 1.0 - left
+    # identical on the left (away from the changed half), damaged on the right
+    assert L.ssim_loss(pred, target, mask=left).item() == pytest.approx(0.0, abs=1e-6)
+    damaged = L.ssim_loss(pred, target, mask=right).item()
+    assert damaged > 1.2 * L.ssim_loss(pred, target).item() > 0     # the mask concentrates the damage
+    # the region the evaluation scores, on [0, 1] images: loss = (1 - region SSIM) / 2
+    region = metrics.masked_ssim((pred[:1] + 1) / 2, (target[:1] + 1) / 2, right[:1])
+    assert L.ssim_loss(pred[:1], target[:1], mask=right[:1]).item() == pytest.approx((1 - region) / 2, abs=1e-5)
+    assert L.ssim_loss(pred, target, mask=torch.zeros_like(left)).item() == 0.0
+    # bfloat16 inputs are scored in float32: the loss matches the float32 one on the same values
+    p16, t16 = pred.bfloat16(), target.bfloat16()
+    assert L.SSIMLoss()(p16, t16, right).dtype == torch.float32
+    assert L.SSIMLoss()(p16, t16, right).item() == pytest.approx(
+        L.ssim_loss(p16.float(), t16.float(), mask=right).item(), abs=1e-6)
 
 
 def test_total_variation_on_ramps():

@@ -181,21 +181,34 @@ def l1_loss(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None 
     return (diff * mask).sum() / (mask.sum() + MASK_EPS)
 
 
-def ssim_loss(pred: torch.Tensor, target: torch.Tensor, window_size: int = 11) -> torch.Tensor:
-    """Structural dissimilarity ``(1 - SSIM) / 2`` via :func:`kornia.losses.ssim_loss`.
+def ssim_loss(pred: torch.Tensor, target: torch.Tensor, window_size: int = 11,
+              mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Structural dissimilarity ``(1 - SSIM) / 2``, over the frame or under a mask.
+
+    SSIM is computed in at least float32: its variances are differences of near-equal means,
+    which bfloat16 would round away.
 
     Args:
         pred: ``(B, C, H, W)`` in ``[-1, 1]``; mapped to ``[0, 1]`` before SSIM (``max_val=1``).
         target: ``(B, C, H, W)`` in ``[-1, 1]``, likewise.
         window_size: odd number of taps of the Gaussian window (sigma 1.5).
+        mask: ``(B, 1, H, W)`` or ``(B, C, H, W)`` weights in ``[0, 1]``; the SSIM map is still
+            computed on the whole frame (windows at the mask's edge see outside it), then
+            averaged under the mask, as :func:`tryon.metrics.masked_ssim` scores a region.
 
     Returns:
-        Scalar in ``[0, 1]``: the mean over pixels of ``clamp((1 - SSIM) / 2, 0, 1)``, as kornia
-        returns it, so 0 for identical images, 0.5 for uncorrelated ones and 1 for
-        perfectly anti-correlated ones (it is half of the ``1 - SSIM`` loss).
+        Scalar in ``[0, 1]``: the mean (masked mean with a mask; 0 for an empty mask) over pixels
+        of ``clamp((1 - SSIM) / 2, 0, 1)``, as :func:`kornia.losses.ssim_loss` defines it, so 0
+        for identical images, 0.5 for uncorrelated ones and 1 for perfectly anti-correlated ones
+        (it is half of the ``1 - SSIM`` loss).
     """
-    return kornia.losses.ssim_loss((pred + 1.0) / 2.0, (target + 1.0) / 2.0, window_size,
-                                   max_val=1.0, reduction="mean")
+    dtype = torch.promote_types(pred.dtype, torch.float32)
+    a, b = (pred.to(dtype) + 1.0) / 2.0, (target.to(dtype) + 1.0) / 2.0
+    if mask is None:
+        return kornia.losses.ssim_loss(a, b, window_size, max_val=1.0, reduction="mean")
+    loss = ((1.0 - kornia.metrics.ssim(a, b, window_size, max_val=1.0)) / 2.0).clamp(0.0, 1.0)
+    mask = mask.to(loss.dtype).expand_as(loss)
+    return (loss * mask).sum() / (mask.sum() + MASK_EPS)
 
 
 def total_variation_loss(flow: torch.Tensor) -> torch.Tensor:
@@ -307,8 +320,9 @@ class SSIMLoss(nn.Module):
         super().__init__()
         self.window_size = window_size
 
-    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return ssim_loss(pred, target, self.window_size)
+    def forward(self, pred: torch.Tensor, target: torch.Tensor,
+                mask: torch.Tensor | None = None) -> torch.Tensor:
+        return ssim_loss(pred, target, self.window_size, mask)
 
 
 class TotalVariationLoss(nn.Module):

@@ -55,7 +55,7 @@ class TryOnHyper:
     disc_scales: int = 2
     disc_layers: int = 3
     w_l1: float = 1.0           # L1 of the result in the repaint region
-    w_ssim: float = 1.0         # kornia (1 - SSIM) / 2 over the frame
+    w_ssim: float = 1.0         # kornia (1 - SSIM) / 2 in the repaint region
     w_adv: float = 0.1          # hinge adversarial
     w_feat: float = 1.0         # D feature matching
     w_warp: float = 1.0         # L1 of the refined garment's colour on the worn garment
@@ -162,7 +162,7 @@ class TryOnTask(TrainingTask):
         loss_adv = g_hinge_loss([l for _, l in fake_out])
         loss_feat = feature_matching_loss(real_feats, [f for f, _ in fake_out])
         loss_l1 = l1_loss(out.image, person, mask=region)
-        loss_ssim = ssim_loss(out.image, person)
+        loss_ssim = ssim_loss(out.image, person, mask=region)
         gt = batch["gt_garment"] * region
         loss_warp = l1_loss(out.warped[:, :3], batch["person"], mask=gt)
         loss_warp_mask = l1_loss(out.warped[:, 3:], gt)
