@@ -38,8 +38,6 @@ from tryon.warp import WarpedGarment, warp_garment
 __all__ = ["TryOnOutput", "TryOnPipeline", "DEFAULT_WEIGHTS_DIR"]
 
 DEFAULT_WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "assets" / "weights"
-MODES = ("auto", "learned", "baseline")
-PRECISIONS = ("auto", "float32", "bfloat16")
 MAX_RENDER_SCALE = 3          # the baseline renders at up to 3x the model frame on big photos
 FEATHER_FRACTION = 0.006      # seam feather radius, as a fraction of the frame height
 GARMENT_EDGE_FRACTION = 0.005 # garment edge pixels mixed with its old background are dropped
@@ -115,10 +113,10 @@ class TryOnPipeline:
         net=None,
         precision: str = "auto",
     ) -> None:
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
-        if precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
+        if mode not in C.RENDER_MODES:
+            raise ValueError(f"mode must be one of {C.RENDER_MODES}, not {mode!r}")
+        if precision not in C.NET_PRECISIONS:
+            raise ValueError(f"precision must be one of {C.NET_PRECISIONS}, not {precision!r}")
         self.precision = _resolve_precision(precision)
         self.frame_size = tuple(frame_size)
         self.mode = mode
@@ -216,8 +214,8 @@ class TryOnPipeline:
         if output_type not in ("pil", "np"):
             raise ValueError(f"output_type must be 'pil' or 'np', not {output_type!r}")
         mode = mode or self.mode
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+        if mode not in C.RENDER_MODES:
+            raise ValueError(f"mode must be one of {C.RENDER_MODES}, not {mode!r}")
         if mode == "learned" and self.net is None:
             raise TryOnError("This pipeline has no try-on network weights; load them with "
                              "TryOnPipeline.from_pretrained() or use mode 'baseline'.")

@@ -15,7 +15,7 @@ import traceback
 from pathlib import Path
 
 from tryon import __version__
-from tryon.constants import VALIDATION_PAIRS
+from tryon.constants import NET_PRECISIONS, RENDER_MODES, VALIDATION_PAIRS
 from tryon.errors import TryOnError
 
 __all__ = ["main", "build_parser"]
@@ -189,12 +189,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _renderer_args(p: argparse.ArgumentParser) -> None:
     """--mode, --weights and --precision: which try-on renderer, from which weights, how."""
-    p.add_argument("--mode", choices=("auto", "learned", "baseline"), default="auto",
+    p.add_argument("--mode", choices=RENDER_MODES, default="auto",
                    help="renderer: the learned model when its weights are there (auto), learned, "
                    "or the landmark TPS baseline")
     p.add_argument("--weights", type=Path, metavar="DIR",
                    help="weights folder with tryon/, garment-vae/, body-vae/ (default: bundled)")
-    p.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto",
+    p.add_argument("--precision", choices=NET_PRECISIONS, default="auto",
                    help="the network's arithmetic (default auto: bfloat16 on CPUs with bfloat16 "
                    "instructions, else float32)")
 

@@ -27,6 +27,12 @@ BODY_VAE_SIZE = (128, 96)
 # Validation split: the last this-many lines of a pairs file are never trained on.
 VALIDATION_PAIRS = 500
 
+# The try-on pipeline's choices (here, so the CLI can offer them without importing torch):
+# renderers ("auto": the learned one when its weights are there) and the network's arithmetic
+# ("auto": bfloat16 on CPUs with bfloat16 instructions).
+RENDER_MODES = ("auto", "learned", "baseline")
+NET_PRECISIONS = ("auto", "float32", "bfloat16")
+
 # --------------------------------------------------------------------------------------
 # Image loading limits (tryon/io.py).
 # --------------------------------------------------------------------------------------

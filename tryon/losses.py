@@ -175,10 +175,13 @@ def l1_loss(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None 
         ``sum(mask * |pred - target|) / sum(mask broadcast to pred's shape)`` (0 for an empty mask).
     """
     diff = (pred - target).abs()
-    if mask is None:
-        return diff.mean()
-    mask = mask.to(diff.dtype).expand_as(diff)
-    return (diff * mask).sum() / (mask.sum() + MASK_EPS)
+    return diff.mean() if mask is None else _masked_mean(diff, mask)
+
+
+def _masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """``sum(mask * values) / sum(mask)``, the mask broadcast to ``values`` (0 for an empty mask)."""
+    mask = mask.to(values.dtype).expand_as(values)
+    return (values * mask).sum() / (mask.sum() + MASK_EPS)
 
 
 def ssim_loss(pred: torch.Tensor, target: torch.Tensor, window_size: int = 11,
@@ -207,8 +210,7 @@ def ssim_loss(pred: torch.Tensor, target: torch.Tensor, window_size: int = 11,
     if mask is None:
         return kornia.losses.ssim_loss(a, b, window_size, max_val=1.0, reduction="mean")
     loss = ((1.0 - kornia.metrics.ssim(a, b, window_size, max_val=1.0)) / 2.0).clamp(0.0, 1.0)
-    mask = mask.to(loss.dtype).expand_as(loss)
-    return (loss * mask).sum() / (mask.sum() + MASK_EPS)
+    return _masked_mean(loss, mask)
 
 
 def total_variation_loss(flow: torch.Tensor) -> torch.Tensor:
