@@ -26,8 +26,7 @@ EXIT_USAGE = 2       # argparse's own code for bad command lines
 EXIT_INTERNAL = 3    # a bug: please report it
 EXIT_INTERRUPTED = 130
 PAIR_SEPARATOR = "__"  # batch outputs are <person stem>__<garment stem>.png
-ASSETS = Path(__file__).resolve().parent.parent / "assets" / "examples"
-BENCH_PERSON = ASSETS / "person" / "astronaut.png"
+BENCH_PERSON = Path("person") / "astronaut.png"  # under the bundled examples
 EVAL_USAGE = ("tryon eval [-h] --data DIR [--pairs FILE | --val-pairs N] [--mode {learned,baseline,auto}] "
               "[--weights DIR] [--precision {auto,float32,bfloat16}] [-o OUT.json] [--limit N] [--seed S]\n"
               "       tryon eval {garment-vae,body-vae} --data DIR [...]")
@@ -90,14 +89,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, help="only the first N photos (by name)")
     p.set_defaults(func=cmd_prepare)
 
-    p = sub.add_parser("train", parents=[common], help="train a model (garment-vae, body-vae, tryon)",
+    p = sub.add_parser("train", parents=[common], help="train a model (garment-vae, body-vae, tryon, parser)",
                        description="Train a model on a VITON-style data set with the shared "
                        "Accelerate loop. Rerun the same command to resume; run it under "
                        "`accelerate launch` for several GPUs or machines.")
     models = p.add_subparsers(dest="model", metavar="MODEL", required=True)
     for name, helptext in (("garment-vae", "the garment VAE-GAN (in-shop garments + masks)"),
                            ("body-vae", "the body-shape VAE (needs `tryon prepare` first)"),
-                           ("tryon", "the try-on GAN: flow warper + generator (needs `tryon prepare`)")):
+                           ("tryon", "the try-on GAN: flow warper + generator (needs `tryon prepare`)"),
+                           ("parser", "the body parser (photos + image-parse maps)")):
         m = models.add_parser(name, parents=[common], help=helptext, description=f"Train {helptext}.")
         _training_arguments(m, name)
         if name == "tryon":
@@ -106,6 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
             m.add_argument("--no-codes", action="store_true", help="train without VAE codes")
             m.add_argument("--prepare-workers", type=int, default=2,
                            help="processes that prepare the pairs cache (default 2)")
+        if name == "parser":
+            m.add_argument("--backgrounds", type=Path, metavar="DIR",
+                           help="photos to put behind the persons (e.g. the CC0 clothing_upper images); "
+                           "without it, made-up textures only")
         m.set_defaults(func=cmd_train)
 
     p = sub.add_parser("generate", parents=[common], help="design garments with the garment VAE",
@@ -177,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", parents=[common], help="time each stage of a try-on",
                        description="Time a try-on per stage on a 512x512 photo; print median "
                        "and p90 milliseconds.")
-    p.add_argument("--person", type=Path, default=BENCH_PERSON, help="person photo (default: the bundled astronaut, 512x512)")
+    p.add_argument("--person", type=Path, help="person photo (default: the bundled astronaut, 512x512)")
     p.add_argument("--garment", type=Path, help="garment image (default: the first bundled example)")
     p.add_argument("--runs", type=int, default=30, help="timed runs (default 30)")
     p.add_argument("--warmup", type=int, default=3, help="untimed runs first (default 3)")
@@ -337,14 +341,14 @@ def cmd_prepare(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     import shutil
 
-    from tryon import constants as C
-    from tryon.data import default_cache_dir, find_layout
     from tryon.training import TrainOptions, train
+    from tryon.training.tasks import build_task
 
-    layout = find_layout(args.data, args.split)
-    cache_dir = args.cache or default_cache_dir(layout.split)
-    n_val = C.VALIDATION_PAIRS if args.val_pairs is None else args.val_pairs
-    task = _build_task(args.model, layout, cache_dir, n_val, args.limit, args)
+    extra = {"vaes": args.vaes, "codes": not args.no_codes, "prepare_workers": args.prepare_workers} \
+        if args.model == "tryon" else {"backgrounds": args.backgrounds} if args.model == "parser" else {}
+    task = build_task(args.model, args.data, split=args.split, cache=args.cache, seed=args.seed,
+                      n_val=VALIDATION_PAIRS if args.val_pairs is None else args.val_pairs,
+                      limit=args.limit, **extra)
     options = TrainOptions(
         run_dir=args.run_dir, max_steps=args.steps, batch_size=args.batch_size, grad_accum=args.grad_accum,
         mixed_precision=args.mixed_precision, seed=args.seed, num_workers=args.num_workers,
@@ -361,39 +365,6 @@ def cmd_train(args: argparse.Namespace) -> int:
                 shutil.copy2(f, target / f.name)
             print(f"copied {folder.name} weights to {target}")
     return EXIT_OK
-
-
-def _build_task(model: str, layout, cache_dir: Path, n_val: int, limit: int | None, args=None):
-    """The training task for ``model`` with its train and held-out datasets."""
-    if model == "tryon":
-        from tryon.data import TryOnPairs, build_pairs_cache, train_pairs, val_pairs
-        from tryon.training.tryon_task import TryOnTask
-
-        vaes = args.vaes or Path(__file__).resolve().parent.parent / "assets" / "weights"
-        dirs = {} if args.no_codes else {"garment_vae_dir": vaes / "garment-vae", "body_vae_dir": vaes / "body-vae"}
-        for d in dirs.values():
-            if not (d / "model.safetensors").is_file():
-                raise CliError(f"No VAE weights in '{d}'; pass --vaes DIR or --no-codes.")
-        folders = [build_pairs_cache(layout, cache_dir, pairs, cache_dir, workers=args.prepare_workers, **dirs)
-                   for pairs in (val_pairs(layout, n_val), train_pairs(layout, n_val)[:limit])]
-        return TryOnTask(TryOnPairs(folders[1], augment=True, seed=args.seed), TryOnPairs(folders[0]))
-    if model == "garment-vae":
-        from tryon.data import GarmentDataset, train_garments, val_garments
-        from tryon.training.garment_vae import GarmentVAETask
-
-        train_names = train_garments(layout, n_val)[:limit]
-        val_names = val_garments(layout, n_val)
-        return GarmentVAETask(GarmentDataset(layout, train_names, augment=True, cache_dir=cache_dir),
-                              GarmentDataset(layout, val_names, cache_dir=cache_dir))
-    if model == "body-vae":
-        from tryon.data import BodyDataset, LandmarkCache, train_persons, val_persons
-        from tryon.training.body_vae import BodyVAETask
-
-        cache = LandmarkCache(cache_dir)
-        train_names = [n for n in train_persons(layout, n_val) if n in cache][:limit]
-        val_names = [n for n in val_persons(layout, n_val) if n in cache]
-        return BodyVAETask(BodyDataset(cache, train_names, augment=True), BodyDataset(cache, val_names))
-    raise CliError(f"Unknown model '{model}'.")
 
 
 def _design(weights: Path | None):
@@ -560,13 +531,16 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     import torch
 
+    from tryon.assets import examples_dir
     from tryon.io import load_image
 
     if args.runs < 1 or args.warmup < 0:
         raise CliError("--runs must be at least 1 and --warmup at least 0.")
-    examples = sorted((ASSETS / "garments").glob("*.jpg"))
+    examples = sorted((examples_dir() / "garments").glob("*.jpg"))
     if args.garment is None and not examples:
-        raise CliError(f"No example garments in {ASSETS / 'garments'}; pass --garment FILE.")
+        raise CliError(f"No example garments in {examples_dir() / 'garments'}; pass --garment FILE.")
+    if args.person is None:
+        args.person = examples_dir() / BENCH_PERSON
     garment = args.garment or examples[0]
     # Decode once outside the loop; 'load' then measures validation of an in-memory image.
     person = load_image(args.person, what="person photo")

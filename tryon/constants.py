@@ -26,6 +26,9 @@ BODY_VAE_SIZE = (128, 96)
 
 # Validation split: the last this-many lines of a pairs file are never trained on.
 VALIDATION_PAIRS = 500
+# Untouched test portion: the this-many lines just before the validation lines. Trainings that
+# pass ``n_test`` leave its persons and garments out; no decision is taken on it.
+TEST_PAIRS = 500
 
 # The try-on pipeline's choices (here, so the CLI can offer them without importing torch):
 # renderers ("auto": the learned one when its weights are there) and the network's arithmetic
@@ -118,3 +121,16 @@ LIP_LEFT_LEG = 16
 LIP_RIGHT_LEG = 17
 LIP_LEFT_SHOE = 18
 LIP_RIGHT_SHOE = 19
+LIP_NUM_LABELS = 20
+
+# The parser's evaluation groups (LIP ids), as the body parser issue defines them: its maps are
+# scored on these, so merging classes within a group costs nothing.
+PARSE_GROUPS = {
+    "background": (LIP_BACKGROUND,),
+    "hair": (LIP_HAIR, LIP_HAT),
+    "face": (LIP_FACE, LIP_SUNGLASSES),
+    "upper clothes": (LIP_UPPER_CLOTHES, LIP_DRESS, LIP_COAT, LIP_SCARF),
+    "lower clothes": (LIP_PANTS, LIP_SKIRT, LIP_JUMPSUIT),
+    "arms": (LIP_LEFT_ARM, LIP_RIGHT_ARM, LIP_GLOVE),
+    "legs": (LIP_LEFT_LEG, LIP_RIGHT_LEG, LIP_LEFT_SHOE, LIP_RIGHT_SHOE, LIP_SOCKS),
+}

@@ -24,6 +24,8 @@ __all__ = [
     "mask_iou",
     "auroc",
     "nearest_distances",
+    "confusion_matrix",
+    "iou_per_class",
 ]
 
 SSIM_WINDOW = 11         # Gaussian window taps (kornia's sigma is 1.5), as in Wang et al. 2004
@@ -250,3 +252,23 @@ def masked_ssim(a, b, mask, data_range: float = 1.0) -> float:
 
 
 __all__.append("masked_ssim")
+
+
+def confusion_matrix(pred, target, num_classes: int) -> np.ndarray:
+    """``(K, K)`` int64 counts: row = true class, column = predicted class.
+
+    Args:
+        pred, target: integer label maps of one shape, values in ``[0, num_classes)``.
+    """
+    p = np.asarray(pred, np.int64).ravel()
+    t = np.asarray(target, np.int64).ravel()
+    return np.bincount(t * num_classes + p, minlength=num_classes * num_classes).reshape(num_classes, num_classes)
+
+
+def iou_per_class(confusion: np.ndarray) -> np.ndarray:
+    """Intersection over union of each class from a confusion matrix; NaN for a class absent
+    from both the truth and the prediction."""
+    tp = np.diag(confusion).astype(np.float64)
+    union = confusion.sum(0) + confusion.sum(1) - tp
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(union > 0, tp / union, np.nan)

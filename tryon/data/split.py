@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-from tryon.constants import VALIDATION_PAIRS
+from tryon.constants import TEST_PAIRS, VALIDATION_PAIRS
 from tryon.data.layout import DatasetLayout, read_pairs_file
 from tryon.errors import TryOnError
 
@@ -23,6 +23,8 @@ __all__ = [
     "val_persons",
     "train_pairs",
     "val_pairs",
+    "test_pairs",
+    "test_persons",
 ]
 
 Pair = tuple[str, str]
@@ -63,10 +65,18 @@ def _unique(names: Iterable[str], exclude: set[str] = frozenset()) -> list[str]:
     return [n for n in dict.fromkeys(names) if n not in exclude]
 
 
-def _column(layout: DatasetLayout, column: int, n_val: int) -> tuple[list[str], list[str]]:
-    train, val = split_pairs(layout_pairs(layout), n_val)
+def _three_way(layout: DatasetLayout, n_val: int, n_test: int) -> tuple[list[Pair], list[Pair], list[Pair]]:
+    """``(train, val, test)``: val the last ``n_val`` lines, test the ``n_test`` lines before them."""
+    rest, val = split_pairs(layout_pairs(layout), n_val)
+    train, test = split_pairs(rest, n_test)
+    return train, val, test
+
+
+def _column(layout: DatasetLayout, column: int, n_val: int, n_test: int = 0) -> tuple[list[str], list[str]]:
+    train, val, test = _three_way(layout, n_val, n_test)
     held_out = _unique(p[column] for p in val)
-    return _unique((p[column] for p in train), set(held_out)), held_out
+    excluded = set(held_out) | {p[column] for p in test}
+    return _unique((p[column] for p in train), excluded), held_out
 
 
 def train_garments(layout: DatasetLayout, n_val: int = VALIDATION_PAIRS) -> list[str]:
@@ -79,9 +89,10 @@ def val_garments(layout: DatasetLayout, n_val: int = VALIDATION_PAIRS) -> list[s
     return _column(layout, GARMENT, n_val)[1]
 
 
-def train_persons(layout: DatasetLayout, n_val: int = VALIDATION_PAIRS) -> list[str]:
-    """Person photo names of the training pairs, deduplicated in file order, none in a val pair."""
-    return _column(layout, PERSON, n_val)[0]
+def train_persons(layout: DatasetLayout, n_val: int = VALIDATION_PAIRS, n_test: int = 0) -> list[str]:
+    """Person photo names of the training pairs, deduplicated in file order, none in a val pair
+    (nor in a test pair, with ``n_test``: see :func:`test_pairs`)."""
+    return _column(layout, PERSON, n_val, n_test)[0]
 
 
 def val_persons(layout: DatasetLayout, n_val: int = VALIDATION_PAIRS) -> list[str]:
@@ -99,3 +110,16 @@ def train_pairs(layout: DatasetLayout, n_val: int = VALIDATION_PAIRS) -> list[Pa
 def val_pairs(layout: DatasetLayout, n_val: int = VALIDATION_PAIRS) -> list[Pair]:
     """The validation pairs: the last ``n_val`` lines of the pairs file."""
     return split_pairs(layout_pairs(layout), n_val)[1]
+
+
+def test_pairs(layout: DatasetLayout, n_val: int = VALIDATION_PAIRS, n_test: int = TEST_PAIRS) -> list[Pair]:
+    """The untouched test portion: the ``n_test`` lines just before the validation lines, without
+    any pair whose person or garment is also in a validation pair. Report it once, at release."""
+    _, val, test = _three_way(layout, n_val, n_test)
+    persons, garments = {p[PERSON] for p in val}, {p[GARMENT] for p in val}
+    return [p for p in test if p[PERSON] not in persons and p[GARMENT] not in garments]
+
+
+def test_persons(layout: DatasetLayout, n_val: int = VALIDATION_PAIRS, n_test: int = TEST_PAIRS) -> list[str]:
+    """Person photo names of :func:`test_pairs`, deduplicated in order."""
+    return _unique(p[PERSON] for p in test_pairs(layout, n_val, n_test))

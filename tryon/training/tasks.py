@@ -1,0 +1,85 @@
+"""Build a training task by name, with its training and held-out data sets.
+
+The CLI (``tryon train MODEL``) only parses its options and calls :func:`build_task`, so the
+data sets, caches and models each task needs are wired here, not in the command line code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tryon import constants as C
+from tryon.errors import TryOnError
+
+__all__ = ["TASKS", "build_task"]
+
+TASKS = ("garment-vae", "body-vae", "tryon", "parser")
+
+
+def build_task(name: str, data: str | Path, *, split: str = "train", cache: Path | None = None,
+               n_val: int = C.VALIDATION_PAIRS, limit: int | None = None, seed: int = 0,
+               vaes: Path | None = None, codes: bool = True, prepare_workers: int = 2,
+               backgrounds: Path | None = None):
+    """The :class:`~tryon.training.loop.TrainingTask` for model ``name``.
+
+    Args:
+        name: one of :data:`TASKS`.
+        data: a VITON-style data set folder; ``split`` its split folder.
+        cache: landmark / garment / pairs cache folder (default ``<data>/<split>/tryon-cache``).
+        n_val: the last this-many pairs are held out for validation.
+        limit: train on the first N training items only (smoke runs).
+        seed: the try-on's augmentation seed.
+        vaes: try-on only: folder with the ``garment-vae/`` and ``body-vae/`` whose codes condition
+            the generator (default: the bundled weights); ``codes=False`` trains without codes.
+        prepare_workers: try-on only: processes that build the pairs cache.
+        backgrounds: parser only: a folder of photos to put behind the persons.
+
+    Raises:
+        TryOnError: one sentence, when the data or weights it needs are missing.
+    """
+    from tryon.data import default_cache_dir, find_layout
+
+    layout = find_layout(data, split)
+    cache_dir = Path(cache) if cache else default_cache_dir(layout.split)
+    if name == "tryon":
+        return _tryon(layout, cache_dir, n_val, limit, seed, vaes, codes, prepare_workers)
+    if name == "garment-vae":
+        from tryon.data import GarmentDataset, train_garments, val_garments
+        from tryon.training.garment_vae import GarmentVAETask
+
+        return GarmentVAETask(
+            GarmentDataset(layout, train_garments(layout, n_val)[:limit], augment=True, cache_dir=cache_dir),
+            GarmentDataset(layout, val_garments(layout, n_val), cache_dir=cache_dir))
+    if name == "body-vae":
+        from tryon.data import BodyDataset, LandmarkCache, train_persons, val_persons
+        from tryon.training.body_vae import BodyVAETask
+
+        lm = LandmarkCache(cache_dir)
+        train_names = [n for n in train_persons(layout, n_val) if n in lm][:limit]
+        val_names = [n for n in val_persons(layout, n_val) if n in lm]
+        return BodyVAETask(BodyDataset(lm, train_names, augment=True), BodyDataset(lm, val_names))
+    if name == "parser":
+        from tryon.data.parsing import ParseAugment, ParseDataset, background_photos
+        from tryon.data.split import train_persons, val_persons
+        from tryon.training.parser_task import ParserTask
+
+        # The untouched test portion's persons are left out too (tryon.data.split.test_pairs).
+        train_names = train_persons(layout, n_val, n_test=C.TEST_PAIRS)[:limit]
+        augment = ParseAugment(background_photos(backgrounds))
+        return ParserTask(ParseDataset(layout, train_names, augment), ParseDataset(layout, val_persons(layout, n_val)))
+    raise TryOnError(f"Unknown model '{name}'; choose one of {', '.join(TASKS)}.")
+
+
+def _tryon(layout, cache_dir, n_val, limit, seed, vaes, codes, prepare_workers):
+    from tryon.assets import weights_dir
+    from tryon.data import TryOnPairs, build_pairs_cache, train_pairs, val_pairs
+    from tryon.training.tryon_task import TryOnTask
+
+    vaes = Path(vaes) if vaes else weights_dir()
+    dirs = {"garment_vae_dir": vaes / "garment-vae", "body_vae_dir": vaes / "body-vae"} if codes else {}
+    for d in dirs.values():
+        if not (d / "model.safetensors").is_file():
+            raise TryOnError(f"No VAE weights in '{d}'; pass --vaes DIR or --no-codes.")
+    folders = [build_pairs_cache(layout, cache_dir, pairs, cache_dir, workers=prepare_workers, **dirs)
+               for pairs in (val_pairs(layout, n_val), train_pairs(layout, n_val)[:limit])]
+    return TryOnTask(TryOnPairs(folders[1], augment=True, seed=seed), TryOnPairs(folders[0]))
