@@ -144,6 +144,21 @@ class TrainingTask(ABC):
         return {}
 
 
+@dataclass
+class _Progress:
+    """Where the loop stands, and what it has summed since the last log."""
+
+    step: int = 0                      # optimizer steps done
+    epoch: int = 0                     # epochs done
+    batches_done: int = 0              # batches done in the current epoch
+    images: int = 0                    # images trained on in this session, all processes
+    sums: dict[str, float] = field(default_factory=dict)  # loss sums since the last log
+    count: int = 0                     # batches since the last log
+    stopped: str | None = None         # why the loop ends: "max_steps" | "time_budget"
+    t_start: float = 0.0               # time.perf_counter() when the step loop started
+    deadline: float = math.inf         # time.perf_counter() at which the time budget is spent
+
+
 def _checksum(models: dict[str, nn.Module]) -> float:
     with torch.no_grad():
         return float(sum(p.double().sum().item() + (p.double() ** 2).sum().item()
@@ -169,12 +184,50 @@ def train(task: TrainingTask, options: TrainOptions) -> dict:
 
     Returns a summary: ``{"step", "epochs", "images_per_second", "stopped", "export_dir"}``.
     """
-    from accelerate import Accelerator
-    from accelerate.utils import DataLoaderConfiguration, ProjectConfiguration, set_seed
     from tqdm import tqdm
 
     run_dir = options.run_dir
-    accelerator = Accelerator(
+    accelerator = _make_accelerator(options)
+    # 1. Seed before building anything: every process starts from identical weights.
+    _start_run(task, options, accelerator)
+
+    # 2. Models, optimizers, data; one prepare() call.
+    models, optimizers, loader = _prepare(task, options, accelerator)
+    sample_batch = task.sample_batch()
+
+    # 3. Resume from the newest complete checkpoint.
+    resumed_from, progress = _resume(accelerator, options)
+    accelerator.init_trackers(task.name)
+
+    ctx = StepContext(accelerator, models, optimizers, progress.step)
+    bar = tqdm(total=options.max_steps, initial=progress.step, desc=task.name, unit="step",
+               disable=not (options.progress and accelerator.is_main_process), dynamic_ncols=True)
+    progress.t_start = time.perf_counter()
+    progress.stopped = "max_steps" if progress.step >= options.max_steps else None
+    progress.deadline = progress.t_start + options.max_minutes * 60 if options.max_minutes else math.inf
+
+    # 4. Epochs of batches; each batch = one accumulate block with all of the task's phases.
+    _run_epochs(task, options, ctx, loader, sample_batch, bar, progress)
+    bar.close()
+
+    # 5. Export inference weights and check that the replicas agree.
+    export_dir = _export(task, accelerator, models, run_dir)
+    accelerator.end_training()
+    elapsed = time.perf_counter() - progress.t_start
+    return {"step": progress.step, "epochs": progress.epoch, "stopped": progress.stopped,
+            "export_dir": str(export_dir),
+            "resumed_from": str(resumed_from) if resumed_from else None,
+            "images_per_second": round(progress.images / elapsed, 2) if progress.images else 0.0}
+
+
+def _make_accelerator(options: TrainOptions):
+    """The run's ``accelerate.Accelerator``: CPU without CUDA, TensorBoard under ``logs/``,
+    a seedable sampler (so a resumed epoch sees the same batch order)."""
+    from accelerate import Accelerator
+    from accelerate.utils import DataLoaderConfiguration, ProjectConfiguration
+
+    run_dir = options.run_dir
+    return Accelerator(
         cpu=not torch.cuda.is_available(),
         mixed_precision=options.mixed_precision,
         gradient_accumulation_steps=options.grad_accum,
@@ -182,7 +235,14 @@ def train(task: TrainingTask, options: TrainOptions) -> dict:
         project_config=ProjectConfiguration(project_dir=str(run_dir), logging_dir=str(run_dir / "logs")),
         dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True),
     )
-    # 1. Seed before building anything: every process starts from identical weights.
+
+
+def _start_run(task: TrainingTask, options: TrainOptions, accelerator) -> None:
+    """Step 1: set the seed; on the main process create the run folder, drop a half-written
+    checkpoint and write ``options.json``."""
+    from accelerate.utils import set_seed
+
+    run_dir = options.run_dir
     set_seed(options.seed)
     if accelerator.is_main_process:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -192,7 +252,13 @@ def train(task: TrainingTask, options: TrainOptions) -> dict:
             {"task": task.name, "options": opts, "config": task.config(),
              "processes": accelerator.num_processes}, indent=1))
 
-    # 2. Models, optimizers, data; one prepare() call.
+
+def _prepare(task: TrainingTask, options: TrainOptions, accelerator) -> tuple[dict, dict, Any]:
+    """Step 2: build the task's models, optimizers and loader, pass them through ONE
+    ``accelerator.prepare`` call, and register the task's extra checkpoint objects.
+
+    Returns ``(models, optimizers, loader)``, prepared, models and optimizers by name.
+    """
     models = task.build_models()
     optimizers = task.build_optimizers(models)
     dataset = task.train_dataset()
@@ -209,73 +275,96 @@ def train(task: TrainingTask, options: TrainOptions) -> dict:
     loader = prepared[-1]
     for obj in task.checkpoint_objects({k: accelerator.unwrap_model(m) for k, m in models.items()}):
         accelerator.register_for_checkpointing(obj)
-    sample_batch = task.sample_batch()
+    return models, optimizers, loader
 
-    # 3. Resume from the newest complete checkpoint.
-    step, epoch, batches_done = 0, 0, 0
-    resumed_from = latest_checkpoint(run_dir) if options.resume else None
+
+def _resume(accelerator, options: TrainOptions) -> tuple[Path | None, _Progress]:
+    """Step 3: load the newest complete checkpoint (when ``options.resume``).
+
+    Returns ``(checkpoint or None, progress)``: the step, epoch and batches done in that
+    epoch as the checkpoint recorded them, else all 0.
+    """
+    progress = _Progress()
+    resumed_from = latest_checkpoint(options.run_dir) if options.resume else None
     if resumed_from is not None:
         accelerator.load_state(str(resumed_from))
         state = read_trainer_state(resumed_from)
-        step, epoch, batches_done = state["step"], state["epoch"], state["batches_done"]
-    accelerator.init_trackers(task.name)
+        progress.step, progress.epoch, progress.batches_done = state["step"], state["epoch"], state["batches_done"]
+    return resumed_from, progress
 
-    ctx = StepContext(accelerator, models, optimizers, step)
-    bar = tqdm(total=options.max_steps, initial=step, desc=task.name, unit="step",
-               disable=not (options.progress and accelerator.is_main_process), dynamic_ncols=True)
-    sums: dict[str, float] = {}
-    count, images, t_start = 0, 0, time.perf_counter()
-    stopped = "max_steps" if step >= options.max_steps else None
-    deadline = t_start + options.max_minutes * 60 if options.max_minutes else math.inf
-    stats_path = run_dir / "stats.jsonl"
 
-    # 4. Epochs of batches; each batch = one accumulate block with all of the task's phases.
-    while stopped is None:
+def _run_epochs(task: TrainingTask, options: TrainOptions, ctx: StepContext, loader, sample_batch: dict,
+                bar, progress: _Progress) -> None:
+    """Step 4: epochs of batches until ``progress.stopped``; a resumed epoch skips the batches
+    it already did. Each batch is one ``accumulate`` block with all of the task's phases."""
+    accelerator, models = ctx.accelerator, ctx.models
+    while progress.stopped is None:
         if hasattr(loader, "set_epoch"):
-            loader.set_epoch(epoch)
+            loader.set_epoch(progress.epoch)
+        batches_done = progress.batches_done
         batches = accelerator.skip_first_batches(loader, batches_done) if batches_done else loader
         for batch in batches:
             for m in models.values():
                 m.train()
             with accelerator.accumulate(*models.values()):
                 logs = task.train_step(ctx, batch)
-            batches_done += 1
-            images += options.batch_size * accelerator.num_processes
+            progress.batches_done += 1
+            progress.images += options.batch_size * accelerator.num_processes
             for k, v in logs.items():
-                sums[k] = sums.get(k, 0.0) + float(v)
-            count += 1
+                progress.sums[k] = progress.sums.get(k, 0.0) + float(v)
+            progress.count += 1
             if not accelerator.sync_gradients:
                 continue
-            step += 1
-            ctx.step = step
-            task.after_step(ctx)
-            bar.update(1)
-            if step % options.log_every == 0 or step == options.max_steps:
-                means = {k: v / count for k, v in sums.items()}
-                rate = images / max(time.perf_counter() - t_start, 1e-9)
-                bar.set_postfix({k: f"{v:.3g}" for k, v in list(means.items())[:4]})
-                accelerator.log({**{f"loss/{k}": v for k, v in means.items()}, "images_per_second": rate}, step=step)
-                if accelerator.is_main_process:
-                    with stats_path.open("a") as f:
-                        f.write(json.dumps({"step": step, "epoch": epoch, "images_per_second": round(rate, 2),
-                                            **{k: round(v, 6) for k, v in means.items()}}) + "\n")
-                sums, count = {}, 0
-            if step % options.sample_every == 0 or step == options.max_steps:
-                _write_samples(task, accelerator, models, sample_batch, run_dir, step)
-            if step >= options.max_steps:
-                stopped = "max_steps"
-            elif time.perf_counter() > deadline:
-                stopped = "time_budget"
-            if stopped or step % options.checkpoint_every == 0:
-                _save(accelerator, run_dir, step, epoch, batches_done, options.keep_checkpoints)
-            if stopped:
+            _after_optimizer_step(task, options, ctx, models, sample_batch, bar, progress)
+            if progress.stopped:
                 break
         else:
-            epoch += 1
-            batches_done = 0
-    bar.close()
+            progress.epoch += 1
+            progress.batches_done = 0
 
-    # 5. Export inference weights and check that the replicas agree.
+
+def _after_optimizer_step(task: TrainingTask, options: TrainOptions, ctx: StepContext,
+                          models: dict[str, nn.Module], sample_batch: dict, bar,
+                          progress: _Progress) -> None:
+    """Count the step, then log, draw samples, decide whether to stop and checkpoint, each
+    on its interval (and always at ``max_steps``; a checkpoint also when stopping)."""
+    accelerator, run_dir = ctx.accelerator, options.run_dir
+    progress.step += 1
+    step = progress.step
+    ctx.step = step
+    task.after_step(ctx)
+    bar.update(1)
+    if step % options.log_every == 0 or step == options.max_steps:
+        _log(accelerator, bar, run_dir / "stats.jsonl", progress)
+    if step % options.sample_every == 0 or step == options.max_steps:
+        _write_samples(task, accelerator, models, sample_batch, run_dir, step)
+    if step >= options.max_steps:
+        progress.stopped = "max_steps"
+    elif time.perf_counter() > progress.deadline:
+        progress.stopped = "time_budget"
+    if progress.stopped or step % options.checkpoint_every == 0:
+        _save(accelerator, run_dir, step, progress.epoch, progress.batches_done, options.keep_checkpoints)
+
+
+def _log(accelerator, bar, stats_path: Path, progress: _Progress) -> None:
+    """Mean losses since the last log and the image rate: to the progress bar, the trackers
+    and (main process) one line of ``stats.jsonl``; then start new sums."""
+    means = {k: v / progress.count for k, v in progress.sums.items()}
+    rate = progress.images / max(time.perf_counter() - progress.t_start, 1e-9)
+    bar.set_postfix({k: f"{v:.3g}" for k, v in list(means.items())[:4]})
+    accelerator.log({**{f"loss/{k}": v for k, v in means.items()}, "images_per_second": rate},
+                    step=progress.step)
+    if accelerator.is_main_process:
+        with stats_path.open("a") as f:
+            f.write(json.dumps({"step": progress.step, "epoch": progress.epoch,
+                                "images_per_second": round(rate, 2),
+                                **{k: round(v, 6) for k, v in means.items()}}) + "\n")
+    progress.sums, progress.count = {}, 0
+
+
+def _export(task: TrainingTask, accelerator, models: dict[str, nn.Module], run_dir: Path) -> Path:
+    """Step 5: write the inference weights under ``run_dir/export`` (main process) and, with
+    several processes, ``replicas.json`` with each replica's parameter checksum."""
     export_dir = run_dir / "export"
     unwrapped = {k: accelerator.unwrap_model(m) for k, m in models.items()}
     sums_all = accelerator.gather(torch.tensor([_checksum(unwrapped)], dtype=torch.float64,
@@ -286,11 +375,7 @@ def train(task: TrainingTask, options: TrainOptions) -> dict:
             (run_dir / "replicas.json").write_text(json.dumps(
                 {"checksums": sums_all, "identical": len(set(sums_all)) == 1}, indent=1))
     accelerator.wait_for_everyone()
-    accelerator.end_training()
-    elapsed = time.perf_counter() - t_start
-    return {"step": step, "epochs": epoch, "stopped": stopped, "export_dir": str(export_dir),
-            "resumed_from": str(resumed_from) if resumed_from else None,
-            "images_per_second": round(images / elapsed, 2) if images else 0.0}
+    return export_dir
 
 
 def _write_samples(task, accelerator, models, batch, run_dir: Path, step: int) -> None:

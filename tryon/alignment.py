@@ -1,0 +1,126 @@
+"""The model frame: the similarity transform that puts a person photo into it.
+
+Coordinates: pixel ``(x, y)``, origin at the top-left pixel centre. The model frame is
+``(H, W)`` (256x192 by default); :func:`align` rotates the torso upright and scales it to the
+VITON proportions measured in :mod:`tryon.constants`, so frame rows run along the torso.
+Body-relative lengths are in units of ``U`` (:func:`body_unit`), the body's shoulder width
+estimate (``max(shoulder width, torso length x 0.649)``), so they hold at any frame size.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from tryon import constants as C
+from tryon.pose import PoseResult
+
+__all__ = [
+    "MAX_ALIGN_ROTATION_DEG",
+    "Alignment",
+    "midpoint",
+    "body_unit",
+    "align",
+    "warp_to_frame",
+    "rescale",
+]
+
+MAX_ALIGN_ROTATION_DEG = 25.0  # a tilted torso is rotated upright by at most this much
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """A similarity transform from a photo into the model frame.
+
+    Attributes:
+        matrix: ``(2, 3)`` float64 affine mapping photo pixels to frame pixels.
+        frame_size: ``(H, W)`` of the frame.
+        image_size: ``(width, height)`` of the photo.
+    """
+
+    matrix: np.ndarray
+    frame_size: tuple[int, int]
+    image_size: tuple[int, int]
+
+    @property
+    def inverse(self) -> np.ndarray:
+        """``(2, 3)`` affine mapping frame pixels back to photo pixels."""
+        return cv2.invertAffineTransform(self.matrix)
+
+    @property
+    def scale(self) -> float:
+        """Frame pixels per photo pixel."""
+        return float(math.sqrt(abs(np.linalg.det(self.matrix[:, :2]))))
+
+    def to_frame(self, xy: np.ndarray) -> np.ndarray:
+        """``(N, 2)`` photo pixels -> ``(N, 2)`` frame pixels."""
+        return xy @ self.matrix[:, :2].T + self.matrix[:, 2]
+
+    def to_image(self, xy: np.ndarray) -> np.ndarray:
+        """``(N, 2)`` frame pixels -> ``(N, 2)`` photo pixels."""
+        inv = self.inverse
+        return xy @ inv[:, :2].T + inv[:, 2]
+
+
+def midpoint(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The point halfway between ``a`` and ``b`` (any matching shapes)."""
+    return (a + b) / 2
+
+
+def body_unit(landmarks_px: np.ndarray) -> float:
+    """U: the body's shoulder width estimate in the landmarks' pixels (robust to turning)."""
+    sw = np.linalg.norm(landmarks_px[C.LEFT_SHOULDER, :2] - landmarks_px[C.RIGHT_SHOULDER, :2])
+    torso = np.linalg.norm(
+        midpoint(landmarks_px[C.LEFT_SHOULDER, :2], landmarks_px[C.RIGHT_SHOULDER, :2])
+        - midpoint(landmarks_px[C.LEFT_HIP, :2], landmarks_px[C.RIGHT_HIP, :2])
+    )
+    return float(max(sw, torso * C.SHOULDER_TO_TORSO, 1.0))
+
+
+def align(pose: PoseResult, frame_size: tuple[int, int] = C.FRAME_SIZE) -> Alignment:
+    """The similarity transform that puts this person upright at VITON scale in the frame.
+
+    The shoulder centre goes to ``(ALIGN_SHOULDER_X W, ALIGN_SHOULDER_Y H)``, the torso axis
+    (shoulder centre -> hip centre) is turned vertical (at most ``MAX_ALIGN_ROTATION_DEG``), and
+    the body unit U becomes ``ALIGN_TORSO_LENGTH H x SHOULDER_TO_TORSO`` frame pixels.
+    """
+    fh, fw = frame_size
+    pts = pose.pixels()
+    shoulder = midpoint(pts[C.LEFT_SHOULDER, :2], pts[C.RIGHT_SHOULDER, :2])
+    hip = midpoint(pts[C.LEFT_HIP, :2], pts[C.RIGHT_HIP, :2])
+    dx, dy = hip - shoulder
+    limit = math.radians(MAX_ALIGN_ROTATION_DEG)
+    angle = float(np.clip(math.atan2(dx, dy), -limit, limit))  # torso tilt from vertical
+    scale = C.ALIGN_TORSO_LENGTH * fh * C.SHOULDER_TO_TORSO / body_unit(pts)
+    cos, sin = math.cos(angle) * scale, math.sin(angle) * scale
+    # Rotate by +angle so the torso direction (sin a, cos a) maps onto (0, 1), then scale.
+    rot = np.array([[cos, -sin], [sin, cos]])
+    target = np.array([C.ALIGN_SHOULDER_X * fw, C.ALIGN_SHOULDER_Y * fh])
+    matrix = np.hstack([rot, (target - rot @ shoulder)[:, None]])
+    return Alignment(matrix, (fh, fw), pose.image_size)
+
+
+def warp_to_frame(
+    array: np.ndarray, alignment: Alignment, *, nearest: bool = False, replicate: bool = False
+) -> np.ndarray:
+    """Resample a photo-sized array ``(h, w[, C])`` into the frame ``(H, W[, C])``.
+
+    Off-photo pixels are replicated from the edge when ``replicate``, else 0.
+    """
+    fh, fw = alignment.frame_size
+    flags = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
+    border = cv2.BORDER_REPLICATE if replicate else cv2.BORDER_CONSTANT
+    return cv2.warpAffine(array, alignment.matrix, (fw, fh), flags=flags, borderMode=border)
+
+
+def rescale(alignment: Alignment, scale: float) -> Alignment:
+    """``alignment`` followed by scaling the frame by ``scale`` about the shoulder anchor
+    (a few per cent off the canonical scale: augmentation that survives alignment)."""
+    fh, fw = alignment.frame_size
+    ax, ay = C.ALIGN_SHOULDER_X * fw, C.ALIGN_SHOULDER_Y * fh
+    jitter = np.array([[scale, 0.0, ax * (1 - scale)], [0.0, scale, ay * (1 - scale)], [0.0, 0.0, 1.0]])
+    return Alignment(jitter[:2] @ np.vstack([alignment.matrix, [0.0, 0.0, 1.0]]),
+                     alignment.frame_size, alignment.image_size)

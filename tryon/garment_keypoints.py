@@ -1,0 +1,180 @@
+"""Garment keypoints: neck, shoulders, sleeve ends and hem corners read off a garment mask.
+
+The torso is the run of mask pixels through the garment's centre column, row by row; the hem
+is its bottom rows, the shoulders the topmost pixels at its sides, and the sleeves the blobs
+clearly beyond its reach on either side.
+
+Conventions: arrays are ``(H, W)``, row-major; keypoints are ``(x, y)`` pixel coordinates
+(x to the right, y down, pixel centres at integers). ``_l`` / ``_r`` are IMAGE left / right
+(smaller / larger x), not the wearer's.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+__all__ = ["GARMENT_KEYPOINTS", "garment_keypoints"]
+
+GARMENT_KEYPOINTS = ("neck", "shoulder_l", "shoulder_r", "sleeve_l", "sleeve_r", "hem_l", "hem_r")
+
+HEM_BAND = 0.08                # bottom share of the garment's rows that defines the hem
+HEM_MIN_WIDTH = 0.5            # hem rows: torso run >= this share of the lower-body median
+WAIST_BAND = (0.3, 0.7)        # rows (share of height) whose narrowest torso caps the shoulders
+SHOULDER_SPREAD = 0.45         # shoulders at centre +- this times the torso width
+SHOULDER_BAND = 0.04           # search +- this share of the torso width (>= 1 px) of columns
+SLEEVE_REF_ROW = 0.85          # torso reach above this row (share of height) is capped by
+                               # the narrowest reach below it, down to this row ...
+SLEEVE_START = 0.12            # ... and, above this far below the shoulders (share of height,
+                               # neckline and straps), is the reach there
+PROFILE_SMOOTH = 0.05          # running-median window of row profiles, share of the rows
+SLEEVE_MARGIN = 0.08           # sleeve pixels lie beyond that reach + this share of the torso
+SLEEVE_MIN_SHARE = 0.015       # ... form a blob of at least this share of the mask
+SLEEVE_MIN_REACH = 0.10        # ... reaching at least this share of the torso further out
+SLEEVE_FAR = 0.15              # sleeve end = pixels in the farthest 15 % from the shoulder
+
+
+def _torso_runs(mask: np.ndarray, cx: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the ends ``(left, right)`` of the run of mask pixels containing column
+    ``cx``, -1 where the row is empty. When ``cx`` is off the mask: in the upper half of the
+    garment (a neckline dip) from the nearest run on its left to the nearest run on its
+    right; lower down (sleeves hanging below the hem) the nearest run."""
+    h, w = mask.shape
+    cols = np.arange(w, dtype=np.int32)
+    last_on = np.maximum.accumulate(np.where(mask, cols, -1), axis=1)  # last True at <= x
+    first_on = np.minimum.accumulate(np.where(mask, cols, w)[:, ::-1], axis=1)[:, ::-1]
+    last_off = np.maximum.accumulate(np.where(mask, -1, cols), axis=1)  # last False at <= x
+    first_off = np.minimum.accumulate(np.where(mask, w, cols)[:, ::-1], axis=1)[:, ::-1]
+    c_l, c_r = last_on[:, cx], first_on[:, cx]
+    c_l, c_r = np.where(c_l < 0, c_r, c_l), np.where(c_r >= w, c_l, c_r)
+    rows = np.arange(h)
+    empty = ~mask.any(axis=1)
+    filled = np.flatnonzero(~empty)
+    lower = rows > (filled[0] + filled[-1]) / 2 if filled.size else rows >= 0
+    nearer_left = (cx - c_l) <= (c_r - cx)
+    c_l = np.where(lower & ~nearer_left, c_r, c_l)  # lower half: the nearest run only
+    c_r = np.where(lower & nearer_left, c_l, c_r)
+    left = np.where(empty, -1, last_off[rows, np.clip(c_l, 0, w - 1)] + 1)
+    right = np.where(empty, -1, first_off[rows, np.clip(c_r, 0, w - 1)] - 1)
+    return left, right
+
+
+def _hem_rows(rows: np.ndarray, width: np.ndarray) -> np.ndarray:
+    """The bottom rows of the torso: rows whose torso run is at least half the typical
+    lower-body width (so a hanging sleeve end or a stray tail is not taken for the hem)."""
+    lower = rows[rows >= (rows[0] + rows[-1]) / 2]
+    full = rows[width[rows] >= HEM_MIN_WIDTH * np.median(width[lower])]
+    bottom = full[-1]
+    return full[full > bottom - max(1.0, HEM_BAND * (bottom - rows[0] + 1))]
+
+
+def _smooth(profile: np.ndarray) -> np.ndarray:
+    """Running median of a per-row profile (window a few % of its length, >= 3)."""
+    k = max(3, round(PROFILE_SMOOTH * profile.size) | 1)
+    padded = np.pad(profile.astype(float), k // 2, mode="edge")
+    return np.median(np.lib.stride_tricks.sliding_window_view(padded, k), axis=1)
+
+
+def _side_envelope(extent: np.ndarray, rows: np.ndarray, span: tuple[int, int], hem: np.ndarray) -> np.ndarray:
+    """Per row, how far the torso reaches on one side of the centre (px, inf: no limit).
+
+    Between ``span = (start, ref)`` rows it is the smallest (median-smoothed) extent from
+    that row down to ``ref``; above ``start`` (neckline, straps, hood) the value at ``start``;
+    below ``ref`` the row's own; below the hem rows the hem's (what hangs lower is not torso).
+    """
+    start, ref = span
+    env = np.full(extent.shape, np.inf)
+    env[rows] = np.where(extent[rows] > 0, extent[rows], np.inf)  # <= 0: no torso this side
+    env[hem[-1] + 1:] = np.median(extent[hem])
+    smooth = _smooth(env[rows])
+    inside = rows <= ref
+    env[rows[inside]] = np.minimum.accumulate(smooth[inside][::-1])[::-1]
+    if start < ref:
+        env[:start] = env[start]
+    return env
+
+
+def _top_in_columns(mask: np.ndarray, x0: int, x1: int) -> float | None:
+    """Median of the topmost mask row over columns ``x0..x1`` (clipped), None if none."""
+    cols = mask[:, max(0, x0):min(mask.shape[1], x1 + 1)]
+    has = cols.any(axis=0)
+    if not has.any():
+        return None
+    return float(np.median(np.argmax(cols[:, has], axis=0)))
+
+
+def _sleeve_end(beyond: np.ndarray, min_pixels: float, min_reach: float,
+                shoulder: tuple[float, float]) -> tuple[float, float] | None:
+    """The sleeve = the largest blob of garment pixels beyond the torso on one side
+    (``beyond`` > 0: how far, in px, NaN off the mask); its end = centroid of its pixels
+    farthest from the shoulder. None if that blob is small or hardly reaches out."""
+    side = np.nan_to_num(beyond, nan=0.0) > 0
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(side.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return None
+    biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    blob = labels == biggest
+    if stats[biggest, cv2.CC_STAT_AREA] < min_pixels or beyond[blob].max() < min_reach:
+        return None
+    ys, xs = np.nonzero(blob)
+    d = np.hypot(xs - shoulder[0], ys - shoulder[1])
+    far = d >= (1.0 - SLEEVE_FAR) * d.max()
+    return float(xs[far].mean()), float(ys[far].mean())
+
+
+def garment_keypoints(mask: np.ndarray) -> dict[str, tuple[float, float] | None]:
+    """Garment keypoints of a front-view garment mask.
+
+    Args:
+        mask: ``(H, W)`` bool (or 0/1) mask, True on the garment.
+
+    Returns:
+        :data:`GARMENT_KEYPOINTS` -> ``(x, y)`` float pixel coordinates, in image terms
+        (``_l`` = smaller x). ``neck`` is the centre of the shoulder line (not the neckline
+        dip); ``sleeve_*`` are the sleeve ends, None without sleeves. All None for an empty mask.
+    """
+    mask = np.asarray(mask, bool)
+    out: dict[str, tuple[float, float] | None] = dict.fromkeys(GARMENT_KEYPOINTS)
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return out
+    top = rows[0]
+    # 1. centre column: the mask centroid, then the middle of the torso at the hem.
+    cx = int(round(np.nonzero(mask)[1].mean()))
+    for _ in range(2):
+        left, right = _torso_runs(mask, cx)
+        hem = _hem_rows(rows, right - left + 1)
+        cx = int(round(np.median((left[hem] + right[hem]) / 2)))
+    left, right = _torso_runs(mask, cx)
+    width = right - left + 1
+    hem = _hem_rows(rows, width)
+    # 2. hem: ends of the torso run over the bottom rows.
+    hem_y, hem_w = float(hem[-1]), float(np.median(width[hem]))
+    out["hem_l"] = (float(np.median(left[hem])), hem_y)
+    out["hem_r"] = (float(np.median(right[hem])), hem_y)
+    # 3. shoulders: topmost pixel at the torso's sides (torso capped at the waist for dresses).
+    height = hem_y - top + 1
+    waist = rows[(rows >= top + WAIST_BAND[0] * height) & (rows <= top + WAIST_BAND[1] * height)]
+    torso_w = min(hem_w, float(_smooth(width[waist]).min())) if waist.size else hem_w
+    band = max(1, round(SHOULDER_BAND * torso_w))
+    for name, sign in (("shoulder_l", -1), ("shoulder_r", 1)):
+        x = int(round(cx + sign * SHOULDER_SPREAD * torso_w))
+        y = _top_in_columns(mask, x - band, x + band)
+        out[name] = None if y is None else (float(x), y)
+    sl, sr = out["shoulder_l"], out["shoulder_r"]
+    if sl is not None and sr is not None:
+        out["neck"] = (float(cx), (sl[1] + sr[1]) / 2)
+    # 4. sleeves: pixels clearly beyond the torso's reach on their side.
+    shoulder_y = min((p[1] for p in (sl, sr) if p is not None), default=top)
+    span = (int(shoulder_y + SLEEVE_START * height), int(top + SLEEVE_REF_ROW * height))
+    margin = SLEEVE_MARGIN * torso_w
+    xs = np.arange(mask.shape[1])[None, :]
+    env_l = _side_envelope(cx - left, rows, span, hem)[:, None]
+    env_r = _side_envelope(right - cx, rows, span, hem)[:, None]
+    off = np.where(mask, 0.0, np.nan)
+    min_pixels, min_reach = SLEEVE_MIN_SHARE * mask.sum(), SLEEVE_MIN_REACH * torso_w
+    for name, shoulder, beyond in (("sleeve_l", sl, off + (cx - env_l - margin) - xs),
+                                   ("sleeve_r", sr, off + xs - (cx + env_r + margin))):
+        if shoulder is not None:
+            out[name] = _sleeve_end(beyond, min_pixels, min_reach, shoulder)
+    return out

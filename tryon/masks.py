@@ -1,0 +1,39 @@
+"""Mask morphology in the model frame: disk kernels, erosion and feathered alphas.
+
+Shared by the repaint region (:mod:`tryon.region`) and the paste-back (:mod:`tryon.paste`).
+Masks are ``(H, W)``; radii are in frame pixels.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+__all__ = ["disk", "erode", "feather"]
+
+
+def disk(radius: float) -> np.ndarray:
+    """An elliptic structuring element ``2 round(radius) + 1`` pixels wide."""
+    k = 2 * int(round(radius)) + 1
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+
+
+def erode(mask: np.ndarray, radius: float) -> np.ndarray:
+    """``(H, W)`` bool ``mask`` shrunk by ``radius`` pixels (a disk); unchanged below 0.5 px."""
+    if round(radius) < 1:
+        return mask.astype(bool)
+    return cv2.erode(mask.astype(np.uint8), disk(radius)).astype(bool)
+
+
+def feather(mask: np.ndarray, radius: float) -> np.ndarray:
+    """Soft ``(H, W)`` float32 alpha in ``[0, 1]`` that fades to 0 at the mask's edge.
+
+    The fade lies INSIDE the mask: the result is exactly 0 wherever ``mask`` is 0.
+    """
+    m = (mask > 0).astype(np.float32) if mask.dtype == bool else mask.astype(np.float32)
+    r = int(round(radius))
+    if r < 1:
+        return m
+    inner = cv2.erode(m, disk(r))
+    soft = cv2.GaussianBlur(inner, (0, 0), sigmaX=max(radius / 2, 0.5))
+    return np.minimum(soft, m) * (m > 0)
