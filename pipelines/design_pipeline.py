@@ -7,53 +7,29 @@ ready for ``TryOnPipeline(garment=...)``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import cv2
 import numpy as np
 import torch
 from PIL import Image
 
-from tryon import constants as C
-from tryon.anomaly import elbo_parts, garment_score_from_parts
-from tryon.conditioning import garment_code
-from tryon.data.garments import garment_tensor
+from tryon import assets
+from tryon.anomaly import AnomalyResult
+from tryon.conditioning import GarmentChecker, garment_code, to_uint8
 from tryon.errors import GarmentError, TryOnError
 from tryon.garment import PreparedGarment, prepare_garment, resize_prepared
-from tryon.hub import load_extra
 from tryon.io import load_image
 from tryon.models.vae import VAE
 
 __all__ = ["GarmentDesignPipeline", "AnomalyResult", "GARMENT_VAE_DIR", "slerp"]
 
-GARMENT_VAE_DIR = Path(__file__).resolve().parent.parent / "assets" / "weights" / "garment-vae"
+GARMENT_VAE_DIR = assets.path("weights", "garment-vae")
 OUTPUT_SCALE = 2          # returned garments are 2x the VAE resolution (256x192)
 ALPHA_FLOOR = 0.08        # alpha below this becomes fully transparent (no haze around a garment)
 MAX_BATCH = 64            # garments decoded at once
 SLERP_EPS = 1e-4          # below this angle, spherical interpolation falls back to linear
-
-
-@dataclass
-class AnomalyResult:
-    """How garment-like an image is.
-
-    Attributes:
-        score: negative ELBO under the garment VAE (higher = less like a garment photo);
-            ``inf`` when no garment could be cut out of the image at all.
-        threshold: the calibrated limit (98% of held-out VITON garments score below it).
-        is_garment: ``score <= threshold``.
-        reason: why, in one sentence, when it is not a garment.
-        code: the garment VAE's mean code ``(latent_dim,)`` of the scored garment, ``None`` when
-            none could be cut out.
-    """
-
-    score: float
-    threshold: float
-    is_garment: bool
-    reason: str = ""
-    code: torch.Tensor | None = None
 
 
 def slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
@@ -74,19 +50,20 @@ class GarmentDesignPipeline:
     """
 
     def __init__(self, vae: VAE, *, anomaly_threshold: float = float("inf")) -> None:
-        self.vae = vae.eval()
+        self.checker = GarmentChecker(vae, anomaly_threshold)  # the same check the try-on pipeline runs
+        self.vae = self.checker.vae
         self.anomaly_threshold = anomaly_threshold
         self.size = tuple(vae.config.resolution)
 
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None) -> "GarmentDesignPipeline":
-        """Load the garment VAE from ``assets/weights/garment-vae`` (or ``path``)."""
+        """Load the garment VAE from the bundled ``weights/garment-vae`` (or ``path``)."""
         directory = Path(path) if path is not None else GARMENT_VAE_DIR
         if not (directory / "model.safetensors").is_file():
             raise TryOnError(f"No garment VAE weights in '{directory}'; train them with "
                              "`tryon train garment-vae` or use the bundled assets.")
-        extra = load_extra(directory)
-        return cls(VAE.from_pretrained(directory), anomaly_threshold=float(extra.get("anomaly_threshold", "inf")))
+        checker = GarmentChecker.from_pretrained(directory)
+        return cls(checker.vae, anomaly_threshold=checker.threshold)
 
     # ------------------------------------------------------------------ conversions
     def _prepare(self, garment: Any) -> PreparedGarment:
@@ -95,7 +72,7 @@ class GarmentDesignPipeline:
         return prepare_garment(load_image(garment, keep_alpha=True, what="garment image"), size=self.size)
 
     def _to_rgba(self, image: torch.Tensor, mask_logits: torch.Tensor) -> list[Image.Image]:
-        rgb = ((image.float().clamp(-1, 1) + 1) * 127.5 + 0.5).byte().permute(0, 2, 3, 1).cpu().numpy()
+        rgb = to_uint8(image)
         alpha = torch.sigmoid(mask_logits.float())[:, 0].cpu().numpy()
         alpha = np.where(alpha < ALPHA_FLOOR, 0.0, alpha)
         out = []
@@ -155,15 +132,12 @@ class GarmentDesignPipeline:
         g = torch.Generator().manual_seed(int(seed) if seed is not None else torch.seed())
         return self.decode(z0 + strength * torch.randn(n, z0.shape[0], generator=g))
 
-    @torch.no_grad()
     def anomaly(self, image: Any) -> AnomalyResult:
-        """Score how unlike a garment photo ``image`` is; ``is_garment`` from the calibrated threshold."""
+        """Score how unlike a garment photo ``image`` is; ``is_garment`` from the calibrated threshold.
+
+        The same :class:`~tryon.conditioning.GarmentChecker` the try-on pipeline warns with."""
         try:
             prepared = self._prepare(image)
         except GarmentError as err:
             return AnomalyResult(float("inf"), self.anomaly_threshold, False, str(err))
-        parts = elbo_parts(self.vae, garment_tensor(prepared)[None])  # no_grad inside
-        score = float(garment_score_from_parts(parts)[0])
-        ok = score <= self.anomaly_threshold
-        reason = "" if ok else ("This does not look like a photo of a garment; the try-on may look wrong.")
-        return AnomalyResult(score, self.anomaly_threshold, ok, reason, parts["code"][0])
+        return self.checker.check(prepared)

@@ -26,18 +26,24 @@ import numpy as np
 import torch
 from PIL import Image
 
+from tryon import assets
 from tryon import body as body_lib
 from tryon import constants as C
+from tryon.anomaly import body_check
 from tryon.composite import composite, shading_map
+from tryon.conditioning import GarmentChecker, frame_arrays, net_tensors, to_uint8
 from tryon.errors import GarmentError, TryOnError
 from tryon.garment import prepare_garment
+from tryon.hub import load_extra
 from tryon.io import load_image
-from tryon.pose import check_upper_body, detect_pose, draw_pose
+from tryon.models.tryon_net import TryOnNet
+from tryon.models.vae import VAE
+from tryon.pose import check_upper_body, detect_pose, draw_pose, pose_maps
 from tryon.warp import WarpedGarment, warp_garment
 
 __all__ = ["TryOnOutput", "TryOnPipeline", "DEFAULT_WEIGHTS_DIR"]
 
-DEFAULT_WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "assets" / "weights"
+DEFAULT_WEIGHTS_DIR = assets.weights_dir()
 MAX_RENDER_SCALE = 3          # the baseline renders at up to 3x the model frame on big photos
 FEATHER_FRACTION = 0.006      # seam feather radius, as a fraction of the frame height
 GARMENT_EDGE_FRACTION = 0.005 # garment edge pixels mixed with its old background are dropped
@@ -63,6 +69,14 @@ def _resolve_precision(precision: str) -> str:
         return precision
     fast = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
     return "bfloat16" if fast else "float32"
+
+
+def _downscaled(person_img: Image.Image) -> list[str]:
+    """The warning for a person photo that :func:`tryon.io.load_image` had to shrink, if it did."""
+    ow, oh = person_img.info.get("original_size", person_img.size)
+    if (ow, oh) == person_img.size:
+        return []
+    return [DOWNSCALED_WARNING.format(max=C.MAX_IMAGE_SIDE, w=person_img.width, h=person_img.height, ow=ow, oh=oh)]
 
 
 @dataclass
@@ -94,8 +108,8 @@ class TryOnPipeline:
             ``"learned"`` (the try-on network; an error without it) or ``"baseline"`` (landmark
             TPS + shading-preserving composite).
         net: the learned :class:`~tryon.models.tryon_net.TryOnNet` (None: baseline only).
-        garment_checker: a :class:`~pipelines.design_pipeline.GarmentDesignPipeline`: warns on
-            garment photos that are not garments, and gives the net its garment code.
+        garment_checker: a :class:`~tryon.conditioning.GarmentChecker` (the garment VAE and its
+            threshold): warns on garment photos that are not garments, and gives the net its garment code.
         body_vae: the body-shape VAE: warns on unusual photos, and gives the net its body code.
         precision: the network's arithmetic: ``"float32"``, ``"bfloat16"`` (autocast), or
             ``"auto"``: bfloat16 where the CPU has bfloat16 instructions (AVX512-BF16 or AMX),
@@ -120,7 +134,7 @@ class TryOnPipeline:
         self.precision = _resolve_precision(precision)
         self.frame_size = tuple(frame_size)
         self.mode = mode
-        self.garment_checker = garment_checker  # GarmentDesignPipeline: warns on non-garments
+        self.garment_checker = garment_checker  # GarmentChecker: warns on non-garments
         self.body_vae = body_vae                # body-shape VAE: warns on unusual photos
         self.body_threshold = body_threshold
         self.net = net.eval() if net is not None else None
@@ -142,10 +156,6 @@ class TryOnPipeline:
         (``tryon/``) is the learned renderer; without it, the pipeline runs the baseline renderer.
         ``precision`` is the network's arithmetic, as in :class:`TryOnPipeline`.
         """
-        from pipelines.design_pipeline import GarmentDesignPipeline
-        from tryon.hub import load_extra
-        from tryon.models.vae import VAE
-
         weights = Path(path) if path is not None else DEFAULT_WEIGHTS_DIR
         if path is not None and not weights.is_dir():
             raise TryOnError(f"There is no weights folder at '{weights}'; pass a folder that holds "
@@ -159,14 +169,12 @@ class TryOnPipeline:
         checker = body = None
         threshold = float("inf")
         if (garment_dir := find("garment-vae")) is not None:
-            checker = GarmentDesignPipeline.from_pretrained(garment_dir)
+            checker = GarmentChecker.from_pretrained(garment_dir)
         if (body_dir := find("body-vae")) is not None:
             body = VAE.from_pretrained(body_dir)
             threshold = float(load_extra(body_dir).get("anomaly_threshold", "inf"))
         net = None
         if (weights / "tryon" / "model.safetensors").is_file():
-            from tryon.models.tryon_net import TryOnNet
-
             net = TryOnNet.from_pretrained(weights / "tryon")
         elif mode == "learned":
             raise TryOnError(f"No try-on network weights in '{weights / 'tryon'}'; train them with "
@@ -211,39 +219,14 @@ class TryOnPipeline:
         Raises:
             tryon.TryOnError: bad input, with one sentence for the user.
         """
-        if output_type not in ("pil", "np"):
-            raise ValueError(f"output_type must be 'pil' or 'np', not {output_type!r}")
-        mode = mode or self.mode
-        if mode not in C.RENDER_MODES:
-            raise ValueError(f"mode must be one of {C.RENDER_MODES}, not {mode!r}")
-        if mode == "learned" and self.net is None:
-            raise TryOnError("This pipeline has no try-on network weights; load them with "
-                             "TryOnPipeline.from_pretrained() or use mode 'baseline'.")
-        learned = self.net is not None and mode != "baseline"
+        learned = self._use_net(mode, output_type)
         timings: dict[str, float] = {}
-        warnings: list[str] = []
         t_start = time.perf_counter()
 
         # 1. Load and validate both images.
         with self._stage(timings, "load"):
-            person_img = load_image(person, what="person photo")
-            garment_img = load_image(garment, keep_alpha=True, what="garment image")
-            mask_img = None
-            if garment_mask is not None:
-                mask_img = load_image(garment_mask, what="garment mask").convert("L")
-                orig = garment_img.info.get("original_size", garment_img.size)
-                if mask_img.info.get("original_size", mask_img.size) != orig:
-                    raise GarmentError(
-                        "The garment mask must have the same size as the garment image; "
-                        "please upload the mask that belongs to this garment."
-                    )
-                mask_img = mask_img.resize(garment_img.size, Image.NEAREST)
-        ow, oh = person_img.info.get("original_size", person_img.size)
-        if (ow, oh) != person_img.size:
-            warnings.append(
-                DOWNSCALED_WARNING.format(max=C.MAX_IMAGE_SIDE, w=person_img.width,
-                                          h=person_img.height, ow=ow, oh=oh)
-            )
+            person_img, garment_img, mask_img = self._load(person, garment, garment_mask)
+        warnings = _downscaled(person_img)
         photo = np.asarray(person_img)
 
         # 2. Pose: 33 landmarks and the person mask; refuse photos that cannot work.
@@ -263,30 +246,20 @@ class TryOnPipeline:
             prepared = prepare_garment(garment_img, mask_img, size=frame_size)
         warnings += prepared.warnings
 
-        # 4b. The VAEs' verdicts: a garment photo that is not one, an unusual person photo.
+        # 5. Conditioning: one pass of each VAE gives its warning and its code for the network.
         with self._stage(timings, "checks"):
             found, codes = self._checks(prepared, pose)
         warnings += found
 
-        # 5. Warp: landmark thin-plate spline from garment keypoints to the body.
+        # 6. Warp: landmark thin-plate spline from garment keypoints to the body.
         with self._stage(timings, "warp"):
             warped = warp_garment(prepared.rgb, prepared.mask, prepared.keypoints, body.landmarks)
 
-        # 6. Render in the frame: the network (learned), or the garment composited over the
+        # 7. Render in the frame: the network (learned), or the garment composited over the
         #    person with the person's shading (baseline).
-        h = frame_size[0]
-        if learned:
-            with self._stage(timings, "render"):
-                rendered, warped = self._render(body, warped, codes, timings)
-                alpha = body_lib.feather(body.region & body.valid, FEATHER_FRACTION * h)
-        else:
-            with self._stage(timings, "composite"):
-                cover = body_lib.erode(warped.alpha > 0.5, GARMENT_EDGE_FRACTION * h)
-                alpha = body_lib.feather(cover & body.region, FEATHER_FRACTION * h)
-                shading = shading_map(body.image, alpha)
-                rendered = composite(body.image, warped.rgb, alpha, shading)
+        rendered, alpha, warped = self._render_frame_image(learned, body, warped, codes, timings)
 
-        # 7. Paste back into the original photo at its own resolution.
+        # 8. Paste back into the original photo at its own resolution.
         with self._stage(timings, "paste_back"):
             result, _ = body_lib.paste_back(photo, rendered, alpha, body.alignment)
         timings["total"] = time.perf_counter() - t_start
@@ -297,15 +270,57 @@ class TryOnPipeline:
             return image, steps, warnings
         return TryOnOutput(image=image, steps=steps, warnings=warnings, timings=timings)
 
+    def _use_net(self, mode: str | None, output_type: str) -> bool:
+        """Check a call's options; True when it renders with the network."""
+        if output_type not in ("pil", "np"):
+            raise ValueError(f"output_type must be 'pil' or 'np', not {output_type!r}")
+        mode = mode or self.mode
+        if mode not in C.RENDER_MODES:
+            raise ValueError(f"mode must be one of {C.RENDER_MODES}, not {mode!r}")
+        if mode == "learned" and self.net is None:
+            raise TryOnError("This pipeline has no try-on network weights; load them with "
+                             "TryOnPipeline.from_pretrained() or use mode 'baseline'.")
+        return self.net is not None and mode != "baseline"
+
+    @staticmethod
+    def _load(person: Any, garment: Any, garment_mask: Any) -> tuple[Image.Image, Image.Image, Image.Image | None]:
+        """The person photo (RGB), the garment (RGB or RGBA) and its mask (L, at the garment's size)."""
+        person_img = load_image(person, what="person photo")
+        garment_img = load_image(garment, keep_alpha=True, what="garment image")
+        if garment_mask is None:
+            return person_img, garment_img, None
+        mask_img = load_image(garment_mask, what="garment mask").convert("L")
+        orig = garment_img.info.get("original_size", garment_img.size)
+        if mask_img.info.get("original_size", mask_img.size) != orig:
+            raise GarmentError(
+                "The garment mask must have the same size as the garment image; "
+                "please upload the mask that belongs to this garment."
+            )
+        return person_img, garment_img, mask_img.resize(garment_img.size, Image.NEAREST)
+
+    def _render_frame_image(self, learned: bool, body, warped: WarpedGarment, codes: dict,
+                            timings: dict[str, float]) -> tuple[np.ndarray, np.ndarray, WarpedGarment]:
+        """The person in the frame ``(H, W, 3)`` uint8, where it replaces the photo (alpha
+        ``(H, W)`` in [0, 1]), and the garment as finally warped."""
+        h = body.size[0]
+        if learned:
+            with self._stage(timings, "render"):
+                rendered, warped = self._render(body, warped, codes, timings)
+                alpha = body_lib.feather(body.region & body.valid, FEATHER_FRACTION * h)
+        else:
+            with self._stage(timings, "composite"):
+                cover = body_lib.erode(warped.alpha > 0.5, GARMENT_EDGE_FRACTION * h)
+                alpha = body_lib.feather(cover & body.region, FEATHER_FRACTION * h)
+                shading = shading_map(body.image, alpha)
+                rendered = composite(body.image, warped.rgb, alpha, shading)
+        return rendered, alpha, warped
+
     @torch.inference_mode()
     def _render(self, body, warped, codes: dict, timings: dict[str, float]):
         """The network's person in the frame: ``(H, W, 3)`` uint8, and the refined warp.
 
         ``codes`` holds the VAE codes the checks already computed (``"garment"``, ``"body"``);
         ``timings["net"]`` gets the warper + generator forward alone (inside ``render``)."""
-        from tryon.conditioning import frame_arrays, net_tensors
-        from tryon.pose import pose_maps
-
         arrays = frame_arrays(body, warped)
         x = {k: v[None] for k, v in net_tensors(arrays["person"], arrays["region"], arrays["valid"],
                                                 arrays["garment"], arrays["revealed"]).items()}
@@ -315,24 +330,20 @@ class TryOnPipeline:
         with self._stage(timings, "net"), torch.autocast(
                 "cpu", dtype=torch.bfloat16, enabled=self.precision == "bfloat16"):
             out = self.net(**x)
-        image = ((out.image[0].float().clamp(-1, 1) + 1) * 127.5 + 0.5).byte().permute(1, 2, 0).numpy()
         refined = out.warped[0].float()
         alpha = refined[3].clamp(0, 1).numpy()
-        rgb = ((refined[:3].clamp(-1, 1) + 1) * 127.5 + 0.5).byte().permute(1, 2, 0).numpy()
-        return image, WarpedGarment(rgb, alpha, warped.src, warped.dst)
+        return to_uint8(out.image[0]), WarpedGarment(to_uint8(refined[:3]), alpha, warped.src, warped.dst)
 
     def _checks(self, prepared, pose) -> tuple[list[str], dict]:
         """The VAEs' warnings, and the mean codes they computed on the way (``{"garment", "body"}``:
         ``(latent_dim,)`` tensors, the try-on network's conditioning)."""
         found, codes = [], {}
         if self.garment_checker is not None:
-            verdict = self.garment_checker.anomaly(prepared)
+            verdict = self.garment_checker.check(prepared)
             codes["garment"] = verdict.code
             if not verdict.is_garment:
                 found.append(NOT_A_GARMENT_WARNING)
         if self.body_vae is not None:
-            from tryon.anomaly import body_check
-
             score, codes["body"] = body_check(self.body_vae, pose)
             if score > self.body_threshold:
                 found.append(UNUSUAL_PHOTO_WARNING)

@@ -21,12 +21,13 @@ from tiny_viton import BROKEN, COLOURS, make_tiny_viton
 from tryon import constants as C
 from tryon.body import body_shape_input
 from tryon.cli import main
+from tryon.conditioning import garment_tensor
 from tryon.data import LandmarkCache, build_cache, find_layout, read_pairs_file
 from tryon.data import cache as cache_module
 from tryon.data import garments as garments_module
 from tryon.data.bodies import BodyDataset, flip_pose, rebuild_pose
 from tryon.data.cache import CacheEntry
-from tryon.data.garments import MAX_MASK_MISS, GarmentDataset, augment_garment, garment_tensor, load_garment
+from tryon.data.garments import MAX_MASK_MISS, GarmentDataset, augment_garment, load_garment
 from tryon.data.split import split_pairs, train_garments, train_persons, val_garments, val_persons
 from tryon.errors import TryOnError
 

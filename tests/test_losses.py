@@ -19,7 +19,7 @@ def test_kl_divergence_known_value():
     # row 0: 0.5 * (1 + 1 - 1 - 0) + 0.5 * (0 + 4 - 1 - log 4) = 2 - log 2; row 1: 0
     expected = (2.0 - math.log(2.0)) / 2
     assert L.kl_divergence(mu, logvar).item() == pytest.approx(expected, abs=1e-6)
-    assert L.KLDivergence()(mu, logvar).item() == pytest.approx(expected, abs=1e-6)
+    assert L.kl_divergence(mu, logvar).item() == pytest.approx(expected, abs=1e-6)
     assert L.kl_divergence(torch.zeros(3, 5), torch.zeros(3, 5)).item() == 0.0
 
 
@@ -41,8 +41,8 @@ def test_hinge_losses_on_fixed_logits():
     # a discriminator's [(features, logits), ...] output is accepted as is
     d_out = [([torch.zeros(1)], real), ([torch.zeros(1)], real2)]
     d_fake = [([torch.zeros(1)], fake), ([torch.zeros(1)], fake2)]
-    assert L.DHingeLoss()(d_out, d_fake).item() == pytest.approx((11 / 6) / 2, abs=1e-6)
-    assert L.GHingeLoss()(d_fake).item() == pytest.approx((1 / 3 + 1) / 2, abs=1e-6)
+    assert L.d_hinge_loss(d_out, d_fake).item() == pytest.approx((11 / 6) / 2, abs=1e-6)
+    assert L.g_hinge_loss(d_fake).item() == pytest.approx((1 / 3 + 1) / 2, abs=1e-6)
 
 
 def test_nonsaturating_losses_on_zero_logits():
@@ -65,7 +65,7 @@ def test_feature_matching_known_value_and_real_is_detached():
     assert all(t.grad is not None for scale in fake for t in scale)
     d_real = [(real[0], torch.zeros(1)), (real[1], torch.zeros(1))]
     d_fake = [(fake[0], torch.zeros(1)), (fake[1], torch.zeros(1))]
-    assert L.FeatureMatchingLoss()(d_real, d_fake).item() == pytest.approx(expected, abs=1e-6)
+    assert L.feature_matching_loss(d_real, d_fake).item() == pytest.approx(expected, abs=1e-6)
 
 
 def test_l1_loss_plain_and_masked():
@@ -74,7 +74,7 @@ def test_l1_loss_plain_and_masked():
     assert L.l1_loss(pred, target).item() == pytest.approx(18 / 8)
     mask = torch.tensor([[[[1.0, 0.0], [0.0, 1.0]]]])            # (B, 1, H, W), broadcast over C
     assert L.l1_loss(pred, target, mask).item() == pytest.approx((1 + 4 + 0 + 8) / 4, abs=1e-6)
-    assert L.L1Loss()(pred, target, 0.5 * mask).item() == pytest.approx((1 + 4 + 0 + 8) / 4, abs=1e-6)
+    assert L.l1_loss(pred, target, 0.5 * mask).item() == pytest.approx((1 + 4 + 0 + 8) / 4, abs=1e-6)
     assert L.l1_loss(pred, target, torch.zeros_like(mask)).item() == 0.0
 
 
@@ -84,7 +84,7 @@ def test_ssim_loss_on_flat_images_and_identity():
     b = torch.full((1, 3, 16, 16), 1.0, dtype=torch.float64)     # 1.0 in [0, 1]
     s = (2 * 0.5 * 1.0 + C1) / (0.25 + 1.0 + C1)   # kornia adds eps=1e-12 to the denominator: ~4e-10 off
     assert L.ssim_loss(a, b).item() == pytest.approx((1 - s) / 2, abs=1e-9)
-    assert L.SSIMLoss(window_size=5)(a, b).item() == pytest.approx((1 - s) / 2, abs=1e-9)
+    assert L.ssim_loss(a, b, window_size=5).item() == pytest.approx((1 - s) / 2, abs=1e-9)
     x = torch.rand(2, 3, 16, 16) * 2 - 1
     assert L.ssim_loss(x, x).item() == pytest.approx(0.0, abs=1e-6)
 
@@ -107,8 +107,8 @@ def test_masked_ssim_loss_scores_the_region_like_the_metric():
     assert L.ssim_loss(pred, target, mask=torch.zeros_like(left)).item() == 0.0
     # bfloat16 inputs are scored in float32: the loss matches the float32 one on the same values
     p16, t16 = pred.bfloat16(), target.bfloat16()
-    assert L.SSIMLoss()(p16, t16, right).dtype == torch.float32
-    assert L.SSIMLoss()(p16, t16, right).item() == pytest.approx(
+    assert L.ssim_loss(p16, t16, mask=right).dtype == torch.float32
+    assert L.ssim_loss(p16, t16, mask=right).item() == pytest.approx(
         L.ssim_loss(p16.float(), t16.float(), mask=right).item(), abs=1e-6)
 
 
@@ -118,15 +118,15 @@ def test_total_variation_on_ramps():
     flow = torch.cat([0.5 * xs, 2.0 * ys], dim=1)                   # (2, 2, 5, 6)
     # dx: channel 0 steps 0.5, channel 1 steps 0 -> 0.25; dy: 0 and 2 -> 1.0
     assert L.total_variation_loss(flow).item() == pytest.approx(1.25, abs=1e-6)
-    assert L.TotalVariationLoss()(flow[:, :1]).item() == pytest.approx(0.5, abs=1e-6)
+    assert L.total_variation_loss(flow[:, :1]).item() == pytest.approx(0.5, abs=1e-6)
     assert L.total_variation_loss(torch.ones(1, 2, 4, 4)).item() == 0.0
 
 
 def test_mask_losses():
     assert L.mask_bce_loss(torch.zeros(1, 1, 2, 2), torch.ones(1, 1, 2, 2)).item() == pytest.approx(math.log(2))
     logits = torch.tensor([[[[10.0, -10.0]]]], dtype=torch.float64)
-    assert L.MaskBCELoss()(logits, torch.tensor([[[[1.0, 0.0]]]])).item() == pytest.approx(math.log1p(math.exp(-10)), rel=1e-9)
+    assert L.mask_bce_loss(logits, torch.tensor([[[[1.0, 0.0]]]])).item() == pytest.approx(math.log1p(math.exp(-10)), rel=1e-9)
     mask = torch.tensor([[[[0.0, 0.5], [1.0, 0.5]]]])
     assert L.mask_regularization(mask).item() == pytest.approx(0.5)
-    assert L.MaskRegularization()(mask, torch.ones_like(mask)).item() == pytest.approx(0.5)
+    assert L.mask_regularization(mask, torch.ones_like(mask)).item() == pytest.approx(0.5)
     assert L.mask_regularization(mask, mask).item() == 0.0

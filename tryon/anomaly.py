@@ -8,15 +8,41 @@ the score is deterministic. Higher = more anomalous.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 
+from tryon.body import body_shape_input
+
 __all__ = ["elbo_score", "elbo_score_from_parts", "elbo_parts", "garment_score", "garment_score_from_parts", "body_score",
-           "body_check", "MASK_OUTLINE_WEIGHT"]
+           "body_check", "AnomalyResult", "garment_verdict", "NOT_A_GARMENT_REASON", "MASK_OUTLINE_WEIGHT"]
 
 LAPLACE_SCALE = 0.1  # b of the Laplace likelihood on image channels in [-1, 1]
 MASK_OUTLINE_WEIGHT = 0.3  # weight of the mask NLL per outline pixel in garment_score (calibrated)
 MIN_AREA = 1.0       # pixels: an empty mask is scored as a one-pixel garment
+NOT_A_GARMENT_REASON = "This does not look like a photo of a garment; the try-on may look wrong."
+
+
+@dataclass
+class AnomalyResult:
+    """How garment-like an image is.
+
+    Attributes:
+        score: negative ELBO under the garment VAE (higher = less like a garment photo);
+            ``inf`` when no garment could be cut out of the image at all.
+        threshold: the calibrated limit (98% of held-out VITON garments score below it).
+        is_garment: ``score <= threshold``.
+        reason: why, in one sentence, when it is not a garment.
+        code: the garment VAE's mean code ``(latent_dim,)`` of the scored garment, ``None`` when
+            none could be cut out.
+    """
+
+    score: float
+    threshold: float
+    is_garment: bool
+    reason: str = ""
+    code: torch.Tensor | None = None
 
 
 @torch.no_grad()
@@ -70,6 +96,13 @@ def garment_score_from_parts(parts: dict[str, torch.Tensor]) -> torch.Tensor:
     return (parts["image"] + parts["kl"]) / area + MASK_OUTLINE_WEIGHT * parts["mask"] / area.sqrt()
 
 
+def garment_verdict(parts: dict[str, torch.Tensor], threshold: float) -> AnomalyResult:
+    """The verdict on the first garment of :func:`elbo_parts`' output, against ``threshold``."""
+    score = float(garment_score_from_parts(parts)[0])
+    ok = score <= threshold
+    return AnomalyResult(score, threshold, ok, "" if ok else NOT_A_GARMENT_REASON, parts["code"][0])
+
+
 @torch.no_grad()
 def elbo_score(vae, x: torch.Tensor) -> torch.Tensor:
     """Negative ELBO (nats, up to constants) of each input.
@@ -103,8 +136,6 @@ def body_score(vae, pose) -> float:
 @torch.no_grad()
 def body_check(vae, pose) -> tuple[float, torch.Tensor]:
     """:func:`body_score` and the pose's mean code ``(latent_dim,)`` (the try-on body code)."""
-    from tryon.body import body_shape_input
-
     x, _ = body_shape_input(pose, tuple(vae.config.resolution))
     p = elbo_parts(vae, torch.from_numpy(x)[None])
     return float(elbo_score_from_parts(p)[0]), p["code"][0]

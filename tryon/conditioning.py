@@ -1,26 +1,75 @@
-"""What the learned try-on network is given, built by ONE set of functions for training and inference.
+"""What the networks are given, built by ONE set of functions for training and inference.
 
-The try-on cache (:mod:`tryon.data.tryon_pairs`) and :class:`pipelines.TryOnPipeline` both call
-:func:`frame_arrays` on a :class:`~tryon.body.BodyFrame` and a :class:`~tryon.warp.WarpedGarment`,
-then :func:`net_tensors` on the result, so a shopper's photo reaches the network exactly as a
-training photo did. :func:`vae_codes` gives the garment and body codes that condition the generator.
+* The one uint8 <-> tensor converter: :func:`to_tensor` (``(H, W, C)`` uint8 -> ``(C, H, W)`` in
+  ``[-1, 1]``) and :func:`to_uint8` (back).
+* The garment VAE's input: :func:`garment_rgba` / :func:`garment_tensor` of a prepared garment.
+* The try-on network's input: :func:`frame_arrays` on a :class:`~tryon.body.BodyFrame` and a
+  :class:`~tryon.warp.WarpedGarment`, then :func:`net_tensors`. The try-on cache
+  (:mod:`tryon.data.tryon_pairs`) and :class:`pipelines.TryOnPipeline` both call them, so a
+  shopper's photo reaches the network exactly as a training photo did.
+* The VAE codes that condition the generator (:func:`vae_codes`), and the garment check
+  (:class:`GarmentChecker`): one pass of the garment VAE gives the ELBO parts, hence the
+  warning, and the mean code the network is given.
+
+``tryon.data`` builds on this module; this module never imports ``tryon.data``.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import torch
 
+from tryon.anomaly import AnomalyResult, elbo_parts, garment_verdict
 from tryon.body import BodyFrame, agnostic_image, body_shape_input
 from tryon.garment import PreparedGarment, resize_prepared
+from tryon.hub import load_extra
+from tryon.models.vae import VAE
 from tryon.pose import PoseResult
 from tryon.warp import WarpedGarment
 
-__all__ = ["frame_arrays", "net_tensors", "vae_codes", "garment_code", "body_code", "UINT8_MAX"]
+__all__ = ["to_tensor", "to_uint8", "garment_rgba", "garment_tensor", "frame_arrays", "net_tensors",
+           "garment_code", "body_code", "vae_codes", "GarmentChecker", "UINT8_MAX"]
 
 UINT8_MAX = 255
+HALF_UINT8 = UINT8_MAX / 2   # uint8 v <-> v / 127.5 - 1 in [-1, 1]
 
 
+# ------------------------------------------------------------------------------ conversions
+def to_tensor(array: np.ndarray) -> torch.Tensor:
+    """``(H, W, C)`` (or ``(H, W)``) uint8 -> ``(C, H, W)`` (or ``(1, H, W)``) float32 in ``[-1, 1]``.
+
+    The one conversion of images into network inputs. Float arrays on the same 0..255 scale
+    (e.g. after a colour jitter) are converted alike; the input is never modified.
+    """
+    chw = array[None] if array.ndim == 2 else array.transpose(2, 0, 1)
+    return torch.tensor(np.ascontiguousarray(chw), dtype=torch.float32).div_(HALF_UINT8).sub_(1.0)
+
+
+def to_uint8(x: torch.Tensor) -> np.ndarray:
+    """``(C, H, W)`` or ``(B, C, H, W)`` in ``[-1, 1]`` -> ``(H, W, C)`` or ``(B, H, W, C)`` uint8
+    (clamped, rounded): the inverse of :func:`to_tensor`."""
+    u8 = ((x.detach().float().clamp(-1, 1) + 1) * HALF_UINT8 + 0.5).byte()
+    return u8.movedim(-3, -1).cpu().numpy()
+
+
+def garment_rgba(prepared: PreparedGarment) -> np.ndarray:
+    """A prepared garment as ``(H, W, 4)`` uint8: RGB (white off the garment), then the mask as 0 / 255."""
+    return np.dstack([prepared.rgb, prepared.mask.astype(np.uint8) * UINT8_MAX])
+
+
+def garment_tensor(prepared: PreparedGarment) -> torch.Tensor:
+    """The garment VAE's input for one prepared garment, at inference and in training alike.
+
+    Returns:
+        ``(4, H, W)`` float32 in ``[-1, 1]``: RGB on a white (1) background, then the mask
+        as exactly -1 (background) / 1 (garment).
+    """
+    return to_tensor(garment_rgba(prepared))
+
+
+# ------------------------------------------------------------------------ the try-on network
 def frame_arrays(body: BodyFrame, warped: WarpedGarment) -> dict[str, np.ndarray]:
     """The compact, storable form of one try-on input in the frame.
 
@@ -42,11 +91,6 @@ def frame_arrays(body: BodyFrame, warped: WarpedGarment) -> dict[str, np.ndarray
     }
 
 
-def _unit(array: np.ndarray) -> torch.Tensor:
-    """``(H, W, C)`` uint8 -> ``(C, H, W)`` float32 in ``[-1, 1]``."""
-    return torch.from_numpy(np.ascontiguousarray(array.transpose(2, 0, 1))).float().div_(UINT8_MAX / 2).sub_(1.0)
-
-
 def net_tensors(person: np.ndarray, region: np.ndarray, valid: np.ndarray, garment: np.ndarray,
                 revealed: np.ndarray) -> dict[str, torch.Tensor]:
     """Network inputs (no batch dimension) from :func:`frame_arrays`' arrays.
@@ -60,25 +104,26 @@ def net_tensors(person: np.ndarray, region: np.ndarray, valid: np.ndarray, garme
     """
     revealed = revealed & region
     agnostic = agnostic_image(person, region, valid, revealed)
-    g = torch.from_numpy(np.ascontiguousarray(garment.transpose(2, 0, 1))).float()
-    alpha = g[3:] / UINT8_MAX
-    rgb = (g[:3] / (UINT8_MAX / 2) - 1.0) * (alpha > 0)
+    alpha = torch.from_numpy(np.ascontiguousarray(garment[..., 3])).float()[None] / UINT8_MAX
+    rgb = to_tensor(garment[..., :3]) * (alpha > 0)
     return {
-        "agnostic": _unit(agnostic),
+        "agnostic": to_tensor(agnostic),
         "region": torch.from_numpy(region.astype(np.float32))[None],
         "revealed": torch.from_numpy(revealed.astype(np.float32))[None],
         "garment": torch.cat([rgb, alpha], 0),
     }
 
 
+# ------------------------------------------------------------------------------ VAE codes
+def _at_vae_size(vae, prepared: PreparedGarment) -> PreparedGarment:
+    size = tuple(vae.config.resolution)
+    return prepared if prepared.mask.shape == size else resize_prepared(prepared, size)
+
+
 @torch.no_grad()
 def garment_code(vae, prepared: PreparedGarment) -> np.ndarray:
     """The garment VAE's mean code of a prepared garment: ``(latent_dim,)`` float32."""
-    from tryon.data.garments import garment_tensor
-
-    size = tuple(vae.config.resolution)
-    small = prepared if prepared.mask.shape == size else resize_prepared(prepared, size)
-    mu, _ = vae.encode(garment_tensor(small)[None])
+    mu, _ = vae.encode(garment_tensor(_at_vae_size(vae, prepared))[None])
     return mu[0].float().numpy()
 
 
@@ -101,3 +146,31 @@ def vae_codes(garment_vae, body_vae, prepared: PreparedGarment, pose: PoseResult
     if body_vae is not None:
         parts.append(body_code(body_vae, pose))
     return np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)
+
+
+class GarmentChecker:
+    """The garment VAE and its calibrated threshold: is an upload a garment photo, and its code.
+
+    Used by both pipelines: :class:`pipelines.TryOnPipeline` warns on a garment photo that is not
+    one and gives the network :attr:`AnomalyResult.code`; :class:`pipelines.GarmentDesignPipeline`
+    answers ``anomaly()``. One encode + decode gives both (:func:`tryon.anomaly.elbo_parts`).
+
+    Args:
+        vae: the garment :class:`~tryon.models.vae.VAE` (RGB + mask).
+        threshold: the ``is_garment`` limit stored with the weights (``inf``: everything passes).
+    """
+
+    def __init__(self, vae, threshold: float = float("inf")) -> None:
+        self.vae = vae.eval()
+        self.threshold = threshold
+
+    @classmethod
+    def from_pretrained(cls, directory: str | Path) -> "GarmentChecker":
+        """The VAE in ``directory`` with the ``anomaly_threshold`` saved beside it."""
+        return cls(VAE.from_pretrained(directory), float(load_extra(directory).get("anomaly_threshold", "inf")))
+
+    @torch.no_grad()
+    def check(self, prepared: PreparedGarment) -> AnomalyResult:
+        """Score a prepared garment (any size: resized to the VAE's); the result carries its code."""
+        parts = elbo_parts(self.vae, garment_tensor(_at_vae_size(self.vae, prepared))[None])
+        return garment_verdict(parts, self.threshold)

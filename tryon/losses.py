@@ -1,4 +1,4 @@
-"""Training losses: a function and an ``nn.Module`` wrapping it for each, G and D terms apart.
+"""Training losses: one function each, G and D terms apart.
 
 Conventions: images ``(B, C, H, W)`` in ``[-1, 1]``; masks ``(B, 1, H, W)`` in ``[0, 1]``;
 discriminator logits ``(B, 1, h, w)`` (real > 0 > fake under the hinge loss), or a list of them,
@@ -14,7 +14,6 @@ from collections.abc import Sequence
 import kornia
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 __all__ = [
     "segmentation_loss",
@@ -30,17 +29,6 @@ __all__ = [
     "mask_bce_loss",
     "mask_regularization",
     "kl_anneal",
-    "DHingeLoss",
-    "GHingeLoss",
-    "DNonSaturatingLoss",
-    "GNonSaturatingLoss",
-    "FeatureMatchingLoss",
-    "KLDivergence",
-    "L1Loss",
-    "SSIMLoss",
-    "TotalVariationLoss",
-    "MaskBCELoss",
-    "MaskRegularization",
 ]
 
 MASK_EPS = 1e-8  # keeps a masked mean finite when the mask is empty (the loss is then 0)
@@ -261,92 +249,6 @@ def mask_regularization(mask: torch.Tensor, target: torch.Tensor | None = None) 
     if target is None:
         return mask.abs().mean()
     return (mask - target.to(mask.dtype)).abs().mean()
-
-
-# ----------------------------------------------------------------------------------------------
-# Module wrappers (kornia style): each holds its function's keyword settings.
-# ----------------------------------------------------------------------------------------------
-class DHingeLoss(nn.Module):
-    """Module form of :func:`d_hinge_loss`."""
-
-    def forward(self, real_logits: Logits, fake_logits: Logits) -> torch.Tensor:
-        return d_hinge_loss(real_logits, fake_logits)
-
-
-class GHingeLoss(nn.Module):
-    """Module form of :func:`g_hinge_loss`."""
-
-    def forward(self, fake_logits: Logits) -> torch.Tensor:
-        return g_hinge_loss(fake_logits)
-
-
-class DNonSaturatingLoss(nn.Module):
-    """Module form of :func:`d_nonsaturating_loss`."""
-
-    def forward(self, real_logits: Logits, fake_logits: Logits) -> torch.Tensor:
-        return d_nonsaturating_loss(real_logits, fake_logits)
-
-
-class GNonSaturatingLoss(nn.Module):
-    """Module form of :func:`g_nonsaturating_loss`."""
-
-    def forward(self, fake_logits: Logits) -> torch.Tensor:
-        return g_nonsaturating_loss(fake_logits)
-
-
-class FeatureMatchingLoss(nn.Module):
-    """Module form of :func:`feature_matching_loss`."""
-
-    def forward(self, real_feats: Sequence, fake_feats: Sequence) -> torch.Tensor:
-        return feature_matching_loss(real_feats, fake_feats)
-
-
-class KLDivergence(nn.Module):
-    """Module form of :func:`kl_divergence`."""
-
-    def forward(self, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-        return kl_divergence(mu, logvar)
-
-
-class L1Loss(nn.Module):
-    """Module form of :func:`l1_loss` (optionally masked)."""
-
-    def forward(self, pred: torch.Tensor, target: torch.Tensor,
-                mask: torch.Tensor | None = None) -> torch.Tensor:
-        return l1_loss(pred, target, mask)
-
-
-class SSIMLoss(nn.Module):
-    """Module form of :func:`ssim_loss`; returns ``(1 - SSIM) / 2`` on ``[-1, 1]`` inputs."""
-
-    def __init__(self, window_size: int = 11) -> None:
-        super().__init__()
-        self.window_size = window_size
-
-    def forward(self, pred: torch.Tensor, target: torch.Tensor,
-                mask: torch.Tensor | None = None) -> torch.Tensor:
-        return ssim_loss(pred, target, self.window_size, mask)
-
-
-class TotalVariationLoss(nn.Module):
-    """Module form of :func:`total_variation_loss`."""
-
-    def forward(self, flow: torch.Tensor) -> torch.Tensor:
-        return total_variation_loss(flow)
-
-
-class MaskBCELoss(nn.Module):
-    """Module form of :func:`mask_bce_loss`."""
-
-    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return mask_bce_loss(logits, target)
-
-
-class MaskRegularization(nn.Module):
-    """Module form of :func:`mask_regularization`."""
-
-    def forward(self, mask: torch.Tensor, target: torch.Tensor | None = None) -> torch.Tensor:
-        return mask_regularization(mask, target)
 
 
 def segmentation_loss(logits: torch.Tensor, target: torch.Tensor, dice_weight: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:

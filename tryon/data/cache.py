@@ -25,10 +25,12 @@ from typing import Iterator
 
 import cv2
 import numpy as np
+from tqdm import tqdm
 
 from tryon import constants as C
-from tryon.errors import NoPersonError, PoseError, TryOnError
-from tryon.io import atomic_write
+from tryon.errors import PoseError, TryOnError
+from tryon.io import atomic_write, load_image
+from tryon.pose import check_upper_body, detect_pose  # MediaPipe itself loads on first detect_pose
 
 __all__ = ["CACHE_VERSION", "LandmarkCache", "build_cache", "default_cache_dir"]
 
@@ -44,9 +46,6 @@ def default_cache_dir(layout_split: Path) -> Path:
 
 def _analyse(path: Path, frame: tuple[int, int]) -> dict:
     """One photo -> cache record; raises TryOnError for photos MediaPipe cannot use."""
-    from tryon.io import load_image
-    from tryon.pose import check_upper_body, detect_pose
-
     image = load_image(path, what="person photo")
     pose = detect_pose(np.asarray(image))
     ok, reason = True, ""
@@ -79,8 +78,6 @@ def build_cache(
     Returns the manifest: ``images`` cached, ``failed`` (unreadable files or no person, with
     the reason), ``not_ok`` (usable landmarks but failing the upper-body check).
     """
-    from tqdm import tqdm
-
     image_dir, cache_dir = Path(image_dir), Path(cache_dir)
     cache_dir.mkdir(parents=True, exist_ok=True)
     names = sorted(names if names is not None else (p.name for p in image_dir.iterdir() if p.is_file()))

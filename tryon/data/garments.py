@@ -2,7 +2,7 @@
 
 Every garment goes through the same :func:`tryon.garment.prepare_garment` as at inference (with
 the data set's cloth-mask as the given mask), then becomes a ``(4, H, W)`` tensor by the same
-:func:`garment_tensor` that inference uses. Preparing and checking a garment costs ~13 ms on
+:func:`tryon.conditioning.garment_tensor` conversion that inference uses. Preparing and checking a garment costs ~13 ms on
 this CPU (VITON's 13.7k training garments: ~3 min), so all of them are prepared once and kept as
 one uint8 array, then served from memory::
 
@@ -36,19 +36,20 @@ from typing import Sequence
 import cv2
 import numpy as np
 import torch
+from tqdm import tqdm
 
+from tryon.conditioning import UINT8_MAX, garment_rgba, to_tensor
 from tryon.constants import GARMENT_VAE_SIZE
 from tryon.data.cache import default_cache_dir
 from tryon.data.layout import DatasetLayout
 from tryon.errors import TryOnError
-from tryon.io import atomic_write
 from tryon.garment import MAX_COVERAGE, PreparedGarment, prepare_garment, segment_garment
+from tryon.io import atomic_write, load_image
 
-__all__ = ["GarmentDataset", "garment_tensor", "garment_uint8", "augment_garment", "load_garment",
-           "mask_stats", "mask_problem", "MAX_MASK_MISS"]
+__all__ = ["GarmentDataset", "augment_garment", "colour_matrix", "load_garment", "mask_stats", "mask_problem",
+           "MAX_MASK_MISS"]
 
 MASK_THRESHOLD = 128        # cloth-mask pixels >= this are garment
-UINT8_MAX = 255
 WHITE = 255
 NAME_HASH_CHARS = 10        # characters of the name list's sha1 in the cache file name
 CACHE_PREFIX = "garments"
@@ -71,33 +72,10 @@ _RGB_TO_YIQ = np.array([[0.299, 0.587, 0.114],
 _YIQ_TO_RGB = np.linalg.inv(_RGB_TO_YIQ)
 
 
-# ------------------------------------------------------------------------------ conversions
-def garment_uint8(prepared: PreparedGarment) -> np.ndarray:
-    """A prepared garment as ``(4, H, W)`` uint8: RGB (white off the garment), mask 0 / 255."""
-    mask = prepared.mask.astype(np.uint8) * UINT8_MAX
-    return np.concatenate([prepared.rgb.transpose(2, 0, 1), mask[None]], 0)
-
-
-def _uint8_to_tensor(array: np.ndarray) -> torch.Tensor:
-    """``(4, H, W)`` uint8 -> float32 tensor in ``[-1, 1]`` (mask 0 / 255 -> -1 / 1)."""
-    return torch.from_numpy(np.ascontiguousarray(array)).float().div_(UINT8_MAX / 2).sub_(1.0)
-
-
-def garment_tensor(prepared: PreparedGarment) -> torch.Tensor:
-    """The garment VAE's input for one prepared garment, at inference and in training alike.
-
-    Returns:
-        ``(4, H, W)`` float32 in ``[-1, 1]``: RGB on a white (1) background, then the mask
-        as exactly -1 (background) / 1 (garment).
-    """
-    return _uint8_to_tensor(garment_uint8(prepared))
-
-
+# ------------------------------------------------------------------------------ reading
 def _read(layout: DatasetLayout, name: str):
     """``(image, mask)``: the garment photo (RGB or RGBA PIL) and its cloth-mask thresholded at
     :data:`MASK_THRESHOLD` as ``(H, W)`` bool, or None without a cloth-mask file."""
-    from tryon.io import load_image
-
     image = load_image(layout.cloth / name, keep_alpha=True, what="garment image")
     mask_path = layout.cloth_mask / name
     if not mask_path.is_file():
@@ -161,7 +139,7 @@ def _geometry(size: tuple[int, int], flip: bool, scale: float, shift: tuple[floa
                      [0.0, scale, cy - scale * cy + shift[1]]])
 
 
-def _colour(hue_turns: float, saturation: float) -> np.ndarray:
+def colour_matrix(hue_turns: float, saturation: float) -> np.ndarray:
     """``(3, 3)`` matrix on RGB: rotate hue and scale saturation in YIQ (greys unchanged)."""
     a = 2 * math.pi * hue_turns
     chroma = saturation * np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
@@ -178,7 +156,7 @@ def augment_garment(array: np.ndarray, generator: torch.Generator | None = None)
         generator: torch RNG (default: the global one, which DataLoader seeds per worker).
 
     Returns:
-        ``(4, H, W)`` float32 in ``[-1, 1]`` like :func:`garment_tensor`: the mask stays exactly
+        ``(4, H, W)`` float32 in ``[-1, 1]`` like :func:`~tryon.conditioning.garment_tensor`: the mask stays exactly
         -1 / 1, the RGB is white off the mask, colours change only on the garment.
     """
     _, h, w = array.shape
@@ -190,12 +168,12 @@ def augment_garment(array: np.ndarray, generator: torch.Generator | None = None)
     warped = cv2.warpAffine(hwc, _geometry((h, w), flip, scale, shift), (w, h), flags=cv2.INTER_LINEAR,
                             borderMode=cv2.BORDER_CONSTANT, borderValue=(WHITE, WHITE, WHITE, 0))
     mask = warped[..., 3] >= MASK_THRESHOLD
-    matrix = _colour(_uniform(-HUE_JITTER, HUE_JITTER, generator),
+    matrix = colour_matrix(_uniform(-HUE_JITTER, HUE_JITTER, generator),
                      _uniform(1 - SATURATION_JITTER, 1 + SATURATION_JITTER, generator))
     rgb = np.clip(warped[..., :3].astype(np.float32) @ matrix.T.astype(np.float32), 0, UINT8_MAX)
     rgb[~mask] = WHITE
     out = np.concatenate([rgb, np.where(mask, UINT8_MAX, 0)[..., None].astype(np.float32)], 2)
-    return torch.from_numpy(out.transpose(2, 0, 1).copy()).div_(UINT8_MAX / 2).sub_(1.0)
+    return to_tensor(out)
 
 
 # ------------------------------------------------------------------------------------ cache
@@ -209,15 +187,13 @@ def _precompute(layout: DatasetLayout, names: Sequence[str], size: tuple[int, in
                 progress: bool) -> tuple[np.ndarray, dict]:
     """Prepare every garment: ``(N, 4, H, W)`` uint8 (zeros where preparation failed) and
     ``{"skipped": {name: reason}, "mask_stats": [mask_stats or None per name]}``."""
-    from tqdm import tqdm
-
     data = np.zeros((len(names), 4, *size), np.uint8)
     skipped: dict[str, str] = {}
     stats: list[dict | None] = [None] * len(names)
     for i, name in enumerate(tqdm(names, desc="garments", unit="garment", disable=not progress)):
         try:
             image, mask = _read(layout, name)
-            data[i] = garment_uint8(prepare_garment(image, mask=mask, size=size))
+            data[i] = garment_rgba(prepare_garment(image, mask=mask, size=size)).transpose(2, 0, 1)
         except TryOnError as err:
             skipped[name] = str(err)
             continue
@@ -249,7 +225,7 @@ class GarmentDataset(torch.utils.data.Dataset):
     """Prepared garments of a VITON-style layout, served from memory.
 
     Items: ``{"garment": (4, H, W) float32 in [-1, 1], "name": str}``; the channels are RGB on
-    white, then the mask as -1 / 1 (see :func:`garment_tensor`).
+    white, then the mask as -1 / 1 (see :func:`tryon.conditioning.garment_tensor`).
 
     Args:
         layout: the data set (``cloth/`` and ``cloth-mask/`` are read).
@@ -290,5 +266,5 @@ class GarmentDataset(torch.utils.data.Dataset):
 
     def __getitem__(self, index: int) -> dict:
         array = self._data[self._rows[index]]
-        garment = augment_garment(array) if self.augment else _uint8_to_tensor(array)
+        garment = augment_garment(array) if self.augment else to_tensor(array.transpose(1, 2, 0))
         return {"garment": garment, "name": self.names[index]}

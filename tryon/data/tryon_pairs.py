@@ -28,17 +28,29 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing as mp
 from pathlib import Path
 from typing import Sequence
 
+import cv2
 import numpy as np
 import torch
+from PIL import Image
+from tqdm import tqdm
 
 from tryon import constants as C
+from tryon.body import prepare_person, warp_to_frame
+from tryon.conditioning import frame_arrays, net_tensors, to_tensor, vae_codes
+from tryon.data.bodies import rebuild_pose
 from tryon.data.cache import LandmarkCache
+from tryon.data.garments import colour_matrix, load_garment
 from tryon.data.layout import DatasetLayout
-from tryon.errors import TryOnError
-from tryon.io import atomic_write
+from tryon.errors import GarmentError, TryOnError
+from tryon.garment import prepare_garment
+from tryon.hub import read_config
+from tryon.io import atomic_write, load_image
+from tryon.models.vae import VAE
+from tryon.warp import warp_garment
 
 __all__ = ["TryOnPairs", "build_pairs_cache", "GARMENT_LABELS", "TRYON_LABELS"]
 
@@ -65,8 +77,6 @@ SATURATION_JITTER = 0.2     # joint saturation scale in [1 - j, 1 + j]
 
 # ------------------------------------------------------------------------------ one pair
 def _read_parse(layout: DatasetLayout, person: str) -> np.ndarray | None:
-    from PIL import Image
-
     if layout.parse is None:
         return None
     path = layout.parse / (Path(person).stem + ".png")
@@ -79,17 +89,6 @@ def _read_parse(layout: DatasetLayout, person: str) -> np.ndarray | None:
 def prepare_pair(layout: DatasetLayout, cache: LandmarkCache, person: str, garment: str,
                  frame: tuple[int, int], garment_vae=None, body_vae=None) -> dict:
     """One pair -> its cache row. Raises TryOnError when the pair cannot be used."""
-    import cv2
-
-    from tryon.body import prepare_person, warp_to_frame
-    from tryon.conditioning import frame_arrays, vae_codes
-    from tryon.data.bodies import rebuild_pose
-    from tryon.data.garments import load_garment
-    from tryon.errors import GarmentError
-    from tryon.garment import prepare_garment
-    from tryon.io import load_image
-    from tryon.warp import warp_garment
-
     if person not in cache:
         raise TryOnError("The person photo is not in the landmark cache (unreadable or no person).")
     entry = cache[person]
@@ -125,8 +124,6 @@ _WORKER: dict = {}
 
 
 def _worker_init(layout, cache_dir, frame, garment_vae_dir, body_vae_dir) -> None:
-    from tryon.models.vae import VAE
-
     torch.set_num_threads(1)
     _WORKER.update(layout=layout, cache=LandmarkCache(cache_dir), frame=frame,
                    garment_vae=VAE.from_pretrained(garment_vae_dir).eval() if garment_vae_dir else None,
@@ -159,8 +156,6 @@ def build_pairs_cache(layout: DatasetLayout, landmark_cache_dir: Path, pairs: Se
                       garment_vae_dir: Path | None = None, body_vae_dir: Path | None = None,
                       workers: int = 2, progress: bool = True) -> Path:
     """Prepare every pair (resuming a killed build) and return the cache folder."""
-    from tqdm import tqdm
-
     pairs = [tuple(p) for p in pairs]
     vae_files = [Path(d) / "model.safetensors" if d else None for d in (garment_vae_dir, body_vae_dir)]
     folder = Path(cache_root) / f"{CACHE_PREFIX}_{frame[0]}x{frame[1]}_{_digest(pairs, frame, vae_files)}"
@@ -204,8 +199,6 @@ def build_pairs_cache(layout: DatasetLayout, landmark_cache_dir: Path, pairs: Se
             bar.update(len(rows))
 
     if workers > 1 and len(tasks) > 1:
-        import multiprocessing as mp
-
         with mp.get_context("spawn").Pool(workers, _worker_init, init) as pool:
             consume(pool.imap_unordered(_worker_rows, tasks))
     else:
@@ -219,17 +212,13 @@ def build_pairs_cache(layout: DatasetLayout, landmark_cache_dir: Path, pairs: Se
 
 
 def _code_dim(*vae_dirs) -> int:
-    from tryon.hub import read_config
-
     return sum(int(read_config(d)["config"]["latent_dim"]) for d in vae_dirs if d)
 
 
 # ---------------------------------------------------------------------------- augmentation
 def _colour_matrix(rng: np.random.Generator) -> np.ndarray:
-    from tryon.data.garments import _colour
-
-    return _colour(rng.uniform(-HUE_JITTER, HUE_JITTER),
-                   rng.uniform(1 - SATURATION_JITTER, 1 + SATURATION_JITTER)).astype(np.float32)
+    return colour_matrix(rng.uniform(-HUE_JITTER, HUE_JITTER),
+                         rng.uniform(1 - SATURATION_JITTER, 1 + SATURATION_JITTER)).astype(np.float32)
 
 
 def _recolour(rgb: np.ndarray, where: np.ndarray, matrix: np.ndarray) -> np.ndarray:
@@ -263,9 +252,6 @@ class TryOnPairs(torch.utils.data.Dataset):
     """
 
     def __init__(self, folder: str | Path, *, augment: bool = False, seed: int = 0) -> None:
-        from tryon.conditioning import net_tensors
-
-        self._net_tensors = net_tensors
         self.folder = Path(folder)
         info = json.loads((self.folder / "info.json").read_text())
         if not info.get("complete"):
@@ -310,8 +296,8 @@ class TryOnPairs(torch.utils.data.Dataset):
             person = _recolour(person, worn, matrix)
             rgb = _recolour(np.ascontiguousarray(garment[..., :3]), garment[..., 3] > 0, matrix)
             garment = np.dstack([rgb, garment[..., 3]])
-        item = self._net_tensors(seen, region, valid, np.ascontiguousarray(garment), revealed)
-        item["person"] = torch.from_numpy(np.ascontiguousarray(person.transpose(2, 0, 1))).float().div_(127.5).sub_(1.0)
+        item = net_tensors(seen, region, valid, np.ascontiguousarray(garment), revealed)
+        item["person"] = to_tensor(person)
         item["landmarks"] = torch.from_numpy(np.ascontiguousarray(landmarks, dtype=np.float32))
         item["codes"] = torch.from_numpy(a["codes"].astype(np.float32))
         item["gt_garment"] = torch.from_numpy(worn.astype(np.float32))[None]
