@@ -1,7 +1,7 @@
 """Where the bundled weights and example images are, from a checkout or from an installed wheel.
 
 The repository keeps them in the top-level ``assets/`` folder; a wheel ships that folder as the
-package data ``tryon/_assets`` (see ``pyproject.toml``). :func:`path` finds either, so nothing
+package data ``tryon/_assets`` (see ``setup.py``). :func:`path` finds either, so nothing
 else in tryon climbs ``__file__`` to reach them.
 """
 
@@ -17,7 +17,8 @@ _INSTALLED = Path(__file__).resolve().parent / "_assets"        # a wheel
 
 def root() -> Path:
     """The assets folder: the checkout's ``assets/`` when there is one, else the wheel's copy."""
-    return _CHECKOUT if (_CHECKOUT / "weights").is_dir() else _INSTALLED
+    in_checkout = (_CHECKOUT / "weights").is_dir() and (_CHECKOUT.parent / "pyproject.toml").is_file()
+    return _CHECKOUT if in_checkout else _INSTALLED
 
 
 def path(*parts: str) -> Path:

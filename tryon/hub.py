@@ -25,6 +25,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 
+from tryon import __version__  # tryon/__init__ sets it before importing anything
 from tryon.errors import TryOnError
 from tryon.io import atomic_write
 
@@ -35,12 +36,6 @@ __all__ = ["CONFIG_NAME", "WEIGHTS_NAME", "PretrainedMixin", "load_extra", "read
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
-
-
-def _tryon_version() -> str:
-    from tryon import __version__  # late: tryon/__init__ may import models one day
-
-    return __version__
 
 
 def read_config(directory: str | os.PathLike) -> dict:
@@ -133,7 +128,7 @@ class PretrainedMixin:
         directory.mkdir(parents=True, exist_ok=True)
         config = {
             "model_type": type(self).__name__,
-            "tryon_version": _tryon_version(),
+            "tryon_version": __version__,
             "config": dataclasses.asdict(self.config),
             "extra": dict(extra or {}),
         }
