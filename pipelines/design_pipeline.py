@@ -17,11 +17,12 @@ from PIL import Image
 
 from tryon import assets
 from tryon.anomaly import AnomalyResult
-from tryon.conditioning import GarmentChecker, garment_code, to_uint8
+from tryon.conditioning import GarmentChecker, garment_code
 from tryon.errors import GarmentError, TryOnError
 from tryon.garment import PreparedGarment, prepare_garment, resize_prepared
 from tryon.io import load_image
 from tryon.models.vae import VAE
+from tryon.tensors import to_uint8
 
 __all__ = ["GarmentDesignPipeline", "AnomalyResult", "GARMENT_VAE_DIR", "slerp"]
 

@@ -31,7 +31,7 @@ from tryon import body as body_lib
 from tryon import constants as C
 from tryon.anomaly import body_check
 from tryon.composite import composite, shading_map
-from tryon.conditioning import GarmentChecker, frame_arrays, net_tensors, to_uint8
+from tryon.conditioning import GarmentChecker, frame_arrays, net_tensors
 from tryon.errors import GarmentError, TryOnError
 from tryon.garment import prepare_garment
 from tryon.hub import load_extra
@@ -39,6 +39,7 @@ from tryon.io import load_image
 from tryon.models.tryon_net import TryOnNet
 from tryon.models.vae import VAE
 from tryon.pose import check_upper_body, detect_pose, draw_pose, pose_maps
+from tryon.tensors import to_uint8
 from tryon.warp import WarpedGarment, warp_garment
 
 __all__ = ["TryOnOutput", "TryOnPipeline", "DEFAULT_WEIGHTS_DIR"]
@@ -76,7 +77,8 @@ def _downscaled(person_img: Image.Image) -> list[str]:
     ow, oh = person_img.info.get("original_size", person_img.size)
     if (ow, oh) == person_img.size:
         return []
-    return [DOWNSCALED_WARNING.format(max=C.MAX_IMAGE_SIDE, w=person_img.width, h=person_img.height, ow=ow, oh=oh)]
+    w, h = person_img.size
+    return [DOWNSCALED_WARNING.format(max=C.MAX_IMAGE_SIDE, w=w, h=h, ow=ow, oh=oh)]
 
 
 @dataclass
@@ -148,7 +150,7 @@ class TryOnPipeline:
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None, *, mode: str = "auto",
                         precision: str = "auto") -> "TryOnPipeline":
-        """Load the bundled defaults from ``assets/weights`` (or ``path``).
+        """Load the bundled defaults (:func:`tryon.assets.weights_dir`) or those in ``path``.
 
         The garment VAE (``garment-vae/``) and body-shape VAE (``body-vae/``) there, when
         present (else the bundled ones), add warnings for garment photos that are not garments
@@ -257,7 +259,7 @@ class TryOnPipeline:
 
         # 7. Render in the frame: the network (learned), or the garment composited over the
         #    person with the person's shading (baseline).
-        rendered, alpha, warped = self._render_frame_image(learned, body, warped, codes, timings)
+        rendered, alpha, warped = self._render_in_frame(learned, body, warped, codes, timings)
 
         # 8. Paste back into the original photo at its own resolution.
         with self._stage(timings, "paste_back"):
@@ -283,7 +285,8 @@ class TryOnPipeline:
         return self.net is not None and mode != "baseline"
 
     @staticmethod
-    def _load(person: Any, garment: Any, garment_mask: Any) -> tuple[Image.Image, Image.Image, Image.Image | None]:
+    def _load(person: Any, garment: Any,
+              garment_mask: Any) -> tuple[Image.Image, Image.Image, Image.Image | None]:
         """The person photo (RGB), the garment (RGB or RGBA) and its mask (L, at the garment's size)."""
         person_img = load_image(person, what="person photo")
         garment_img = load_image(garment, keep_alpha=True, what="garment image")
@@ -298,7 +301,7 @@ class TryOnPipeline:
             )
         return person_img, garment_img, mask_img.resize(garment_img.size, Image.NEAREST)
 
-    def _render_frame_image(self, learned: bool, body, warped: WarpedGarment, codes: dict,
+    def _render_in_frame(self, learned: bool, body, warped: WarpedGarment, codes: dict,
                             timings: dict[str, float]) -> tuple[np.ndarray, np.ndarray, WarpedGarment]:
         """The person in the frame ``(H, W, 3)`` uint8, where it replaces the photo (alpha
         ``(H, W)`` in [0, 1]), and the garment as finally warped."""

@@ -31,7 +31,8 @@ pytestmark = pytest.mark.slow
 
 
 def _run(args: list, cwd: Path, env: dict) -> subprocess.CompletedProcess:
-    r = subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=TIMEOUT)
+    r = subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True,
+                       timeout=TIMEOUT)
     assert r.returncode == 0, f"{' '.join(map(str, args))} failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
     return r
 
@@ -109,10 +110,11 @@ def test_imports_come_from_the_wheel_and_find_its_assets(installed):
             "'app': gradio_app.__file__, 'assets': str(tryon.assets.root()), 'version': tryon.__version__}))")
     run_dir = installed["tmp"] / "elsewhere"
     run_dir.mkdir(exist_ok=True)
-    found = json.loads(_run([installed["python"], "-c", code], run_dir, installed["env"]).stdout.strip().splitlines()[-1])
+    out = _run([installed["python"], "-c", code], run_dir, installed["env"]).stdout
+    found = json.loads(out.strip().splitlines()[-1])
     venv = installed["venv"].resolve()
     for key in ("tryon", "pipelines", "app", "assets"):
-        assert Path(found[key]).resolve().is_relative_to(venv), f"{key} comes from {found[key]}, not the new venv"
+        assert Path(found[key]).resolve().is_relative_to(venv), f"{key} comes from {found[key]}, not the venv"
     assert Path(found["assets"]).name == "_assets"
     assert installed["wheel"].name.startswith(f"tryon-{found['version']}-")
 

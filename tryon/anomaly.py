@@ -15,8 +15,9 @@ import torch.nn.functional as F
 
 from tryon.body import body_shape_input
 
-__all__ = ["elbo_score", "elbo_score_from_parts", "elbo_parts", "garment_score", "garment_score_from_parts", "body_score",
-           "body_check", "AnomalyResult", "garment_verdict", "NOT_A_GARMENT_REASON", "MASK_OUTLINE_WEIGHT"]
+__all__ = ["elbo_score", "elbo_score_from_parts", "elbo_parts", "garment_score", "garment_score_from_parts",
+           "body_score", "body_check", "AnomalyResult", "garment_verdict", "NOT_A_GARMENT_REASON",
+           "MASK_OUTLINE_WEIGHT"]
 
 LAPLACE_SCALE = 0.1  # b of the Laplace likelihood on image channels in [-1, 1]
 MASK_OUTLINE_WEIGHT = 0.3  # weight of the mask NLL per outline pixel in garment_score (calibrated)

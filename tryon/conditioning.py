@@ -1,7 +1,5 @@
 """What the networks are given, built by ONE set of functions for training and inference.
 
-* The one uint8 <-> tensor converter: :func:`to_tensor` (``(H, W, C)`` uint8 -> ``(C, H, W)`` in
-  ``[-1, 1]``) and :func:`to_uint8` (back).
 * The garment VAE's input: :func:`garment_rgba` / :func:`garment_tensor` of a prepared garment.
 * The try-on network's input: :func:`frame_arrays` on a :class:`~tryon.body.BodyFrame` and a
   :class:`~tryon.warp.WarpedGarment`, then :func:`net_tensors`. The try-on cache
@@ -11,7 +9,8 @@
   (:class:`GarmentChecker`): one pass of the garment VAE gives the ELBO parts, hence the
   warning, and the mean code the network is given.
 
-``tryon.data`` builds on this module; this module never imports ``tryon.data``.
+Images become tensors through :func:`tryon.tensors.to_tensor`, the one converter. ``tryon.data``
+builds on this module; this module never imports ``tryon.data``.
 """
 
 from __future__ import annotations
@@ -27,33 +26,14 @@ from tryon.garment import PreparedGarment, resize_prepared
 from tryon.hub import load_extra
 from tryon.models.vae import VAE
 from tryon.pose import PoseResult
+from tryon.tensors import UINT8_MAX, to_tensor
 from tryon.warp import WarpedGarment
 
-__all__ = ["to_tensor", "to_uint8", "garment_rgba", "garment_tensor", "frame_arrays", "net_tensors",
-           "garment_code", "body_code", "vae_codes", "GarmentChecker", "UINT8_MAX"]
-
-UINT8_MAX = 255
-HALF_UINT8 = UINT8_MAX / 2   # uint8 v <-> v / 127.5 - 1 in [-1, 1]
+__all__ = ["garment_rgba", "garment_tensor", "frame_arrays", "net_tensors", "garment_code", "body_code",
+           "vae_codes", "GarmentChecker"]
 
 
-# ------------------------------------------------------------------------------ conversions
-def to_tensor(array: np.ndarray) -> torch.Tensor:
-    """``(H, W, C)`` (or ``(H, W)``) uint8 -> ``(C, H, W)`` (or ``(1, H, W)``) float32 in ``[-1, 1]``.
-
-    The one conversion of images into network inputs. Float arrays on the same 0..255 scale
-    (e.g. after a colour jitter) are converted alike; the input is never modified.
-    """
-    chw = array[None] if array.ndim == 2 else array.transpose(2, 0, 1)
-    return torch.tensor(np.ascontiguousarray(chw), dtype=torch.float32).div_(HALF_UINT8).sub_(1.0)
-
-
-def to_uint8(x: torch.Tensor) -> np.ndarray:
-    """``(C, H, W)`` or ``(B, C, H, W)`` in ``[-1, 1]`` -> ``(H, W, C)`` or ``(B, H, W, C)`` uint8
-    (clamped, rounded): the inverse of :func:`to_tensor`."""
-    u8 = ((x.detach().float().clamp(-1, 1) + 1) * HALF_UINT8 + 0.5).byte()
-    return u8.movedim(-3, -1).cpu().numpy()
-
-
+# ------------------------------------------------------------------------------ the garment VAE
 def garment_rgba(prepared: PreparedGarment) -> np.ndarray:
     """A prepared garment as ``(H, W, 4)`` uint8: RGB (white off the garment), then the mask as 0 / 255."""
     return np.dstack([prepared.rgb, prepared.mask.astype(np.uint8) * UINT8_MAX])
@@ -167,7 +147,8 @@ class GarmentChecker:
     @classmethod
     def from_pretrained(cls, directory: str | Path) -> "GarmentChecker":
         """The VAE in ``directory`` with the ``anomaly_threshold`` saved beside it."""
-        return cls(VAE.from_pretrained(directory), float(load_extra(directory).get("anomaly_threshold", "inf")))
+        threshold = float(load_extra(directory).get("anomaly_threshold", "inf"))
+        return cls(VAE.from_pretrained(directory), threshold)
 
     @torch.no_grad()
     def check(self, prepared: PreparedGarment) -> AnomalyResult:

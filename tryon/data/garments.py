@@ -2,8 +2,8 @@
 
 Every garment goes through the same :func:`tryon.garment.prepare_garment` as at inference (with
 the data set's cloth-mask as the given mask), then becomes a ``(4, H, W)`` tensor by the same
-:func:`tryon.conditioning.garment_tensor` conversion that inference uses. Preparing and checking a garment costs ~13 ms on
-this CPU (VITON's 13.7k training garments: ~3 min), so all of them are prepared once and kept as
+:func:`tryon.conditioning.garment_tensor` conversion that inference uses. Preparing and checking a
+garment costs ~13 ms on this CPU (VITON's 13.7k training garments: ~3 min), so all of them are prepared once and kept as
 one uint8 array, then served from memory::
 
     <cache_dir>/garments_<H>x<W>_<sha1 of the names>[:10].npy   (N, 4, H, W) uint8: RGB on white,
@@ -38,13 +38,14 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from tryon.conditioning import UINT8_MAX, garment_rgba, to_tensor
+from tryon.conditioning import garment_rgba
 from tryon.constants import GARMENT_VAE_SIZE
 from tryon.data.cache import default_cache_dir
 from tryon.data.layout import DatasetLayout
 from tryon.errors import TryOnError
 from tryon.garment import MAX_COVERAGE, PreparedGarment, prepare_garment, segment_garment
 from tryon.io import atomic_write, load_image
+from tryon.tensors import UINT8_MAX, to_tensor
 
 __all__ = ["GarmentDataset", "augment_garment", "colour_matrix", "load_garment", "mask_stats", "mask_problem",
            "MAX_MASK_MISS"]
@@ -156,8 +157,8 @@ def augment_garment(array: np.ndarray, generator: torch.Generator | None = None)
         generator: torch RNG (default: the global one, which DataLoader seeds per worker).
 
     Returns:
-        ``(4, H, W)`` float32 in ``[-1, 1]`` like :func:`~tryon.conditioning.garment_tensor`: the mask stays exactly
-        -1 / 1, the RGB is white off the mask, colours change only on the garment.
+        ``(4, H, W)`` float32 in ``[-1, 1]`` like :func:`~tryon.conditioning.garment_tensor`: the
+        mask stays exactly -1 / 1, the RGB is white off the mask, colours change only on the garment.
     """
     _, h, w = array.shape
     flip = float(torch.rand((), generator=generator)) < FLIP_PROBABILITY

@@ -40,7 +40,7 @@ from tqdm import tqdm
 
 from tryon import constants as C
 from tryon.body import prepare_person, warp_to_frame
-from tryon.conditioning import frame_arrays, net_tensors, to_tensor, vae_codes
+from tryon.conditioning import frame_arrays, net_tensors, vae_codes
 from tryon.data.bodies import rebuild_pose
 from tryon.data.cache import LandmarkCache
 from tryon.data.garments import colour_matrix, load_garment
@@ -50,6 +50,7 @@ from tryon.garment import prepare_garment
 from tryon.hub import read_config
 from tryon.io import atomic_write, load_image
 from tryon.models.vae import VAE
+from tryon.tensors import to_tensor
 from tryon.warp import warp_garment
 
 __all__ = ["TryOnPairs", "build_pairs_cache", "GARMENT_LABELS", "TRYON_LABELS"]
