@@ -236,3 +236,24 @@ def test_masked_ssim():
     mask = torch.from_numpy(left)[None, None]
     assert M.masked_ssim(batch_a, batch_b, mask) == pytest.approx(1.0, abs=1e-6)
     assert math.isnan(M.masked_ssim(a, b, np.zeros((32, 24))))
+
+
+def test_one_pairs_reader_for_data_sets_batch_and_eval(tiny, tmp_path):
+    """The data sets, `tryon batch` and `tryon eval` read pairs files through tryon.pairs alike."""
+    from tryon.data import read_pairs_file
+    from tryon.pairs import read_pairs
+
+    layout = find_layout(tiny)
+    path = tmp_path / "p.txt"
+    path.write_text("# header\n\n000001_0.jpg 000002_1.jpg\n  000003_0.jpg   000003_1.jpg  \n000004_0.jpg\n")
+    pairs, bad = read_pairs(path)
+    assert pairs == [("000001_0.jpg", "000002_1.jpg"), ("000003_0.jpg", "000003_1.jpg")]
+    assert [(line.number, line.text) for line in bad] == [(5, "000004_0.jpg")]
+    assert read_pairs_file(path) == pairs  # the data sets skip a line of one name
+    with pytest.raises(TryOnError, match="Line 5 of .* not '000004_0.jpg'"):
+        read_eval_pairs(path, layout)
+    path.write_bytes(b"\xff\xfe\x00 not text")
+    with pytest.raises(TryOnError, match="couldn't read the pairs file .* one 'person garment' pair"):
+        read_pairs(path)
+    with pytest.raises(TryOnError, match="one 'person.jpg garment.jpg' pair"):
+        read_eval_pairs(path, layout)

@@ -1,6 +1,8 @@
 """Evaluation of the VAEs on held-out data: the figures that go into the model cards.
 
-Every function returns a JSON-ready dict and never trains anything.
+Every function returns a JSON-ready dict and never trains anything. :func:`garment_vae_report` and
+:func:`body_vae_report` start from a data set folder (what ``tryon eval garment-vae|body-vae``
+calls); :func:`eval_garment_vae` and :func:`eval_body_vae` measure given data sets.
 """
 
 from __future__ import annotations
@@ -18,13 +20,83 @@ from tryon import constants as C
 from tryon.anomaly import elbo_score
 from tryon.metrics import auroc, mask_iou, nearest_distances, ssim
 
-__all__ = ["eval_garment_vae", "eval_body_vae", "WILD_SAMPLE", "NON_TOP_CLASSES"]
+__all__ = ["garment_vae_report", "body_vae_report", "eval_garment_vae", "eval_body_vae", "natural_images",
+           "WILD_SAMPLE", "NON_TOP_CLASSES"]
 
 WILD_SAMPLE = 500          # in-the-wild photos scored per group
 NN_SAMPLES = 500           # prior samples for the memorisation check
 NN_SIZE = (64, 48)         # resolution of the nearest-neighbour comparison
 NON_TOP_CLASSES = ("Dress", "Outwear", "Blazer")  # clothing_upper classes least like an in-shop top
 BATCH = 64
+NATURAL_IMAGES = ("astronaut", "coffee", "chelsea", "rocket", "cat", "immunohistochemistry")  # scikit-image's
+
+
+# ----------------------------------------------------------------------------------------
+# From a data set folder
+# ----------------------------------------------------------------------------------------
+def garment_vae_report(design, data: str | Path, *, split: str = "train", cache: Path | None = None,
+                       n_val: int = C.VALIDATION_PAIRS, clothing: Path | None = None) -> dict:
+    """:func:`eval_garment_vae` on the held-out garments of a VITON-style data set.
+
+    Args:
+        design: a :class:`pipelines.GarmentDesignPipeline` (the garment VAE and its threshold).
+        data: the data set folder; ``split`` its split folder; ``cache`` the garment cache
+            (default ``<data>/<split>/tryon-cache``).
+        n_val: the last this-many pairs are held out; their garments and persons are scored.
+        clothing: the ``clothing_upper`` folder for the in-the-wild figures, optional.
+
+    Raises:
+        TryOnError: one sentence, when the data set is unusable.
+    """
+    from tryon.data import GarmentDataset, default_cache_dir, find_layout, train_garments, val_garments
+    from tryon.data.split import val_persons
+
+    layout = find_layout(data, split)
+    cache_dir = cache or default_cache_dir(layout.split)
+    # Every held-out garment counts (no cloth-mask filtering), so the figure is on all of them.
+    val = GarmentDataset(layout, val_garments(layout, n_val), cache_dir=cache_dir, mask_check=False)
+    train_set = GarmentDataset(layout, train_garments(layout, n_val), cache_dir=cache_dir)
+    persons = [layout.image / n for n in val_persons(layout, n_val)]
+    return eval_garment_vae(design, layout, train_set, val, clothing_dir=clothing,
+                            natural_images=natural_images(), person_paths=persons)
+
+
+def body_vae_report(data: str | Path, *, split: str = "train", cache: Path | None = None,
+                    weights: Path | None = None, n_val: int = C.VALIDATION_PAIRS) -> dict:
+    """:func:`eval_body_vae` of the body VAE in ``weights`` (default: the bundled one) on the
+    held-out persons of a VITON-style data set that ``tryon prepare`` has cached; the report
+    ends with ``weights``, the folder used.
+
+    Raises:
+        TryOnError: one sentence, when the data set or the weights are unusable.
+    """
+    from tryon.assets import weights_dir
+    from tryon.data import BodyDataset, LandmarkCache, default_cache_dir, find_layout, val_persons
+    from tryon.hub import load_extra
+    from tryon.models.vae import VAE
+
+    layout = find_layout(data, split)
+    weights = weights or weights_dir() / "body-vae"
+    vae = VAE.from_pretrained(weights)
+    landmarks = LandmarkCache(cache or default_cache_dir(layout.split))
+    val = BodyDataset(landmarks, [n for n in val_persons(layout, n_val) if n in landmarks])
+    threshold = float(load_extra(weights)["anomaly_threshold"])
+    return {**eval_body_vae(vae, val, anomaly_threshold=threshold, layout=layout), "weights": str(weights)}
+
+
+def natural_images() -> list:
+    """Public-domain photos that are not garments (from scikit-image, when installed)."""
+    try:
+        from PIL import Image
+        from skimage import data
+    except ImportError:
+        return []
+    return [Image.fromarray(getattr(data, n)()) for n in NATURAL_IMAGES if hasattr(data, n)]
+
+
+# ----------------------------------------------------------------------------------------
+# On given data sets
+# ----------------------------------------------------------------------------------------
 
 
 def _on_white(x: torch.Tensor) -> torch.Tensor:
@@ -104,6 +176,13 @@ def eval_garment_vae(design, layout, train_set, val_set, *, clothing_dir: Path |
                                         for name, s in groups.items()}
     report["scored"] = {name: len(s) for name, s in groups.items()}
     # 3. Memorisation: prior samples' nearest training garment vs held-out garments' nearest.
+    report["nearest_training_garment_distance"] = _memorisation(vae, train_set, val_set, seed)
+    return report
+
+
+@torch.no_grad()
+def _memorisation(vae, train_set, val_set, seed: int) -> dict:
+    """How far prior samples are from their nearest training garment, beside held-out garments."""
     def small(x: torch.Tensor) -> np.ndarray:
         return F.interpolate(_on_white(x), size=NN_SIZE, mode="area").flatten(1).numpy()
 
@@ -118,7 +197,7 @@ def eval_garment_vae(design, layout, train_set, val_set, *, clothing_dir: Path |
         samples.append(small(torch.cat([image.float(), torch.sigmoid(mask_logits.float()) * 2 - 1], 1)))
     d_samples = nearest_distances(np.concatenate(samples), train_small)
     d_val = nearest_distances(val_small, train_small)
-    report["nearest_training_garment_distance"] = {
+    return {
         "resolution": list(NN_SIZE),
         "prior_samples_median": float(np.median(d_samples)),
         "held_out_garments_median": float(np.median(d_val)),
@@ -126,7 +205,6 @@ def eval_garment_vae(design, layout, train_set, val_set, *, clothing_dir: Path |
         "note": "L2 in [0,1] RGB-on-white pixels; samples as far from training garments as held-out "
                 "garments are means the VAE does not copy its training set",
     }
-    return report
 
 
 def _val_persons(layout) -> list[str]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tryon.errors import TryOnError
+from tryon.pairs import pair_lines
 
 __all__ = ["DatasetLayout", "find_layout", "read_pairs_file"]
 
@@ -67,10 +68,12 @@ def find_layout(root: str | Path, split: str = "train") -> DatasetLayout:
 
 
 def read_pairs_file(path: Path) -> list[tuple[str, str]]:
-    """``[(person, garment), ...]`` from a pairs file; blank lines and ``#`` comments skipped."""
-    pairs = []
-    for line in Path(path).read_text().splitlines():
-        parts = line.split()
-        if len(parts) >= 2 and not parts[0].startswith("#"):
-            pairs.append((parts[0], parts[1]))
-    return pairs
+    """``[(person, garment), ...]`` from a pairs file; blank lines and ``#`` comments skipped.
+
+    A line of one name is skipped; a line of more than two keeps its first two (read by
+    :func:`tryon.pairs.pair_lines`, the one reader of the format).
+
+    Raises:
+        TryOnError: the file cannot be read as text.
+    """
+    return [(line.names[0], line.names[1]) for line in pair_lines(path) if len(line.names) >= 2]

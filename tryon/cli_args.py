@@ -1,0 +1,274 @@
+"""The arguments of the ``tryon`` command: one small function per sub-command.
+
+Each function adds one sub-command's parser to ``sub`` (the ``add_subparsers`` action) with the
+shared ``--debug`` (``common``) and returns it; :func:`tryon.cli.build_parser` then binds the
+function that runs it. Only argparse and constants here, so ``tryon --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from tryon import __version__
+from tryon.constants import NET_PRECISIONS, RENDER_MODES, VALIDATION_PAIRS
+
+__all__ = ["common", "root", "try_on", "batch", "prepare", "train", "generate", "check_garment",
+           "eval_tryon", "eval_models", "eval_garment_vae", "eval_body_vae", "set_eval_usage", "serve",
+           "bench"]
+
+Sub = argparse._SubParsersAction  # what ArgumentParser.add_subparsers returns
+
+# The try-on's own line; the second names every model `tryon eval MODEL` accepts (see set_eval_usage).
+EVAL_USAGE = ("tryon eval [-h] --data DIR [--pairs FILE | --val-pairs N] [--mode {learned,baseline,auto}] "
+              "[--weights DIR] [--precision {auto,float32,bfloat16}] [-o OUT.json] [--limit N] [--seed S]\n"
+              "       tryon eval MODELS --data DIR [...]")
+TRAIN_MODELS = (
+    ("garment-vae", "the garment VAE-GAN (in-shop garments + masks)"),
+    ("body-vae", "the body-shape VAE (needs `tryon prepare` first)"),
+    ("tryon", "the try-on GAN: flow warper + generator (needs `tryon prepare`)"),
+    ("parser", "the body parser (photos + image-parse maps)"),
+)
+
+
+def common() -> argparse.ArgumentParser:
+    """The arguments every (sub-)command takes: ``--debug``."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    return parser
+
+
+def root(shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The ``tryon`` parser itself, before its sub-commands are added."""
+    parser = argparse.ArgumentParser(
+        prog="tryon",
+        description="Virtual try-on: dress a person photo in a garment photo.",
+        parents=[shared],
+    )
+    parser.add_argument("--version", action="version", version=f"tryon {__version__}")
+    return parser
+
+
+def renderer(p: argparse.ArgumentParser) -> None:
+    """--mode, --weights and --precision: which try-on renderer, from which weights, how."""
+    p.add_argument("--mode", choices=RENDER_MODES, default="auto",
+                   help="renderer: the learned model when its weights are there (auto), learned, "
+                   "or the landmark TPS baseline")
+    p.add_argument("--weights", type=Path, metavar="DIR",
+                   help="weights folder with tryon/, garment-vae/, body-vae/ (default: bundled)")
+    p.add_argument("--precision", choices=NET_PRECISIONS, default="auto",
+                   help="the network's arithmetic (default auto: bfloat16 on CPUs with bfloat16 "
+                   "instructions, else float32)")
+
+
+# ----------------------------------------------------------------------------------------
+# Try-on
+# ----------------------------------------------------------------------------------------
+def try_on(sub: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p = sub.add_parser("try-on", parents=[shared], help="dress one person photo in one garment",
+                       description="Dress PERSON in GARMENT and write the result at PERSON's size.")
+    p.add_argument("person", type=Path, help="photo of a person (head to at least the waist)")
+    p.add_argument("garment", type=Path, help="photo of a garment (PNG with transparency, plain "
+                   "background, or any photo)")
+    p.add_argument("-o", "--output", type=Path, required=True, help="result image (.png, .jpg, .webp)")
+    p.add_argument("--garment-mask", type=Path, help="optional garment mask (white = garment)")
+    renderer(p)
+    p.add_argument("--steps", type=Path, metavar="DIR",
+                   help="also write the intermediate steps (pose, agnostic, garment, warped) here")
+    return p
+
+
+def batch(sub: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p = sub.add_parser("batch", parents=[shared], help="run many person/garment pairs",
+                       description="Run every 'person garment' pair of FILE. Writes "
+                       "OUT/<person stem>__<garment stem>.png, skips pairs already done, goes on "
+                       "past bad pairs and lists them at the end (exit 1 if any failed). Under "
+                       "`accelerate launch` the pairs are split across the processes.")
+    p.add_argument("--pairs", type=Path, required=True, help="text file, one 'person garment' pair per line")
+    p.add_argument("--person-dir", type=Path, required=True, help="folder of person photos")
+    p.add_argument("--garment-dir", type=Path, required=True, help="folder of garment photos")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    renderer(p)
+    p.add_argument("--overwrite", action="store_true", help="redo pairs whose output exists")
+    return p
+
+
+# ----------------------------------------------------------------------------------------
+# Data and training
+# ----------------------------------------------------------------------------------------
+def prepare(sub: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p = sub.add_parser("prepare", parents=[shared], help="cache MediaPipe landmarks of a data set",
+                       description="Run MediaPipe once over the person photos of a VITON or "
+                       "VITON-HD style data set and cache landmarks and person masks compactly. "
+                       "Resumes where a killed run stopped; lists unreadable photos.")
+    p.add_argument("--data", type=Path, required=True, help="data set folder (holds train/ or image/)")
+    p.add_argument("--split", default="train", help="split folder name (default train)")
+    p.add_argument("--cache", type=Path, help="cache folder (default <data>/<split>/tryon-cache)")
+    p.add_argument("--limit", type=int, help="only the first N photos (by name)")
+    return p
+
+
+def train(sub: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """``tryon train MODEL``: one parser per model of :data:`TRAIN_MODELS` (they share the defaults
+    of the returned ``train`` parser, its ``func`` included)."""
+    p = sub.add_parser("train", parents=[shared], help="train a model (garment-vae, body-vae, tryon, parser)",
+                       description="Train a model on a VITON-style data set with the shared "
+                       "Accelerate loop. Rerun the same command to resume; run it under "
+                       "`accelerate launch` for several GPUs or machines.")
+    models = p.add_subparsers(dest="model", metavar="MODEL", required=True)
+    for name, helptext in TRAIN_MODELS:
+        m = models.add_parser(name, parents=[shared], help=helptext, description=f"Train {helptext}.")
+        training(m, name)
+        if name == "tryon":
+            m.add_argument("--vaes", type=Path, help="folder with the garment-vae/ and body-vae/ whose codes "
+                           "condition the generator (default: the bundled assets/weights)")
+            m.add_argument("--no-codes", action="store_true", help="train without VAE codes")
+            m.add_argument("--prepare-workers", type=int, default=2,
+                           help="processes that prepare the pairs cache (default 2)")
+        if name == "parser":
+            m.add_argument("--backgrounds", type=Path, metavar="DIR",
+                           help="photos to put behind the persons (e.g. the CC0 clothing_upper images); "
+                           "without it, made-up textures only")
+    return p
+
+
+def training(p: argparse.ArgumentParser, model: str) -> None:
+    """The options every ``tryon train MODEL`` takes."""
+    p.add_argument("--data", type=Path, required=True, help="VITON-style data set folder")
+    p.add_argument("--split", default="train", help="split folder (default train)")
+    p.add_argument("--cache", type=Path, help="landmark/garment cache folder (default <data>/<split>/tryon-cache)")
+    p.add_argument("--run-dir", type=Path, default=Path("runs") / model,
+                   help=f"outputs: checkpoints, logs, samples, export (default runs/{model})")
+    p.add_argument("--steps", type=int, default=6000, help="optimizer steps in total (default 6000)")
+    p.add_argument("--batch-size", type=int, default=32, help="per process (default 32)")
+    p.add_argument("--grad-accum", type=int, default=1, help="batches per optimizer step (default 1)")
+    p.add_argument("--mixed-precision", choices=("no", "bf16", "fp16"), default="no",
+                   help="bf16 autocast roughly halves CPU time; fp16 needs CUDA")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--num-workers", type=int, default=0, help="DataLoader worker processes")
+    p.add_argument("--max-minutes", type=float, help="stop cleanly after this wall time (resume later)")
+    p.add_argument("--log-every", type=int, default=25, help="steps between loss logs")
+    p.add_argument("--sample-every", type=int, default=250, help="steps between sample grids")
+    p.add_argument("--checkpoint-every", type=int, default=250, help="steps between checkpoints")
+    p.add_argument("--val-pairs", type=int, default=None,
+                   help="held-out pairs at the end of the pairs file (default 500)")
+    p.add_argument("--limit", type=int, help="train on the first N items only (smoke tests)")
+    p.add_argument("--no-resume", action="store_true", help="start over even if run-dir has checkpoints")
+    p.add_argument("--export-to", type=Path, help="also copy the exported weights into this folder "
+                   "(e.g. assets/weights)")
+
+
+# ----------------------------------------------------------------------------------------
+# Garment design
+# ----------------------------------------------------------------------------------------
+def generate(sub: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p = sub.add_parser("generate", parents=[shared], help="design garments with the garment VAE",
+                       description="Write new garments as RGBA PNGs (alpha = the garment's mask): "
+                       "N samples from a seed, a blend of two garments, or variations of one.")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--blend", nargs=2, type=Path, metavar=("A", "B"), help="blend garment A into B")
+    mode.add_argument("--vary", type=Path, metavar="IMAGE", help="variations of this garment")
+    p.add_argument("--n", type=int, default=8, help="how many samples or variations (default 8)")
+    p.add_argument("--seed", type=int, default=0, help="same seed, same garments (default 0)")
+    p.add_argument("--temperature", type=float, default=1.0, help="sampling spread (default 1.0)")
+    p.add_argument("--steps", type=int, default=5, help="garments along a blend, ends included (default 5)")
+    p.add_argument("--strength", type=float, default=0.5, help="how far variations roam (default 0.5)")
+    p.add_argument("-o", "--out", type=Path, required=True, help="output folder")
+    p.add_argument("--weights", type=Path, help="garment VAE folder (default: bundled)")
+    return p
+
+
+def check_garment(sub: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p = sub.add_parser("check-garment", parents=[shared], help="is this image a garment photo?",
+                       description="Score IMAGE under the garment VAE and say whether it looks like a garment photo.")
+    p.add_argument("image", type=Path)
+    p.add_argument("--weights", type=Path, help="garment VAE folder (default: bundled)")
+    return p
+
+
+# ----------------------------------------------------------------------------------------
+# Evaluation: `tryon eval --data ...` is the try-on; an optional MODEL word picks another model.
+# ----------------------------------------------------------------------------------------
+def eval_tryon(sub: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """``tryon eval``: the try-on's own options. ``--data`` is checked by the command (with the
+    parser's ``usage_error``), since ``tryon eval MODEL --data ...`` declares its own."""
+    p = sub.add_parser(
+        "eval", parents=[shared], help="measure the try-on (or a VAE) on held-out data",
+        usage=EVAL_USAGE,
+        description="Evaluate the try-on end to end from raw photos on held-out VITON pairs: "
+        "paired SSIM, PSNR and L1 (also inside the try-on region) at 256x192, and how often an "
+        "unpaired result takes the target garment's colours. Writes JSON and a grid PNG beside "
+        "it. The data set's parse maps and cloth masks are used only to measure. "
+        "`tryon eval garment-vae|body-vae --data DIR` evaluate the VAEs instead.")
+    p.add_argument("--data", type=Path, metavar="DIR", help="VITON-style data set folder (required)")
+    p.add_argument("--split", default="train", help="split folder (default train)")
+    p.add_argument("--pairs", type=Path, metavar="FILE", help="VITON pairs file, 'person.jpg "
+                   f"garment.jpg' per line (default: the validation split, the last {VALIDATION_PAIRS} "
+                   "pairs of the data set's pairs file)")
+    p.add_argument("--val-pairs", type=int, metavar="N", help="without --pairs: evaluate the last N "
+                   f"pairs of the pairs file (default {VALIDATION_PAIRS})")
+    renderer(p)
+    p.add_argument("-o", "--output", type=Path, metavar="OUT.json",
+                   help="JSON report (default eval-tryon-<mode>.json here); the grid is <OUT>-grid.png")
+    p.add_argument("--limit", type=int, metavar="N", help="only the first N pairs")
+    p.add_argument("--seed", type=int, default=0, metavar="S",
+                   help="picks the unpaired garments (default 0)")
+    p.set_defaults(usage_error=p.error)
+    return p
+
+
+def eval_models(eval_parser: argparse.ArgumentParser) -> Sub:
+    """The optional MODEL word of ``tryon eval``; add one parser per model to what it returns."""
+    return eval_parser.add_subparsers(dest="model", metavar="MODEL", required=False, prog="tryon eval",
+                                      help="optional: evaluate a VAE instead of the try-on")
+
+
+def set_eval_usage(eval_parser: argparse.ArgumentParser, models: Sub) -> None:
+    """Name every model added to ``models`` in the usage line of ``tryon eval``."""
+    eval_parser.usage = EVAL_USAGE.replace("MODELS", "{" + ",".join(models.choices) + "}")
+
+
+def _vae_eval(models: Sub, shared: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    e = models.add_parser(name, parents=[shared], help=f"evaluate the {name}")
+    e.add_argument("--data", type=Path, required=True, help="VITON-style data set folder")
+    e.add_argument("--split", default="train")
+    e.add_argument("--cache", type=Path, help="cache folder (default <data>/<split>/tryon-cache)")
+    e.add_argument("--weights", type=Path, help=f"weights folder (default assets/weights/{name})")
+    e.add_argument("--val-pairs", type=int, default=None, help="held-out pairs (default 500)")
+    e.add_argument("--out", type=Path, default=Path("runs") / f"eval-{name}.json", help="JSON report")
+    return e
+
+
+def eval_garment_vae(models: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    e = _vae_eval(models, shared, "garment-vae")
+    e.add_argument("--clothing", type=Path, help="clothing_upper folder for in-the-wild figures")
+    return e
+
+
+def eval_body_vae(models: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    return _vae_eval(models, shared, "body-vae")
+
+
+# ----------------------------------------------------------------------------------------
+# Serving and timing
+# ----------------------------------------------------------------------------------------
+def serve(sub: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p = sub.add_parser("serve", parents=[shared], help="serve the Gradio app",
+                       description="Serve the web app and its API (/try_on).")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p.add_argument("--garment-vae", type=Path, help="garment VAE folder for the Design tab (default: bundled)")
+    return p
+
+
+def bench(sub: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p = sub.add_parser("bench", parents=[shared], help="time each stage of a try-on",
+                       description="Time a try-on per stage on a 512x512 photo; print median "
+                       "and p90 milliseconds.")
+    p.add_argument("--person", type=Path, help="person photo (default: the bundled astronaut, 512x512)")
+    p.add_argument("--garment", type=Path, help="garment image (default: the first bundled example)")
+    p.add_argument("--runs", type=int, default=30, help="timed runs (default 30)")
+    p.add_argument("--warmup", type=int, default=3, help="untimed runs first (default 3)")
+    renderer(p)
+    p.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    return p
