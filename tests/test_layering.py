@@ -207,3 +207,32 @@ def test_one_pipeline_never_imports_another(graph):
 def test_the_bottom_layer_imports_nothing_of_ours(graph, module):
     """Shared by every layer (the uint8 <-> tensor converter, errors, named constants, asset paths)."""
     assert not graph[module], f"{module} must stay importable from anywhere, but imports {sorted(graph[module])}"
+
+
+# The import layers of docs/architecture.md: a module imports only from its own layer or below.
+# Patterns are module names or ``prefix.*``; a module no pattern names is not checked.
+LAYERS = {
+    1: ("tryon", "tryon.errors", "tryon.constants", "tryon.tensors", "tryon.assets"),
+    2: ("tryon.io", "tryon.hub", "tryon.pairs"),
+    3: ("tryon.pose", "tryon.body", "tryon.alignment", "tryon.region", "tryon.masks", "tryon.paste",
+        "tryon.garment", "tryon.garment_segmentation", "tryon.garment_keypoints", "tryon.parse", "tryon.warp",
+        "tryon.composite", "tryon.models", "tryon.models.*"),
+    4: ("tryon.conditioning", "tryon.anomaly"),
+    5: ("pipelines", "pipelines.*", "tryon.data", "tryon.data.*", "tryon.training", "tryon.training.*",
+        "tryon.losses", "tryon.metrics", "tryon.evaluate", "tryon.eval_tryon", "tryon.eval_tryon.*",
+        "tryon.eval_parser", "tryon.batch", "tryon.bench"),
+    6: ("tryon.cli", "tryon.cli_args", "gradio_app"),
+}
+
+
+def _layer(module: str) -> int | None:
+    for layer, patterns in LAYERS.items():
+        if any(module == p or (p.endswith(".*") and module.startswith(p[:-1])) for p in patterns):
+            return layer
+    return None
+
+
+def test_imports_go_down_the_layers(graph):
+    bad = [f"{m} (layer {_layer(m)}) -> {d} (layer {_layer(d)})" for m, deps in graph.items() for d in deps
+           if _layer(m) is not None and _layer(d) is not None and _layer(d) > _layer(m)]
+    assert not bad, "imports against the layers of docs/architecture.md:\n" + "\n".join(sorted(bad))
