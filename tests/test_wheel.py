@@ -5,11 +5,13 @@ Offline: the wheel is built without build isolation and installed with ``--no-de
 The fresh environment sees the dependencies already installed here through a plain path line in a
 ``.pth`` file (path lines do not run the editable install's finder, so the checkout's tryon stays
 invisible); the test checks that ``tryon`` really comes from the wheel. The build runs on a copy of
-the sources, so no ``build/`` or ``*.egg-info`` is left in the checkout. About 20-30 s.
+the sources, so no ``build/`` or ``*.egg-info`` is left in the checkout. It builds with this
+environment's setuptools (the dev extra pins one that needs no ``wheel`` package). About 30-40 s.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -68,6 +70,12 @@ def _packages_on_disk() -> set[str]:
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> dict:
     """Build the wheel and install it into a fresh venv (paths, and the environment to run with)."""
+    import setuptools
+
+    major, minor = (int(x) for x in setuptools.__version__.split(".")[:2])
+    assert (major, minor) >= (70, 1) or importlib.util.find_spec("wheel"), (
+        f"setuptools {setuptools.__version__} cannot build a wheel without the `wheel` package: "
+        "install the dev extra (`make install`, or pip install -e '.[dev]')")
     tmp = tmp_path_factory.mktemp("wheel")
     residue = _residue()
     env = _clean_env()
