@@ -1,7 +1,6 @@
 """The tryon web app: a thin Gradio UI and HTTP API over :class:`pipelines.TryOnPipeline`
-and :class:`pipelines.design_pipeline.GarmentDesignPipeline`.
-
-Run it with ``tryon serve`` (or ``python gradio_app.py``). Endpoints:
+and :class:`pipelines.GarmentDesignPipeline`. Run it with ``tryon serve`` (or
+``python gradio_app.py``). Endpoints:
 
 - ``/try_on``: (person, garment) image files -> (result image, step images, warnings text).
 - ``/generate_garment``: (seed, temperature, n) -> a gallery of ``n`` new garments.
@@ -9,9 +8,8 @@ Run it with ``tryon serve`` (or ``python gradio_app.py``). Endpoints:
 - ``/vary_garment``: (garment, strength, n, seed) -> a gallery of ``n`` variations.
 
 Designed garments are RGBA PNGs (alpha = the garment's mask), which ``/try_on`` takes as is.
-
-This module holds no image code: it hands the uploaded file paths to the pipeline, which
-does all loading and validation (:mod:`tryon.io`), and turns the pipeline's one-sentence
+This module holds no image code: it hands the uploaded files to the pipelines, which do all
+loading and validation (:mod:`tryon.io`), and turns their one-sentence
 :class:`~tryon.errors.TryOnError` into a ``gr.Error`` the user sees. Anything else is a
 bug: it is logged here with its traceback and the user sees a generic sentence.
 
@@ -27,13 +25,16 @@ import logging
 import math
 import random
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import gradio as gr
 
-from pipelines import TryOnPipeline
-from pipelines.design_pipeline import GarmentDesignPipeline
+from pipelines import GarmentDesignPipeline, TryOnPipeline
+from tryon.assets import examples_dir
 from tryon.constants import MAX_UPLOAD_SIZE
 from tryon.errors import TryOnError
 
@@ -42,10 +43,7 @@ __all__ = ["build_demo", "launch", "try_on", "get_pipeline", "get_design_pipelin
 
 log = logging.getLogger("tryon.app")
 
-ROOT = Path(__file__).resolve().parent
-EXAMPLES_DIR = ROOT / "assets" / "examples"
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
-
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")  # of the bundled example images
 # Uploads and results live in Gradio's cache: every 10 minutes, delete those older than 1 h.
 DELETE_CACHE = (600, 3600)
 # Requests running at once (MediaPipe pose is serialised inside the pipeline anyway), and
@@ -53,11 +51,13 @@ DELETE_CACHE = (600, 3600)
 CONCURRENCY_LIMIT = 2
 MAX_QUEUE_SIZE = 32
 
+# The step images' captions, numbered in the pipeline's order; other steps show their name.
 STEP_CAPTIONS = {
-    "pose": "1. Pose: landmarks and person mask",
-    "agnostic": "2. Person without the upper-body garment",
-    "garment": "3. Garment, cut out",
-    "warped": "4. Garment fitted to the body",
+    "pose": "Pose: landmarks and person mask",
+    "parse": "Body parse: what is repainted and what is kept",
+    "agnostic": "Person without the upper-body garment",
+    "garment": "Garment, cut out",
+    "warped": "Garment fitted to the body",
 }
 GENERIC_ERROR = ("Something went wrong on our side while making your try-on; "
                  "please try again, or try other photos.")
@@ -81,32 +81,37 @@ DESIGN_ERROR = ("Something went wrong on our side while designing garments; "
                 "please try again, or try other values.")
 
 # Transparent garments are shown over a light checker; the files keep their alpha.
-CHECKER = ("background-color: #fff; background-image: repeating-conic-gradient("
-           "#ececec 0% 25%, #fff 0% 50%); background-size: 16px 16px;")
-CSS = f"""
-#tryon-header {{ text-align: center; }}
-#tryon-run {{ max-width: 320px; margin: 0 auto; }}
-.design-garments img, .design-garment img {{ {CHECKER} }}
+CSS = """
+#tryon-header { text-align: center; }
+#tryon-run { max-width: 320px; margin: 0 auto; }
+.design-garments img, .design-garment img { background-color: #fff; background-image:
+  repeating-conic-gradient(#ececec 0% 25%, #fff 0% 50%); background-size: 16px 16px; }
 """
+HEADER = ("# tryon: virtual try-on\nUpload a photo of yourself (head to hips, facing the camera) "
+          "and a garment photo, or pick an example garment, then press **Try on**. Your photos "
+          "are only used for this request and are deleted from the server within about an "
+          "hour. In the **Design** tab you can invent new garments, blend and vary them, and "
+          "try them on.")
 
-# -- the pipeline, created once on first request --------------------------------------------
-_pipeline: TryOnPipeline | None = None
-_pipeline_lock = threading.Lock()
+# -- the pipelines, each loaded once, on its first request --------------------------------------
+_pipeline: dict[str, TryOnPipeline] = {}
+_design: dict[str, GarmentDesignPipeline] = {}  # by weights folder ("": the bundled one)
+_load_lock = threading.Lock()
+
+
+def _once(cache: dict[str, Any], key: str, load: Callable[[], Any], what: str) -> Any:
+    """``cache[key]``, made by ``load()`` on first use (not at import), thread-safely."""
+    if key not in cache:
+        with _load_lock:
+            if key not in cache:
+                log.info("loading %s", what)
+                cache[key] = load()
+    return cache[key]
 
 
 def get_pipeline() -> TryOnPipeline:
-    """The app's one pipeline, loaded on first use (not at import), thread-safely."""
-    global _pipeline
-    if _pipeline is None:
-        with _pipeline_lock:
-            if _pipeline is None:
-                log.info("loading the try-on pipeline")
-                _pipeline = TryOnPipeline.from_pretrained()
-    return _pipeline
-
-
-_design: dict[str, GarmentDesignPipeline] = {}
-_design_lock = threading.Lock()
+    """The app's one try-on pipeline, loaded on first use."""
+    return _once(_pipeline, "", TryOnPipeline.from_pretrained, "the try-on pipeline")
 
 
 def get_design_pipeline(weights_dir: str | Path | None = None) -> GarmentDesignPipeline:
@@ -114,23 +119,17 @@ def get_design_pipeline(weights_dir: str | Path | None = None) -> GarmentDesignP
     loaded on first use and then shared. Missing weights raise :class:`TryOnError` every
     time, so weights put in place later are picked up without a restart."""
     key = str(Path(weights_dir).resolve()) if weights_dir is not None else ""
-    if key not in _design:
-        with _design_lock:
-            if key not in _design:
-                log.info("loading the garment design pipeline from %s", key or "the bundled assets")
-                _design[key] = GarmentDesignPipeline.from_pretrained(weights_dir)
-    return _design[key]
+    return _once(_design, key, lambda: GarmentDesignPipeline.from_pretrained(weights_dir),
+                 f"the garment design pipeline from {key or 'the bundled assets'}")
 
 
 # -- the request handlers --------------------------------------------------------------------
 def _source(value: Any, what: str) -> str | bytes:
     """The pipeline input for one uploaded image: its cached file path (or bytes).
 
-    The event runs with ``preprocess=False``, so Gradio has already checked that the file
-    is one it received and moved it into its cache, but has not opened it: ``gr.Image``'s
-    own preprocessing calls ``PIL.Image.open`` and turns a non-image upload into an opaque
-    "Error". Here ``tryon.io`` sees every upload and words every refusal itself.
-    """
+    Events run with ``preprocess=False``: Gradio has checked that the file is one it received
+    and cached it, but not opened it (``gr.Image``'s own preprocessing turns a non-image upload
+    into an opaque "Error"), so ``tryon.io`` sees every upload and words every refusal itself."""
     if isinstance(value, dict):
         path = value.get("path")
         if path:
@@ -147,22 +146,30 @@ def _source(value: Any, what: str) -> str | bytes:
     raise gr.Error(MISSING[what], print_exception=False)
 
 
-def try_on(person: Any, garment: Any) -> tuple[Any, list[tuple[Any, str]], str]:
-    """Dress the person in the garment: (result image, captioned steps, warnings text)."""
-    person_src = _source(person, "person photo")
-    garment_src = _source(garment, "garment image")
+@contextmanager
+def _shown_to_user(task: str, generic: str) -> Iterator[None]:
+    """A pipeline's :class:`TryOnError` (bad upload, missing weights) is shown as its one
+    sentence; anything else is a bug: logged with its traceback, the user sees ``generic``."""
     try:
-        out = get_pipeline()(person=person_src, garment=garment_src)
+        yield
     except TryOnError as err:
-        log.info("try-on refused: %s", err)
+        log.info("%s refused: %s", task, err)
         raise gr.Error(str(err), print_exception=False) from None
     except Exception:
-        log.exception("try-on failed")
-        raise gr.Error(GENERIC_ERROR, print_exception=False) from None
+        log.exception("%s failed", task)
+        raise gr.Error(generic, print_exception=False) from None
+
+
+def try_on(person: Any, garment: Any) -> tuple[Any, list[tuple[Any, str]], str]:
+    """Dress the person in the garment: (result image, captioned steps, warnings text)."""
+    person_src, garment_src = _source(person, "person photo"), _source(garment, "garment image")
+    with _shown_to_user("try-on", GENERIC_ERROR):
+        out = get_pipeline()(person=person_src, garment=garment_src)
     log.info("try-on done in %.2f s", out.timings.get("total", 0.0))
     for warning in out.warnings:
         gr.Warning(warning)
-    steps = [(img, STEP_CAPTIONS.get(name, name)) for name, img in out.steps.items()]
+    steps = [(img, f"{i}. {STEP_CAPTIONS.get(name, name)}")
+             for i, (name, img) in enumerate(out.steps.items(), start=1)]
     return out.image, steps, "\n".join(out.warnings)
 
 
@@ -179,27 +186,14 @@ def _number(value: Any, what: str, bounds: tuple[float, float], *, whole: bool =
     return int(value) if whole else float(value)
 
 
-def _design_call(weights_dir: str | Path | None, task: str, run: Any) -> Any:
-    """``run(pipeline)``, with the pipeline's sentences (missing weights, bad uploads) shown
-    to the user and anything else logged as the bug it is."""
-    try:
-        return run(get_design_pipeline(weights_dir))
-    except TryOnError as err:
-        log.info("%s refused: %s", task, err)
-        raise gr.Error(str(err), print_exception=False) from None
-    except Exception:
-        log.exception("%s failed", task)
-        raise gr.Error(DESIGN_ERROR, print_exception=False) from None
-
-
 def generate_garment(seed: Any = 0, temperature: Any = 1.0, n: Any = DEFAULT_N,
                      *, weights_dir: str | Path | None = None) -> list[Any]:
     """``n`` new garments from the garment VAE (RGBA); the same seed gives the same garments."""
     seed = _number(seed, "seed", SEED_RANGE, whole=True)
     temperature = _number(temperature, "temperature", TEMPERATURE_RANGE)
     n = _number(n, "number of garments", N_RANGE, whole=True)
-    return _design_call(weights_dir, "generate",
-                        lambda design: design.sample(n, seed=seed, temperature=temperature))
+    with _shown_to_user("generate", DESIGN_ERROR):
+        return get_design_pipeline(weights_dir).sample(n, seed=seed, temperature=temperature)
 
 
 def blend_garments(garment_a: Any, garment_b: Any, t: Any = 0.5,
@@ -207,7 +201,8 @@ def blend_garments(garment_a: Any, garment_b: Any, t: Any = 0.5,
     """One garment ``t`` of the way from A (t=0) to B (t=1) in the VAE's latent space."""
     a, b = _source(garment_a, "garment A"), _source(garment_b, "garment B")
     t = _number(t, "blend amount t", (0.0, 1.0))
-    return _design_call(weights_dir, "blend", lambda design: design.blend(a, b, t))
+    with _shown_to_user("blend", DESIGN_ERROR):
+        return get_design_pipeline(weights_dir).blend(a, b, t)
 
 
 def vary_garment(garment: Any, strength: Any = 0.5, n: Any = DEFAULT_N, seed: Any = 0,
@@ -217,19 +212,11 @@ def vary_garment(garment: Any, strength: Any = 0.5, n: Any = DEFAULT_N, seed: An
     strength = _number(strength, "strength", STRENGTH_RANGE)
     n = _number(n, "number of variations", N_RANGE, whole=True)
     seed = _number(seed, "seed", SEED_RANGE, whole=True)
-    return _design_call(weights_dir, "vary",
-                        lambda design: design.vary(source, strength=strength, n=n, seed=seed))
+    with _shown_to_user("vary", DESIGN_ERROR):
+        return get_design_pipeline(weights_dir).vary(source, strength=strength, n=n, seed=seed)
 
 
-# -- the UI ---------------------------------------------------------------------------------
-def _images(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.glob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
-
-
-def _caption(path: Path) -> str:
-    return path.stem.replace("_", " ").replace("-", " ")
-
-
+# -- the UI: tab builders put the components on one namespace (ui.person, ...); events wire them
 def _path(value: Any, what: str) -> str:
     """The cached file path of an image component's raw value (``preprocess=False``)."""
     source = _source(value, what)
@@ -245,229 +232,202 @@ def _picked(items: list[tuple[str, Any]] | None, evt: gr.SelectData) -> Any:
     return items[index][0] if items and 0 <= index < len(items) else gr.skip()
 
 
+def _upload(sources: list[str], label: str, elem_id: str, height: int,
+            **kwargs: Any) -> gr.Image:
+    """An image input that Gradio never re-encodes: tryon.io sees the file (EXIF, alpha...)."""
+    return gr.Image(sources=sources, type="filepath", image_mode=None, label=label,
+                    height=height, elem_id=elem_id, **kwargs)
+
+
+def _garment_slot(label: str, elem_id: str, height: int) -> gr.Image:
+    """A Design-tab garment: a PNG file (alpha = the garment's mask) shown over the checker."""
+    return _upload(["upload", "clipboard"], label, elem_id, height, format="png",
+                   elem_classes="design-garment")
+
+
+def _garment_grid(label: str, elem_id: str, height: int | str) -> gr.Gallery:
+    """A Design-tab grid of RGBA PNG garments to download or click."""
+    return gr.Gallery(label=label, format="png", columns=4, height=height, object_fit="contain",
+                      allow_preview=False, interactive=False, buttons=["download"],
+                      elem_id=elem_id, elem_classes="design-garments")
+
+
+def _try_on_tab(ui: SimpleNamespace, people: list[Path], garments: list[Path]) -> None:
+    """The Try-On tab: person photo, garment (or an example), result, warnings and steps."""
+    with gr.Tab("Try-On", id="tryon", elem_id="tab-tryon"):
+        with gr.Row():
+            with gr.Column():
+                ui.person = _upload(["upload", "webcam"], "Your photo", "person", 420)
+                if people:
+                    gr.Examples(examples=[[str(p)] for p in people], inputs=ui.person,
+                                label="Example person", cache_examples=False,
+                                elem_id="person-examples")
+            with gr.Column():
+                ui.garment = _upload(["upload", "clipboard"], "Garment", "garment", 420)
+                ui.examples = gr.Gallery(
+                    value=[(str(p), p.stem.replace("_", " ").replace("-", " ")) for p in garments],
+                    label="Example garments: click one to use it", columns=3, height=300,
+                    object_fit="contain", allow_preview=False, interactive=False, buttons=[],
+                    visible=bool(garments), elem_id="garment-examples")
+            with gr.Column():
+                ui.result = gr.Image(label="Result", format="png", type="pil", interactive=False,
+                                     height=420, elem_id="result")
+                ui.notes = gr.Textbox(label="Warnings", interactive=False, lines=2,
+                                      placeholder="No warnings.", elem_id="warnings")
+        ui.run = gr.Button("Try on", variant="primary", elem_id="tryon-run")
+        with gr.Accordion("Steps", open=False):
+            ui.steps = gr.Gallery(label="Steps", format="png", columns=4, height=320,
+                                  object_fit="contain", interactive=False, elem_id="steps")
+
+
+def _design_tab(ui: SimpleNamespace) -> None:
+    """The Design tab, in four steps. Garments travel as files: PNG with alpha (the garment's
+    mask), shown over a light checker (CSS); the Try-On tab takes the same file unchanged."""
+    seed = {"value": 0, "precision": 0, "minimum": SEED_RANGE[0], "maximum": SEED_RANGE[1],
+            "label": "Seed"}
+    with gr.Tab("Design", id="design", elem_id="tab-design"):
+        with gr.Row():
+            with gr.Column(scale=3):
+                gr.Markdown("**1. Generate** new garments: the same seed gives the same "
+                            "garments; a higher temperature gives wilder ones.")
+                with gr.Row():
+                    ui.seed = gr.Number(**seed, elem_id="design-seed")
+                    ui.temperature = gr.Slider(*TEMPERATURE_RANGE, value=1.0, step=0.05,
+                                               label="Temperature", elem_id="design-temperature")
+                    ui.count = gr.Slider(*N_RANGE, value=DEFAULT_N, step=1, label="How many",
+                                         elem_id="design-n")
+                with gr.Row():
+                    ui.generate = gr.Button("Generate", variant="primary",
+                                            elem_id="design-generate")
+                    ui.reseed = gr.Button("New seed", elem_id="design-reseed")
+                ui.designs = _garment_grid("Generated garments: click one to choose it",
+                                           "design-gallery", "auto")
+            with gr.Column(scale=2):
+                gr.Markdown("**2. Choose** a garment (or upload one), then try it on, blend it "
+                            "or vary it.")
+                ui.chosen = _garment_slot("Chosen garment", "design-chosen", 420)
+                ui.send = gr.Button("Try it on", variant="primary", elem_id="design-send")
+                with gr.Row():
+                    ui.use_a = gr.Button("Use as A", size="sm", elem_id="design-use-a")
+                    ui.use_b = gr.Button("Use as B", size="sm", elem_id="design-use-b")
+        with gr.Row():
+            with gr.Column(scale=3):
+                gr.Markdown("**3. Blend** two garments: slide from A to B.")
+                with gr.Row():
+                    ui.slot_a = _garment_slot("Garment A", "design-a", 260)
+                    ui.blended = gr.Image(format="png", type="pil", image_mode="RGBA",
+                                          interactive=False, height=260, label="Blend",
+                                          elem_id="design-blend", elem_classes="design-garment")
+                    ui.slot_b = _garment_slot("Garment B", "design-b", 260)
+                ui.mix = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="t: from A (0) to B (1)",
+                                   elem_id="design-t")
+                with gr.Row():
+                    ui.blend = gr.Button("Blend", elem_id="design-blend-run")
+                    ui.choose_blend = gr.Button("Choose the blend", elem_id="design-choose-blend")
+            with gr.Column(scale=2):
+                gr.Markdown("**4. Vary** the chosen garment: small strengths keep it close, large "
+                            "ones roam.")
+                with gr.Row():
+                    ui.strength = gr.Slider(*STRENGTH_RANGE, value=0.5, step=0.05,
+                                            label="Strength", elem_id="design-strength")
+                    ui.vary_count = gr.Slider(*N_RANGE, value=4, step=1, label="How many",
+                                              elem_id="design-vary-n")
+                    ui.vary_seed = gr.Number(**seed, elem_id="design-vary-seed")
+                ui.vary = gr.Button("Vary", elem_id="design-vary")
+                ui.variations = _garment_grid("Variations: click one to choose it",
+                                              "design-variations", 260)
+
+
+def _try_on_events(ui: SimpleNamespace) -> None:
+    """A click on an example garment fills the garment slot; "Try on" is ``/try_on``."""
+    ui.examples.select(_picked, ui.examples, ui.garment, api_visibility="private", queue=False)
+    ui.run.click(
+        try_on, [ui.person, ui.garment], [ui.result, ui.steps, ui.notes], api_name="try_on",
+        api_description="Dress the person in the garment. Returns the result image (PNG, at the "
+                        "person photo's size), the intermediate step images and warnings (one "
+                        "per line).",
+        preprocess=False,  # tryon.io validates the raw uploads; see _source
+        concurrency_limit=CONCURRENCY_LIMIT, concurrency_id="try_on")
+
+
+def _design_events(ui: SimpleNamespace, weights_dir: str | Path | None) -> None:
+    """The Design endpoints, the events moving garments between its slots, and "Try it on".
+    The endpoints run with preprocess=False, like /try_on: the handlers check every number
+    themselves (one sentence per refusal) and tryon.io reads the raw uploads. They share one
+    concurrency group: each uses every core."""
+    def generate_(seed: Any, temperature: Any, n: Any) -> list[Any]:
+        return generate_garment(seed, temperature, n, weights_dir=weights_dir)
+
+    def blend_(garment_a: Any, garment_b: Any, t: Any) -> Any:
+        return blend_garments(garment_a, garment_b, t, weights_dir=weights_dir)
+
+    def vary_(garment: Any, strength: Any, n: Any, seed: Any) -> list[Any]:
+        return vary_garment(garment, strength, n, seed, weights_dir=weights_dir)
+
+    def blend_live(garment_a: Any, garment_b: Any, t: Any) -> Any:
+        return blend_(garment_a, garment_b, t) if garment_a and garment_b else gr.skip()
+
+    queue = {"preprocess": False, "concurrency_id": "design", "concurrency_limit": 1}
+    numbers, pair = [ui.seed, ui.temperature, ui.count], [ui.slot_a, ui.slot_b, ui.mix]
+    ui.generate.click(
+        generate_, numbers, ui.designs, api_name="generate_garment",
+        api_description="New garments from the garment VAE: seed (whole number, 0 to 2**32-1; "
+                        "the same seed gives the same garments), temperature (0 to 2) and n "
+                        "(1 to 16). Returns n RGBA PNG garments.", **queue)
+    ui.reseed.click(lambda: random.randint(*SEED_RANGE), None, ui.seed, api_visibility="private",
+                    queue=False).success(
+        generate_, numbers, ui.designs, api_visibility="private", **queue)
+    ui.blend.click(
+        blend_, pair, ui.blended, api_name="blend_garments",
+        api_description="One garment t of the way from garment_a (t=0) to garment_b (t=1), "
+                        "blended in the garment VAE's latent space. Returns an RGBA PNG garment.",
+        **queue)
+    ui.mix.release(blend_live, pair, ui.blended, api_visibility="private", **queue)
+    ui.vary.click(
+        vary_, [ui.chosen, ui.strength, ui.vary_count, ui.vary_seed], ui.variations,
+        api_name="vary_garment",
+        api_description="Variations of a garment photo: strength (0 to 2; 0 keeps the garment), "
+                        "n (1 to 16) and seed. Returns n RGBA PNG garments.", **queue)
+
+    # Choosing and moving garments between the slots: files only, no model. Those that
+    # can refuse are queued: only a queued event's gr.Error reaches the user as a toast.
+    for grid in (ui.designs, ui.variations):
+        grid.select(_picked, grid, ui.chosen, api_visibility="private", queue=False)
+    for button, slot in ((ui.use_a, ui.slot_a), (ui.use_b, ui.slot_b)):
+        button.click(lambda value: _path(value, "chosen garment"), ui.chosen, slot,
+                     api_visibility="private", preprocess=False)
+    ui.choose_blend.click(lambda value: _path(value, "blend"), ui.blended, ui.chosen,
+                          api_visibility="private", preprocess=False)
+
+    # "Try it on": the chosen garment goes to the Try-On tab, which is shown, with the person
+    # photo left as it is; when there is one, the try-on runs straight away.
+    def try_on_if_person(person: Any, garment: Any) -> Any:
+        return try_on(person, garment) if person else (gr.skip(), gr.skip(), gr.skip())
+
+    ui.send.click(lambda value: (_path(value, "chosen garment"), gr.Tabs(selected="tryon")),
+                  ui.chosen, [ui.garment, ui.tabs], api_visibility="private",
+                  preprocess=False).success(
+        try_on_if_person, [ui.person, ui.garment], [ui.result, ui.steps, ui.notes],
+        api_visibility="private", preprocess=False, concurrency_limit=CONCURRENCY_LIMIT,
+        concurrency_id="try_on")
+
+
 def build_demo(weights_dir: str | Path | None = None) -> gr.Blocks:
-    """The Blocks app (not launched). The pipelines are loaded on the first request.
-
-    Args:
-        weights_dir: folder of the garment VAE for the Design tab (``config.json`` and
-            ``model.safetensors``); None for the bundled ``assets/weights/garment-vae``.
-    """
-    people = _images(EXAMPLES_DIR / "person")
-    garments = _images(EXAMPLES_DIR / "garments")
-
+    """The Blocks app (not launched); the pipelines are loaded on the first request.
+    ``weights_dir``: the garment VAE folder for the Design tab (``config.json`` and
+    ``model.safetensors``); None for the bundled ``assets/weights/garment-vae``."""
+    people, garments = (sorted(p for p in (examples_dir() / kind).glob("*")
+                               if p.suffix.lower() in IMAGE_SUFFIXES)
+                        for kind in ("person", "garments"))
+    ui = SimpleNamespace()
     with gr.Blocks(title="tryon: virtual try-on", analytics_enabled=False,
                    delete_cache=DELETE_CACHE) as demo:
-        gr.Markdown(
-            "# tryon: virtual try-on\n"
-            "Upload a photo of yourself (head to hips, facing the camera) and a garment "
-            "photo, or pick an example garment, then press **Try on**. "
-            "Your photos are only used for this request and are deleted from the server "
-            "within about an hour. In the **Design** tab you can invent new garments, "
-            "blend and vary them, and try them on.",
-            elem_id="tryon-header",
-        )
-        with gr.Tabs(selected="tryon") as tabs:
-            with gr.Tab("Try-On", id="tryon", elem_id="tab-tryon"):
-                with gr.Row():
-                    with gr.Column():
-                        # type="filepath" and image_mode=None: Gradio never re-encodes the
-                        # upload, so tryon.io sees the original file (EXIF, alpha, ...).
-                        person = gr.Image(sources=["upload", "webcam"], type="filepath",
-                                          image_mode=None, label="Your photo", height=420,
-                                          elem_id="person")
-                        if people:
-                            gr.Examples(examples=[[str(p)] for p in people], inputs=person,
-                                        label="Example person", cache_examples=False,
-                                        elem_id="person-examples")
-                    with gr.Column():
-                        garment = gr.Image(sources=["upload", "clipboard"], type="filepath",
-                                           image_mode=None, label="Garment", height=420,
-                                           elem_id="garment")
-                        gallery = gr.Gallery(
-                            value=[(str(p), _caption(p)) for p in garments],
-                            label="Example garments: click one to use it", columns=3,
-                            height=300, object_fit="contain", allow_preview=False,
-                            interactive=False, buttons=[], visible=bool(garments),
-                            elem_id="garment-examples",
-                        )
-                    with gr.Column():
-                        result = gr.Image(label="Result", format="png", type="pil",
-                                          interactive=False, height=420, elem_id="result")
-                        notes = gr.Textbox(label="Warnings", interactive=False, lines=2,
-                                           placeholder="No warnings.", elem_id="warnings")
-                run = gr.Button("Try on", variant="primary", elem_id="tryon-run")
-                with gr.Accordion("Steps", open=False):
-                    steps = gr.Gallery(label="Steps", format="png", columns=4, height=320,
-                                       object_fit="contain", interactive=False,
-                                       elem_id="steps")
-
-            with gr.Tab("Design", id="design", elem_id="tab-design"):
-                # Garments travel as files: PNG with alpha (the garment's mask), shown over
-                # a light checker (CSS); the Try-On tab takes the same file unchanged.
-                with gr.Row():
-                    with gr.Column(scale=3):
-                        gr.Markdown("**1. Generate** new garments: the same seed gives the "
-                                    "same garments; a higher temperature gives wilder ones.")
-                        with gr.Row():
-                            seed = gr.Number(value=0, precision=0, minimum=SEED_RANGE[0],
-                                             maximum=SEED_RANGE[1], label="Seed",
-                                             elem_id="design-seed")
-                            temperature = gr.Slider(*TEMPERATURE_RANGE, value=1.0, step=0.05,
-                                                    label="Temperature",
-                                                    elem_id="design-temperature")
-                            count = gr.Slider(*N_RANGE, value=DEFAULT_N, step=1,
-                                              label="How many", elem_id="design-n")
-                        with gr.Row():
-                            generate = gr.Button("Generate", variant="primary",
-                                                 elem_id="design-generate")
-                            reseed = gr.Button("New seed", elem_id="design-reseed")
-                        designs = gr.Gallery(
-                            label="Generated garments: click one to choose it", format="png",
-                            columns=4, height="auto", object_fit="contain", allow_preview=False,
-                            interactive=False, buttons=["download"], elem_id="design-gallery",
-                            elem_classes="design-garments")
-                    with gr.Column(scale=2):
-                        gr.Markdown("**2. Choose** a garment (or upload one), then try it on, "
-                                    "blend it or vary it.")
-                        chosen = gr.Image(sources=["upload", "clipboard"], type="filepath",
-                                          image_mode=None, format="png", height=420,
-                                          label="Chosen garment", elem_id="design-chosen",
-                                          elem_classes="design-garment")
-                        send = gr.Button("Try it on", variant="primary", elem_id="design-send")
-                        with gr.Row():
-                            use_a = gr.Button("Use as A", size="sm", elem_id="design-use-a")
-                            use_b = gr.Button("Use as B", size="sm", elem_id="design-use-b")
-                with gr.Row():
-                    with gr.Column(scale=3):
-                        gr.Markdown("**3. Blend** two garments: slide from A to B.")
-                        with gr.Row():
-                            slot_a = gr.Image(sources=["upload", "clipboard"], type="filepath",
-                                              image_mode=None, format="png", height=260,
-                                              label="Garment A", elem_id="design-a",
-                                              elem_classes="design-garment")
-                            blended = gr.Image(format="png", type="pil", image_mode="RGBA",
-                                               interactive=False, height=260, label="Blend",
-                                               elem_id="design-blend",
-                                               elem_classes="design-garment")
-                            slot_b = gr.Image(sources=["upload", "clipboard"], type="filepath",
-                                              image_mode=None, format="png", height=260,
-                                              label="Garment B", elem_id="design-b",
-                                              elem_classes="design-garment")
-                        mix = gr.Slider(0.0, 1.0, value=0.5, step=0.05,
-                                        label="t: from A (0) to B (1)", elem_id="design-t")
-                        with gr.Row():
-                            blend = gr.Button("Blend", elem_id="design-blend-run")
-                            choose_blend = gr.Button("Choose the blend",
-                                                     elem_id="design-choose-blend")
-                    with gr.Column(scale=2):
-                        gr.Markdown("**4. Vary** the chosen garment: small strengths keep it "
-                                    "close, large ones roam.")
-                        with gr.Row():
-                            strength = gr.Slider(*STRENGTH_RANGE, value=0.5, step=0.05,
-                                                 label="Strength", elem_id="design-strength")
-                            vary_count = gr.Slider(*N_RANGE, value=4, step=1, label="How many",
-                                                   elem_id="design-vary-n")
-                            vary_seed = gr.Number(value=0, precision=0, minimum=SEED_RANGE[0],
-                                                  maximum=SEED_RANGE[1], label="Seed",
-                                                  elem_id="design-vary-seed")
-                        vary = gr.Button("Vary", elem_id="design-vary")
-                        variations = gr.Gallery(
-                            label="Variations: click one to choose it", format="png",
-                            columns=4, height=260, object_fit="contain", allow_preview=False,
-                            interactive=False, buttons=["download"], elem_id="design-variations",
-                            elem_classes="design-garments")
-
-        # -- Try-On events
-        def pick_garment(evt: gr.SelectData) -> str | None:
-            index = evt.index if isinstance(evt.index, int) else None
-            return str(garments[index]) if index is not None and index < len(garments) else None
-
-        gallery.select(pick_garment, None, garment, api_visibility="private", queue=False)
-        run.click(
-            try_on, [person, garment], [result, steps, notes],
-            api_name="try_on",
-            api_description="Dress the person in the garment. Returns the result image (PNG, "
-                            "at the person photo's size), the intermediate step images and "
-                            "warnings (one per line).",
-            preprocess=False,  # tryon.io validates the raw uploads; see _source
-            concurrency_limit=CONCURRENCY_LIMIT, concurrency_id="try_on",
-        )
-
-        # -- Design events. The API ones run with preprocess=False, like /try_on: the
-        # handlers check every number themselves (one sentence per refusal) and tryon.io
-        # reads the raw uploads. They share one concurrency group: each uses every core.
-        design_queue = {"concurrency_id": "design", "concurrency_limit": 1}
-
-        def generate_(seed: Any, temperature: Any, n: Any) -> list[Any]:
-            return generate_garment(seed, temperature, n, weights_dir=weights_dir)
-
-        def blend_(garment_a: Any, garment_b: Any, t: Any) -> Any:
-            return blend_garments(garment_a, garment_b, t, weights_dir=weights_dir)
-
-        def vary_(garment: Any, strength: Any, n: Any, seed: Any) -> list[Any]:
-            return vary_garment(garment, strength, n, seed, weights_dir=weights_dir)
-
-        generate.click(
-            generate_, [seed, temperature, count], designs,
-            api_name="generate_garment",
-            api_description="New garments from the garment VAE: seed (whole number, 0 to "
-                            "2**32-1; the same seed gives the same garments), temperature "
-                            "(0 to 2) and n (1 to 16). Returns n RGBA PNG garments.",
-            preprocess=False, **design_queue,
-        )
-        reseed.click(lambda: random.randint(*SEED_RANGE), None, seed,
-                     api_visibility="private", queue=False).success(
-            generate_, [seed, temperature, count], designs,
-            api_visibility="private", preprocess=False, **design_queue)
-        blend.click(
-            blend_, [slot_a, slot_b, mix], blended,
-            api_name="blend_garments",
-            api_description="One garment t of the way from garment_a (t=0) to garment_b "
-                            "(t=1), blended in the garment VAE's latent space. Returns an "
-                            "RGBA PNG garment.",
-            preprocess=False, **design_queue,
-        )
-
-        def blend_live(garment_a: Any, garment_b: Any, t: Any) -> Any:
-            if not garment_a or not garment_b:
-                return gr.skip()
-            return blend_(garment_a, garment_b, t)
-
-        mix.release(blend_live, [slot_a, slot_b, mix], blended, api_visibility="private",
-                    preprocess=False, **design_queue)
-        vary.click(
-            vary_, [chosen, strength, vary_count, vary_seed], variations,
-            api_name="vary_garment",
-            api_description="Variations of a garment photo: strength (0 to 2; 0 keeps the "
-                            "garment), n (1 to 16) and seed. Returns n RGBA PNG garments.",
-            preprocess=False, **design_queue,
-        )
-
-        # Choosing and moving garments between the slots: files only, no model. Those that
-        # can refuse are queued: only a queued event's gr.Error reaches the user as a toast.
-        designs.select(_picked, designs, chosen, api_visibility="private", queue=False)
-        variations.select(_picked, variations, chosen, api_visibility="private", queue=False)
-        for button, slot in ((use_a, slot_a), (use_b, slot_b)):
-            button.click(lambda value: _path(value, "chosen garment"), chosen, slot,
-                         api_visibility="private", preprocess=False)
-        choose_blend.click(lambda value: _path(value, "blend"), blended, chosen,
-                           api_visibility="private", preprocess=False)
-
-        # "Try it on": the chosen garment goes to the Try-On tab, which is shown, with the
-        # person photo left as it is; when there is one, the try-on runs straight away.
-        def send_to_try_on(value: Any) -> tuple[str, gr.Tabs]:
-            return _path(value, "chosen garment"), gr.Tabs(selected="tryon")
-
-        def try_on_if_person(person_value: Any, garment_value: Any) -> Any:
-            if not person_value:
-                return gr.skip(), gr.skip(), gr.skip()
-            return try_on(person_value, garment_value)
-
-        send.click(send_to_try_on, chosen, [garment, tabs], api_visibility="private",
-                   preprocess=False).success(
-            try_on_if_person, [person, garment], [result, steps, notes],
-            api_visibility="private", preprocess=False, concurrency_limit=CONCURRENCY_LIMIT,
-            concurrency_id="try_on")
+        gr.Markdown(HEADER, elem_id="tryon-header")
+        with gr.Tabs(selected="tryon") as ui.tabs:
+            _try_on_tab(ui, people, garments)
+            _design_tab(ui)
+        _try_on_events(ui)
+        _design_events(ui, weights_dir)
     demo.queue(max_size=MAX_QUEUE_SIZE, default_concurrency_limit=1)
     return demo
 
@@ -475,23 +435,12 @@ def build_demo(weights_dir: str | Path | None = None) -> gr.Blocks:
 def launch(host: str = "127.0.0.1", port: int = 7860, *, weights_dir: str | Path | None = None,
            **kwargs: Any) -> gr.Blocks:
     """Build and serve the app on ``host:port``; extra ``kwargs`` go to ``Blocks.launch``.
-
     ``weights_dir`` is the garment VAE folder for the Design tab (None: the bundled one).
-
     Blocks until the server stops unless ``prevent_thread_lock=True``; returns the app
-    (its address is ``demo.local_url``; ``demo.close()`` stops it).
-    """
+    (its address is ``demo.local_url``; ``demo.close()`` stops it)."""
     demo = build_demo(weights_dir)
-    options: dict[str, Any] = {
-        "server_name": host,
-        "server_port": port,
-        "max_file_size": MAX_UPLOAD_SIZE,
-        "run_history": False,
-        "theme": gr.themes.Default(),
-        "css": CSS,
-    }
-    options.update(kwargs)
-    demo.launch(**options)
+    demo.launch(**{"server_name": host, "server_port": port, "max_file_size": MAX_UPLOAD_SIZE,
+                   "run_history": False, "theme": gr.themes.Default(), "css": CSS, **kwargs})
     return demo
 
 

@@ -140,6 +140,25 @@ def test_a_bug_is_logged_and_the_user_sees_a_generic_sentence(
     assert Path(result).is_file()
 
 
+def test_step_captions_are_numbered_in_the_pipelines_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Known steps (the body parse too) get their caption, numbered as the pipeline orders them;
+    a step the app has no caption for is shown under its own name."""
+    import types
+
+    import gradio_app
+
+    out = types.SimpleNamespace(image="result", warnings=[], timings={}, steps={
+        "pose": "p", "parse": "q", "agnostic": "a", "garment": "g", "warped": "w", "mystery": "m"})
+    monkeypatch.setattr(gradio_app, "get_pipeline", lambda: lambda **_: out)
+    image, steps, warnings = gradio_app.try_on("person.png", "garment.png")
+    assert (image, warnings) == ("result", "")
+    assert [img for img, _ in steps] == list(out.steps.values())
+    captions = [caption for _, caption in steps]
+    assert captions[1] == "2. Body parse: what is repainted and what is kept"
+    assert captions[-1] == "6. mystery"
+    assert [c.split(". ", 1)[0] for c in captions] == [str(i) for i in range(1, 7)]
+
+
 # -- the Design tab's endpoints ----------------------------------------------------------------
 # They run on the bundled garment VAE (assets/weights/garment-vae); without its weights the
 # tests that need a model skip, and those that do not (refusals, the API listing) still run.
