@@ -210,3 +210,33 @@ def test_parser_meets_its_targets_on_validation_photos(viton_dir, tmp_path):
     assert report["net"]["iou"]["upper clothes"] >= 0.85
     assert json.loads((tmp_path / "eval.json").read_text())["net"] == report["net"]
     assert (tmp_path / "eval-grid.png").is_file()
+
+
+# ------------------------------------------------------------------------------ CLI
+def test_cli_parse_writes_label_maps_at_the_photos_size_and_goes_on_past_bad_files(tmp_path, person_example, capsys):
+    from PIL import Image
+
+    from tryon.cli import main
+
+    torch.manual_seed(0)
+    BodyParser(TINY).save_pretrained(tmp_path / "weights")     # any weights: this tests the plumbing
+    bad = tmp_path / "notes.jpg"
+    bad.write_text("not a photo")
+    code = main(["parse", str(person_example), str(bad), "-o", str(tmp_path / "out"), "--preview",
+                 "--weights", str(tmp_path / "weights")])
+    assert code == 1
+    err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("failed:")]
+    assert len(err) == 1 and "notes.jpg" in err[0]
+    labels = Image.open(tmp_path / "out" / "astronaut.png")
+    assert labels.mode == "P" and labels.size == Image.open(person_example).size
+    assert set(np.unique(np.asarray(labels))) <= set(PARSER_CLASSES)
+    assert Image.open(tmp_path / "out" / "astronaut-preview.png").size == labels.size
+    assert not (tmp_path / "out" / "notes.png").exists()
+
+
+def test_cli_parse_without_weights_is_one_sentence(tmp_path, person_example, capsys):
+    from tryon.cli import main
+
+    assert main(["parse", str(person_example), "-o", str(tmp_path), "--weights", str(tmp_path / "none")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: No body parser weights")

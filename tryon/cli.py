@@ -250,6 +250,29 @@ def cmd_eval_body_vae(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_eval_parser(args: argparse.Namespace) -> int:
+    from tryon.eval_parser import evaluate_parser
+
+    report = evaluate_parser(args.data, weights=args.weights, split=args.split, n_val=_n_val(args),
+                             portion=args.portion, limit=args.limit, pose=args.with_pose, out=args.out)
+    print(json.dumps(report, indent=2))
+    return EXIT_OK
+
+
+# ----------------------------------------------------------------------------------------
+# Body parsing
+# ----------------------------------------------------------------------------------------
+def cmd_parse(args: argparse.Namespace) -> int:
+    from tryon.parse import Parser, parse_files
+
+    parser = Parser.from_pretrained(args.weights)
+    done, failures = parse_files(args.photos, args.out, preview=args.preview, parser=parser)
+    print(f"done {done}, failed {len(failures)}; label maps in {args.out}")
+    for where, why in failures:
+        print(f"failed: {where}: {why}", file=sys.stderr)
+    return EXIT_INPUT if failures else EXIT_OK
+
+
 # ----------------------------------------------------------------------------------------
 # Serving and timing
 # ----------------------------------------------------------------------------------------
@@ -300,12 +323,14 @@ COMMANDS = (  # (arguments of the sub-command, the function that runs it), in th
     (A.generate, cmd_generate),
     (A.check_garment, cmd_check_garment),
     (A.eval_tryon, cmd_eval_tryon),
+    (A.parse, cmd_parse),
     (A.serve, cmd_serve),
     (A.bench, cmd_bench),
 )
 EVAL_MODELS = (  # `tryon eval MODEL --data DIR ...`: (its arguments, the function that runs it)
     (A.eval_garment_vae, cmd_eval_garment_vae),
     (A.eval_body_vae, cmd_eval_body_vae),
+    (A.eval_parser, cmd_eval_parser),
 )
 
 

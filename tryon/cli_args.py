@@ -249,6 +249,42 @@ def eval_body_vae(models: Sub, shared: argparse.ArgumentParser) -> argparse.Argu
     return _vae_eval(models, shared, "body-vae")
 
 
+def eval_parser(models: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p = models.add_parser("parser", parents=[shared], help="evaluate the body parser",
+                          description="Score the body parser on held-out VITON photos against their "
+                          "parse maps: IoU of background, hair, face, upper clothes, lower clothes, arms "
+                          "and legs, their mean (mIoU), and the milliseconds per 256x192 frame.")
+    p.add_argument("--data", type=Path, required=True, help="VITON-style data set folder")
+    p.add_argument("--split", default="train")
+    p.add_argument("--weights", type=Path, help="parser weights folder (default: bundled)")
+    p.add_argument("--val-pairs", type=int, default=None, help="held-out pairs (default 500)")
+    p.add_argument("--portion", choices=("val", "test"), default="val",
+                   help="the validation persons (default), or the untouched test portion: report it once")
+    p.add_argument("--with-pose", action="store_true",
+                   help="also score what `tryon parse` writes (MediaPipe decides background; slower)")
+    p.add_argument("--limit", type=int, metavar="N", help="only the first N photos")
+    p.add_argument("--out", type=Path, default=Path("runs") / "eval-parser.json",
+                   help="JSON report; the grid is <OUT>-grid.png beside it")
+    return p
+
+
+# ----------------------------------------------------------------------------------------
+# Body parsing
+# ----------------------------------------------------------------------------------------
+def parse(sub: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p = sub.add_parser("parse", parents=[shared], help="label body parts and clothes in person photos",
+                       description="Write DIR/<stem>.png for each PHOTO: a palette PNG of LIP label ids "
+                       "(0 background, 2 hair, 5 upper clothes, 6 dress, 7 coat, 9 pants, 12 skirt, 13 "
+                       "face, 14/15 left/right arm, 16/17 legs, 18/19 shoes) at the photo's own size. "
+                       "Goes on past bad photos, lists them at the end and exits 1 if any failed.")
+    p.add_argument("photos", type=Path, nargs="+", metavar="PHOTO", help="person photos")
+    p.add_argument("-o", "--out", type=Path, required=True, metavar="DIR", help="output folder")
+    p.add_argument("--preview", action="store_true", help="also write DIR/<stem>-preview.png, the "
+                   "photo tinted by label")
+    p.add_argument("--weights", type=Path, metavar="DIR", help="parser weights folder (default: bundled)")
+    return p
+
+
 # ----------------------------------------------------------------------------------------
 # Serving and timing
 # ----------------------------------------------------------------------------------------

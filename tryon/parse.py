@@ -34,7 +34,7 @@ from PIL import Image
 from tryon import constants as C
 from tryon.errors import TryOnError
 
-__all__ = ["LIP_PALETTE", "colorize", "label_image", "overlay", "ParseResult", "Parser", "parse",
+__all__ = ["LIP_PALETTE", "colorize", "label_image", "overlay", "ParseResult", "Parser", "parse", "parse_files",
            "PERSON_THRESHOLD"]
 
 # One RGB colour per LIP id (0..19), the colours of the LIP data set's own visualisations.
@@ -219,3 +219,34 @@ def parse(photo: Any, *, parser: Parser | None = None) -> np.ndarray:
 
     image = np.asarray(load_image(photo, what="person photo"))
     return (parser or _default_parser())(image, detect_pose(image)).labels
+
+
+def parse_files(photos: list[Path], out_dir: str | Path, *, preview: bool = False,
+                parser: Parser | None = None, progress: bool = True) -> tuple[int, list[tuple[str, str]]]:
+    """Parse each photo into ``out_dir/<stem>.png`` (a palette PNG of LIP ids at the photo's own
+    size) and, with ``preview``, ``out_dir/<stem>-preview.png`` (the photo tinted by label).
+
+    Goes on past photos that cannot be parsed. Each file is written atomically.
+
+    Returns:
+        ``(done, failures)``: how many photos were parsed, and ``(photo, sentence)`` per failure.
+    """
+    from tqdm import tqdm
+
+    from tryon.io import load_image, save_image
+    from tryon.pose import detect_pose
+
+    out_dir = Path(out_dir)
+    parser = parser or _default_parser()
+    done, failures = 0, []
+    for photo in tqdm(photos, desc="parse", unit="photo", disable=not progress):
+        try:
+            image = np.asarray(load_image(photo, what="person photo"))
+            result = parser(image, detect_pose(image))
+            save_image(label_image(result.labels), out_dir / f"{Path(photo).stem}.png")
+            if preview:
+                save_image(overlay(image, result.labels), out_dir / f"{Path(photo).stem}-preview.png")
+            done += 1
+        except TryOnError as err:
+            failures.append((str(photo), str(err)))
+    return done, failures

@@ -19,7 +19,7 @@ TASKS = ("garment-vae", "body-vae", "tryon", "parser")
 def build_task(name: str, data: str | Path, *, split: str = "train", cache: Path | None = None,
                n_val: int = C.VALIDATION_PAIRS, limit: int | None = None, seed: int = 0,
                vaes: Path | None = None, codes: bool = True, prepare_workers: int = 2,
-               backgrounds: Path | None = None):
+               backgrounds: Path | None = None, steps: int | None = None):
     """The :class:`~tryon.training.loop.TrainingTask` for model ``name``.
 
     Args:
@@ -33,6 +33,7 @@ def build_task(name: str, data: str | Path, *, split: str = "train", cache: Path
             the generator (default: the bundled weights); ``codes=False`` trains without codes.
         prepare_workers: try-on only: processes that build the pairs cache.
         backgrounds: parser only: a folder of photos to put behind the persons.
+        steps: parser only: the run's length; its learning rate reaches its floor there.
 
     Raises:
         TryOnError: one sentence, when the data or weights it needs are missing.
@@ -61,12 +62,14 @@ def build_task(name: str, data: str | Path, *, split: str = "train", cache: Path
     if name == "parser":
         from tryon.data.parsing import ParseAugment, ParseDataset, background_photos
         from tryon.data.split import train_persons, val_persons
-        from tryon.training.parser_task import ParserTask
+        from tryon.training.parser_task import ParserHyper, ParserTask
 
         # The untouched test portion's persons are left out too (tryon.data.split.test_pairs).
         train_names = train_persons(layout, n_val, n_test=C.TEST_PAIRS)[:limit]
         augment = ParseAugment(background_photos(backgrounds))
-        return ParserTask(ParseDataset(layout, train_names, augment), ParseDataset(layout, val_persons(layout, n_val)))
+        hyper = ParserHyper(decay_steps=steps) if steps else ParserHyper()
+        return ParserTask(ParseDataset(layout, train_names, augment), ParseDataset(layout, val_persons(layout, n_val)),
+                          hyper=hyper)
     raise TryOnError(f"Unknown model '{name}'; choose one of {', '.join(TASKS)}.")
 
 
