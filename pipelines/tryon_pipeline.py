@@ -38,7 +38,9 @@ from tryon.hub import load_extra
 from tryon.io import load_image
 from tryon.models.tryon_net import TryOnNet
 from tryon.models.vae import VAE
+from tryon.parse import Parser, overlay
 from tryon.pose import check_upper_body, detect_pose, draw_pose, pose_maps
+from tryon.region import parsed_revealed
 from tryon.tensors import to_uint8
 from tryon.warp import WarpedGarment, warp_garment
 
@@ -49,6 +51,7 @@ MAX_RENDER_SCALE = 3          # the baseline renders at up to 3x the model frame
 FEATHER_FRACTION = 0.006      # seam feather radius, as a fraction of the frame height
 GARMENT_EDGE_FRACTION = 0.005 # garment edge pixels mixed with its old background are dropped
 STEP_PREVIEW_SIDE = 512       # px: step images are shown at most this large
+REVEALED_SOURCES = ("parse", "skin")  # what tells the renderer which pixels of the region are skin
 NOT_A_GARMENT_WARNING = (
     "The garment image does not look like a photo of a garment, so the result may look wrong; "
     "a garment laid flat on a plain background works best."
@@ -116,6 +119,10 @@ class TryOnPipeline:
         precision: the network's arithmetic: ``"float32"``, ``"bfloat16"`` (autocast), or
             ``"auto"``: bfloat16 where the CPU has bfloat16 instructions (AVX512-BF16 or AMX),
             else float32. ``tryon eval`` measures the quality of either.
+        parser: the body :class:`~tryon.parse.Parser` (None: no parse step).
+        revealed: with a parser, what shows the learned renderer the skin inside the repaint
+            region: ``"parse"`` (arms, face, hair and neck by the parser; an old garment is never
+            shown, whatever its colour) or ``"skin"`` (the face-colour skin model).
     """
 
     def __init__(
@@ -128,12 +135,17 @@ class TryOnPipeline:
         body_threshold: float = float("inf"),
         net=None,
         precision: str = "auto",
+        parser: Parser | None = None,
+        revealed: str = "skin",
     ) -> None:
         if mode not in C.RENDER_MODES:
             raise ValueError(f"mode must be one of {C.RENDER_MODES}, not {mode!r}")
         if precision not in C.NET_PRECISIONS:
             raise ValueError(f"precision must be one of {C.NET_PRECISIONS}, not {precision!r}")
+        if revealed not in REVEALED_SOURCES:
+            raise ValueError(f"revealed must be one of {REVEALED_SOURCES}, not {revealed!r}")
         self.precision = _resolve_precision(precision)
+        self.parser, self.revealed = parser, revealed
         self.frame_size = tuple(frame_size)
         self.mode = mode
         self.garment_checker = garment_checker  # GarmentChecker: warns on non-garments
@@ -181,8 +193,9 @@ class TryOnPipeline:
         elif mode == "learned":
             raise TryOnError(f"No try-on network weights in '{weights / 'tryon'}'; train them with "
                              "`tryon train tryon` or use mode 'baseline'.")
+        parser = Parser.from_pretrained(p) if (p := find("parser")) is not None else None
         return cls(mode=mode, garment_checker=checker, body_vae=body, body_threshold=threshold, net=net,
-                   precision=precision)
+                   precision=precision, parser=parser)
 
     @contextmanager
     def _stage(self, timings: dict[str, float], name: str):
@@ -243,6 +256,9 @@ class TryOnPipeline:
             frame_size = self.frame_size if learned else self._render_frame(base.scale)
             body = body_lib.prepare_person(photo, pose, frame_size)
 
+        # 3b. Body parse in the frame: a step image, and the skin the renderer may keep.
+        labels = self._parse(body, learned, timings) if self.parser is not None else None
+
         # 4. Garment: cut it out and find its keypoints, at the frame size.
         with self._stage(timings, "garment"):
             prepared = prepare_garment(garment_img, mask_img, size=frame_size)
@@ -266,11 +282,30 @@ class TryOnPipeline:
             result, _ = body_lib.paste_back(photo, rendered, alpha, body.alignment)
         timings["total"] = time.perf_counter() - t_start
 
-        steps = self._steps(person_img, pose, body, prepared, warped)
+        steps = self._steps(person_img, pose, body, prepared, warped, labels)
         image: Any = Image.fromarray(result) if output_type == "pil" else result
         if not return_dict:
             return image, steps, warnings
         return TryOnOutput(image=image, steps=steps, warnings=warnings, timings=timings)
+
+    def _parse(self, body, learned: bool, timings: dict[str, float]) -> np.ndarray:
+        """``(H, W)`` uint8 LIP ids of the person in the frame; background where MediaPipe sees
+        no person or the frame is off the photo. With ``revealed="parse"``, it also sets what
+        the network sees of the region (``body.revealed``)."""
+        with self._stage(timings, "parse"):
+            labels = self._frame_labels(body)
+            if learned and self.revealed == "parse":
+                body.revealed = parsed_revealed(labels, body.person_mask, body.landmarks, body.region)
+        return labels
+
+    def _frame_labels(self, body) -> np.ndarray:
+        image = body.image  # the parser runs at its own frame size (the baseline's frame may be larger)
+        if body.size != self.parser.frame_size:
+            image = np.asarray(Image.fromarray(image).resize(self.parser.frame_size[::-1], Image.BILINEAR))
+        labels = self.parser.frame_labels(image)
+        if labels.shape != body.size:
+            labels = np.asarray(Image.fromarray(labels).resize(body.size[::-1], Image.NEAREST))
+        return np.where((body.person_mask >= 0.5) & body.valid, labels, C.LIP_BACKGROUND).astype(np.uint8)
 
     def _use_net(self, mode: str | None, output_type: str) -> bool:
         """Check a call's options; True when it renders with the network."""
@@ -353,7 +388,7 @@ class TryOnPipeline:
         return found, codes
 
     @staticmethod
-    def _steps(person_img, pose, body, prepared, warped) -> dict[str, Image.Image]:
+    def _steps(person_img, pose, body, prepared, warped, labels) -> dict[str, Image.Image]:
         def small(img: Image.Image) -> Image.Image:
             img = img.copy()
             img.thumbnail((STEP_PREVIEW_SIDE, STEP_PREVIEW_SIDE))
@@ -361,8 +396,10 @@ class TryOnPipeline:
 
         white = np.full_like(warped.rgb, 255)
         on_white = composite(white, warped.rgb, warped.alpha)
-        return {
-            "pose": small(draw_pose(person_img, pose)),
+        steps = {"pose": small(draw_pose(person_img, pose))}
+        if labels is not None:
+            steps["parse"] = small(overlay(body.image, labels))
+        return steps | {
             "agnostic": small(Image.fromarray(body_lib.agnostic_image(body.image, body.region, body.valid))),
             "garment": small(Image.fromarray(prepared.rgb)),
             "warped": small(Image.fromarray(on_white)),

@@ -11,7 +11,7 @@ from pathlib import Path
 
 __all__ = ["BENCH_STAGES", "BENCH_PERSON", "percentile", "time_stages", "bench_report", "table_lines"]
 
-BENCH_STAGES = ("load", "pose", "align", "garment", "checks", "warp", "composite", "render", "net",
+BENCH_STAGES = ("load", "pose", "align", "parse", "garment", "checks", "warp", "composite", "render", "net",
                 "paste_back", "total")
 BENCH_PERSON = Path("person") / "astronaut.png"  # under the bundled examples
 

@@ -33,6 +33,7 @@ from PIL import Image
 
 from tryon import constants as C
 from tryon.errors import TryOnError
+from tryon.tensors import to_tensor
 
 __all__ = ["LIP_PALETTE", "colorize", "label_image", "overlay", "ParseResult", "Parser", "parse", "parse_files",
            "PERSON_THRESHOLD"]
@@ -124,8 +125,7 @@ class Parser:
     @torch.inference_mode()
     def frame_probabilities(self, frame: np.ndarray) -> torch.Tensor:
         """``(H, W, 3)`` uint8 RGB at the frame size -> ``(K, H, W)`` class probabilities."""
-        x = torch.from_numpy(np.ascontiguousarray(frame)).permute(2, 0, 1)[None].float()
-        x = (x / (UINT8_MAX / 2) - 1.0).contiguous(memory_format=torch.channels_last)
+        x = to_tensor(frame)[None].contiguous(memory_format=torch.channels_last)
         with self._lock:
             logits = self.model(x)
         return logits[0].float().softmax(0)

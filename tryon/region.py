@@ -18,6 +18,7 @@ from tryon.alignment import body_unit, midpoint
 from tryon.masks import disk
 
 __all__ = [
+    "parsed_revealed",
     "AGNOSTIC_FILL",
     "OFF_PHOTO_FILL",
     "BACKGROUND_MARGIN",
@@ -30,6 +31,8 @@ __all__ = [
 
 AGNOSTIC_FILL = 128            # grey that replaces the repaint region in the agnostic person
 OFF_PHOTO_FILL = 255           # white where the frame extends past the photo's edges
+# LIP ids that parsed_revealed shows the renderer as skin or hair (kept where no garment covers them).
+PARSED_SKIN = (C.LIP_HAIR, C.LIP_FACE, C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM)
 
 # Repaint-region geometry, in units of U (see module docstring).
 SHOULDER_OUT = 0.14    # shoulder points pushed outward along the shoulder line...
@@ -225,6 +228,27 @@ def revealed_pixels(image: np.ndarray, person_mask: np.ndarray, landmarks: np.nd
     if skin is not None:
         revealed |= skin
     return revealed & region
+
+
+def parsed_revealed(labels: np.ndarray, person_mask: np.ndarray, landmarks: np.ndarray,
+                    region: np.ndarray) -> np.ndarray:
+    """:func:`revealed_pixels` with the body parse in place of the face-colour skin model.
+
+    Skin is what the parser names skin or hair (arms, face, hair) and what MediaPipe calls the
+    person while the parser calls it background (the neck, as VITON's maps label it). The old
+    upper garment is never revealed, whatever its colour, so it is repainted wholly.
+
+    Args:
+        labels: ``(H, W)`` uint8 LIP ids of the frame (:meth:`tryon.parse.Parser.frame_labels`).
+        person_mask, landmarks, region: as :func:`revealed_pixels`.
+
+    Returns:
+        ``(H, W)`` bool, a subset of ``region``.
+    """
+    near_person = cv2.dilate((person_mask > 0.5).astype(np.uint8),
+                             disk(max(1.0, BACKGROUND_MARGIN * body_unit(landmarks))))
+    skin = np.isin(labels, PARSED_SKIN) | ((labels == C.LIP_BACKGROUND) & (person_mask > 0.5))
+    return ((near_person == 0) | skin) & region
 
 
 def agnostic_image(image: np.ndarray, region: np.ndarray, valid: np.ndarray | None = None,

@@ -27,6 +27,7 @@ from torch.utils.data import Dataset
 from tryon import constants as C
 from tryon.data.layout import DatasetLayout
 from tryon.errors import TryOnError
+from tryon.tensors import to_tensor
 from tryon.models.parser import CLASS_FLIP, LIP_TO_CLASS, PARSER_CLASSES
 
 __all__ = ["ParseDataset", "ParseAugment", "background_photos", "parse_path", "kept_background"]
@@ -224,5 +225,4 @@ class ParseDataset(Dataset):
         if self.augment is not None:
             rng = np.random.default_rng(int(torch.randint(2**62, ())))
             image, label = self.augment(image, label, rng)
-        x = torch.from_numpy(np.ascontiguousarray(image).transpose(2, 0, 1).copy()).float()
-        return {"image": x / (UINT8_MAX / 2) - 1.0, "label": torch.from_numpy(np.ascontiguousarray(label)).long()}
+        return {"image": to_tensor(image), "label": torch.from_numpy(np.ascontiguousarray(label)).long()}
