@@ -51,7 +51,6 @@ MAX_RENDER_SCALE = 3          # the baseline renders at up to 3x the model frame
 FEATHER_FRACTION = 0.006      # seam feather radius, as a fraction of the frame height
 GARMENT_EDGE_FRACTION = 0.005 # garment edge pixels mixed with its old background are dropped
 STEP_PREVIEW_SIDE = 512       # px: step images are shown at most this large
-REVEALED_SOURCES = ("parse", "skin")  # what tells the renderer which pixels of the region are skin
 NOT_A_GARMENT_WARNING = (
     "The garment image does not look like a photo of a garment, so the result may look wrong; "
     "a garment laid flat on a plain background works best."
@@ -122,7 +121,8 @@ class TryOnPipeline:
         parser: the body :class:`~tryon.parse.Parser` (None: no parse step).
         revealed: with a parser, what shows the learned renderer the skin inside the repaint
             region: ``"parse"`` (arms, face, hair and neck by the parser; an old garment is never
-            shown, whatever its colour) or ``"skin"`` (the face-colour skin model).
+            shown, whatever its colour), ``"skin"`` (the face-colour skin model), or ``"auto"``:
+            the parser when there is one.
     """
 
     def __init__(
@@ -136,16 +136,19 @@ class TryOnPipeline:
         net=None,
         precision: str = "auto",
         parser: Parser | None = None,
-        revealed: str = "skin",
+        revealed: str = "auto",
     ) -> None:
         if mode not in C.RENDER_MODES:
             raise ValueError(f"mode must be one of {C.RENDER_MODES}, not {mode!r}")
         if precision not in C.NET_PRECISIONS:
             raise ValueError(f"precision must be one of {C.NET_PRECISIONS}, not {precision!r}")
-        if revealed not in REVEALED_SOURCES:
-            raise ValueError(f"revealed must be one of {REVEALED_SOURCES}, not {revealed!r}")
+        if revealed not in C.REVEALED_SOURCES:
+            raise ValueError(f"revealed must be one of {C.REVEALED_SOURCES}, not {revealed!r}")
+        if revealed == "parse" and parser is None:
+            raise TryOnError("revealed='parse' needs the body parser; load its weights or use 'skin'.")
         self.precision = _resolve_precision(precision)
-        self.parser, self.revealed = parser, revealed
+        self.parser = parser
+        self.revealed = "skin" if revealed == "skin" or parser is None else "parse"
         self.frame_size = tuple(frame_size)
         self.mode = mode
         self.garment_checker = garment_checker  # GarmentChecker: warns on non-garments
@@ -161,14 +164,15 @@ class TryOnPipeline:
 
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None, *, mode: str = "auto",
-                        precision: str = "auto") -> "TryOnPipeline":
+                        precision: str = "auto", revealed: str = "auto") -> "TryOnPipeline":
         """Load the bundled defaults (:func:`tryon.assets.weights_dir`) or those in ``path``.
 
         The garment VAE (``garment-vae/``) and body-shape VAE (``body-vae/``) there, when
         present (else the bundled ones), add warnings for garment photos that are not garments
         and for unusual person photos, and give the network its codes. The try-on network
         (``tryon/``) is the learned renderer; without it, the pipeline runs the baseline renderer.
-        ``precision`` is the network's arithmetic, as in :class:`TryOnPipeline`.
+        The body parser (``parser/``) adds the parse step and, with ``revealed``, tells the
+        network the skin in the region. ``precision`` and ``revealed`` are as in :class:`TryOnPipeline`.
         """
         weights = Path(path) if path is not None else DEFAULT_WEIGHTS_DIR
         if path is not None and not weights.is_dir():
@@ -195,7 +199,7 @@ class TryOnPipeline:
                              "`tryon train tryon` or use mode 'baseline'.")
         parser = Parser.from_pretrained(p) if (p := find("parser")) is not None else None
         return cls(mode=mode, garment_checker=checker, body_vae=body, body_threshold=threshold, net=net,
-                   precision=precision, parser=parser)
+                   precision=precision, parser=parser, revealed=revealed)
 
     @contextmanager
     def _stage(self, timings: dict[str, float], name: str):

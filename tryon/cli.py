@@ -44,7 +44,8 @@ class CliError(Exception):
 def _pipeline(args: argparse.Namespace):
     from pipelines import TryOnPipeline
 
-    return TryOnPipeline.from_pretrained(args.weights, mode=args.mode, precision=args.precision)
+    return TryOnPipeline.from_pretrained(args.weights, mode=args.mode, precision=args.precision,
+                                         revealed=args.revealed)
 
 
 def _design(weights: Path | None):

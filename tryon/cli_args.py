@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 
 from tryon import __version__
-from tryon.constants import NET_PRECISIONS, RENDER_MODES, VALIDATION_PAIRS
+from tryon.constants import NET_PRECISIONS, RENDER_MODES, REVEALED_SOURCES, VALIDATION_PAIRS
 
 __all__ = ["common", "root", "try_on", "batch", "prepare", "train", "generate", "check_garment",
            "eval_tryon", "eval_models", "eval_garment_vae", "eval_body_vae", "set_eval_usage", "serve",
@@ -21,7 +21,7 @@ Sub = argparse._SubParsersAction  # what ArgumentParser.add_subparsers returns
 
 # The try-on's own line; the second names every model `tryon eval MODEL` accepts (see set_eval_usage).
 EVAL_USAGE = ("tryon eval [-h] --data DIR [--pairs FILE | --val-pairs N] [--mode {learned,baseline,auto}] "
-              "[--weights DIR] [--precision {auto,float32,bfloat16}] [-o OUT.json] [--limit N] [--seed S]\n"
+              "[--weights DIR] [--precision {auto,float32,bfloat16}] [--revealed {auto,parse,skin}] [-o OUT.json] [--limit N] [--seed S]\n"
               "       tryon eval MODELS --data DIR [...]")
 TRAIN_MODELS = (
     ("garment-vae", "the garment VAE-GAN (in-shop garments + masks)"),
@@ -59,6 +59,10 @@ def renderer(p: argparse.ArgumentParser) -> None:
     p.add_argument("--precision", choices=NET_PRECISIONS, default="auto",
                    help="the network's arithmetic (default auto: bfloat16 on CPUs with bfloat16 "
                    "instructions, else float32)")
+    p.add_argument("--revealed", choices=REVEALED_SOURCES, default="auto",
+                   help="what tells the network which pixels of the repaint region are skin to keep: "
+                   "the body parser, or the face-colour skin model (default auto: the parser when "
+                   "its weights are there)")
 
 
 # ----------------------------------------------------------------------------------------

@@ -35,6 +35,9 @@ TEST_PAIRS = 500
 # ("auto": bfloat16 on CPUs with bfloat16 instructions).
 RENDER_MODES = ("auto", "learned", "baseline")
 NET_PRECISIONS = ("auto", "float32", "bfloat16")
+# What shows the learned renderer the skin inside the repaint region: the body parser ("parse")
+# or the face-colour skin model ("skin"). "auto": the parser when its weights are there.
+REVEALED_SOURCES = ("auto", "parse", "skin")
 
 # --------------------------------------------------------------------------------------
 # Image loading limits (tryon/io.py).
