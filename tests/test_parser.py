@@ -240,3 +240,17 @@ def test_cli_parse_without_weights_is_one_sentence(tmp_path, person_example, cap
     assert main(["parse", str(person_example), "-o", str(tmp_path), "--weights", str(tmp_path / "none")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: No body parser weights")
+
+
+def test_batchnorm_recalibration_measures_the_data():
+    from tryon.training.parser_task import recalibrate_batchnorm
+
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 3, 1), torch.nn.BatchNorm2d(3))
+    with torch.no_grad():
+        model[0].weight.copy_(torch.eye(3)[:, :, None, None])
+        model[0].bias.zero_()
+    data = [{"image": torch.full((3, 4, 4), 3.0) + torch.randn(3, 4, 4) * 0.1} for _ in range(8)]
+    recalibrate_batchnorm(model, data, batches=4, batch_size=2)
+    assert not model.training
+    assert torch.allclose(model[1].running_mean, torch.full((3,), 3.0), atol=0.05)
+    assert model[1].momentum == 0.1

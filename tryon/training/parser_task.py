@@ -1,9 +1,12 @@
 """The body parser as a training task: per-pixel cross-entropy plus soft Dice on VITON's parse maps.
 
-One optimizer step per batch (no discriminator); an EMA of the weights (BatchNorm statistics
-included) is what gets exported. The learning rate warms up, then falls along a cosine to
-``lr_floor`` at ``decay_steps``. Sample grids: photos (augmented like training's, to show what the
-parser sees), the true maps, and the EMA parser's maps.
+One optimizer step per batch (no discriminator). An EMA of the weights is what gets exported,
+with its BatchNorm statistics measured afresh on training batches: the running statistics the EMA
+copies from the live network belong to the live weights, and with them the EMA's maps were all
+background at step 700 (pixel accuracy 0.53 against the live network's 0.94). The learning rate
+warms up, then falls along a cosine to ``lr_floor`` at ``decay_steps``. Sample grids: photos
+(validation, then augmented training photos, to show what the parser sees), the true maps, and
+the live parser's maps.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from tryon.training.ema import EMA
 from tryon.training.grid import to_unit
 from tryon.training.loop import StepContext, TrainingTask
 
-__all__ = ["ParserTask", "ParserHyper"]
+__all__ = ["ParserTask", "ParserHyper", "recalibrate_batchnorm"]
 
 
 @dataclass
@@ -35,6 +38,8 @@ class ParserHyper:
     decay_steps: int = 5000    # the cosine reaches lr_floor here and stays
     dice_weight: float = 1.0
     ema_decay: float = 0.998
+    bn_batches: int = 50       # training batches that measure the exported EMA's BatchNorm statistics
+    bn_batch_size: int = 16
 
 
 class ParserTask(TrainingTask):
@@ -103,8 +108,34 @@ class ParserTask(TrainingTask):
         self.ema.update(ctx.unwrap("parser"))
 
     def sample_grid(self, models, batch):
-        pred = self.ema.shadow.to(batch["image"].device)(batch["image"]).argmax(1)
+        pred = models["parser"](batch["image"]).argmax(1)
         return [to_unit(batch["image"]), colorize(class_to_lip(batch["label"])), colorize(class_to_lip(pred))]
 
     def export(self, models, directory: Path) -> None:
-        self.ema.shadow.save_pretrained(Path(directory) / "parser", dtype=torch.float16)
+        model = self.ema.shadow
+        recalibrate_batchnorm(model, self.train_set, self.hyper.bn_batches, self.hyper.bn_batch_size)
+        model.save_pretrained(Path(directory) / "parser", dtype=torch.float16)
+
+
+@torch.no_grad()
+def recalibrate_batchnorm(model: torch.nn.Module, dataset, batches: int, batch_size: int) -> None:
+    """Measure every BatchNorm's running mean and variance afresh: the plain average over
+    ``batches`` batches of ``dataset`` (forward passes in training mode, no gradients). Leaves
+    the model in eval mode."""
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    if not norms:
+        return
+    saved = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None                      # cumulative average over the batches seen
+    device = next(model.parameters()).device
+    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=True)
+    model.train()
+    for i, batch in enumerate(loader):
+        if i >= batches:
+            break
+        model(batch["image"].to(device))
+    for m, momentum in zip(norms, saved):
+        m.momentum = momentum
+    model.eval()
