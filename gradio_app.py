@@ -54,7 +54,7 @@ MAX_QUEUE_SIZE = 32
 # The step images' captions, numbered in the pipeline's order; other steps show their name.
 STEP_CAPTIONS = {
     "pose": "Pose: landmarks and person mask",
-    "parse": "Body parse: what is repainted and what is kept",
+    "parse": "Body parse: hair, face, clothes, arms and legs",
     "agnostic": "Person without the upper-body garment",
     "garment": "Garment, cut out",
     "warped": "Garment fitted to the body",

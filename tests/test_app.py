@@ -12,7 +12,7 @@ gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client, handle_file  # noqa: E402
 from gradio_client.exceptions import AppError  # noqa: E402
 
-STEP_NAMES = ("pose", "agnostic", "garment", "warped")
+STEP_NAMES = ("pose", "parse", "agnostic", "garment", "warped")  # with the bundled parser
 CORNER = (slice(0, 40), slice(0, 40))        # background, far from the astronaut's torso
 TORSO = (slice(300, 420), slice(150, 300))   # the astronaut's chest, where the garment goes
 
@@ -50,6 +50,7 @@ def test_try_on_returns_the_person_wearing_the_garment(
     assert np.abs(after[TORSO] - before[TORSO]).mean() > 20, "the torso must be repainted"
 
     assert len(steps) == len(STEP_NAMES)
+    assert any("parse" in step["caption"].lower() for step in steps)
     for step in steps:
         assert step["caption"]
         with Image.open(step["image"]) as img:
@@ -154,7 +155,7 @@ def test_step_captions_are_numbered_in_the_pipelines_order(monkeypatch: pytest.M
     assert (image, warnings) == ("result", "")
     assert [img for img, _ in steps] == list(out.steps.values())
     captions = [caption for _, caption in steps]
-    assert captions[1] == "2. Body parse: what is repainted and what is kept"
+    assert captions[1] == "2. Body parse: hair, face, clothes, arms and legs"
     assert captions[-1] == "6. mystery"
     assert [c.split(". ", 1)[0] for c in captions] == [str(i) for i in range(1, 7)]
 

@@ -73,8 +73,8 @@ def test_upload_both_photos_and_see_the_result(
     try_on_and_wait_for_result(page)
 
     page.get_by_text("Steps", exact=True).click()  # open the accordion
-    page.locator("#steps img[src]").nth(3).wait_for(state="visible")
-    assert page.locator("#steps img[src]").count() == 4
+    page.locator("#steps img[src]").nth(4).wait_for(state="visible")
+    assert page.locator("#steps img[src]").count() == 5   # pose, parse, agnostic, garment, warped
 
     shot = tmp_path / "browser_tryon.png"
     page.screenshot(path=str(shot), full_page=True)
