@@ -254,3 +254,27 @@ def test_batchnorm_recalibration_measures_the_data():
     assert not model.training
     assert torch.allclose(model[1].running_mean, torch.full((3,), 3.0), atol=0.05)
     assert model[1].momentum == 0.1
+
+
+# ------------------------------------------------------------------------------ the try-on's use
+def test_parsed_revealed_never_shows_the_old_garment_whatever_its_colour():
+    from tryon.region import parsed_revealed
+
+    h, w = C.FRAME_SIZE
+    labels = np.zeros((h, w), np.uint8)
+    labels[100:200, 60:130] = C.LIP_UPPER_CLOTHES          # a skin-coloured top: still clothing
+    labels[100:200, 40:60] = C.LIP_LEFT_ARM
+    labels[60:90, 80:110] = C.LIP_FACE
+    person = np.zeros((h, w), np.float32)
+    person[55:210, 35:135] = 1.0
+    landmarks = np.zeros((33, 3), np.float32)
+    landmarks[[C.LEFT_SHOULDER, C.RIGHT_SHOULDER], :2] = [(130, 100), (60, 100)]
+    landmarks[[C.LEFT_HIP, C.RIGHT_HIP], :2] = [(120, 200), (70, 200)]
+    region = np.zeros((h, w), bool)
+    region[90:230, 20:170] = True
+    revealed = parsed_revealed(labels, person, landmarks, region)
+    assert not revealed[labels == C.LIP_UPPER_CLOTHES].any()
+    assert revealed[150, 50]                                 # the arm's skin is shown
+    assert revealed[95, 95] and not labels[95, 95]           # the neck: person, unlabelled
+    assert revealed[225, 165]                                # background far from the person
+    assert not revealed[~region].any()
