@@ -123,16 +123,20 @@ class Parser:
         return cls(BodyParser.from_pretrained(folder))
 
     @torch.inference_mode()
-    def frame_probabilities(self, frame: np.ndarray) -> torch.Tensor:
-        """``(H, W, 3)`` uint8 RGB at the frame size -> ``(K, H, W)`` class probabilities."""
+    def frame_logits(self, frame: np.ndarray) -> torch.Tensor:
+        """``(H, W, 3)`` uint8 RGB at the frame size -> ``(1, K, H, W)`` class logits (channels-last)."""
         x = to_tensor(frame)[None].contiguous(memory_format=torch.channels_last)
         with self._lock:
-            logits = self.model(x)
-        return logits[0].float().softmax(0)
+            return self.model(x)
+
+    def frame_probabilities(self, frame: np.ndarray) -> torch.Tensor:
+        """``(H, W, 3)`` uint8 RGB at the frame size -> ``(K, H, W)`` class probabilities."""
+        return self.frame_logits(frame)[0].float().softmax(0)
 
     def frame_labels(self, frame: np.ndarray) -> np.ndarray:
-        """``(H, W, 3)`` uint8 RGB at the frame size -> ``(H, W)`` uint8 LIP ids (no MediaPipe)."""
-        return self._lip[self.frame_probabilities(frame).argmax(0)].numpy()
+        """``(H, W, 3)`` uint8 RGB at the frame size -> ``(H, W)`` uint8 LIP ids (no MediaPipe).
+        The argmax runs along the logits' channels-last layout: no softmax, no copy."""
+        return self._lip[self.frame_logits(frame).argmax(1)[0]].numpy()
 
     def __call__(self, photo: np.ndarray, pose) -> ParseResult:
         """Parse ``photo`` ``(h, w, 3)`` uint8 RGB, given its :class:`~tryon.pose.PoseResult`."""
