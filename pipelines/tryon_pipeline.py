@@ -297,16 +297,18 @@ class TryOnPipeline:
         no person or the frame is off the photo. With ``revealed="parse"``, it also sets what
         the network sees of the region (``body.revealed``)."""
         with self._stage(timings, "parse"):
-            labels = self._frame_labels(body)
+            labels = self._frame_labels(body, timings)
             if learned and self.revealed == "parse":
                 body.revealed = parsed_revealed(labels, body.person_mask, body.landmarks, body.region)
         return labels
 
-    def _frame_labels(self, body) -> np.ndarray:
+    def _frame_labels(self, body, timings: dict[str, float]) -> np.ndarray:
+        """``timings["parser"]`` gets the parser's forward and argmax alone (inside ``parse``)."""
         image = body.image  # the parser runs at its own frame size (the baseline's frame may be larger)
         if body.size != self.parser.frame_size:
             image = np.asarray(Image.fromarray(image).resize(self.parser.frame_size[::-1], Image.BILINEAR))
-        labels = self.parser.frame_labels(image)
+        with self._stage(timings, "parser"):
+            labels = self.parser.frame_labels(image)
         if labels.shape != body.size:
             labels = np.asarray(Image.fromarray(labels).resize(body.size[::-1], Image.NEAREST))
         return np.where((body.person_mask >= 0.5) & body.valid, labels, C.LIP_BACKGROUND).astype(np.uint8)

@@ -119,7 +119,7 @@ def _grid(shown: list, path: Path) -> None:
 
     if not shown:
         return
-    photos = torch.stack([torch.from_numpy(p).permute(2, 0, 1).float() / 255 for p, _, _ in shown])
+    photos = torch.stack([torch.from_numpy(np.array(p)).permute(2, 0, 1).float() / 255 for p, _, _ in shown])
     truth = colorize(torch.stack([torch.from_numpy(t.astype(np.int64)) for _, t, _ in shown]))
     pred = colorize(torch.stack([torch.from_numpy(p.astype(np.int64)) for _, _, p in shown]))
     save_grid(make_grid([photos, truth, pred]), path)
