@@ -1,7 +1,7 @@
 """TryOnPipeline: a person photo and a garment photo in, the person wearing the garment out.
 
-Stages (each timed in ``TryOnOutput.timings``): load -> pose -> align -> garment -> checks ->
-warp -> render (learned) or composite (baseline) -> paste_back.
+Stages (each timed in ``TryOnOutput.timings``): load -> pose -> align -> parse (with the body
+parser) -> garment -> checks -> warp -> render (learned) or composite (baseline) -> paste_back.
 
 Two renderers share everything up to the landmark TPS warp:
 
@@ -91,6 +91,7 @@ class TryOnOutput:
         image: the person wearing the garment, at the person photo's own size
             (``PIL.Image`` RGB, or ``(H, W, 3)`` uint8 array with ``output_type="np"``).
         steps: intermediate images by name: ``pose`` (landmarks and person mask on the photo),
+            ``parse`` (the body parse over the person in the model frame, with the parser),
             ``agnostic`` (the person with the repaint region greyed, in the model frame),
             ``garment`` (the prepared garment), ``warped`` (the garment fitted to the body).
         warnings: sentences for the user about things that may spoil the result.

@@ -78,7 +78,7 @@ def try_on(sub: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser
     p.add_argument("--garment-mask", type=Path, help="optional garment mask (white = garment)")
     renderer(p)
     p.add_argument("--steps", type=Path, metavar="DIR",
-                   help="also write the intermediate steps (pose, agnostic, garment, warped) here")
+                   help="also write the intermediate steps (pose, parse, agnostic, garment, warped) here")
     return p
 
 
