@@ -50,7 +50,7 @@ def test_try_on_writes_the_result_at_the_photo_size(files, tmp_path):
     assert r.returncode == 0, r.stderr
     assert Image.open(out).size == (512, 512)
     assert sorted(p.name for p in (tmp_path / "steps").iterdir()) == [
-        "agnostic.png", "garment.png", "pose.png", "warped.png"]
+        "agnostic.png", "garment.png", "parse.png", "pose.png", "warped.png"]
 
 
 def test_bad_photo_prints_one_line_and_exits_1(files, tmp_path):

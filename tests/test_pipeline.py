@@ -25,7 +25,7 @@ def result(pipe):
 def test_result_has_the_photo_size_and_the_steps(result):
     assert isinstance(result, TryOnOutput)
     assert result.image.size == (512, 512) and result.image.mode == "RGB"
-    assert set(result.steps) == {"pose", "agnostic", "garment", "warped"}
+    assert set(result.steps) == {"pose", "parse", "agnostic", "garment", "warped"}  # parse: the bundled parser
     assert all(isinstance(s, Image.Image) for s in result.steps.values())
     assert result.warnings == []
     assert {"pose", "align", "garment", "warp", "composite", "paste_back", "total"} <= set(result.timings)
