@@ -35,7 +35,7 @@ import gradio as gr
 
 from pipelines import GarmentDesignPipeline, TryOnPipeline
 from tryon.assets import examples_dir
-from tryon.constants import MAX_UPLOAD_SIZE
+from tryon.constants import GARMENT_TYPES, MAX_UPLOAD_SIZE
 from tryon.errors import TryOnError
 
 __all__ = ["build_demo", "launch", "try_on", "get_pipeline", "get_design_pipeline",
@@ -160,11 +160,18 @@ def _shown_to_user(task: str, generic: str) -> Iterator[None]:
         raise gr.Error(generic, print_exception=False) from None
 
 
-def try_on(person: Any, garment: Any) -> tuple[Any, list[tuple[Any, str]], str]:
-    """Dress the person in the garment: (result image, captioned steps, warnings text)."""
+def try_on(person: Any, garment: Any, garment_type: Any = "auto") -> tuple[Any, list[tuple[Any, str]], str]:
+    """Dress the person in the garment: (result image, captioned steps, warnings text).
+
+    ``garment_type`` says what the garment photo shows: ``"auto"`` (default), ``"flat"`` (the
+    garment alone) or ``"worn"`` (a person wearing it)."""
+    garment_type = garment_type or "auto"
+    if garment_type not in GARMENT_TYPES:
+        raise gr.Error(f"The garment type must be one of {', '.join(GARMENT_TYPES)}, not '{garment_type}'.",
+                       print_exception=False)
     person_src, garment_src = _source(person, "person photo"), _source(garment, "garment image")
     with _shown_to_user("try-on", GENERIC_ERROR):
-        out = get_pipeline()(person=person_src, garment=garment_src)
+        out = get_pipeline()(person=person_src, garment=garment_src, garment_type=garment_type)
     log.info("try-on done in %.2f s", out.timings.get("total", 0.0))
     for warning in out.warnings:
         gr.Warning(warning)
@@ -269,6 +276,10 @@ def _try_on_tab(ui: SimpleNamespace, people: list[Path], garments: list[Path]) -
                     label="Example garments: click one to use it", columns=3, height=300,
                     object_fit="contain", allow_preview=False, interactive=False, buttons=[],
                     visible=bool(garments), elem_id="garment-examples")
+                ui.garment_type = gr.Radio(
+                    choices=[("Find out", "auto"), ("The garment alone", "flat"),
+                             ("Someone wearing it", "worn")],
+                    value="auto", label="The garment photo shows", elem_id="garment-type")
             with gr.Column():
                 ui.result = gr.Image(label="Result", format="png", type="pil", interactive=False,
                                      height=420, elem_id="result")
@@ -342,8 +353,10 @@ def _try_on_events(ui: SimpleNamespace) -> None:
     """A click on an example garment fills the garment slot; "Try on" is ``/try_on``."""
     ui.examples.select(_picked, ui.examples, ui.garment, api_visibility="private", queue=False)
     ui.run.click(
-        try_on, [ui.person, ui.garment], [ui.result, ui.steps, ui.notes], api_name="try_on",
-        api_description="Dress the person in the garment. Returns the result image (PNG, at the "
+        try_on, [ui.person, ui.garment, ui.garment_type], [ui.result, ui.steps, ui.notes], api_name="try_on",
+        api_description="Dress the person in the garment. garment_type says what the garment photo "
+                        "shows: 'auto' (default), 'flat' (the garment alone) or 'worn' (a person "
+                        "wearing it: the garment is cut out). Returns the result image (PNG, at the "
                         "person photo's size), the intermediate step images and warnings (one "
                         "per line).",
         preprocess=False,  # tryon.io validates the raw uploads; see _source
@@ -401,8 +414,8 @@ def _design_events(ui: SimpleNamespace, weights_dir: str | Path | None) -> None:
 
     # "Try it on": the chosen garment goes to the Try-On tab, which is shown, with the person
     # photo left as it is; when there is one, the try-on runs straight away.
-    def try_on_if_person(person: Any, garment: Any) -> Any:
-        return try_on(person, garment) if person else (gr.skip(), gr.skip(), gr.skip())
+    def try_on_if_person(person: Any, garment: Any) -> Any:  # a designed garment is a flat one
+        return try_on(person, garment, "flat") if person else (gr.skip(), gr.skip(), gr.skip())
 
     ui.send.click(lambda value: (_path(value, "chosen garment"), gr.Tabs(selected="tryon")),
                   ui.chosen, [ui.garment, ui.tabs], api_visibility="private",

@@ -32,7 +32,7 @@ from tryon import constants as C
 from tryon.anomaly import body_check
 from tryon.composite import composite, shading_map
 from tryon.conditioning import GarmentChecker, frame_arrays, net_tensors
-from tryon.errors import GarmentError, TryOnError
+from tryon.errors import GarmentError, NoPersonError, TryOnError
 from tryon.garment import prepare_garment
 from tryon.hub import load_extra
 from tryon.io import load_image
@@ -40,9 +40,10 @@ from tryon.models.tryon_net import TryOnNet
 from tryon.models.vae import VAE
 from tryon.parse import Parser, overlay
 from tryon.pose import check_upper_body, detect_pose, draw_pose, pose_maps
-from tryon.region import parsed_revealed
+from tryon.region import parsed_region, parsed_revealed
 from tryon.tensors import to_uint8
 from tryon.warp import WarpedGarment, warp_garment
+from tryon.worn import MSG_NO_WEARER, find_wearer, garment_from_worn
 
 __all__ = ["TryOnOutput", "TryOnPipeline", "DEFAULT_WEIGHTS_DIR"]
 
@@ -63,6 +64,23 @@ DOWNSCALED_WARNING = (
     "Your photo was larger than {max} pixels on its longest side, so the result is "
     "{w}x{h} instead of {ow}x{oh}."
 )
+
+
+def _check_garment_type(garment_type: str, parser) -> str:
+    """The garment type to use: ``"auto"`` without a parser is ``"flat"``.
+
+    Raises:
+        ValueError: an unknown type.
+        TryOnError: ``"worn"`` without the body parser.
+    """
+    if garment_type not in C.GARMENT_TYPES:
+        raise ValueError(f"garment_type must be one of {C.GARMENT_TYPES}, not {garment_type!r}")
+    if parser is None:
+        if garment_type == "worn":
+            raise TryOnError("Garments worn in their photo need the body parser; load its weights "
+                             "or use a photo of the garment alone.")
+        return "flat"
+    return garment_type
 
 
 def _resolve_precision(precision: str) -> str:
@@ -120,10 +138,14 @@ class TryOnPipeline:
             ``"auto"``: bfloat16 where the CPU has bfloat16 instructions (AVX512-BF16 or AMX),
             else float32. ``tryon eval`` measures the quality of either.
         parser: the body :class:`~tryon.parse.Parser` (None: no parse step).
-        revealed: with a parser, what shows the learned renderer the skin inside the repaint
-            region: ``"parse"`` (arms, face, hair and neck by the parser; an old garment is never
-            shown, whatever its colour), ``"skin"`` (the face-colour skin model), or ``"auto"``:
-            the parser when there is one.
+        region: what decides the repaint region and the skin the learned renderer may keep in
+            it: ``"parse"`` (the old garment wholly, arms and neck by the parser, plus the room the
+            new garment needs; hair, face, hands, lower-body clothes and background stay; an old
+            garment is never shown, whatever its colour), ``"pose"`` (pose landmarks and the
+            face-colour skin model), or ``"auto"``: the parser when there is one.
+        garment_type: what garment photos show by default (each call may say otherwise):
+            ``"flat"`` (the garment alone), ``"worn"`` (a person wearing it, cut out with the
+            parser) or ``"auto"``: worn when the parser finds a person wearing it.
     """
 
     def __init__(
@@ -137,19 +159,21 @@ class TryOnPipeline:
         net=None,
         precision: str = "auto",
         parser: Parser | None = None,
-        revealed: str = "auto",
+        region: str = "auto",
+        garment_type: str = "auto",
     ) -> None:
         if mode not in C.RENDER_MODES:
             raise ValueError(f"mode must be one of {C.RENDER_MODES}, not {mode!r}")
         if precision not in C.NET_PRECISIONS:
             raise ValueError(f"precision must be one of {C.NET_PRECISIONS}, not {precision!r}")
-        if revealed not in C.REVEALED_SOURCES:
-            raise ValueError(f"revealed must be one of {C.REVEALED_SOURCES}, not {revealed!r}")
-        if revealed == "parse" and parser is None:
-            raise TryOnError("revealed='parse' needs the body parser; load its weights or use 'skin'.")
+        if region not in C.REGION_SOURCES:
+            raise ValueError(f"region must be one of {C.REGION_SOURCES}, not {region!r}")
+        if region == "parse" and parser is None:
+            raise TryOnError("region='parse' needs the body parser; load its weights or use 'pose'.")
         self.precision = _resolve_precision(precision)
         self.parser = parser
-        self.revealed = "skin" if revealed == "skin" or parser is None else "parse"
+        self.region = "pose" if region == "pose" or parser is None else "parse"
+        self.garment_type = _check_garment_type(garment_type, parser)
         self.frame_size = tuple(frame_size)
         self.mode = mode
         self.garment_checker = garment_checker  # GarmentChecker: warns on non-garments
@@ -165,15 +189,17 @@ class TryOnPipeline:
 
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None, *, mode: str = "auto",
-                        precision: str = "auto", revealed: str = "auto") -> "TryOnPipeline":
+                        precision: str = "auto", region: str = "auto",
+                        garment_type: str = "auto") -> "TryOnPipeline":
         """Load the bundled defaults (:func:`tryon.assets.weights_dir`) or those in ``path``.
 
         The garment VAE (``garment-vae/``) and body-shape VAE (``body-vae/``) there, when
         present (else the bundled ones), add warnings for garment photos that are not garments
         and for unusual person photos, and give the network its codes. The try-on network
         (``tryon/``) is the learned renderer; without it, the pipeline runs the baseline renderer.
-        The body parser (``parser/``) adds the parse step and, with ``revealed``, tells the
-        network the skin in the region. ``precision`` and ``revealed`` are as in :class:`TryOnPipeline`.
+        The body parser (``parser/``) adds the parse step, decides the repaint region (with
+        ``region``) and cuts garments out of photos of people wearing them. ``precision``,
+        ``region`` and ``garment_type`` are as in :class:`TryOnPipeline`.
         """
         weights = Path(path) if path is not None else DEFAULT_WEIGHTS_DIR
         if path is not None and not weights.is_dir():
@@ -200,7 +226,7 @@ class TryOnPipeline:
                              "`tryon train tryon` or use mode 'baseline'.")
         parser = Parser.from_pretrained(p) if (p := find("parser")) is not None else None
         return cls(mode=mode, garment_checker=checker, body_vae=body, body_threshold=threshold, net=net,
-                   precision=precision, parser=parser, revealed=revealed)
+                   precision=precision, parser=parser, region=region, garment_type=garment_type)
 
     @contextmanager
     def _stage(self, timings: dict[str, float], name: str):
@@ -224,6 +250,7 @@ class TryOnPipeline:
         output_type: str = "pil",
         return_dict: bool = True,
         mode: str | None = None,
+        garment_type: str | None = None,
     ) -> TryOnOutput | tuple:
         """Dress ``person`` in ``garment``.
 
@@ -235,11 +262,14 @@ class TryOnPipeline:
             output_type: ``"pil"`` or ``"np"``.
             return_dict: return a :class:`TryOnOutput` (else ``(image, steps, warnings)``).
             mode: override the pipeline's mode for this call.
+            garment_type: override the pipeline's garment type for this call (``"auto"``,
+                ``"flat"`` or ``"worn"``; see :class:`TryOnPipeline`).
 
         Raises:
             tryon.TryOnError: bad input, with one sentence for the user.
         """
         learned = self._use_net(mode, output_type)
+        garment_type = self.garment_type if garment_type is None else _check_garment_type(garment_type, self.parser)
         timings: dict[str, float] = {}
         t_start = time.perf_counter()
 
@@ -262,11 +292,12 @@ class TryOnPipeline:
             body = body_lib.prepare_person(photo, pose, frame_size)
 
         # 3b. Body parse in the frame: a step image, and the skin the renderer may keep.
-        labels = self._parse(body, learned, timings) if self.parser is not None else None
+        labels = self._parse(body, timings) if self.parser is not None else None
 
-        # 4. Garment: cut it out and find its keypoints, at the frame size.
+        # 4. Garment: cut it out (from a person wearing it, with the parser) and find its
+        #    keypoints, at the frame size.
         with self._stage(timings, "garment"):
-            prepared = prepare_garment(garment_img, mask_img, size=frame_size)
+            prepared = self._garment(garment_img, mask_img, frame_size, garment_type)
         warnings += prepared.warnings
 
         # 5. Conditioning: one pass of each VAE gives its warning and its code for the network.
@@ -277,6 +308,9 @@ class TryOnPipeline:
         # 6. Warp: landmark thin-plate spline from garment keypoints to the body.
         with self._stage(timings, "warp"):
             warped = warp_garment(prepared.rgb, prepared.mask, prepared.keypoints, body.landmarks)
+        if labels is not None and self.region == "parse":
+            with self._stage(timings, "region"):
+                self._parsed_region(body, labels, warped)
 
         # 7. Render in the frame: the network (learned), or the garment composited over the
         #    person with the person's shading (baseline).
@@ -293,15 +327,38 @@ class TryOnPipeline:
             return image, steps, warnings
         return TryOnOutput(image=image, steps=steps, warnings=warnings, timings=timings)
 
-    def _parse(self, body, learned: bool, timings: dict[str, float]) -> np.ndarray:
+    def _garment(self, garment_img: Image.Image, mask_img: Image.Image | None, size: tuple[int, int],
+                 garment_type: str):
+        """The garment laid out at ``size``: from a photo of it alone, or of a person wearing it."""
+        flat = (garment_type == "flat" or mask_img is not None
+                or (garment_img.mode == "RGBA" and np.asarray(garment_img)[..., 3].min() < 255))
+        if flat:
+            return prepare_garment(garment_img, mask_img, size=size)
+        photo = np.asarray(garment_img.convert("RGB"))
+        if garment_type == "auto":
+            wearer = find_wearer(photo, self.parser)
+            if wearer is None:
+                return prepare_garment(garment_img, mask_img, size=size)
+        else:
+            try:
+                wearer = detect_pose(photo)
+            except NoPersonError:
+                raise GarmentError(MSG_NO_WEARER) from None
+        return garment_from_worn(photo, wearer, self.parser, size=size)
+
+    def _parse(self, body, timings: dict[str, float]) -> np.ndarray:
         """``(H, W)`` uint8 LIP ids of the person in the frame; background where MediaPipe sees
-        no person or the frame is off the photo. With ``revealed="parse"``, it also sets what
-        the network sees of the region (``body.revealed``)."""
+        no person or the frame is off the photo."""
         with self._stage(timings, "parse"):
-            labels = self._frame_labels(body, timings)
-            if learned and self.revealed == "parse":
-                body.revealed = parsed_revealed(labels, body.person_mask, body.landmarks, body.region)
-        return labels
+            return self._frame_labels(body, timings)
+
+    @staticmethod
+    def _parsed_region(body, labels: np.ndarray, warped: WarpedGarment) -> None:
+        """Set the repaint region and what the network sees of it from the body parse and the
+        room the warped garment needs (:func:`~tryon.region.parsed_region`)."""
+        body.region = parsed_region(labels, body.person_mask, body.landmarks, body.region,
+                                    warped.alpha) & body.valid
+        body.revealed = parsed_revealed(labels, body.image, body.person_mask, body.landmarks, body.region)
 
     def _frame_labels(self, body, timings: dict[str, float]) -> np.ndarray:
         """``timings["parser"]`` gets the parser's forward and argmax alone (inside ``parse``)."""
@@ -386,7 +443,7 @@ class TryOnPipeline:
         if self.garment_checker is not None:
             verdict = self.garment_checker.check(prepared)
             codes["garment"] = verdict.code
-            if not verdict.is_garment:
+            if not verdict.is_garment and prepared.method != "worn":  # the parser found it worn
                 found.append(NOT_A_GARMENT_WARNING)
         if self.body_vae is not None:
             score, codes["body"] = body_check(self.body_vae, pose)

@@ -272,9 +272,29 @@ def test_parsed_revealed_never_shows_the_old_garment_whatever_its_colour():
     landmarks[[C.LEFT_HIP, C.RIGHT_HIP], :2] = [(120, 200), (70, 200)]
     region = np.zeros((h, w), bool)
     region[90:230, 20:170] = True
-    revealed = parsed_revealed(labels, person, landmarks, region)
+    image = np.full((h, w, 3), 200, np.uint8)                # no face to sample: the parse decides
+    revealed = parsed_revealed(labels, image, person, landmarks, region)
     assert not revealed[labels == C.LIP_UPPER_CLOTHES].any()
     assert revealed[150, 50]                                 # the arm's skin is shown
     assert revealed[95, 95] and not labels[95, 95]           # the neck: person, unlabelled
     assert revealed[225, 165]                                # background far from the person
     assert not revealed[~region].any()
+
+
+def test_parsed_revealed_keeps_sleeves_the_parser_calls_arms_hidden_unless_skin_coloured(person_example):
+    """The astronaut's orange suit, labelled all 'arm' on purpose: the face's colour vetoes it."""
+    from PIL import Image
+
+    from tryon.body import prepare_person
+    from tryon.pose import detect_pose
+    from tryon.region import parsed_revealed
+
+    photo = np.asarray(Image.open(person_example).convert("RGB"))
+    pose = detect_pose(photo)
+    body = prepare_person(photo, pose)
+    labels = np.where(body.person_mask > 0.5, C.LIP_LEFT_ARM, C.LIP_BACKGROUND).astype(np.uint8)
+    revealed = parsed_revealed(labels, body.image, body.person_mask, body.landmarks, body.region)
+    suit = body.region & (body.person_mask > 0.5)
+    orange = (body.image[..., 0].astype(int) - body.image[..., 2].astype(int)) > 80
+    assert (suit & orange).sum() > 1000
+    assert revealed[suit & orange].mean() < 0.05

@@ -11,7 +11,7 @@ from pathlib import Path
 
 __all__ = ["BENCH_STAGES", "BENCH_PERSON", "percentile", "time_stages", "bench_report", "table_lines"]
 
-BENCH_STAGES = ("load", "pose", "align", "parse", "parser", "garment", "checks", "warp", "composite",
+BENCH_STAGES = ("load", "pose", "align", "parse", "parser", "garment", "checks", "warp", "region", "composite",
                 "render", "net", "paste_back", "total")  # "parser" and "net": forwards inside parse, render
 BENCH_PERSON = Path("person") / "astronaut.png"  # under the bundled examples
 

@@ -45,7 +45,7 @@ def _pipeline(args: argparse.Namespace):
     from pipelines import TryOnPipeline
 
     return TryOnPipeline.from_pretrained(args.weights, mode=args.mode, precision=args.precision,
-                                         revealed=args.revealed)
+                                         region=args.region, garment_type=args.garment_type)
 
 
 def _design(weights: Path | None):
@@ -260,6 +260,18 @@ def cmd_eval_parser(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_eval_worn(args: argparse.Namespace) -> int:
+    from tryon.eval_worn import evaluate_worn
+
+    report = evaluate_worn(_pipeline(args), args.data, split=args.split, n_val=args.val_pairs,
+                           portion=args.portion, limit=args.limit, seed=args.seed, out=args.out)
+    print(json.dumps({k: v for k, v in report.items() if k != "refused"}, indent=2))
+    for r in report["refused"]:
+        print(f"refused: {r['person']} in {r['worn_photo']}: {r['error']}", file=sys.stderr)
+    print(f"wrote {args.out}")
+    return EXIT_OK
+
+
 # ----------------------------------------------------------------------------------------
 # Body parsing
 # ----------------------------------------------------------------------------------------
@@ -332,6 +344,7 @@ EVAL_MODELS = (  # `tryon eval MODEL --data DIR ...`: (its arguments, the functi
     (A.eval_garment_vae, cmd_eval_garment_vae),
     (A.eval_body_vae, cmd_eval_body_vae),
     (A.eval_parser, cmd_eval_parser),
+    (A.eval_worn, cmd_eval_worn),
 )
 
 

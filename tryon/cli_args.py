@@ -11,17 +11,17 @@ import argparse
 from pathlib import Path
 
 from tryon import __version__
-from tryon.constants import NET_PRECISIONS, RENDER_MODES, REVEALED_SOURCES, VALIDATION_PAIRS
+from tryon.constants import GARMENT_TYPES, NET_PRECISIONS, REGION_SOURCES, RENDER_MODES, VALIDATION_PAIRS
 
 __all__ = ["common", "root", "try_on", "batch", "prepare", "train", "generate", "check_garment",
            "eval_tryon", "eval_models", "eval_garment_vae", "eval_body_vae", "set_eval_usage", "serve",
-           "bench"]
+           "bench", "eval_worn"]
 
 Sub = argparse._SubParsersAction  # what ArgumentParser.add_subparsers returns
 
 # The try-on's own line; the second names every model `tryon eval MODEL` accepts (see set_eval_usage).
 EVAL_USAGE = ("tryon eval [-h] --data DIR [--pairs FILE | --val-pairs N] [--mode {learned,baseline,auto}] "
-              "[--weights DIR] [--precision {auto,float32,bfloat16}] [--revealed {auto,parse,skin}] [-o OUT.json] [--limit N] [--seed S]\n"
+              "[--weights DIR] [--precision {auto,float32,bfloat16}] [--region {auto,parse,pose}] [--garment-type {auto,flat,worn}] [-o OUT.json] [--limit N] [--seed S]\n"
               "       tryon eval MODELS --data DIR [...]")
 TRAIN_MODELS = (
     ("garment-vae", "the garment VAE-GAN (in-shop garments + masks)"),
@@ -59,10 +59,13 @@ def renderer(p: argparse.ArgumentParser) -> None:
     p.add_argument("--precision", choices=NET_PRECISIONS, default="auto",
                    help="the network's arithmetic (default auto: bfloat16 on CPUs with bfloat16 "
                    "instructions, else float32)")
-    p.add_argument("--revealed", choices=REVEALED_SOURCES, default="auto",
-                   help="what tells the network which pixels of the repaint region are skin to keep: "
-                   "the body parser, or the face-colour skin model (default auto: the parser when "
-                   "its weights are there)")
+    p.add_argument("--region", choices=REGION_SOURCES, default="auto",
+                   help="what decides the repaint region and the skin the network keeps: the body "
+                   "parser, or the pose with the face-colour skin model (default auto: the parser "
+                   "when its weights are there)")
+    p.add_argument("--garment-type", choices=GARMENT_TYPES, default="auto",
+                   help="what garment photos show: the garment alone (flat), or a person wearing it "
+                   "(worn: cut out with the body parser); default auto: worn when a wearer is found")
 
 
 # ----------------------------------------------------------------------------------------
@@ -269,6 +272,24 @@ def eval_parser(models: Sub, shared: argparse.ArgumentParser) -> argparse.Argume
     p.add_argument("--limit", type=int, metavar="N", help="only the first N photos")
     p.add_argument("--out", type=Path, default=Path("runs") / "eval-parser.json",
                    help="JSON report; the grid is <OUT>-grid.png beside it")
+    return p
+
+
+def eval_worn(models: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p = models.add_parser("worn", parents=[shared], help="evaluate garments taken from photos of people wearing them",
+                          description="Dress each held-out VITON person in another pair's garment twice: "
+                          "from its in-shop photo and from the photo of the person wearing it. Reports "
+                          "the region SSIM between the two results and how often the torso took the "
+                          "garment's colour; writes <OUT>-grid.png beside the JSON report.")
+    p.add_argument("--data", type=Path, required=True, help="VITON-style data set folder")
+    p.add_argument("--split", default="train")
+    p.add_argument("--val-pairs", type=int, default=None, help="held-out pairs (default 500)")
+    p.add_argument("--portion", choices=("val", "test"), default="val",
+                   help="the validation pairs (default), or the untouched test portion: report it once")
+    renderer(p)
+    p.add_argument("--limit", type=int, metavar="N", help="only the first N pairs")
+    p.add_argument("--seed", type=int, default=0, help="picks each person's garment")
+    p.add_argument("--out", type=Path, default=Path("runs") / "eval-worn.json", help="JSON report")
     return p
 
 

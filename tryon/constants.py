@@ -35,9 +35,13 @@ TEST_PAIRS = 500
 # ("auto": bfloat16 on CPUs with bfloat16 instructions).
 RENDER_MODES = ("auto", "learned", "baseline")
 NET_PRECISIONS = ("auto", "float32", "bfloat16")
-# What shows the learned renderer the skin inside the repaint region: the body parser ("parse")
-# or the face-colour skin model ("skin"). "auto": the parser when its weights are there.
-REVEALED_SOURCES = ("auto", "parse", "skin")
+# What decides the repaint region and the skin the learned renderer may keep in it: the body
+# parser ("parse") or the pose landmarks with the face-colour skin model ("pose"). "auto": the
+# parser when its weights are there.
+REGION_SOURCES = ("auto", "parse", "pose")
+# What the garment photo shows: the garment alone ("flat"), or worn by a person ("worn", cut out
+# with the body parser). "auto": worn when the parser finds a person wearing it.
+GARMENT_TYPES = ("auto", "flat", "worn")
 
 # --------------------------------------------------------------------------------------
 # Image loading limits (tryon/io.py).

@@ -43,6 +43,7 @@ __all__ = [
     "segment_garment",
     "garment_keypoints",
     "prepare_garment",
+    "layout",
     # re-exported for callers that reach them through tryon.garment
     "MIN_COVERAGE",
     "MAX_COVERAGE",
@@ -109,8 +110,13 @@ def _limit_size(image: Image.Image, mask: np.ndarray | None, max_side: int) -> t
     return image.resize(new, Image.Resampling.BOX), mask
 
 
-def _layout(rgb: np.ndarray, mask: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Crop to the mask's box, fit into ``size`` (H, W) with a margin, centre on white."""
+def layout(rgb: np.ndarray, mask: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Crop to the mask's box, fit into ``size`` (H, W) with a margin, centre on white.
+
+    Returns:
+        ``(rgb, mask, matrix)``: ``(H, W, 3)`` uint8, ``(H, W)`` bool, and the ``(2, 3)``
+        affine map from input pixels ``(x, y)`` to output pixels.
+    """
     ys, xs = np.nonzero(mask)
     y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
     crop = np.where(mask[y0:y1, x0:x1, None], rgb[y0:y1, x0:x1], WHITE).astype(np.uint8)
@@ -126,7 +132,9 @@ def _layout(rgb: np.ndarray, mask: np.ndarray, size: tuple[int, int]) -> tuple[n
     oy, ox = (out_h - new_h) // 2, (out_w - new_w) // 2
     out_mask[oy:oy + new_h, ox:ox + new_w] = crop_mask
     out_rgb[oy:oy + new_h, ox:ox + new_w] = np.where(crop_mask[..., None], crop, WHITE)
-    return out_rgb, out_mask
+    sx, sy = new_w / (x1 - x0), new_h / (y1 - y0)
+    matrix = np.array([[sx, 0.0, ox - sx * x0], [0.0, sy, oy - sy * y0]])
+    return out_rgb, out_mask, matrix
 
 
 def prepare_garment(image: Image.Image, mask=None, *, size: tuple[int, int] = (FRAME_HEIGHT, FRAME_WIDTH)) -> PreparedGarment:
@@ -147,7 +155,7 @@ def prepare_garment(image: Image.Image, mask=None, *, size: tuple[int, int] = (F
         full_mask, method, warnings = given, "given", []
     else:
         full_mask, method, warnings = segment_garment(image)
-    rgb, out_mask = _layout(np.asarray(image.convert("RGB")), full_mask, tuple(size))
+    rgb, out_mask, _ = layout(np.asarray(image.convert("RGB")), full_mask, tuple(size))
     return PreparedGarment(rgb, out_mask, garment_keypoints(out_mask), method, warnings)
 
 

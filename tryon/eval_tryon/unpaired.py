@@ -27,7 +27,7 @@ from tryon.data.layout import DatasetLayout
 from tryon.eval_tryon.frame import EVAL_SIZE, GRID_ROWS, Pair, Runner, to_uint8, unchanged
 
 __all__ = ["TORSO_LABELS", "MIN_COLOUR_DELTA_E", "UnpairedResult", "run_unpaired", "lab_colour",
-           "colour_transfer", "plan_unpaired", "swatches"]
+           "colour_transfer", "plan_unpaired", "swatches", "garment_colour", "torso_region"]
 
 TORSO_LABELS = (C.LIP_UPPER_CLOTHES,)  # where the result's garment colour is read
 TORSO_ERODE_PX = 4                # px at EVAL_SIZE: the torso's edge (mixed with arms, skin) is left out
@@ -85,7 +85,7 @@ def _delta_e(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.linalg.norm(np.asarray(a, np.float64) - np.asarray(b, np.float64)))
 
 
-def _torso(labels: np.ndarray | None) -> np.ndarray | None:
+def torso_region(labels: np.ndarray | None) -> np.ndarray | None:
     """The eroded ground-truth upper-clothes region ``(H, W)`` bool, or None when too small."""
     if labels is None:
         return None
@@ -93,7 +93,7 @@ def _torso(labels: np.ndarray | None) -> np.ndarray | None:
     return torso if torso.sum() >= MIN_COLOUR_PIXELS else None
 
 
-def _garment_colour(layout: DatasetLayout, garment: str) -> np.ndarray | None:
+def garment_colour(layout: DatasetLayout, garment: str) -> np.ndarray | None:
     """The garment photo's median Lab colour inside its (eroded) cloth mask, or None."""
     path = layout.cloth / garment
     if not path.is_file():
@@ -210,7 +210,7 @@ def run_unpaired(runner: Runner, pairs: Sequence[Pair], *, seed: int = 0,
     test whether the torso took that garment's colour."""
     out = UnpairedResult()
     refused_before = len(runner.refused)
-    colours = [_garment_colour(runner.layout, g) for _, g in pairs]
+    colours = [garment_colour(runner.layout, g) for _, g in pairs]
     plan = plan_unpaired(colours, [g for _, g in pairs], seed)
     for i, (person, garment) in enumerate(tqdm(pairs, desc="unpaired", unit="pair", disable=not progress,
                                                leave=False)):
@@ -218,7 +218,7 @@ def run_unpaired(runner: Runner, pairs: Sequence[Pair], *, seed: int = 0,
         if j is None:
             out.skipped["garment_colour_unknown" if colours[i] is None else "no_clearly_different_garment"] += 1
             continue
-        torso = _torso(runner.labels(person))
+        torso = torso_region(runner.labels(person))
         if torso is None:
             out.skipped["no_torso_in_parse"] += 1
             continue
@@ -235,7 +235,7 @@ def _measure(out: UnpairedResult, runner: Runner, names: tuple[str, str, str], r
     """Score one unpaired result into ``out``: names are (person, own garment, target garment)."""
     person, garment, target_garment = names
     original, target = colours
-    colour = lab_colour(result, torso)  # not None: _torso() keeps only regions large enough
+    colour = lab_colour(result, torso)  # not None: torso_region() keeps only regions large enough
     success = _closer_to_target(colour, original, target)
     truth = runner.photo(person)
     out.wins.append(success)

@@ -1,0 +1,198 @@
+"""Garments taken from photos of people wearing them (tryon.worn), the parse-based repaint region
+(tryon.region.parsed_region), and both through the pipeline, the CLI and the evaluation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tryon import constants as C
+from tryon.assets import weights_dir
+
+needs_parser = pytest.mark.skipif(not (weights_dir() / "parser" / "model.safetensors").is_file(),
+                                  reason="needs the bundled parser weights (assets/weights/parser)")
+
+
+@pytest.fixture(scope="module")
+def parser():
+    from tryon.parse import Parser
+
+    return Parser.from_pretrained()
+
+
+@pytest.fixture(scope="module")
+def astronaut(person_example):
+    return np.asarray(Image.open(person_example).convert("RGB"))
+
+
+class _AllArms:
+    """A parser that sees arms everywhere (no garment): to test the refusals' rules alone."""
+
+    frame_size = C.FRAME_SIZE
+
+    def frame_labels(self, frame: np.ndarray) -> np.ndarray:
+        return np.full(frame.shape[:2], C.LIP_LEFT_ARM, np.uint8)
+
+
+# ----------------------------------------------------------------------------------------
+# The parse-based region
+# ----------------------------------------------------------------------------------------
+def _toy_body():
+    """A 256x192 frame: torso labels, hair over the left shoulder, trousers below the hips, a
+    long top reaching below the pose's region, and the pose region of a torso box."""
+    h, w = C.FRAME_SIZE
+    labels = np.zeros((h, w), np.uint8)
+    labels[20:50, 70:120] = C.LIP_FACE
+    labels[60:200, 50:140] = C.LIP_UPPER_CLOTHES       # a long top, down to row 200
+    labels[60:110, 50:70] = C.LIP_HAIR                 # long hair over the shoulder
+    labels[200:256, 55:135] = C.LIP_PANTS
+    person = (labels > 0).astype(np.float32)
+    landmarks = np.zeros((33, 3), np.float32)
+    landmarks[:, 2] = 1.0
+    landmarks[[C.LEFT_SHOULDER, C.RIGHT_SHOULDER], :2] = [(130, 65), (60, 65)]
+    landmarks[[C.LEFT_HIP, C.RIGHT_HIP], :2] = [(120, 160), (70, 160)]
+    landmarks[[C.LEFT_EYE, C.RIGHT_EYE], :2] = [(105, 30), (85, 30)]
+    landmarks[[C.MOUTH_LEFT, C.MOUTH_RIGHT], :2] = [(100, 42), (90, 42)]
+    landmarks[[C.LEFT_EAR, C.RIGHT_EAR], :2] = [(118, 32), (72, 32)]
+    for hand in (C.LEFT_HAND_LANDMARKS, C.RIGHT_HAND_LANDMARKS):
+        landmarks[list(hand), 2] = 0.0
+    region = np.zeros((h, w), bool)
+    region[60:180, 40:150] = True                      # the pose's region stops at row 180
+    return labels, person, landmarks, region
+
+
+def test_parsed_region_repaints_the_whole_old_garment_and_keeps_hair_and_trousers():
+    from tryon.region import keep_region, parsed_region
+
+    labels, person, landmarks, region = _toy_body()
+    no_room = np.zeros(labels.shape, np.float32)
+    out = parsed_region(labels, person, landmarks, region, no_room)
+    top = (labels == C.LIP_UPPER_CLOTHES) & ~keep_region(landmarks, labels.shape, lower_body=False)
+    assert top[190:200].any() and out[top].all()        # down to its hem at row 200, past the pose's region
+    assert not out[labels == C.LIP_HAIR].any()          # hair lies in front of any garment
+    assert not out[labels == C.LIP_FACE].any()
+    assert not out[205:256][labels[205:256] == C.LIP_PANTS].any()
+    assert not out[100:170, 145:150].any()              # background beside the person, no garment there
+
+
+def test_parsed_region_gives_a_longer_garment_room_over_the_trousers_but_never_the_hair():
+    from tryon.region import parsed_region
+
+    labels, person, landmarks, region = _toy_body()
+    room = np.zeros(labels.shape, np.float32)
+    room[55:230, 45:145] = 1.0                          # the new garment reaches row 230
+    out = parsed_region(labels, person, landmarks, region, room)
+    assert out[205:225, 60:130].all()                   # trousers under the new garment's hem
+    assert not out[240:256].any()                       # below it they stay
+    assert not out[labels == C.LIP_HAIR].any()
+
+
+# ----------------------------------------------------------------------------------------
+# Worn or flat
+# ----------------------------------------------------------------------------------------
+@needs_parser
+def test_a_person_is_a_wearer_but_a_flat_hoodie_that_fools_mediapipe_is_not(parser, astronaut, examples_dir):
+    from tryon.pose import detect_pose
+    from tryon.worn import find_wearer
+
+    assert find_wearer(astronaut, parser) is not None
+    hoodie = np.asarray(Image.open(examples_dir / "garments" / "hoodie_blue.jpg").convert("RGB"))
+    detect_pose(hoodie)                                 # MediaPipe alone sees a person in it...
+    assert find_wearer(hoodie, parser) is None          # ...the parser sees no face and no arms
+    tshirt = np.asarray(Image.open(examples_dir / "garments" / "tshirt_blue.jpg").convert("RGB"))
+    assert find_wearer(tshirt, parser) is None
+
+
+@needs_parser
+def test_the_astronauts_suit_is_cut_out_and_laid_out_like_a_shop_photo(parser, astronaut):
+    from tryon.pose import detect_pose
+    from tryon.worn import garment_from_worn
+
+    g = garment_from_worn(astronaut, detect_pose(astronaut), parser)
+    assert g.method == "worn" and g.rgb.shape == (*C.FRAME_SIZE, 3) and g.mask.shape == C.FRAME_SIZE
+    assert (g.rgb[~g.mask] == 255).all()                # on white, like VITON's in-shop photos
+    colours = g.rgb[g.mask].astype(int)
+    orange = (colours[:, 0] - colours[:, 2] > 80).mean()
+    assert orange > 0.5, f"only {orange:.0%} of the cut-out garment is the suit's orange"
+    ys, xs = np.nonzero(g.mask)
+    assert ys.min() <= 0.1 * C.FRAME_HEIGHT + 1 and ys.max() >= 0.9 * C.FRAME_HEIGHT - 2  # fills the frame
+    k = g.keypoints
+    assert k["shoulder_l"][0] < k["neck"][0] < k["shoulder_r"][0]
+    assert k["hem_l"][1] > k["shoulder_l"][1] + 0.4 * C.FRAME_HEIGHT
+
+
+@needs_parser
+def test_a_back_view_and_a_wearer_without_a_top_are_refused_with_one_sentence(parser, astronaut):
+    from tryon.errors import GarmentError
+    from tryon.pose import detect_pose
+    from tryon.worn import MSG_BACK_VIEW, MSG_NO_UPPER_GARMENT, garment_from_worn
+
+    pose = detect_pose(astronaut)
+    back = detect_pose(astronaut)
+    lm = back.landmarks
+    lm[[C.LEFT_SHOULDER, C.RIGHT_SHOULDER]] = lm[[C.RIGHT_SHOULDER, C.LEFT_SHOULDER]]  # seen from behind
+    with pytest.raises(GarmentError, match="^" + MSG_BACK_VIEW.split(";")[0]):
+        garment_from_worn(astronaut, back, parser)
+    with pytest.raises(GarmentError) as err:
+        garment_from_worn(astronaut, pose, _AllArms())
+    assert str(err.value) == MSG_NO_UPPER_GARMENT
+
+
+@needs_parser
+def test_pipeline_dresses_the_astronaut_from_a_worn_photo_and_keeps_hair_and_face(astronaut, examples_dir):
+    from pipelines import TryOnPipeline
+    from tryon.masks import erode
+    from tryon.parse import parse
+
+    pipe = TryOnPipeline.from_pretrained()
+    # The astronaut as the garment photo: her own suit, cut out, tried on herself.
+    out = pipe(astronaut, Image.fromarray(astronaut), output_type="np")
+    assert out.steps["garment"] is not None and not any("not look like" in w for w in out.warnings)
+    flat = pipe(astronaut, examples_dir / "garments" / "tshirt_blue.jpg", output_type="np")
+    labels = parse(astronaut)
+    for lip in (C.LIP_HAIR, C.LIP_FACE):                # the parse region never repaints them
+        inner = erode(labels == lip, 6)
+        assert inner.sum() > 500
+        assert np.array_equal(flat.image[inner], astronaut[inner]), f"label {lip} changed"
+    torso = erode(labels == C.LIP_UPPER_CLOTHES, 6)
+    shirt = flat.image[torso].astype(int)
+    assert (shirt[:, 2] - shirt[:, 0] > 30).mean() > 0.5    # the orange suit became blue
+    suit = out.image[torso].astype(int)
+    assert (suit[:, 0] - suit[:, 2] > 60).mean() > 0.5      # in its own suit it stays orange
+
+
+@needs_parser
+def test_worn_type_on_a_flat_photo_is_one_sentence_from_the_cli(tmp_path, person_example, examples_dir, capsys):
+    from tryon.cli import main
+    from tryon.worn import MSG_NO_WEARER
+
+    code = main(["try-on", str(person_example), str(examples_dir / "garments" / "tshirt_blue.jpg"),
+                 "--garment-type", "worn", "-o", str(tmp_path / "out.png")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and err == [f"error: {MSG_NO_WEARER}"]
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_an_unknown_garment_type_is_refused():
+    from pipelines import TryOnPipeline
+
+    with pytest.raises(ValueError, match="garment_type must be one of"):
+        TryOnPipeline(garment_type="hanger")
+
+
+# ----------------------------------------------------------------------------------------
+# On VITON: worn photos against flat photos of the same garments
+# ----------------------------------------------------------------------------------------
+@needs_parser
+@pytest.mark.shared
+def test_worn_photos_give_the_try_on_of_the_flat_photos(viton_dir, tmp_path):
+    from pipelines import TryOnPipeline
+    from tryon.eval_worn import evaluate_worn
+
+    report = evaluate_worn(TryOnPipeline.from_pretrained(), viton_dir, n_val=40, limit=12,
+                           out=tmp_path / "worn.json", progress=False)
+    assert report["evaluated"] >= 8, report
+    assert report["region_ssim"] >= 0.7, report
+    assert report["transfer_worn"] >= 0.75, report
+    assert (tmp_path / "worn-grid.png").is_file()

@@ -1,0 +1,217 @@
+"""A garment taken from a photo of a person wearing it, laid out like an in-shop photo.
+
+Most shops show a garment on a model. :func:`garment_from_worn` finds the wearer with MediaPipe,
+aligns them upright into a work frame, cuts the upper garment out with the body parser, fills
+what arms or hair hid (mirrored from the garment's other half where that half shows, else
+inpainted), and lays the garment out on white like :func:`tryon.garment.prepare_garment` does.
+Its keypoints come from the wearer's pose, so a sleeve hanging along an arm is still a sleeve.
+
+:func:`find_wearer` tells a worn photo from a flat one (``garment_type="auto"``): MediaPipe
+alone finds a "person" in about one flat garment photo in 30 (a hoodie, a polo shirt laid
+flat), but the parser then finds almost no face or arms there (at most 1.7% of the person
+mask on the ones we found, against at least 8% on 40 VITON photos of people).
+
+Conventions as in :mod:`tryon.garment`: ``(x, y)`` pixels, ``_l`` / ``_r`` image-left / right.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from tryon import constants as C
+from tryon.alignment import align, body_unit, midpoint, warp_to_frame
+from tryon.errors import GarmentError, NoPersonError
+from tryon.garment import PreparedGarment, garment_keypoints, layout
+from tryon.masks import disk
+from tryon.pose import PoseResult, detect_pose
+from tryon.warp import GARMENT_SHOULDER_OUT, GARMENT_SHOULDER_UP, MIN_KEYPOINT_VISIBILITY
+
+__all__ = ["WORN_BODY_SHARE", "find_wearer", "garment_from_worn", "MSG_NO_WEARER", "MSG_BACK_VIEW",
+           "MSG_NO_UPPER_GARMENT", "WARN_FILLED"]
+
+WORK_SCALE = 2                 # the wearer is cut out in a frame this many times the model frame
+WORN_BODY_SHARE = 0.04         # face and arms must cover this share of the person mask for "worn"
+MIN_GARMENT_SHARE = 0.15       # the upper garment must cover this share of the torso quadrilateral
+FILL_CLOSE = 0.35              # holes in the garment up to about this wide (units of U) are hidden parts
+WARN_FILLED_SHARE = 0.03       # warn when more than this share of the garment was filled in
+SLEEVE_STEP = 0.02             # walk along the arm in steps of this (units of U) to find the cuff
+SLEEVE_MIN_LENGTH = 0.12       # a sleeve reaches at least this far past the shoulder seam (units of U)
+SLEEVE_REACH = 0.02            # an arm point counts as sleeved when garment lies this close (units of U)
+INPAINT_RADIUS = 5             # px, cv2.inpaint's neighbourhood for holes the mirror cannot fill
+OLD_GARMENT = (C.LIP_UPPER_CLOTHES, C.LIP_DRESS, C.LIP_COAT)
+OCCLUDERS = (C.LIP_HAIR, C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM, C.LIP_GLOVE)  # what lies over a garment
+
+MSG_NO_WEARER = ("We couldn't find a person wearing the garment in the garment photo; please upload "
+                 "a photo of the garment worn from the front, or choose the flat garment type.")
+MSG_BACK_VIEW = ("The garment photo shows the wearer from behind or from the side; please upload a "
+                 "photo of the garment worn from the front.")
+MSG_NO_UPPER_GARMENT = ("We couldn't find an upper-body garment on the person in the garment photo; "
+                        "please upload a photo that shows the top being worn, from the front.")
+WARN_FILLED = ("Parts of the garment were hidden by arms or hair in its photo and have been filled in; "
+               "the result may differ from the garment there.")
+
+
+def _frame_labels(parser, frame: np.ndarray, person: np.ndarray) -> np.ndarray:
+    """LIP ids of a work frame: the parser at its own size, nearest-upsampled; person pixels only."""
+    small = np.asarray(Image.fromarray(frame).resize(parser.frame_size[::-1], Image.BILINEAR))
+    labels = parser.frame_labels(small)
+    labels = cv2.resize(labels, frame.shape[1::-1], interpolation=cv2.INTER_NEAREST)
+    return np.where(person, labels, C.LIP_BACKGROUND).astype(np.uint8)
+
+
+def find_wearer(photo: np.ndarray, parser) -> PoseResult | None:
+    """The person wearing the garment in ``photo``, or ``None`` for a flat garment photo.
+
+    Args:
+        photo: ``(h, w, 3)`` uint8 RGB garment photo.
+        parser: a :class:`tryon.parse.Parser`.
+    """
+    try:
+        pose = detect_pose(photo)
+    except NoPersonError:
+        return None
+    lm = pose.landmarks
+    if min(lm[C.LEFT_SHOULDER, 2], lm[C.RIGHT_SHOULDER, 2]) < C.MIN_SHOULDER_VISIBILITY:
+        return None
+    al = align(pose, parser.frame_size)
+    frame = warp_to_frame(photo, al, replicate=True)
+    person = warp_to_frame(pose.mask, al) > 0.5
+    labels = _frame_labels(parser, frame, person)
+    body = np.isin(labels, (C.LIP_FACE, C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM)).sum()
+    return pose if body >= WORN_BODY_SHARE * max(int(person.sum()), 1) else None
+
+
+def _torso(landmarks: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``(H, W)`` bool quadrilateral between the shoulder and hip joints."""
+    p = landmarks[:, :2]
+    quad = np.array([p[C.LEFT_SHOULDER], p[C.RIGHT_SHOULDER], p[C.RIGHT_HIP], p[C.LEFT_HIP]])
+    out = np.zeros(size, np.uint8)
+    cv2.fillPoly(out, [np.round(quad).astype(np.int32)], 1)
+    return out.astype(bool)
+
+
+def _holes(mask: np.ndarray) -> np.ndarray:
+    """Pixels ``mask`` encloses wholly (not reachable from the frame's border outside it)."""
+    h, w = mask.shape
+    flood = np.pad(~mask, 1, constant_values=True).astype(np.uint8)
+    cv2.floodFill(flood, None, (0, 0), 2)
+    return flood[1:h + 1, 1:w + 1] == 1
+
+
+def _fill_hidden(frame: np.ndarray, garment: np.ndarray, hidden: np.ndarray, axis_x: float) -> np.ndarray:
+    """``frame`` with ``hidden`` filled: mirrored about the torso's axis where the garment shows
+    there, the rest inpainted from the garment around it."""
+    out = frame.copy()
+    ys, xs = np.nonzero(hidden)
+    mx = np.round(2 * axis_x - xs).astype(int)
+    ok = (mx >= 0) & (mx < frame.shape[1])
+    ok[ok] = garment[ys[ok], mx[ok]]
+    out[ys[ok], xs[ok]] = frame[ys[ok], mx[ok]]
+    rest = hidden.copy()
+    rest[ys[ok], xs[ok]] = False
+    if rest.any():  # inpaint from the garment alone: what is not garment near the hole is unknown too
+        unknown = cv2.dilate(rest.astype(np.uint8), disk(INPAINT_RADIUS)).astype(bool) & ~garment
+        painted = cv2.inpaint(out, (unknown | rest).astype(np.uint8), INPAINT_RADIUS, cv2.INPAINT_TELEA)
+        out[rest] = painted[rest]
+    return out
+
+
+def _sleeve_end(garment: np.ndarray, chain: list[np.ndarray], u: float) -> np.ndarray | None:
+    """The cuff: the last point along the arm ``chain`` (shoulder seam -> elbow -> wrist) with
+    garment close by, walking from the shoulder; ``None`` when the sleeve is too short to count."""
+    near = cv2.dilate(garment.astype(np.uint8), disk(max(1.0, SLEEVE_REACH * u))).astype(bool)
+    h, w = garment.shape
+    end, walked = None, 0.0
+    for a, b in zip(chain[:-1], chain[1:]):
+        seg = float(np.linalg.norm(b - a))
+        for t in np.arange(0.0, seg, max(SLEEVE_STEP * u, 1.0)):
+            pt = a + (b - a) * (t / max(seg, 1e-6))
+            x, y = int(round(pt[0])), int(round(pt[1]))
+            if not (0 <= x < w and 0 <= y < h) or not near[y, x]:
+                return end if end is not None and walked >= SLEEVE_MIN_LENGTH * u else None
+            end, walked = pt, walked + max(SLEEVE_STEP * u, 1.0)
+    return end if end is not None and walked >= SLEEVE_MIN_LENGTH * u else None
+
+
+def _keypoints(garment: np.ndarray, landmarks: np.ndarray) -> dict[str, tuple[float, float] | None]:
+    """Garment keypoints in the work frame: shoulders and sleeves from the wearer's pose (the
+    inverse of :func:`tryon.warp.body_targets`' shoulder seam), neck between the shoulders,
+    hem from the garment's silhouette."""
+    p, vis = landmarks[:, :2].astype(np.float64), landmarks[:, 2]
+    u = body_unit(landmarks)
+    keypoints = garment_keypoints(garment)
+    sides = sorted([(C.RIGHT_SHOULDER, C.RIGHT_ELBOW, C.RIGHT_WRIST),
+                    (C.LEFT_SHOULDER, C.LEFT_ELBOW, C.LEFT_WRIST)], key=lambda s: p[s[0], 0])
+    down = midpoint(p[C.LEFT_HIP], p[C.RIGHT_HIP]) - midpoint(p[C.LEFT_SHOULDER], p[C.RIGHT_SHOULDER])
+    down /= max(float(np.linalg.norm(down)), 1e-6)
+    across = np.array([-down[1], down[0]])
+    if np.dot(across, p[sides[1][0]] - p[sides[0][0]]) < 0:
+        across = -across
+    seams = []
+    for (sh, el, wr), sign, side in zip(sides, (-1.0, 1.0), ("l", "r")):
+        seam = p[sh] + across * sign * GARMENT_SHOULDER_OUT * u - down * GARMENT_SHOULDER_UP * u
+        seams.append(seam)
+        keypoints[f"shoulder_{side}"] = (float(seam[0]), float(seam[1]))
+        chain = [seam] + [p[i] for i in (el, wr) if vis[i] >= MIN_KEYPOINT_VISIBILITY]
+        end = _sleeve_end(garment, chain, u) if len(chain) > 1 else None
+        keypoints[f"sleeve_{side}"] = None if end is None else (float(end[0]), float(end[1]))
+    neck = midpoint(*seams)
+    keypoints["neck"] = (float(neck[0]), float(neck[1]))
+    return keypoints
+
+
+def garment_from_worn(photo: np.ndarray, pose: PoseResult, parser, *,
+                      size: tuple[int, int] = C.FRAME_SIZE) -> PreparedGarment:
+    """Cut the upper garment out of a photo of someone wearing it, laid out at ``size`` (H, W).
+
+    Args:
+        photo: ``(h, w, 3)`` uint8 RGB.
+        pose: the wearer (:func:`find_wearer` or :func:`tryon.pose.detect_pose`).
+        parser: a :class:`tryon.parse.Parser`.
+        size: output ``(H, W)``.
+
+    Returns:
+        a :class:`~tryon.garment.PreparedGarment` with method ``"worn"``; its warnings say when
+        hidden parts were filled in.
+
+    Raises:
+        GarmentError: the wearer is seen from behind or the side, or wears no upper garment in view.
+    """
+    lm = pose.landmarks
+    if lm[C.LEFT_SHOULDER, 0] <= lm[C.RIGHT_SHOULDER, 0] or min(
+            lm[C.LEFT_SHOULDER, 2], lm[C.RIGHT_SHOULDER, 2]) < C.MIN_SHOULDER_VISIBILITY:
+        raise GarmentError(MSG_BACK_VIEW)
+    work = (size[0] * WORK_SCALE, size[1] * WORK_SCALE)
+    al = align(pose, work)
+    frame = warp_to_frame(photo, al, replicate=True)
+    valid = warp_to_frame(np.ones(photo.shape[:2], np.uint8), al, nearest=True).astype(bool)
+    person = (warp_to_frame(pose.mask, al) > 0.5) & valid
+    labels = _frame_labels(parser, frame, person)
+    landmarks = pose.pixels()
+    landmarks[:, :2] = al.to_frame(landmarks[:, :2])
+    u = body_unit(landmarks)
+
+    garment = np.isin(labels, OLD_GARMENT)
+    torso = _torso(landmarks, work)
+    if (garment & torso).sum() < MIN_GARMENT_SHARE * max(int(torso.sum()), 1):
+        raise GarmentError(MSG_NO_UPPER_GARMENT)
+    n, comp, stats, _ = cv2.connectedComponentsWithStats(garment.astype(np.uint8))
+    on_torso = np.unique(comp[garment & torso])
+    garment = np.isin(comp, on_torso[on_torso > 0])  # drop stray bits away from the torso
+
+    closed = cv2.morphologyEx(garment.astype(np.uint8), cv2.MORPH_CLOSE,
+                              disk(max(1.0, FILL_CLOSE * u / 2))).astype(bool)
+    holes = _holes(garment)
+    hidden = ((closed & np.isin(labels, OCCLUDERS) & torso) | holes) & ~garment
+    axis_x = float(midpoint(landmarks[C.LEFT_SHOULDER, :2], landmarks[C.RIGHT_SHOULDER, :2])[0])
+    frame = _fill_hidden(frame, garment, hidden, axis_x)
+    mask = garment | hidden
+    warnings = [WARN_FILLED] if hidden.sum() > WARN_FILLED_SHARE * mask.sum() else []
+
+    keypoints = _keypoints(mask, landmarks)
+    rgb, out_mask, matrix = layout(frame, mask, tuple(size))
+    moved = {k: None if v is None else tuple(float(c) for c in matrix @ np.array([v[0], v[1], 1.0]))
+             for k, v in keypoints.items()}
+    return PreparedGarment(rgb, out_mask, moved, "worn", warnings)
