@@ -34,8 +34,31 @@ def try_on(client: Client, person: Path, garment: Path):
 def test_api_lists_try_on(client: Client) -> None:
     info = client.view_api(print_info=False, return_format="dict")
     endpoint = info["named_endpoints"]["/try_on"]
-    assert [p["parameter_name"] for p in endpoint["parameters"]] == ["person", "garment"]
+    assert [p["parameter_name"] for p in endpoint["parameters"]] == ["person", "garment", "garment_type"]
+    assert endpoint["parameters"][2]["parameter_has_default"]
+    assert endpoint["parameters"][2]["parameter_default"] == "auto"
     assert [r["label"] for r in endpoint["returns"]] == ["Result", "Steps", "Warnings"]
+
+
+def test_try_on_takes_the_garment_from_a_worn_photo_or_refuses_it_in_one_sentence(
+        client: Client, person_example: Path, garment_example: Path) -> None:
+    """The astronaut as the garment photo: her suit is cut out (auto and worn); a flat garment
+    photo declared worn gets one sentence, and the server goes on serving."""
+    from tryon.worn import MSG_NO_WEARER
+
+    for kind in ("auto", "worn"):
+        result, steps, warnings = client.predict(handle_file(str(person_example)),
+                                                 handle_file(str(person_example)), kind, api_name="/try_on")
+        with Image.open(result) as img:
+            assert img.size == Image.open(person_example).size
+    with pytest.raises(AppError) as err:
+        client.predict(handle_file(str(person_example)), handle_file(str(garment_example)), "worn",
+                       api_name="/try_on")
+    assert str(err.value) == MSG_NO_WEARER
+    with pytest.raises(AppError, match="garment type must be one of"):
+        client.predict(handle_file(str(person_example)), handle_file(str(garment_example)), "hanger",
+                       api_name="/try_on")
+    assert try_on(client, person_example, garment_example)[0]
 
 
 def test_try_on_returns_the_person_wearing_the_garment(

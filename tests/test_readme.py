@@ -50,6 +50,7 @@ PERSON, GARMENT, OTHER_GARMENT = ("person/astronaut.png", "garments/tshirt_blue.
                                   "garments/hoodie_blue.jpg")
 PLACEHOLDERS = {
     "PERSON.jpg": PERSON, "me.jpg": PERSON, "holiday.jpg": PERSON, "people/astronaut.png": PERSON,
+    "WORN.jpg": PERSON,  # a photo of someone wearing the garment: the astronaut's suit
     "GARMENT.jpg": GARMENT, "GARMENT.png": GARMENT, "shirt.png": GARMENT, "shirt.jpg": GARMENT,
     "a.png": GARMENT, "b.jpg": OTHER_GARMENT, "photo.jpg": OTHER_GARMENT,
     "garments/tshirt_blue.jpg": GARMENT,

@@ -28,6 +28,7 @@ from tryon.errors import NoPersonError, PoseError
 __all__ = [
     "PoseResult",
     "detect_pose",
+    "has_face",
     "check_upper_body",
     "heatmaps",
     "limb_maps",
@@ -71,6 +72,7 @@ class PoseResult:
         mask: ``(H, W)`` float32 person segmentation in ``[0, 1]`` at the photo's size.
         image_size: ``(width, height)`` of the photo in pixels.
         people: how many people the photo seems to hold (faces found; at least 1).
+        faces: how many faces MediaPipe's face detector found (0: none, e.g. a back view).
         warnings: sentences for the user, e.g. when several people were found.
     """
 
@@ -79,6 +81,7 @@ class PoseResult:
     image_size: tuple[int, int]
     people: int = 1
     warnings: list[str] = field(default_factory=list)
+    faces: int = 0
 
     def pixels(self) -> np.ndarray:
         """Landmarks in pixels: ``(33, 3)`` float32 ``(x_px, y_px, visibility)``."""
@@ -166,6 +169,12 @@ def _face_people(rgb: np.ndarray) -> list[tuple[float, float, float, float]]:
     return [f for f in faces if f[2] * f[3] >= FACE_RELATIVE_MIN_AREA * biggest]
 
 
+def has_face(image: np.ndarray) -> bool:
+    """Whether MediaPipe's face detector finds a face in ``image`` (``(H, W, 3)`` uint8 RGB).
+    A few milliseconds: cheaper than :func:`detect_pose`, so it screens photos first."""
+    return bool(_face_people(np.asarray(image)))
+
+
 def _crop_around_face(rgb: np.ndarray, face) -> tuple[int, int, int, int]:
     """A box ``(x0, y0, x1, y1)`` in px around the person under ``face``, down to the bottom."""
     h, w = rgb.shape[:2]
@@ -227,7 +236,7 @@ def detect_pose(image: Image.Image | np.ndarray) -> PoseResult:
             "shows you from the head to at least the waist."
         )
     landmarks, mask = found
-    return PoseResult(landmarks, mask, (w, h), people=max(1, len(faces)), warnings=warnings)
+    return PoseResult(landmarks, mask, (w, h), people=max(1, len(faces)), warnings=warnings, faces=len(faces))
 
 
 def _inside(pt: np.ndarray) -> bool:

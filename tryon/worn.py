@@ -6,10 +6,13 @@ what arms or hair hid (mirrored from the garment's other half where that half sh
 inpainted), and lays the garment out on white like :func:`tryon.garment.prepare_garment` does.
 Its keypoints come from the wearer's pose, so a sleeve hanging along an arm is still a sleeve.
 
-:func:`find_wearer` tells a worn photo from a flat one (``garment_type="auto"``): MediaPipe
-alone finds a "person" in about one flat garment photo in 30 (a hoodie, a polo shirt laid
-flat), but the parser then finds almost no face or arms there (at most 1.7% of the person
-mask on the ones we found, against at least 8% on 40 VITON photos of people).
+:func:`find_wearer` tells a worn photo from a flat one (``garment_type="auto"``): it needs a
+face found by MediaPipe's face detector, a pose, and the parser's face and arms on at least
+:data:`WORN_BODY_SHARE` of the person mask. MediaPipe's pose alone finds a "person" in about one
+flat garment photo in 30 (a hoodie, a polo shirt laid flat), and the parser alone calls the
+sleeves of a rust-coloured T-shirt arms and a busy print a face; on 40 VITON photos of people
+face and arms cover at least 8% of the person mask. A photo without a face (a model cropped at
+the neck, a back view) therefore counts as flat unless ``garment_type="worn"`` says otherwise.
 
 Conventions as in :mod:`tryon.garment`: ``(x, y)`` pixels, ``_l`` / ``_r`` image-left / right.
 """
@@ -25,7 +28,7 @@ from tryon.alignment import align, body_unit, midpoint, warp_to_frame
 from tryon.errors import GarmentError, NoPersonError
 from tryon.garment import PreparedGarment, garment_keypoints, layout
 from tryon.masks import disk
-from tryon.pose import PoseResult, detect_pose
+from tryon.pose import PoseResult, detect_pose, has_face
 from tryon.warp import GARMENT_SHOULDER_OUT, GARMENT_SHOULDER_UP, MIN_KEYPOINT_VISIBILITY
 
 __all__ = ["WORN_BODY_SHARE", "find_wearer", "garment_from_worn", "MSG_NO_WEARER", "MSG_BACK_VIEW",
@@ -68,12 +71,14 @@ def find_wearer(photo: np.ndarray, parser) -> PoseResult | None:
         photo: ``(h, w, 3)`` uint8 RGB garment photo.
         parser: a :class:`tryon.parse.Parser`.
     """
+    if not has_face(photo):  # most flat garment photos stop here, before the pose
+        return None
     try:
         pose = detect_pose(photo)
     except NoPersonError:
         return None
     lm = pose.landmarks
-    if min(lm[C.LEFT_SHOULDER, 2], lm[C.RIGHT_SHOULDER, 2]) < C.MIN_SHOULDER_VISIBILITY:
+    if pose.faces == 0 or min(lm[C.LEFT_SHOULDER, 2], lm[C.RIGHT_SHOULDER, 2]) < C.MIN_SHOULDER_VISIBILITY:
         return None
     al = align(pose, parser.frame_size)
     frame = warp_to_frame(photo, al, replicate=True)
