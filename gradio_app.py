@@ -2,7 +2,8 @@
 and :class:`pipelines.GarmentDesignPipeline`. Run it with ``tryon serve`` (or
 ``python gradio_app.py``). Endpoints:
 
-- ``/try_on``: (person, garment) image files -> (result image, step images, warnings text).
+- ``/try_on``: (person, garment) image files and the garment type (auto, flat, worn) ->
+  (result image, step images, warnings text).
 - ``/generate_garment``: (seed, temperature, n) -> a gallery of ``n`` new garments.
 - ``/blend_garments``: (garment_a, garment_b, t) -> one garment ``t`` of the way from A to B.
 - ``/vary_garment``: (garment, strength, n, seed) -> a gallery of ``n`` variations.
@@ -35,6 +36,7 @@ import gradio as gr
 
 from pipelines import GarmentDesignPipeline, TryOnPipeline
 from tryon.assets import examples_dir
+from tryon.app_text import CSS, GENERIC_ERROR, HEADER, MISSING, STEP_CAPTIONS
 from tryon.constants import GARMENT_TYPES, MAX_UPLOAD_SIZE
 from tryon.errors import TryOnError
 
@@ -51,26 +53,6 @@ DELETE_CACHE = (600, 3600)
 CONCURRENCY_LIMIT = 2
 MAX_QUEUE_SIZE = 32
 
-# The step images' captions, numbered in the pipeline's order; other steps show their name.
-STEP_CAPTIONS = {
-    "pose": "Pose: landmarks and person mask",
-    "parse": "Body parse: hair, face, clothes, arms and legs",
-    "agnostic": "Person without the upper-body garment",
-    "garment": "Garment, cut out",
-    "warped": "Garment fitted to the body",
-}
-GENERIC_ERROR = ("Something went wrong on our side while making your try-on; "
-                 "please try again, or try other photos.")
-MISSING = {
-    "person photo": "Please add a photo of yourself first.",
-    "garment image": "Please add a garment photo, or pick one of the examples.",
-    "chosen garment": "Please choose a garment first: generate some and click one, "
-                      "or upload a garment photo.",
-    "garment A": "Please fill garment A: choose a garment and press \"Use as A\", or upload one.",
-    "garment B": "Please fill garment B: choose a garment and press \"Use as B\", or upload one.",
-    "blend": "Please blend two garments first.",
-}
-
 # Design tab: the ranges the UI offers and the API accepts.
 N_RANGE = (1, 16)
 TEMPERATURE_RANGE = (0.0, 2.0)
@@ -79,19 +61,6 @@ SEED_RANGE = (0, 2**32 - 1)
 DEFAULT_N = 8
 DESIGN_ERROR = ("Something went wrong on our side while designing garments; "
                 "please try again, or try other values.")
-
-# Transparent garments are shown over a light checker; the files keep their alpha.
-CSS = """
-#tryon-header { text-align: center; }
-#tryon-run { max-width: 320px; margin: 0 auto; }
-.design-garments img, .design-garment img { background-color: #fff; background-image:
-  repeating-conic-gradient(#ececec 0% 25%, #fff 0% 50%); background-size: 16px 16px; }
-"""
-HEADER = ("# tryon: virtual try-on\nUpload a photo of yourself (head to hips, facing the camera) "
-          "and a garment photo, or pick an example garment, then press **Try on**. Your photos "
-          "are only used for this request and are deleted from the server within about an "
-          "hour. In the **Design** tab you can invent new garments, blend and vary them, and "
-          "try them on.")
 
 # -- the pipelines, each loaded once, on its first request --------------------------------------
 _pipeline: dict[str, TryOnPipeline] = {}

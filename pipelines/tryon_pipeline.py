@@ -32,8 +32,8 @@ from tryon import constants as C
 from tryon.anomaly import body_check
 from tryon.composite import composite, shading_map
 from tryon.conditioning import GarmentChecker, frame_arrays, net_tensors
-from tryon.errors import GarmentError, NoPersonError, TryOnError
-from tryon.garment import prepare_garment
+from tryon.errors import GarmentError, TryOnError
+from tryon.fullres import compose, source_map
 from tryon.hub import load_extra
 from tryon.io import load_image
 from tryon.models.tryon_net import TryOnNet
@@ -43,7 +43,7 @@ from tryon.pose import check_upper_body, detect_pose, draw_pose, pose_maps
 from tryon.region import parsed_region, parsed_revealed
 from tryon.tensors import to_uint8
 from tryon.warp import WarpedGarment, warp_garment
-from tryon.worn import MSG_NO_WEARER, find_wearer, garment_from_worn
+from tryon.worn import check_garment_type, prepare_any_garment
 
 __all__ = ["TryOnOutput", "TryOnPipeline", "DEFAULT_WEIGHTS_DIR"]
 
@@ -52,6 +52,8 @@ MAX_RENDER_SCALE = 3          # the baseline renders at up to 3x the model frame
 FEATHER_FRACTION = 0.006      # seam feather radius, as a fraction of the frame height
 GARMENT_EDGE_FRACTION = 0.005 # garment edge pixels mixed with its old background are dropped
 STEP_PREVIEW_SIDE = 512       # px: step images are shown at most this large
+MIN_COVER = 1e-3              # the garment's composition mask is divided by at least this coverage
+FULLRES_SHADING = 0.5         # how strongly the person's folds light the full-resolution garment
 NOT_A_GARMENT_WARNING = (
     "The garment image does not look like a photo of a garment, so the result may look wrong; "
     "a garment laid flat on a plain background works best."
@@ -64,23 +66,6 @@ DOWNSCALED_WARNING = (
     "Your photo was larger than {max} pixels on its longest side, so the result is "
     "{w}x{h} instead of {ow}x{oh}."
 )
-
-
-def _check_garment_type(garment_type: str, parser) -> str:
-    """The garment type to use: ``"auto"`` without a parser is ``"flat"``.
-
-    Raises:
-        ValueError: an unknown type.
-        TryOnError: ``"worn"`` without the body parser.
-    """
-    if garment_type not in C.GARMENT_TYPES:
-        raise ValueError(f"garment_type must be one of {C.GARMENT_TYPES}, not {garment_type!r}")
-    if parser is None:
-        if garment_type == "worn":
-            raise TryOnError("Garments worn in their photo need the body parser; load its weights "
-                             "or use a photo of the garment alone.")
-        return "flat"
-    return garment_type
 
 
 def _resolve_precision(precision: str) -> str:
@@ -146,6 +131,9 @@ class TryOnPipeline:
         garment_type: what garment photos show by default (each call may say otherwise):
             ``"flat"`` (the garment alone), ``"worn"`` (a person wearing it, cut out with the
             parser) or ``"auto"``: worn when the parser finds a person wearing it.
+        full_resolution: the learned renderer's garment pixels come from the garment photo at
+            the person photo's own resolution (:mod:`tryon.fullres`); False pastes the 256x192
+            render back as it is.
     """
 
     def __init__(
@@ -161,6 +149,7 @@ class TryOnPipeline:
         parser: Parser | None = None,
         region: str = "auto",
         garment_type: str = "auto",
+        full_resolution: bool = True,
     ) -> None:
         if mode not in C.RENDER_MODES:
             raise ValueError(f"mode must be one of {C.RENDER_MODES}, not {mode!r}")
@@ -173,7 +162,8 @@ class TryOnPipeline:
         self.precision = _resolve_precision(precision)
         self.parser = parser
         self.region = "pose" if region == "pose" or parser is None else "parse"
-        self.garment_type = _check_garment_type(garment_type, parser)
+        self.garment_type = check_garment_type(garment_type, parser)
+        self.full_resolution = full_resolution
         self.frame_size = tuple(frame_size)
         self.mode = mode
         self.garment_checker = garment_checker  # GarmentChecker: warns on non-garments
@@ -190,7 +180,7 @@ class TryOnPipeline:
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None, *, mode: str = "auto",
                         precision: str = "auto", region: str = "auto",
-                        garment_type: str = "auto") -> "TryOnPipeline":
+                        garment_type: str = "auto", full_resolution: bool = True) -> "TryOnPipeline":
         """Load the bundled defaults (:func:`tryon.assets.weights_dir`) or those in ``path``.
 
         The garment VAE (``garment-vae/``) and body-shape VAE (``body-vae/``) there, when
@@ -199,7 +189,7 @@ class TryOnPipeline:
         (``tryon/``) is the learned renderer; without it, the pipeline runs the baseline renderer.
         The body parser (``parser/``) adds the parse step, decides the repaint region (with
         ``region``) and cuts garments out of photos of people wearing them. ``precision``,
-        ``region`` and ``garment_type`` are as in :class:`TryOnPipeline`.
+        ``region``, ``garment_type`` and ``full_resolution`` are as in :class:`TryOnPipeline`.
         """
         weights = Path(path) if path is not None else DEFAULT_WEIGHTS_DIR
         if path is not None and not weights.is_dir():
@@ -226,7 +216,8 @@ class TryOnPipeline:
                              "`tryon train tryon` or use mode 'baseline'.")
         parser = Parser.from_pretrained(p) if (p := find("parser")) is not None else None
         return cls(mode=mode, garment_checker=checker, body_vae=body, body_threshold=threshold, net=net,
-                   precision=precision, parser=parser, region=region, garment_type=garment_type)
+                   precision=precision, parser=parser, region=region, garment_type=garment_type,
+                   full_resolution=full_resolution)
 
     @contextmanager
     def _stage(self, timings: dict[str, float], name: str):
@@ -269,7 +260,7 @@ class TryOnPipeline:
             tryon.TryOnError: bad input, with one sentence for the user.
         """
         learned = self._use_net(mode, output_type)
-        garment_type = self.garment_type if garment_type is None else _check_garment_type(garment_type, self.parser)
+        garment_type = self.garment_type if garment_type is None else check_garment_type(garment_type, self.parser)
         timings: dict[str, float] = {}
         t_start = time.perf_counter()
 
@@ -291,13 +282,12 @@ class TryOnPipeline:
             frame_size = self.frame_size if learned else self._render_frame(base.scale)
             body = body_lib.prepare_person(photo, pose, frame_size)
 
-        # 3b. Body parse in the frame: a step image, and the skin the renderer may keep.
+        # 3b. Body parse in the frame: a step image, the region and the skin the renderer may keep.
         labels = self._parse(body, timings) if self.parser is not None else None
 
-        # 4. Garment: cut it out (from a person wearing it, with the parser) and find its
-        #    keypoints, at the frame size.
+        # 4. Garment (alone, or cut out of a photo of someone wearing it) and its keypoints.
         with self._stage(timings, "garment"):
-            prepared = self._garment(garment_img, mask_img, frame_size, garment_type)
+            prepared = prepare_any_garment(garment_img, mask_img, frame_size, garment_type, self.parser)
         warnings += prepared.warnings
 
         # 5. Conditioning: one pass of each VAE gives its warning and its code for the network.
@@ -305,46 +295,22 @@ class TryOnPipeline:
             found, codes = self._checks(prepared, pose)
         warnings += found
 
-        # 6. Warp: landmark thin-plate spline from garment keypoints to the body.
-        with self._stage(timings, "warp"):
-            warped = warp_garment(prepared.rgb, prepared.mask, prepared.keypoints, body.landmarks)
-        if labels is not None and self.region == "parse":
-            with self._stage(timings, "region"):
-                self._parsed_region(body, labels, warped)
+        # 6. Warp: landmark TPS from garment keypoints to the body (+ the parse's region).
+        warped = self._warp(body, prepared, labels, timings)
 
-        # 7. Render in the frame: the network (learned), or the garment composited over the
-        #    person with the person's shading (baseline).
+        # 7. Render in the frame: the network, or the garment over the person's shading (baseline).
         rendered, alpha, warped = self._render_in_frame(learned, body, warped, codes, timings)
 
-        # 8. Paste back into the original photo at its own resolution.
+        # 8. Paste back into the photo at its own resolution, the garment from its own photo.
         with self._stage(timings, "paste_back"):
-            result, _ = body_lib.paste_back(photo, rendered, alpha, body.alignment)
+            result, full = self._paste_back(photo, body, rendered, alpha, prepared, warped)
         timings["total"] = time.perf_counter() - t_start
 
-        steps = self._steps(person_img, pose, body, prepared, warped, labels)
+        steps = self._steps(person_img, pose, body, prepared, warped if full is None else full, labels)
         image: Any = Image.fromarray(result) if output_type == "pil" else result
         if not return_dict:
             return image, steps, warnings
         return TryOnOutput(image=image, steps=steps, warnings=warnings, timings=timings)
-
-    def _garment(self, garment_img: Image.Image, mask_img: Image.Image | None, size: tuple[int, int],
-                 garment_type: str):
-        """The garment laid out at ``size``: from a photo of it alone, or of a person wearing it."""
-        flat = (garment_type == "flat" or mask_img is not None
-                or (garment_img.mode == "RGBA" and np.asarray(garment_img)[..., 3].min() < 255))
-        if flat:
-            return prepare_garment(garment_img, mask_img, size=size)
-        photo = np.asarray(garment_img.convert("RGB"))
-        if garment_type == "auto":
-            wearer = find_wearer(photo, self.parser)
-            if wearer is None:
-                return prepare_garment(garment_img, mask_img, size=size)
-        else:
-            try:
-                wearer = detect_pose(photo)
-            except NoPersonError:
-                raise GarmentError(MSG_NO_WEARER) from None
-        return garment_from_worn(photo, wearer, self.parser, size=size)
 
     def _parse(self, body, timings: dict[str, float]) -> np.ndarray:
         """``(H, W)`` uint8 LIP ids of the person in the frame; background where MediaPipe sees
@@ -352,13 +318,19 @@ class TryOnPipeline:
         with self._stage(timings, "parse"):
             return self._frame_labels(body, timings)
 
-    @staticmethod
-    def _parsed_region(body, labels: np.ndarray, warped: WarpedGarment) -> None:
-        """Set the repaint region and what the network sees of it from the body parse and the
-        room the warped garment needs (:func:`~tryon.region.parsed_region`)."""
-        body.region = parsed_region(labels, body.person_mask, body.landmarks, body.region,
-                                    warped.alpha) & body.valid
-        body.revealed = parsed_revealed(labels, body.image, body.person_mask, body.landmarks, body.region)
+    def _warp(self, body, prepared, labels: np.ndarray | None, timings: dict[str, float]) -> WarpedGarment:
+        """The garment warped onto the body. With the parse (``region="parse"``), also set the
+        repaint region and what the network sees of it from the parse and the room the warped
+        garment needs (:func:`~tryon.region.parsed_region`)."""
+        with self._stage(timings, "warp"):
+            warped = warp_garment(prepared.rgb, prepared.mask, prepared.keypoints, body.landmarks)
+        if labels is not None and self.region == "parse":
+            with self._stage(timings, "region"):
+                body.region = parsed_region(labels, body.person_mask, body.landmarks, body.region,
+                                            warped.alpha) & body.valid
+                body.revealed = parsed_revealed(labels, body.image, body.person_mask, body.landmarks,
+                                                body.region)
+        return warped
 
     def _frame_labels(self, body, timings: dict[str, float]) -> np.ndarray:
         """``timings["parser"]`` gets the parser's forward and argmax alone (inside ``parse``)."""
@@ -417,6 +389,17 @@ class TryOnPipeline:
                 rendered = composite(body.image, warped.rgb, alpha, shading)
         return rendered, alpha, warped
 
+    def _paste_back(self, photo, body, rendered, alpha, prepared, warped):
+        """The result ``(h, w, 3)`` uint8 and, when the garment was composed at full resolution
+        (:mod:`tryon.fullres`, the learned renderer), the full-resolution garment (else None)."""
+        result, _ = body_lib.paste_back(photo, rendered, alpha, body.alignment)
+        if not self.full_resolution or warped.shows is None or prepared.source is None:
+            return result, None
+        frame_map = source_map(warped.grid, warped.flow, prepared.to_layout)
+        shading = shading_map(body.image, warped.shows * warped.alpha, strength=FULLRES_SHADING)
+        return compose(result, body.alignment, frame_map, warped.shows * alpha, shading,
+                       prepared.source, prepared.source_mask, photo=photo, keeps=warped.keeps * alpha)
+
     @torch.inference_mode()
     def _render(self, body, warped, codes: dict, timings: dict[str, float]):
         """The network's person in the frame: ``(H, W, 3)`` uint8, and the refined warp.
@@ -434,7 +417,10 @@ class TryOnPipeline:
             out = self.net(**x)
         refined = out.warped[0].float()
         alpha = refined[3].clamp(0, 1).numpy()
-        return to_uint8(out.image[0]), WarpedGarment(to_uint8(refined[:3]), alpha, warped.src, warped.dst)
+        shows = (out.mask[0, 0].float() / refined[3].clamp(min=MIN_COVER)).clamp(0, 1).numpy()
+        return to_uint8(out.image[0]), WarpedGarment(to_uint8(refined[:3]), alpha, warped.src, warped.dst,
+                                                     warped.grid, out.flow[0].float().numpy(), shows,
+                                                     out.keep[0, 0].float().numpy())
 
     def _checks(self, prepared, pose) -> tuple[list[str], dict]:
         """The VAEs' warnings, and the mean codes they computed on the way (``{"garment", "body"}``:

@@ -77,14 +77,16 @@ def test_parsed_region_repaints_the_whole_old_garment_and_keeps_hair_and_trouser
 
 
 def test_parsed_region_gives_a_longer_garment_room_over_the_trousers_but_never_the_hair():
+    """Within the pose's region (down to a little below the hips)."""
     from tryon.region import parsed_region
 
     labels, person, landmarks, region = _toy_body()
+    labels[150:256, 50:140] = C.LIP_PANTS               # a short top, trousers from row 150
     room = np.zeros(labels.shape, np.float32)
-    room[55:230, 45:145] = 1.0                          # the new garment reaches row 230
+    room[55:170, 45:145] = 1.0                          # the new garment reaches row 170
     out = parsed_region(labels, person, landmarks, region, room)
-    assert out[205:225, 60:130].all()                   # trousers under the new garment's hem
-    assert not out[240:256].any()                       # below it they stay
+    assert out[150:168, 60:130].all()                   # trousers under the new garment's hem
+    assert not out[185:256].any()                       # below it they stay
     assert not out[labels == C.LIP_HAIR].any()
 
 

@@ -70,8 +70,14 @@ class PreparedGarment:
         mask: ``(H, W)`` bool, True on the garment.
         keypoints: name -> ``(x, y)`` float pixel coordinates in ``rgb`` / ``mask``, or None
             when absent (e.g. no sleeves); names are :data:`GARMENT_KEYPOINTS`.
-        method: how the mask was found: ``"given" | "alpha" | "threshold" | "grabcut"``.
+        method: how the mask was found: ``"given" | "alpha" | "threshold" | "grabcut"``, or
+            ``"worn"`` (cut out of a photo of someone wearing it, :mod:`tryon.worn`).
         warnings: readable sentences for the shopper, one each.
+        source: ``(h, w, 3)`` uint8, the garment at its own resolution (at most
+            :data:`WORK_SCALE` times the frame's longer side), for full-resolution composition
+            (:mod:`tryon.fullres`); None when not kept.
+        source_mask: ``(h, w)`` bool, the garment in ``source``.
+        to_layout: ``(2, 3)`` affine from ``source`` pixels ``(x, y)`` to ``rgb`` pixels.
     """
 
     rgb: np.ndarray
@@ -79,6 +85,9 @@ class PreparedGarment:
     keypoints: dict[str, tuple[float, float] | None]
     method: str
     warnings: list[str] = field(default_factory=list)
+    source: np.ndarray | None = None
+    source_mask: np.ndarray | None = None
+    to_layout: np.ndarray | None = None
 
 
 def _as_mask(mask, size: tuple[int, int]) -> np.ndarray:
@@ -155,8 +164,10 @@ def prepare_garment(image: Image.Image, mask=None, *, size: tuple[int, int] = (F
         full_mask, method, warnings = given, "given", []
     else:
         full_mask, method, warnings = segment_garment(image)
-    rgb, out_mask, _ = layout(np.asarray(image.convert("RGB")), full_mask, tuple(size))
-    return PreparedGarment(rgb, out_mask, garment_keypoints(out_mask), method, warnings)
+    source = np.asarray(image.convert("RGB"))
+    rgb, out_mask, matrix = layout(source, full_mask, tuple(size))
+    return PreparedGarment(rgb, out_mask, garment_keypoints(out_mask), method, warnings,
+                           source=source, source_mask=full_mask, to_layout=matrix)
 
 
 def resize_prepared(prepared: PreparedGarment, size: tuple[int, int]) -> PreparedGarment:
@@ -169,4 +180,6 @@ def resize_prepared(prepared: PreparedGarment, size: tuple[int, int]) -> Prepare
     rgb[~mask] = 255
     sx, sy = w / ow, h / oh
     keypoints = {k: (None if v is None else (v[0] * sx, v[1] * sy)) for k, v in prepared.keypoints.items()}
-    return PreparedGarment(rgb, mask, keypoints, prepared.method, list(prepared.warnings))
+    to_layout = None if prepared.to_layout is None else np.diag([sx, sy]) @ prepared.to_layout
+    return PreparedGarment(rgb, mask, keypoints, prepared.method, list(prepared.warnings),
+                           prepared.source, prepared.source_mask, to_layout)

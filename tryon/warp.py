@@ -54,12 +54,24 @@ class WarpedGarment:
         alpha: ``(H, W)`` float32 in ``[0, 1]``, garment coverage.
         src: ``(N, 2)`` garment keypoints used, frame pixels.
         dst: ``(N, 2)`` body targets they were mapped to, frame pixels.
+        grid: ``(H, W, 2)`` float32, where each frame pixel reads the prepared garment: its
+            ``(x, y)`` in ``[-1, 1]`` (``align_corners=True``), the spline's sampling grid.
+        flow: ``(2, H, W)`` float32, the network's residual flow on top of the spline
+            (normalised units, ``align_corners=False``); None before the network.
+        shows: ``(H, W)`` float32 in ``[0, 1]``, where the network's render shows the garment,
+            before its coverage ``alpha``; None before the network.
+        keeps: ``(H, W)`` float32 in ``[0, 1]``, where the network's render keeps the photo's own
+            pixels (revealed skin and background); None before the network.
     """
 
     rgb: np.ndarray
     alpha: np.ndarray
     src: np.ndarray
     dst: np.ndarray
+    grid: np.ndarray | None = None
+    flow: np.ndarray | None = None
+    shows: np.ndarray | None = None
+    keeps: np.ndarray | None = None
 
 
 def to_normalized(xy: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -280,14 +292,15 @@ def warp_garment(
             fit = _sample(x, grid)[0]
         if not torch.isfinite(fit).all():
             continue
-        chosen = (fit, src, dst)  # the last finite fit, when every fit folds
+        chosen = (fit, src, dst, grid[0])  # the last finite fit, when every fit folds
         if fold_fraction(grid[0], fit[3]) <= FOLD_TOLERANCE:
             break
     if chosen is None:  # degenerate layout: fall back to no deformation
-        chosen = (x[0], src_all, dst_all)
-    out, src, dst = chosen
+        h, w = mask.shape
+        chosen = (x[0], src_all, dst_all, create_meshgrid(h, w, normalized_coordinates=True)[0])
+    out, src, dst, grid = chosen
     out = out.permute(1, 2, 0).numpy()
     alpha = np.clip(out[..., 3], 0.0, 1.0).astype(np.float32)
     colour = out[..., :3] / np.maximum(alpha, MIN_ALPHA)[..., None]
     rgb_w = np.clip(colour * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    return WarpedGarment(rgb_w, alpha, src, dst)
+    return WarpedGarment(rgb_w, alpha, src, dst, grid.numpy().astype(np.float32))

@@ -25,13 +25,13 @@ from PIL import Image
 
 from tryon import constants as C
 from tryon.alignment import align, body_unit, midpoint, warp_to_frame
-from tryon.errors import GarmentError, NoPersonError
-from tryon.garment import PreparedGarment, garment_keypoints, layout
+from tryon.errors import GarmentError, NoPersonError, TryOnError
+from tryon.garment import PreparedGarment, garment_keypoints, layout, prepare_garment
 from tryon.masks import disk
 from tryon.pose import PoseResult, detect_pose, has_face
 from tryon.warp import GARMENT_SHOULDER_OUT, GARMENT_SHOULDER_UP, MIN_KEYPOINT_VISIBILITY
 
-__all__ = ["WORN_BODY_SHARE", "find_wearer", "garment_from_worn", "MSG_NO_WEARER", "MSG_BACK_VIEW",
+__all__ = ["WORN_BODY_SHARE", "check_garment_type", "prepare_any_garment", "find_wearer", "garment_from_worn", "MSG_NO_WEARER", "MSG_BACK_VIEW",
            "MSG_NO_UPPER_GARMENT", "WARN_FILLED"]
 
 WORK_SCALE = 2                 # the wearer is cut out in a frame this many times the model frame
@@ -219,4 +219,50 @@ def garment_from_worn(photo: np.ndarray, pose: PoseResult, parser, *,
     rgb, out_mask, matrix = layout(frame, mask, tuple(size))
     moved = {k: None if v is None else tuple(float(c) for c in matrix @ np.array([v[0], v[1], 1.0]))
              for k, v in keypoints.items()}
-    return PreparedGarment(rgb, out_mask, moved, "worn", warnings)
+    return PreparedGarment(rgb, out_mask, moved, "worn", warnings, source=frame, source_mask=mask,
+                           to_layout=matrix)
+
+
+def check_garment_type(garment_type: str, parser) -> str:
+    """The garment type to use (:data:`tryon.constants.GARMENT_TYPES`); ``"auto"`` without a
+    parser is ``"flat"``.
+
+    Raises:
+        ValueError: an unknown type.
+        TryOnError: ``"worn"`` without the body parser.
+    """
+    if garment_type not in C.GARMENT_TYPES:
+        raise ValueError(f"garment_type must be one of {C.GARMENT_TYPES}, not {garment_type!r}")
+    if parser is None:
+        if garment_type == "worn":
+            raise TryOnError("Garments worn in their photo need the body parser; load its weights "
+                             "or use a photo of the garment alone.")
+        return "flat"
+    return garment_type
+
+
+def prepare_any_garment(image: Image.Image, mask: Image.Image | None, size: tuple[int, int],
+                        garment_type: str, parser) -> PreparedGarment:
+    """A garment photo laid out at ``size`` (H, W), whether it shows the garment alone or worn.
+
+    A given mask or real transparency means a flat photo. Otherwise ``"auto"`` looks for a
+    wearer (:func:`find_wearer`) and falls back to flat; ``"worn"`` insists on one.
+
+    Raises:
+        GarmentError: one sentence, when the garment cannot be cut out (or, ``"worn"``, no
+            wearer is found, or the wearer is seen from behind or wears no top in view).
+    """
+    alpha = image.mode == "RGBA" and np.asarray(image)[..., 3].min() < 255
+    if garment_type == "flat" or mask is not None or alpha:
+        return prepare_garment(image, mask, size=size)
+    photo = np.asarray(image.convert("RGB"))
+    if garment_type == "auto":
+        wearer = find_wearer(photo, parser)
+        if wearer is None:
+            return prepare_garment(image, mask, size=size)
+    else:
+        try:
+            wearer = detect_pose(photo)
+        except NoPersonError:
+            raise GarmentError(MSG_NO_WEARER) from None
+    return garment_from_worn(photo, wearer, parser, size=size)

@@ -1,0 +1,105 @@
+"""Full-resolution composition (tryon.fullres) and the texture ratio (tryon.metrics.texture_ratio)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tryon.alignment import Alignment
+from tryon.fullres import compose, source_map
+from tryon.metrics import texture_ratio
+
+FRAME = (64, 48)
+SCALE = 4  # photo pixels per frame pixel
+RATIO_GAIN = 1.3  # full resolution keeps at least this much more texture than the blown-up render
+
+
+def _identity_grid(h: int, w: int) -> np.ndarray:
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    return np.stack([xs / (w - 1) * 2 - 1, ys / (h - 1) * 2 - 1], -1)
+
+
+def _stripes(h: int, w: int, period: int = 4) -> np.ndarray:
+    rows = (np.arange(h) // (period // 2)) % 2
+    out = np.where(rows[:, None, None] == 1, 230, 20).astype(np.uint8)
+    return np.broadcast_to(out, (h, w, 3)).copy()
+
+
+def test_source_map_chains_the_flow_the_spline_and_the_layout():
+    h, w = FRAME
+    grid = _identity_grid(h, w)
+    to_layout = np.array([[0.5, 0.0, 3.0], [0.0, 0.5, -2.0]])      # source -> layout
+    plain = source_map(grid, None, to_layout)
+    ys, xs = np.mgrid[0:h, 0:w]
+    assert np.allclose(plain[..., 0], (xs - 3.0) / 0.5, atol=1e-3)
+    assert np.allclose(plain[..., 1], (ys + 2.0) / 0.5, atol=1e-3)
+    flow = np.zeros((2, h, w), np.float32)
+    flow[0] = 2.0 / w                                             # one frame pixel to the right
+    moved = source_map(grid, flow, to_layout)
+    assert np.allclose(moved[:, :-1, 0], plain[:, 1:, 0], atol=1e-3)
+
+
+def test_compose_reads_the_garment_photo_at_the_photos_resolution_and_nothing_else_changes():
+    h, w = FRAME
+    photo = np.full((h * SCALE, w * SCALE, 3), 128, np.uint8)
+    alignment = Alignment(np.array([[1.0 / SCALE, 0, 0], [0, 1.0 / SCALE, 0]]), FRAME, (w * SCALE, h * SCALE))
+    source = _stripes(h * SCALE, w * SCALE)                      # 4 px stripes: gone at frame size
+    to_layout = np.array([[1.0 / SCALE, 0, 0], [0, 1.0 / SCALE, 0]])
+    frame_map = source_map(_identity_grid(h, w), None, to_layout)
+    decision = np.zeros(FRAME, np.float32)
+    decision[16:48, 12:36] = 1.0
+    out, garment = compose(photo, alignment, frame_map, decision, np.ones(FRAME, np.float32),
+                           source, np.ones(source.shape[:2], bool))
+    inner = (slice(20 * SCALE, 44 * SCALE), slice(16 * SCALE, 32 * SCALE))
+    assert np.abs(out[inner].astype(int) - source[inner].astype(int)).mean() < 3  # the stripes, sharp
+    far = np.ones(photo.shape[:2], bool)
+    far[15 * SCALE:49 * SCALE, 11 * SCALE:37 * SCALE] = False
+    assert np.array_equal(out[far], photo[far])                  # outside the decision: byte-identical
+    assert garment.alpha[inner].min() > 0.99 and garment.rgb.shape == photo.shape
+
+
+def test_texture_ratio_is_about_one_for_the_garment_itself_and_low_when_blurred():
+    garment = _stripes(200, 160, period=8)
+    mask = np.ones(garment.shape[:2], bool)
+    photo = np.full((400, 320, 3), 128, np.uint8)
+    result = photo.copy()
+    result[100:300, 80:240] = garment
+    assert 0.8 < texture_ratio(result, photo, garment, mask) < 1.25
+    blurred = photo.copy()
+    small = np.asarray(Image.fromarray(garment).resize((40, 50), Image.BILINEAR).resize((160, 200), Image.BILINEAR))
+    blurred[100:300, 80:240] = small
+    assert texture_ratio(blurred, photo, garment, mask) < 0.5
+    assert np.isnan(texture_ratio(photo, photo, garment, mask))
+
+
+def _striped_garment(examples_dir) -> tuple[Image.Image, np.ndarray]:
+    """The blue T-shirt's shape, 1024 px high, filled with 12 px black-and-white stripes: finer
+    than the 256x192 frame can hold once the shirt is on a 1024 px photo. RGBA, and its mask."""
+    from tryon.garment_segmentation import segment_garment
+
+    shirt = Image.open(examples_dir / "garments" / "tshirt_blue.jpg").convert("RGB")
+    shirt = shirt.resize((round(shirt.width * 1024 / shirt.height), 1024), Image.LANCZOS)
+    mask, _, _ = segment_garment(shirt)
+    rgb = _stripes(*mask.shape, period=12)
+    rgba = np.dstack([rgb, np.where(mask, 255, 0).astype(np.uint8)])
+    return Image.fromarray(rgba, "RGBA"), mask
+
+
+def test_pipeline_keeps_more_of_a_striped_garments_texture_at_full_resolution(person_example, examples_dir):
+    """The astronaut at 1024 px in finely striped shirt: the garment's own pixels against the
+    256x192 render blown up; the steps show the garment at the photo's resolution."""
+    from pipelines import TryOnPipeline
+
+    photo = Image.open(person_example).convert("RGB")
+    big = np.asarray(photo.resize((photo.width * 2, photo.height * 2), Image.LANCZOS))
+    garment, mask = _striped_garment(examples_dir)
+    rgb = np.asarray(garment.convert("RGB"))
+    ratios = {}
+    for full in (True, False):
+        out = TryOnPipeline.from_pretrained(full_resolution=full)(big, garment, output_type="np")
+        assert out.image.shape == big.shape
+        ratios[full] = texture_ratio(out.image, big, rgb, mask)
+        warped = out.steps["warped"]
+        assert warped.size == ((512, 512) if full else (192, 256))  # the photo's frame, or the model's
+    assert ratios[True] > RATIO_GAIN * ratios[False], ratios

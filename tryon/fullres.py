@@ -1,0 +1,177 @@
+"""Full-resolution composition: the garment's own pixels in the photo's own pixels.
+
+The network works in the 256x192 frame: it refines the landmark spline's warp with a learned
+flow and decides per pixel where the warped garment shows. Pasting its render back blows the
+garment up 3-5x on a large photo, so prints and stripes blur. Here the two warps are chained
+into one map from frame pixels to the garment photo (:func:`source_map`: frame pixel -> learned
+flow -> spline -> garment layout -> garment photo); the map is smooth, so it is resampled
+bilinearly onto the photo's pixels, and the garment photo is read there (:func:`compose`),
+after an area filter when it is larger than the output. Skin, arms and the rest of the region
+stay the network's upsampled render; the person's shading from the frame (upsampled) lights
+the garment. Where the network kept the photo's own pixels (revealed skin, background), they
+come back from the photo itself. Only pixels where the pasted region's alpha is above 0 change.
+
+Coordinates: pixel centres at integers; frame flows in normalised units with
+``align_corners=False`` (:func:`tryon.models.warper.warp`), spline grids with
+``align_corners=True`` (:func:`tryon.warp.tps_grid`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from tryon.alignment import Alignment
+
+__all__ = ["source_map", "compose", "FullResGarment", "OUTSIDE"]
+
+OUTSIDE = -1e4           # a map value that reads nothing (far outside the garment photo)
+MIN_COVER = 1e-3         # premultiplied colour is divided by at least this coverage
+MAX_DOWNSCALE = 8.0      # an area filter shrinks the garment photo by at most this much at once
+FLOW_SMOOTH = 2.0        # frame px: Gaussian sigma over the learned flow before full-resolution use;
+                         # its pixel-scale wobble is invisible at 256x192 but bends stripes at 1024 px
+
+
+@dataclass
+class FullResGarment:
+    """The garment as composed into the photo.
+
+    Attributes:
+        rgb: ``(h, w, 3)`` uint8, the warped garment read from its own photo at the photo's
+            resolution (white where it does not cover), for the steps.
+        alpha: ``(h, w)`` float32 in ``[0, 1]``, where it covers.
+    """
+
+    rgb: np.ndarray
+    alpha: np.ndarray
+
+
+def source_map(tps_grid: np.ndarray, flow: np.ndarray | None, to_layout: np.ndarray) -> np.ndarray:
+    """For each frame pixel, the garment-photo pixel its garment colour comes from.
+
+    Args:
+        tps_grid: ``(H, W, 2)`` float32, the spline's grid into the prepared garment layout
+            (``[-1, 1]``, ``align_corners=True``); the layout has the frame's size.
+        flow: ``(2, H, W)`` float32, the learned residual flow (normalised units,
+            ``align_corners=False``), or None (the spline alone); smoothed by
+            :data:`FLOW_SMOOTH` first.
+        to_layout: ``(2, 3)`` affine from garment-photo pixels to layout pixels.
+
+    Returns:
+        ``(H, W, 2)`` float32 garment-photo pixel ``(x, y)``.
+    """
+    h, w = tps_grid.shape[:2]
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    if flow is not None:
+        smooth = [cv2.GaussianBlur(np.ascontiguousarray(f, np.float32), (0, 0), FLOW_SMOOTH) for f in flow]
+        xs = xs + smooth[0] * (w / 2.0)
+        ys = ys + smooth[1] * (h / 2.0)
+    layout = cv2.remap(tps_grid, xs, ys, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                       borderValue=(OUTSIDE, OUTSIDE))
+    lx = (layout[..., 0] + 1.0) * 0.5 * (w - 1)
+    ly = (layout[..., 1] + 1.0) * 0.5 * (h - 1)
+    inv = cv2.invertAffineTransform(to_layout.astype(np.float64))
+    sx = inv[0, 0] * lx + inv[0, 1] * ly + inv[0, 2]
+    sy = inv[1, 0] * lx + inv[1, 1] * ly + inv[1, 2]
+    far = layout[..., 0] <= OUTSIDE / 2
+    sx[far], sy[far] = OUTSIDE, OUTSIDE
+    return np.stack([sx, sy], -1).astype(np.float32)
+
+
+def _roi(alpha: np.ndarray, alignment: Alignment, photo_size: tuple[int, int]) -> tuple[int, int, int, int] | None:
+    """The photo box ``(x0, y0, x1, y1)`` that frame pixels with ``alpha > 0`` land in."""
+    ys, xs = np.nonzero(alpha > 0)
+    if len(xs) == 0:
+        return None
+    corners = np.array([[xs.min() - 1, ys.min() - 1], [xs.max() + 1, ys.min() - 1],
+                        [xs.min() - 1, ys.max() + 1], [xs.max() + 1, ys.max() + 1]], np.float64)
+    c = alignment.to_image(corners)
+    h, w = photo_size
+    x0, y0 = np.floor(c.min(0)).astype(int) - 1
+    x1, y1 = np.ceil(c.max(0)).astype(int) + 2
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    return None if x1 <= x0 or y1 <= y0 else (x0, y0, x1, y1)
+
+
+def _to_photo(frame: np.ndarray, alignment: Alignment, box: tuple[int, int, int, int],
+              border: float = 0.0) -> np.ndarray:
+    """A frame array resampled (bilinear) onto the photo pixels of ``box``."""
+    x0, y0, x1, y1 = box
+    m = alignment.matrix.copy()
+    m[:, 2] += m[:, :2] @ np.array([x0, y0], np.float64)
+    return cv2.warpAffine(frame, m, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=border)
+
+
+def _read(source: np.ndarray, mask: np.ndarray, where: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The garment photo read at ``where`` (``(h, w, 2)`` pixels): colour ``(h, w, 3)`` float32
+    in ``[0, 255]`` and coverage ``(h, w)``; an area filter first when it is read sparsely."""
+    valid = where[..., 0] > OUTSIDE / 2
+    step = 1.0
+    if valid.sum() > 16:  # source pixels per output pixel, from the map's own derivatives
+        dx = np.linalg.norm(np.diff(where, axis=1), axis=-1)
+        ok = valid[:, 1:] & valid[:, :-1]
+        step = float(np.median(dx[ok])) if ok.any() else 1.0
+    stack = np.concatenate([source.astype(np.float32) * mask[..., None], mask[..., None].astype(np.float32)], -1)
+    if step > 1.25:
+        factor = min(step, MAX_DOWNSCALE)
+        size = (max(1, round(stack.shape[1] / factor)), max(1, round(stack.shape[0] / factor)))
+        sx, sy = size[0] / stack.shape[1], size[1] / stack.shape[0]
+        stack = cv2.resize(stack, size, interpolation=cv2.INTER_AREA)
+        where = np.stack([(where[..., 0] + 0.5) * sx - 0.5, (where[..., 1] + 0.5) * sy - 0.5], -1)
+        where[~valid] = OUTSIDE
+    read = cv2.remap(stack, np.ascontiguousarray(where[..., 0]), np.ascontiguousarray(where[..., 1]),
+                     cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0, 0))
+    cover = np.clip(read[..., 3], 0.0, 1.0)
+    return read[..., :3] / np.maximum(read[..., 3:], MIN_COVER), cover
+
+
+def compose(result: np.ndarray, alignment: Alignment, frame_map: np.ndarray, decision: np.ndarray,
+            shading: np.ndarray, source: np.ndarray, source_mask: np.ndarray, *,
+            photo: np.ndarray | None = None, keeps: np.ndarray | None = None) -> tuple[np.ndarray, FullResGarment]:
+    """Put the garment's own pixels into a pasted-back result, at the photo's resolution.
+
+    Args:
+        result: ``(h, w, 3)`` uint8, the photo with the network's render pasted back.
+        alignment: the photo -> frame transform of that render.
+        frame_map: ``(H, W, 2)`` float32, :func:`source_map`.
+        decision: ``(H, W)`` float32 in ``[0, 1]``: where the garment shows in the frame,
+            before its coverage (the network's composition mask over its warped alpha, times
+            the pasted region's feathered alpha).
+        shading: ``(H, W)`` float32, the person's light and folds (1 = unchanged), see
+            :func:`tryon.composite.shading_map`.
+        source, source_mask: the garment photo ``(hs, ws, 3)`` uint8 and its mask ``(hs, ws)``.
+        photo, keeps: the original photo ``(h, w, 3)`` uint8 and ``(H, W)`` float32 in
+            ``[0, 1]``, where the render kept the photo's own pixels (times the pasted region's
+            alpha): there the photo's pixels come back at its own resolution, not blown up.
+
+    Returns:
+        ``(out, garment)``: the ``(h, w, 3)`` uint8 result and the :class:`FullResGarment`.
+    """
+    h, w = result.shape[:2]
+    garment = FullResGarment(np.full((h, w, 3), 255, np.uint8), np.zeros((h, w), np.float32))
+    box = _roi(decision, alignment, (h, w))
+    if box is None:
+        return result, garment
+    x0, y0, x1, y1 = box
+    where = np.stack([_to_photo(np.ascontiguousarray(frame_map[..., k]), alignment, box, OUTSIDE)
+                      for k in range(2)], -1)
+    colour, cover = _read(source, source_mask.astype(bool), where)
+    light = _to_photo(shading.astype(np.float32), alignment, box, 1.0)
+    a = np.clip(_to_photo(decision.astype(np.float32), alignment, box), 0.0, 1.0) * cover
+    lit = np.clip(colour * light[..., None], 0.0, 255.0)
+    out = result.copy()
+    roi = out[y0:y1, x0:x1]
+    base = roi.astype(np.float32)
+    if photo is not None and keeps is not None:
+        k = np.clip(_to_photo(keeps.astype(np.float32), alignment, box), 0.0, 1.0)[..., None]
+        base = base * (1.0 - k) + photo[y0:y1, x0:x1].astype(np.float32) * k
+    blend = base * (1.0 - a[..., None]) + lit * a[..., None]
+    sel = (a > 0) | (blend != roi).any(-1)
+    roi[sel] = np.clip(np.round(blend[sel]), 0, 255).astype(np.uint8)
+    garment.rgb[y0:y1, x0:x1] = np.clip(np.round(255.0 * (1 - cover[..., None]) + colour * cover[..., None]),
+                                        0, 255).astype(np.uint8)
+    garment.alpha[y0:y1, x0:x1] = cover
+    return out, garment
