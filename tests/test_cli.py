@@ -137,3 +137,27 @@ def test_batch_splits_pairs_across_two_processes_each_done_once(files, tmp_path)
     assert len(reports) == 2 and all("in this process" in l for l in reports)
     assert sum(int(l.split()[1].rstrip(",")) for l in reports) == len(pairs)
     assert len(list((tmp_path / "out").iterdir())) == len(pairs)
+
+
+def test_eval_wild_writes_a_contact_sheet_and_texture_ratios(files, tmp_path):
+    """Every person with every garment; a broken photo is one row saying why, not a crash."""
+    import json
+
+    sheet = tmp_path / "sheet.png"
+    (tmp_path / "people").mkdir()
+    (tmp_path / "people" / "astronaut.png").write_bytes((files / "people" / "astronaut.png").read_bytes())
+    r = run("eval", "--wild", "--persons", tmp_path / "people", "--garments", files / "garments", "-o", sheet,
+            timeout=300)
+    assert r.returncode == 0, r.stderr
+    report = json.loads(sheet.with_suffix(".json").read_text())
+    assert set(report["texture_ratio"]) == {"red.png", "blue.jpg"}
+    assert len(report["tryons"]) == 2 and all("texture_ratio" in t for t in report["tryons"])
+    with Image.open(sheet) as img:
+        assert img.height == 2 * 320                      # a row per try-on
+    assert "median texture ratio" in r.stdout
+    r = run("eval", "--wild", "--persons", tmp_path / "people", "-o", sheet)
+    assert r.returncode == 2 and "--wild needs --persons DIR and --garments DIR" in r.stderr
+    r = run("eval", "--wild", "--persons", tmp_path / "people", "--garments", files / "garments", "-o",
+            tmp_path / "sheet.json")
+    assert r.returncode == 1 and _user_lines(r.stderr) == [
+        "error: With --wild, -o is the contact sheet and must end in .png or .jpg, not 'sheet.json'."]

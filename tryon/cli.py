@@ -45,7 +45,8 @@ def _pipeline(args: argparse.Namespace):
     from pipelines import TryOnPipeline
 
     return TryOnPipeline.from_pretrained(args.weights, mode=args.mode, precision=args.precision,
-                                         region=args.region, garment_type=args.garment_type)
+                                         region=args.region, garment_type=args.garment_type,
+                                         full_resolution=args.full_resolution)
 
 
 def _design(weights: Path | None):
@@ -210,9 +211,31 @@ def _eval_output(args: argparse.Namespace) -> Path:
     return out
 
 
+def cmd_eval_wild(args: argparse.Namespace) -> int:
+    from tryon.eval_wild import evaluate_wild
+
+    if args.persons is None or args.garments is None:
+        args.usage_error("--wild needs --persons DIR and --garments DIR")
+    sheet = args.output or Path("eval-wild.png")
+    if sheet.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        raise CliError(f"With --wild, -o is the contact sheet and must end in .png or .jpg, not '{sheet.name}'.")
+    report = evaluate_wild(_pipeline(args), args.persons, args.garments, sheet)
+    _write_json(report, sheet.with_suffix(".json"))
+    for garment, ratio in report["texture_ratio"].items():
+        print(f"texture ratio {'-' if ratio is None else f'{ratio:.2f}'}  {garment}")
+    print(f"median texture ratio {report['median']} over {len(report['tryons'])} try-ons")
+    for t in report["tryons"]:
+        if "refused" in t:
+            print(f"refused: {t['person']} in {t['garment']}: {t['refused']}", file=sys.stderr)
+    print(f"wrote {sheet} and {sheet.with_suffix('.json')}")
+    return EXIT_OK
+
+
 def cmd_eval_tryon(args: argparse.Namespace) -> int:
     from tryon.eval_tryon import eval_tryon, refused_lines, select_pairs, summary_lines
 
+    if args.wild:
+        return cmd_eval_wild(args)
     out = _eval_output(args)
     layout, pairs, source = select_pairs(args.data, args.split, args.pairs, _n_val(args))
     pipe = _pipeline(args)

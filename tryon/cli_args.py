@@ -22,6 +22,7 @@ Sub = argparse._SubParsersAction  # what ArgumentParser.add_subparsers returns
 # The try-on's own line; the second names every model `tryon eval MODEL` accepts (see set_eval_usage).
 EVAL_USAGE = ("tryon eval [-h] --data DIR [--pairs FILE | --val-pairs N] [--mode {learned,baseline,auto}] "
               "[--weights DIR] [--precision {auto,float32,bfloat16}] [--region {auto,parse,pose}] [--garment-type {auto,flat,worn}] [-o OUT.json] [--limit N] [--seed S]\n"
+              "       tryon eval --wild --persons DIR --garments DIR -o SHEET.png\n"
               "       tryon eval MODELS --data DIR [...]")
 TRAIN_MODELS = (
     ("garment-vae", "the garment VAE-GAN (in-shop garments + masks)"),
@@ -63,6 +64,9 @@ def renderer(p: argparse.ArgumentParser) -> None:
                    help="what decides the repaint region and the skin the network keeps: the body "
                    "parser, or the pose with the face-colour skin model (default auto: the parser "
                    "when its weights are there)")
+    p.add_argument("--no-full-resolution", dest="full_resolution", action="store_false",
+                   help="paste the network's 256x192 render back as it is instead of reading the "
+                   "garment's own pixels at the photo's resolution (to compare)")
     p.add_argument("--garment-type", choices=GARMENT_TYPES, default="auto",
                    help="what garment photos show: the garment alone (flat), or a person wearing it "
                    "(worn: cut out with the body parser); default auto: worn when a wearer is found")
@@ -220,6 +224,11 @@ def eval_tryon(sub: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentPa
     p.add_argument("--limit", type=int, metavar="N", help="only the first N pairs")
     p.add_argument("--seed", type=int, default=0, metavar="S",
                    help="picks the unpaired garments (default 0)")
+    p.add_argument("--wild", action="store_true",
+                   help="instead of VITON: every photo of --persons with every garment of --garments; "
+                   "-o is then the contact sheet (.png or .jpg), with the texture ratios in <OUT>.json")
+    p.add_argument("--persons", type=Path, metavar="DIR", help="with --wild: folder of person photos")
+    p.add_argument("--garments", type=Path, metavar="DIR", help="with --wild: folder of garment photos")
     p.set_defaults(usage_error=p.error)
     return p
 

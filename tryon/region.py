@@ -254,7 +254,9 @@ def parsed_region(labels: np.ndarray, person_mask: np.ndarray, landmarks: np.nda
 
     The region is the pose's region (torso, neckline, arms; it ends a little below the hips)
     and the whole old upper garment as the parser sees it (a long or loose top is repainted
-    down to its hem), minus the face, hair and hands, which lie in front of any garment;
+    down to its hem, also inside the generous face ellipse and hand discs of :func:`keep_region`,
+    where an old collar or cuff would otherwise stay as a ghost), minus the face, hair and
+    hands, which lie in front of any garment;
     lower-body clothes, legs and the background are taken out too, except where the new
     garment, as warped onto the body (its mask dilated by :data:`ROOM_MARGIN`), needs the room.
     So a shopper's hair over the shoulders stays byte-identical, and so do their trousers and
@@ -276,7 +278,8 @@ def parsed_region(labels: np.ndarray, person_mask: np.ndarray, landmarks: np.nda
     u = body_unit(landmarks)
     grow = disk(max(1.0, DILATE * u))
     old = cv2.dilate(np.isin(labels, PARSED_OLD_GARMENT).astype(np.uint8), grow).astype(bool)
-    face_hands = keep_region(landmarks, labels.shape, lower_body=False)
+    # The face ellipse and hand discs are generous; inside them the parse's old garment is repainted.
+    face_hands = keep_region(landmarks, labels.shape, lower_body=False) & ~np.isin(labels, PARSED_OLD_GARMENT)
     room = cv2.dilate((garment_alpha > 0.5).astype(np.uint8), disk(max(1.0, ROOM_MARGIN * u))).astype(bool)
     out = (region | old) & ~face_hands & ~np.isin(labels, PARSED_FRONT)
     near_person = cv2.dilate((person_mask > 0.5).astype(np.uint8),
