@@ -317,3 +317,16 @@ def test_threshold_matches_viton_cloth_masks(viton_dir):
             mask = np.zeros_like(truth)
         ious.append(_iou(mask, truth))
     assert np.median(ious) >= 0.9, f"median IoU {np.median(ious):.3f}"
+
+
+def test_sleeve_kinds_of_a_tshirt_a_tank_top_and_a_long_sleeve():
+    from tryon.eval_tryon.sleeves import sleeve_kind
+
+    torso = np.array([(70, 40), (229, 40), (219, 330), (80, 330)], np.int32)
+    sleeve_l = np.array([(70, 40), (58, 45), (30, 300), (55, 300), (75, 90)], np.int32)
+    sleeve_r = sleeve_l.copy()
+    sleeve_r[:, 0] = 299 - sleeve_l[:, 0]
+    assert sleeve_kind(_drawn_mask(TSHIRT)) == "short"
+    assert sleeve_kind(_drawn_mask(TANK_TOP)) == "sleeveless"
+    assert sleeve_kind(_drawn_mask(torso, sleeve_l, sleeve_r)) == "long"
+    assert sleeve_kind(np.zeros((20, 20), bool)) is None

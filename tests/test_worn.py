@@ -203,15 +203,14 @@ def test_worn_photos_give_the_try_on_of_the_flat_photos(viton_dir, tmp_path):
 def test_parsed_region_repaints_the_old_garment_inside_the_hand_discs_but_not_the_hand():
     """A hand resting on the belly: the pose keeps a generous disc around it, which used to
     leave a ring of the old top as a ghost; the parse tells the hand from the top."""
-    from tryon.region import keep_region, parsed_region
+    from tryon.region import hand_discs, parsed_region
 
     labels, person, landmarks, region = _toy_body()
     hand = list(C.LEFT_HAND_LANDMARKS)
     landmarks[hand, :2] = (95, 140)
     landmarks[hand, 2] = 1.0
     labels[135:145, 90:100] = C.LIP_LEFT_ARM                 # the hand itself, inside its disc
-    disc = keep_region(landmarks, labels.shape, lower_body=False)
-    disc[:60] = False                                        # the hand's disc, not the face
+    disc = hand_discs(landmarks, labels.shape).astype(bool)
     ring = disc & (labels == C.LIP_UPPER_CLOTHES)
     assert ring.sum() > 50
     out = parsed_region(labels, person, landmarks, region & ~disc, np.zeros(labels.shape, np.float32))

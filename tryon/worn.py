@@ -34,7 +34,8 @@ from tryon.warp import GARMENT_SHOULDER_OUT, GARMENT_SHOULDER_UP, MIN_KEYPOINT_V
 __all__ = ["WORN_BODY_SHARE", "check_garment_type", "prepare_any_garment", "find_wearer", "garment_from_worn", "MSG_NO_WEARER", "MSG_BACK_VIEW",
            "MSG_NO_UPPER_GARMENT", "WARN_FILLED"]
 
-WORK_SCALE = 2                 # the wearer is cut out in a frame this many times the model frame
+MAX_WORK_SCALE = 4             # the wearer is cut out in a frame up to this many times the model
+                               # frame (the photo's own scale, rounded): the full-resolution source
 WORN_BODY_SHARE = 0.04         # face and arms must cover this share of the person mask for "worn"
 MIN_GARMENT_SHARE = 0.15       # the upper garment must cover this share of the torso quadrilateral
 FILL_CLOSE = 0.35              # holes in the garment up to about this wide (units of U) are hidden parts
@@ -188,7 +189,8 @@ def garment_from_worn(photo: np.ndarray, pose: PoseResult, parser, *,
     if lm[C.LEFT_SHOULDER, 0] <= lm[C.RIGHT_SHOULDER, 0] or min(
             lm[C.LEFT_SHOULDER, 2], lm[C.RIGHT_SHOULDER, 2]) < C.MIN_SHOULDER_VISIBILITY:
         raise GarmentError(MSG_BACK_VIEW)
-    work = (size[0] * WORK_SCALE, size[1] * WORK_SCALE)
+    scale = int(min(MAX_WORK_SCALE, max(1, round(1.0 / max(align(pose, size).scale, 1e-6)))))
+    work = (size[0] * scale, size[1] * scale)  # as sharp as the photo allows: the full-res source
     al = align(pose, work)
     frame = warp_to_frame(photo, al, replicate=True)
     valid = warp_to_frame(np.ones(photo.shape[:2], np.uint8), al, nearest=True).astype(bool)
@@ -202,7 +204,7 @@ def garment_from_worn(photo: np.ndarray, pose: PoseResult, parser, *,
     torso = _torso(landmarks, work)
     if (garment & torso).sum() < MIN_GARMENT_SHARE * max(int(torso.sum()), 1):
         raise GarmentError(MSG_NO_UPPER_GARMENT)
-    n, comp, stats, _ = cv2.connectedComponentsWithStats(garment.astype(np.uint8))
+    _, comp = cv2.connectedComponents(garment.astype(np.uint8))
     on_torso = np.unique(comp[garment & torso])
     garment = np.isin(comp, on_torso[on_torso > 0])  # drop stray bits away from the torso
 

@@ -11,6 +11,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from tryon.eval_tryon.frame import EVAL_SIZE
+from tryon.eval_tryon.sleeves import by_sleeve
 
 if TYPE_CHECKING:
     from tryon.eval_tryon.frame import Runner
@@ -86,6 +87,7 @@ def build_report(*, mode: str, n_pairs: int, runner: Runner, paired: PairedResul
                    "region_evaluated": sum(not math.isnan(v) for v in scores["region_ssim"]),
                    "refused": paired.refused, "unchanged": paired.unchanged},
         "paired_median": {k: _summary(v, np.median) for k, v in scores.items()},
+        "paired_by_sleeve": by_sleeve(runner.layout, paired.per_pair),
         "unpaired": {
             "transfer": _mean_or_none(unpaired.wins),
             "evaluated": len(unpaired.wins),
@@ -124,6 +126,11 @@ def summary_lines(report: dict) -> list[str]:
     lines.append(f"paired ({p['evaluated']}): SSIM {_fmt(p['ssim'], '.4f')}, PSNR {_fmt(p['psnr'], '.2f')} dB, "
                  f"L1 {_fmt(p['l1'], '.4f')}; try-on region: SSIM {_fmt(p['region_ssim'], '.4f')}, "
                  f"L1 {_fmt(p['region_l1'], '.4f')}")
+    by = report.get("paired_by_sleeve") or {}
+    if by:
+        lines.append("paired by sleeve kind: " + "; ".join(
+            f"{kind} ({v['pairs']}): SSIM {_fmt(v['ssim'], '.4f')}, region {_fmt(v['region_ssim'], '.4f')}"
+            for kind, v in by.items()))
     lines.append(f"unpaired ({u['evaluated']}, {u['skipped']} skipped): target colour taken "
                  f"{_fmt(u['transfer'], '.1%')} (untouched photo: {_fmt(u['untouched_transfer'], '.1%')})")
     return lines

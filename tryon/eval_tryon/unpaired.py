@@ -27,7 +27,7 @@ from tryon.data.layout import DatasetLayout
 from tryon.eval_tryon.frame import EVAL_SIZE, GRID_ROWS, Pair, Runner, to_uint8, unchanged
 
 __all__ = ["TORSO_LABELS", "MIN_COLOUR_DELTA_E", "UnpairedResult", "run_unpaired", "lab_colour",
-           "colour_transfer", "plan_unpaired", "swatches", "garment_colour", "torso_region"]
+           "colour_transfer", "plan_unpaired", "swatches", "garment_colour", "torso_region", "cloth_mask"]
 
 TORSO_LABELS = (C.LIP_UPPER_CLOTHES,)  # where the result's garment colour is read
 TORSO_ERODE_PX = 4                # px at EVAL_SIZE: the torso's edge (mixed with arms, skin) is left out
@@ -43,7 +43,7 @@ FAILURE_COLOUR = (210, 40, 40)
 # ----------------------------------------------------------------------------------------
 # Colours
 # ----------------------------------------------------------------------------------------
-def _cloth_mask(layout: DatasetLayout, garment: str, size: tuple[int, int]) -> np.ndarray | None:
+def cloth_mask(layout: DatasetLayout, garment: str, size: tuple[int, int]) -> np.ndarray | None:
     """The garment's cloth mask as ``(H, W)`` bool at ``size`` (width, height), or None when absent."""
     for name in (garment, f"{Path(garment).stem}.png", f"{Path(garment).stem}.jpg"):
         path = layout.cloth_mask / name
@@ -100,7 +100,7 @@ def garment_colour(layout: DatasetLayout, garment: str) -> np.ndarray | None:
         return None
     with Image.open(path) as img:
         rgb = np.asarray(img.convert("RGB"))
-    mask = _cloth_mask(layout, garment, (rgb.shape[1], rgb.shape[0]))
+    mask = cloth_mask(layout, garment, (rgb.shape[1], rgb.shape[0]))
     if mask is None:
         return None
     return lab_colour(rgb, erode(mask, GARMENT_ERODE_PX))
