@@ -33,7 +33,7 @@ from tryon.anomaly import body_check
 from tryon.composite import composite, shading_map
 from tryon.conditioning import GarmentChecker, frame_arrays, net_tensors
 from tryon.errors import GarmentError, TryOnError
-from tryon.fullres import compose, source_map
+from tryon.fullres import FullResGarment, compose, source_map
 from tryon.hub import load_extra
 from tryon.io import load_image
 from tryon.models.tryon_net import TryOnNet
@@ -53,7 +53,10 @@ FEATHER_FRACTION = 0.006      # seam feather radius, as a fraction of the frame 
 GARMENT_EDGE_FRACTION = 0.005 # garment edge pixels mixed with its old background are dropped
 STEP_PREVIEW_SIDE = 512       # px: step images are shown at most this large
 MIN_COVER = 1e-3              # the garment's composition mask is divided by at least this coverage
-FULLRES_SHADING = 0.5         # how strongly the person's folds light the full-resolution garment
+FULLRES_SHADING = 0.0         # how strongly the person's light and folds (under the OLD garment)
+                              # light the full-resolution garment: 0, since at 0.5 an old print
+                              # came through as blotches (by eye, validation grid); the network's
+                              # own render does not shade the garment either
 NOT_A_GARMENT_WARNING = (
     "The garment image does not look like a photo of a garment, so the result may look wrong; "
     "a garment laid flat on a plain background works best."
@@ -392,13 +395,14 @@ class TryOnPipeline:
     def _paste_back(self, photo, body, rendered, alpha, prepared, warped):
         """The result ``(h, w, 3)`` uint8 and, when the garment was composed at full resolution
         (:mod:`tryon.fullres`, the learned renderer), the full-resolution garment (else None)."""
-        result, _ = body_lib.paste_back(photo, rendered, alpha, body.alignment)
         if not self.full_resolution or warped.shows is None or prepared.source is None:
-            return result, None
-        frame_map = source_map(warped.grid, warped.flow, prepared.to_layout)
-        shading = shading_map(body.image, warped.shows * warped.alpha, strength=FULLRES_SHADING)
-        return compose(result, body.alignment, frame_map, warped.shows * alpha, shading,
-                       prepared.source, prepared.source_mask, photo=photo, keeps=warped.keeps * alpha)
+            return body_lib.paste_back(photo, rendered, alpha, body.alignment)[0], None
+        shading = (shading_map(body.image, warped.shows * warped.alpha, strength=FULLRES_SHADING)
+                   if FULLRES_SHADING else None)
+        return compose(photo, rendered, alpha, body.alignment,
+                       frame_map=source_map(warped.grid, warped.flow, prepared.to_layout),
+                       shows=warped.shows, keeps=warped.keeps, source=prepared.source,
+                       source_mask=prepared.source_mask, shading=shading)
 
     @torch.inference_mode()
     def _render(self, body, warped, codes: dict, timings: dict[str, float]):
@@ -444,13 +448,15 @@ class TryOnPipeline:
             img.thumbnail((STEP_PREVIEW_SIDE, STEP_PREVIEW_SIDE))
             return img
 
-        white = np.full_like(warped.rgb, 255)
-        on_white = composite(white, warped.rgb, warped.alpha)
+        if isinstance(warped, FullResGarment):
+            on_white = warped.preview(STEP_PREVIEW_SIDE)
+        else:
+            on_white = Image.fromarray(composite(np.full_like(warped.rgb, 255), warped.rgb, warped.alpha))
         steps = {"pose": small(draw_pose(person_img, pose))}
         if labels is not None:
             steps["parse"] = small(overlay(body.image, labels))
         return steps | {
             "agnostic": small(Image.fromarray(body_lib.agnostic_image(body.image, body.region, body.valid))),
             "garment": small(Image.fromarray(prepared.rgb)),
-            "warped": small(Image.fromarray(on_white)),
+            "warped": small(on_white),
         }

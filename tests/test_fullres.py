@@ -43,20 +43,29 @@ def test_source_map_chains_the_flow_the_spline_and_the_layout():
 def test_compose_reads_the_garment_photo_at_the_photos_resolution_and_nothing_else_changes():
     h, w = FRAME
     photo = np.full((h * SCALE, w * SCALE, 3), 128, np.uint8)
+    photo[::7, ::5] = 90                                         # texture to keep: the photo's own
     alignment = Alignment(np.array([[1.0 / SCALE, 0, 0], [0, 1.0 / SCALE, 0]]), FRAME, (w * SCALE, h * SCALE))
     source = _stripes(h * SCALE, w * SCALE)                      # 4 px stripes: gone at frame size
     to_layout = np.array([[1.0 / SCALE, 0, 0], [0, 1.0 / SCALE, 0]])
     frame_map = source_map(_identity_grid(h, w), None, to_layout)
-    decision = np.zeros(FRAME, np.float32)
-    decision[16:48, 12:36] = 1.0
-    out, garment = compose(photo, alignment, frame_map, decision, np.ones(FRAME, np.float32),
-                           source, np.ones(source.shape[:2], bool))
-    inner = (slice(20 * SCALE, 44 * SCALE), slice(16 * SCALE, 32 * SCALE))
-    assert np.abs(out[inner].astype(int) - source[inner].astype(int)).mean() < 3  # the stripes, sharp
+    region = np.zeros(FRAME, np.float32)
+    region[16:48, 12:36] = 1.0
+    shows = np.zeros(FRAME, np.float32)
+    shows[16:48, 12:24] = 1.0                                    # the garment on the left half
+    keeps = np.zeros(FRAME, np.float32)
+    keeps[16:48, 24:36] = 1.0                                    # the photo kept on the right half
+    rendered = np.full((h, w, 3), 250, np.uint8)
+    out, garment = compose(photo, rendered, region, alignment, frame_map=frame_map, shows=shows,
+                           keeps=keeps, source=source, source_mask=np.ones(source.shape[:2], bool))
+    left = (slice(20 * SCALE, 44 * SCALE), slice(14 * SCALE, 22 * SCALE))
+    right = (slice(20 * SCALE, 44 * SCALE), slice(26 * SCALE, 34 * SCALE))
+    assert np.abs(out[left].astype(int) - source[left].astype(int)).mean() < 3   # the stripes, sharp
+    assert np.abs(out[right].astype(int) - photo[right].astype(int)).mean() < 2  # the photo, not the render
     far = np.ones(photo.shape[:2], bool)
     far[15 * SCALE:49 * SCALE, 11 * SCALE:37 * SCALE] = False
-    assert np.array_equal(out[far], photo[far])                  # outside the decision: byte-identical
-    assert garment.alpha[inner].min() > 0.99 and garment.rgb.shape == photo.shape
+    assert np.array_equal(out[far], photo[far])                  # outside the region: byte-identical
+    x0, y0, x1, y1 = garment.box
+    assert garment.rgb.shape == (y1 - y0, x1 - x0, 3) and garment.preview(64).size == (48, 64)
 
 
 def test_texture_ratio_is_about_one_for_the_garment_itself_and_low_when_blurred():

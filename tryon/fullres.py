@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from PIL import Image
 
 from tryon.alignment import Alignment
 
@@ -30,22 +31,39 @@ __all__ = ["source_map", "compose", "FullResGarment", "OUTSIDE"]
 OUTSIDE = -1e4           # a map value that reads nothing (far outside the garment photo)
 MIN_COVER = 1e-3         # premultiplied colour is divided by at least this coverage
 MAX_DOWNSCALE = 8.0      # an area filter shrinks the garment photo by at most this much at once
+STEP_SAMPLE = 8          # the map's scale is estimated on every 8th pixel
 FLOW_SMOOTH = 2.0        # frame px: Gaussian sigma over the learned flow before full-resolution use;
                          # its pixel-scale wobble is invisible at 256x192 but bends stripes at 1024 px
 
 
 @dataclass
 class FullResGarment:
-    """The garment as composed into the photo.
+    """The garment as composed into the photo, kept to the box it covers.
 
     Attributes:
-        rgb: ``(h, w, 3)`` uint8, the warped garment read from its own photo at the photo's
-            resolution (white where it does not cover), for the steps.
-        alpha: ``(h, w)`` float32 in ``[0, 1]``, where it covers.
+        rgb: ``(y1 - y0, x1 - x0, 3)`` uint8, the warped garment read from its own photo at the
+            photo's resolution, white where it does not cover.
+        alpha: ``(y1 - y0, x1 - x0)`` float32 in ``[0, 1]``, where it covers.
+        box: ``(x0, y0, x1, y1)`` in the photo.
+        size: ``(h, w)`` of the photo.
     """
 
     rgb: np.ndarray
     alpha: np.ndarray
+    box: tuple[int, int, int, int]
+    size: tuple[int, int]
+
+    def preview(self, max_side: int) -> Image.Image:
+        """The garment on white at the photo's framing, at most ``max_side`` px on a side."""
+        h, w = self.size
+        scale = min(1.0, max_side / max(h, w))
+        out = Image.new("RGB", (max(1, round(w * scale)), max(1, round(h * scale))), "white")
+        x0, y0, x1, y1 = self.box
+        if x1 > x0 and y1 > y0:
+            size = (max(1, round((x1 - x0) * scale)), max(1, round((y1 - y0) * scale)))
+            out.paste(Image.fromarray(self.rgb).resize(size, Image.Resampling.BOX),
+                      (round(x0 * scale), round(y0 * scale)))
+        return out
 
 
 def source_map(tps_grid: np.ndarray, flow: np.ndarray | None, to_layout: np.ndarray) -> np.ndarray:
@@ -110,10 +128,11 @@ def _read(source: np.ndarray, mask: np.ndarray, where: np.ndarray) -> tuple[np.n
     in ``[0, 255]`` and coverage ``(h, w)``; an area filter first when it is read sparsely."""
     valid = where[..., 0] > OUTSIDE / 2
     step = 1.0
-    if valid.sum() > 16:  # source pixels per output pixel, from the map's own derivatives
-        dx = np.linalg.norm(np.diff(where, axis=1), axis=-1)
-        ok = valid[:, 1:] & valid[:, :-1]
-        step = float(np.median(dx[ok])) if ok.any() else 1.0
+    sub = where[::STEP_SAMPLE, ::STEP_SAMPLE]  # source pixels per output pixel, from the map itself
+    dx = np.linalg.norm(np.diff(sub, axis=1), axis=-1) / STEP_SAMPLE
+    ok = (sub[:, 1:, 0] > OUTSIDE / 2) & (sub[:, :-1, 0] > OUTSIDE / 2)
+    if ok.sum() > 16:
+        step = float(np.median(dx[ok]))
     stack = np.concatenate([source.astype(np.float32) * mask[..., None], mask[..., None].astype(np.float32)], -1)
     if step > 1.25:
         factor = min(step, MAX_DOWNSCALE)
@@ -128,50 +147,79 @@ def _read(source: np.ndarray, mask: np.ndarray, where: np.ndarray) -> tuple[np.n
     return read[..., :3] / np.maximum(read[..., 3:], MIN_COVER), cover
 
 
-def compose(result: np.ndarray, alignment: Alignment, frame_map: np.ndarray, decision: np.ndarray,
-            shading: np.ndarray, source: np.ndarray, source_mask: np.ndarray, *,
-            photo: np.ndarray | None = None, keeps: np.ndarray | None = None) -> tuple[np.ndarray, FullResGarment]:
-    """Put the garment's own pixels into a pasted-back result, at the photo's resolution.
+def compose(photo: np.ndarray, rendered: np.ndarray, alpha: np.ndarray, alignment: Alignment, *,
+            frame_map: np.ndarray, shows: np.ndarray, keeps: np.ndarray, source: np.ndarray,
+            source_mask: np.ndarray, shading: np.ndarray | None = None) -> tuple[np.ndarray, FullResGarment]:
+    """Paste a frame render back into the photo with the garment's own pixels, in one pass.
+
+    Per photo pixel, with every frame array resampled bilinearly: the render where the pasted
+    region's ``alpha`` says so (as :func:`tryon.paste.paste_back` does), the photo's own pixels
+    where the render kept them (``keeps``), and over that the garment read from its own photo
+    (:func:`source_map`) where the render shows it (``shows``) and the garment covers.
 
     Args:
-        result: ``(h, w, 3)`` uint8, the photo with the network's render pasted back.
+        photo: ``(h, w, 3)`` uint8 original photo.
+        rendered: ``(H, W, 3)`` uint8 frame render; ``alpha``: ``(H, W)`` float32 in ``[0, 1]``,
+            the pasted region, feathered.
         alignment: the photo -> frame transform of that render.
         frame_map: ``(H, W, 2)`` float32, :func:`source_map`.
-        decision: ``(H, W)`` float32 in ``[0, 1]``: where the garment shows in the frame,
-            before its coverage (the network's composition mask over its warped alpha, times
-            the pasted region's feathered alpha).
-        shading: ``(H, W)`` float32, the person's light and folds (1 = unchanged), see
-            :func:`tryon.composite.shading_map`.
+        shows: ``(H, W)`` float32 in ``[0, 1]``, where the render shows the garment (before its
+            coverage); ``keeps``: ``(H, W)`` float32 in ``[0, 1]``, where it kept the photo.
         source, source_mask: the garment photo ``(hs, ws, 3)`` uint8 and its mask ``(hs, ws)``.
-        photo, keeps: the original photo ``(h, w, 3)`` uint8 and ``(H, W)`` float32 in
-            ``[0, 1]``, where the render kept the photo's own pixels (times the pasted region's
-            alpha): there the photo's pixels come back at its own resolution, not blown up.
+        shading: optional ``(H, W)`` float32 multiplier for the garment (1 = unchanged), see
+            :func:`tryon.composite.shading_map`.
 
     Returns:
-        ``(out, garment)``: the ``(h, w, 3)`` uint8 result and the :class:`FullResGarment`.
+        ``(out, garment)``: the ``(h, w, 3)`` uint8 result, byte-identical to ``photo`` wherever
+        the resampled ``alpha`` is 0, and the :class:`FullResGarment`.
     """
-    h, w = result.shape[:2]
-    garment = FullResGarment(np.full((h, w, 3), 255, np.uint8), np.zeros((h, w), np.float32))
-    box = _roi(decision, alignment, (h, w))
+    h, w = photo.shape[:2]
+    out = photo.copy()
+    box = _roi(alpha, alignment, (h, w))
     if box is None:
-        return result, garment
+        return out, FullResGarment(np.zeros((0, 0, 3), np.uint8), np.zeros((0, 0), np.float32), (0, 0, 0, 0), (h, w))
     x0, y0, x1, y1 = box
+    region = np.clip(_to_photo(alpha.astype(np.float32), alignment, box), 0.0, 1.0)
     where = np.stack([_to_photo(np.ascontiguousarray(frame_map[..., k]), alignment, box, OUTSIDE)
                       for k in range(2)], -1)
     colour, cover = _read(source, source_mask.astype(bool), where)
-    light = _to_photo(shading.astype(np.float32), alignment, box, 1.0)
-    a = np.clip(_to_photo(decision.astype(np.float32), alignment, box), 0.0, 1.0) * cover
-    lit = np.clip(colour * light[..., None], 0.0, 255.0)
-    out = result.copy()
+    cover3 = cover[..., None]
+    garment = FullResGarment((255.0 + (colour - 255.0) * cover3 + 0.5).clip(0, 255).astype(np.uint8), cover, box, (h, w))
+    sel = region > 0
+    if not sel.any():
+        return out, garment
+    # Whole-box arithmetic (contiguous, faster than gathering the selected pixels), then the
+    # selected pixels are written back: the rest of the box stays byte-identical.
+    m = alignment.matrix.copy()
+    m[:, 2] += m[:, :2] @ np.array([x0, y0], np.float64)
+    up = cv2.warpAffine(rendered, m, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                        borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
     roi = out[y0:y1, x0:x1]
-    base = roi.astype(np.float32)
-    if photo is not None and keeps is not None:
-        k = np.clip(_to_photo(keeps.astype(np.float32), alignment, box), 0.0, 1.0)[..., None]
-        base = base * (1.0 - k) + photo[y0:y1, x0:x1].astype(np.float32) * k
-    blend = base * (1.0 - a[..., None]) + lit * a[..., None]
-    sel = (a > 0) | (blend != roi).any(-1)
-    roi[sel] = np.clip(np.round(blend[sel]), 0, 255).astype(np.uint8)
-    garment.rgb[y0:y1, x0:x1] = np.clip(np.round(255.0 * (1 - cover[..., None]) + colour * cover[..., None]),
-                                        0, 255).astype(np.uint8)
-    garment.alpha[y0:y1, x0:x1] = cover
+    p = roi.astype(np.float32)
+    a = region[..., None]
+    k = np.clip(_to_photo(keeps.astype(np.float32), alignment, box), 0.0, 1.0)[..., None] * a
+    g = (np.clip(_to_photo(shows.astype(np.float32), alignment, box), 0.0, 1.0) * cover)[..., None] * a
+    lit = colour
+    if shading is not None:
+        lit = np.clip(lit * _to_photo(shading.astype(np.float32), alignment, box, 1.0)[..., None], 0.0, 255.0)
+    base = p + (up - p) * (a * (1.0 - k))      # the render where pasted, the photo where kept
+    base += (lit - base) * g                    # the garment's own pixels over it
+    blended = (base + 0.5).clip(0, 255).astype(np.uint8)
+    roi[sel] = blended[sel]
+    return out, garment
+    m = alignment.matrix.copy()
+    m[:, 2] += m[:, :2] @ np.array([x0, y0], np.float64)
+    up = cv2.warpAffine(rendered, m, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                        borderMode=cv2.BORDER_REPLICATE)
+    a = region[sel][:, None]
+    p = photo[y0:y1, x0:x1][sel].astype(np.float32)
+    base = p + (up[sel].astype(np.float32) - p) * a
+    k = np.clip(_to_photo(keeps.astype(np.float32), alignment, box), 0.0, 1.0)[sel][:, None] * a
+    base += (p - base) * k
+    g = (np.clip(_to_photo(shows.astype(np.float32), alignment, box), 0.0, 1.0)[sel] * cover[sel])[:, None] * a
+    lit = colour[sel]
+    if shading is not None:
+        lit = np.clip(lit * _to_photo(shading.astype(np.float32), alignment, box, 1.0)[sel][:, None], 0.0, 255.0)
+    blend = base + (lit - base) * g
+    out[y0:y1, x0:x1][sel] = np.clip(np.round(blend), 0, 255).astype(np.uint8)
     return out, garment
