@@ -19,13 +19,16 @@ SHADING_WORK_HEIGHT = 256     # px: shading is estimated at this height, then up
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 
-def shading_map(person: np.ndarray, alpha: np.ndarray, *, strength: float = SHADING_STRENGTH) -> np.ndarray:
+def shading_map(person: np.ndarray, alpha: np.ndarray, *, strength: float = SHADING_STRENGTH,
+                detail: float = SHADING_DETAIL_SIGMA) -> np.ndarray:
     """Relative shading of the person under the garment.
 
     Args:
         person: ``(H, W, 3)`` uint8 RGB person in the frame.
         alpha: ``(H, W)`` float32 in ``[0, 1]``, where the garment goes.
         strength: exponent applied to the ratio (0 gives all ones).
+        detail: Gaussian sigma, as a fraction of the height, that blurs away print and texture
+            before the ratio is taken (larger: only broad folds and light remain).
 
     Returns:
         ``(H, W)`` float32 multiplier around 1, in ``[SHADING_MIN, SHADING_MAX] ** strength``.
@@ -37,7 +40,7 @@ def shading_map(person: np.ndarray, alpha: np.ndarray, *, strength: float = SHAD
         alpha = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA)
     h = person.shape[0]
     luma = person.astype(np.float32) @ _LUMA + 1.0
-    detail = cv2.GaussianBlur(luma, (0, 0), sigmaX=max(SHADING_DETAIL_SIGMA * h, 0.5))
+    detail = cv2.GaussianBlur(luma, (0, 0), sigmaX=max(detail * h, 0.5))
     weight = (alpha > 0.5).astype(np.float32)
     sigma = SHADING_BASE_SIGMA * h
     num = cv2.GaussianBlur(detail * weight, (0, 0), sigmaX=sigma)
