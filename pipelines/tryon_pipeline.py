@@ -33,14 +33,15 @@ from tryon.anomaly import body_check
 from tryon.composite import composite, shading_map
 from tryon.conditioning import GarmentChecker, frame_arrays, net_tensors
 from tryon.errors import GarmentError, TryOnError
-from tryon.fullres import FullResGarment, compose, source_map
+from tryon.fullres import compose, source_map
 from tryon.hub import load_extra
 from tryon.io import load_image
 from tryon.models.tryon_net import TryOnNet
 from tryon.models.vae import VAE
-from tryon.parse import Parser, overlay
-from tryon.pose import check_upper_body, detect_pose, draw_pose, pose_maps
+from tryon.parse import Parser
+from tryon.pose import check_upper_body, detect_pose, pose_maps
 from tryon.region import parsed_region, parsed_revealed
+from tryon.steps import step_images
 from tryon.tensors import to_uint8
 from tryon.warp import WarpedGarment, warp_garment
 from tryon.worn import check_garment_type, prepare_any_garment
@@ -51,7 +52,6 @@ DEFAULT_WEIGHTS_DIR = assets.weights_dir()
 MAX_RENDER_SCALE = 3          # the baseline renders at up to 3x the model frame on big photos
 FEATHER_FRACTION = 0.006      # seam feather radius, as a fraction of the frame height
 GARMENT_EDGE_FRACTION = 0.005 # garment edge pixels mixed with its old background are dropped
-STEP_PREVIEW_SIDE = 512       # px: step images are shown at most this large
 MIN_COVER = 1e-3              # the garment's composition mask is divided by at least this coverage
 FULLRES_SHADING = 0.5         # how strongly the person's light and folds light the full-resolution
 FULLRES_SHADING_DETAIL = 0.03 # garment, blurred this much first (fraction of the frame height): at
@@ -310,7 +310,7 @@ class TryOnPipeline:
             result, full = self._paste_back(photo, body, rendered, alpha, prepared, warped)
         timings["total"] = time.perf_counter() - t_start
 
-        steps = self._steps(person_img, pose, body, prepared, warped if full is None else full, labels)
+        steps = step_images(person_img, pose, body, prepared, warped if full is None else full, labels)
         image: Any = Image.fromarray(result) if output_type == "pil" else result
         if not return_dict:
             return image, steps, warnings
@@ -441,23 +441,3 @@ class TryOnPipeline:
             if score > self.body_threshold:
                 found.append(UNUSUAL_PHOTO_WARNING)
         return found, codes
-
-    @staticmethod
-    def _steps(person_img, pose, body, prepared, warped, labels) -> dict[str, Image.Image]:
-        def small(img: Image.Image) -> Image.Image:
-            img = img.copy()
-            img.thumbnail((STEP_PREVIEW_SIDE, STEP_PREVIEW_SIDE))
-            return img
-
-        if isinstance(warped, FullResGarment):
-            on_white = warped.preview(STEP_PREVIEW_SIDE)
-        else:
-            on_white = Image.fromarray(composite(np.full_like(warped.rgb, 255), warped.rgb, warped.alpha))
-        steps = {"pose": small(draw_pose(person_img, pose))}
-        if labels is not None:
-            steps["parse"] = small(overlay(body.image, labels))
-        return steps | {
-            "agnostic": small(Image.fromarray(body_lib.agnostic_image(body.image, body.region, body.valid))),
-            "garment": small(Image.fromarray(prepared.rgb)),
-            "warped": small(on_white),
-        }
