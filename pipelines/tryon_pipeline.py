@@ -264,7 +264,7 @@ class TryOnPipeline:
             tryon.TryOnError: bad input, with one sentence for the user.
         """
         learned = self._use_net(mode, output_type)
-        garment_type = self.garment_type if garment_type is None else check_garment_type(garment_type, self.parser)
+        garment_type = check_garment_type(garment_type or self.garment_type, self.parser)
         timings: dict[str, float] = {}
         t_start = time.perf_counter()
 

@@ -94,8 +94,9 @@ def evaluate_worn(pipe, data: str | Path, *, split: str = "train", n_val: int | 
         worn_wins.append(bool(colour_transfer(worn_img, torso, colours[i], colours[j])))
         flat_wins.append(bool(colour_transfer(flat, torso, colours[i], colours[j])))
         if len(rows) < GRID_ROWS:
-            rows.append([to_uint8(runner.photo(person)), to_uint8(at_eval_size(Image.open(layout.image / wearer))),
-                         runner.garment_cell(garment), to_uint8(worn_img), to_uint8(flat)])
+            worn_photo = to_uint8(at_eval_size(Image.open(layout.image / wearer)))
+            rows.append([to_uint8(runner.photo(person)), worn_photo, runner.garment_cell(garment),
+                         to_uint8(worn_img), to_uint8(flat)])
     n = len(ssims)
     report = {
         "portion": portion, "pairs": len(pairs), "evaluated": n,

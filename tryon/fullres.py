@@ -98,7 +98,8 @@ def source_map(tps_grid: np.ndarray, flow: np.ndarray | None, to_layout: np.ndar
     return np.stack([sx, sy], -1).astype(np.float32)
 
 
-def _roi(alpha: np.ndarray, alignment: Alignment, photo_size: tuple[int, int]) -> tuple[int, int, int, int] | None:
+def _roi(alpha: np.ndarray, alignment: Alignment,
+         photo_size: tuple[int, int]) -> tuple[int, int, int, int] | None:
     """The photo box ``(x0, y0, x1, y1)`` that frame pixels with ``alpha > 0`` land in."""
     ys, xs = np.nonzero(alpha > 0)
     if len(xs) == 0:
@@ -133,7 +134,8 @@ def _read(source: np.ndarray, mask: np.ndarray, where: np.ndarray) -> tuple[np.n
     ok = (sub[:, 1:, 0] > OUTSIDE / 2) & (sub[:, :-1, 0] > OUTSIDE / 2)
     if ok.sum() > 16:
         step = float(np.median(dx[ok]))
-    stack = np.concatenate([source.astype(np.float32) * mask[..., None], mask[..., None].astype(np.float32)], -1)
+    cover = mask[..., None].astype(np.float32)
+    stack = np.concatenate([source.astype(np.float32) * cover, cover], -1)  # premultiplied
     if step > 1.25:
         factor = min(step, MAX_DOWNSCALE)
         size = (max(1, round(stack.shape[1] / factor)), max(1, round(stack.shape[0] / factor)))
@@ -177,14 +179,15 @@ def compose(photo: np.ndarray, rendered: np.ndarray, alpha: np.ndarray, alignmen
     out = photo.copy()
     box = _roi(alpha, alignment, (h, w))
     if box is None:
-        return out, FullResGarment(np.zeros((0, 0, 3), np.uint8), np.zeros((0, 0), np.float32), (0, 0, 0, 0), (h, w))
+        empty = FullResGarment(np.zeros((0, 0, 3), np.uint8), np.zeros((0, 0), np.float32), (0, 0, 0, 0), (h, w))
+        return out, empty
     x0, y0, x1, y1 = box
     region = np.clip(_to_photo(alpha.astype(np.float32), alignment, box), 0.0, 1.0)
     where = np.stack([_to_photo(np.ascontiguousarray(frame_map[..., k]), alignment, box, OUTSIDE)
                       for k in range(2)], -1)
     colour, cover = _read(source, source_mask.astype(bool), where)
-    cover3 = cover[..., None]
-    garment = FullResGarment((255.0 + (colour - 255.0) * cover3 + 0.5).clip(0, 255).astype(np.uint8), cover, box, (h, w))
+    on_white = (255.0 + (colour - 255.0) * cover[..., None] + 0.5).clip(0, 255).astype(np.uint8)
+    garment = FullResGarment(on_white, cover, box, (h, w))
     sel = region > 0
     if not sel.any():
         return out, garment
@@ -206,20 +209,4 @@ def compose(photo: np.ndarray, rendered: np.ndarray, alpha: np.ndarray, alignmen
     base += (lit - base) * g                    # the garment's own pixels over it
     blended = (base + 0.5).clip(0, 255).astype(np.uint8)
     roi[sel] = blended[sel]
-    return out, garment
-    m = alignment.matrix.copy()
-    m[:, 2] += m[:, :2] @ np.array([x0, y0], np.float64)
-    up = cv2.warpAffine(rendered, m, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                        borderMode=cv2.BORDER_REPLICATE)
-    a = region[sel][:, None]
-    p = photo[y0:y1, x0:x1][sel].astype(np.float32)
-    base = p + (up[sel].astype(np.float32) - p) * a
-    k = np.clip(_to_photo(keeps.astype(np.float32), alignment, box), 0.0, 1.0)[sel][:, None] * a
-    base += (p - base) * k
-    g = (np.clip(_to_photo(shows.astype(np.float32), alignment, box), 0.0, 1.0)[sel] * cover[sel])[:, None] * a
-    lit = colour[sel]
-    if shading is not None:
-        lit = np.clip(lit * _to_photo(shading.astype(np.float32), alignment, box, 1.0)[sel][:, None], 0.0, 255.0)
-    blend = base + (lit - base) * g
-    out[y0:y1, x0:x1][sel] = np.clip(np.round(blend), 0, 255).astype(np.uint8)
     return out, garment

@@ -8,8 +8,8 @@ Its keypoints come from the wearer's pose, so a sleeve hanging along an arm is s
 
 :func:`find_wearer` tells a worn photo from a flat one (``garment_type="auto"``): it needs a
 face found by MediaPipe's face detector, a pose, and the parser's face and arms on at least
-:data:`WORN_BODY_SHARE` of the person mask. MediaPipe's pose alone finds a "person" in about one
-flat garment photo in 30 (a hoodie, a polo shirt laid flat), and the parser alone calls the
+:data:`WORN_BODY_SHARE` of the person mask. MediaPipe's pose alone finds a "person" in a few per
+cent of flat garment photos (a hoodie, a polo shirt laid flat), and the parser alone calls the
 sleeves of a rust-coloured T-shirt arms and a busy print a face; on 40 VITON photos of people
 face and arms cover at least 8% of the person mask. A photo without a face (a model cropped at
 the neck, a back view) therefore counts as flat unless ``garment_type="worn"`` says otherwise.
@@ -31,8 +31,8 @@ from tryon.masks import disk
 from tryon.pose import PoseResult, detect_pose, has_face
 from tryon.warp import GARMENT_SHOULDER_OUT, GARMENT_SHOULDER_UP, MIN_KEYPOINT_VISIBILITY
 
-__all__ = ["WORN_BODY_SHARE", "check_garment_type", "prepare_any_garment", "find_wearer", "garment_from_worn", "MSG_NO_WEARER", "MSG_BACK_VIEW",
-           "MSG_NO_UPPER_GARMENT", "WARN_FILLED"]
+__all__ = ["WORN_BODY_SHARE", "check_garment_type", "prepare_any_garment", "find_wearer",
+           "garment_from_worn", "MSG_NO_WEARER", "MSG_BACK_VIEW", "MSG_NO_UPPER_GARMENT", "WARN_FILLED"]
 
 MAX_WORK_SCALE = 4             # the wearer is cut out in a frame up to this many times the model
                                # frame (the photo's own scale, rounded): the full-resolution source
