@@ -337,15 +337,10 @@ class TryOnPipeline:
         return warped
 
     def _frame_labels(self, body, timings: dict[str, float]) -> np.ndarray:
-        """``timings["parser"]`` gets the parser's forward and argmax alone (inside ``parse``)."""
-        image = body.image  # the parser runs at its own frame size (the baseline's frame may be larger)
-        if body.size != self.parser.frame_size:
-            image = np.asarray(Image.fromarray(image).resize(self.parser.frame_size[::-1], Image.BILINEAR))
+        """``timings["parser"]`` gets the parser's labelling alone (inside ``parse``); the parser
+        runs at its own frame size (the baseline's frame may be larger)."""
         with self._stage(timings, "parser"):
-            labels = self.parser.frame_labels(image)
-        if labels.shape != body.size:
-            labels = np.asarray(Image.fromarray(labels).resize(body.size[::-1], Image.NEAREST))
-        return np.where((body.person_mask >= 0.5) & body.valid, labels, C.LIP_BACKGROUND).astype(np.uint8)
+            return self.parser.labels_in(body.image, (body.person_mask >= 0.5) & body.valid)
 
     def _use_net(self, mode: str | None, output_type: str) -> bool:
         """Check a call's options; True when it renders with the network."""

@@ -34,6 +34,9 @@ class _AllArms:
     def frame_labels(self, frame: np.ndarray) -> np.ndarray:
         return np.full(frame.shape[:2], C.LIP_LEFT_ARM, np.uint8)
 
+    def labels_in(self, frame: np.ndarray, person: np.ndarray) -> np.ndarray:
+        return np.where(person, self.frame_labels(frame), C.LIP_BACKGROUND).astype(np.uint8)
+
 
 # ----------------------------------------------------------------------------------------
 # The parse-based region

@@ -265,17 +265,22 @@ def eval_body_vae(models: Sub, shared: argparse.ArgumentParser) -> argparse.Argu
     return _vae_eval(models, shared, "body-vae")
 
 
+def held_out(p: argparse.ArgumentParser, what: str) -> None:
+    """--data, --split, --val-pairs and --portion: which held-out VITON ``what`` to evaluate."""
+    p.add_argument("--data", type=Path, required=True, help="VITON-style data set folder")
+    p.add_argument("--split", default="train")
+    p.add_argument("--val-pairs", type=int, default=None, help="held-out pairs (default 500)")
+    p.add_argument("--portion", choices=("val", "test"), default="val",
+                   help=f"the validation {what} (default), or the untouched test portion: report it once")
+
+
 def eval_parser(models: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p = models.add_parser("parser", parents=[shared], help="evaluate the body parser",
                           description="Score the body parser on held-out VITON photos against their "
                           "parse maps: IoU of background, hair, face, upper clothes, lower clothes, arms "
                           "and legs, their mean (mIoU), and the milliseconds per 256x192 frame.")
-    p.add_argument("--data", type=Path, required=True, help="VITON-style data set folder")
-    p.add_argument("--split", default="train")
+    held_out(p, "persons")
     p.add_argument("--weights", type=Path, help="parser weights folder (default: bundled)")
-    p.add_argument("--val-pairs", type=int, default=None, help="held-out pairs (default 500)")
-    p.add_argument("--portion", choices=("val", "test"), default="val",
-                   help="the validation persons (default), or the untouched test portion: report it once")
     p.add_argument("--with-pose", action="store_true",
                    help="also score what `tryon parse` writes (MediaPipe decides background; slower)")
     p.add_argument("--limit", type=int, metavar="N", help="only the first N photos")
@@ -290,11 +295,7 @@ def eval_worn(models: Sub, shared: argparse.ArgumentParser) -> argparse.Argument
                           "from its in-shop photo and from the photo of the person wearing it. Reports "
                           "the region SSIM between the two results and how often the torso took the "
                           "garment's colour; writes <OUT>-grid.png beside the JSON report.")
-    p.add_argument("--data", type=Path, required=True, help="VITON-style data set folder")
-    p.add_argument("--split", default="train")
-    p.add_argument("--val-pairs", type=int, default=None, help="held-out pairs (default 500)")
-    p.add_argument("--portion", choices=("val", "test"), default="val",
-                   help="the validation pairs (default), or the untouched test portion: report it once")
+    held_out(p, "pairs")
     renderer(p)
     p.add_argument("--limit", type=int, metavar="N", help="only the first N pairs")
     p.add_argument("--seed", type=int, default=0, help="picks each person's garment")

@@ -26,6 +26,8 @@ __all__ = [
     "WARN_GRABCUT",
     "WARN_CUT_OFF",
     "segment_garment",
+    "fill_holes",
+    "has_transparency",
 ]
 
 ALPHA_CUT = 127                # alpha / given-mask values above this are garment
@@ -110,7 +112,7 @@ def _kernel(shape: tuple[int, int], share: float) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
 
 
-def _fill_holes(mask: np.ndarray, max_share: float = np.inf) -> np.ndarray:
+def fill_holes(mask: np.ndarray, max_share: float = np.inf) -> np.ndarray:
     """Fill background regions that do not touch the image border and whose area is at
     most ``max_share`` of the mask's (inf: all of them)."""
     inv = np.pad(~mask, 1, constant_values=True).astype(np.uint8)
@@ -132,7 +134,12 @@ def _cleanup(mask: np.ndarray, max_hole: float = np.inf, kernel: float = MORPH_K
         return np.zeros(mask.shape, bool)
     areas = stats[1:, cv2.CC_STAT_AREA]
     keep = np.flatnonzero(areas >= KEEP_COMPONENT_SHARE * areas.max()) + 1
-    return _fill_holes(np.isin(labels, keep), max_hole)
+    return fill_holes(np.isin(labels, keep), max_hole)
+
+
+def has_transparency(image: Image.Image) -> bool:
+    """Whether the image is RGBA with real transparency (its alpha is then the garment's mask)."""
+    return _alpha_mask(image) is not None
 
 
 def _alpha_mask(image: Image.Image) -> np.ndarray | None:

@@ -138,6 +138,18 @@ class Parser:
         The argmax runs along the logits' channels-last layout: no softmax, no copy."""
         return self._lip[self.frame_logits(frame).argmax(1)[0]].numpy()
 
+    def labels_in(self, frame: np.ndarray, person: np.ndarray) -> np.ndarray:
+        """LIP ids of an aligned frame of any size: the parser runs at its own frame size
+        (bilinear down), its labels are resized back (nearest); background where ``person``
+        (``(H, W)`` bool) is False. ``frame``: ``(H, W, 3)`` uint8 RGB."""
+        size = frame.shape[:2]
+        if size != self.frame_size:
+            frame = np.asarray(Image.fromarray(frame).resize(self.frame_size[::-1], Image.BILINEAR))
+        labels = self.frame_labels(frame)
+        if labels.shape != size:
+            labels = np.asarray(Image.fromarray(labels).resize(size[::-1], Image.NEAREST))
+        return np.where(person, labels, C.LIP_BACKGROUND).astype(np.uint8)
+
     def __call__(self, photo: np.ndarray, pose) -> ParseResult:
         """Parse ``photo`` ``(h, w, 3)`` uint8 RGB, given its :class:`~tryon.pose.PoseResult`."""
         from tryon.body import align

@@ -27,6 +27,7 @@ from tryon import constants as C
 from tryon.alignment import align, body_unit, midpoint, warp_to_frame
 from tryon.errors import GarmentError, NoPersonError, TryOnError
 from tryon.garment import PreparedGarment, garment_keypoints, layout, prepare_garment
+from tryon.garment_segmentation import fill_holes, has_transparency
 from tryon.masks import disk
 from tryon.pose import PoseResult, detect_pose, has_face
 from tryon.warp import GARMENT_SHOULDER_OUT, GARMENT_SHOULDER_UP, MIN_KEYPOINT_VISIBILITY
@@ -57,14 +58,6 @@ WARN_FILLED = ("Parts of the garment were hidden by arms or hair in its photo an
                "the result may differ from the garment there.")
 
 
-def _frame_labels(parser, frame: np.ndarray, person: np.ndarray) -> np.ndarray:
-    """LIP ids of a work frame: the parser at its own size, nearest-upsampled; person pixels only."""
-    small = np.asarray(Image.fromarray(frame).resize(parser.frame_size[::-1], Image.BILINEAR))
-    labels = parser.frame_labels(small)
-    labels = cv2.resize(labels, frame.shape[1::-1], interpolation=cv2.INTER_NEAREST)
-    return np.where(person, labels, C.LIP_BACKGROUND).astype(np.uint8)
-
-
 def find_wearer(photo: np.ndarray, parser) -> PoseResult | None:
     """The person wearing the garment in ``photo``, or ``None`` for a flat garment photo.
 
@@ -84,7 +77,7 @@ def find_wearer(photo: np.ndarray, parser) -> PoseResult | None:
     al = align(pose, parser.frame_size)
     frame = warp_to_frame(photo, al, replicate=True)
     person = warp_to_frame(pose.mask, al) > 0.5
-    labels = _frame_labels(parser, frame, person)
+    labels = parser.labels_in(frame, person)
     body = np.isin(labels, (C.LIP_FACE, C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM)).sum()
     return pose if body >= WORN_BODY_SHARE * max(int(person.sum()), 1) else None
 
@@ -96,14 +89,6 @@ def _torso(landmarks: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     out = np.zeros(size, np.uint8)
     cv2.fillPoly(out, [np.round(quad).astype(np.int32)], 1)
     return out.astype(bool)
-
-
-def _holes(mask: np.ndarray) -> np.ndarray:
-    """Pixels ``mask`` encloses wholly (not reachable from the frame's border outside it)."""
-    h, w = mask.shape
-    flood = np.pad(~mask, 1, constant_values=True).astype(np.uint8)
-    cv2.floodFill(flood, None, (0, 0), 2)
-    return flood[1:h + 1, 1:w + 1] == 1
 
 
 def _fill_hidden(frame: np.ndarray, garment: np.ndarray, hidden: np.ndarray, axis_x: float) -> np.ndarray:
@@ -195,7 +180,7 @@ def garment_from_worn(photo: np.ndarray, pose: PoseResult, parser, *,
     frame = warp_to_frame(photo, al, replicate=True)
     valid = warp_to_frame(np.ones(photo.shape[:2], np.uint8), al, nearest=True).astype(bool)
     person = (warp_to_frame(pose.mask, al) > 0.5) & valid
-    labels = _frame_labels(parser, frame, person)
+    labels = parser.labels_in(frame, person)
     landmarks = pose.pixels()
     landmarks[:, :2] = al.to_frame(landmarks[:, :2])
     u = body_unit(landmarks)
@@ -210,7 +195,7 @@ def garment_from_worn(photo: np.ndarray, pose: PoseResult, parser, *,
 
     closed = cv2.morphologyEx(garment.astype(np.uint8), cv2.MORPH_CLOSE,
                               disk(max(1.0, FILL_CLOSE * u / 2))).astype(bool)
-    holes = _holes(garment)
+    holes = fill_holes(garment) & ~garment  # wholly enclosed by the garment
     hidden = ((closed & np.isin(labels, OCCLUDERS) & torso) | holes) & ~garment
     axis_x = float(midpoint(landmarks[C.LEFT_SHOULDER, :2], landmarks[C.RIGHT_SHOULDER, :2])[0])
     frame = _fill_hidden(frame, garment, hidden, axis_x)
@@ -254,8 +239,7 @@ def prepare_any_garment(image: Image.Image, mask: Image.Image | None, size: tupl
         GarmentError: one sentence, when the garment cannot be cut out (or, ``"worn"``, no
             wearer is found, or the wearer is seen from behind or wears no top in view).
     """
-    alpha = image.mode == "RGBA" and np.asarray(image)[..., 3].min() < 255
-    if garment_type == "flat" or mask is not None or alpha:
+    if garment_type == "flat" or mask is not None or has_transparency(image):
         return prepare_garment(image, mask, size=size)
     photo = np.asarray(image.convert("RGB"))
     if garment_type == "auto":
