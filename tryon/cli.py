@@ -23,6 +23,7 @@ from pathlib import Path
 from tryon import cli_args as A
 from tryon.constants import VALIDATION_PAIRS
 from tryon.errors import TryOnError
+from tryon.quiet import set_verbose
 
 __all__ = ["main", "build_parser"]
 
@@ -388,7 +389,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
+    verbose = getattr(args, "verbose", False)
+    set_verbose(verbose)  # before anything imports MediaPipe
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     try:
         return args.func(args)

@@ -33,9 +33,12 @@ TRAIN_MODELS = (
 
 
 def common() -> argparse.ArgumentParser:
-    """The arguments every (sub-)command takes: ``--debug``."""
+    """The arguments every (sub-)command takes: ``--debug`` and ``--verbose``."""
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    # SUPPRESS: given before or after the sub-command, a sub-parser's default cannot undo it
+    parser.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="show the log lines of MediaPipe, TensorFlow Lite and absl (hidden by default)")
     return parser
 
 

@@ -24,6 +24,7 @@ from PIL import Image, ImageDraw
 
 from tryon import constants as C
 from tryon.errors import NoPersonError, PoseError
+from tryon.quiet import hold_stderr, quiet_environment
 
 __all__ = [
     "PoseResult",
@@ -93,7 +94,11 @@ class PoseResult:
 
 
 class _MediaPipe:
-    """Process-wide lazily created MediaPipe graphs, serialised by one lock."""
+    """Process-wide lazily created MediaPipe graphs, serialised by one lock.
+
+    Graphs are built and run with descriptor 2 held (:func:`tryon.quiet.hold_stderr`): their
+    C++ threads log to it on first use and on a first detection, unless ``--verbose``.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -102,6 +107,7 @@ class _MediaPipe:
 
     def _ensure(self) -> None:
         if self._pose is None:
+            quiet_environment()
             import mediapipe as mp  # heavy: imported on first use only
 
             self._pose = mp.solutions.pose.Pose(
@@ -115,13 +121,13 @@ class _MediaPipe:
             )
 
     def pose(self, rgb: np.ndarray):
-        with self._lock:
+        with self._lock, hold_stderr():
             self._ensure()
             return self._pose.process(rgb)
 
     def faces(self, rgb: np.ndarray) -> list[tuple[float, float, float, float]]:
         """Face boxes ``(x, y, w, h)`` as fractions of the image, largest first."""
-        with self._lock:
+        with self._lock, hold_stderr():
             self._ensure()
             res = self._faces.process(rgb)
         boxes = []

@@ -1,0 +1,85 @@
+"""No third-party log line (MediaPipe, TFLite, absl, glog) reaches the console unless --verbose."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from PIL import Image
+
+from tryon.quiet import hold_stderr, is_library_log_line, set_verbose
+
+TRYON = [sys.executable, "-m", "tryon.cli"]
+# The libraries' own variables are left out: the CLI must be quiet without the user's help.
+CLEAN_ENV = {k: v for k, v in os.environ.items()
+             if k not in ("GLOG_minloglevel", "TF_CPP_MIN_LOG_LEVEL", "TRYON_VERBOSE")}
+LIBRARY_LINES = (
+    "INFO: Created TensorFlow Lite XNNPACK delegate for CPU.",
+    "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
+    "W0000 00:00:1796134274.726719   19139 inference_feedback_manager.cc:114] Feedback manager "
+    "requires a model with a single signature inference. Disabling support for feedback tensors.",
+    "W0000 00:00:1796134300.791820   19736 landmark_projection_calculator.cc:186] Using NORM_RECT "
+    "without IMAGE_DIMENSIONS is only supported for the square ROI.",
+)
+
+
+def _run(*args, timeout=180):
+    return subprocess.run([*TRYON, *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, env=CLEAN_ENV)
+
+
+@pytest.fixture(scope="module")
+def no_person(tmp_path_factory):
+    """A plain beige picture: a photo MediaPipe runs on and finds nobody in."""
+    path = tmp_path_factory.mktemp("quiet") / "wall.png"
+    Image.new("RGB", (400, 500), (200, 180, 160)).save(path)
+    return path
+
+
+def test_refused_photo_gives_exactly_one_line_and_exit_1(no_person, garment_example, tmp_path):
+    r = _run("try-on", no_person, garment_example, "-o", tmp_path / "out.png")
+    assert r.returncode == 1
+    assert r.stderr.splitlines() == [r.stderr.strip()] and r.stderr.startswith("error: We couldn't find a person"), r.stderr
+    assert r.stdout == ""
+
+
+def test_verbose_lets_the_library_lines_through(no_person, garment_example, tmp_path):
+    r = _run("try-on", "--verbose", no_person, garment_example, "-o", tmp_path / "out.png")
+    assert r.returncode == 1
+    lines = r.stderr.splitlines()
+    assert any(is_library_log_line(line) for line in lines), r.stderr   # MediaPipe's own lines show
+    assert lines[-1].startswith("error: We couldn't find a person")
+
+
+def test_a_good_try_on_prints_nothing_on_stderr(person_example, garment_example, tmp_path):
+    r = _run("try-on", person_example, garment_example, "-o", tmp_path / "out.png")
+    assert r.returncode == 0, r.stderr
+    assert [l for l in r.stderr.splitlines() if not l.startswith("warning: ")] == []
+
+
+@pytest.mark.parametrize("line", LIBRARY_LINES)
+def test_library_log_lines_are_recognised(line):
+    assert is_library_log_line(line)
+
+
+@pytest.mark.parametrize("line", ["error: The person photo is empty.", "INFO: Started server process [12]",
+                                  "Traceback (most recent call last):", "W0000 is my variable"])
+def test_other_lines_are_not_taken_for_library_lines(line):
+    assert not is_library_log_line(line)
+
+
+def test_hold_stderr_drops_library_lines_and_keeps_the_rest(capfd):
+    set_verbose(False)
+    with hold_stderr():
+        os.write(2, (LIBRARY_LINES[0] + "\nsomething of ours\n" + LIBRARY_LINES[2] + "\n").encode())
+    assert capfd.readouterr().err == "something of ours\n"
+
+
+def test_hold_stderr_does_nothing_when_verbose(capfd):
+    set_verbose(True)
+    try:
+        with hold_stderr():
+            os.write(2, (LIBRARY_LINES[0] + "\n").encode())
+    finally:
+        set_verbose(False)
+    assert capfd.readouterr().err == LIBRARY_LINES[0] + "\n"
