@@ -316,6 +316,13 @@ def cmd_parse(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import gradio_app
 
+    # Load the models before serving: damaged or truncated weights stop the start with the
+    # loader's sentence naming the file (exit 1), instead of failing every request later.
+    # The app keeps what is loaded here. A --garment-vae folder that does not exist yet is
+    # left to the Design tab, which picks it up once it is there.
+    gradio_app.get_pipeline()
+    if args.garment_vae is None or args.garment_vae.exists():
+        gradio_app.get_design_pipeline(args.garment_vae)
     gradio_app.launch(host=args.host, port=args.port, weights_dir=args.garment_vae)
     return EXIT_OK
 

@@ -13,6 +13,7 @@ __all__ = [
     "NoPersonError",
     "PoseError",
     "GarmentError",
+    "WeightsError",
 ]
 
 
@@ -34,3 +35,8 @@ class PoseError(TryOnError):
 
 class GarmentError(TryOnError):
     """The garment cannot be separated from its background, or nothing usable remains."""
+
+
+class WeightsError(TryOnError):
+    """A weights folder's ``config.json`` or ``model.safetensors`` is missing, damaged or does not
+    fit the model; the sentence names the file."""

@@ -26,7 +26,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 
 from tryon import __version__  # tryon/__init__ sets it before importing anything
-from tryon.errors import TryOnError
+from tryon.errors import TryOnError, WeightsError
 from tryon.io import atomic_write
 
 if TYPE_CHECKING:
@@ -36,24 +36,31 @@ __all__ = ["CONFIG_NAME", "WEIGHTS_NAME", "PretrainedMixin", "load_extra", "read
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
+FIX_HINT = "download the weights again or re-save the model"   # what to do about a damaged file
 
 
 def read_config(directory: str | os.PathLike) -> dict:
     """The parsed ``config.json`` of a saved model directory.
 
     Raises:
-        TryOnError: the folder or its ``config.json`` is missing or unreadable.
+        WeightsError: (a :class:`TryOnError`) the folder or its ``config.json`` is missing,
+            unreadable, damaged or truncated; the sentence names the file.
     """
     path = Path(directory) / CONFIG_NAME
     if not path.is_file():
-        raise TryOnError(f"No saved model at {Path(directory)}: expected a folder holding "
-                         f"{CONFIG_NAME} and {WEIGHTS_NAME}.")
+        raise WeightsError(f"No saved model at {Path(directory)}: expected a folder holding "
+                           f"{CONFIG_NAME} and {WEIGHTS_NAME}.")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise TryOnError(f"The model config {path} cannot be read ({err}).") from None
+    except OSError as err:
+        raise WeightsError(f"The model config {path} cannot be read ({err.strerror or err}); "
+                           f"check that the file can be read.") from None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise WeightsError(f"The model config {path} is damaged or incomplete (it is not valid JSON); "
+                           f"{FIX_HINT}.") from None
     if not isinstance(data, dict) or not isinstance(data.get("config"), dict) or "model_type" not in data:
-        raise TryOnError(f"The model config {path} is not a tryon config.json (no model_type or config).")
+        raise WeightsError(f"The model config {path} is not a tryon config.json (no model_type or config); "
+                           f"{FIX_HINT}.")
     return data
 
 
@@ -92,9 +99,31 @@ def _build_config(config_class: type, values: dict) -> Any:
     names = {f.name for f in dataclasses.fields(config_class) if f.init}
     unknown = sorted(set(values) - names)
     if unknown:
-        raise TryOnError(f"The saved {config_class.__name__} has fields this version does not know "
-                         f"({', '.join(unknown)}): update tryon or re-save the model.")
+        raise WeightsError(f"The saved {config_class.__name__} has fields this version does not know "
+                           f"({', '.join(unknown)}): update tryon or re-save the model.")
     return config_class(**{k: _coerce(v, hints.get(k, Any)) for k, v in values.items()})
+
+
+def _read_weights(weights: Path) -> dict[str, torch.Tensor]:
+    """The tensors of a ``model.safetensors`` file, on the CPU (safetensors: no pickle).
+
+    Raises:
+        WeightsError: the file is unreadable, truncated or damaged (a broken header, data
+            shorter than the header says, or NaN / infinite values), naming the file.
+    """
+    try:
+        state = load_file(str(weights), device="cpu")
+    except OSError as err:
+        raise WeightsError(f"The weights file {weights} cannot be read ({err.strerror or err}); "
+                           "check that the file can be read.") from None
+    except (SafetensorError, ValueError, RuntimeError):  # bad header, short data, bad dtype
+        raise WeightsError(f"The weights file {weights} is damaged or incomplete (it is not a readable "
+                           f"safetensors file); {FIX_HINT}.") from None
+    for name, tensor in state.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise WeightsError(f"The weights file {weights} is damaged (tensor {name} holds NaN or "
+                               f"infinite values); {FIX_HINT}.")
+    return state
 
 
 class PretrainedMixin:
@@ -160,31 +189,33 @@ class PretrainedMixin:
         directory = Path(directory)
         data = read_config(directory)
         if data["model_type"] != cls.__name__:
-            raise TryOnError(f"{directory} holds a {data['model_type']} model, not a {cls.__name__}.")
+            raise WeightsError(f"{directory} holds a {data['model_type']} model, not a {cls.__name__}.")
         weights = directory / WEIGHTS_NAME
         if not weights.is_file():
-            raise TryOnError(f"The weights file {weights} is missing: re-download or re-save the model.")
+            raise WeightsError(f"The weights file {weights} is missing: re-download or re-save the model.")
         try:
             config = _build_config(cls.config_class, data["config"])
         except (TypeError, ValueError) as err:
-            raise TryOnError(f"The config in {directory} is not a valid {cls.config_class.__name__} ({err}).") from None
-        model = cls(config)
+            raise WeightsError(f"The config in {directory / CONFIG_NAME} is not a valid "
+                               f"{cls.config_class.__name__} ({err}); {FIX_HINT}.") from None
         try:
-            state = load_file(str(weights), device="cpu")
-        except (SafetensorError, OSError) as err:
-            raise TryOnError(f"The weights file {weights} cannot be read ({err}).") from None
+            model = cls(config)
+        except Exception as err:  # values of the right type that the model cannot be built from
+            raise WeightsError(f"The model config {directory / CONFIG_NAME} holds values a "
+                               f"{cls.__name__} cannot be built from ({err}); {FIX_HINT}.") from None
+        state = _read_weights(weights)
         expected = model.state_dict()
         missing = sorted(set(expected) - set(state))
         unexpected = sorted(set(state) - set(expected))
         if missing or unexpected:
             parts = [f"{len(names)} {kind} tensor(s), e.g. {names[0]}"
                      for kind, names in (("missing", missing), ("unexpected", unexpected)) if names]
-            raise TryOnError(f"The weights in {weights} do not match the {cls.__name__} config "
+            raise WeightsError(f"The weights in {weights} do not match the {cls.__name__} config "
                              f"({'; '.join(parts)}).")
         wrong = [k for k in expected if expected[k].shape != state[k].shape]
         if wrong:
             k = wrong[0]
-            raise TryOnError(f"The weights in {weights} do not match the {cls.__name__} config "
+            raise WeightsError(f"The weights in {weights} do not match the {cls.__name__} config "
                              f"({len(wrong)} tensor(s) of the wrong shape, e.g. {k}: "
                              f"{tuple(state[k].shape)} saved, {tuple(expected[k].shape)} expected).")
         model.load_state_dict(state)  # copies into the fp32 module, casting fp16 storage up
