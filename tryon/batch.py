@@ -4,10 +4,18 @@ Under ``accelerate launch`` (or ``torchrun``) every process takes every n-th pai
 written as ``OUT/<person stem>__<garment stem>.png``, pairs already done are skipped, and a pair
 that fails is recorded and the run goes on. The pipeline is passed in (tryon never imports
 pipelines).
+
+Interruptions: each image is written to a temporary file and renamed into place
+(:func:`tryon.io.atomic_write`), so a run killed at any moment (even ``kill -9``) leaves only
+whole images; the next run removes the killed run's temporary files and resumes with the pairs
+not done. A full output disk, or an output folder that cannot be written, stops the run with
+one sentence (:class:`OutputError`) and keeps every finished image.
 """
 
 from __future__ import annotations
 
+import errno
+import glob
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,9 +24,18 @@ from typing import Sequence
 from tryon.errors import TryOnError
 from tryon.pairs import Pair
 
-__all__ = ["PAIR_SEPARATOR", "Share", "BatchResult", "my_share", "output_path", "run_pairs"]
+__all__ = ["PAIR_SEPARATOR", "Share", "BatchResult", "OutputError", "my_share", "output_path",
+           "is_done", "remove_stale_temporaries", "run_pairs"]
 
 PAIR_SEPARATOR = "__"  # batch outputs are <person stem>__<garment stem>.png
+TEMPORARY_GLOB = ".{name}.*.tmp"   # what tryon.io.atomic_write names its temporary files
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)                 # no space, or over the user's quota
+NOT_WRITABLE = (errno.EACCES, errno.EPERM, errno.EROFS)  # no permission, a read-only disk
+
+
+class OutputError(TryOnError):
+    """The batch's output folder cannot take more images (full or not writable); every
+    finished image is kept and a rerun resumes."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +71,40 @@ def output_path(out: Path, person: str, garment: str) -> Path:
     return out / f"{Path(person).stem}{PAIR_SEPARATOR}{Path(garment).stem}.png"
 
 
+def is_done(target: Path) -> bool:
+    """Whether a pair's output is finished: only whole images ever get the final name."""
+    try:
+        return target.stat().st_size > 0
+    except OSError:
+        return False
+
+
+def remove_stale_temporaries(targets: Sequence[Path]) -> int:
+    """Delete the temporary files an interrupted run left beside ``targets``; how many.
+    Only this process's own targets: another process of the run may be writing its own."""
+    removed = 0
+    for target in targets:
+        for tmp in target.parent.glob(TEMPORARY_GLOB.format(name=glob.escape(target.name))):
+            try:
+                tmp.unlink()
+                removed += 1
+            except OSError:
+                pass
+    return removed
+
+
+def _output_error(err: OSError, out: Path, done: int) -> OutputError | None:
+    """The sentence for a write that no later pair can avoid (disk full, not writable), else None."""
+    kept = f"every finished image is kept ({done} from this run)"
+    if err.errno in DISK_FULL:
+        return OutputError(f"The disk holding the output folder '{out}' is full; {kept}: free some "
+                           "space and run the same command again to finish the rest.")
+    if err.errno in NOT_WRITABLE:
+        return OutputError(f"We cannot write into the output folder '{out}' ({err.strerror}); {kept}: "
+                           "choose a folder you can write to, or fix its permissions, and run again.")
+    return None
+
+
 def run_pairs(pipe, share: Share, *, person_dir: Path, garment_dir: Path, out: Path,
               overwrite: bool = False, debug: bool = False) -> BatchResult:
     """Dress ``person_dir / person`` in ``garment_dir / garment`` for each pair of ``share``.
@@ -67,18 +118,32 @@ def run_pairs(pipe, share: Share, *, person_dir: Path, garment_dir: Path, out: P
 
     from tryon.io import save_image
 
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise (_output_error(err, out, 0) or OutputError(
+            f"We cannot create the output folder '{out}' ({err.strerror}); choose another folder.")) from None
+    remove_stale_temporaries([output_path(out, p, g) for p, g in share.pairs])
     result = BatchResult()
     bar = tqdm(share.pairs, desc=f"try-on [{share.index}]" if share.processes > 1 else "try-on",
                unit="pair", position=share.index, disable=None)
     for person, garment in bar:
         target = output_path(out, person, garment)
-        if target.exists() and not overwrite:
+        if is_done(target) and not overwrite:
             result.skipped += 1
             continue
         try:
-            save_image(pipe(person=person_dir / person, garment=garment_dir / garment).image, target)
+            image = pipe(person=person_dir / person, garment=garment_dir / garment).image
+            try:
+                save_image(image, target)
+            except OSError as err:
+                if (stop := _output_error(err, out, result.done)) is not None:
+                    bar.close()
+                    raise stop from None
+                raise
             result.done += 1
+        except OutputError:
+            raise   # no later pair can be written either
         except TryOnError as err:
             result.failures.append((f"{person} {garment}", str(err)))
         except Exception as err:  # one broken pair must not stop a catalogue run
