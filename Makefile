@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: install run test bench chromium clean
+.PHONY: install run test bench loadtest chromium clean
 
 install: $(STAMP)
 
@@ -39,3 +39,8 @@ bench: install
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# The served app under load (python -m tryon.loadtest --help): 50 concurrent clients, 200
+# sequential calls, clients that vanish; prints latencies, refusals and RSS; about 10 minutes.
+loadtest: install
+	GRADIO_ANALYTICS_ENABLED=False $(PY) -m tryon.loadtest $(LOADTEST_ARGS)

@@ -2,8 +2,8 @@
 and :class:`pipelines.GarmentDesignPipeline`. Run it with ``tryon serve`` (or
 ``python gradio_app.py``). Endpoints:
 
-- ``/try_on``: (person, garment) image files and the garment type (auto, flat, worn) ->
-  (result image, step images, warnings text).
+- ``/try_on``: (person, garment) image files, the garment type (auto, flat, worn) and whether
+  to return the step images (default no) -> (result PNG, step images, warnings text).
 - ``/generate_garment``: (seed, temperature, n) -> a gallery of ``n`` new garments.
 - ``/blend_garments``: (garment_a, garment_b, t) -> one garment ``t`` of the way from A to B.
 - ``/vary_garment``: (garment, strength, n, seed) -> a gallery of ``n`` variations.
@@ -14,33 +14,41 @@ loading and validation (:mod:`tryon.io`), and turns their one-sentence
 :class:`~tryon.errors.TryOnError` into a ``gr.Error`` the user sees. Anything else is a
 bug: it is logged here with its traceback and the user sees a generic sentence.
 
+Beside them, ``POST /api/v1/try-on`` (one multipart request in, the image out) and
+``GET /api/v1/health`` (:mod:`tryon.serving.rest`). Every try-on, whichever way it comes in,
+passes one admission gate (:class:`tryon.serving.Gate`): a fixed number run at once, a
+measured number wait, and a client past that hears our sentence with the wait to expect.
+
 Privacy defaults: no analytics, no run history in the browser, uploads deleted from the
-server's cache after an hour, uploads capped at ``MAX_UPLOAD_SIZE``.
+server's cache after an hour and the server's whole cache folder when it stops (SIGTERM too),
+uploads capped at ``MAX_UPLOAD_SIZE``.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
-import math
+import os
 import random
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import gradio as gr
+from gradio.utils import get_upload_folder
 
 from pipelines import GarmentDesignPipeline, TryOnPipeline
 from tryon.assets import examples_dir
-from tryon.app_text import CSS, GENERIC_ERROR, HEADER, MISSING, STEP_CAPTIONS
+from tryon.app_text import BAD_CHOICE, CSS, GENERIC_ERROR, HEADER, STEP_CAPTIONS, TRY_ON_API
 from tryon.constants import GARMENT_TYPES, MAX_UPLOAD_SIZE
-from tryon.errors import TryOnError
+from tryon.serving import Gate, job, lifecycle
+from tryon.serving import gradio_inputs as inputs
+from tryon.serving.memory import limit_arenas
+from tryon.serving.rest import rest_routes
 
-__all__ = ["build_demo", "launch", "try_on", "get_pipeline", "get_design_pipeline",
+__all__ = ["build_demo", "launch", "try_on", "get_pipeline", "get_design_pipeline", "get_gate",
            "generate_garment", "blend_garments", "vary_garment"]
 
 log = logging.getLogger("tryon.app")
@@ -48,10 +56,12 @@ log = logging.getLogger("tryon.app")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")  # of the bundled example images
 # Uploads and results live in Gradio's cache: every 10 minutes, delete those older than 1 h.
 DELETE_CACHE = (600, 3600)
-# Requests running at once (MediaPipe pose is serialised inside the pipeline anyway), and
-# requests allowed to wait: beyond that a client is told the queue is full instead of hanging.
-CONCURRENCY_LIMIT = 2
-MAX_QUEUE_SIZE = 32
+# Try-ons wait in the gate (tryon.serving.gate: how many run and wait, sized from measured
+# throughput), never in Gradio's queue, whose refusal is its own English text. Gradio's queue
+# holds the Design tab's requests (one runs at a time); past this many waiting it refuses.
+MAX_QUEUE_SIZE = 64
+# Threads for Gradio's own work (uploads, pre/post-processing): try-ons run on the gate's.
+MAX_THREADS = 40
 
 # Design tab: the ranges the UI offers and the API accepts.
 N_RANGE = (1, 16)
@@ -65,6 +75,7 @@ DESIGN_ERROR = ("Something went wrong on our side while designing garments; "
 # -- the pipelines, each loaded once, on its first request --------------------------------------
 _pipeline: dict[str, TryOnPipeline] = {}
 _design: dict[str, GarmentDesignPipeline] = {}  # by weights folder ("": the bundled one)
+_gate: dict[str, Gate] = {}
 _load_lock = threading.Lock()
 
 
@@ -83,6 +94,11 @@ def get_pipeline() -> TryOnPipeline:
     return _once(_pipeline, "", TryOnPipeline.from_pretrained, "the try-on pipeline")
 
 
+def get_gate() -> Gate:
+    """The one admission gate of every try-on this process serves."""
+    return _once(_gate, "", Gate, "the try-on gate")
+
+
 def get_design_pipeline(weights_dir: str | Path | None = None) -> GarmentDesignPipeline:
     """The garment design pipeline for ``weights_dir`` (None: the bundled garment VAE),
     loaded on first use and then shared. Missing weights raise :class:`TryOnError` every
@@ -93,115 +109,69 @@ def get_design_pipeline(weights_dir: str | Path | None = None) -> GarmentDesignP
 
 
 # -- the request handlers --------------------------------------------------------------------
-def _source(value: Any, what: str) -> str | bytes:
-    """The pipeline input for one uploaded image: its cached file path (or bytes).
-
-    Events run with ``preprocess=False``: Gradio has checked that the file is one it received
-    and cached it, but not opened it (``gr.Image``'s own preprocessing turns a non-image upload
-    into an opaque "Error"), so ``tryon.io`` sees every upload and words every refusal itself."""
-    if isinstance(value, dict):
-        path = value.get("path")
-        if path:
-            return str(path)
-        url = value.get("url") or ""
-        if url.startswith("data:") and "," in url:  # an inline image (e.g. a webcam frame)
-            try:
-                return base64.b64decode(url.split(",", 1)[1], validate=False)
-            except (binascii.Error, ValueError):
-                raise gr.Error(f"The {what} could not be read; please upload it again.",
-                               print_exception=False) from None
-    elif isinstance(value, (str, Path)) and str(value):
-        return str(value)
-    raise gr.Error(MISSING[what], print_exception=False)
+def _try_on_job(person: str | bytes, garment: str | bytes, garment_type: str,
+                with_steps: bool) -> tuple[str, list[tuple[str, str]], list[str]]:
+    """On a gate worker: the try-on, its result written once as a PNG into Gradio's cache
+    (served from there as is), and the captioned step images only when asked for."""
+    done = job.dress(get_pipeline, person, garment, garment_type)
+    folder = get_upload_folder()
+    steps = [(job.save(img, folder, name), f"{i}. {STEP_CAPTIONS.get(name, name)}")
+             for i, (name, img) in enumerate(done.steps.items(), start=1)] if with_steps else []
+    return job.save(done.image, folder), steps, done.warnings
 
 
-@contextmanager
-def _shown_to_user(task: str, generic: str) -> Iterator[None]:
-    """A pipeline's :class:`TryOnError` (bad upload, missing weights) is shown as its one
-    sentence; anything else is a bug: logged with its traceback, the user sees ``generic``."""
-    try:
-        yield
-    except TryOnError as err:
-        log.info("%s refused: %s", task, err)
-        raise gr.Error(str(err), print_exception=False) from None
-    except Exception:
-        log.exception("%s failed", task)
-        raise gr.Error(generic, print_exception=False) from None
-
-
-def try_on(person: Any, garment: Any, garment_type: Any = "auto") -> tuple[Any, list[tuple[Any, str]], str]:
-    """Dress the person in the garment: (result image, captioned steps, warnings text).
+async def try_on(person: Any, garment: Any, garment_type: Any = "auto",
+                 with_steps: Any = False) -> tuple[str, list[tuple[str, str]], str]:
+    """Dress the person in the garment: (result PNG path, captioned steps, warnings text).
 
     ``garment_type`` says what the garment photo shows: ``"auto"`` (default), ``"flat"`` (the
-    garment alone) or ``"worn"`` (a person wearing it)."""
+    garment alone) or ``"worn"`` (a person wearing it). ``with_steps``: also return the step
+    images (else the steps list is empty). Runs on the gate; past its capacity the user gets
+    :class:`~tryon.serving.Busy`'s sentence."""
     garment_type = garment_type or "auto"
     if garment_type not in GARMENT_TYPES:
-        raise gr.Error(f"The garment type must be one of {', '.join(GARMENT_TYPES)}, not '{garment_type}'.",
-                       print_exception=False)
-    person_src, garment_src = _source(person, "person photo"), _source(garment, "garment image")
-    with _shown_to_user("try-on", GENERIC_ERROR):
-        out = get_pipeline()(person=person_src, garment=garment_src, garment_type=garment_type)
-    log.info("try-on done in %.2f s", out.timings.get("total", 0.0))
-    for warning in out.warnings:
+        raise gr.Error(BAD_CHOICE.format(what="garment type", choices=", ".join(GARMENT_TYPES),
+                                         value=garment_type), print_exception=False)
+    person_src, garment_src = inputs.source(person, "person photo"), inputs.source(garment, "garment image")
+    with inputs.shown_to_user("try-on", GENERIC_ERROR):
+        result, steps, warnings = await get_gate().run(
+            _try_on_job, person_src, garment_src, garment_type, bool(with_steps))
+    for warning in warnings:
         gr.Warning(warning)
-    steps = [(img, f"{i}. {STEP_CAPTIONS.get(name, name)}")
-             for i, (name, img) in enumerate(out.steps.items(), start=1)]
-    return out.image, steps, "\n".join(out.warnings)
-
-
-def _number(value: Any, what: str, bounds: tuple[float, float], *, whole: bool = False) -> Any:
-    """``value`` as an int (``whole``) or float within ``bounds``, or a ``gr.Error`` saying so."""
-    lo, hi = bounds
-    kind = "a whole number" if whole else "a number"
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    ok = ok and lo <= value <= hi and (not whole or float(value).is_integer())
-    if not ok:
-        shown = f"{value:g}" if isinstance(value, float) else repr(value)[:40]
-        raise gr.Error(f"The {what} must be {kind} from {lo:g} to {hi:g}, not {shown}.",
-                       print_exception=False)
-    return int(value) if whole else float(value)
+    return result, steps, "\n".join(warnings)
 
 
 def generate_garment(seed: Any = 0, temperature: Any = 1.0, n: Any = DEFAULT_N,
                      *, weights_dir: str | Path | None = None) -> list[Any]:
     """``n`` new garments from the garment VAE (RGBA); the same seed gives the same garments."""
-    seed = _number(seed, "seed", SEED_RANGE, whole=True)
-    temperature = _number(temperature, "temperature", TEMPERATURE_RANGE)
-    n = _number(n, "number of garments", N_RANGE, whole=True)
-    with _shown_to_user("generate", DESIGN_ERROR):
+    seed = inputs.number(seed, "seed", SEED_RANGE, whole=True)
+    temperature = inputs.number(temperature, "temperature", TEMPERATURE_RANGE)
+    n = inputs.number(n, "number of garments", N_RANGE, whole=True)
+    with inputs.shown_to_user("generate", DESIGN_ERROR):
         return get_design_pipeline(weights_dir).sample(n, seed=seed, temperature=temperature)
 
 
 def blend_garments(garment_a: Any, garment_b: Any, t: Any = 0.5,
                    *, weights_dir: str | Path | None = None) -> Any:
     """One garment ``t`` of the way from A (t=0) to B (t=1) in the VAE's latent space."""
-    a, b = _source(garment_a, "garment A"), _source(garment_b, "garment B")
-    t = _number(t, "blend amount t", (0.0, 1.0))
-    with _shown_to_user("blend", DESIGN_ERROR):
+    a, b = inputs.source(garment_a, "garment A"), inputs.source(garment_b, "garment B")
+    t = inputs.number(t, "blend amount t", (0.0, 1.0))
+    with inputs.shown_to_user("blend", DESIGN_ERROR):
         return get_design_pipeline(weights_dir).blend(a, b, t)
 
 
 def vary_garment(garment: Any, strength: Any = 0.5, n: Any = DEFAULT_N, seed: Any = 0,
                  *, weights_dir: str | Path | None = None) -> list[Any]:
     """``n`` variations of a garment: 0 keeps it, larger strengths roam further."""
-    source = _source(garment, "chosen garment")
-    strength = _number(strength, "strength", STRENGTH_RANGE)
-    n = _number(n, "number of variations", N_RANGE, whole=True)
-    seed = _number(seed, "seed", SEED_RANGE, whole=True)
-    with _shown_to_user("vary", DESIGN_ERROR):
+    source = inputs.source(garment, "chosen garment")
+    strength = inputs.number(strength, "strength", STRENGTH_RANGE)
+    n = inputs.number(n, "number of variations", N_RANGE, whole=True)
+    seed = inputs.number(seed, "seed", SEED_RANGE, whole=True)
+    with inputs.shown_to_user("vary", DESIGN_ERROR):
         return get_design_pipeline(weights_dir).vary(source, strength=strength, n=n, seed=seed)
 
 
 # -- the UI: tab builders put the components on one namespace (ui.person, ...); events wire them
-def _path(value: Any, what: str) -> str:
-    """The cached file path of an image component's raw value (``preprocess=False``)."""
-    source = _source(value, what)
-    if not isinstance(source, str):  # an inline image: only uploads come that way
-        raise gr.Error(f"The {what} could not be read; please upload it again.",
-                       print_exception=False)
-    return source
-
-
 def _picked(items: list[tuple[str, Any]] | None, evt: gr.SelectData) -> Any:
     """The file of the gallery item the user clicked (nothing changes if there is none)."""
     index = evt.index if isinstance(evt.index, int) else -1
@@ -258,6 +228,9 @@ def _try_on_tab(ui: SimpleNamespace, people: list[Path], garments: list[Path]) -
         with gr.Accordion("Steps", open=False):
             ui.steps = gr.Gallery(label="Steps", format="png", columns=4, height=320,
                                   object_fit="contain", interactive=False, elem_id="steps")
+        # The API's /try_on: its trigger and its with_steps input, never shown.
+        ui.api_trigger = gr.Button(visible=False, elem_id="try-on-api")
+        ui.with_steps = gr.Checkbox(value=False, visible=False, label="with_steps")
 
 
 def _design_tab(ui: SimpleNamespace) -> None:
@@ -318,18 +291,21 @@ def _design_tab(ui: SimpleNamespace) -> None:
                                               "design-variations", 260)
 
 
+# Try-ons queue in the gate, not in Gradio's queue (see MAX_QUEUE_SIZE): no Gradio limit.
+UNLIMITED = {"concurrency_limit": None, "preprocess": False}  # preprocess: see _source
+
+
 def _try_on_events(ui: SimpleNamespace) -> None:
-    """A click on an example garment fills the garment slot; "Try on" is ``/try_on``."""
+    """A click on an example garment fills the garment slot; "Try on" runs the try-on with its
+    steps (shown in the Steps accordion). The API endpoint ``/try_on`` is a separate event on
+    a hidden trigger, whose ``with_steps`` input defaults to false: API callers get the step
+    images only when they ask for them."""
     ui.examples.select(_picked, ui.examples, ui.garment, api_visibility="private", queue=False)
-    ui.run.click(
-        try_on, [ui.person, ui.garment, ui.garment_type], [ui.result, ui.steps, ui.notes], api_name="try_on",
-        api_description="Dress the person in the garment. garment_type says what the garment photo "
-                        "shows: 'auto' (default), 'flat' (the garment alone) or 'worn' (a person "
-                        "wearing it: the garment is cut out). Returns the result image (PNG, at the "
-                        "person photo's size), the intermediate step images and warnings (one "
-                        "per line).",
-        preprocess=False,  # tryon.io validates the raw uploads; see _source
-        concurrency_limit=CONCURRENCY_LIMIT, concurrency_id="try_on")
+    outputs = [ui.result, ui.steps, ui.notes]
+    ui.run.click(partial(try_on, with_steps=True), [ui.person, ui.garment, ui.garment_type], outputs,
+                 api_visibility="private", **UNLIMITED)
+    ui.api_trigger.click(try_on, [ui.person, ui.garment, ui.garment_type, ui.with_steps], outputs,
+                         api_name="try_on", api_description=TRY_ON_API, **UNLIMITED)
 
 
 def _design_events(ui: SimpleNamespace, weights_dir: str | Path | None) -> None:
@@ -376,22 +352,23 @@ def _design_events(ui: SimpleNamespace, weights_dir: str | Path | None) -> None:
     for grid in (ui.designs, ui.variations):
         grid.select(_picked, grid, ui.chosen, api_visibility="private", queue=False)
     for button, slot in ((ui.use_a, ui.slot_a), (ui.use_b, ui.slot_b)):
-        button.click(lambda value: _path(value, "chosen garment"), ui.chosen, slot,
+        button.click(lambda value: inputs.path(value, "chosen garment"), ui.chosen, slot,
                      api_visibility="private", preprocess=False)
-    ui.choose_blend.click(lambda value: _path(value, "blend"), ui.blended, ui.chosen,
+    ui.choose_blend.click(lambda value: inputs.path(value, "blend"), ui.blended, ui.chosen,
                           api_visibility="private", preprocess=False)
 
     # "Try it on": the chosen garment goes to the Try-On tab, which is shown, with the person
     # photo left as it is; when there is one, the try-on runs straight away.
-    def try_on_if_person(person: Any, garment: Any) -> Any:  # a designed garment is a flat one
-        return try_on(person, garment, "flat") if person else (gr.skip(), gr.skip(), gr.skip())
+    async def try_on_if_person(person: Any, garment: Any) -> Any:  # a designed garment is flat
+        if not person:
+            return gr.skip(), gr.skip(), gr.skip()
+        return await try_on(person, garment, "flat", with_steps=True)
 
-    ui.send.click(lambda value: (_path(value, "chosen garment"), gr.Tabs(selected="tryon")),
+    ui.send.click(lambda value: (inputs.path(value, "chosen garment"), gr.Tabs(selected="tryon")),
                   ui.chosen, [ui.garment, ui.tabs], api_visibility="private",
                   preprocess=False).success(
         try_on_if_person, [ui.person, ui.garment], [ui.result, ui.steps, ui.notes],
-        api_visibility="private", preprocess=False, concurrency_limit=CONCURRENCY_LIMIT,
-        concurrency_id="try_on")
+        api_visibility="private", **UNLIMITED)
 
 
 def build_demo(weights_dir: str | Path | None = None) -> gr.Blocks:
@@ -418,11 +395,25 @@ def launch(host: str = "127.0.0.1", port: int = 7860, *, weights_dir: str | Path
            **kwargs: Any) -> gr.Blocks:
     """Build and serve the app on ``host:port``; extra ``kwargs`` go to ``Blocks.launch``.
     ``weights_dir`` is the garment VAE folder for the Design tab (None: the bundled one).
-    Blocks until the server stops unless ``prevent_thread_lock=True``; returns the app
-    (its address is ``demo.local_url``; ``demo.close()`` stops it)."""
+
+    The server gets a private cache folder (removed when it stops), the REST endpoint and
+    at most :data:`~tryon.serving.memory.ARENA_MAX` malloc arenas. Unless
+    ``prevent_thread_lock=True``, this serves until SIGTERM or Ctrl-C, then stops cleanly
+    and removes the cache; otherwise it returns the app at once (its address is
+    ``demo.local_url``; ``demo.close()`` stops it; the cache goes at interpreter exit)."""
+    limit_arenas()
+    base = os.environ.get(lifecycle.ENV)
+    cache = lifecycle.private_cache()
     demo = build_demo(weights_dir)
+    block = not kwargs.pop("prevent_thread_lock", False)
+    app_kwargs = dict(kwargs.pop("app_kwargs", None) or {})
+    app_kwargs["routes"] = [*app_kwargs.get("routes", []), *rest_routes(get_gate, get_pipeline)]
     demo.launch(**{"server_name": host, "server_port": port, "max_file_size": MAX_UPLOAD_SIZE,
-                   "run_history": False, "theme": gr.themes.Default(), "css": CSS, **kwargs})
+                   "run_history": False, "theme": gr.themes.Default(), "css": CSS,
+                   "max_threads": MAX_THREADS, "app_kwargs": app_kwargs, **kwargs},
+                prevent_thread_lock=True)
+    if block:
+        lifecycle.serve_until_stopped(demo, lambda: lifecycle.remove_cache(cache, base))
     return demo
 
 

@@ -3,7 +3,8 @@
 Kept apart from :mod:`gradio_app` so the app module holds only the UI's structure and events.
 """
 
-__all__ = ["STEP_CAPTIONS", "GENERIC_ERROR", "MISSING", "CSS", "HEADER"]
+__all__ = ["STEP_CAPTIONS", "GENERIC_ERROR", "MISSING", "CSS", "HEADER", "BAD_CHOICE",
+           "TOO_LARGE", "NOT_MULTIPART", "TRY_ON_API"]
 
 # The step images' captions, numbered in the pipeline's order; other steps show their name.
 STEP_CAPTIONS = {
@@ -24,6 +25,19 @@ MISSING = {
     "garment B": "Please fill garment B: choose a garment and press \"Use as B\", or upload one.",
     "blend": "Please blend two garments first.",
 }
+# A value outside its choices (the garment type, the REST endpoint's output format).
+BAD_CHOICE = "The {what} must be one of {choices}, not '{value}'."
+# The REST endpoint's refusals of the request itself (the photos get tryon.io's sentences).
+TOO_LARGE = "The {what} is larger than {megabytes} MB; please upload a smaller photo."
+NOT_MULTIPART = ("Please send the photos as multipart/form-data, with the person photo in the "
+                 "field 'person' and the garment photo in the field 'garment'.")
+
+# The API page's description of /try_on.
+TRY_ON_API = ("Dress the person in the garment. garment_type says what the garment photo shows: "
+              "'auto' (default), 'flat' (the garment alone) or 'worn' (a person wearing it: the "
+              "garment is cut out); with_steps (default false) asks for the intermediate step "
+              "images too. Returns the result image (PNG, at the person photo's size), the step "
+              "images (empty unless with_steps) and warnings (one per line).")
 
 # Transparent garments are shown over a light checker; the files keep their alpha.
 CSS = """
