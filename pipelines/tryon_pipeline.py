@@ -40,7 +40,7 @@ from tryon.models.tryon_net import TryOnNet
 from tryon.models.vae import VAE
 from tryon.parse import Parser
 from tryon.pose import check_upper_body, detect_pose, pose_maps
-from tryon.region import parsed_region, parsed_revealed
+from tryon.region import parse_regions
 from tryon.steps import step_images
 from tryon.tensors import to_uint8
 from tryon.warp import WarpedGarment, warp_garment
@@ -330,10 +330,8 @@ class TryOnPipeline:
             warped = warp_garment(prepared.rgb, prepared.mask, prepared.keypoints, body.landmarks)
         if labels is not None and self.region == "parse":
             with self._stage(timings, "region"):
-                body.region = parsed_region(labels, body.person_mask, body.landmarks, body.region,
-                                            warped.alpha) & body.valid
-                body.revealed = parsed_revealed(labels, body.image, body.person_mask, body.landmarks,
-                                                body.region)
+                body.region, body.revealed = parse_regions(labels, body.image, body.person_mask, body.landmarks,
+                                                           body.region, warped.alpha, body.valid)
         return warped
 
     def _frame_labels(self, body, timings: dict[str, float]) -> np.ndarray:

@@ -16,8 +16,10 @@ import torch
 from tryon import constants as C
 from tryon.cli import main
 from tryon.data import TryOnPairs, build_pairs_cache, find_layout, train_pairs
+from tryon.data.tryon_pairs import REGION_BIT, VALID_BIT
 from tryon.models.tryon_net import TryOnNet
 from tryon.pose import POSE_CHANNELS
+from tryon.region import parse_regions
 from tryon.training.checkpoint import latest_checkpoint
 from tryon.training.tryon_task import net_inputs
 
@@ -85,6 +87,44 @@ def test_cache_is_reused_and_flip_augmentation_is_consistent(pairs_folder, tiny_
     assert seen_flip
 
 
+def test_parse_region_items_come_from_our_parser_as_in_the_pipeline(tiny_prepared):
+    root, cache = tiny_prepared
+    layout = find_layout(root)
+    folder = build_pairs_cache(layout, cache, train_pairs(layout, 1), cache, workers=1, progress=False,
+                               parser_dir=WEIGHTS / "parser")
+    pose_ds, parse_ds = TryOnPairs(folder), TryOnPairs(folder, region="parse")
+    raw = parse_ds.raw(0)
+    parsed = raw["parsed"]
+    assert parsed.shape == C.FRAME_SIZE and set(np.unique(parsed)) - {0} != set(), "the parser labelled the person"
+    item, pose_item = parse_ds[0], pose_ds[0]
+    # The same function as the pipeline's, on the stored arrays.
+    h, w = C.FRAME_SIZE
+    px = raw["landmarks"] * np.array([w, h, 1], np.float32)
+    valid = (raw["labels"] & VALID_BIT) > 0
+    region, revealed = parse_regions(parsed, raw["person"], raw["mask"] / 255.0, px, (raw["labels"] & REGION_BIT) > 0,
+                                     raw["garment"][..., 3] / 255.0, valid)
+    assert np.array_equal(item["region"][0].numpy() > 0, region)
+    assert np.array_equal(item["revealed"][0].numpy() > 0, revealed & region)
+    assert not np.isin(parsed, (C.LIP_HAIR, C.LIP_FACE))[region].any(), "hair and face are never repainted"
+    assert not torch.equal(item["region"], pose_item["region"])
+    with pytest.raises(ValueError):
+        TryOnPairs(folder, region="nowhere")
+
+
+def test_fine_tuning_starts_from_exported_weights(pairs_folder):
+    from tryon.training.tryon_task import TryOnTask
+
+    ds = TryOnPairs(pairs_folder)
+    task = TryOnTask(ds, ds, init_from=WEIGHTS / "tryon")
+    net = task.build_models()["net"]
+    shipped = TryOnNet.from_pretrained(WEIGHTS / "tryon")
+    assert net.training and net.config == shipped.config
+    for (name, a), (_, b) in zip(net.state_dict().items(), shipped.state_dict().items()):
+        assert torch.equal(a, b), name
+    fresh = TryOnTask(ds, ds).build_models()["net"]
+    assert not torch.equal(next(iter(fresh.state_dict().values())), next(iter(net.state_dict().values())))
+
+
 def test_net_inputs_make_pose_maps_for_the_batch(pairs_folder):
     batch = torch.utils.data.default_collate([TryOnPairs(pairs_folder)[i] for i in range(2)])
     x = net_inputs(batch)
@@ -102,16 +142,19 @@ def test_train_resumes_after_kill_9_and_exports(tiny_prepared, pairs_folder, tmp
     root, cache = tiny_prepared
     run = tmp_path / "tryon"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
+    err = (tmp_path / "child.err").open("w")
     child = subprocess.Popen([sys.executable, "-m", "tryon.cli", *_train_args(root, cache, run, 400)],
-                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             env=env, stdout=subprocess.DEVNULL, stderr=err)
     try:
         deadline = time.time() + KILL_TIMEOUT
         while latest_checkpoint(run) is None and time.time() < deadline and child.poll() is None:
             time.sleep(0.5)
-        assert latest_checkpoint(run) is not None, "no checkpoint before the kill"
+        assert latest_checkpoint(run) is not None, \
+            f"no checkpoint before the kill: {(tmp_path / 'child.err').read_text()[-800:]}"
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait()
+        err.close()
     killed_at = int(latest_checkpoint(run).name.split("_")[1])
     target = killed_at + 2
     assert main([*_train_args(root, cache, run, target), "--export-to", str(tmp_path / "weights")]) == 0

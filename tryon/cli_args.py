@@ -139,6 +139,13 @@ def train(sub: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
             m.add_argument("--no-codes", action="store_true", help="train without VAE codes")
             m.add_argument("--prepare-workers", type=int, default=2,
                            help="processes that prepare the pairs cache (default 2)")
+            m.add_argument("--region", choices=("parse", "pose"), default="parse",
+                           help="the repaint region trained with: the body parser's, as the pipeline's "
+                           "default (default), or the pose landmarks' alone")
+            m.add_argument("--init-from", type=Path, metavar="DIR",
+                           help="start from these exported try-on weights (fine-tuning), e.g. assets/weights/tryon")
+            m.add_argument("--lr", type=float, help="learning rate of the generator and the discriminator "
+                           "(default 2e-4)")
         if name == "parser":
             m.add_argument("--backgrounds", type=Path, metavar="DIR",
                            help="photos to put behind the persons (e.g. the CC0 clothing_upper images); "

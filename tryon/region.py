@@ -20,6 +20,7 @@ from tryon.masks import disk
 __all__ = [
     "parsed_region",
     "parsed_revealed",
+    "parse_regions",
     "AGNOSTIC_FILL",
     "OFF_PHOTO_FILL",
     "BACKGROUND_MARGIN",
@@ -328,6 +329,24 @@ def parsed_revealed(labels: np.ndarray, image: np.ndarray, person_mask: np.ndarr
     colour = skin_pixels(image, landmarks, margin=VETO_CHROMA_MARGIN, min_luma=VETO_MIN_LUMA)
     skin = body if colour is None else body & colour
     return ((near_person == 0) | skin | (labels == C.LIP_HAIR)) & region
+
+
+def parse_regions(labels: np.ndarray, image: np.ndarray, person_mask: np.ndarray, landmarks: np.ndarray,
+                  region: np.ndarray, garment_alpha: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The parser's repaint region and what the network sees of it, the one way the pipeline and
+    the training data make them: :func:`parsed_region` cut to the photo, then
+    :func:`parsed_revealed`.
+
+    Args:
+        labels, image, person_mask, landmarks, region, garment_alpha: as :func:`parsed_region`
+            and :func:`parsed_revealed`.
+        valid: ``(H, W)`` bool, the frame pixels that lie on the photo.
+
+    Returns:
+        ``(region, revealed)``: ``(H, W)`` bool each, ``revealed`` a subset of ``region``.
+    """
+    out = parsed_region(labels, person_mask, landmarks, region, garment_alpha) & valid
+    return out, parsed_revealed(labels, image, person_mask, landmarks, out)
 
 
 def agnostic_image(image: np.ndarray, region: np.ndarray, valid: np.ndarray | None = None,

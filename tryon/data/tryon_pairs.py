@@ -7,7 +7,8 @@ segmentation, as for an upload; the data set's cloth-mask only when that fails),
 :func:`tryon.warp.warp_garment`, then :func:`tryon.conditioning.frame_arrays` and
 :func:`~tryon.conditioning.net_tensors`. The VITON parse map is used ONLY as supervision: it
 gives the ground-truth garment region (warp loss, composition-mask target) and the try-on
-region (garment + arms) for region metrics. It is never an input.
+region (garment + arms) for region metrics. It is never an input: with ``region="parse"`` the
+repaint region comes from our own body parser's labels (stored beside it), as at inference.
 
 Preparing a pair costs ~30 ms, so the pairs are prepared once into memory-mapped arrays::
 
@@ -15,13 +16,15 @@ Preparing a pair costs ~30 ms, so the pairs are prepared once into memory-mapped
         person.npy     (N, H, W, 3) uint8   the aligned person photo (the target)
         garment.npy    (N, H, W, 4) uint8   the TPS-warped garment, RGB then alpha
         labels.npy     (N, H, W)    uint8   parse label (bits 0-4) | region << 5 | valid << 6
-                                            | revealed << 7
+                                            | revealed << 7 (the pose's region and revealed pixels)
+        parsed.npy     (N, H, W)    uint8   our body parser's labels, as at inference
+        mask.npy       (N, H, W)    uint8   MediaPipe's person mask, 0..255
         landmarks.npy  (N, 33, 3)   float32 frame fractions and visibility
         codes.npy      (N, D)       float32 garment VAE code then body VAE code
         done.npy       (N,)         bool    rows prepared so far (a killed build resumes)
         info.json      {"names", "skipped": {pair: reason}, "complete"}
 
-About 0.4 MB a pair: the VITON train split takes ~5.5 GB of disk (paged in as needed).
+About 0.5 MB a pair: the VITON train split takes ~6.5 GB of disk (paged in as needed).
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from tryon.errors import GarmentError, TryOnError
 from tryon.garment import prepare_garment
 from tryon.hub import read_config
 from tryon.io import atomic_write, load_image
+from tryon.region import parse_regions
 from tryon.models.vae import VAE
 from tryon.tensors import to_tensor
 from tryon.warp import warp_garment
@@ -61,8 +65,10 @@ LABEL_MASK = 0x1F           # parse labels 0..19 live in the low 5 bits
 REGION_BIT = 1 << 5
 VALID_BIT = 1 << 6
 REVEALED_BIT = 1 << 7
-CACHE_FORMAT = 3            # part of the folder's hash: a format change never reuses an old cache
-                            # (3: garment warps that fold are refit without their sleeves)
+CACHE_FORMAT = 4            # part of the folder's hash: a format change never reuses an old cache
+                            # (3: garment warps that fold are refit without their sleeves;
+                            # 4: the parser's labels and the person mask are stored)
+REGION_SOURCES = ("pose", "parse")  # where TryOnPairs takes the repaint region from
 GARMENT_LABELS = (C.LIP_UPPER_CLOTHES, C.LIP_DRESS, C.LIP_COAT)   # what the garment replaces
 TRYON_LABELS = GARMENT_LABELS + (C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM)  # garment + arms: region metrics
 # Mirror image of the LIP labels (left <-> right arm, leg and shoe).
@@ -70,6 +76,7 @@ LABEL_FLIP = np.arange(256, dtype=np.uint8)
 for _a, _b in ((C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM), (C.LIP_LEFT_LEG, C.LIP_RIGHT_LEG),
                (C.LIP_LEFT_SHOE, C.LIP_RIGHT_SHOE)):
     LABEL_FLIP[_a], LABEL_FLIP[_b] = _b, _a
+ROW_KEYS = ("person", "garment", "labels", "parsed", "mask", "landmarks", "codes")  # one cache row
 CHUNK = 64                  # pairs per worker task; done.npy is flushed after each
 FLIP_PROBABILITY = 0.5
 HUE_JITTER = 0.5            # joint hue rotation of garment and worn garment, up to this many turns
@@ -88,8 +95,10 @@ def _read_parse(layout: DatasetLayout, person: str) -> np.ndarray | None:
 
 
 def prepare_pair(layout: DatasetLayout, cache: LandmarkCache, person: str, garment: str,
-                 frame: tuple[int, int], garment_vae=None, body_vae=None) -> dict:
-    """One pair -> its cache row. Raises TryOnError when the pair cannot be used."""
+                 frame: tuple[int, int], garment_vae=None, body_vae=None, parser=None) -> dict:
+    """One pair -> its cache row. Raises TryOnError when the pair cannot be used.
+
+    Without a ``parser`` (a :class:`tryon.parse.Parser`) the row's parser labels are all background."""
     if person not in cache:
         raise TryOnError("The person photo is not in the landmark cache (unreadable or no person).")
     entry = cache[person]
@@ -116,7 +125,11 @@ def prepare_pair(layout: DatasetLayout, cache: LandmarkCache, person: str, garme
     labels |= arrays["region"].astype(np.uint8) * REGION_BIT
     labels |= arrays["valid"].astype(np.uint8) * VALID_BIT
     labels |= arrays["revealed"].astype(np.uint8) * REVEALED_BIT
+    person_mask = body.person_mask >= 0.5
+    parsed = (parser.labels_in(body.image, person_mask & body.valid) if parser is not None
+              else np.zeros_like(labels))
     return {"person": arrays["person"], "garment": arrays["garment"], "labels": labels,
+            "parsed": parsed.astype(np.uint8), "mask": np.clip(body.person_mask * 255 + 0.5, 0, 255).astype(np.uint8),
             "landmarks": arrays["landmarks"], "codes": vae_codes(garment_vae, body_vae, prepared, pose)}
 
 
@@ -124,11 +137,14 @@ def prepare_pair(layout: DatasetLayout, cache: LandmarkCache, person: str, garme
 _WORKER: dict = {}
 
 
-def _worker_init(layout, cache_dir, frame, garment_vae_dir, body_vae_dir) -> None:
+def _worker_init(layout, cache_dir, frame, garment_vae_dir, body_vae_dir, parser_dir) -> None:
+    from tryon.parse import Parser
+
     torch.set_num_threads(1)
     _WORKER.update(layout=layout, cache=LandmarkCache(cache_dir), frame=frame,
                    garment_vae=VAE.from_pretrained(garment_vae_dir).eval() if garment_vae_dir else None,
-                   body_vae=VAE.from_pretrained(body_vae_dir).eval() if body_vae_dir else None)
+                   body_vae=VAE.from_pretrained(body_vae_dir).eval() if body_vae_dir else None,
+                   parser=Parser.from_pretrained(parser_dir) if parser_dir else None)
 
 
 def _worker_rows(task: tuple[list[int], list[tuple[str, str]]]) -> tuple[list[int], list]:
@@ -138,7 +154,7 @@ def _worker_rows(task: tuple[list[int], list[tuple[str, str]]]) -> tuple[list[in
     for person, garment in pairs:
         try:
             rows.append(prepare_pair(_WORKER["layout"], _WORKER["cache"], person, garment, _WORKER["frame"],
-                                     _WORKER["garment_vae"], _WORKER["body_vae"]))
+                                     _WORKER["garment_vae"], _WORKER["body_vae"], _WORKER["parser"]))
         except (TryOnError, OSError, ValueError) as err:
             rows.append(str(err) or type(err).__name__)
     return indices, rows
@@ -147,7 +163,7 @@ def _worker_rows(task: tuple[list[int], list[tuple[str, str]]]) -> tuple[list[in
 def _digest(pairs: Sequence[tuple[str, str]], frame, vae_files: Sequence[Path | None]) -> str:
     h = hashlib.sha1("\n".join(f"{p} {g}" for p, g in pairs).encode())
     h.update(repr((tuple(frame), CACHE_FORMAT)).encode())
-    for f in vae_files:  # the codes depend on the VAE weights
+    for f in vae_files:  # the codes and the parser's labels depend on these weights
         h.update(Path(f).read_bytes() if f is not None else b"-")
     return h.hexdigest()[:NAME_HASH_CHARS]
 
@@ -155,10 +171,13 @@ def _digest(pairs: Sequence[tuple[str, str]], frame, vae_files: Sequence[Path | 
 def build_pairs_cache(layout: DatasetLayout, landmark_cache_dir: Path, pairs: Sequence[tuple[str, str]],
                       cache_root: Path, *, frame: tuple[int, int] = C.FRAME_SIZE,
                       garment_vae_dir: Path | None = None, body_vae_dir: Path | None = None,
-                      workers: int = 2, progress: bool = True) -> Path:
-    """Prepare every pair (resuming a killed build) and return the cache folder."""
+                      parser_dir: Path | None = None, workers: int = 2, progress: bool = True) -> Path:
+    """Prepare every pair (resuming a killed build) and return the cache folder.
+
+    ``parser_dir``: the body parser whose labels are stored for ``TryOnPairs(region="parse")``
+    (none: background labels only)."""
     pairs = [tuple(p) for p in pairs]
-    vae_files = [Path(d) / "model.safetensors" if d else None for d in (garment_vae_dir, body_vae_dir)]
+    vae_files = [Path(d) / "model.safetensors" if d else None for d in (garment_vae_dir, body_vae_dir, parser_dir)]
     folder = Path(cache_root) / f"{CACHE_PREFIX}_{frame[0]}x{frame[1]}_{_digest(pairs, frame, vae_files)}"
     info_path = folder / "info.json"
     if info_path.is_file() and json.loads(info_path.read_text()).get("complete"):
@@ -167,7 +186,8 @@ def build_pairs_cache(layout: DatasetLayout, landmark_cache_dir: Path, pairs: Se
     n, (h, w) = len(pairs), frame
     code_dim = _code_dim(garment_vae_dir, body_vae_dir)
     specs = {"person": ((n, h, w, 3), np.uint8), "garment": ((n, h, w, 4), np.uint8),
-             "labels": ((n, h, w), np.uint8), "landmarks": ((n, 33, 3), np.float32),
+             "labels": ((n, h, w), np.uint8), "parsed": ((n, h, w), np.uint8), "mask": ((n, h, w), np.uint8),
+             "landmarks": ((n, 33, 3), np.float32),
              "codes": ((n, code_dim), np.float32), "done": ((n,), np.bool_)}
     arrays = {}
     for key, (shape, dtype) in specs.items():
@@ -183,7 +203,7 @@ def build_pairs_cache(layout: DatasetLayout, landmark_cache_dir: Path, pairs: Se
     chunks = [todo[i : i + CHUNK] for i in range(0, len(todo), CHUNK)]
     tasks = [(chunk, [pairs[j] for j in chunk]) for chunk in chunks]
     bar = tqdm(total=len(todo), desc="prepare pairs", unit="pair", disable=not progress)
-    init = (layout, landmark_cache_dir, tuple(frame), garment_vae_dir, body_vae_dir)
+    init = (layout, landmark_cache_dir, tuple(frame), garment_vae_dir, body_vae_dir, parser_dir)
 
     def consume(results) -> None:
         for indices, rows in results:
@@ -191,7 +211,7 @@ def build_pairs_cache(layout: DatasetLayout, landmark_cache_dir: Path, pairs: Se
                 if isinstance(row, str):
                     skipped[f"{pairs[i][0]} {pairs[i][1]}"] = row
                     continue
-                for key in ("person", "garment", "labels", "landmarks", "codes"):
+                for key in ROW_KEYS:
                     arrays[key][i] = row[key]
                 done[i] = True
             for a in arrays.values():
@@ -236,7 +256,8 @@ class TryOnPairs(torch.utils.data.Dataset):
 
         person      (3, H, W)   [-1, 1]  the photo in the frame: the target
         agnostic    (3, H, W)   [-1, 1]  the person, repaint region grey, off-photo white
-        region      (1, H, W)   {0, 1}   pixels the try-on repaints (from landmarks + MediaPipe)
+        region      (1, H, W)   {0, 1}   pixels the try-on repaints (``region``: "pose", from landmarks
+                                         + MediaPipe; "parse", from our parser's labels too)
         revealed    (1, H, W)   {0, 1}   region pixels left visible in agnostic (background, skin)
         garment     (4, H, W)            TPS-warped garment: RGB [-1, 1] (0 off it), alpha [0, 1]
         landmarks   (33, 3)     [0, 1]   frame fractions and visibility (pose maps are made per batch)
@@ -252,14 +273,17 @@ class TryOnPairs(torch.utils.data.Dataset):
     (a skin-coloured top) is a decoy whose colour is wrong: the network learns not to copy it.
     """
 
-    def __init__(self, folder: str | Path, *, augment: bool = False, seed: int = 0) -> None:
+    def __init__(self, folder: str | Path, *, augment: bool = False, seed: int = 0, region: str = "pose") -> None:
+        if region not in REGION_SOURCES:
+            raise ValueError(f"region must be one of {REGION_SOURCES}, not {region!r}")
         self.folder = Path(folder)
+        self.region = region
         info = json.loads((self.folder / "info.json").read_text())
         if not info.get("complete"):
             raise TryOnError(f"The try-on cache '{self.folder}' is incomplete; run the build again.")
         self.skipped: dict[str, str] = info["skipped"]
         self._arrays = {k: np.load(self.folder / f"{k}.npy", mmap_mode="r")
-                        for k in ("person", "garment", "labels", "landmarks", "codes", "done")}
+                        for k in (*ROW_KEYS, "done")}
         self._rows = np.flatnonzero(self._arrays["done"])
         self.names = [info["names"][i] for i in self._rows]
         self.augment = augment
@@ -272,19 +296,19 @@ class TryOnPairs(torch.utils.data.Dataset):
     def raw(self, index: int) -> dict[str, np.ndarray]:
         """The stored arrays of item ``index`` (copies)."""
         r = self._rows[index]
-        return {k: np.array(self._arrays[k][r]) for k in ("person", "garment", "labels", "landmarks", "codes")}
+        return {k: np.array(self._arrays[k][r]) for k in ROW_KEYS}
 
     def __getitem__(self, index: int) -> dict:
         a = self.raw(index)
         labels = a["labels"]
-        parse = labels & LABEL_MASK
+        parse, parsed, mask = labels & LABEL_MASK, a["parsed"], a["mask"]
         person, garment, landmarks = a["person"], a["garment"], a["landmarks"]
         if self.augment:
             rng = np.random.default_rng([self.seed, int(torch.randint(0, 2**31 - 1, ()).item()), index])
             if rng.random() < FLIP_PROBABILITY:
                 person, garment = person[:, ::-1], garment[:, ::-1]
-                labels = labels[:, ::-1]
-                parse = LABEL_FLIP[labels & LABEL_MASK]
+                labels, mask = labels[:, ::-1], mask[:, ::-1]
+                parse, parsed = LABEL_FLIP[labels & LABEL_MASK], LABEL_FLIP[parsed[:, ::-1]]
                 landmarks = landmarks[list(C.LANDMARK_FLIP)].copy()
                 landmarks[:, 0] = 1.0 - landmarks[:, 0]
         worn = np.isin(parse, GARMENT_LABELS)
@@ -292,6 +316,10 @@ class TryOnPairs(torch.utils.data.Dataset):
         valid = (labels & VALID_BIT) > 0
         revealed = (labels & REVEALED_BIT) > 0
         seen = np.ascontiguousarray(person)   # what the agnostic input shows: never recoloured
+        if self.region == "parse":
+            px = landmarks * np.array([person.shape[1], person.shape[0], 1], np.float32)
+            region, revealed = parse_regions(np.ascontiguousarray(parsed), seen, mask.astype(np.float32) / 255,
+                                             px, region, garment[..., 3].astype(np.float32) / 255, valid)
         if self.augment:
             matrix = _colour_matrix(rng)
             person = _recolour(person, worn, matrix)

@@ -19,7 +19,8 @@ TASKS = ("garment-vae", "body-vae", "tryon", "parser")
 def build_task(name: str, data: str | Path, *, split: str = "train", cache: Path | None = None,
                n_val: int = C.VALIDATION_PAIRS, limit: int | None = None, seed: int = 0,
                vaes: Path | None = None, codes: bool = True, prepare_workers: int = 2,
-               backgrounds: Path | None = None, steps: int | None = None):
+               backgrounds: Path | None = None, steps: int | None = None, region: str = "parse",
+               init_from: Path | None = None, lr: float | None = None):
     """The :class:`~tryon.training.loop.TrainingTask` for model ``name``.
 
     Args:
@@ -32,6 +33,10 @@ def build_task(name: str, data: str | Path, *, split: str = "train", cache: Path
         vaes: try-on only: folder with the ``garment-vae/`` and ``body-vae/`` whose codes condition
             the generator (default: the bundled weights); ``codes=False`` trains without codes.
         prepare_workers: try-on only: processes that build the pairs cache.
+        region: try-on only: the repaint region the network is trained with, ``"parse"`` (the
+            bundled body parser's, as the pipeline's default) or ``"pose"`` (landmarks only).
+        init_from: try-on only: a folder of exported try-on weights to start from (fine-tuning).
+        lr: try-on only: the learning rate of both networks (default :class:`TryOnHyper`'s).
         backgrounds: parser only: a folder of photos to put behind the persons.
         steps: parser only: the run's length; its learning rate reaches its floor there.
 
@@ -43,7 +48,7 @@ def build_task(name: str, data: str | Path, *, split: str = "train", cache: Path
     layout = find_layout(data, split)
     cache_dir = Path(cache) if cache else default_cache_dir(layout.split)
     if name == "tryon":
-        return _tryon(layout, cache_dir, n_val, limit, seed, vaes, codes, prepare_workers)
+        return _tryon(layout, cache_dir, n_val, limit, seed, vaes, codes, prepare_workers, region, init_from, lr)
     if name == "garment-vae":
         from tryon.data import GarmentDataset, train_garments, val_garments
         from tryon.training.garment_vae import GarmentVAETask
@@ -73,16 +78,29 @@ def build_task(name: str, data: str | Path, *, split: str = "train", cache: Path
     raise TryOnError(f"Unknown model '{name}'; choose one of {', '.join(TASKS)}.")
 
 
-def _tryon(layout, cache_dir, n_val, limit, seed, vaes, codes, prepare_workers):
+def _tryon(layout, cache_dir, n_val, limit, seed, vaes, codes, prepare_workers, region, init_from, lr):
+    from dataclasses import replace
+
     from tryon.assets import weights_dir
     from tryon.data import TryOnPairs, build_pairs_cache, train_pairs, val_pairs
-    from tryon.training.tryon_task import TryOnTask
+    from tryon.data.split import layout_pairs, test_pairs
+    from tryon.training.tryon_task import TryOnHyper, TryOnTask
 
     vaes = Path(vaes) if vaes else weights_dir()
     dirs = {"garment_vae_dir": vaes / "garment-vae", "body_vae_dir": vaes / "body-vae"} if codes else {}
+    if region == "parse":
+        dirs["parser_dir"] = weights_dir() / "parser"
     for d in dirs.values():
         if not (d / "model.safetensors").is_file():
-            raise TryOnError(f"No VAE weights in '{d}'; pass --vaes DIR or --no-codes.")
+            raise TryOnError(f"No weights in '{d}'; pass --vaes DIR, --no-codes or --region pose.")
+    if init_from is not None and not (Path(init_from) / "model.safetensors").is_file():
+        raise TryOnError(f"No try-on weights in '{init_from}' to start from; pass a folder written by --export-to.")
+    # The untouched test portion's pairs are left out too (tryon.data.split.test_pairs).
+    n_test = C.TEST_PAIRS if len(layout_pairs(layout)) > n_val + 2 * C.TEST_PAIRS else 0  # none in tiny sets
+    held_out = set(test_pairs(layout, n_val, n_test))
+    train = [p for p in train_pairs(layout, n_val) if p not in held_out][:limit]
     folders = [build_pairs_cache(layout, cache_dir, pairs, cache_dir, workers=prepare_workers, **dirs)
-               for pairs in (val_pairs(layout, n_val), train_pairs(layout, n_val)[:limit])]
-    return TryOnTask(TryOnPairs(folders[1], augment=True, seed=seed), TryOnPairs(folders[0]))
+               for pairs in (val_pairs(layout, n_val), train)]
+    hyper = TryOnHyper() if lr is None else replace(TryOnHyper(), lr_g=lr, lr_d=lr)
+    return TryOnTask(TryOnPairs(folders[1], augment=True, seed=seed, region=region),
+                     TryOnPairs(folders[0], region=region), hyper=hyper, init_from=init_from)

@@ -87,14 +87,20 @@ class TryOnTask(TrainingTask):
         val_set: the held-out pairs (sample grids only).
         net_config: the network's config (``code_dim`` must match the data's codes).
         hyper: loss weights.
+        init_from: a folder of exported try-on weights the network starts from (fine-tuning; the
+            discriminator starts afresh); its config replaces ``net_config``. A resumed run
+            takes its checkpoint instead.
     """
 
     name = "tryon"
 
     def __init__(self, train_set, val_set, net_config: TryOnNetConfig | None = None,
-                 hyper: TryOnHyper | None = None) -> None:
+                 hyper: TryOnHyper | None = None, init_from: str | Path | None = None) -> None:
         self.train_set, self.val_set = train_set, val_set
         self.hyper = hyper or TryOnHyper()
+        self.init_from = Path(init_from) if init_from is not None else None
+        if self.init_from is not None:
+            net_config = TryOnNet.from_pretrained(self.init_from).config
         self.net_config = net_config or TryOnNetConfig(pose_channels=POSE_CHANNELS, code_dim=train_set.code_dim,
                                                        resolution=tuple(C.FRAME_SIZE))
         if self.net_config.code_dim != train_set.code_dim:
@@ -108,10 +114,13 @@ class TryOnTask(TrainingTask):
 
     def config(self) -> dict:
         return {"hyper": asdict(self.hyper), "net": asdict(self.net_config), "disc": asdict(self.disc_config),
-                "train_items": len(self.train_set), "val_items": len(self.val_set)}
+                "train_items": len(self.train_set), "val_items": len(self.val_set),
+                "region": getattr(self.train_set, "region", "pose"),
+                "init_from": str(self.init_from) if self.init_from else None}
 
     def build_models(self):
-        return {"net": TryOnNet(self.net_config), "disc": MultiScaleDiscriminator(self.disc_config)}
+        net = TryOnNet.from_pretrained(self.init_from).train() if self.init_from else TryOnNet(self.net_config)
+        return {"net": net, "disc": MultiScaleDiscriminator(self.disc_config)}
 
     def build_optimizers(self, models):
         h = self.hyper
@@ -191,4 +200,5 @@ class TryOnTask(TrainingTask):
         net = self.ema.shadow if self.ema is not None else models["net"]
         net.save_pretrained(Path(directory) / "tryon", dtype=torch.float16,
                             extra={"codes": ["garment-vae", "body-vae"][: 2 if net.config.code_dim else 0],
-                                   "frame": list(C.FRAME_SIZE)})
+                                   "frame": list(C.FRAME_SIZE),
+                                   "region": getattr(self.train_set, "region", "pose")})
