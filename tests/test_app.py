@@ -34,9 +34,12 @@ def try_on(client: Client, person: Path, garment: Path):
 def test_api_lists_try_on(client: Client) -> None:
     info = client.view_api(print_info=False, return_format="dict")
     endpoint = info["named_endpoints"]["/try_on"]
-    assert [p["parameter_name"] for p in endpoint["parameters"]] == ["person", "garment", "garment_type"]
+    assert [p["parameter_name"] for p in endpoint["parameters"]] == [
+        "person", "garment", "garment_type", "with_steps"]
     assert endpoint["parameters"][2]["parameter_has_default"]
     assert endpoint["parameters"][2]["parameter_default"] == "auto"
+    assert endpoint["parameters"][3]["parameter_has_default"]
+    assert endpoint["parameters"][3]["parameter_default"] is False, "step images only when asked"
     assert [r["label"] for r in endpoint["returns"]] == ["Result", "Steps", "Warnings"]
 
 
@@ -63,7 +66,9 @@ def test_try_on_takes_the_garment_from_a_worn_photo_or_refuses_it_in_one_sentenc
 
 def test_try_on_returns_the_person_wearing_the_garment(
         client: Client, person_example: Path, garment_example: Path) -> None:
-    result, steps, warnings = try_on(client, person_example, garment_example)
+    result, steps, warnings = client.predict(handle_file(str(person_example)),
+                                             handle_file(str(garment_example)), "auto", True,
+                                             api_name="/try_on")
 
     with Image.open(result) as img:
         assert img.format == "PNG"
@@ -79,6 +84,10 @@ def test_try_on_returns_the_person_wearing_the_garment(
         with Image.open(step["image"]) as img:
             assert img.format == "PNG" and min(img.size) > 0
     assert isinstance(warnings, str)
+
+    again, no_steps, _ = try_on(client, person_example, garment_example)
+    assert no_steps == [], "without with_steps, no step images are made or sent"
+    assert np.array_equal(rgb(again), after), "the same try-on, the same lossless PNG"
 
 
 def cut_off_garment(path: Path) -> Path:
@@ -166,21 +175,29 @@ def test_a_bug_is_logged_and_the_user_sees_a_generic_sentence(
 
 def test_step_captions_are_numbered_in_the_pipelines_order(monkeypatch: pytest.MonkeyPatch) -> None:
     """Known steps (the body parse too) get their caption, numbered as the pipeline orders them;
-    a step the app has no caption for is shown under its own name."""
+    a step the app has no caption for is shown under its own name; each is written once as a PNG."""
+    import asyncio
     import types
 
     import gradio_app
 
-    out = types.SimpleNamespace(image="result", warnings=[], timings={}, steps={
-        "pose": "p", "parse": "q", "agnostic": "a", "garment": "g", "warped": "w", "mystery": "m"})
+    names = ("pose", "parse", "agnostic", "garment", "warped", "mystery")
+    images = {name: Image.new("RGB", (16 + i, 12), (20 * i, 0, 0)) for i, name in enumerate(names)}
+    out = types.SimpleNamespace(image=Image.new("RGB", (32, 24), "white"), warnings=[], timings={},
+                                steps=images)
     monkeypatch.setattr(gradio_app, "get_pipeline", lambda: lambda **_: out)
-    image, steps, warnings = gradio_app.try_on("person.png", "garment.png")
-    assert (image, warnings) == ("result", "")
-    assert [img for img, _ in steps] == list(out.steps.values())
+    image, steps, warnings = asyncio.run(gradio_app.try_on("person.png", "garment.png", with_steps=True))
+    assert warnings == ""
+    with Image.open(image) as img:
+        assert img.format == "PNG" and img.size == (32, 24)
+    for (path, _), name in zip(steps, names):
+        with Image.open(path) as img:
+            assert img.format == "PNG" and img.size == images[name].size
     captions = [caption for _, caption in steps]
     assert captions[1] == "2. Body parse: hair, face, clothes, arms and legs"
     assert captions[-1] == "6. mystery"
     assert [c.split(". ", 1)[0] for c in captions] == [str(i) for i in range(1, 7)]
+    assert asyncio.run(gradio_app.try_on("person.png", "garment.png"))[1] == []
 
 
 # -- the Design tab's endpoints ----------------------------------------------------------------
