@@ -64,7 +64,9 @@ class GarmentDesignPipeline:
             raise TryOnError(f"No garment VAE weights in '{directory}'; train them with "
                              "`tryon train garment-vae` or use the bundled assets.")
         checker = GarmentChecker.from_pretrained(directory)
-        return cls(checker.vae, anomaly_threshold=checker.threshold)
+        design = cls(checker.vae, anomaly_threshold=checker.threshold)
+        design.checker = checker  # the calibrated check (the ELBO and its cues), as the try-on pipeline's
+        return design
 
     # ------------------------------------------------------------------ conversions
     def _prepare(self, garment: Any) -> PreparedGarment:

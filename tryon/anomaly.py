@@ -8,21 +8,28 @@ the score is deterministic. Higher = more anomalous.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 
 from tryon.body import body_shape_input
 
+if TYPE_CHECKING:
+    from tryon.garment_check import GarmentCheck
+
 __all__ = ["elbo_score", "elbo_score_from_parts", "elbo_parts", "garment_score", "garment_score_from_parts",
-           "body_score", "body_check", "AnomalyResult", "garment_verdict", "NOT_A_GARMENT_REASON",
-           "MASK_OUTLINE_WEIGHT"]
+           "body_score", "body_check", "AnomalyResult", "garment_verdict", "logistic_verdict",
+           "NOT_A_GARMENT_REASON", "PERSON_REASON", "MASK_OUTLINE_WEIGHT"]
 
 LAPLACE_SCALE = 0.1  # b of the Laplace likelihood on image channels in [-1, 1]
 MASK_OUTLINE_WEIGHT = 0.3  # weight of the mask NLL per outline pixel in garment_score (calibrated)
 MIN_AREA = 1.0       # pixels: an empty mask is scored as a one-pixel garment
 NOT_A_GARMENT_REASON = "This does not look like a photo of a garment; the try-on may look wrong."
+PERSON_REASON = "This looks like a photo of a person, not of a garment; the try-on may look wrong."
+PERSON_CUES = ("face", "skin")  # when one of these weighs most, the reason says "a person"
 
 
 @dataclass
@@ -30,13 +37,17 @@ class AnomalyResult:
     """How garment-like an image is.
 
     Attributes:
-        score: negative ELBO under the garment VAE (higher = less like a garment photo);
-            ``inf`` when no garment could be cut out of the image at all.
-        threshold: the calibrated limit (98% of held-out VITON garments score below it).
+        score: higher = less like a garment photo. Under the calibrated check
+            (:mod:`tryon.garment_check`): the log-odds that it is not a garment; without one:
+            the negative ELBO under the garment VAE (:func:`garment_score`). ``inf`` when no
+            garment could be cut out of the image at all.
+        threshold: the calibrated limit on ``score``.
         is_garment: ``score <= threshold``.
         reason: why, in one sentence, when it is not a garment.
         code: the garment VAE's mean code ``(latent_dim,)`` of the scored garment, ``None`` when
             none could be cut out.
+        cues: under the calibrated check (:mod:`tryon.garment_check`), each cue's contribution
+            to ``score`` (log-odds; positive = less like a garment); empty under the ELBO alone.
     """
 
     score: float
@@ -44,6 +55,7 @@ class AnomalyResult:
     is_garment: bool
     reason: str = ""
     code: torch.Tensor | None = None
+    cues: dict[str, float] = field(default_factory=dict)
 
 
 @torch.no_grad()
@@ -102,6 +114,17 @@ def garment_verdict(parts: dict[str, torch.Tensor], threshold: float) -> Anomaly
     score = float(garment_score_from_parts(parts)[0])
     ok = score <= threshold
     return AnomalyResult(score, threshold, ok, "" if ok else NOT_A_GARMENT_REASON, parts["code"][0])
+
+
+def logistic_verdict(check: "GarmentCheck", threshold: float, code: torch.Tensor | None) -> AnomalyResult:
+    """The verdict of the calibrated check (:class:`tryon.garment_check.GarmentCheck`): ``score``
+    and ``threshold`` as log-odds of "not a garment" (``threshold`` a probability in ``(0, 1)``)."""
+    p = min(max(check.probability, 1e-12), 1 - 1e-12)
+    score, limit = math.log(p / (1 - p)), math.log(threshold / (1 - threshold))
+    reason = ""
+    if check.flagged:
+        reason = PERSON_REASON if check.strongest() in PERSON_CUES else NOT_A_GARMENT_REASON
+    return AnomalyResult(score, limit, not check.flagged, reason, code, dict(check.terms))
 
 
 @torch.no_grad()

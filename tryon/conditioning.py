@@ -20,9 +20,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from tryon.anomaly import AnomalyResult, elbo_parts, garment_verdict
+from tryon.anomaly import AnomalyResult, elbo_parts, garment_verdict, logistic_verdict
 from tryon.body import BodyFrame, agnostic_image, body_shape_input
 from tryon.garment import PreparedGarment, resize_prepared
+from tryon.garment_check import LogisticCheck, garment_features
 from tryon.hub import load_extra
 from tryon.models.vae import VAE
 from tryon.pose import PoseResult
@@ -129,29 +130,49 @@ def vae_codes(garment_vae, body_vae, prepared: PreparedGarment, pose: PoseResult
 
 
 class GarmentChecker:
-    """The garment VAE and its calibrated threshold: is an upload a garment photo, and its code.
+    """The garment VAE and its calibrated check: is an upload a garment photo, and its code.
 
     Used by both pipelines: :class:`pipelines.TryOnPipeline` warns on a garment photo that is not
     one and gives the network :attr:`AnomalyResult.code`; :class:`pipelines.GarmentDesignPipeline`
     answers ``anomaly()``. One encode + decode gives both (:func:`tryon.anomaly.elbo_parts`).
 
+    With ``logistic`` (stored as ``extra["garment_check"]`` beside the weights), the verdict weighs
+    the ELBO with cheap cues (a face, skin colour, the mask's shape: :mod:`tryon.garment_check`)
+    and :attr:`AnomalyResult.score` is its log-odds of "not a garment"; without it, the ELBO alone
+    against ``threshold``.
+
     Args:
         vae: the garment :class:`~tryon.models.vae.VAE` (RGB + mask).
-        threshold: the ``is_garment`` limit stored with the weights (``inf``: everything passes).
+        threshold: the ELBO's ``is_garment`` limit stored with the weights (``inf``: all pass).
+        logistic: the calibrated :class:`~tryon.garment_check.LogisticCheck`, or None.
     """
 
-    def __init__(self, vae, threshold: float = float("inf")) -> None:
+    def __init__(self, vae, threshold: float = float("inf"), logistic: LogisticCheck | None = None) -> None:
         self.vae = vae.eval()
         self.threshold = threshold
+        self.logistic = logistic
 
     @classmethod
     def from_pretrained(cls, directory: str | Path) -> "GarmentChecker":
-        """The VAE in ``directory`` with the ``anomaly_threshold`` saved beside it."""
-        threshold = float(load_extra(directory).get("anomaly_threshold", "inf"))
-        return cls(VAE.from_pretrained(directory), threshold)
+        """The VAE in ``directory`` with the ``anomaly_threshold`` and ``garment_check`` saved beside it."""
+        extra = load_extra(directory)
+        logistic = LogisticCheck.from_json(extra["garment_check"]) if "garment_check" in extra else None
+        return cls(VAE.from_pretrained(directory), float(extra.get("anomaly_threshold", "inf")), logistic)
 
     @torch.no_grad()
     def check(self, prepared: PreparedGarment) -> AnomalyResult:
         """Score a prepared garment (any size: resized to the VAE's); the result carries its code."""
-        parts = elbo_parts(self.vae, garment_tensor(_at_vae_size(self.vae, prepared))[None])
-        return garment_verdict(parts, self.threshold)
+        if self.logistic is None:  # the ELBO alone: no cue is computed
+            return garment_verdict(elbo_parts(self.vae, garment_tensor(_at_vae_size(self.vae, prepared))[None]),
+                                   self.threshold)
+        return self.check_with_features(prepared)[0]
+
+    @torch.no_grad()
+    def check_with_features(self, prepared: PreparedGarment) -> tuple[AnomalyResult, dict[str, float]]:
+        """:meth:`check` and the cues it read (:data:`tryon.garment_check.FEATURES`)."""
+        at_vae = _at_vae_size(self.vae, prepared)
+        parts = elbo_parts(self.vae, garment_tensor(at_vae)[None])
+        features = garment_features(parts, at_vae.rgb, at_vae.mask, prepared.source)
+        if self.logistic is None:
+            return garment_verdict(parts, self.threshold), features
+        return logistic_verdict(self.logistic(features), self.logistic.threshold, parts["code"][0]), features

@@ -112,11 +112,15 @@ def _batches(vae, dataset, key: str):
         yield batch[key]
 
 
-def _scores_of_images(design, paths: list[Path], desc: str) -> list[float]:
-    scores = []
+def _scores_of_images(design, paths: list, desc: str) -> tuple[list[float], list[bool]]:
+    """``design.anomaly`` of each image (what ``tryon check-garment`` says): scores, and whether
+    each was flagged "not a garment"."""
+    scores, flagged = [], []
     for p in tqdm(paths, desc=desc, unit="image", leave=False):
-        scores.append(design.anomaly(p).score)
-    return scores
+        result = design.anomaly(p)
+        scores.append(result.score)
+        flagged.append(not result.is_garment)
+    return scores, flagged
 
 
 def _finite(scores: list[float]) -> np.ndarray:
@@ -150,15 +154,19 @@ def eval_garment_vae(design, layout, train_set, val_set, *, clothing_dir: Path |
             ssims.append(ssim(a[None], b[None]))
     # Held-out garments are scored as a shopper's upload would be (the photo, segmented
     # automatically): the same path as every other group below, so the AUROC compares like with like.
-    val_scores = _scores_of_images(design, [layout.cloth / n for n in val_set.names], "garments")
+    val_scores, val_flagged = _scores_of_images(design, [layout.cloth / n for n in val_set.names], "garments")
+    checker = design.checker
     report: dict = {
         "held_out_garments": len(val_set),
         "reconstruction_ssim": {"mean": float(np.mean(ssims)), "median": float(np.median(ssims))},
-        "anomaly_threshold": design.anomaly_threshold,
-        "held_out_garments_flagged": float(np.mean(np.asarray(val_scores) > design.anomaly_threshold)),
+        "garment_check": "logistic over the ELBO and cues (tryon.garment_check)" if checker.logistic
+        else "ELBO threshold",
+        "anomaly_threshold": checker.threshold if checker.logistic is None else checker.logistic.threshold,
+        "held_out_garments_flagged": float(np.mean(val_flagged)),
     }
-    # 2. Anomaly AUROC: held-out garments (negatives) vs other images (positives).
-    groups: dict[str, list[float]] = {}
+    # 2. Anomaly AUROC: held-out garments (negatives) vs other images (positives); the flagged
+    # shares are what `tryon check-garment` says (see also `python -m tryon.eval_garment_check`).
+    groups: dict[str, tuple[list[float], list[bool]]] = {}
     persons = person_paths if person_paths is not None else [layout.image / n for n in _val_persons(layout)]
     groups["viton_person_photos"] = _scores_of_images(design, persons, "persons")
     if clothing_dir is not None and (Path(clothing_dir) / "images.csv").is_file():
@@ -171,10 +179,9 @@ def eval_garment_vae(design, layout, train_set, val_set, *, clothing_dir: Path |
             groups[name] = _scores_of_images(design, paths, name)
     if natural_images:
         groups["natural_non_garment_images"] = _scores_of_images(design, natural_images, "natural")
-    report["anomaly_auroc"] = {name: auroc(_finite(val_scores), _finite(s)) for name, s in groups.items()}
-    report["flagged_as_not_garment"] = {name: float(np.mean(_finite(s) > design.anomaly_threshold))
-                                        for name, s in groups.items()}
-    report["scored"] = {name: len(s) for name, s in groups.items()}
+    report["anomaly_auroc"] = {name: auroc(_finite(val_scores), _finite(s)) for name, (s, _) in groups.items()}
+    report["flagged_as_not_garment"] = {name: float(np.mean(f)) for name, (_, f) in groups.items()}
+    report["scored"] = {name: len(s) for name, (s, _) in groups.items()}
     # 3. Memorisation: prior samples' nearest training garment vs held-out garments' nearest.
     report["nearest_training_garment_distance"] = _memorisation(vae, train_set, val_set, seed)
     return report
