@@ -73,11 +73,22 @@ def _check_output_suffix(path: Path) -> None:
         raise CliError(f"The output file must end in .png, .jpg or .webp, not '{path.name}'.")
 
 
+def _input(path: Path | None) -> Path | str | None:
+    """An input argument as the loader takes it: ``http(s)://`` addresses (which ``Path`` folds
+    to ``http:/host``) become URL strings again; anything else stays a path."""
+    text = str(path) if path is not None else ""
+    for scheme in ("http:/", "https:/"):
+        if text.lower().startswith(scheme) and not text.lower().startswith(scheme + "/"):
+            return text[: len(scheme)] + "/" + text[len(scheme):]
+    return path
+
+
 def cmd_try_on(args: argparse.Namespace) -> int:
     from tryon.io import save_image
 
     _check_output_suffix(args.output)
-    out = _pipeline(args)(person=args.person, garment=args.garment, garment_mask=args.garment_mask)
+    out = _pipeline(args)(person=_input(args.person), garment=_input(args.garment),
+                          garment_mask=_input(args.garment_mask))
     save_image(out.image, args.output)
     if args.steps:
         for name, img in out.steps.items():

@@ -30,6 +30,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from tryon.constants import MAX_FILE_BYTES, MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE, MIN_IMAGE_SIDE
 from tryon.errors import InvalidImageError
+from tryon.urls import fetch_url, is_url
 
 __all__ = ["load_image", "save_image", "READABLE_FORMATS", "SAVE_FORMATS", "atomic_write"]
 
@@ -109,7 +110,8 @@ def load_image(source: Any, *, keep_alpha: bool = False, max_side: int = MAX_IMA
                what: str = "image") -> Image.Image:
     """Load ``source`` as an upright 8-bit image, refusing anything unusable.
 
-    ``source`` is a ``str``/``os.PathLike`` path, ``bytes``/``bytearray``/``memoryview``,
+    ``source`` is a ``str``/``os.PathLike`` path, an ``http(s)://`` URL string (fetched
+    from public addresses only, see :mod:`tryon.urls`), ``bytes``/``bytearray``/``memoryview``,
     a binary file object with ``.read()``, a ``PIL.Image.Image``, or a numpy array shaped
     (H, W), (H, W, 1), (H, W, 3) RGB or (H, W, 4) RGBA of dtype uint8 (0..255), uint16
     (0..65535, scaled to 8 bits), bool (False/True -> 0/255) or float (0.0..1.0).
@@ -185,8 +187,11 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], Any]) -> P
 
 # -- reading ------------------------------------------------------------------------------
 def _read_bytes(source: Any, what: str) -> bytes:
-    """Return the raw bytes of a path, bytes-like or file object, enforcing MAX_FILE_BYTES."""
-    if isinstance(source, (bytes, bytearray, memoryview)):
+    """Return the raw bytes of a path, an http(s) URL (:func:`tryon.urls.fetch_url`: public
+    addresses only), bytes-like or file object, enforcing MAX_FILE_BYTES."""
+    if is_url(source):
+        data = fetch_url(source, what=what)
+    elif isinstance(source, (bytes, bytearray, memoryview)):
         if memoryview(source).nbytes > MAX_FILE_BYTES:
             raise InvalidImageError(_file_too_big(what))
         data = bytes(source)
