@@ -1,11 +1,14 @@
 """The landmark thin-plate spline."""
 
+import cv2
 import numpy as np
 import pytest
 import torch
 
 import torch.nn.functional as F
 
+from tryon.garment_keypoints import garment_keypoints, sleeve_masks
+from tryon.sleeve_fit import sleeve_axis
 from tryon.warp import FOLD_TOLERANCE, body_targets, fold_fraction, tps_grid, tps_warp, warp_garment
 
 H, W = 256, 192
@@ -122,3 +125,48 @@ def test_an_unfolded_fit_keeps_every_keypoint():
           "sleeve_r": (168, 100), "hem_l": (50, 219), "hem_r": (141, 219)}
     out = warp_garment(rgb, mask, kp, _upright_landmarks())
     assert len(out.src) == 7 and _fold(out.src, out.dst, mask) <= FOLD_TOLERANCE
+
+
+def _long_sleeve_garment() -> tuple[np.ndarray, np.ndarray]:
+    """A long-sleeved top laid flat, sleeves spread 20 degrees out: green torso, red sleeves."""
+    m = np.zeros((H, W), np.uint8)
+    m[44:220, 60:132] = 1
+    cv2.fillPoly(m, [np.array([[60, 44], [60, 80], [20, 190], [4, 180]], np.int32)], 1)
+    cv2.fillPoly(m, [np.array([[131, 44], [131, 80], [171, 190], [187, 180]], np.int32)], 1)
+    mask = m.astype(bool)
+    rgb = np.full((H, W, 3), 255, np.uint8)
+    rgb[mask] = (10, 200, 30)
+    for sleeve in sleeve_masks(mask).values():
+        assert sleeve is not None, "both sleeves are found"
+        rgb[sleeve] = (220, 20, 20)
+    return rgb, mask
+
+
+def test_long_sleeves_follow_hanging_arms_down_to_the_wrists():
+    """Arms hanging by the body: the one-piece spline folds the spread sleeves, so each sleeve is
+    laid along its arm on its own; the forearms wear the sleeves' colour, the belly the torso's."""
+    rgb, mask = _long_sleeve_garment()
+    kp = garment_keypoints(mask)
+    lm = _upright_landmarks()
+    lm[13], lm[14] = (130, 145, 1), (62, 145, 1)
+    lm[15], lm[16] = (132, 200, 1), (60, 200, 1)
+    src, dst = body_targets(kp, lm)
+    assert _fold(src, dst, mask) > FOLD_TOLERANCE  # the one-piece fit folds
+    out = warp_garment(rgb, mask, kp, lm)
+    for elbow, wrist in ((13, 15), (14, 16)):
+        for share in (0.5, 0.85):  # mid-forearm and near the cuff
+            x, y = np.round(lm[elbow, :2] + share * (lm[wrist, :2] - lm[elbow, :2])).astype(int)
+            assert out.alpha[y, x] > 0.9 and tuple(out.rgb[y, x]) == (220, 20, 20), (elbow, share)
+    assert tuple(out.rgb[150, 96]) == (10, 200, 30) and out.alpha[150, 96] > 0.9
+    # Far from the arms and outside the torso nothing is drawn (no sleeve left spread out).
+    assert out.alpha[120, :30].max() < 0.05 and out.alpha[120, -30:].max() < 0.05
+
+
+def test_a_sleeve_axis_that_points_up_or_a_thread_is_refused():
+    sleeve = np.zeros((H, W), bool)
+    sleeve[100:180, 20:40] = True
+    assert sleeve_axis(sleeve, (30, 178), (30, 60)) is not None
+    assert sleeve_axis(sleeve, (30, 101), (30, 200)) is None   # its end above its armhole
+    thread = np.zeros((H, W), bool)
+    thread[60:180, 30] = True
+    assert sleeve_axis(thread, (30, 179), (30, 40)) is None

@@ -14,7 +14,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["GARMENT_KEYPOINTS", "garment_keypoints"]
+__all__ = ["GARMENT_KEYPOINTS", "garment_keypoints", "sleeve_masks"]
 
 GARMENT_KEYPOINTS = ("neck", "shoulder_l", "shoulder_r", "sleeve_l", "sleeve_r", "hem_l", "hem_r")
 
@@ -133,11 +133,44 @@ def garment_keypoints(mask: np.ndarray) -> dict[str, tuple[float, float] | None]
         (``_l`` = smaller x). ``neck`` is the centre of the shoulder line (not the neckline
         dip); ``sleeve_*`` are the sleeve ends, None without sleeves. All None for an empty mask.
     """
+    out, _ = _analyse(mask)
+    return out
+
+
+def sleeve_masks(mask: np.ndarray) -> dict[str, np.ndarray | None]:
+    """The pixels of each sleeve: ``{"sleeve_l": (H, W) bool or None, "sleeve_r": ...}``.
+
+    A sleeve is the blob of garment pixels beyond the torso's reach on its side (as for its
+    keypoint, but without the margin, so that it starts at the armhole); None where
+    :func:`garment_keypoints` finds no sleeve.
+    """
+    keypoints, beyond = _analyse(mask)
+    out: dict[str, np.ndarray | None] = {}
+    for name in ("sleeve_l", "sleeve_r"):
+        end = keypoints[name]
+        out[name] = None
+        if end is None or beyond[name] is None:
+            continue
+        side = (np.nan_to_num(beyond[name], nan=-1.0) >= 0).astype(np.uint8)
+        _, labels = cv2.connectedComponents(side, connectivity=8)
+        ys, xs = np.nonzero(labels)
+        if ys.size == 0:
+            continue
+        # The blob holding the sleeve end (or the one nearest it).
+        nearest = int(np.argmin(np.hypot(xs - end[0], ys - end[1])))
+        out[name] = labels == labels[ys[nearest], xs[nearest]]
+    return out
+
+
+def _analyse(mask: np.ndarray) -> tuple[dict[str, tuple[float, float] | None], dict[str, np.ndarray | None]]:
+    """:func:`garment_keypoints`, and per sleeve side how far each pixel lies beyond the
+    torso's reach (px; NaN off the mask; None where there is no shoulder on that side)."""
     mask = np.asarray(mask, bool)
     out: dict[str, tuple[float, float] | None] = dict.fromkeys(GARMENT_KEYPOINTS)
+    beyond: dict[str, np.ndarray | None] = {"sleeve_l": None, "sleeve_r": None}
     rows = np.flatnonzero(mask.any(axis=1))
     if rows.size == 0:
-        return out
+        return out, beyond
     top = rows[0]
     # 1. centre column: the mask centroid, then the middle of the torso at the hem.
     cx = int(round(np.nonzero(mask)[1].mean()))
@@ -173,8 +206,9 @@ def garment_keypoints(mask: np.ndarray) -> dict[str, tuple[float, float] | None]
     env_r = _side_envelope(right - cx, rows, span, hem)[:, None]
     off = np.where(mask, 0.0, np.nan)
     min_pixels, min_reach = SLEEVE_MIN_SHARE * mask.sum(), SLEEVE_MIN_REACH * torso_w
-    for name, shoulder, beyond in (("sleeve_l", sl, off + (cx - env_l - margin) - xs),
-                                   ("sleeve_r", sr, off + xs - (cx + env_r + margin))):
+    for name, shoulder, reach in (("sleeve_l", sl, off + (cx - env_l) - xs),
+                                  ("sleeve_r", sr, off + xs - (cx + env_r))):
         if shoulder is not None:
-            out[name] = _sleeve_end(beyond, min_pixels, min_reach, shoulder)
-    return out
+            beyond[name] = reach
+            out[name] = _sleeve_end(reach - margin, min_pixels, min_reach, shoulder)
+    return out, beyond

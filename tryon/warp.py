@@ -17,6 +17,8 @@ from kornia.geometry.transform import get_tps_transform, warp_points_tps
 
 from tryon import constants as C
 from tryon.body import body_unit
+from tryon.garment_keypoints import sleeve_masks
+from tryon.sleeve_fit import sleeve_axis, sleeve_grid
 
 __all__ = [
     "WarpedGarment",
@@ -40,7 +42,8 @@ MIN_ALPHA = 1e-3             # un-premultiplying divides by at least this covera
 TPS_GRID_STEP = 4            # px: the spline is evaluated on a grid this coarse, then
                              # interpolated (it is smooth; this cuts the cost ~16x)
 FOLD_TOLERANCE = 0.02        # a fit that shows the garment mirrored (folded over itself) on more
-                             # than this fraction of its pixels is refused; sleeves are then let go
+                             # than this fraction of its pixels is refused; sleeves are then laid
+                             # along the arms on their own (tryon.sleeve_fit), or failing that, let go
                              # (on VITON, 27% of full fits fold, mostly long sleeves on hanging arms)
 TORSO_POINTS = ("neck", "shoulder_l", "shoulder_r", "hem_l", "hem_r")
 
@@ -162,20 +165,33 @@ def body_targets(
     return src, dst
 
 
+def _image_sides(landmarks: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """(shoulder, elbow, wrist, hip) landmark ids of the image-left body side, then the image-right
+    one (for a person facing the camera, their RIGHT is image-left)."""
+    sides = [(C.RIGHT_SHOULDER, C.RIGHT_ELBOW, C.RIGHT_WRIST, C.RIGHT_HIP),
+             (C.LEFT_SHOULDER, C.LEFT_ELBOW, C.LEFT_WRIST, C.LEFT_HIP)]
+    return sorted(sides, key=lambda side: landmarks[side[0], 0])
+
+
+def _arm_chains(landmarks: np.ndarray) -> dict[str, np.ndarray | None]:
+    """``{"sleeve_l": (M, 2) shoulder joint -> elbow (-> wrist) frame pixels, "sleeve_r": ...}``
+    by image side; None where the elbow is not visible enough to steer a sleeve."""
+    p, vis = landmarks[:, :2].astype(np.float64), landmarks[:, 2]
+    chains: dict[str, np.ndarray | None] = {}
+    for name, (sh, el, wr, _) in zip(("sleeve_l", "sleeve_r"), _image_sides(landmarks)):
+        if vis[el] < MIN_KEYPOINT_VISIBILITY:
+            chains[name] = None
+            continue
+        chains[name] = np.array([p[sh], p[el]] + ([p[wr]] if vis[wr] >= MIN_KEYPOINT_VISIBILITY else []))
+    return chains
+
+
 def _targets(keypoints, landmarks) -> tuple[list[str], np.ndarray, np.ndarray]:
     """:func:`body_targets`, with the name of each pair (``neck``, ``shoulder_l``, ``sleeve_r``...)."""
     p = landmarks[:, :2].astype(np.float64)
     vis = landmarks[:, 2]
     u = body_unit(landmarks)
-    # Image-left/right body sides (for a person facing the camera, their RIGHT is image-left).
-    sides = sorted(
-        [
-            (C.RIGHT_SHOULDER, C.RIGHT_ELBOW, C.RIGHT_WRIST, C.RIGHT_HIP),
-            (C.LEFT_SHOULDER, C.LEFT_ELBOW, C.LEFT_WRIST, C.LEFT_HIP),
-        ],
-        key=lambda s: p[s[0], 0],
-    )
-    (sl, el_l, wr_l, hp_l), (sr, el_r, wr_r, hp_r) = sides
+    (sl, el_l, wr_l, hp_l), (sr, el_r, wr_r, hp_r) = _image_sides(landmarks)
     shoulder_mid = (p[sl] + p[sr]) / 2
     hip_mid = (p[hp_l] + p[hp_r]) / 2
     down = (hip_mid - shoulder_mid) / max(np.linalg.norm(hip_mid - shoulder_mid), 1e-6)
@@ -271,11 +287,9 @@ def warp_garment(
         a :class:`WarpedGarment` of the same ``(H, W)``.
     """
     names, src_all, dst_all = _targets(keypoints, landmarks)
-    # Warp premultiplied colour so the background never bleeds into the garment's edge.
-    m = mask[..., None].astype(np.float32)
-    stack = np.concatenate([rgb.astype(np.float32) / 255.0 * m, m], -1)
-    x = torch.from_numpy(stack).permute(2, 0, 1)[None]
-    # The full fit; if it folds the garment over itself, each sleeve let go; then the torso alone.
+    x = _premultiplied(rgb, mask)
+    # The full fit; if it folds the garment over itself, the sleeves laid along the arms on their
+    # own; failing that, each sleeve let go; then the torso alone.
     sleeves = [n for n in names if n not in TORSO_POINTS]
     attempts: list[tuple[str, ...]] = [()]
     if len(sleeves) > 1:
@@ -292,9 +306,14 @@ def warp_garment(
             fit = _sample(x, grid)[0]
         if not torch.isfinite(fit).all():
             continue
-        chosen = (fit, src, dst, grid[0])  # the last finite fit, when every fit folds
         if fold_fraction(grid[0], fit[3]) <= FOLD_TOLERANCE:
+            chosen = (fit, src, dst, grid[0])
             break
+        if not drop and sleeves:
+            chosen = _piecewise(rgb, mask, keypoints, landmarks, names, src_all, dst_all)
+            if chosen is not None:
+                break
+        chosen = (fit, src, dst, grid[0])  # the last finite fit, when every fit folds
     if chosen is None:  # degenerate layout: fall back to no deformation
         h, w = mask.shape
         chosen = (x[0], src_all, dst_all, create_meshgrid(h, w, normalized_coordinates=True)[0])
@@ -304,3 +323,46 @@ def warp_garment(
     colour = out[..., :3] / np.maximum(alpha, MIN_ALPHA)[..., None]
     rgb_w = np.clip(colour * 255.0 + 0.5, 0, 255).astype(np.uint8)
     return WarpedGarment(rgb_w, alpha, src, dst, grid.numpy().astype(np.float32))
+
+
+def _premultiplied(rgb: np.ndarray, mask: np.ndarray) -> torch.Tensor:
+    """``(1, 4, H, W)``: colour premultiplied by the mask (so the background never bleeds into
+    the garment's edge when warped), then the mask."""
+    m = mask[..., None].astype(np.float32)
+    stack = np.concatenate([rgb.astype(np.float32) / 255.0 * m, m], -1)
+    return torch.from_numpy(stack).permute(2, 0, 1)[None]
+
+
+def _piecewise(rgb, mask, keypoints, landmarks, names, src, dst):
+    """The torso by the spline through its own points, each sleeve laid along its arm over it
+    (:mod:`tryon.sleeve_fit`): ``(fit (4, H, W), src, dst, grid (H, W, 2))``, or None when no
+    sleeve can be laid (no sleeve pixels, or no visible elbow)."""
+    size = mask.shape
+    at = {n: i for i, n in enumerate(names)}
+    if "shoulder_l" not in at or "shoulder_r" not in at:
+        return None
+    scale = (np.linalg.norm(dst[at["shoulder_r"]] - dst[at["shoulder_l"]])
+             / max(float(np.linalg.norm(src[at["shoulder_r"]] - src[at["shoulder_l"]])), 1.0))
+    masks, chains = sleeve_masks(mask), _arm_chains(landmarks)
+    torso, layers = np.asarray(mask, bool).copy(), []
+    for name in ("sleeve_l", "sleeve_r"):
+        cut, chain, end = masks[name], chains[name], keypoints.get(name)
+        axis = sleeve_axis(cut, end, keypoints["shoulder" + name[-2:]]) if cut is not None and end else None
+        if axis is None or chain is None:
+            continue
+        grid = sleeve_grid(axis, chain, scale, size)
+        layers.append((_sample(_premultiplied(rgb, cut), grid[None])[0], grid))
+        torso &= ~cut
+    if not layers:
+        return None
+    keep = [i for i, n in enumerate(names) if n in TORSO_POINTS]
+    with torch.no_grad():
+        grid = tps_grid(torch.from_numpy(src[keep])[None].float(), torch.from_numpy(dst[keep])[None].float(),
+                        size)[0]
+        out = _sample(_premultiplied(rgb, torso), grid[None])[0]
+    for layer, layer_grid in layers:  # sleeves over the torso: arms are in front of its sides
+        out = layer + (1 - layer[3:4]) * out
+        grid = torch.where((layer[3] > 0.5)[..., None], layer_grid, grid)
+    if not torch.isfinite(out).all():
+        return None
+    return out, src, dst, grid

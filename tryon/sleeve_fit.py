@@ -1,0 +1,152 @@
+"""Sleeves laid along the arms: the piecewise fit used where one spline would fold the garment.
+
+A single thin-plate spline through the neck, shoulders, hem and sleeve ends folds the garment
+over itself when the sleeves must turn far from where the garment photo shows them (long
+sleeves spread out on the photo, arms hanging by the body). Then each sleeve is cut out of the
+garment (:func:`tryon.garment_keypoints.sleeve_masks`) and mapped along its arm on its own:
+the sleeve's axis (from its armhole to its end) runs along the arm's polyline (shoulder ->
+elbow -> wrist), bending at the elbow, at the garment's scale; distances across the axis keep
+their scale and side, so the sleeve is never mirrored. The torso is fitted by the spline
+through its own points, and the sleeves are laid over it (arms are in front of the body's sides).
+
+Coordinates are frame pixels ``(x, y)``; sampling grids are normalised to ``[-1, 1]`` with
+``align_corners=True``, as :func:`tryon.warp.tps_grid` makes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+__all__ = ["SleeveAxis", "sleeve_axis", "sleeve_grid", "OFF_GARMENT"]
+
+ROOT_SHARE = 0.15       # the sleeve's root: centroid of its pixels in the lowest 15% along its axis
+ROOT_CAP = 0.25        # a sleeve starts at most this many half-widths before its root (no cap
+                        # over the shoulder)
+END_OVERSHOOT = 0.04    # a sleeve may reach this share of its length past its end (antialiasing)
+WIDTH_SLACK = 1.6       # pixels farther across the arm than this many half-widths read nothing
+MIN_DROP = -0.3         # a sleeve's axis points down, or at most this much up (sine of its angle)
+MIN_HALF_WIDTH = 0.05   # a sleeve is at least this share of its length half-wide
+OFF_GARMENT = 2.0       # normalised coordinate outside the garment: samples zero
+
+
+@dataclass
+class SleeveAxis:
+    """A sleeve on the garment photo, in the garment's frame pixels.
+
+    Attributes:
+        root: ``(2,)`` where the sleeve leaves the torso (the middle of its armhole).
+        end: ``(2,)`` the sleeve's end (the cuff's middle).
+        half_width: half the sleeve's mean width, px.
+    """
+
+    root: np.ndarray
+    end: np.ndarray
+    half_width: float
+
+    @property
+    def length(self) -> float:
+        return float(np.linalg.norm(self.end - self.root))
+
+
+def sleeve_axis(sleeve: np.ndarray, end: tuple[float, float], shoulder: tuple[float, float]) -> SleeveAxis | None:
+    """The axis of one sleeve.
+
+    Args:
+        sleeve: ``(H, W)`` bool, the sleeve's pixels.
+        end: the sleeve end keypoint ``(x, y)``.
+        shoulder: the garment's shoulder keypoint on that side ``(x, y)``.
+
+    Returns:
+        the :class:`SleeveAxis`, or None when the sleeve is too small to have one.
+    """
+    ys, xs = np.nonzero(sleeve)
+    if xs.size < 4:
+        return None
+    pts = np.stack([xs, ys], 1).astype(np.float64)
+    end_ = np.asarray(end, np.float64)
+    direction = end_ - np.asarray(shoulder, np.float64)
+    norm = float(np.linalg.norm(direction))
+    if norm < 1.0:
+        return None
+    along = pts @ (direction / norm)
+    near = along <= np.quantile(along, ROOT_SHARE)
+    root = pts[near].mean(0)
+    length = float(np.linalg.norm(end_ - root))
+    if length < 1.0 or (end_[1] - root[1]) / length < MIN_DROP:
+        return None  # a sleeve that points up from its armhole is a misread mask
+    half_width = float(xs.size) / length / 2.0
+    if half_width < MIN_HALF_WIDTH * length:
+        return None  # a thread, not a sleeve (a strap, or the edge of a misread mask)
+    return SleeveAxis(root, end_, half_width)
+
+
+def _rot90(v: np.ndarray) -> np.ndarray:
+    """Vectors ``(..., 2)`` turned by +90 degrees in image coordinates."""
+    return np.stack([-v[..., 1], v[..., 0]], -1)
+
+
+def _chain_positions(chain: np.ndarray, q: np.ndarray, axis: SleeveAxis, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """Where each point of ``q`` ``(N, 2)`` reads the sleeve, blended over the arm's segments.
+
+    Each segment of ``chain`` carries the sleeve's axis rigidly (rotation and ``scale``): a
+    point's arc length along the segment's line (from the chain's start) and its signed
+    distance across it become a position along and across the sleeve. The positions of the
+    segments are blended with weights falling off with the distance to each segment (as
+    linear blend skinning does for limbs), so the sleeve bends smoothly at the elbow instead of
+    fanning out or folding.
+
+    Returns:
+        ``(pos, dist)``: ``(N, 2)`` garment pixel positions, and ``(N,)`` each point's distance
+        to the arm's polyline (body px).
+    """
+    unit_g = (axis.end - axis.root) / axis.length
+    across_g = _rot90(unit_g)
+    total = np.zeros((len(q), 2))
+    weight = np.zeros(len(q))
+    dist = np.full(len(q), np.inf)
+    start = 0.0
+    soft = max(axis.half_width * scale, 1.0)  # the blend's falloff distance, body px
+    for a, b in zip(chain[:-1], chain[1:]):
+        length = max(float(np.linalg.norm(b - a)), 1e-6)
+        unit = (b - a) / length
+        t = (q - a) @ unit
+        d = (q - a) @ _rot90(unit)
+        gap = np.maximum(np.maximum(-t, t - length), 0.0)  # how far past the segment's ends
+        to_seg = np.hypot(gap, d)
+        dist = np.minimum(dist, to_seg)
+        w_seg = 1.0 / (1.0 + (to_seg / soft) ** 4)
+        s = start + t
+        total += w_seg[:, None] * (axis.root + (s / scale)[:, None] * unit_g + (d / scale)[:, None] * across_g)
+        weight += w_seg
+        start += length
+    return total / weight[:, None], dist
+
+
+def sleeve_grid(axis: SleeveAxis, chain: np.ndarray, scale: float, size: tuple[int, int]) -> torch.Tensor:
+    """The sampling grid that lays one sleeve along an arm.
+
+    Args:
+        axis: the sleeve on the garment photo (garment frame pixels).
+        chain: ``(M, 2)`` the arm on the body, from the shoulder joint (frame pixels), M >= 2.
+        scale: body pixels per garment pixel (the fit's shoulder-width ratio).
+        size: ``(H, W)`` of both frames.
+
+    Returns:
+        ``(H, W, 2)`` float32 normalised grid (output pixel -> garment position); pixels the
+        sleeve does not reach read :data:`OFF_GARMENT`.
+    """
+    h, w = size
+    ys, xs = np.mgrid[0:h, 0:w]
+    q = np.stack([xs.ravel(), ys.ravel()], 1).astype(np.float64)
+    pos, dist = _chain_positions(np.asarray(chain, np.float64), q, axis, scale)
+    rel = pos - axis.root
+    unit = (axis.end - axis.root) / axis.length
+    along, across = rel @ unit, rel @ _rot90(unit)
+    reach = ((along >= -ROOT_CAP * axis.half_width) & (along <= (1 + END_OVERSHOOT) * axis.length)
+             & (np.abs(across) <= WIDTH_SLACK * axis.half_width) & (dist <= WIDTH_SLACK * axis.half_width * scale))
+    grid = np.stack([2 * pos[:, 0] / max(w - 1, 1) - 1, 2 * pos[:, 1] / max(h - 1, 1) - 1], 1)
+    grid[~reach] = OFF_GARMENT
+    return torch.from_numpy(grid.reshape(h, w, 2).astype(np.float32))
