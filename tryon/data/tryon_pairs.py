@@ -67,7 +67,8 @@ VALID_BIT = 1 << 6
 REVEALED_BIT = 1 << 7
 CACHE_FORMAT = 4            # part of the folder's hash: a format change never reuses an old cache
                             # (3: garment warps that fold are refit without their sleeves;
-                            # 4: the parser's labels and the person mask are stored)
+                            # 4: the parser's labels and the person mask are stored, and sleeves
+                            # whose one-piece fit folds are laid along the arms)
 REGION_SOURCES = ("pose", "parse")  # where TryOnPairs takes the repaint region from
 GARMENT_LABELS = (C.LIP_UPPER_CLOTHES, C.LIP_DRESS, C.LIP_COAT)   # what the garment replaces
 TRYON_LABELS = GARMENT_LABELS + (C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM)  # garment + arms: region metrics
