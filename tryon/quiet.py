@@ -83,11 +83,16 @@ def hold_stderr() -> Iterator[None]:
         with contextlib.suppress(Exception):
             sys.stderr.flush()
         try:
-            saved = os.dup(STDERR_FD)
-        except OSError:   # no descriptor 2 at all (a daemon): nothing to hold
+            capture = tempfile.TemporaryFile()
+        except OSError:   # no room for it (a full /tmp): let the lines through rather than fail
             yield
             return
-        capture = tempfile.TemporaryFile()
+        try:
+            saved = os.dup(STDERR_FD)
+        except OSError:   # no descriptor 2 at all (a daemon): nothing to hold
+            capture.close()
+            yield
+            return
         try:
             os.dup2(capture.fileno(), STDERR_FD)
             yield
