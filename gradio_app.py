@@ -27,6 +27,7 @@ uploads capped at ``MAX_UPLOAD_SIZE``.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import random
 import threading
@@ -41,7 +42,7 @@ from gradio.utils import get_upload_folder
 
 from pipelines import GarmentDesignPipeline, TryOnPipeline
 from tryon.assets import examples_dir
-from tryon.app_text import BAD_CHOICE, CSS, GENERIC_ERROR, HEADER, STEP_CAPTIONS, TRY_ON_API
+from tryon.app_text import BAD_CHOICE, CSS, GENERIC_ERROR, HEADER, IN_LINE, STEP_CAPTIONS, TRY_ON_API
 from tryon.constants import GARMENT_TYPES, MAX_UPLOAD_SIZE
 from tryon.serving import Gate, job, lifecycle
 from tryon.serving import gradio_inputs as inputs
@@ -133,8 +134,11 @@ async def try_on(person: Any, garment: Any, garment_type: Any = "auto",
         raise gr.Error(BAD_CHOICE.format(what="garment type", choices=", ".join(GARMENT_TYPES),
                                          value=garment_type), print_exception=False)
     person_src, garment_src = inputs.source(person, "person photo"), inputs.source(garment, "garment image")
+    gate = get_gate()
+    if (ahead := gate.in_flight) >= gate.workers:  # it will wait: say how long, in the page
+        gr.Info(IN_LINE.format(ahead=ahead, seconds=math.ceil(gate.expected_wait_s(ahead))))
     with inputs.shown_to_user("try-on", GENERIC_ERROR):
-        result, steps, warnings = await get_gate().run(
+        result, steps, warnings = await gate.run(
             _try_on_job, person_src, garment_src, garment_type, bool(with_steps))
     for warning in warnings:
         gr.Warning(warning)

@@ -4,7 +4,7 @@ Kept apart from :mod:`gradio_app` so the app module holds only the UI's structur
 """
 
 __all__ = ["STEP_CAPTIONS", "GENERIC_ERROR", "MISSING", "CSS", "HEADER", "BAD_CHOICE",
-           "TOO_LARGE", "NOT_MULTIPART", "TRY_ON_API"]
+           "TOO_LARGE", "NOT_MULTIPART", "TRY_ON_API", "IN_LINE"]
 
 # The step images' captions, numbered in the pipeline's order; other steps show their name.
 STEP_CAPTIONS = {
@@ -25,6 +25,8 @@ MISSING = {
     "garment B": "Please fill garment B: choose a garment and press \"Use as B\", or upload one.",
     "blend": "Please blend two garments first.",
 }
+# Shown (as an info toast) to a shopper whose try-on has to wait for a free worker.
+IN_LINE = "{ahead} try-ons are ahead of yours; yours should start in about {seconds} seconds."
 # A value outside its choices (the garment type, the REST endpoint's output format).
 BAD_CHOICE = "The {what} must be one of {choices}, not '{value}'."
 # The REST endpoint's refusals of the request itself (the photos get tryon.io's sentences).

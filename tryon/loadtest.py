@@ -37,8 +37,8 @@ from typing import Any
 
 import httpx
 
-from tryon.loadtest_clients import (Outcome, bad_uploads, burst, drop_rest, kill_mid_request,
-                                    percentile, rest_call, try_on_call)
+from tryon.loadtest_clients import (ECHO_APP, Outcome, bad_uploads, burst, drop_rest,
+                                    kill_mid_request, percentile, rest_call, try_on_call)
 from tryon.assets import examples_dir
 from tryon.serving.memory import peak_rss_mb, rss_mb
 
@@ -148,25 +148,49 @@ def _latencies(name: str, outcomes: list[Outcome]) -> str:
     return (f"{name}: n={len(ok)} p50={percentile(ok, 50):.3f} s p95={percentile(ok, 95):.3f} s")
 
 
-def _overhead(server: Server, person: Path, garment: Path, rounds: int) -> dict[str, Any]:
-    """Sequential round trips, each against the pipeline's own time of the same call."""
+def _echo_server(workdir: Path) -> tuple[subprocess.Popen, str]:
+    """The floor app (:data:`ECHO_APP`) in a child process; (process, url) once it answers."""
+    port = _free_port()
+    env = dict(os.environ, GRADIO_TEMP_DIR=str(workdir / "echo-cache"), GRADIO_ANALYTICS_ENABLED="False")
+    proc = subprocess.Popen([sys.executable, "-c", ECHO_APP, str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url, deadline = f"http://{HOST}:{port}", time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            httpx.get(f"{url}/config", timeout=10).raise_for_status()
+            return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError("the floor (echo) app did not start")
+
+
+def _overhead(server: Server, person: Path, garment: Path, rounds: int,
+              workdir: Path) -> dict[str, tuple[float, float, float, int]]:
+    """Interleaved sequential round trips: the floor (an echo app with our endpoint's shape),
+    ``/try_on`` through gradio_client and REST, each of ours set against the pipeline's own
+    time of the same call. ``{name: (round trip p50, pipeline p50, overhead p50, n)}``."""
     from gradio_client import Client
 
-    client = Client(server.url, verbose=False)
-    rows: dict[str, list[tuple[float, float]]] = {"gradio_client /try_on": [], "REST": []}
-    for _ in range(rounds):
-        for name, call in (("gradio_client /try_on", lambda: try_on_call(client, person, garment)),
-                           ("REST", lambda: rest_call(server.url, person, garment))):
-            outcome = call()
-            if outcome.kind == "ok":
-                rows[name].append((outcome.seconds, _health(server.url)["pipeline_seconds"][-1]))
-    report = {}
-    for name, pairs in rows.items():
-        if pairs:
-            trips, pipes = [t for t, _ in pairs], [p for _, p in pairs]
-            report[name] = (percentile(trips, 50), percentile(pipes, 50),
-                            percentile([t - p for t, p in pairs], 50), len(pairs))
-    return report
+    echo_proc, echo_url = _echo_server(workdir)
+    try:
+        ours, echo = Client(server.url, verbose=False), Client(echo_url, verbose=False)
+        calls = {"floor: echo app via gradio_client": lambda: try_on_call(echo, person, garment),
+                 "gradio_client /try_on": lambda: try_on_call(ours, person, garment),
+                 "REST": lambda: rest_call(server.url, person, garment)}
+        rows: dict[str, list[tuple[float, float]]] = {name: [] for name in calls}
+        for _ in range(rounds):
+            for name, call in calls.items():
+                outcome = call()
+                if outcome.kind == "ok":
+                    pipe = 0.0 if name.startswith("floor") else _health(server.url)["pipeline_seconds"][-1]
+                    rows[name].append((outcome.seconds, pipe))
+    finally:
+        echo_proc.terminate()
+        echo_proc.wait()
+    return {name: (percentile([t for t, _ in pairs], 50), percentile([p for _, p in pairs], 50),
+                   percentile([t - p for t, p in pairs], 50), len(pairs))
+            for name, pairs in rows.items() if pairs}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -184,7 +208,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"server: {server.url} (pid {server.proc.pid}), ready in "
                   f"{time.monotonic() - start:.1f} s")
             bad = bad_uploads(work / "bad")
-            figures = _phases(args, server, person, garment, bad, failures, start)
+            figures = _phases(args, server, person, garment, bad, failures, start, work)
         except Exception as err:  # noqa: BLE001 - reported as a failure, the server still stops
             failures.append(f"{type(err).__name__}: {err}")
         finally:
@@ -204,7 +228,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _phases(args: argparse.Namespace, server: Server, person: Path, garment: Path,
-            bad: list[Path], failures: list[str], start: float) -> list[str]:
+            bad: list[Path], failures: list[str], start: float, workdir: Path) -> list[str]:
     """Phases 1-5; returns the summary lines; appends to ``failures``."""
     from gradio_client import Client
 
@@ -218,12 +242,13 @@ def _phases(args: argparse.Namespace, server: Server, person: Path, garment: Pat
     idle = server.rss()
     print(f"idle RSS after {args.warmup} warm-up calls: {idle:.0f} MB")
 
-    report = _overhead(server, person, garment, args.rounds) if in_time() else {}
-    lines = [f"{name}: round trip p50 {t:.3f} s, pipeline p50 {p:.3f} s, overhead p50 {o:.3f} s (n={n})"
+    report = _overhead(server, person, garment, args.rounds, workdir) if in_time() else {}
+    lines = [f"{name}: round trip p50 {t:.3f} s" + (f", pipeline p50 {p:.3f} s, overhead p50 "
+                                                     f"{o:.3f} s" if p else "") + f" (n={n})"
              for name, (t, p, o, n) in report.items()]
     print("\n".join(lines))
-    for name, (_t, _p, overhead, _n) in report.items():
-        if overhead > args.max_overhead:
+    for name, (_t, pipe, overhead, _n) in report.items():
+        if pipe and overhead > args.max_overhead:
             failures.append(f"{name} overhead {overhead:.3f} s > {args.max_overhead} s")
 
     if in_time():
@@ -248,9 +273,12 @@ def _burst_phase(args, server, person, garment, bad, idle, failures) -> list[str
     after = server.rss()
     good = [o for o in outcomes if not o.bad]
     kinds = {k: sum(o.kind == k for o in outcomes) for k in ("ok", "sentence", "busy", "failure")}
+    per_worker = wall * _health(server.url)["workers"] / max(1, len(outcomes))
     lines = [f"burst: {args.clients} clients ({args.bad} bad) in {wall:.1f} s: "
              f"{kinds['ok']} results, {kinds['sentence']} bad-input sentences, {kinds['busy']} "
              f"busy refusals, {kinds['failure']} failures",
+             f"burst throughput {len(outcomes) / wall:.2f} requests/s = {per_worker:.2f} s per "
+             f"request per worker (bad uploads included)",
              _latencies("burst latency (good clients)", good),
              f"RSS: idle {idle:.0f} MB, peak during burst {peak:.0f} MB, after burst {after:.0f} MB "
              f"({after - idle:+.0f} MB); process peak (VmHWM) {server.peak():.0f} MB"]
@@ -322,6 +350,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    sys.stdout.reconfigure(line_buffering=True)  # each figure as it comes, even into a file
     return run(parse_args(argv))
 
 

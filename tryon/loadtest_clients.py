@@ -25,7 +25,7 @@ from PIL import Image
 from tryon.serving.gate import BUSY
 
 __all__ = ["Outcome", "percentile", "bad_uploads", "try_on_call", "rest_call", "burst",
-           "kill_mid_request", "drop_rest"]
+           "kill_mid_request", "drop_rest", "ECHO_APP"]
 
 CALL_TIMEOUT_S = 300.0      # one call, however long the line
 BUSY_PREFIX = BUSY.split("(")[0]
@@ -36,6 +36,24 @@ DROP_AFTER_S = 0.2          # a dropped REST request hangs up this long after se
 VANISHING_CLIENT = ("import sys; from gradio_client import Client, handle_file; "
                     "Client(sys.argv[1], verbose=False).predict(handle_file(sys.argv[2]), "
                     "handle_file(sys.argv[3]), api_name='/try_on')")
+
+# The floor: a Gradio app whose /try_on has the same inputs and outputs as ours and returns
+# the uploaded person photo at once. Its round trip is what Gradio and gradio_client cost.
+ECHO_APP = """
+import sys
+import gradio as gr
+
+async def echo(person, garment, garment_type="auto", with_steps=False):
+    return person["path"], [], ""
+
+with gr.Blocks(analytics_enabled=False) as demo:
+    inputs = [gr.Image(type="filepath"), gr.Image(type="filepath"),
+              gr.Radio(["auto", "flat", "worn"], value="auto"), gr.Checkbox(value=False)]
+    outputs = [gr.Image(format="png"), gr.Gallery(format="png"), gr.Textbox()]
+    gr.Button().click(echo, inputs, outputs, api_name="try_on", preprocess=False,
+                      concurrency_limit=None)
+demo.queue().launch(server_name="127.0.0.1", server_port=int(sys.argv[1]), quiet=True)
+"""
 
 
 @dataclass
