@@ -100,3 +100,29 @@ def test_bad_options_are_refused():
         TrainOptions(run_dir="x", mixed_precision="fp8")
     with pytest.raises(ValueError, match="batch_size"):
         TrainOptions(run_dir="x", batch_size=0)
+
+
+def test_checkpoint_objects_round_trip_as_safetensors_without_pickle(tmp_path):
+    """An EMA (nested state: a scalar and a module's tensors) is saved as safetensors and loaded
+    back exactly; a checkpoint without the file leaves the object as it is."""
+    from safetensors import safe_open
+
+    from tryon.training.checkpoint import load_objects, save_objects
+    from tryon.training.ema import EMA
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4))
+    ema = EMA(model, decay=0.9)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(1.0)
+    ema.update(model)
+    save_objects([ema], tmp_path)
+    with safe_open(str(tmp_path / "object_0.safetensors"), framework="pt") as f:
+        assert "shadow.0.weight" in f.keys()
+    other = EMA(torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4)), decay=0.5)
+    assert load_objects([other], tmp_path) == 1
+    assert other.decay == 0.9
+    for (k, a), (_, b) in zip(ema.shadow.state_dict().items(), other.shadow.state_dict().items()):
+        assert torch.equal(a, b), k
+    assert load_objects([other], tmp_path / "nowhere") == 0

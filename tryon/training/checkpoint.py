@@ -1,7 +1,8 @@
 """Checkpoint folders: atomic writes, a resolver for the newest complete one, pruning.
 
 A checkpoint is ``<run>/checkpoints/step_00001234/`` holding Accelerate's state
-(models, optimizers, RNG states, registered objects) plus ``trainer.json``. It is written to
+(models, optimizers, RNG states), the task's extra objects (an EMA) as safetensors
+(``object_<i>.safetensors``: Accelerate would pickle them) plus ``trainer.json``. It is written to
 ``.tmp_step_00001234`` and renamed only when complete, so a run killed mid-write leaves either
 the previous checkpoint or the new one, never half of one.
 """
@@ -12,13 +13,19 @@ import json
 import re
 import shutil
 from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
 
 __all__ = ["CHECKPOINT_DIR", "checkpoint_path", "latest_checkpoint", "read_trainer_state",
-           "finalize_checkpoint", "prune_checkpoints", "clean_partial"]
+           "finalize_checkpoint", "prune_checkpoints", "clean_partial", "save_objects", "load_objects"]
 
 CHECKPOINT_DIR = "checkpoints"
 TRAINER_STATE = "trainer.json"
 _NAME = re.compile(r"^step_(\d{8})$")
+OBJECT_FILE = "object_{}.safetensors"
+_SCALARS = "scalars"    # safetensors metadata key: the state's non-tensor leaves, as JSON
 
 
 def checkpoint_path(run_dir: Path, step: int, *, partial: bool = False) -> Path:
@@ -66,3 +73,56 @@ def clean_partial(run_dir: Path) -> None:
     if root.is_dir():
         for p in root.glob(".tmp_step_*"):
             shutil.rmtree(p, ignore_errors=True)
+
+
+def _flatten(state: dict, prefix: str = "") -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    tensors, scalars = {}, {}
+    for key, value in state.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, torch.Tensor):
+            tensors[name] = value.detach().to("cpu").contiguous().clone()
+        elif isinstance(value, dict):
+            t, s = _flatten(value, name + ".")
+            tensors.update(t)
+            scalars.update(s)
+        else:
+            scalars[name] = value
+    return tensors, scalars
+
+
+def _unflatten(flat: dict[str, Any], template: dict) -> dict:
+    """Rebuild a nested state shaped like ``template`` (the object's own state_dict) from
+    dotted keys; a nested dict's keys may themselves hold dots (module parameter names)."""
+    out = {}
+    for key, value in template.items():
+        if isinstance(value, dict):
+            sub = {k[len(key) + 1:]: v for k, v in flat.items() if k.startswith(key + ".")}
+            out[key] = _unflatten(sub, value) if any(isinstance(v, dict) for v in value.values()) else sub
+        else:
+            out[key] = flat[key]
+    return out
+
+
+def save_objects(objects: list, folder: Path) -> None:
+    """Write each object's ``state_dict()`` (tensors and JSON-able scalars, nested dicts allowed)
+    to ``folder/object_<i>.safetensors``."""
+    for i, obj in enumerate(objects):
+        tensors, scalars = _flatten(obj.state_dict())
+        save_file(tensors, str(Path(folder) / OBJECT_FILE.format(i)), metadata={_SCALARS: json.dumps(scalars)})
+
+
+def load_objects(objects: list, folder: Path) -> int:
+    """Load what :func:`save_objects` wrote into each object; returns how many were found (a
+    checkpoint from before they were saved this way has none: the objects keep their state)."""
+    from safetensors import safe_open
+
+    found = 0
+    for i, obj in enumerate(objects):
+        path = Path(folder) / OBJECT_FILE.format(i)
+        if not path.is_file():
+            continue
+        with safe_open(str(path), framework="pt") as f:
+            scalars = json.loads((f.metadata() or {}).get(_SCALARS, "{}"))
+        obj.load_state_dict(_unflatten({**load_file(str(path)), **scalars}, obj.state_dict()))
+        found += 1
+    return found

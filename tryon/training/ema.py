@@ -13,7 +13,8 @@ __all__ = ["EMA"]
 class EMA:
     """Keeps ``shadow`` = an EMA copy of ``model`` (parameters and buffers).
 
-    Register it with ``accelerator.register_for_checkpointing(ema)`` so it resumes.
+    Return it from :meth:`TrainingTask.checkpoint_objects` so that checkpoints keep it (as
+    safetensors, :func:`tryon.training.checkpoint.save_objects`) and a resumed run restores it.
 
     Args:
         model: the (unwrapped) model to track.

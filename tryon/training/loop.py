@@ -43,8 +43,10 @@ from tryon.training.checkpoint import (
     clean_partial,
     finalize_checkpoint,
     latest_checkpoint,
+    load_objects,
     prune_checkpoints,
     read_trainer_state,
+    save_objects,
 )
 from tryon.training.grid import save_grid
 
@@ -89,6 +91,7 @@ class StepContext:
     optimizers: dict[str, torch.optim.Optimizer]
     step: int                          # optimizer steps done so far
     extras: dict[str, Any] = field(default_factory=dict)
+    checkpoint_objects: list[Any] = field(default_factory=list)  # the task's, saved as safetensors
 
     def unwrap(self, name: str) -> nn.Module:
         """The bare module behind ``models[name]`` (e.g. a discriminator used in the G phase)."""
@@ -165,7 +168,8 @@ def _checksum(models: dict[str, nn.Module]) -> float:
                          for m in models.values() for p in m.parameters()))
 
 
-def _save(accelerator, run_dir: Path, step: int, epoch: int, batches_done: int, keep: int) -> None:
+def _save(accelerator, run_dir: Path, step: int, epoch: int, batches_done: int, keep: int,
+          objects: list[Any]) -> None:
     partial = checkpoint_path(run_dir, step, partial=True)
     if accelerator.is_main_process:
         partial.parent.mkdir(parents=True, exist_ok=True)
@@ -173,6 +177,7 @@ def _save(accelerator, run_dir: Path, step: int, epoch: int, batches_done: int, 
     accelerator.save_state(output_dir=str(partial))
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
+        save_objects(objects, partial)
         state = {"step": step, "epoch": epoch, "batches_done": batches_done, "time": time.time()}
         finalize_checkpoint(partial, checkpoint_path(run_dir, step), state)
         prune_checkpoints(run_dir, keep)
@@ -193,13 +198,14 @@ def train(task: TrainingTask, options: TrainOptions) -> dict:
 
     # 2. Models, optimizers, data; one prepare() call.
     models, optimizers, loader = _prepare(task, options, accelerator)
+    objects = task.checkpoint_objects({k: accelerator.unwrap_model(m) for k, m in models.items()})
     sample_batch = task.sample_batch()
 
     # 3. Resume from the newest complete checkpoint.
-    resumed_from, progress = _resume(accelerator, options)
+    resumed_from, progress = _resume(accelerator, options, objects)
     accelerator.init_trackers(task.name)
 
-    ctx = StepContext(accelerator, models, optimizers, progress.step)
+    ctx = StepContext(accelerator, models, optimizers, progress.step, checkpoint_objects=objects)
     bar = tqdm(total=options.max_steps, initial=progress.step, desc=task.name, unit="step",
                disable=not (options.progress and accelerator.is_main_process), dynamic_ncols=True)
     progress.t_start = time.perf_counter()
@@ -255,7 +261,7 @@ def _start_run(task: TrainingTask, options: TrainOptions, accelerator) -> None:
 
 def _prepare(task: TrainingTask, options: TrainOptions, accelerator) -> tuple[dict, dict, Any]:
     """Step 2: build the task's models, optimizers and loader, pass them through ONE
-    ``accelerator.prepare`` call, and register the task's extra checkpoint objects.
+    ``accelerator.prepare`` call.
 
     Returns ``(models, optimizers, loader)``, prepared, models and optimizers by name.
     """
@@ -273,12 +279,10 @@ def _prepare(task: TrainingTask, options: TrainOptions, accelerator) -> tuple[di
     models = dict(zip(names, prepared[: len(names)]))
     optimizers = dict(zip(opt_names, prepared[len(names) : len(names) + len(opt_names)]))
     loader = prepared[-1]
-    for obj in task.checkpoint_objects({k: accelerator.unwrap_model(m) for k, m in models.items()}):
-        accelerator.register_for_checkpointing(obj)
     return models, optimizers, loader
 
 
-def _resume(accelerator, options: TrainOptions) -> tuple[Path | None, _Progress]:
+def _resume(accelerator, options: TrainOptions, objects: list[Any]) -> tuple[Path | None, _Progress]:
     """Step 3: load the newest complete checkpoint (when ``options.resume``).
 
     Returns ``(checkpoint or None, progress)``: the step, epoch and batches done in that
@@ -287,7 +291,8 @@ def _resume(accelerator, options: TrainOptions) -> tuple[Path | None, _Progress]
     progress = _Progress()
     resumed_from = latest_checkpoint(options.run_dir) if options.resume else None
     if resumed_from is not None:
-        accelerator.load_state(str(resumed_from))
+        accelerator.load_state(str(resumed_from))  # models, optimizers, RNG: torch.load(weights_only=True)
+        load_objects(objects, resumed_from)
         state = read_trainer_state(resumed_from)
         progress.step, progress.epoch, progress.batches_done = state["step"], state["epoch"], state["batches_done"]
     return resumed_from, progress
@@ -343,7 +348,8 @@ def _after_optimizer_step(task: TrainingTask, options: TrainOptions, ctx: StepCo
     elif time.perf_counter() > progress.deadline:
         progress.stopped = "time_budget"
     if progress.stopped or step % options.checkpoint_every == 0:
-        _save(accelerator, run_dir, step, progress.epoch, progress.batches_done, options.keep_checkpoints)
+        _save(accelerator, run_dir, step, progress.epoch, progress.batches_done, options.keep_checkpoints,
+              ctx.checkpoint_objects)
 
 
 def _log(accelerator, bar, stats_path: Path, progress: _Progress) -> None:
