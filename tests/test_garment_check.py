@@ -20,7 +20,9 @@ from PIL import Image
 
 from images import TSHIRT, astronaut
 from pipelines.design_pipeline import GARMENT_VAE_DIR, GarmentDesignPipeline
-from tryon.garment_check import FEATURES, LogisticCheck, calibrate, fit_logistic, shape_features, skin_share
+from tryon.garment_check import (FEATURES, LIMIT_LOGIT, LogisticCheck, broken_limits, calibrate, fit_logistic,
+                                 garment_features, shape_features, skin_share)
+from tryon.garment_cues import UNKNOWN_COVER, cover_share, photo_cues, roundness, texture
 
 SHIPPED = (GARMENT_VAE_DIR / "model.safetensors").is_file()
 needs_weights = pytest.mark.skipif(not SHIPPED, reason=f"no shipped garment VAE weights in {GARMENT_VAE_DIR}")
@@ -56,6 +58,86 @@ def test_skin_share_tells_skin_from_blue_cloth():
     blue = np.full((10, 10, 3), (40, 70, 200), np.uint8)
     assert skin_share(skin, mask) == 1.0 and skin_share(blue, mask) == 0.0
     assert skin_share(skin, np.zeros((10, 10), bool)) == 0.0
+
+
+def test_cover_is_the_share_of_the_photo_the_segmentation_kept():
+    photo_mask = np.zeros((100, 80), bool)
+    photo_mask[:25] = True
+    assert cover_share(photo_mask) == 0.25
+    assert cover_share(None) == UNKNOWN_COVER  # no segmentation of the photo: never "small"
+
+
+def test_a_cup_shaped_ellipse_is_round_and_a_tshirt_is_not():
+    ellipse = np.zeros((128, 96), np.uint8)
+    cv2.ellipse(ellipse, ((48, 64), (80, 60), 0), 1, -1)
+    assert roundness(ellipse.astype(bool)) > 0.97
+    tee = cv2.resize(_tshirt_mask().astype(np.uint8), (96, 128), interpolation=cv2.INTER_NEAREST).astype(bool)
+    assert roundness(tee) < 0.85
+    assert roundness(np.zeros((128, 96), bool)) == 0.0
+
+
+def test_texture_is_zero_on_flat_colour_and_high_on_fabric_grain():
+    mask = np.ones((128, 96), bool)
+    flat = np.full((128, 96, 3), (200, 40, 40), np.uint8)
+    grain = np.random.default_rng(0).integers(0, 256, (128, 96, 3)).astype(np.uint8)
+    assert texture(flat, mask) == 0.0 and texture(grain, mask) > 20
+    assert texture(grain, np.zeros((128, 96), bool)) == 0.0
+    assert set(photo_cues(flat, mask, None)) == {"cover", "round", "texture"}
+
+
+def test_garment_features_reads_the_elbo_parts_apart():
+    import torch
+
+    parts = {"image": torch.tensor([400.0]), "mask": torch.tensor([90.0]), "kl": torch.tensor([4.0]),
+             "area": torch.tensor([100.0])}
+    mask = np.zeros((128, 96), bool)
+    mask[20:120, 10:86] = True
+    rgb = np.full((128, 96, 3), 120, np.uint8)
+    f = garment_features(parts, rgb, mask, None, mask[::2])
+    assert set(f) == set(FEATURES)
+    assert f["elbo_image"] == pytest.approx(4.0) and f["elbo_mask"] == pytest.approx(9.0)
+    assert f["elbo"] == pytest.approx((400 + 4) / 100 + 0.3 * 90 / 10)
+    assert f["cover"] == pytest.approx(mask[::2].mean()) and f["face"] == 0.0
+
+
+def test_limits_flag_beyond_them_and_name_the_cue():
+    limits = {"cover": {"below": 0.2}, "round": {"above": 0.9}}
+    assert broken_limits(limits, {"cover": 0.1, "round": 0.95}) == ["cover", "round"]
+    assert broken_limits(limits, {"cover": 0.2, "round": 0.9}) == []  # at the limit: still a garment
+    assert broken_limits(limits, {"cover": float("nan"), "round": 0.5}) == []
+    check = LogisticCheck({"elbo": 10.0}, {"elbo": 2.0}, {"elbo": 1.0}, -2.0, 0.5, {}, limits)
+    garment = check({"elbo": 10.0, "cover": 0.5, "round": 0.7})
+    assert not garment.flagged and set(garment.terms) == {"elbo"}
+    cup = check({"elbo": 10.0, "cover": 0.5, "round": 0.95})  # an ordinary ELBO, but round
+    assert cup.flagged and cup.strongest() == "round" and cup.terms["round"] == LIMIT_LOGIT
+    again = LogisticCheck.from_json(json.loads(json.dumps(check.to_json())))
+    assert again == check
+    weighed_too = LogisticCheck({"round": 0.8}, {"round": 0.1}, {"round": 1.0}, 0.0, 0.5, {}, {"round": {"above": 0.9}})
+    assert weighed_too({"round": 0.95}).terms["round"] == pytest.approx(1.5 + LIMIT_LOGIT)
+    for bad in ({"round": {"beside": 1.0}}, {"colour": {"above": 1.0}}, {"round": {}}):
+        with pytest.raises(ValueError):
+            LogisticCheck.from_json(check.to_json() | {"limits": bad})
+
+
+def test_calibrate_sets_limits_from_garments_that_catch_what_the_model_cannot():
+    """Round non-garments with a garment's ELBO: only the ``round`` limit can catch them."""
+    rng = np.random.default_rng(1)
+
+    def rows(source, n, elbo, face, rnd):
+        return [{"source": source, "features": {"elbo": float(e), "face": face, "cover": 0.5, "round": float(r),
+                                                "texture": 10.0}}
+                for e, r in zip(rng.normal(elbo, 2, n), rng.uniform(*rnd, n))]
+
+    data = rows("garment", 200, 10, 0.0, (0.6, 0.85)) + rows("person", 100, 30, 1.0, (0.6, 0.85))
+    data += rows("cup", 100, 10, 0.0, (0.9, 0.99))
+    check = calibrate(data, ("garment",), ("person", "cup"), features=("elbo", "face"), target=0.03)
+    assert set(check.limits) == {"cover", "round", "texture"}
+    assert 0.85 * 0.98 < check.limits["round"]["above"] < 0.9
+    assert check.calibration["flagged"]["garment"] <= 0.03
+    assert check.calibration["flagged"]["cup"] > 0.95 and check.calibration["flagged"]["person"] > 0.95
+    no_round = [{**r, "features": {k: v for k, v in r["features"].items() if k != "round"}} for r in data]
+    without = calibrate(no_round, ("garment",), ("person", "cup"), features=("elbo", "face"), target=0.03)
+    assert "round" not in without.limits and without.calibration["flagged"]["cup"] < 0.2
 
 
 def test_fit_logistic_separates_and_calibrate_meets_its_target():

@@ -308,6 +308,20 @@ def cmd_eval_worn(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_eval_garment_check(args: argparse.Namespace) -> int:
+    from tryon.eval_garment_check import evaluate_garment_check
+
+    if args.per_source < 1:
+        raise CliError("--per-source must be at least 1.")
+    report = evaluate_garment_check(viton=args.viton, clothing=args.clothing, persons=args.persons,
+                                    per_source=args.per_source, weights=args.weights,
+                                    out=None if args.calibrate else args.out, calibrate_check=args.calibrate)
+    print(json.dumps(report if args.calibrate else report["rates"], indent=2))
+    if not args.calibrate:
+        print(f"wrote {args.out}")
+    return EXIT_OK
+
+
 # ----------------------------------------------------------------------------------------
 # Body parsing
 # ----------------------------------------------------------------------------------------
@@ -388,6 +402,7 @@ EVAL_MODELS = (  # `tryon eval MODEL --data DIR ...`: (its arguments, the functi
     (A.eval_body_vae, cmd_eval_body_vae),
     (A.eval_parser, cmd_eval_parser),
     (A.eval_worn, cmd_eval_worn),
+    (A.eval_garment_check, cmd_eval_garment_check),
 )
 
 

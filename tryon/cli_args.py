@@ -15,7 +15,7 @@ from tryon.constants import GARMENT_TYPES, NET_PRECISIONS, REGION_SOURCES, RENDE
 
 __all__ = ["common", "root", "try_on", "batch", "prepare", "train", "generate", "check_garment",
            "eval_tryon", "eval_models", "eval_garment_vae", "eval_body_vae", "set_eval_usage", "serve",
-           "bench", "eval_worn"]
+           "bench", "eval_worn", "eval_garment_check"]
 
 Sub = argparse._SubParsersAction  # what ArgumentParser.add_subparsers returns
 
@@ -273,6 +273,26 @@ def eval_garment_vae(models: Sub, shared: argparse.ArgumentParser) -> argparse.A
 
 def eval_body_vae(models: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
     return _vae_eval(models, shared, "body-vae")
+
+
+def eval_garment_check(models: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p = models.add_parser("garment-check", parents=[shared], help="measure the garment check's warnings",
+                          description="How often `tryon check-garment` says \"not a garment\", per source, on "
+                          "the held-out portion: VITON garments and persons upscaled to 768x1024, clothing_upper "
+                          "photos in the wild, scikit-image's non-garments, --persons photos and the bundled "
+                          "examples (tryon.eval_garment_check). --calibrate refits the check on the calibration "
+                          "portion and prints the JSON for the garment VAE's config.json.")
+    p.add_argument("--viton", type=Path, required=True, metavar="DIR", help="VITON-style data set folder")
+    p.add_argument("--clothing", type=Path, required=True, metavar="DIR",
+                   help="clothing_upper folder (images/ + images.csv)")
+    p.add_argument("--persons", type=Path, metavar="DIR", help="extra person photos (held-out report only)")
+    p.add_argument("--per-source", type=int, default=300, metavar="N", help="photos per source (default 300)")
+    p.add_argument("--weights", type=Path, metavar="DIR", help="garment VAE folder (default: bundled)")
+    p.add_argument("--out", type=Path, default=Path("runs") / "eval-garment-check.json", metavar="FILE",
+                   help="JSON report")
+    p.add_argument("--calibrate", action="store_true", help="refit the check on the calibration portion "
+                   "and print its JSON instead")
+    return p
 
 
 def held_out(p: argparse.ArgumentParser, what: str) -> None:

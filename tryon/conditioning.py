@@ -137,8 +137,10 @@ class GarmentChecker:
     answers ``anomaly()``. One encode + decode gives both (:func:`tryon.anomaly.elbo_parts`).
 
     With ``logistic`` (stored as ``extra["garment_check"]`` beside the weights), the verdict weighs
-    the ELBO with cheap cues (a face, skin colour, the mask's shape: :mod:`tryon.garment_check`)
-    and :attr:`AnomalyResult.score` is its log-odds of "not a garment"; without it, the ELBO alone
+    the ELBO with cheap cues (a face, skin colour, the mask's shape: :mod:`tryon.garment_check`),
+    holds limits on others (how much of the photo the cut-out covers, its roundness, its texture:
+    :mod:`tryon.garment_cues`), and :attr:`AnomalyResult.score` is its log-odds of "not a
+    garment"; without it, the ELBO alone
     against ``threshold``.
 
     Args:
@@ -172,7 +174,7 @@ class GarmentChecker:
         """:meth:`check` and the cues it read (:data:`tryon.garment_check.FEATURES`)."""
         at_vae = _at_vae_size(self.vae, prepared)
         parts = elbo_parts(self.vae, garment_tensor(at_vae)[None])
-        features = garment_features(parts, at_vae.rgb, at_vae.mask, prepared.source)
+        features = garment_features(parts, at_vae.rgb, at_vae.mask, prepared.source, prepared.source_mask)
         if self.logistic is None:
             return garment_verdict(parts, self.threshold), features
         return logistic_verdict(self.logistic(features), self.logistic.threshold, parts["code"][0]), features

@@ -1,7 +1,8 @@
 """How often the garment check is wrong, per source of photos, on a fixed calibration / held-out split.
 
-Run ``python -m tryon.eval_garment_check --viton DIR --clothing DIR [--persons DIR] --out OUT.json``
-(add ``--calibrate`` to refit the check on the calibration portion and print its JSON). Sources:
+Run ``tryon eval garment-check --viton DIR --clothing DIR [--persons DIR] --out OUT.json`` (or
+``python -m tryon.eval_garment_check`` with the same options; add ``--calibrate`` to refit the
+check on the calibration portion and print its JSON). Sources:
 
 * ``viton_garments_768``: the garment VAE's held-out VITON in-shop garments (the last 500 pairs,
   never trained on), upscaled to 768x1024 on white, like a shop's product photo;
@@ -34,7 +35,7 @@ from PIL import Image
 from tqdm import tqdm
 
 __all__ = ["Sample", "portion", "samples", "GARMENT_SOURCES", "FLAG_SOURCES", "score_samples", "rates",
-           "SHOP_SIZE", "CALIBRATION", "HELD_OUT"]
+           "evaluate_garment_check", "SHOP_SIZE", "CALIBRATION", "HELD_OUT"]
 
 SHOP_SIZE = (768, 1024)      # (W, H) of a shop's product photo: VITON photos are upscaled to it
 CALIBRATION, HELD_OUT = "calibration", "held_out"
@@ -188,12 +189,32 @@ def rates(rows: list[dict]) -> dict:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m tryon.eval_garment_check``: the held-out rates as JSON (``--calibrate``: refit)."""
+def evaluate_garment_check(*, viton: Path | None = None, clothing: Path | None = None, persons: Path | None = None,
+                           per_source: int = PER_SOURCE, weights: Path | None = None, out: Path | None = None,
+                           calibrate_check: bool = False) -> dict:
+    """Score the held-out portion (the report: ``{"portion", "check", "rates"}``, written to ``out``
+    as JSON when given), or with ``calibrate_check`` fit the check on the calibration portion and
+    return its JSON (what ``config.json``'s ``extra["garment_check"]`` holds; ``out`` unused)."""
     from tryon.assets import weights_dir
     from tryon.conditioning import GarmentChecker
     from tryon.garment_check import calibrate
 
+    checker = GarmentChecker.from_pretrained(weights or weights_dir() / "garment-vae")
+    kw = dict(viton=viton, clothing=clothing, persons=persons, per_source=per_source)
+    if calibrate_check:
+        rows = score_samples(checker, samples(CALIBRATION, **kw), "calibration")
+        return calibrate(rows, GARMENT_SOURCES, FLAG_SOURCES).to_json()
+    rows = score_samples(checker, samples(HELD_OUT, **kw), "held out")
+    report = {"portion": HELD_OUT, "check": "logistic" if checker.logistic else "elbo threshold",
+              "per_source": per_source, "rates": rates(rows)}
+    if out is not None:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(json.dumps(report, indent=2) + "\n")
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m tryon.eval_garment_check``: the held-out rates as JSON (``--calibrate``: refit)."""
     p = argparse.ArgumentParser(prog="python -m tryon.eval_garment_check", description=__doc__.split("\n")[0])
     p.add_argument("--viton", type=Path, help="VITON-style data set folder (the held-out pairs are used)")
     p.add_argument("--clothing", type=Path, help="clothing_upper folder (images/ + images.csv)")
@@ -204,18 +225,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--calibrate", action="store_true",
                    help="fit the check on the calibration portion and print its JSON (for config.json)")
     args = p.parse_args(argv)
-    checker = GarmentChecker.from_pretrained(args.weights or weights_dir() / "garment-vae")
-    kw = dict(viton=args.viton, clothing=args.clothing, persons=args.persons, per_source=args.per_source)
-    if args.calibrate:
-        rows = score_samples(checker, samples(CALIBRATION, **kw), "calibration")
-        print(json.dumps(calibrate(rows, GARMENT_SOURCES, FLAG_SOURCES).to_json(), indent=2))
-        return 0
-    rows = score_samples(checker, samples(HELD_OUT, **kw), "held out")
-    report = {"portion": HELD_OUT, "check": "logistic" if checker.logistic else "elbo threshold",
-              "rates": rates(rows)}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
-    print(json.dumps(report["rates"], indent=2))
+    report = evaluate_garment_check(viton=args.viton, clothing=args.clothing, persons=args.persons,
+                                    per_source=args.per_source, weights=args.weights, out=args.out,
+                                    calibrate_check=args.calibrate)
+    print(json.dumps(report if args.calibrate else report["rates"], indent=2))
     return 0
 
 

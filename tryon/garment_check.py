@@ -15,16 +15,28 @@ feature       meaning (all read off the garment as segmented for the VAE, at its
 ``solidity``  mask area / its convex hull's area, ``[0, 1]`` (a garment is blocky)
 ``symmetry``  IoU of the mask with its left-right mirror, ``[0, 1]`` (a garment is symmetric)
 ``fill``      mask area / its bounding box's area, ``[0, 1]``
+``elbo_image`` the ELBO's image part per garment pixel (how badly the VAE redraws the colours)
+``elbo_mask`` the ELBO's mask part per outline pixel (how unlike a garment's outline the mask is)
+``cover``     share of the photo the segmentation kept (:mod:`tryon.garment_cues`)
+``round``     IoU of the mask with its fitted ellipse (:mod:`tryon.garment_cues`)
+``texture``   median absolute Laplacian inside the mask (:mod:`tryon.garment_cues`)
 ============  ============================================================================
 
 The shipped model weighs :data:`MODEL_FEATURES`; the others are computed and reported.
 ``p(not a garment) = sigmoid(bias + sum_i weight_i * (feature_i - mean_i) / scale_i)``; the photo
 is flagged when it is above ``threshold``. Each weighted term is kept in the verdict so that the
 reason can be read off (:attr:`GarmentCheck.terms`).
+
+A logistic model adds evidence up, so one cue far out of range cannot outvote three ordinary ones;
+non-garments fail in different ways (a texture: a tiny cut-out; a cup: a round one; a drawing: no
+texture). So the check also holds **limits** (:data:`LIMIT_CUES`): each is set, from garments only,
+just beyond the values calibration garments reach, and a photo beyond any limit gets
+:data:`LIMIT_LOGIT` added to its log-odds under that cue's name, which flags it and names the reason.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -32,19 +44,27 @@ import cv2
 import numpy as np
 import torch
 
-from tryon.anomaly import garment_score_from_parts
+from tryon.anomaly import MIN_AREA, garment_score_from_parts
+from tryon.garment_cues import photo_cues
 
-__all__ = ["FEATURES", "MODEL_FEATURES", "GarmentCheck", "LogisticCheck", "calibrate", "fit_logistic",
-           "garment_features", "shape_features", "skin_share"]
+__all__ = ["FEATURES", "MODEL_FEATURES", "LIMIT_CUES", "LIMIT_LOGIT", "GarmentCheck", "LogisticCheck", "calibrate",
+           "fit_logistic", "garment_features", "shape_features", "skin_share", "broken_limits"]
 
-FEATURES = ("elbo", "face", "skin", "solidity", "symmetry", "fill")
+FEATURES = ("elbo", "face", "skin", "solidity", "symmetry", "fill", "elbo_image", "elbo_mask", "cover", "round",
+            "texture")
 # What the shipped model weighs: skin took a negative weight (more skin, more garment-like: beige and
-# pink garments) and solidity added nothing beside fill in cross-validation, so both are only reported.
-MODEL_FEATURES = ("elbo", "face", "symmetry", "fill")
+# pink garments) and solidity added nothing beside fill in cross-validation, so both are only reported;
+# the ELBO's mask part added nothing beside the ELBO on the calibration photos. round, cover and texture
+# are weighed AND limited: a cup is a little rounder than a crumpled jumper, a lot rounder than a shirt.
+MODEL_FEATURES = ("elbo", "face", "symmetry", "fill", "round", "cover", "elbo_image", "texture")
 # Skin in OpenCV's 8-bit YCrCb (Chai & Ngan 1999): Cr in [133, 173], Cb in [77, 127].
 SKIN_CR = (133, 173)
 SKIN_CB = (77, 127)
 MIN_MASK_PIXELS = 16          # a mask smaller than this has no meaningful shape: all shape cues 0
+# Limits: cue -> the side on which a value is not a garment's ("below": a small cut-out, no texture;
+# "above": an ellipse). Their values are calibrated (calibrate()) and stored with the weights.
+LIMIT_CUES = {"cover": "below", "round": "above", "texture": "below"}
+LIMIT_LOGIT = 20.0            # log-odds a broken limit adds: p(not a garment) > 0.99999 whatever the rest
 
 
 @dataclass
@@ -108,7 +128,7 @@ def shape_features(mask: np.ndarray) -> dict[str, float]:
 
 
 def garment_features(parts: dict[str, torch.Tensor], rgb: np.ndarray, mask: np.ndarray,
-                     photo: np.ndarray | None) -> dict[str, float]:
+                     photo: np.ndarray | None, photo_mask: np.ndarray | None = None) -> dict[str, float]:
     """The :data:`FEATURES` of one garment.
 
     Args:
@@ -117,17 +137,35 @@ def garment_features(parts: dict[str, torch.Tensor], rgb: np.ndarray, mask: np.n
         mask: ``(H, W)`` bool, the garment at that frame.
         photo: ``(h, w, 3)`` uint8, the uploaded photo (for the face detector), or None (then
             ``face`` is 0).
+        photo_mask: ``(h, w)`` bool, the segmentation's mask of ``photo`` (for ``cover``), or None
+            (then ``cover`` is :data:`tryon.garment_cues.UNKNOWN_COVER`).
     """
     from tryon.pose import has_face  # MediaPipe loads lazily, once
 
+    area = float(parts["area"][0].clamp_min(MIN_AREA))
     return {"elbo": float(garment_score_from_parts(parts)[0]),
             "face": float(photo is not None and has_face(photo)),
-            "skin": skin_share(rgb, mask), **shape_features(mask)}
+            "skin": skin_share(rgb, mask), **shape_features(mask),
+            "elbo_image": float(parts["image"][0]) / area, "elbo_mask": float(parts["mask"][0]) / math.sqrt(area),
+            **photo_cues(rgb, mask, photo_mask)}
+
+
+def broken_limits(limits: dict[str, dict[str, float]], features: dict[str, float]) -> list[str]:
+    """The cues of ``features`` beyond their ``limits`` (``{cue: {"below" | "above": value}}``);
+    a non-finite or missing cue breaks no limit."""
+    broken = []
+    for cue, limit in limits.items():
+        value = features.get(cue, float("nan"))
+        if not math.isfinite(value):
+            continue
+        if ("below" in limit and value < limit["below"]) or ("above" in limit and value > limit["above"]):
+            broken.append(cue)
+    return broken
 
 
 @dataclass
 class LogisticCheck:
-    """A logistic model over :data:`FEATURES`; its JSON form is :meth:`to_json`.
+    """A logistic model over :data:`FEATURES` and limits on :data:`LIMIT_CUES`; JSON: :meth:`to_json`.
 
     Attributes:
         mean, scale: per-feature standardisation (scale > 0).
@@ -135,6 +173,8 @@ class LogisticCheck:
         bias: the logit's constant.
         threshold: flag when ``p(not a garment)`` is above this, in ``(0, 1)``.
         calibration: free-form provenance (data, split, measured rates), stored as is.
+        limits: ``{cue: {"below" | "above": value}}``: beyond one, the photo is flagged
+            (:data:`LIMIT_LOGIT` added under the cue's name); empty: none.
     """
 
     mean: dict[str, float]
@@ -143,6 +183,7 @@ class LogisticCheck:
     bias: float
     threshold: float
     calibration: dict = field(default_factory=dict)
+    limits: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, data: dict) -> "LogisticCheck":
@@ -150,21 +191,35 @@ class LogisticCheck:
         names = set(data["weight"])
         if not names <= set(FEATURES) or set(data["mean"]) != names or set(data["scale"]) != names:
             raise ValueError(f"garment_check names {sorted(names)} must be among {FEATURES}")
+        limits = {k: {side: float(v) for side, v in lim.items()} for k, lim in (data.get("limits") or {}).items()}
+        for cue, limit in limits.items():
+            if cue not in FEATURES or not limit or not set(limit) <= {"below", "above"}:
+                raise ValueError(f"garment_check limit {cue}: {limit} (a cue of {FEATURES}, "
+                                 "with 'below' and/or 'above')")
         return cls({k: float(v) for k, v in data["mean"].items()}, {k: float(v) for k, v in data["scale"].items()},
                    {k: float(v) for k, v in data["weight"].items()}, float(data["bias"]),
-                   float(data["threshold"]), dict(data.get("calibration") or {}))
+                   float(data["threshold"]), dict(data.get("calibration") or {}), limits)
 
     def to_json(self) -> dict:
         """A JSON-ready dict (what ``config.json``'s ``extra["garment_check"]`` holds)."""
         return {"features": list(self.weight), "mean": self.mean, "scale": self.scale, "weight": self.weight,
-                "bias": self.bias, "threshold": self.threshold, "calibration": self.calibration}
+                "bias": self.bias, "threshold": self.threshold, "limits": self.limits,
+                "calibration": self.calibration}
 
     def terms(self, features: dict[str, float]) -> dict[str, float]:
-        """Each feature's contribution to the logit: ``weight * (value - mean) / scale``."""
-        return {k: w * (features[k] - self.mean[k]) / self.scale[k] for k, w in self.weight.items()}
+        """Each feature's contribution to the logit: ``weight * (value - mean) / scale``, plus
+        :data:`LIMIT_LOGIT` when its limit is broken."""
+        terms = {k: w * (features[k] - self.mean[k]) / self.scale[k] for k, w in self.weight.items()}
+        for cue in broken_limits(self.limits, features):
+            terms[cue] = terms.get(cue, 0.0) + LIMIT_LOGIT
+        return terms
+
+    def logit(self, features: dict[str, float]) -> float:
+        """The logistic model's log-odds of "not a garment", limits left out."""
+        return self.bias + sum(w * (features[k] - self.mean[k]) / self.scale[k] for k, w in self.weight.items())
 
     def __call__(self, features: dict[str, float]) -> GarmentCheck:
-        """The verdict on one photo's features (a non-finite feature flags it)."""
+        """The verdict on one photo's features (a non-finite weighed feature flags it)."""
         if not all(math.isfinite(features[k]) for k in self.weight):
             return GarmentCheck(features, {}, 1.0, True)
         terms = self.terms(features)
@@ -176,7 +231,8 @@ class LogisticCheck:
 # ------------------------------------------------------------------------------ calibration
 L2 = 1e-2                   # ridge on the standardised weights (keeps them small and readable)
 NEWTON_STEPS = 50
-FALSE_WARNING_TARGET = 0.02  # calibration: at most this share of each garment source is flagged
+FALSE_WARNING_TARGET = 0.03  # calibration: at most this share of each garment source is flagged
+LIMIT_QUANTILES = (0.98, 0.99, 0.995, 1.0)  # the garment quantiles the limits are tried at
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float = L2) -> tuple[np.ndarray, float]:
@@ -203,8 +259,34 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float = L2) ->
     return beta[:-1], float(beta[-1])
 
 
+def _limits_at(rows: list[dict], garment_sources: tuple[str, ...], quantiles: dict[str, float]) -> dict[str, dict[str, float]]:
+    """The limit of each cue of ``quantiles`` (among :data:`LIMIT_CUES`) at its ``quantiles[cue]`` of the garment sources (the most
+    lenient source's: a garment source reaches past it at most ``1 - quantile`` of the time)."""
+    limits = {}
+    for cue, quantile in quantiles.items():
+        side = LIMIT_CUES[cue]
+        per_source = [np.array([r["features"][cue] for r in rows if r["source"] == s]) for s in garment_sources]
+        per_source = [v for v in per_source if len(v)]
+        if side == "below":
+            limits[cue] = {"below": float(min(np.quantile(v, 1 - quantile) for v in per_source))}
+        else:
+            limits[cue] = {"above": float(max(np.quantile(v, quantile) for v in per_source))}
+    return limits
+
+
+def _threshold_within(logits: np.ndarray, limited: np.ndarray, target: float) -> float | None:
+    """The lowest logit threshold that, with the photos ``limited`` already flagged, flags at
+    most ``target`` of one garment source (None when the limits alone flag more)."""
+    room = int(np.floor(target * len(logits) + 1e-9)) - int(limited.sum())
+    if room < 0:
+        return None
+    free = np.sort(logits[~limited])[::-1]
+    return float(free[room]) if room < len(free) else float(-np.inf)
+
+
 def calibrate(rows: list[dict], garment_sources: tuple[str, ...], flag_sources: tuple[str, ...],
-              features: tuple[str, ...] = MODEL_FEATURES, target: float = FALSE_WARNING_TARGET) -> LogisticCheck:
+              features: tuple[str, ...] = MODEL_FEATURES, target: float = FALSE_WARNING_TARGET,
+              limit_quantiles: tuple[float, ...] = LIMIT_QUANTILES) -> LogisticCheck:
     """Fit the check on scored calibration photos.
 
     Args:
@@ -212,21 +294,41 @@ def calibrate(rows: list[dict], garment_sources: tuple[str, ...], flag_sources: 
             as :func:`tryon.eval_garment_check.score_samples` makes them.
         garment_sources: sources that are garments (label 0); flag_sources: those that are not (1).
             Each source weighs the same in the fit, however many photos it has.
-        target: the threshold is the lowest that flags at most this share of every garment source.
+        target: at most this share of every garment source is flagged, limits and model together.
+        limit_quantiles: each limit is tried at each of these quantiles of the garments (``1.0``:
+            at the most extreme garment); the combination that flags the most of the flag
+            sources (mean over them) wins.
     """
     rows = [r for r in rows if r["features"] is not None and r["source"] in garment_sources + flag_sources]
     x = np.array([[r["features"][k] for k in features] for r in rows], np.float64)
     y = np.array([r["source"] in flag_sources for r in rows], np.float64)
-    sources = [r["source"] for r in rows]
-    counts = {s: sources.count(s) for s in set(sources)}
+    sources = np.array([r["source"] for r in rows])
+    counts = {s: int((sources == s).sum()) for s in dict.fromkeys(sources)}
     w = np.array([1.0 / counts[s] for s in sources]) * len(rows) / len(counts)
     mean, scale = x.mean(0), x.std(0) + 1e-6
     weight, bias = fit_logistic((x - mean) / scale, y, w)
     check = LogisticCheck(dict(zip(features, mean.tolist())), dict(zip(features, scale.tolist())),
                           dict(zip(features, weight.tolist())), bias, 0.5)
-    probs = np.array([check(r["features"]).probability for r in rows])
-    by_source = {s: probs[[i for i, t in enumerate(sources) if t == s]] for s in counts}
-    check.threshold = float(max(np.quantile(by_source[s], 1 - target) for s in garment_sources if s in by_source))
-    check.calibration = {"photos": counts, "false_warning_target": target,
-                         "flagged": {s: round(float((p > check.threshold).mean()), 4) for s, p in by_source.items()}}
+    logits = np.array([check.logit(r["features"]) for r in rows])
+    best = None
+    cues = [c for c in LIMIT_CUES if all(c in r["features"] for r in rows)]  # toy rows may lack some
+    for combo in itertools.product(limit_quantiles, repeat=len(cues)):
+        q = dict(zip(cues, combo))
+        limits = _limits_at(rows, garment_sources, q)
+        limited = np.array([bool(broken_limits(limits, r["features"])) for r in rows])
+        cuts = [_threshold_within(logits[sources == s], limited[sources == s], target)
+                for s in garment_sources if s in counts]
+        if any(c is None for c in cuts):
+            continue
+        cut = max(cuts)
+        flagged = limited | (logits > cut)
+        caught = np.mean([flagged[sources == s].mean() for s in flag_sources if s in counts])
+        if best is None or caught > best[0] + 1e-12:
+            best = (caught, q, limits, cut, flagged)
+    if best is None:
+        raise ValueError(f"no limits keep every garment source within {target}: lower limit_quantiles' spread")
+    _, q, check.limits, cut, flagged = best
+    check.threshold = float(1 / (1 + np.exp(-np.clip(cut, -60, 60))))
+    check.calibration = {"photos": counts, "false_warning_target": target, "limit_quantiles": q,
+                         "flagged": {s: round(float(flagged[sources == s].mean()), 4) for s in counts}}
     return check
