@@ -246,6 +246,10 @@ def _phases(args: argparse.Namespace, server: Server, person: Path, garment: Pat
     lines = [f"{name}: round trip p50 {t:.3f} s" + (f", pipeline p50 {p:.3f} s, overhead p50 "
                                                      f"{o:.3f} s" if p else "") + f" (n={n})"
              for name, (t, p, o, n) in report.items()]
+    floor = next((t for name, (t, _p, _o, _n) in report.items() if name.startswith("floor")), None)
+    if floor is not None and "gradio_client /try_on" in report:
+        above = report["gradio_client /try_on"][2] - floor
+        lines.append(f"gradio_client /try_on overhead above the floor: {above:+.3f} s")
     print("\n".join(lines))
     for name, (_t, pipe, overhead, _n) in report.items():
         if pipe and overhead > args.max_overhead:
@@ -253,7 +257,7 @@ def _phases(args: argparse.Namespace, server: Server, person: Path, garment: Pat
 
     if in_time():
         lines += _burst_phase(args, server, person, garment, bad, idle, failures)
-    if in_time():
+    if in_time() and args.sequential:
         lines += _sequential_phase(args, server, person, garment, failures)
     if in_time():
         lines += _vanish_phase(args, server, person, garment, failures)

@@ -35,8 +35,8 @@ log = logging.getLogger("tryon.serving")
 
 WORKERS = 2                # try-ons running at once (2 cores: each uses both)
 # Seconds per try-on per worker, 512x512 photo, with every worker busy: `make loadtest`'s
-# "burst throughput" line on this project's shared 2-core host (1.96 s; a quiet host is faster,
-# and then the line below only means shorter waits than stated).
+# "burst throughput" line on this project's shared 2-core host (1.50 and 1.96 s in two runs).
+# A quiet host is faster: then waits are only shorter than the sentences state.
 SECONDS_PER_TRYON = 2.0
 MAX_WAIT_S = 60.0          # the longest a client should wait in line before its try-on starts
 # Workers run this much nicer than the server's event loop, so that uploads, event streams
