@@ -234,3 +234,26 @@ def test_held_out_rates_on_real_photos(clothing_dir, viton_dir):
     assert found["wild_tops"]["photos"] == SHARED_SAMPLE and found["viton_persons_768"]["photos"] == len(people)
     assert found["wild_tops"]["flagged"] <= SHARED_MAX_FALSE_WARNINGS, found
     assert found["viton_persons_768"]["flagged"] >= SHARED_MIN_FLAGGED, found
+
+
+# ------------------------------------------------------------------ the CLI (always on)
+def test_cli_eval_garment_check_parses_and_calls_the_evaluation(monkeypatch, tmp_path, capsys):
+    import tryon.eval_garment_check as evaluation
+    from tryon.cli import build_parser, cmd_eval_garment_check, main
+
+    calls = []
+
+    def fake(**kw):
+        calls.append(kw)
+        return {"rates": {"wild_tops": {"photos": 1, "flagged": 0.0}}} if not kw["calibrate_check"] else {"bias": 0}
+
+    monkeypatch.setattr(evaluation, "evaluate_garment_check", fake)
+    argv = ["eval", "garment-check", "--viton", "v", "--clothing", "c", "--persons", "p", "--per-source", "7",
+            "--out", str(tmp_path / "r.json")]
+    assert build_parser().parse_args(argv).func is cmd_eval_garment_check
+    assert main(argv) == 0 and main(argv + ["--calibrate"]) == 0
+    assert calls[0] == {"viton": Path("v"), "clothing": Path("c"), "persons": Path("p"), "per_source": 7,
+                        "weights": None, "out": tmp_path / "r.json", "calibrate_check": False}
+    assert calls[1]["calibrate_check"] and calls[1]["out"] is None
+    assert '"wild_tops"' in capsys.readouterr().out
+    assert main(["eval", "garment-check", "--viton", "v", "--clothing", "c", "--per-source", "0"]) == 1
