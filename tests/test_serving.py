@@ -183,6 +183,19 @@ def test_uploads_past_the_cap_are_refused_both_ways(served_app: str, garment_exa
     response = rest(served_app, big, garment_example.read_bytes())
     assert response.status_code == 413
     assert response.json()["error"] == "The person photo is larger than 25 MB; please upload a smaller photo."
+    boundary = "tryon-test"
+
+    def chunked():  # no Content-Length: the cap must hold while the body streams in
+        yield (f'--{boundary}\r\nContent-Disposition: form-data; name="person"; filename="p.png"\r\n'
+               "Content-Type: image/png\r\n\r\n").encode()
+        for _ in range(3 * MAX_FILE_BYTES // 2**20):
+            yield bytes(2**20)
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    streamed = httpx.post(f"{url}/api/v1/try-on", content=chunked(), timeout=TIMEOUT_S,
+                          headers={"content-type": f"multipart/form-data; boundary={boundary}"})
+    assert streamed.status_code == 413
+    assert streamed.json()["error"].startswith("The request is larger than two photos of 25 MB each")
     just_under = httpx.post(f"{url}/gradio_api/upload", files={"files": ("ok.png", big[:MAX_FILE_BYTES - 1024])},
                             timeout=TIMEOUT_S)
     assert just_under.status_code == 200, "the cap must not refuse a file under it"

@@ -4,7 +4,7 @@ Kept apart from :mod:`gradio_app` so the app module holds only the UI's structur
 """
 
 __all__ = ["STEP_CAPTIONS", "GENERIC_ERROR", "MISSING", "CSS", "HEADER", "BAD_CHOICE",
-           "TOO_LARGE", "NOT_MULTIPART", "TRY_ON_API", "IN_LINE"]
+           "TOO_LARGE", "REQUEST_TOO_LARGE", "NOT_MULTIPART", "TRY_ON_API", "IN_LINE"]
 
 # The step images' captions, numbered in the pipeline's order; other steps show their name.
 STEP_CAPTIONS = {
@@ -31,6 +31,8 @@ IN_LINE = "{ahead} try-ons are ahead of yours; yours should start in about {seco
 BAD_CHOICE = "The {what} must be one of {choices}, not '{value}'."
 # The REST endpoint's refusals of the request itself (the photos get tryon.io's sentences).
 TOO_LARGE = "The {what} is larger than {megabytes} MB; please upload a smaller photo."
+REQUEST_TOO_LARGE = ("The request is larger than two photos of {megabytes} MB each; "
+                     "please upload smaller photos.")
 NOT_MULTIPART = ("Please send the photos as multipart/form-data, with the person photo in the "
                  "field 'person' and the garment photo in the field 'garment'.")
 

@@ -29,7 +29,8 @@ from fastapi.routing import APIRoute
 from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from tryon.app_text import BAD_CHOICE, GENERIC_ERROR, MISSING, NOT_MULTIPART, TOO_LARGE
+from tryon.app_text import (BAD_CHOICE, GENERIC_ERROR, MISSING, NOT_MULTIPART, REQUEST_TOO_LARGE,
+                            TOO_LARGE)
 from tryon.constants import GARMENT_TYPES, MAX_FILE_BYTES
 from tryon.errors import TryOnError
 from tryon.serving.gate import Busy, Gate
@@ -59,14 +60,18 @@ def _error(status: int, sentence: str, **headers: str) -> JSONResponse:
     return JSONResponse({"error": sentence}, status_code=status, headers=headers or None)
 
 
-async def _limited(request: Request, limit: int) -> AsyncIterator[bytes]:
+async def _limited(request: Request, limit: int, max_file_bytes: int) -> AsyncIterator[bytes]:
     """The request body, refused with 413 as soon as more than ``limit`` bytes arrived."""
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise Refusal(413, TOO_LARGE.format(what="upload", megabytes=_megabytes(limit)))
+            raise _too_large(max_file_bytes)
         yield chunk
+
+
+def _too_large(max_file_bytes: int) -> Refusal:
+    return Refusal(413, REQUEST_TOO_LARGE.format(megabytes=_megabytes(max_file_bytes)))
 
 
 def _megabytes(n: int) -> str:
@@ -78,10 +83,11 @@ async def _form(request: Request, max_file_bytes: int) -> FormData:
     limit = 2 * max_file_bytes + FORM_SLACK_BYTES
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise Refusal(413, TOO_LARGE.format(what="upload", megabytes=_megabytes(limit)))
+        raise _too_large(max_file_bytes)
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise Refusal(415, NOT_MULTIPART)
-    parser = MultiPartParser(request.headers, _limited(request, limit), max_files=len(FIELDS),
+    parser = MultiPartParser(request.headers, _limited(request, limit, max_file_bytes),
+                             max_files=len(FIELDS),
                              max_fields=len(FIELDS) + 2)
     try:
         return await parser.parse()
