@@ -417,8 +417,16 @@ def launch(host: str = "127.0.0.1", port: int = 7860, *, weights_dir: str | Path
                    "max_threads": MAX_THREADS, "app_kwargs": app_kwargs, **kwargs},
                 prevent_thread_lock=True)
     if block:
-        lifecycle.serve_until_stopped(demo, lambda: lifecycle.remove_cache(cache, base))
+        lifecycle.serve_until_stopped(demo, lambda: _stopped(cache, base))
     return demo
+
+
+def _stopped(cache: Path, base: str | None) -> None:
+    """After the server closed: waiting try-ons are dropped, running ones finish (they write
+    into the cache), then the cache folder goes."""
+    if _gate:
+        _gate[""].shutdown(wait=True)
+    lifecycle.remove_cache(cache, base)
 
 
 if __name__ == "__main__":

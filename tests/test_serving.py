@@ -229,6 +229,15 @@ def _tryon_command() -> list[str]:
     return [str(tryon)] if tryon.is_file() else [sys.executable, "-m", "tryon.cli"]
 
 
+def _quietly(url: str, photo: Path) -> None:
+    """A ``/try_on`` through gradio_client; a server that stops under it may answer or not."""
+    try:
+        Client(url, verbose=False).predict(handle_file(str(photo)), handle_file(str(photo)),
+                                           api_name="/try_on")
+    except Exception:  # noqa: BLE001 - any end is fine here; the server's is what is checked
+        pass
+
+
 def test_sigterm_stops_the_server_cleanly_and_removes_its_cache(
         tmp_path: Path, person_example: Path) -> None:
     from tryon.loadtest import _free_port
@@ -249,8 +258,16 @@ def test_sigterm_stops_the_server_cleanly_and_removes_its_cache(
                 time.sleep(0.5)
         httpx.post(f"{url}/gradio_api/upload", files={"files": person_example.open("rb")}).raise_for_status()
         assert any(p.is_file() for p in tmp_path.rglob("*")), "the upload is in the server's cache"
+        callers = [threading.Thread(target=_quietly, args=(url, person_example)) for _ in range(4)]
+        for caller in callers:  # SIGTERM while try-ons run and wait, each writing into the cache
+            caller.start()
+        while httpx.get(f"{url}/api/v1/health").json()["in_flight"] == 0:
+            assert time.monotonic() < deadline + SERVER_START_S, "no try-on ever started"
+            time.sleep(0.1)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(60) == 0
+        for caller in callers:
+            caller.join(TIMEOUT_S)
     finally:
         if proc.poll() is None:
             proc.kill()

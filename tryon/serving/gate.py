@@ -140,6 +140,7 @@ class Gate:
         if idle and self.on_idle is not None:
             self.on_idle()
 
-    def shutdown(self) -> None:
-        """Stop taking jobs; cancel those still waiting; running ones finish."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
+    def shutdown(self, wait: bool = False) -> None:
+        """Stop taking jobs and cancel those still waiting; running ones finish (``wait``:
+        return only when they have)."""
+        self._pool.shutdown(wait=wait, cancel_futures=True)
