@@ -16,7 +16,7 @@ import torch
 from tryon import constants as C
 from tryon.cli import main
 from tryon.data import TryOnPairs, build_pairs_cache, find_layout, train_pairs
-from tryon.data.tryon_pairs import REGION_BIT, VALID_BIT
+from tryon.data.tryon_pairs import ARM_LABELS, LABEL_MASK, REGION_BIT, REVEALED_BIT, VALID_BIT
 from tryon.models.tryon_net import TryOnNet
 from tryon.pose import POSE_CHANNELS
 from tryon.region import parse_regions
@@ -71,20 +71,29 @@ def test_cache_is_reused_and_flip_augmentation_is_consistent(pairs_folder, tiny_
     ds = TryOnPairs(pairs_folder, augment=True, seed=0)
     plain = TryOnPairs(pairs_folder)[0]
     torch.manual_seed(0)
-    seen_flip = False
-    for _ in range(12):
+    seen_flip = hidden = False
+    for _ in range(24):
         item = ds[0]
         # The repaint region is never recoloured; flipped or not, it matches the stored one.
         same = torch.equal(item["region"], plain["region"])
         flipped = torch.equal(item["region"], plain["region"].flip(-1))
         assert same or flipped
-        # The agnostic input keeps the photo's own colours while the target's garment is recoloured.
-        assert torch.equal(item["agnostic"], plain["agnostic"] if same else plain["agnostic"].flip(-1))
+        # The agnostic input keeps the photo's own colours while the target's garment is recoloured;
+        # only bare arms may be greyed out (as under an old long sleeve).
+        expected = plain["agnostic"] if same else plain["agnostic"].flip(-1)
+        differs = (item["agnostic"] != expected).any(0)
+        grey = torch.full_like(expected[:, differs], 128 / 127.5 - 1)
+        assert torch.allclose(item["agnostic"][:, differs], grey, atol=1e-5)
+        arms = ds.raw(0)["labels"] & LABEL_MASK
+        arms = torch.from_numpy(np.isin(arms if same else arms[:, ::-1], ARM_LABELS).copy())
+        assert not (differs & ~arms).any()
+        hidden |= bool(differs.any())
         if flipped and not same:
             seen_flip = True
             lm = item["landmarks"]
             assert np.allclose(lm[C.LEFT_SHOULDER, 0].item(), 1 - plain["landmarks"][C.RIGHT_SHOULDER, 0].item())
     assert seen_flip
+    assert hidden or not np.isin(ds.raw(0)["labels"] & LABEL_MASK, ARM_LABELS).any(), "arms are sometimes hidden"
 
 
 def test_parse_region_items_come_from_our_parser_as_in_the_pipeline(tiny_prepared):
@@ -123,6 +132,30 @@ def test_fine_tuning_starts_from_exported_weights(pairs_folder):
         assert torch.equal(a, b), name
     fresh = TryOnTask(ds, ds).build_models()["net"]
     assert not torch.equal(next(iter(fresh.state_dict().values())), next(iter(net.state_dict().values())))
+
+
+def test_bare_arms_are_sometimes_greyed_out_as_under_an_old_sleeve(pairs_folder, tmp_path):
+    """The tiny layout's parse has no arms: label some revealed pixels as an arm in a copy."""
+    import shutil
+
+    folder = tmp_path / "pairs"
+    shutil.copytree(pairs_folder, folder)
+    labels = np.load(folder / "labels.npy", mmap_mode="r+")
+    revealed = (labels[0] & REVEALED_BIT) > 0
+    assert revealed.sum() > 20
+    arm = np.zeros_like(revealed)
+    arm[np.nonzero(revealed)[0][:20], np.nonzero(revealed)[1][:20]] = True
+    labels[0][arm] = (labels[0][arm] & ~np.uint8(LABEL_MASK)) | C.LIP_LEFT_ARM
+    labels.flush()
+    del labels
+    ds, plain = TryOnPairs(folder, augment=True), TryOnPairs(folder)[0]
+    torch.manual_seed(0)
+    greyed = []
+    for _ in range(40):
+        item = ds[0]
+        shown = item["revealed"][0] > 0
+        greyed.append(not shown.any() or int(shown.sum()) < int(plain["revealed"][0].sum()))
+    assert 0 < sum(greyed) < len(greyed), "some items, not all, hide the arms"
 
 
 def test_net_inputs_make_pose_maps_for_the_batch(pairs_folder):

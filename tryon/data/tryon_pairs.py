@@ -80,6 +80,9 @@ for _a, _b in ((C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM), (C.LIP_LEFT_LEG, C.LIP_RIGHT_L
 ROW_KEYS = ("person", "garment", "labels", "parsed", "mask", "landmarks", "codes")  # one cache row
 CHUNK = 64                  # pairs per worker task; done.npy is flushed after each
 FLIP_PROBABILITY = 0.5
+HIDE_ARMS_PROBABILITY = 0.3  # items whose bare arms are greyed out in the agnostic input (as if
+                             # covered by an old long sleeve): teaches skin below short sleeves
+ARM_LABELS = (C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM)
 HUE_JITTER = 0.5            # joint hue rotation of garment and worn garment, up to this many turns
 SATURATION_JITTER = 0.2     # joint saturation scale in [1 - j, 1 + j]
 
@@ -268,7 +271,8 @@ class TryOnPairs(torch.utils.data.Dataset):
         name        str                  "person.jpg garment.jpg"
 
     With ``augment``: a horizontal flip of everything together (landmarks and left/right labels
-    swapped), and one hue/saturation change applied to the garment AND to the garment the
+    swapped), bare arms greyed out in the agnostic input in some items (as under an old long
+    sleeve: the network learns to paint skin below a short sleeve), and one hue/saturation change applied to the garment AND to the garment the
     person wears in the target (so that the colour must come from the garment input). The
     agnostic input keeps the photo's own colours, so a revealed pixel that is really garment
     (a skin-coloured top) is a decoy whose colour is wrong: the network learns not to copy it.
@@ -321,6 +325,10 @@ class TryOnPairs(torch.utils.data.Dataset):
             px = landmarks * np.array([person.shape[1], person.shape[0], 1], np.float32)
             region, revealed = parse_regions(np.ascontiguousarray(parsed), seen, mask.astype(np.float32) / 255,
                                              px, region, garment[..., 3].astype(np.float32) / 255, valid)
+        if self.augment and rng.random() < HIDE_ARMS_PROBABILITY:
+            # As if the person wore long sleeves: their arms are greyed out like an old sleeve,
+            # and the network must paint the skin the target shows below the new garment's sleeves.
+            revealed = revealed & ~np.isin(parse, ARM_LABELS)
         if self.augment:
             matrix = _colour_matrix(rng)
             person = _recolour(person, worn, matrix)
