@@ -10,15 +10,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
 import torch
 import torch.nn.functional as F
 
 from tryon.body import body_shape_input
-
-if TYPE_CHECKING:
-    from tryon.garment_check import GarmentCheck
 
 __all__ = ["elbo_score", "elbo_score_from_parts", "elbo_parts", "garment_score", "garment_score_from_parts",
            "body_score", "body_check", "AnomalyResult", "garment_verdict", "logistic_verdict",
@@ -116,9 +111,10 @@ def garment_verdict(parts: dict[str, torch.Tensor], threshold: float) -> Anomaly
     return AnomalyResult(score, threshold, ok, "" if ok else NOT_A_GARMENT_REASON, parts["code"][0])
 
 
-def logistic_verdict(check: "GarmentCheck", threshold: float, code: torch.Tensor | None) -> AnomalyResult:
-    """The verdict of the calibrated check (:class:`tryon.garment_check.GarmentCheck`): ``score``
-    and ``threshold`` as log-odds of "not a garment" (``threshold`` a probability in ``(0, 1)``)."""
+def logistic_verdict(check, threshold: float, code: torch.Tensor | None) -> AnomalyResult:
+    """The verdict of the calibrated check (a :class:`tryon.garment_check.GarmentCheck`, not imported
+    here: tryon.garment_check builds on this module): ``score`` and ``threshold`` as log-odds of
+    "not a garment" (``threshold`` a probability in ``(0, 1)``)."""
     p = min(max(check.probability, 1e-12), 1 - 1e-12)
     score, limit = math.log(p / (1 - p)), math.log(threshold / (1 - threshold))
     reason = ""
