@@ -44,6 +44,7 @@ from pipelines import GarmentDesignPipeline, TryOnPipeline
 from tryon.assets import examples_dir
 from tryon.app_text import BAD_CHOICE, CSS, GENERIC_ERROR, HEADER, IN_LINE, STEP_CAPTIONS, TRY_ON_API
 from tryon.constants import GARMENT_TYPES, MAX_UPLOAD_SIZE
+from tryon.errors import TryOnError
 from tryon.serving import Gate, job, lifecycle
 from tryon.serving import gradio_inputs as inputs
 from tryon.serving.memory import limit_arenas
@@ -431,4 +432,9 @@ def _stopped(cache: Path, base: str | None) -> None:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:  # damaged weights: refuse to start with the sentence that names the file (as `tryon serve`)
+        get_pipeline()
+        get_design_pipeline()
+    except TryOnError as err:
+        raise SystemExit(f"error: {err}") from None
     launch()
