@@ -115,7 +115,7 @@ def _try_on_job(person: str | bytes, garment: str | bytes, garment_type: str,
                 with_steps: bool) -> tuple[str, list[tuple[str, str]], list[str]]:
     """On a gate worker: the try-on, its result written once as a PNG into Gradio's cache
     (served from there as is), and the captioned step images only when asked for."""
-    done = job.dress(get_pipeline, person, garment, garment_type)
+    done = job.dress(get_pipeline, person, garment, garment_type, with_steps=with_steps)
     folder = get_upload_folder()
     steps = [(job.save(img, folder, name), f"{i}. {STEP_CAPTIONS.get(name, name)}")
              for i, (name, img) in enumerate(done.steps.items(), start=1)] if with_steps else []

@@ -51,6 +51,12 @@ def test_deterministic_and_output_types(pipe, result):
     assert np.array_equal(image, np.asarray(result.image))
 
 
+def test_steps_only_when_asked_for_and_the_same_image(pipe, result):
+    out = pipe(person=astronaut(), garment=tshirt(RED), with_steps=False)
+    assert out.steps == {} and out.warnings == result.warnings
+    assert np.array_equal(np.asarray(out.image), np.asarray(result.image))
+
+
 def test_rgba_garment_uses_its_alpha(pipe, tmp_path):
     rgb = tshirt((20, 40, 200), background=(0, 255, 0))  # green would show if alpha were ignored
     mask = (np.abs(np.asarray(rgb).astype(int) - (0, 255, 0)).sum(-1) > 60).astype(np.uint8) * 255

@@ -110,7 +110,7 @@ def run_pairs(pipe, share: Share, *, person_dir: Path, garment_dir: Path, out: P
     """Dress ``person_dir / person`` in ``garment_dir / garment`` for each pair of ``share``.
 
     Args:
-        pipe: the try-on pipeline, called as ``pipe(person=path, garment=path)``.
+        pipe: the try-on pipeline, called as ``pipe(person=path, garment=path, with_steps=False)``.
         overwrite: redo pairs whose output exists (default: skip them).
         debug: print the traceback of an unexpected failure (it is recorded either way).
     """
@@ -133,7 +133,7 @@ def run_pairs(pipe, share: Share, *, person_dir: Path, garment_dir: Path, out: P
             result.skipped += 1
             continue
         try:
-            image = pipe(person=person_dir / person, garment=garment_dir / garment).image
+            image = pipe(person=person_dir / person, garment=garment_dir / garment, with_steps=False).image
             try:
                 save_image(image, target)
             except OSError as err:

@@ -88,7 +88,7 @@ def cmd_try_on(args: argparse.Namespace) -> int:
 
     _check_output_suffix(args.output)
     out = _pipeline(args)(person=_input(args.person), garment=_input(args.garment),
-                          garment_mask=_input(args.garment_mask))
+                          garment_mask=_input(args.garment_mask), with_steps=bool(args.steps))
     save_image(out.image, args.output)
     if args.steps:
         for name, img in out.steps.items():

@@ -58,11 +58,12 @@ class Dressed:
 
 
 def dress(pipeline: Callable[[], Any], person: str | bytes, garment: str | bytes,
-          garment_type: str) -> Dressed:
+          garment_type: str, with_steps: bool = False) -> Dressed:
     """Run the try-on pipeline (``pipeline()`` returns the loaded one) on two image sources
-    (file paths or bytes). Raises the pipeline's :class:`~tryon.errors.TryOnError` as is."""
+    (file paths or bytes); the step images only ``with_steps``. Raises the pipeline's
+    :class:`~tryon.errors.TryOnError` as is."""
     t0 = time.perf_counter()
-    out = pipeline()(person=person, garment=garment, garment_type=garment_type)
+    out = pipeline()(person=person, garment=garment, garment_type=garment_type, with_steps=with_steps)
     seconds = time.perf_counter() - t0
     RECENT_SECONDS.append(seconds)
     log.info("try-on done in %.2f s", seconds)
