@@ -235,19 +235,9 @@ class TryOnPipeline:
         s = int(min(MAX_RENDER_SCALE, max(1, round(1.0 / max(pose_scale, 1e-6)))))
         return (self.frame_size[0] * s, self.frame_size[1] * s)
 
-    def __call__(
-        self,
-        person: Any,
-        garment: Any,
-        *,
-        garment_mask: Any = None,
-        seed: int | None = None,
-        output_type: str = "pil",
-        return_dict: bool = True,
-        mode: str | None = None,
-        garment_type: str | None = None,
-        with_steps: bool = True,
-    ) -> TryOnOutput | tuple:
+    def __call__(self, person: Any, garment: Any, *, garment_mask: Any = None, seed: int | None = None,
+                 output_type: str = "pil", return_dict: bool = True, mode: str | None = None,
+                 garment_type: str | None = None, with_steps: bool = True) -> TryOnOutput | tuple:
         """Dress ``person`` in ``garment``.
 
         Args:
