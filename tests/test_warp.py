@@ -170,3 +170,19 @@ def test_a_sleeve_axis_that_points_up_or_a_thread_is_refused():
     thread = np.zeros((H, W), bool)
     thread[60:180, 30] = True
     assert sleeve_axis(thread, (30, 179), (30, 40)) is None
+
+
+def test_the_sleeve_fit_grid_reads_nothing_where_it_draws_nothing():
+    """tryon.fullres reads the garment photo through the grid: away from the fitted garment the
+    grid points off the garment, so the sleeves' old places in the photo are never read."""
+    rgb, mask = _long_sleeve_garment()
+    lm = _upright_landmarks()
+    lm[13], lm[14] = (130, 145, 1), (62, 145, 1)
+    lm[15], lm[16] = (132, 200, 1), (60, 200, 1)
+    out = warp_garment(rgb, mask, garment_keypoints(mask), lm)
+    read = F.grid_sample(torch.from_numpy(mask[None, None].astype(np.float32)),
+                         torch.from_numpy(out.grid)[None], align_corners=True)[0, 0].numpy()
+    far = F.max_pool2d(torch.from_numpy(out.alpha)[None, None], 9, 1, 4)[0, 0].numpy() < 1e-3
+    assert far.any() and read[far].max() < 1e-3
+    near = out.alpha > 0.9
+    assert read[near].mean() > 0.95

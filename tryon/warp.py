@@ -18,7 +18,7 @@ from kornia.geometry.transform import get_tps_transform, warp_points_tps
 from tryon import constants as C
 from tryon.body import body_unit
 from tryon.garment_keypoints import sleeve_masks
-from tryon.sleeve_fit import sleeve_axis, sleeve_grid
+from tryon.sleeve_fit import OFF_GARMENT, sleeve_axis, sleeve_grid
 
 __all__ = [
     "WarpedGarment",
@@ -46,6 +46,7 @@ FOLD_TOLERANCE = 0.02        # a fit that shows the garment mirrored (folded ove
                              # along the arms on their own (tryon.sleeve_fit), or failing that, let go
                              # (on VITON, 27% of full fits fold, mostly long sleeves on hanging arms)
 TORSO_POINTS = ("neck", "shoulder_l", "shoulder_r", "hem_l", "hem_r")
+OFF_MARGIN = 2               # px: a sleeve fit's grid stays real this far outside its garment
 
 
 @dataclass
@@ -365,4 +366,9 @@ def _piecewise(rgb, mask, keypoints, landmarks, names, src, dst):
         grid = torch.where((layer[3] > 0.5)[..., None], layer_grid, grid)
     if not torch.isfinite(out).all():
         return None
+    # Away from the fitted garment the torso's spline still maps onto the sleeves' old places in
+    # the garment photo: point those pixels off the garment, so that what is read through the
+    # grid at full resolution (tryon.fullres) shows no sleeve where the fit put none.
+    near = F.max_pool2d((out[3:4] > MIN_ALPHA).float()[None], 2 * OFF_MARGIN + 1, 1, OFF_MARGIN)[0, 0] > 0
+    grid = torch.where(near[..., None], grid, torch.full_like(grid, OFF_GARMENT))
     return out, src, dst, grid
