@@ -83,3 +83,14 @@ def test_hold_stderr_does_nothing_when_verbose(capfd):
     finally:
         set_verbose(False)
     assert capfd.readouterr().err == LIBRARY_LINES[0] + "\n"
+
+
+def test_the_face_detector_first_prints_nothing_on_stderr():
+    """The garment check screens for a face before any pose is found: MediaPipe's pose graph,
+    built beside the face detector but not yet run, used to log from its own threads then."""
+    code = ("import numpy as np; from skimage import data; from tryon.pose import has_face; "
+            "print(has_face(data.astronaut()), has_face(np.zeros((256, 192, 3), np.uint8)))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180,
+                          env=CLEAN_ENV)
+    assert done.returncode == 0 and done.stdout.split() == ["True", "False"]
+    assert done.stderr == "", done.stderr

@@ -93,6 +93,9 @@ class PoseResult:
         return out
 
 
+WARM_UP_SIDE = 64  # px: the blank image each MediaPipe graph runs on once when it is built
+
+
 class _MediaPipe:
     """Process-wide lazily created MediaPipe graphs, serialised by one lock.
 
@@ -119,6 +122,11 @@ class _MediaPipe:
             self._faces = mp.solutions.face_detection.FaceDetection(
                 model_selection=1, min_detection_confidence=FACE_MIN_CONFIDENCE
             )
+            # Run each graph once now, while descriptor 2 is held: a graph that has not run yet
+            # logs from its own threads when the other one runs, after the hold is released.
+            blank = np.zeros((WARM_UP_SIDE, WARM_UP_SIDE, 3), np.uint8)
+            self._pose.process(blank)
+            self._faces.process(blank)
 
     def pose(self, rgb: np.ndarray):
         with self._lock, hold_stderr():
