@@ -145,7 +145,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     extra = {"vaes": args.vaes, "codes": not args.no_codes, "prepare_workers": args.prepare_workers,
              "region": args.region, "init_from": args.init_from, "lr": args.lr} \
-        if args.model == "tryon" else {"backgrounds": args.backgrounds, "steps": args.steps} if args.model == "parser" else {}
+        if args.model == "tryon" else {"backgrounds": args.backgrounds, "steps": args.steps} if args.model == "parser" \
+        else {"init_from": args.init_from} if args.model == "garment-designer" else {}
     task = build_task(args.model, args.data, split=args.split, cache=args.cache, seed=args.seed,
                       n_val=_n_val(args), limit=args.limit, **extra)
     options = TrainOptions(
@@ -169,7 +170,10 @@ def _copy_export(export_dir: Path, to: Path) -> None:
         target = to / folder.name
         target.mkdir(parents=True, exist_ok=True)
         for f in folder.iterdir():
-            shutil.copy2(f, target / f.name)
+            if f.is_dir():  # e.g. garment-designer/prior/
+                shutil.copytree(f, target / f.name, dirs_exist_ok=True)
+            else:
+                shutil.copy2(f, target / f.name)
         print(f"copied {folder.name} weights to {target}")
 
 

@@ -26,6 +26,7 @@ EVAL_USAGE = ("tryon eval [-h] --data DIR [--pairs FILE | --val-pairs N] [--mode
               "       tryon eval MODELS --data DIR [...]")
 TRAIN_MODELS = (
     ("garment-vae", "the garment VAE-GAN (in-shop garments + masks)"),
+    ("garment-designer", "the design studio's generator: the garment VAE-GAN fine-tuned sharp, with a learned prior"),
     ("body-vae", "the body-shape VAE (needs `tryon prepare` first)"),
     ("tryon", "the try-on GAN: flow warper + generator (needs `tryon prepare`)"),
     ("parser", "the body parser (photos + image-parse maps)"),
@@ -146,6 +147,9 @@ def train(sub: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
                            help="start from these exported try-on weights (fine-tuning), e.g. assets/weights/tryon")
             m.add_argument("--lr", type=float, help="learning rate of the generator and the discriminator "
                            "(default 2e-4)")
+        if name == "garment-designer":
+            m.add_argument("--init-from", type=Path, metavar="DIR",
+                           help="the garment VAE to start from (default: the bundled assets/weights/garment-vae)")
         if name == "parser":
             m.add_argument("--backgrounds", type=Path, metavar="DIR",
                            help="photos to put behind the persons (e.g. the CC0 clothing_upper images); "

@@ -13,7 +13,7 @@ from tryon.errors import TryOnError
 
 __all__ = ["TASKS", "build_task"]
 
-TASKS = ("garment-vae", "body-vae", "tryon", "parser")
+TASKS = ("garment-vae", "garment-designer", "body-vae", "tryon", "parser")
 
 
 def build_task(name: str, data: str | Path, *, split: str = "train", cache: Path | None = None,
@@ -35,7 +35,8 @@ def build_task(name: str, data: str | Path, *, split: str = "train", cache: Path
         prepare_workers: try-on only: processes that build the pairs cache.
         region: try-on only: the repaint region the network is trained with, ``"parse"`` (the
             bundled body parser's, as the pipeline's default) or ``"pose"`` (landmarks only).
-        init_from: try-on only: a folder of exported try-on weights to start from (fine-tuning).
+        init_from: try-on: a folder of exported try-on weights to start from (fine-tuning);
+            garment-designer: the garment VAE it starts from (default: the bundled one).
         lr: try-on only: the learning rate of both networks (default :class:`TryOnHyper`'s).
         backgrounds: parser only: a folder of photos to put behind the persons.
         steps: parser only: the run's length; its learning rate reaches its floor there.
@@ -56,6 +57,18 @@ def build_task(name: str, data: str | Path, *, split: str = "train", cache: Path
         return GarmentVAETask(
             GarmentDataset(layout, train_garments(layout, n_val)[:limit], augment=True, cache_dir=cache_dir),
             GarmentDataset(layout, val_garments(layout, n_val), cache_dir=cache_dir))
+    if name == "garment-designer":
+        from tryon.assets import weights_dir
+        from tryon.data import GarmentDataset, train_garments, val_garments
+        from tryon.training.garment_designer import GarmentDesignerTask
+
+        start = Path(init_from) if init_from else weights_dir() / "garment-vae"
+        if not (start / "model.safetensors").is_file():
+            raise TryOnError(f"No garment VAE weights in '{start}' to start from; pass --init-from DIR.")
+        names = train_garments(layout, n_val)[:limit]
+        return GarmentDesignerTask(GarmentDataset(layout, names, augment=True, cache_dir=cache_dir),
+                                   GarmentDataset(layout, val_garments(layout, n_val), cache_dir=cache_dir),
+                                   GarmentDataset(layout, names, cache_dir=cache_dir), init_from=start)
     if name == "body-vae":
         from tryon.data import BodyDataset, LandmarkCache, train_persons, val_persons
         from tryon.training.body_vae import BodyVAETask

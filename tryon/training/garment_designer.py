@@ -1,0 +1,154 @@
+"""The garment designer: the garment VAE-GAN fine-tuned for sharp decodings, plus a learned prior.
+
+Warm-started from the garment VAE (``assets/weights/garment-vae``), it trains the same VAE-GAN
+with the weights moved from "a smooth latent space with an ELBO that flags non-garments" to
+"decodings a designer would keep":
+
+- a small KL weight (:attr:`DesignerHyper.kl_max`): codes may drift from ``N(0, I)``, since
+  sampling uses the learned prior (:class:`~tryon.models.latent_prior.MixturePrior`) fitted on
+  the training posteriors at export, not ``N(0, I)``;
+- an adversarial weight balanced against the reconstruction terms at the decoder's last layer
+  (Esser et al. 2021, "Taming transformers", eq. 7), so the discriminator's pull on edges and
+  flat colours stays as strong as the pixel losses' pull towards the blurry mean;
+- fakes shown to the discriminator are reconstructions and decodings of codes BETWEEN two
+  training garments (a random convex mix of posterior means): what blends and prior samples
+  decode.
+
+The garment VAE itself stays as it is: its codes condition the try-on network and its ELBO is
+what the garment check was calibrated on, so the designer is its own model (``garment-designer``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from tryon.losses import (
+    d_hinge_loss,
+    feature_matching_loss,
+    g_hinge_loss,
+    kl_divergence,
+    l1_loss,
+    mask_bce_loss,
+    ssim_loss,
+)
+from tryon.models.vae import VAE
+from tryon.training.garment_vae import GarmentVAEHyper, GarmentVAETask, _logits
+from tryon.training.loop import StepContext
+from tryon.training.prior_fit import fit_mixture
+
+__all__ = ["DesignerHyper", "GarmentDesignerTask", "DESIGNER_DIR_NAME", "PRIOR_DIR_NAME"]
+
+DESIGNER_DIR_NAME = "garment-designer"
+PRIOR_DIR_NAME = "prior"          # garment-designer/prior/: the MixturePrior
+ADAPTIVE_MAX = 10.0               # cap of the balanced adversarial weight (early D is uninformative)
+GRAD_EPS = 1e-4
+
+
+@dataclass
+class DesignerHyper(GarmentVAEHyper):
+    """Loss weights of the fine-tune (the architecture is the warm start's)."""
+
+    lr: float = 1e-4
+    w_feat: float = 1.0
+    w_adv: float = 0.5            # times the balanced weight (ADAPTIVE_MAX caps the product / w_adv)
+    kl_max: float = 1e-4          # 5x below the garment VAE's: sharper, the prior does the sampling
+    kl_warmup: int = 0
+    prior_components: int = 32
+
+
+class GarmentDesignerTask(GarmentVAETask):
+    """Fine-tunes the garment VAE for design. Same data as :class:`GarmentVAETask`.
+
+    Args:
+        train_set: augmented training garments ``{"garment": (4, H, W) in [-1, 1]}``.
+        val_set: the held-out garments (grids).
+        prior_set: the training garments without augmentation; their posterior means fit the prior.
+        init_from: the exported garment VAE to start from.
+    """
+
+    name = "garment-designer"
+
+    def __init__(self, train_set, val_set, prior_set, init_from: str | Path,
+                 hyper: DesignerHyper | None = None) -> None:
+        super().__init__(train_set, val_set, hyper or DesignerHyper())
+        self.prior_set = prior_set
+        self.init_from = Path(init_from)
+        self.vae_config = VAE.from_pretrained(self.init_from).config
+
+    def config(self) -> dict:
+        return {**super().config(), "init_from": str(self.init_from)}
+
+    def build_models(self):
+        models = super().build_models()
+        models["vae"] = VAE.from_pretrained(self.init_from).train()
+        return models
+
+    def train_step(self, ctx: StepContext, batch: dict) -> dict[str, torch.Tensor]:
+        h, acc = self.hyper, ctx.accelerator
+        vae, disc = ctx.models["vae"], ctx.models["disc"]
+        opt_vae, opt_d = ctx.optimizers["vae"], ctx.optimizers["disc"]
+        x = batch["garment"]                       # (B, 4, H, W) in [-1, 1]
+        rgb, mask = x[:, :3], (x[:, 3:] > 0).float()
+
+        out = vae(x)
+        bare = ctx.unwrap("vae")
+        t = torch.rand(x.shape[0], 1, device=x.device)
+        z_mix = t * out.mu + (1 - t) * out.mu.roll(1, 0)       # between two garments of the batch
+        mix_image, mix_mask = bare.decode(z_mix)
+        fake = self._as_input(out.image, out.mask_logits)
+        fake_mix = self._as_input(mix_image, mix_mask)
+
+        real_d = disc(x)
+        fake_d = disc(torch.cat([fake, fake_mix]).detach())
+        loss_d = d_hinge_loss(_logits(real_d), _logits(fake_d))
+        acc.backward(loss_d)
+        opt_d.step()
+        opt_d.zero_grad(set_to_none=True)
+
+        d = ctx.unwrap("disc").requires_grad_(False)
+        with torch.no_grad():
+            real_feats = [f for f, _ in d(x)]
+        fake_out = d(torch.cat([fake, fake_mix]))
+        recon_feats = [[f[: x.shape[0]] for f in fs] for fs, _ in fake_out]
+        loss_adv = g_hinge_loss(_logits(fake_out))
+        loss_feat = feature_matching_loss(real_feats, recon_feats)
+        loss_l1 = l1_loss(out.image, rgb)
+        loss_ssim = ssim_loss(out.image, rgb)
+        loss_mask = mask_bce_loss(out.mask_logits, mask)
+        loss_kl = kl_divergence(out.mu, out.logvar)
+        loss_rec = h.w_l1 * loss_l1 + h.w_ssim * loss_ssim + h.w_mask * loss_mask + h.w_feat * loss_feat
+        balance = self._balance(bare, loss_rec, loss_adv)
+        loss_g = loss_rec + h.w_adv * balance * loss_adv + h.kl_max * loss_kl
+        acc.backward(loss_g)
+        d.requires_grad_(True)
+        opt_vae.step()
+        opt_vae.zero_grad(set_to_none=True)
+        return {"d": loss_d.detach(), "adv": loss_adv.detach(), "balance": balance, "feat": loss_feat.detach(),
+                "l1": loss_l1.detach(), "ssim": loss_ssim.detach(), "mask": loss_mask.detach(),
+                "kl": loss_kl.detach()}
+
+    @staticmethod
+    def _balance(vae: VAE, loss_rec: torch.Tensor, loss_adv: torch.Tensor) -> torch.Tensor:
+        """``|grad L_rec| / |grad L_adv|`` at the decoder's last layer, detached, capped."""
+        last = vae.decoder.to_output.conv.weight
+        g_rec = torch.autograd.grad(loss_rec, last, retain_graph=True)[0]
+        g_adv = torch.autograd.grad(loss_adv, last, retain_graph=True)[0]
+        return (g_rec.norm() / (g_adv.norm() + GRAD_EPS)).clamp(0.0, ADAPTIVE_MAX).detach()
+
+    @torch.no_grad()
+    def posterior_means(self, vae: VAE, batch_size: int = 128) -> torch.Tensor:
+        """``(N, D)`` posterior means of the un-augmented training garments."""
+        loader = torch.utils.data.DataLoader(self.prior_set, batch_size=batch_size)
+        device = next(vae.parameters()).device
+        return torch.cat([vae.eval().encode(b["garment"].to(device))[0].float().cpu() for b in loader])
+
+    def export(self, models, directory: Path) -> None:
+        vae = models["vae"]
+        target = Path(directory) / DESIGNER_DIR_NAME
+        prior, info = fit_mixture(self.posterior_means(vae), components=self.hyper.prior_components)
+        vae.save_pretrained(target, dtype=torch.float16,
+                            extra={"init_from": str(self.init_from), "prior": PRIOR_DIR_NAME})
+        prior.save_pretrained(target / PRIOR_DIR_NAME, extra={"fit": info, "codes": len(self.prior_set)})
