@@ -1,5 +1,11 @@
-"""GarmentDesignPipeline: sample, blend, vary, encode and decode garments in the garment VAE's
-latent space, and tell a garment photo from something that is not one.
+"""GarmentDesignPipeline: sample, blend, vary, edit, encode and decode garments in the garment
+designer's latent space, and tell a garment photo from something that is not one.
+
+The generator is the garment designer (``assets/weights/garment-designer``): a garment VAE with
+a learned prior (``prior/``, :class:`~tryon.models.latent_prior.MixturePrior`) that samples
+where real garments' codes lie, and attribute sliders (``directions/``,
+:class:`~tryon.models.latent_directions.LatentDirections`). The garment check stays the garment
+VAE's (``assets/weights/garment-vae``), the one the try-on pipeline warns with.
 
 Every garment it returns is an RGBA ``PIL.Image``: the garment's colours and its mask as alpha,
 ready for ``TryOnPipeline(garment=...)``.
@@ -20,13 +26,19 @@ from tryon.anomaly import AnomalyResult
 from tryon.conditioning import GarmentChecker, garment_code
 from tryon.errors import GarmentError, TryOnError
 from tryon.garment import PreparedGarment, prepare_garment, resize_prepared
+from tryon.hub import load_extra
 from tryon.io import load_image
+from tryon.models.latent_directions import LatentDirections
+from tryon.models.latent_prior import MixturePrior
 from tryon.models.vae import VAE
 from tryon.tensors import to_uint8
 
-__all__ = ["GarmentDesignPipeline", "AnomalyResult", "GARMENT_VAE_DIR", "slerp"]
+__all__ = ["GarmentDesignPipeline", "AnomalyResult", "GARMENT_DESIGNER_DIR", "GARMENT_VAE_DIR", "slerp"]
 
-GARMENT_VAE_DIR = assets.path("weights", "garment-vae")
+GARMENT_DESIGNER_DIR = assets.path("weights", "garment-designer")  # the generator (+ prior/, directions/)
+GARMENT_VAE_DIR = assets.path("weights", "garment-vae")            # the garment check
+PRIOR_DIR, DIRECTIONS_DIR = "prior", "directions"                  # sub-folders of a designer folder
+CHECK_KEYS = ("anomaly_threshold", "garment_check")  # a folder whose config holds these carries its own check
 OUTPUT_SCALE = 2          # returned garments are 2x the VAE resolution (256x192)
 ALPHA_FLOOR = 0.08        # alpha below this becomes fully transparent (no haze around a garment)
 MAX_BATCH = 64            # garments decoded at once
@@ -42,31 +54,68 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
     return (torch.sin((1 - t) * omega) * a + torch.sin(t * omega) * b) / torch.sin(omega)
 
 
+def _seeded(seed: int | None) -> torch.Generator:
+    return torch.Generator().manual_seed(int(seed) if seed is not None else torch.seed())
+
+
+def _check_dir(generator_dir: Path) -> Path:
+    """The folder whose garment check to use: ``generator_dir`` itself when its config carries a
+    calibrated check (an old garment-vae folder passed as the generator), else the garment VAE."""
+    try:
+        extra = load_extra(generator_dir)
+    except TryOnError:
+        extra = {}
+    return generator_dir if any(k in extra for k in CHECK_KEYS) else GARMENT_VAE_DIR
+
+
 class GarmentDesignPipeline:
-    """Designer tools on the garment VAE.
+    """Designer tools on the garment designer (a garment VAE, its prior and its sliders).
 
     Args:
-        vae: the garment :class:`~tryon.models.vae.VAE` (RGB + mask).
-        anomaly_threshold: the ``is_garment`` limit stored with the weights.
+        vae: the generator, a garment :class:`~tryon.models.vae.VAE` (RGB + mask).
+        anomaly_threshold: the ``is_garment`` limit of a check built on ``vae`` (when no
+            ``checker`` is given).
+        prior: where garments' codes lie; None samples ``N(0, I)`` (a VAE trained to fill it).
+        directions: the attribute sliders of :meth:`edit`; None: no sliders.
+        checker: the garment check (default: one on ``vae`` with ``anomaly_threshold``).
     """
 
-    def __init__(self, vae: VAE, *, anomaly_threshold: float = float("inf")) -> None:
-        self.checker = GarmentChecker(vae, anomaly_threshold)  # the same check the try-on pipeline runs
-        self.vae = self.checker.vae
-        self.anomaly_threshold = anomaly_threshold
+    def __init__(self, vae: VAE, *, anomaly_threshold: float = float("inf"), prior: MixturePrior | None = None,
+                 directions: LatentDirections | None = None, checker: GarmentChecker | None = None) -> None:
+        self.checker = checker if checker is not None else GarmentChecker(vae, anomaly_threshold)
+        self.vae = vae
+        self.anomaly_threshold = self.checker.threshold
+        self.prior = prior
+        self.directions = directions
         self.size = tuple(vae.config.resolution)
 
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None) -> "GarmentDesignPipeline":
-        """Load the garment VAE from the bundled ``weights/garment-vae`` (or ``path``)."""
-        directory = Path(path) if path is not None else GARMENT_VAE_DIR
+        """Load the generator from the bundled ``weights/garment-designer`` (or ``path``), with its
+        ``prior/`` and ``directions/`` when there; the garment check is the bundled garment VAE's,
+        or ``path``'s own when its config carries one (an old ``garment-vae`` folder)."""
+        directory = Path(path) if path is not None else GARMENT_DESIGNER_DIR
         if not (directory / "model.safetensors").is_file():
-            raise TryOnError(f"No garment VAE weights in '{directory}'; train them with "
-                             "`tryon train garment-vae` or use the bundled assets.")
-        checker = GarmentChecker.from_pretrained(directory)
-        design = cls(checker.vae, anomaly_threshold=checker.threshold)
-        design.checker = checker  # the calibrated check (the ELBO and its cues), as the try-on pipeline's
-        return design
+            raise TryOnError(f"No garment designer weights in '{directory}'; train them with "
+                             "`tryon train garment-designer` or use the bundled assets.")
+        vae = VAE.from_pretrained(directory)
+        checker = GarmentChecker.from_pretrained(_check_dir(directory))
+        prior = MixturePrior.from_pretrained(directory / PRIOR_DIR) \
+            if (directory / PRIOR_DIR / "model.safetensors").is_file() else None
+        directions = LatentDirections.from_pretrained(directory / DIRECTIONS_DIR) \
+            if (directory / DIRECTIONS_DIR / "model.safetensors").is_file() else None
+        return cls(vae, prior=prior, directions=directions, checker=checker)
+
+    @property
+    def attributes(self) -> tuple[str, ...]:
+        """The sliders :meth:`edit` takes (empty without ``directions/``)."""
+        return self.directions.names if self.directions is not None else ()
+
+    @property
+    def attribute_units(self) -> dict[str, str]:
+        """Slider name -> what one unit of it is (``hue``: degrees; the others: training standard
+        deviations of the attribute)."""
+        return dict(zip(self.attributes, self.directions.config.units)) if self.directions is not None else {}
 
     # ------------------------------------------------------------------ conversions
     def _prepare(self, garment: Any) -> PreparedGarment:
@@ -108,13 +157,19 @@ class GarmentDesignPipeline:
             out += self._to_rgba(image, mask)
         return out
 
-    def sample(self, n: int = 4, seed: int | None = 0, temperature: float = 1.0) -> list[Image.Image]:
-        """``n`` new garments from the prior, z ~ N(0, temperature^2 I); same seed, same garments."""
+    def sample_codes(self, n: int = 4, seed: int | None = 0, temperature: float = 1.0) -> torch.Tensor:
+        """``(n, latent_dim)`` codes from the prior: the learned mixture (``temperature`` scales each
+        component's spread; 0 gives component means), or ``N(0, temperature^2 I)`` without one."""
         if n < 1 or temperature < 0:
             raise ValueError("n must be >= 1 and temperature >= 0")
-        g = torch.Generator().manual_seed(int(seed) if seed is not None else torch.seed())
-        z = torch.randn(n, self.vae.config.latent_dim, generator=g) * temperature
-        return self.decode(z)
+        g = _seeded(seed)
+        if self.prior is not None:
+            return self.prior.sample(n, generator=g, temperature=temperature)
+        return torch.randn(n, self.vae.config.latent_dim, generator=g) * temperature
+
+    def sample(self, n: int = 4, seed: int | None = 0, temperature: float = 1.0) -> list[Image.Image]:
+        """``n`` new garments from the prior (:meth:`sample_codes`); same seed, same garments."""
+        return self.decode(self.sample_codes(n, seed, temperature))
 
     def interpolate(self, a: Any, b: Any, steps: int = 5) -> list[Image.Image]:
         """``steps`` garments blending ``a`` into ``b`` (photos or codes), spherically, ends included."""
@@ -127,13 +182,44 @@ class GarmentDesignPipeline:
         """One garment ``t`` of the way from ``a`` to ``b`` (spherical)."""
         return self.decode(slerp(self._code(a), self._code(b), float(np.clip(t, 0.0, 1.0))))[0]
 
+    def _local_spread(self, z: torch.Tensor) -> torch.Tensor:
+        """``(D, D)``: the Cholesky factor of the covariance of ``z``'s most likely prior component
+        (the identity without a prior)."""
+        if self.prior is None:
+            return torch.eye(z.shape[0])
+        joint = self.prior.component_log_prob(z[None]) + self.prior.log_weights.float()   # (1, K)
+        return self.prior.scale_tril.float()[int(joint.argmax())]
+
     def vary(self, garment: Any, strength: float = 0.5, n: int = 4, seed: int | None = 0) -> list[Image.Image]:
-        """``n`` variations: z = code + strength * N(0, I); 0 keeps the garment, 1 roams widely."""
+        """``n`` variations: ``z = code + strength * L eps``, ``eps ~ N(0, I)``, ``L`` the spread of
+        the code's most likely prior component (garments vary along the directions real garments
+        vary in); 0 keeps the garment, 1 roams as far as that component reaches."""
         if n < 1 or strength < 0:
             raise ValueError("n must be >= 1 and strength >= 0")
         z0 = self._code(garment)
-        g = torch.Generator().manual_seed(int(seed) if seed is not None else torch.seed())
-        return self.decode(z0 + strength * torch.randn(n, z0.shape[0], generator=g))
+        eps = torch.randn(n, z0.shape[0], generator=_seeded(seed))
+        return self.decode(z0 + strength * eps @ self._local_spread(z0).T)
+
+    def edit_codes(self, codes: torch.Tensor, **attributes: float) -> torch.Tensor:
+        """Codes ``(N, D)`` moved by the attribute sliders (see :meth:`edit`): ``(N, D)``."""
+        if self.directions is None:
+            raise TryOnError("These garment designer weights have no attribute sliders (no directions/ "
+                             "folder); fit them with `tryon fit-design`.")
+        self.directions.check_names(attributes)
+        bad = [k for k, v in attributes.items() if not isinstance(v, (int, float)) or not np.isfinite(v)]
+        if bad:
+            raise TryOnError(f"The value of {bad[0]!r} must be a finite number, not {attributes[bad[0]]!r}.")
+        return self.directions.apply(codes, {k: float(v) for k, v in attributes.items()})
+
+    def edit(self, garment_or_code: Any, **attributes: float) -> Image.Image:
+        """The garment (a photo, a prepared garment or a ``(latent_dim,)`` code) with attributes
+        changed: ``hue`` in degrees (turns the colour; grey garments stay grey), ``lightness``,
+        ``sleeve_length``, ``garment_length`` and ``neckline`` in training standard deviations of
+        that attribute (see :attr:`attribute_units`; about -2 to 2 stays among real garments).
+        Each slider leaves the others' attributes nearly as they were; no values: the garment's
+        decoding. Unknown names raise a one-sentence :class:`TryOnError` naming the sliders."""
+        z = self._code(garment_or_code)
+        return self.decode(self.edit_codes(z[None], **attributes))[0]
 
     def anomaly(self, image: Any) -> AnomalyResult:
         """Score how unlike a garment photo ``image`` is; ``is_garment`` from the calibrated threshold.

@@ -1,0 +1,87 @@
+"""``tryon fit-design``: (re)fit a garment designer folder's prior and attribute sliders.
+
+1. Encode the training garments of a VITON-style data set with the folder's VAE: the posterior
+   means ``(N, D)``.
+2. Measure each garment's attributes (:func:`tryon.garment_attributes.measure_tensor`).
+3. Fit the mixture prior on the codes (:func:`tryon.training.prior_fit.fit_mixture`) and the
+   sliders on codes and attributes (:func:`tryon.training.direction_fit.fit_directions`).
+4. Save them as ``<folder>/prior/`` and ``<folder>/directions/`` (config.json + safetensors).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from tryon.assets import weights_dir
+from tryon.constants import VALIDATION_PAIRS
+from tryon.errors import TryOnError
+from tryon.garment_attributes import measure_tensor
+from tryon.models.vae import VAE
+from tryon.training.direction_fit import fit_directions
+from tryon.training.prior_fit import fit_mixture
+
+__all__ = ["fit_design", "PRIOR_DIR", "DIRECTIONS_DIR", "ATTRIBUTE_UNITS"]
+
+PRIOR_DIR = "prior"             # <designer>/prior/: the MixturePrior
+DIRECTIONS_DIR = "directions"   # <designer>/directions/: the LatentDirections
+BATCH = 128                     # garments encoded at once
+ATTRIBUTE_UNITS = {             # the measures' own units (tryon.garment_attributes)
+    "lightness": "CIELAB L*",
+    "sleeve_length": "of the garment's length",
+    "garment_length": "garment widths",
+    "neckline": "of the garment's length",
+}
+
+
+def _garments(data: Path, cache: Path | None, limit: int | None, split: str):
+    """The un-augmented training garments (:class:`tryon.data.GarmentDataset`), first ``limit``."""
+    from tryon.data import GarmentDataset, find_layout
+    from tryon.data.split import train_garments
+
+    layout = find_layout(data, split)
+    dataset = GarmentDataset(layout, train_garments(layout, VALIDATION_PAIRS), cache_dir=cache)
+    if limit is not None:
+        dataset = torch.utils.data.Subset(dataset, range(min(limit, len(dataset))))
+    return dataset
+
+
+@torch.no_grad()
+def encode_and_measure(vae: VAE, dataset) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Posterior means ``(N, D)`` and measures ``{name: (N,)}`` of a garment data set."""
+    codes, rows = [], []
+    loader = torch.utils.data.DataLoader(dataset, batch_size=BATCH)
+    for batch in tqdm(loader, desc="encoding and measuring garments", unit="batch"):
+        g = batch["garment"]
+        codes.append(vae.encode(g)[0].float())
+        rows += [measure_tensor(item) for item in g.numpy()]
+    measures = {k: torch.tensor(np.array([r[k] for r in rows], np.float64)) for k in rows[0]}
+    return torch.cat(codes), measures
+
+
+def fit_design(data: str | Path, *, weights: str | Path | None = None, cache: str | Path | None = None,
+               limit: int | None = None, split: str = "train", components: int = 32) -> dict:
+    """Refit ``weights`` (a garment designer folder; default the bundled
+    ``assets/weights/garment-designer``): its ``prior/`` and ``directions/``.
+
+    Returns:
+        What was fitted: ``{"folder", "garments", "prior": {...}, "directions": {...}}``.
+    """
+    folder = Path(weights) if weights is not None else weights_dir() / "garment-designer"
+    if not (folder / "model.safetensors").is_file():
+        raise TryOnError(f"No garment designer weights in '{folder}': pass --weights with a folder holding "
+                         "config.json and model.safetensors.")
+    if limit is not None and limit < 1:
+        raise TryOnError("--limit must be at least 1.")
+    vae = VAE.from_pretrained(folder)
+    dataset = _garments(Path(data), Path(cache) if cache else None, limit, split)
+    codes, measures = encode_and_measure(vae, dataset)
+    prior, prior_info = fit_mixture(codes, components=components)
+    prior.save_pretrained(folder / PRIOR_DIR, extra={"fit": prior_info, "codes": len(codes)})
+    directions, info = fit_directions(codes, measures, units=ATTRIBUTE_UNITS)
+    directions.save_pretrained(folder / DIRECTIONS_DIR, extra={"fit": info, "data": str(data)})
+    return {"folder": str(folder), "garments": len(codes), "prior": prior_info,
+            "directions": {**info, "units": dict(zip(directions.names, directions.config.units))}}
