@@ -7,6 +7,9 @@ and :class:`pipelines.GarmentDesignPipeline`. Run it with ``tryon serve`` (or
 - ``/generate_garment``: (seed, temperature, n) -> a gallery of ``n`` new garments.
 - ``/blend_garments``: (garment_a, garment_b, t) -> one garment ``t`` of the way from A to B.
 - ``/vary_garment``: (garment, strength, n, seed) -> a gallery of ``n`` variations.
+- ``/edit_garment``: (garment, hue, lightness, sleeve_length, garment_length, neckline) -> the
+  garment with those attribute sliders moved (hue in degrees, the others in training standard
+  deviations; 0 keeps an attribute).
 
 Designed garments are RGBA PNGs (alpha = the garment's mask), which ``/try_on`` takes as is.
 This module holds no image code: it hands the uploaded files to the pipelines, which do all
@@ -51,7 +54,7 @@ from tryon.serving.memory import limit_arenas
 from tryon.serving.rest import rest_routes
 
 __all__ = ["build_demo", "launch", "try_on", "get_pipeline", "get_design_pipeline", "get_gate",
-           "generate_garment", "blend_garments", "vary_garment"]
+           "generate_garment", "blend_garments", "vary_garment", "edit_garment"]
 
 log = logging.getLogger("tryon.app")
 
@@ -70,6 +73,10 @@ N_RANGE = (1, 16)
 TEMPERATURE_RANGE = (0.0, 2.0)
 STRENGTH_RANGE = (0.0, 2.0)
 SEED_RANGE = (0, 2**32 - 1)
+HUE_RANGE = (-180.0, 180.0)          # degrees
+SLIDER_RANGE = (-3.0, 3.0)           # training standard deviations of the attribute
+EDIT_SLIDERS = (("lightness", "Lightness"), ("sleeve_length", "Sleeve length"),
+                ("garment_length", "Garment length"), ("neckline", "Neckline depth"))
 DEFAULT_N = 8
 DESIGN_ERROR = ("Something went wrong on our side while designing garments; "
                 "please try again, or try other values.")
@@ -102,7 +109,7 @@ def get_gate() -> Gate:
 
 
 def get_design_pipeline(weights_dir: str | Path | None = None) -> GarmentDesignPipeline:
-    """The garment design pipeline for ``weights_dir`` (None: the bundled garment VAE),
+    """The garment design pipeline for ``weights_dir`` (None: the bundled garment designer),
     loaded on first use and then shared. Missing weights raise :class:`TryOnError` every
     time, so weights put in place later are picked up without a restart."""
     key = str(Path(weights_dir).resolve()) if weights_dir is not None else ""
@@ -174,6 +181,18 @@ def vary_garment(garment: Any, strength: Any = 0.5, n: Any = DEFAULT_N, seed: An
     seed = inputs.number(seed, "seed", SEED_RANGE, whole=True)
     with inputs.shown_to_user("vary", DESIGN_ERROR):
         return get_design_pipeline(weights_dir).vary(source, strength=strength, n=n, seed=seed)
+
+
+def edit_garment(garment: Any, hue: Any = 0.0, lightness: Any = 0.0, sleeve_length: Any = 0.0,
+                 garment_length: Any = 0.0, neckline: Any = 0.0, *, weights_dir: str | Path | None = None) -> Any:
+    """The garment with its attribute sliders moved: ``hue`` in degrees, the others in training
+    standard deviations (0 keeps an attribute)."""
+    source = inputs.source(garment, "chosen garment")
+    values = {"hue": inputs.number(hue, "hue", HUE_RANGE)}
+    for (name, label), value in zip(EDIT_SLIDERS, (lightness, sleeve_length, garment_length, neckline)):
+        values[name] = inputs.number(value, label.lower(), SLIDER_RANGE)
+    with inputs.shown_to_user("edit", DESIGN_ERROR):
+        return get_design_pipeline(weights_dir).edit(source, **values)
 
 
 # -- the UI: tab builders put the components on one namespace (ui.person, ...); events wire them
@@ -294,6 +313,27 @@ def _design_tab(ui: SimpleNamespace) -> None:
                 ui.vary = gr.Button("Vary", elem_id="design-vary")
                 ui.variations = _garment_grid("Variations: click one to choose it",
                                               "design-variations", 260)
+        _edit_row(ui)
+
+
+def _edit_row(ui: SimpleNamespace) -> None:
+    """Step 5 of the Design tab: attribute sliders on the chosen garment."""
+    with gr.Row():
+        with gr.Column(scale=3):
+            gr.Markdown("**5. Edit** the chosen garment: turn its colour, make it lighter or darker, "
+                        "its sleeves or body longer or shorter, its neckline deeper (0 keeps it as it is; "
+                        "about -2 to 2 stays among real garments).")
+            ui.hue = gr.Slider(*HUE_RANGE, value=0.0, step=5, label="Hue (degrees)", elem_id="design-hue")
+            ui.edit_sliders = [gr.Slider(*SLIDER_RANGE, value=0.0, step=0.1, label=label,
+                                         elem_id=f"design-{name.replace('_', '-')}")
+                               for name, label in EDIT_SLIDERS]
+            with gr.Row():
+                ui.edit = gr.Button("Edit", elem_id="design-edit")
+                ui.choose_edit = gr.Button("Choose the edit", elem_id="design-choose-edit")
+        with gr.Column(scale=2):
+            ui.edited = gr.Image(format="png", type="pil", image_mode="RGBA", interactive=False,
+                                 height=320, label="Edited", elem_id="design-edited",
+                                 elem_classes="design-garment")
 
 
 # Try-ons queue in the gate, not in Gradio's queue (see MAX_QUEUE_SIZE): no Gradio limit.
@@ -334,7 +374,7 @@ def _design_events(ui: SimpleNamespace, weights_dir: str | Path | None) -> None:
     numbers, pair = [ui.seed, ui.temperature, ui.count], [ui.slot_a, ui.slot_b, ui.mix]
     ui.generate.click(
         generate_, numbers, ui.designs, api_name="generate_garment",
-        api_description="New garments from the garment VAE: seed (whole number, 0 to 2**32-1; "
+        api_description="New garments from the garment designer: seed (whole number, 0 to 2**32-1; "
                         "the same seed gives the same garments), temperature (0 to 2) and n "
                         "(1 to 16). Returns n RGBA PNG garments.", **queue)
     ui.reseed.click(lambda: random.randint(*SEED_RANGE), None, ui.seed, api_visibility="private",
@@ -351,6 +391,19 @@ def _design_events(ui: SimpleNamespace, weights_dir: str | Path | None) -> None:
         api_name="vary_garment",
         api_description="Variations of a garment photo: strength (0 to 2; 0 keeps the garment), "
                         "n (1 to 16) and seed. Returns n RGBA PNG garments.", **queue)
+
+    def edit_(garment: Any, hue: Any, lightness: Any, sleeve_length: Any, garment_length: Any,
+              neckline: Any) -> Any:
+        return edit_garment(garment, hue, lightness, sleeve_length, garment_length, neckline,
+                            weights_dir=weights_dir)
+
+    ui.edit.click(
+        edit_, [ui.chosen, ui.hue, *ui.edit_sliders], ui.edited, api_name="edit_garment",
+        api_description="A garment photo with attribute sliders moved: hue (degrees, -180 to 180), "
+                        "lightness, sleeve_length, garment_length and neckline (training standard "
+                        "deviations, -3 to 3; 0 keeps it). Returns an RGBA PNG garment.", **queue)
+    ui.choose_edit.click(lambda value: inputs.path(value, "edit"), ui.edited, ui.chosen,
+                         api_visibility="private", preprocess=False)
 
     # Choosing and moving garments between the slots: files only, no model. Those that
     # can refuse are queued: only a queued event's gr.Error reaches the user as a toast.
@@ -378,8 +431,9 @@ def _design_events(ui: SimpleNamespace, weights_dir: str | Path | None) -> None:
 
 def build_demo(weights_dir: str | Path | None = None) -> gr.Blocks:
     """The Blocks app (not launched); the pipelines are loaded on the first request.
-    ``weights_dir``: the garment VAE folder for the Design tab (``config.json`` and
-    ``model.safetensors``); None for the bundled ``assets/weights/garment-vae``."""
+    ``weights_dir``: the garment designer folder for the Design tab (``config.json`` and
+    ``model.safetensors``, optionally ``prior/`` and ``directions/``); None for the bundled
+    ``assets/weights/garment-designer``."""
     people, garments = (sorted(p for p in (examples_dir() / kind).glob("*")
                                if p.suffix.lower() in IMAGE_SUFFIXES)
                         for kind in ("person", "garments"))
@@ -399,7 +453,7 @@ def build_demo(weights_dir: str | Path | None = None) -> gr.Blocks:
 def launch(host: str = "127.0.0.1", port: int = 7860, *, weights_dir: str | Path | None = None,
            **kwargs: Any) -> gr.Blocks:
     """Build and serve the app on ``host:port``; extra ``kwargs`` go to ``Blocks.launch``.
-    ``weights_dir`` is the garment VAE folder for the Design tab (None: the bundled one).
+    ``weights_dir`` is the garment designer folder for the Design tab (None: the bundled one).
 
     The server gets a private cache folder (removed when it stops), the REST endpoint and
     at most :data:`~tryon.serving.memory.ARENA_MAX` malloc arenas. Unless

@@ -201,12 +201,12 @@ def test_step_captions_are_numbered_in_the_pipelines_order(monkeypatch: pytest.M
 
 
 # -- the Design tab's endpoints ----------------------------------------------------------------
-# They run on the bundled garment VAE (assets/weights/garment-vae); without its weights the
+# They run on the bundled garment designer (assets/weights/garment-designer); without its weights the
 # tests that need a model skip, and those that do not (refusals, the API listing) still run.
 
 def _design_weights() -> Path:
     from pipelines import design_pipeline  # read at run time: a dev run may point it elsewhere
-    return Path(design_pipeline.GARMENT_VAE_DIR)
+    return Path(design_pipeline.GARMENT_DESIGNER_DIR)
 
 
 @pytest.fixture(scope="module")
@@ -236,6 +236,7 @@ def test_api_lists_the_design_endpoints(client: Client) -> None:
         "/generate_garment": ["seed", "temperature", "n"],
         "/blend_garments": ["garment_a", "garment_b", "t"],
         "/vary_garment": ["garment", "strength", "n", "seed"],
+        "/edit_garment": ["garment", "hue", "lightness", "sleeve_length", "garment_length", "neckline"],
     }
     for name, params in expected.items():
         assert [p["parameter_name"] for p in named[name]["parameters"]] == params, name
@@ -326,8 +327,8 @@ def test_missing_design_weights_are_one_sentence(
     from pipelines import design_pipeline
 
     monkeypatch.setattr(gradio_app, "_design", {})  # nothing loaded yet
-    monkeypatch.setattr(design_pipeline, "GARMENT_VAE_DIR", tmp_path)  # no weights there
+    monkeypatch.setattr(design_pipeline, "GARMENT_DESIGNER_DIR", tmp_path)  # no weights there
     with pytest.raises(AppError) as err:
         generate(client, 0)
     message = str(err.value)
-    assert "garment VAE weights" in message and message.endswith(".") and "\n" not in message
+    assert "garment designer weights" in message and message.endswith(".") and "\n" not in message

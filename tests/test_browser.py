@@ -115,7 +115,7 @@ DESIGN_N = 8
 @pytest.fixture
 def design_weights() -> Path:
     from pipelines import design_pipeline  # read at run time: a dev run may point it elsewhere
-    weights = Path(design_pipeline.GARMENT_VAE_DIR) / "model.safetensors"
+    weights = Path(design_pipeline.GARMENT_DESIGNER_DIR) / "model.safetensors"
     if not weights.is_file():
         pytest.skip(f"no bundled garment VAE weights: {weights} is absent")
     return weights

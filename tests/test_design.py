@@ -108,14 +108,14 @@ def test_the_checks_codes_are_the_try_on_networks_codes():
     pipe = TryOnPipeline.from_pretrained(mode="baseline")
     prepared = prepare_garment(load_image(tshirt(), keep_alpha=True), size=(256, 192))
     pose = detect_pose(np.asarray(astronaut()))
-    verdict = design.anomaly(prepared)
-    assert torch.equal(verdict.code, torch.from_numpy(garment_code(design.vae, prepared)))
+    verdict = design.anomaly(prepared)  # the check is the garment VAE's, whose codes condition the network
+    assert torch.equal(verdict.code, torch.from_numpy(garment_code(design.checker.vae, prepared)))
     score, code = body_check(pipe.body_vae, pose)
     assert torch.equal(code, torch.from_numpy(body_code(pipe.body_vae, pose)))
     assert score == body_score(pipe.body_vae, pose)
     found, codes = pipe._checks(prepared, pose)
     both = torch.cat([codes["garment"], codes["body"]]).numpy()
-    assert np.array_equal(both, vae_codes(design.vae, pipe.body_vae, prepared, pose))
+    assert np.array_equal(both, vae_codes(design.checker.vae, pipe.body_vae, prepared, pose))
 
 
 @needs_weights

@@ -185,16 +185,35 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     if args.n < 1 or args.temperature < 0 or args.strength < 0 or args.steps < 2:
         raise CliError("--n must be at least 1, --steps at least 2, --temperature and --strength at least 0.")
+    if args.edit and (args.blend or args.vary):
+        raise CliError("--edit works on sampled garments or on --from IMAGE, not with --blend or --vary.")
+    if args.from_ and not args.edit:
+        raise CliError("--from IMAGE needs at least one --edit NAME=VALUE.")
     design = _design(args.weights)
+    edits = dict(args.edit)
     if args.blend:
         images, stem = design.interpolate(args.blend[0], args.blend[1], args.steps), "blend"
     elif args.vary:
         images, stem = design.vary(args.vary, args.strength, args.n, args.seed), f"vary_{args.vary.stem}"
+    elif args.from_:
+        images, stem = [design.edit(args.from_, **edits)], f"edit_{args.from_.stem}"
+    elif edits:
+        codes = design.edit_codes(design.sample_codes(args.n, args.seed, args.temperature), **edits)
+        images, stem = design.decode(codes), f"edit_s{args.seed}"
     else:
         images, stem = design.sample(args.n, args.seed, args.temperature), f"sample_s{args.seed}"
     for i, img in enumerate(images):
         save_image(img, args.out / f"{stem}_{i:03d}.png")
     print(f"wrote {len(images)} garments to {args.out}")
+    return EXIT_OK
+
+
+def cmd_fit_design(args: argparse.Namespace) -> int:
+    from tryon.training.design_fit import fit_design
+
+    report = fit_design(args.data, weights=args.weights, cache=args.cache, limit=args.limit,
+                        split=args.split, components=args.components)
+    print(json.dumps(report, indent=2))
     return EXIT_OK
 
 
@@ -282,6 +301,16 @@ def cmd_eval_garment_vae(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_eval_sliders(args: argparse.Namespace) -> int:
+    from tryon.eval_sliders import report_lines, slider_report
+
+    report = slider_report(_design(args.weights), n=args.n, seed=args.seed)
+    _write_json({**report, "weights": str(args.weights or "bundled")}, args.out)
+    print("\n".join(report_lines(report)))
+    print(f"wrote {args.out}")
+    return EXIT_OK
+
+
 def cmd_eval_body_vae(args: argparse.Namespace) -> int:
     from tryon.evaluate import body_vae_report
 
@@ -348,12 +377,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     # Load the models before serving: damaged or truncated weights stop the start with the
     # loader's sentence naming the file (exit 1), instead of failing every request later.
-    # The app keeps what is loaded here. A --garment-vae folder that does not exist yet is
+    # The app keeps what is loaded here. A --designer folder that does not exist yet is
     # left to the Design tab, which picks it up once it is there.
     gradio_app.get_pipeline()
-    if args.garment_vae is None or args.garment_vae.exists():
-        gradio_app.get_design_pipeline(args.garment_vae)
-    gradio_app.launch(host=args.host, port=args.port, weights_dir=args.garment_vae)
+    if args.designer is None or args.designer.exists():
+        gradio_app.get_design_pipeline(args.designer)
+    gradio_app.launch(host=args.host, port=args.port, weights_dir=args.designer)
     return EXIT_OK
 
 
@@ -395,6 +424,7 @@ COMMANDS = (  # (arguments of the sub-command, the function that runs it), in th
     (A.prepare, cmd_prepare),
     (A.train, cmd_train),
     (A.generate, cmd_generate),
+    (A.fit_design, cmd_fit_design),
     (A.check_garment, cmd_check_garment),
     (A.eval_tryon, cmd_eval_tryon),
     (A.parse, cmd_parse),
@@ -407,6 +437,7 @@ EVAL_MODELS = (  # `tryon eval MODEL --data DIR ...`: (its arguments, the functi
     (A.eval_parser, cmd_eval_parser),
     (A.eval_worn, cmd_eval_worn),
     (A.eval_garment_check, cmd_eval_garment_check),
+    (A.eval_sliders, cmd_eval_sliders),
 )
 
 

@@ -15,7 +15,7 @@ from tryon.constants import GARMENT_TYPES, NET_PRECISIONS, REGION_SOURCES, RENDE
 
 __all__ = ["common", "root", "try_on", "batch", "prepare", "train", "generate", "check_garment",
            "eval_tryon", "eval_models", "eval_garment_vae", "eval_body_vae", "set_eval_usage", "serve",
-           "bench", "eval_worn", "eval_garment_check"]
+           "bench", "eval_worn", "eval_garment_check", "fit_design", "eval_sliders", "edit_value"]
 
 Sub = argparse._SubParsersAction  # what ArgumentParser.add_subparsers returns
 
@@ -193,13 +193,46 @@ def generate(sub: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentPars
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--blend", nargs=2, type=Path, metavar=("A", "B"), help="blend garment A into B")
     mode.add_argument("--vary", type=Path, metavar="IMAGE", help="variations of this garment")
+    mode.add_argument("--from", dest="from_", type=Path, metavar="IMAGE",
+                      help="start from this garment instead of samples (with --edit)")
     p.add_argument("--n", type=int, default=8, help="how many samples or variations (default 8)")
     p.add_argument("--seed", type=int, default=0, help="same seed, same garments (default 0)")
     p.add_argument("--temperature", type=float, default=1.0, help="sampling spread (default 1.0)")
     p.add_argument("--steps", type=int, default=5, help="garments along a blend, ends included (default 5)")
     p.add_argument("--strength", type=float, default=0.5, help="how far variations roam (default 0.5)")
+    p.add_argument("--edit", type=edit_value, action="append", default=[], metavar="NAME=VALUE",
+                   help="move an attribute slider of the sampled (or --from) garments; repeatable: hue "
+                   "(degrees), lightness, sleeve_length, garment_length, neckline (training standard "
+                   "deviations, about -2 to 2)")
     p.add_argument("-o", "--out", type=Path, required=True, help="output folder")
-    p.add_argument("--weights", type=Path, help="garment VAE folder (default: bundled)")
+    p.add_argument("--weights", type=Path, help="garment designer folder (default: bundled)")
+    return p
+
+
+def edit_value(text: str) -> tuple[str, float]:
+    """``NAME=VALUE`` of ``--edit`` -> ``(name, value)``; the name is checked by the command."""
+    name, sep, value = text.partition("=")
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not sep or not name.strip() or number != number or abs(number) == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected NAME=NUMBER (e.g. sleeve_length=1.5), not '{text}'")
+    return name.strip(), number
+
+
+def fit_design(sub: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p = sub.add_parser("fit-design", parents=[shared], help="fit a garment designer's prior and sliders",
+                       description="Encode the training garments of a VITON-style data set with a garment "
+                       "designer's VAE, measure their attributes, and (re)fit its learned prior (prior/) "
+                       "and attribute sliders (directions/). Prints what it fitted.")
+    p.add_argument("--data", type=Path, required=True, metavar="DIR", help="VITON-style data set folder")
+    p.add_argument("--split", default="train", help="split folder (default train)")
+    p.add_argument("--cache", type=Path, metavar="DIR", help="garment cache folder (default <data>/<split>/tryon-cache)")
+    p.add_argument("--weights", type=Path, metavar="DIR",
+                   help="garment designer folder to refit (default: the bundled assets/weights/garment-designer)")
+    p.add_argument("--limit", type=int, metavar="N", help="only the first N training garments (quick fits)")
+    p.add_argument("--components", type=int, default=32, metavar="K", help="prior mixture components (default 32)")
     return p
 
 
@@ -299,6 +332,18 @@ def eval_garment_check(models: Sub, shared: argparse.ArgumentParser) -> argparse
     return p
 
 
+def eval_sliders(models: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p = models.add_parser("sliders", parents=[shared], help="measure the Design tab's attribute sliders",
+                          description="Edit N prior samples with each attribute slider at several values, "
+                          "measure the decoded garments, and report per slider the Spearman correlation of "
+                          "its value with its own attribute and the largest with any other (tryon.eval_sliders).")
+    p.add_argument("--n", type=int, default=50, help="prior samples (default 50)")
+    p.add_argument("--seed", type=int, default=0, help="picks the samples (default 0)")
+    p.add_argument("--weights", type=Path, metavar="DIR", help="garment designer folder (default: bundled)")
+    p.add_argument("--out", type=Path, default=Path("runs") / "eval-sliders.json", help="JSON report")
+    return p
+
+
 def held_out(p: argparse.ArgumentParser, what: str) -> None:
     """--data, --split, --val-pairs and --portion: which held-out VITON ``what`` to evaluate."""
     p.add_argument("--data", type=Path, required=True, help="VITON-style data set folder")
@@ -362,7 +407,9 @@ def serve(sub: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
                        description="Serve the web app and its API (/try_on).")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
-    p.add_argument("--garment-vae", type=Path, help="garment VAE folder for the Design tab (default: bundled)")
+    p.add_argument("--designer", "--garment-vae", dest="designer", type=Path, metavar="DIR",
+                   help="garment designer folder for the Design tab (default: bundled garment-designer; "
+                   "a garment-vae folder works too, sampling N(0, I))")
     return p
 
 
