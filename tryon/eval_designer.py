@@ -1,0 +1,238 @@
+"""The design studio's generator measured as a user and the issue's checker see it (issue 15, point 4).
+
+:func:`designer_report` takes a generator folder (``assets/weights/garment-designer``, or the
+garment VAE folder itself for the before/after) and reports, on a held-out portion of VITON:
+
+* ``two_sample_accuracy``: :mod:`tryon.two_sample` (HOG + colour histogram, logistic regression,
+  5-fold CV) on the generated garments exactly as ``tryon generate --n N --seed S --weights DIR``
+  writes them (RGBA PNGs, composited on white) against held-out real ``cloth/`` photos at the same
+  size; the generator VAE's reconstructions of those garments against the photos; and two halves
+  of the photos (a sanity figure near 0.5). Classes are balanced; 0.5 = indistinguishable.
+* ``diversity``: mean pairwise L2 distance among the samples and among the real garments.
+* ``novelty``: median L2 distance of each sample to its nearest training garment, beside the
+  real held-out garments' (as :func:`tryon.evaluate._memorisation`).
+* ``reconstruction_ssim``: of the held-out garments by the generator's VAE and by the garment VAE.
+* ``false_warnings``: shares the garment check flags "not a garment": the held-out sources of
+  :mod:`tryon.eval_garment_check` and the generator's own samples.
+
+Distances are on 64x48 RGB in [0, 1] on white (:data:`tryon.evaluate.NN_SIZE`), flattened.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from tqdm import tqdm
+
+from tryon import constants as C
+from tryon.errors import TryOnError
+from tryon.metrics import nearest_distances
+
+__all__ = ["SAMPLES", "SEED", "PORTIONS", "CHECK_PER_SOURCE", "on_white", "designer_samples",
+           "portion_garments", "mean_pairwise_distance", "designer_report", "summary_lines"]
+
+SAMPLES = 300             # generated garments and real garments compared (the issue's count)
+SEED = 11                 # the issue's `tryon generate --seed`
+PORTIONS = ("val", "test")
+CHECK_PER_SOURCE = 30     # photos per source (and samples) for the false-warning rates
+WHITE = 255
+TARGET_ACCURACY = 0.80    # issue 15: at most
+TARGET_SSIM = 0.85        # issue 15: at least
+PAIRWISE_CHUNK = 512      # rows per block of the pairwise distances
+
+
+def on_white(image: Image.Image) -> np.ndarray:
+    """An RGBA (or RGB) PIL image composited on white: ``(H, W, 3)`` uint8."""
+    rgba = image.convert("RGBA")
+    return np.asarray(Image.alpha_composite(Image.new("RGBA", rgba.size, (WHITE,) * 4), rgba).convert("RGB"))
+
+
+def designer_samples(design, n: int = SAMPLES, seed: int = SEED) -> list[Image.Image]:
+    """The RGBA garments ``tryon generate --n n --seed seed`` writes for this pipeline (same call)."""
+    return design.sample(n, seed)
+
+
+def portion_garments(layout, portion: str, n_val: int = C.VALIDATION_PAIRS,
+                     n_test: int = C.TEST_PAIRS) -> list[str]:
+    """Garment names of the validation pairs (``"val"``) or of the untouched test pairs (``"test"``).
+
+    Raises:
+        TryOnError: an unknown portion.
+    """
+    from tryon.data.split import test_pairs, val_garments
+
+    if portion == "val":
+        return val_garments(layout, n_val)
+    if portion == "test":
+        return list(dict.fromkeys(g for _, g in test_pairs(layout, n_val, n_test)))
+    raise TryOnError(f"The portion must be one of {', '.join(PORTIONS)}, not '{portion}'.")
+
+
+def _photo(path: Path, size: tuple[int, int]) -> np.ndarray:
+    """A ``cloth/`` photo as it is in the data set, at ``size`` ``(W, H)``: ``(H, W, 3)`` uint8."""
+    with Image.open(path) as im:
+        a = np.asarray(im.convert("RGB"))
+    return a if (a.shape[1], a.shape[0]) == size else cv2.resize(a, size, interpolation=cv2.INTER_AREA)
+
+
+def _small(images: list[np.ndarray]) -> np.ndarray:
+    """``(H, W, 3)`` uint8 images -> ``(N, 3 * 64 * 48)`` float32 in [0, 1] (area-resized)."""
+    from tryon.evaluate import NN_SIZE
+
+    x = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float() / WHITE
+    return F.interpolate(x, size=NN_SIZE, mode="area").flatten(1).numpy()
+
+
+def mean_pairwise_distance(x: np.ndarray) -> float:
+    """Mean Euclidean distance over all pairs ``i < j`` of the rows of ``x`` ``(N, D)``, ``N >= 2``."""
+    t = torch.from_numpy(np.asarray(x, dtype=np.float64))
+    total = 0.0
+    for i in range(0, len(t), PAIRWISE_CHUNK):
+        d = torch.cdist(t[i:i + PAIRWISE_CHUNK], t)
+        rows = torch.arange(i, i + len(d))[:, None]
+        total += float(d[rows < torch.arange(len(t))[None]].sum())
+    return total / (len(t) * (len(t) - 1) / 2)
+
+
+@torch.no_grad()
+def _reconstructions(design, dataset, rows: list[int]) -> list[np.ndarray]:
+    """The pipeline's VAE decoding of each garment's mean code, as ``design.decode`` returns it
+    (RGBA, the PNG size), on white."""
+    from tryon.evaluate import BATCH
+
+    out: list[np.ndarray] = []
+    for i in range(0, len(rows), BATCH):
+        x = torch.stack([dataset[r]["garment"] for r in rows[i:i + BATCH]])
+        mu, _ = design.vae.encode(x)
+        out += [on_white(im) for im in design.decode(mu)]
+    return out
+
+
+def _flagged_share(checker_design, images: list[Image.Image]) -> float:
+    """Share of ``images`` the garment check calls "not a garment" (as ``tryon check-garment``)."""
+    flags = [not checker_design.anomaly(im).is_garment for im in tqdm(images, desc="check samples", leave=False)]
+    return float(np.mean(flags))
+
+
+def _false_warnings(checker_design, samples: list[Image.Image], *, data: Path, clothing: Path | None,
+                    per_source: int, seed: int, n_val: int) -> dict:
+    """Held-out shares flagged per source (:mod:`tryon.eval_garment_check`) and of the first
+    ``per_source`` samples (scored as ``tryon check-garment`` scores their PNGs)."""
+    from tryon.eval_garment_check import HELD_OUT, rates, samples as check_samples, score_samples
+
+    items = check_samples(HELD_OUT, viton=data, clothing=clothing, per_source=per_source, seed=seed, n_val=n_val)
+    items = _cap(items, per_source)
+    by_source = {k: {"photos": v["photos"], "flagged": v["flagged"]}
+                 for k, v in rates(score_samples(checker_design.checker, items)).items()}
+    return {"portion": f"{HELD_OUT} (tryon.eval_garment_check)", "per_source": per_source, "sources": by_source,
+            "designer_samples": {"photos": len(samples[:per_source]),
+                                 "flagged": round(_flagged_share(checker_design, samples[:per_source]), 4)}}
+
+
+def _cap(items: list, n: int) -> list:
+    """At most ``n`` items of each ``.source`` (the bundled examples too), in order."""
+    seen: dict[str, int] = {}
+    out = []
+    for item in items:
+        seen[item.source] = seen.get(item.source, 0) + 1
+        if seen[item.source] <= n:
+            out.append(item)
+    return out
+
+
+def _accuracy(a: list[np.ndarray], b: list[np.ndarray], seed: int) -> float | None:
+    """:func:`tryon.two_sample.two_sample_accuracy`, or None with fewer than 2 images in a set."""
+    from tryon.two_sample import two_sample_accuracy
+
+    return two_sample_accuracy(a, b, seed=seed) if min(len(a), len(b)) >= 2 else None
+
+
+def _ssim_summary(values: list[float]) -> dict:
+    return {"mean": float(np.mean(values)), "median": float(np.median(values)), "garments": len(values)}
+
+
+def designer_report(generator, garment_design, *, folder: Path, layout, portion: str, portion_set,
+                    train_small: np.ndarray, train_names: list[str], data: Path, clothing: Path | None = None,
+                    samples: int = SAMPLES, seed: int = SEED, check_per_source: int = CHECK_PER_SOURCE,
+                    n_val: int = C.VALIDATION_PAIRS) -> dict:
+    """The figures of the module docstring for one generator.
+
+    Args:
+        generator: ``GarmentDesignPipeline.from_pretrained(folder)``, the generator measured.
+        garment_design: the garment VAE's pipeline (its check warns; its VAE's SSIM is the reference).
+        layout: the VITON layout; ``portion``: ``"val"`` or ``"test"`` (:func:`portion_garments`);
+            ``portion_set``: :class:`tryon.data.GarmentDataset` of that portion's garments.
+        train_small: ``(M, 3 * 64 * 48)`` training garments on white in [0, 1]; ``train_names`` theirs.
+        data, clothing: folders for the false-warning sources.
+        samples: generated and real garments compared; ``seed``: the generator's seed (picks too).
+    """
+    from tryon.evaluate import reconstruction_ssims, small_garments
+
+    gen = designer_samples(generator, samples, seed)
+    fake = [on_white(im) for im in gen]
+    size = (fake[0].shape[1], fake[0].shape[0])
+    rows = sorted(random.Random(seed).sample(range(len(portion_set)), min(samples, len(portion_set))))
+    real = [_photo(layout.cloth / portion_set.names[r], size) for r in tqdm(rows, desc="real garments", leave=False)]
+    recon = _reconstructions(generator, portion_set, rows)
+    half = len(real) // 2
+    accuracy = {"samples_vs_real": _accuracy(fake, real, seed), "reconstructions_vs_real": _accuracy(recon, real, seed),
+                "real_half_vs_half": _accuracy(real[:half], real[half:2 * half], seed)}
+    real_small = small_garments(portion_set)
+    held = set(portion_set.names)
+    refs = train_small[[i for i, n in enumerate(train_names) if n not in held]]
+    fake_small = _small(fake)
+    return {
+        "generator": str(folder), "portion": portion, "seed": seed,
+        "samples": len(fake), "real_garments": len(real), "image_size": [size[1], size[0]],
+        "two_sample_accuracy": accuracy,
+        "diversity": {"samples": mean_pairwise_distance(fake_small),
+                      "real_held_out": mean_pairwise_distance(real_small[rows])},
+        "novelty": {"samples_median": float(np.median(nearest_distances(fake_small, refs))),
+                    "real_held_out_median": float(np.median(nearest_distances(real_small[rows], refs))),
+                    "training_garments": len(refs)},
+        "reconstruction_ssim": {"generator_vae": _ssim_summary(reconstruction_ssims(generator.vae, portion_set)),
+                                "garment_vae": _ssim_summary(reconstruction_ssims(garment_design.vae, portion_set))},
+        "false_warnings": _false_warnings(garment_design, gen, data=data, clothing=clothing,
+                                          per_source=check_per_source, seed=seed, n_val=n_val),
+        "targets": {"two_sample_accuracy_at_most": TARGET_ACCURACY, "reconstruction_ssim_at_least": TARGET_SSIM},
+        "notes": {"two_sample": "HOG (cv2, 8px cells, 16px blocks, 9 bins) + 8x8x8 RGB histogram, L2 logistic "
+                                "regression on standardised features, 5-fold CV; balanced; 0.5 = cannot tell apart",
+                  "distances": "L2 on 64x48 RGB in [0,1], garments on white, flattened"},
+    }
+
+
+def _row(name: str, value: float | None, beside: str = "", target: str = "") -> str:
+    shown = "-" if value is None else f"{value:.3f}"
+    return f"{name:<44}{shown:>8}  {beside:<26}{target}"
+
+
+def summary_lines(report: dict) -> list[str]:
+    """The printed table of a :func:`designer_report` (under ``report["designer"]``) and the
+    garment VAE's own figures."""
+    lines = [_row("garment VAE: reconstruction SSIM (val)", report["reconstruction_ssim"]["mean"]),
+             _row("garment VAE: held-out garments flagged", report["held_out_garments_flagged"])]
+    d = report.get("designer")
+    if d is None:
+        return lines + ["(no generator folder: the designer figures were not measured)"]
+    acc, div, nov = d["two_sample_accuracy"], d["diversity"], d["novelty"]
+    ssim, warn = d["reconstruction_ssim"], d["false_warnings"]
+    lines += [f"generator {d['generator']} ({d['samples']} samples, seed {d['seed']}, "
+              f"{d['real_garments']} real {d['portion']} garments, {d['image_size'][0]}x{d['image_size'][1]})",
+              _row("two-sample accuracy: samples vs real", acc["samples_vs_real"], "", f"<= {TARGET_ACCURACY}"),
+              _row("two-sample accuracy: reconstructions vs real", acc["reconstructions_vs_real"], "",
+                   f"<= {TARGET_ACCURACY}"),
+              _row("two-sample accuracy: real half vs half", acc["real_half_vs_half"], "", "~0.5 (sanity)"),
+              _row("diversity: mean pairwise L2, samples", div["samples"], f"real {div['real_held_out']:.3f}"),
+              _row("novelty: median L2 to nearest training", nov["samples_median"],
+                   f"real {nov['real_held_out_median']:.3f}"),
+              _row("reconstruction SSIM: generator's VAE", ssim["generator_vae"]["mean"],
+                   f"garment VAE {ssim['garment_vae']['mean']:.3f}", f">= {TARGET_SSIM}"),
+              _row("flagged 'not a garment': generator samples", warn["designer_samples"]["flagged"])]
+    lines += [_row(f"flagged 'not a garment': {k} ({v['photos']})", v["flagged"]) for k, v in warn["sources"].items()]
+    return lines
