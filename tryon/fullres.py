@@ -182,9 +182,13 @@ def compose(photo: np.ndarray, rendered: np.ndarray, alpha: np.ndarray, alignmen
         empty = FullResGarment(np.zeros((0, 0, 3), np.uint8), np.zeros((0, 0), np.float32), (0, 0, 0, 0), (h, w))
         return out, empty
     x0, y0, x1, y1 = box
-    region = np.clip(_to_photo(alpha.astype(np.float32), alignment, box), 0.0, 1.0)
-    where = np.stack([_to_photo(np.ascontiguousarray(frame_map[..., k]), alignment, box, OUTSIDE)
-                      for k in range(2)], -1)
+    # Three resamplings onto the box, one per border rule: the weights (0 off the frame), the
+    # map (reads nothing off the frame), the render (edges replicated).
+    light = np.zeros_like(alpha, np.float32) if shading is None else shading.astype(np.float32) - 1.0
+    weights = np.dstack([alpha, keeps, shows, light]).astype(np.float32)
+    weights = _to_photo(weights, alignment, box)
+    region = np.clip(weights[..., 0], 0.0, 1.0)
+    where = _to_photo(np.ascontiguousarray(frame_map, np.float32), alignment, box, OUTSIDE)
     colour, cover = _read(source, source_mask.astype(bool), where)
     on_white = (255.0 + (colour - 255.0) * cover[..., None] + 0.5).clip(0, 255).astype(np.uint8)
     garment = FullResGarment(on_white, cover, box, (h, w))
@@ -200,13 +204,28 @@ def compose(photo: np.ndarray, rendered: np.ndarray, alpha: np.ndarray, alignmen
     roi = out[y0:y1, x0:x1]
     p = roi.astype(np.float32)
     a = region[..., None]
-    k = np.clip(_to_photo(keeps.astype(np.float32), alignment, box), 0.0, 1.0)[..., None] * a
-    g = (np.clip(_to_photo(shows.astype(np.float32), alignment, box), 0.0, 1.0) * cover)[..., None] * a
+    # In place, on the box: up <- photo + (render - photo) * a * (1 - a * keeps), the render where
+    # pasted and the photo where kept; then up += (garment - up) * a * shows * cover, the
+    # garment's own pixels (lit by the shading) over it.
+    kept = np.clip(weights[..., 1:2], 0.0, 1.0)
+    kept *= a
+    np.subtract(1.0, kept, out=kept)
+    kept *= a
+    shown = np.clip(weights[..., 2:3], 0.0, 1.0)
+    shown *= cover[..., None]
+    shown *= a
     lit = colour
     if shading is not None:
-        lit = np.clip(lit * _to_photo(shading.astype(np.float32), alignment, box, 1.0)[..., None], 0.0, 255.0)
-    base = p + (up - p) * (a * (1.0 - k))      # the render where pasted, the photo where kept
-    base += (lit - base) * g                    # the garment's own pixels over it
-    blended = (base + 0.5).clip(0, 255).astype(np.uint8)
+        lit *= 1.0 + weights[..., 3:4]
+        np.clip(lit, 0.0, 255.0, out=lit)
+    up -= p
+    up *= kept
+    up += p
+    lit -= up
+    lit *= shown
+    up += lit
+    up += 0.5
+    np.clip(up, 0, 255, out=up)
+    blended = up.astype(np.uint8)
     roi[sel] = blended[sel]
     return out, garment
