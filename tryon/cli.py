@@ -293,11 +293,23 @@ def _write_report(report: dict, out: Path) -> None:
 
 
 def cmd_eval_garment_vae(args: argparse.Namespace) -> int:
+    from tryon.assets import weights_dir
+    from tryon.eval_designer import summary_lines
     from tryon.evaluate import garment_vae_report
 
-    report = garment_vae_report(_design(args.weights), args.data, split=args.split, cache=args.cache,
-                                n_val=_n_val(args), clothing=args.clothing)
-    _write_report({**report, "weights": str(args.weights or "bundled")}, args.out)
+    if args.samples < 10 or args.per_source < 1:
+        raise CliError("--samples must be at least 10 and --per-source at least 1.")
+    designer = args.designer
+    if designer is None and (weights_dir() / "garment-designer" / "model.safetensors").is_file():
+        designer = weights_dir() / "garment-designer"
+    report = garment_vae_report(_design(args.weights or weights_dir() / "garment-vae"), args.data,
+                                split=args.split, cache=args.cache, n_val=_n_val(args), clothing=args.clothing,
+                                per_source=args.per_source, generator=designer and _design(designer),
+                                generator_folder=designer, portion=args.portion, samples=args.samples,
+                                seed=args.seed)
+    _write_json({**report, "weights": str(args.weights or "bundled")}, args.out)
+    print("\n".join(summary_lines(report)))
+    print(f"wrote {args.out}")
     return EXIT_OK
 
 

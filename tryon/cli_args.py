@@ -298,13 +298,28 @@ def _vae_eval(models: Sub, shared: argparse.ArgumentParser, name: str) -> argpar
     e.add_argument("--cache", type=Path, help="cache folder (default <data>/<split>/tryon-cache)")
     e.add_argument("--weights", type=Path, help=f"weights folder (default assets/weights/{name})")
     e.add_argument("--val-pairs", type=int, default=None, help="held-out pairs (default 500)")
-    e.add_argument("--out", type=Path, default=Path("runs") / f"eval-{name}.json", help="JSON report")
+    e.add_argument("-o", "--output", "--out", dest="out", type=Path, default=Path("runs") / f"eval-{name}.json",
+                   help="JSON report")
     return e
 
 
 def eval_garment_vae(models: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
     e = _vae_eval(models, shared, "garment-vae")
+    e.description = ("The garment VAE's reconstruction SSIM, garment-check AUROCs and nearest-training distances; "
+                     "then the design studio's generator (--designer): two-sample classifier accuracy of its "
+                     "samples (as `tryon generate --n N --seed S` writes them) and of its reconstructions "
+                     "against held-out real garments, diversity, novelty, reconstruction SSIM and the garment "
+                     "check's false-warning rates (tryon.eval_designer).")
     e.add_argument("--clothing", type=Path, help="clothing_upper folder for in-the-wild figures")
+    e.add_argument("--designer", type=Path, metavar="DIR", help="generator folder, as `GarmentDesignPipeline."
+                   "from_pretrained` loads it (default: the bundled garment-designer, when there is one)")
+    e.add_argument("--samples", type=int, default=300, metavar="N",
+                   help="generated and real garments compared (default 300)")
+    e.add_argument("--seed", type=int, default=11, metavar="S", help="the generator's seed (default 11)")
+    e.add_argument("--portion", choices=("val", "test"), default="val",
+                   help="real garments: the validation pairs' or the untouched test portion's (default val)")
+    e.add_argument("--per-source", type=int, default=30, metavar="N",
+                   help="photos the garment check scores per source, and samples it scores (default 30)")
     return e
 
 

@@ -34,6 +34,8 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
+from tryon.constants import VALIDATION_PAIRS
+
 __all__ = ["Sample", "portion", "samples", "GARMENT_SOURCES", "FLAG_SOURCES", "score_samples", "rates",
            "evaluate_garment_check", "SHOP_SIZE", "CALIBRATION", "HELD_OUT"]
 
@@ -97,13 +99,13 @@ def _natural(name: str, box: tuple[float, float, float, float] | None) -> Callab
     return load
 
 
-def _viton(viton: Path) -> list[Sample]:
+def _viton(viton: Path, n_val: int) -> list[Sample]:
     from tryon.data import find_layout, val_garments
     from tryon.data.split import val_persons
 
     layout = find_layout(viton, "train")
-    out = [Sample("viton_garments_768", n, _upscaled(layout.cloth / n)) for n in val_garments(layout)]
-    return out + [Sample("viton_persons_768", n, _upscaled(layout.image / n)) for n in val_persons(layout)]
+    out = [Sample("viton_garments_768", n, _upscaled(layout.cloth / n)) for n in val_garments(layout, n_val)]
+    return out + [Sample("viton_persons_768", n, _upscaled(layout.image / n)) for n in val_persons(layout, n_val)]
 
 
 def _clothing(clothing: Path) -> tuple[list[Sample], dict[str, str]]:
@@ -128,14 +130,14 @@ def _naturals() -> list[Sample]:
 
 
 def samples(which: str, *, viton: Path | None = None, clothing: Path | None = None, persons: Path | None = None,
-            per_source: int = PER_SOURCE, seed: int = 0) -> list[Sample]:
+            per_source: int = PER_SOURCE, seed: int = 0, n_val: int = VALIDATION_PAIRS) -> list[Sample]:
     """The photos of one portion (``which``: :data:`CALIBRATION` or :data:`HELD_OUT`), at most
     ``per_source`` per source (seeded random pick). ``--persons`` photos and the bundled examples
     are always reported in the held-out portion and never calibrated on."""
     keys: dict[str, str] = {}
     pool: list[Sample] = []
     if viton is not None:
-        pool += _viton(Path(viton))
+        pool += _viton(Path(viton), n_val)
     if clothing is not None:
         found, keys = _clothing(Path(clothing))
         pool += found

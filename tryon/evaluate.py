@@ -20,7 +20,7 @@ from tryon import constants as C
 from tryon.anomaly import elbo_score
 from tryon.metrics import auroc, mask_iou, nearest_distances, ssim
 
-__all__ = ["garment_vae_report", "body_vae_report", "eval_garment_vae", "eval_body_vae", "natural_images",
+__all__ = ["garment_vae_report", "reconstruction_ssims", "small_garments", "body_vae_report", "eval_garment_vae", "eval_body_vae", "natural_images",
            "WILD_SAMPLE", "NON_TOP_CLASSES"]
 
 WILD_SAMPLE = 500          # in-the-wild photos scored per group
@@ -35,15 +35,23 @@ NATURAL_IMAGES = ("astronaut", "coffee", "chelsea", "rocket", "cat", "immunohist
 # From a data set folder
 # ----------------------------------------------------------------------------------------
 def garment_vae_report(design, data: str | Path, *, split: str = "train", cache: Path | None = None,
-                       n_val: int = C.VALIDATION_PAIRS, clothing: Path | None = None) -> dict:
-    """:func:`eval_garment_vae` on the held-out garments of a VITON-style data set.
+                       n_val: int = C.VALIDATION_PAIRS, clothing: Path | None = None,
+                       per_source: int = WILD_SAMPLE, generator=None, generator_folder: Path | None = None,
+                       portion: str = "val", samples: int = 300, seed: int = 11, n_test: int = C.TEST_PAIRS) -> dict:
+    """:func:`eval_garment_vae` on the held-out garments of a VITON-style data set, and with
+    ``generator`` the design studio's figures (:func:`tryon.eval_designer.designer_report`)
+    under ``"designer"``.
 
     Args:
-        design: a :class:`pipelines.GarmentDesignPipeline` (the garment VAE and its threshold).
+        design: a :class:`pipelines.GarmentDesignPipeline` (the garment VAE and its check).
         data: the data set folder; ``split`` its split folder; ``cache`` the garment cache
             (default ``<data>/<split>/tryon-cache``).
         n_val: the last this-many pairs are held out; their garments and persons are scored.
         clothing: the ``clothing_upper`` folder for the in-the-wild figures, optional.
+        per_source: photos the garment check scores per group, at most.
+        generator: the generator's pipeline (``GarmentDesignPipeline.from_pretrained(generator_folder)``).
+        portion: ``"val"`` or ``"test"`` (the ``n_test`` pairs before validation) for the
+            generator's figures; ``samples`` generated and real garments; ``seed`` the generator's.
 
     Raises:
         TryOnError: one sentence, when the data set is unusable.
@@ -56,9 +64,21 @@ def garment_vae_report(design, data: str | Path, *, split: str = "train", cache:
     # Every held-out garment counts (no cloth-mask filtering), so the figure is on all of them.
     val = GarmentDataset(layout, val_garments(layout, n_val), cache_dir=cache_dir, mask_check=False)
     train_set = GarmentDataset(layout, train_garments(layout, n_val), cache_dir=cache_dir)
+    train_small = small_garments(train_set, "train set")
     persons = [layout.image / n for n in val_persons(layout, n_val)]
-    return eval_garment_vae(design, layout, train_set, val, clothing_dir=clothing,
-                            natural_images=natural_images(), person_paths=persons)
+    report = eval_garment_vae(design, layout, train_set, val, clothing_dir=clothing, natural_images=natural_images(),
+                              person_paths=persons, train_small=train_small, per_source=per_source)
+    if generator is None:
+        return report
+    from tryon.eval_designer import designer_report, portion_garments
+
+    names = portion_garments(layout, portion, n_val, n_test)
+    held = val if portion == "val" else GarmentDataset(layout, names, cache_dir=cache_dir, mask_check=False)
+    report["designer"] = designer_report(
+        generator, design, folder=generator_folder, layout=layout, portion=portion, portion_set=held,
+        train_small=train_small, train_names=train_set.names, data=Path(data), clothing=clothing,
+        samples=samples, seed=seed, check_per_source=per_source, n_val=n_val)
+    return report
 
 
 def body_vae_report(data: str | Path, *, split: str = "train", cache: Path | None = None,
@@ -123,15 +143,47 @@ def _scores_of_images(design, paths: list, desc: str) -> tuple[list[float], list
     return scores, flagged
 
 
+def _pick(rng: random.Random, items: list, n: int) -> list:
+    """At most ``n`` of ``items`` (all of them, in order, when there are no more)."""
+    return list(items) if len(items) <= n else rng.sample(list(items), n)
+
+
 def _finite(scores: list[float]) -> np.ndarray:
     a = np.asarray(scores, dtype=np.float64)
     return np.where(np.isfinite(a), a, np.finfo(np.float64).max)
 
 
 @torch.no_grad()
+def reconstruction_ssims(vae, dataset) -> list[float]:
+    """SSIM of each garment of ``dataset`` against ``vae``'s decoding of its mean code, both
+    composited on white at the VAE's resolution: one value in [-1, 1] per garment."""
+    ssims = []
+    for x in tqdm(_batches(vae, dataset, "garment"), desc="reconstruct", unit="batch", leave=False):
+        mu, _ = vae.encode(x)
+        image, mask_logits = vae.decode(mu)
+        recon = torch.cat([image.float(), torch.sigmoid(mask_logits.float()) * 2 - 1], 1)
+        for a, b in zip(_on_white(recon), _on_white(x)):
+            ssims.append(ssim(a[None], b[None]))
+    return ssims
+
+
+def _small(x: torch.Tensor) -> np.ndarray:
+    """``(B, 4, H, W)`` garments in [-1, 1] -> ``(B, 3 * 64 * 48)`` on white in [0, 1] (area-resized)."""
+    return F.interpolate(_on_white(x), size=NN_SIZE, mode="area").flatten(1).numpy()
+
+
+@torch.no_grad()
+def small_garments(dataset, desc: str = "garments") -> np.ndarray:
+    """Every garment of a :class:`tryon.data.GarmentDataset` on white at :data:`NN_SIZE`:
+    ``(N, 3 * 64 * 48)`` float32 in [0, 1], in the dataset's order."""
+    return np.concatenate([_small(x) for x in tqdm(_batches(None, dataset, "garment"), desc=desc,
+                                                   unit="batch", leave=False)])
+
+
+@torch.no_grad()
 def eval_garment_vae(design, layout, train_set, val_set, *, clothing_dir: Path | None = None,
                      natural_images: list | None = None, person_paths: list[Path] | None = None,
-                     seed: int = 0) -> dict:
+                     seed: int = 0, train_small: np.ndarray | None = None, per_source: int = WILD_SAMPLE) -> dict:
     """Reconstruction, anomaly detection and memorisation figures of the garment VAE.
 
     Args:
@@ -141,23 +193,22 @@ def eval_garment_vae(design, layout, train_set, val_set, *, clothing_dir: Path |
         clothing_dir: the ``clothing_upper`` folder (``images/`` + ``images.csv``), optional.
         natural_images: extra non-garment images (PIL or paths), optional.
         person_paths: VITON person photos to score; default: the held-out pairs' persons.
+        train_small: :func:`small_garments` of ``train_set`` when already computed.
+        per_source: photos scored by the garment check per group (held-out garments, persons,
+            each in-the-wild group; seeded pick), at most.
     """
     vae = design.vae
     rng = random.Random(seed)
     # 1. Reconstruction SSIM of held-out garments, as a person sees them (on white).
-    ssims = []
-    for x in tqdm(_batches(vae, val_set, "garment"), desc="reconstruct", unit="batch", leave=False):
-        mu, _ = vae.encode(x)
-        image, mask_logits = vae.decode(mu)
-        recon = torch.cat([image.float(), torch.sigmoid(mask_logits.float()) * 2 - 1], 1)
-        for a, b in zip(_on_white(recon), _on_white(x)):
-            ssims.append(ssim(a[None], b[None]))
+    ssims = reconstruction_ssims(vae, val_set)
     # Held-out garments are scored as a shopper's upload would be (the photo, segmented
     # automatically): the same path as every other group below, so the AUROC compares like with like.
-    val_scores, val_flagged = _scores_of_images(design, [layout.cloth / n for n in val_set.names], "garments")
+    val_scores, val_flagged = _scores_of_images(design, _pick(rng, [layout.cloth / n for n in val_set.names],
+                                                              per_source), "garments")
     checker = design.checker
     report: dict = {
         "held_out_garments": len(val_set),
+        "checked_held_out_garments": len(val_scores),
         "reconstruction_ssim": {"mean": float(np.mean(ssims)), "median": float(np.median(ssims))},
         "garment_check": "logistic over the ELBO and cues (tryon.garment_check)" if checker.logistic
         else "ELBO threshold",
@@ -168,34 +219,33 @@ def eval_garment_vae(design, layout, train_set, val_set, *, clothing_dir: Path |
     # shares are what `tryon check-garment` says (see also `python -m tryon.eval_garment_check`).
     groups: dict[str, tuple[list[float], list[bool]]] = {}
     persons = person_paths if person_paths is not None else [layout.image / n for n in _val_persons(layout)]
-    groups["viton_person_photos"] = _scores_of_images(design, persons, "persons")
+    groups["viton_person_photos"] = _scores_of_images(design, _pick(rng, persons, per_source), "persons")
     if clothing_dir is not None and (Path(clothing_dir) / "images.csv").is_file():
         rows = list(csv.DictReader(open(Path(clothing_dir) / "images.csv")))
         wild = [r for r in rows if r["label"] not in NON_TOP_CLASSES]
         non_top = [r for r in rows if r["label"] in NON_TOP_CLASSES]
         for name, group in (("in_the_wild_garment_photos", wild), ("in_the_wild_dresses_outerwear_blazers", non_top)):
-            pick = rng.sample(group, min(WILD_SAMPLE, len(group)))
+            pick = _pick(rng, group, per_source)
             paths = [Path(clothing_dir) / "images" / f"{r['image']}.jpg" for r in pick]
             groups[name] = _scores_of_images(design, paths, name)
     if natural_images:
-        groups["natural_non_garment_images"] = _scores_of_images(design, natural_images, "natural")
+        groups["natural_non_garment_images"] = _scores_of_images(design, _pick(rng, natural_images, per_source),
+                                                                 "natural")
     report["anomaly_auroc"] = {name: auroc(_finite(val_scores), _finite(s)) for name, (s, _) in groups.items()}
     report["flagged_as_not_garment"] = {name: float(np.mean(f)) for name, (_, f) in groups.items()}
     report["scored"] = {name: len(s) for name, (s, _) in groups.items()}
     # 3. Memorisation: prior samples' nearest training garment vs held-out garments' nearest.
-    report["nearest_training_garment_distance"] = _memorisation(vae, train_set, val_set, seed)
+    train_small = small_garments(train_set, "train set") if train_small is None else train_small
+    report["nearest_training_garment_distance"] = _memorisation(vae, train_small, val_set, seed)
     return report
 
 
 @torch.no_grad()
-def _memorisation(vae, train_set, val_set, seed: int) -> dict:
-    """How far prior samples are from their nearest training garment, beside held-out garments."""
-    def small(x: torch.Tensor) -> np.ndarray:
-        return F.interpolate(_on_white(x), size=NN_SIZE, mode="area").flatten(1).numpy()
-
-    train_small = np.concatenate([small(x) for x in tqdm(_batches(vae, train_set, "garment"),
-                                                         desc="train set", unit="batch", leave=False)])
-    val_small = np.concatenate([small(x) for x in _batches(vae, val_set, "garment")])
+def _memorisation(vae, train_small: np.ndarray, val_set, seed: int) -> dict:
+    """How far prior samples are from their nearest training garment (``train_small``, see
+    :func:`small_garments`), beside held-out garments."""
+    small = _small
+    val_small = small_garments(val_set)
     g = torch.Generator().manual_seed(seed)
     z = torch.randn(NN_SAMPLES, vae.config.latent_dim, generator=g)
     samples = []
