@@ -34,6 +34,7 @@ from tryon.composite import composite, shading_map
 from tryon.conditioning import GarmentChecker, frame_arrays, net_tensors
 from tryon.errors import GarmentError, TryOnError
 from tryon.fullres import compose, source_map
+from tryon.garment_cache import GARMENT_CACHE_SIZE, GarmentCache, garment_key
 from tryon.hub import load_extra
 from tryon.io import load_image
 from tryon.models.tryon_net import TryOnNet
@@ -138,6 +139,9 @@ class TryOnPipeline:
         full_resolution: the learned renderer's garment pixels come from the garment photo at
             the person photo's own resolution (:mod:`tryon.fullres`); False pastes the 256x192
             render back as it is.
+        garment_cache: how many prepared and checked garments to remember, by their pixels
+            (:mod:`tryon.garment_cache`; 0: none). A catalogue garment tried on again skips its
+            preparation and its check.
     """
 
     def __init__(
@@ -154,6 +158,7 @@ class TryOnPipeline:
         region: str = "auto",
         garment_type: str = "auto",
         full_resolution: bool = True,
+        garment_cache: int = GARMENT_CACHE_SIZE,
     ) -> None:
         if mode not in C.RENDER_MODES:
             raise ValueError(f"mode must be one of {C.RENDER_MODES}, not {mode!r}")
@@ -168,6 +173,7 @@ class TryOnPipeline:
         self.region = "pose" if region == "pose" or parser is None else "parse"
         self.garment_type = check_garment_type(garment_type, parser)
         self.full_resolution = full_resolution
+        self.garments = GarmentCache(garment_cache)  # prepared and checked garments, by their pixels
         self.frame_size = tuple(frame_size)
         self.mode = mode
         self.garment_checker = garment_checker  # GarmentChecker: warns on non-garments
@@ -281,14 +287,13 @@ class TryOnPipeline:
         # 3b. Body parse in the frame: a step image, the region and the skin the renderer may keep.
         labels = self._parse(body, timings) if self.parser is not None else None
 
-        # 4. Garment (alone, or cut out of a photo of someone wearing it) and its keypoints.
-        with self._stage(timings, "garment"):
-            prepared = prepare_any_garment(garment_img, mask_img, frame_size, garment_type, self.parser)
-        warnings += prepared.warnings
-
-        # 5. Conditioning: one pass of each VAE gives its warning and its code for the network.
+        # 4. Garment (alone, or cut out of a photo of someone wearing it) and its keypoints;
+        # 5. conditioning: one pass of each VAE gives its warning and its code for the network.
+        # A garment seen lately comes from the cache, prepared and checked.
+        prepared, found, codes = self._garment(garment_img, mask_img, frame_size, garment_type, timings)
+        warnings += prepared.warnings + found
         with self._stage(timings, "checks"):
-            found, codes = self._checks(prepared, pose)
+            found, codes["body"] = self._body_check(pose)
         warnings += found
 
         # 6. Warp: landmark TPS from garment keypoints to the body (+ the parse's region).
@@ -402,7 +407,7 @@ class TryOnPipeline:
                                                 arrays["garment"], arrays["revealed"]).items()}
         x["pose"] = pose_maps(torch.from_numpy(arrays["landmarks"])[None], self.frame_size)
         if self.net.config.code_dim:  # garment code then body code, as vae_codes() made them for training
-            x["codes"] = torch.cat([codes[k].float() for k in ("garment", "body") if k in codes])[None]
+            x["codes"] = torch.cat([codes[k].float() for k in ("garment", "body") if codes.get(k) is not None])[None]
         with self._stage(timings, "net"), torch.autocast(
                 "cpu", dtype=torch.bfloat16, enabled=self.precision == "bfloat16"):
             out = self.net(**x)
@@ -413,17 +418,33 @@ class TryOnPipeline:
                                                      warped.grid, out.flow[0].float().numpy(), shows,
                                                      out.keep[0, 0].float().numpy())
 
-    def _checks(self, prepared, pose) -> tuple[list[str], dict]:
-        """The VAEs' warnings, and the mean codes they computed on the way (``{"garment", "body"}``:
-        ``(latent_dim,)`` tensors, the try-on network's conditioning)."""
-        found, codes = [], {}
-        if self.garment_checker is not None:
-            verdict = self.garment_checker.check(prepared)
-            codes["garment"] = verdict.code
-            if not verdict.is_garment and prepared.method != "worn":  # the parser found it worn
-                found.append(NOT_A_GARMENT_WARNING)
-        if self.body_vae is not None:
-            score, codes["body"] = body_check(self.body_vae, pose)
-            if score > self.body_threshold:
-                found.append(UNUSUAL_PHOTO_WARNING)
-        return found, codes
+    def _garment(self, garment_img: Image.Image, mask_img: Image.Image | None, frame_size: tuple[int, int],
+                 garment_type: str, timings: dict[str, float]) -> tuple[Any, list[str], dict]:
+        """The prepared garment, the garment check's warnings and ``{"garment": code}`` (empty
+        without a garment VAE); from :attr:`garments` when this garment was prepared lately."""
+        with self._stage(timings, "garment"):
+            key = garment_key(garment_img, mask_img, frame_size, garment_type)
+            cached = self.garments.get(key)
+            if cached is not None:
+                return cached[0], list(cached[1]), dict(cached[2])
+            prepared = prepare_any_garment(garment_img, mask_img, frame_size, garment_type, self.parser)
+        with self._stage(timings, "checks"):
+            found, codes = self._garment_check(prepared)
+        self.garments.put(key, (prepared, tuple(found), dict(codes)))
+        return prepared, found, codes
+
+    def _garment_check(self, prepared) -> tuple[list[str], dict]:
+        """The garment VAE's warning, and the mean code it computed on the way (``{"garment":
+        (latent_dim,) tensor}``, the try-on network's conditioning; empty without the VAE)."""
+        if self.garment_checker is None:
+            return [], {}
+        verdict = self.garment_checker.check(prepared)
+        found = [NOT_A_GARMENT_WARNING] if not verdict.is_garment and prepared.method != "worn" else []
+        return found, {"garment": verdict.code}  # a worn photo the parser cut out is a garment
+
+    def _body_check(self, pose) -> tuple[list[str], Any]:
+        """The body VAE's warning and the person's body code (None without the VAE)."""
+        if self.body_vae is None:
+            return [], None
+        score, code = body_check(self.body_vae, pose)
+        return ([UNUSUAL_PHOTO_WARNING] if score > self.body_threshold else []), code

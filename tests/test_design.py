@@ -113,8 +113,9 @@ def test_the_checks_codes_are_the_try_on_networks_codes():
     score, code = body_check(pipe.body_vae, pose)
     assert torch.equal(code, torch.from_numpy(body_code(pipe.body_vae, pose)))
     assert score == body_score(pipe.body_vae, pose)
-    found, codes = pipe._checks(prepared, pose)
-    both = torch.cat([codes["garment"], codes["body"]]).numpy()
+    _, codes = pipe._garment_check(prepared)
+    _, body = pipe._body_check(pose)
+    both = torch.cat([codes["garment"], body]).numpy()
     assert np.array_equal(both, vae_codes(design.checker.vae, pipe.body_vae, prepared, pose))
 
 
