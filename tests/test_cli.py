@@ -119,6 +119,8 @@ def test_bench_reports_every_stage(tmp_path):
 
     report = json.loads((tmp_path / "b.json").read_text())
     assert report["size"] == [512, 512] and report["ms"]["total"]["p50"] > 0
+    # the garment is prepared afresh in every timed run, and remembered in the cached ones
+    assert report["ms"]["garment"]["p50"] > 0 and report["ms"]["total_cached"]["p50"] > 0
 
 
 def test_batch_splits_pairs_across_two_processes_each_done_once(files, tmp_path):
