@@ -19,6 +19,7 @@ from tqdm import tqdm
 from tryon import constants as C
 from tryon.anomaly import elbo_score
 from tryon.metrics import auroc, mask_iou, nearest_distances, ssim
+from tryon.tensors import HALF_UINT8
 
 __all__ = ["garment_vae_report", "reconstruction_ssims", "small_garments", "body_vae_report", "eval_garment_vae", "eval_body_vae", "natural_images",
            "WILD_SAMPLE", "NON_TOP_CLASSES"]
@@ -28,6 +29,7 @@ NN_SAMPLES = 500           # prior samples for the memorisation check
 NN_SIZE = (64, 48)         # resolution of the nearest-neighbour comparison
 NON_TOP_CLASSES = ("Dress", "Outwear", "Blazer")  # clothing_upper classes least like an in-shop top
 BATCH = 64
+SMALL_CHUNK = 1024         # stored garments turned into small images at once
 NATURAL_IMAGES = ("astronaut", "coffee", "chelsea", "rocket", "cat", "immunohistochemistry")  # scikit-image's
 
 
@@ -125,13 +127,6 @@ def _on_white(x: torch.Tensor) -> torch.Tensor:
     return ((x[:, :3] + 1) / 2) * alpha + (1 - alpha)
 
 
-@torch.no_grad()
-def _batches(vae, dataset, key: str):
-    loader = torch.utils.data.DataLoader(dataset, batch_size=BATCH)
-    for batch in loader:
-        yield batch[key]
-
-
 def _scores_of_images(design, paths: list, desc: str) -> tuple[list[float], list[bool]]:
     """``design.anomaly`` of each image (what ``tryon check-garment`` says): scores, and whether
     each was flagged "not a garment"."""
@@ -158,7 +153,8 @@ def reconstruction_ssims(vae, dataset) -> list[float]:
     """SSIM of each garment of ``dataset`` against ``vae``'s decoding of its mean code, both
     composited on white at the VAE's resolution: one value in [-1, 1] per garment."""
     ssims = []
-    for x in tqdm(_batches(vae, dataset, "garment"), desc="reconstruct", unit="batch", leave=False):
+    for start in tqdm(range(0, len(dataset), BATCH), desc="reconstruct", unit="batch", leave=False):
+        x = _stored_tensor(dataset, start, start + BATCH)
         mu, _ = vae.encode(x)
         image, mask_logits = vae.decode(mu)
         recon = torch.cat([image.float(), torch.sigmoid(mask_logits.float()) * 2 - 1], 1)
@@ -167,17 +163,23 @@ def reconstruction_ssims(vae, dataset) -> list[float]:
     return ssims
 
 
+def _stored_tensor(dataset, start: int, stop: int) -> torch.Tensor:
+    """Garments ``start:stop`` of a GarmentDataset as its items hold them: ``(N, 4, H, W)`` in [-1, 1]."""
+    return torch.from_numpy(dataset.stored(start, stop).astype(np.float32) / HALF_UINT8 - 1)
+
+
 def _small(x: torch.Tensor) -> np.ndarray:
     """``(B, 4, H, W)`` garments in [-1, 1] -> ``(B, 3 * 64 * 48)`` on white in [0, 1] (area-resized)."""
     return F.interpolate(_on_white(x), size=NN_SIZE, mode="area").flatten(1).numpy()
 
 
-@torch.no_grad()
 def small_garments(dataset, desc: str = "garments") -> np.ndarray:
     """Every garment of a :class:`tryon.data.GarmentDataset` on white at :data:`NN_SIZE`:
-    ``(N, 3 * 64 * 48)`` float32 in [0, 1], in the dataset's order."""
-    return np.concatenate([_small(x) for x in tqdm(_batches(None, dataset, "garment"), desc=desc,
-                                                   unit="batch", leave=False)])
+    ``(N, 3 * 64 * 48)`` float32 in [0, 1], in the dataset's order (area-resized)."""
+    out = []
+    for start in tqdm(range(0, len(dataset), SMALL_CHUNK), desc=desc, unit="chunk", leave=False):
+        out.append(_small(_stored_tensor(dataset, start, start + SMALL_CHUNK)))
+    return np.concatenate(out) if out else np.zeros((0, 3 * NN_SIZE[0] * NN_SIZE[1]), np.float32)
 
 
 @torch.no_grad()

@@ -265,6 +265,11 @@ class GarmentDataset(torch.utils.data.Dataset):
     def __len__(self) -> int:
         return len(self._rows)
 
+    def stored(self, start: int = 0, stop: int | None = None) -> np.ndarray:
+        """Served garments ``start:stop`` as stored, never augmented: ``(N, 4, H, W)`` uint8 (RGB on
+        white, then the mask as 0 / 255); fast where a DataLoader pass over every item is slow."""
+        return self._data[self._rows[start:stop]]
+
     def __getitem__(self, index: int) -> dict:
         array = self._data[self._rows[index]]
         garment = augment_garment(array) if self.augment else to_tensor(array.transpose(1, 2, 0))
