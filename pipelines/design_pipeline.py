@@ -39,7 +39,7 @@ GARMENT_DESIGNER_DIR = assets.path("weights", "garment-designer")  # the generat
 GARMENT_VAE_DIR = assets.path("weights", "garment-vae")            # the garment check
 PRIOR_DIR, DIRECTIONS_DIR = "prior", "directions"                  # sub-folders of a designer folder
 CHECK_KEYS = ("anomaly_threshold", "garment_check")  # a folder whose config holds these carries its own check
-OUTPUT_SCALE = 2          # returned garments are 2x the VAE resolution (256x192)
+OUTPUT_SIZE = (256, 192)  # returned garments (H, W): the try-on frame, whatever the VAE's resolution
 ALPHA_FLOOR = 0.08        # alpha below this becomes fully transparent (no haze around a garment)
 MAX_BATCH = 64            # garments decoded at once
 SLERP_EPS = 1e-4          # below this angle, spherical interpolation falls back to linear
@@ -128,11 +128,12 @@ class GarmentDesignPipeline:
         alpha = torch.sigmoid(mask_logits.float())[:, 0].cpu().numpy()
         alpha = np.where(alpha < ALPHA_FLOOR, 0.0, alpha)
         out = []
-        h, w = self.size
-        size = (w * OUTPUT_SCALE, h * OUTPUT_SCALE)
+        size = OUTPUT_SIZE[::-1]  # (W, H) for OpenCV
         for c, a in zip(rgb, alpha):
             rgba = np.dstack([c, (a * 255 + 0.5).astype(np.uint8)])
-            out.append(Image.fromarray(cv2.resize(rgba, size, interpolation=cv2.INTER_CUBIC), "RGBA"))
+            if rgba.shape[:2] != OUTPUT_SIZE:
+                rgba = cv2.resize(rgba, size, interpolation=cv2.INTER_CUBIC)
+            out.append(Image.fromarray(rgba, "RGBA"))
         return out
 
     def _code(self, garment_or_code: Any) -> torch.Tensor:

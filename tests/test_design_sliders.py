@@ -42,7 +42,7 @@ def _garment(sleeve_end_y: int, hem_y: int = 220, colour=(200, 30, 40)) -> tuple
 # ------------------------------------------------------------------ the measures
 def test_long_sleeves_measure_longer_than_short_ones():
     long_, short = measure_garment(*_garment(190)), measure_garment(*_garment(80))
-    assert long_["sleeve_length"] > 0.7 and short["sleeve_length"] < 0.45, (long_, short)
+    assert long_["sleeve_length"] > 1.4 and short["sleeve_length"] < 0.8, (long_, short)
     no_sleeves = np.zeros((256, 192), np.uint8)
     cv2.fillPoly(no_sleeves, [np.array(BODY, np.int32)], 1)
     assert measure_garment(np.full((256, 192, 3), 128, np.uint8), no_sleeves.astype(bool))["sleeve_length"] == 0
@@ -213,3 +213,11 @@ def test_bundled_sliders_move_their_attribute_the_right_way():
                      for v in (-1.5, 1.5))
         assert np.nanmean(high) > np.nanmean(low), (name, low, high)
         assert sum(h > lo for h, lo in zip(high, low)) >= 5, (name, low, high)
+
+
+def test_a_deeper_neck_opening_measures_deeper():
+    rgb, mask = _garment(80)
+    shallow = measure_garment(rgb, mask)["neckline"]
+    scooped = mask.copy()
+    cv2.ellipse(scooped.view(np.uint8), (96, 40), (18, 30), 0, 0, 360, 0, -1)
+    assert measure_garment(rgb, scooped)["neckline"] > shallow + 0.1

@@ -8,8 +8,9 @@ attributes are measured (:mod:`tryon.garment_attributes`). Per slider:
 - ``others``: the same correlation with every other attribute's change; ``max_other`` is the
   largest in absolute value (near 0 = the slider leaves the others alone).
 
-Hue changes are circular differences in degrees, measured only on garments that are not grey
-before and after; the hue slider's values are :data:`HUE_DEGREES` per unit of ``values``.
+Hue changes are circular differences in degrees, counted only where the garment's chroma is at
+least :data:`HUE_CHROMA` before and after (a near-grey garment's hue is noise); the hue slider's
+values are :data:`HUE_DEGREES` per unit of ``values``.
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ import numpy as np
 import torch
 
 from tryon.errors import TryOnError
-from tryon.garment_attributes import ATTRIBUTES, measure_rgba
+from tryon.garment_attributes import ATTRIBUTES, GREY_CHROMA, measure_rgba
 
 __all__ = ["slider_report", "report_lines", "spearman", "SLIDER_VALUES", "HUE_DEGREES"]
 
 SLIDER_VALUES = (-2.0, -1.0, 0.0, 1.0, 2.0)   # scalar sliders, in training standard deviations
 HUE_DEGREES = 30.0                             # the hue slider turns this many degrees per unit
-MIN_PAIRS = 5                                  # fewer valid (value, change) pairs: no correlation
+HUE_CHROMA = GREY_CHROMA                        # CIELAB chroma below which hue changes are not counted
+MIN_GARMENTS = 3                               # fewer garments with valid changes: no correlation
 
 
 def _ranks(x: np.ndarray) -> np.ndarray:
@@ -39,11 +41,11 @@ def _ranks(x: np.ndarray) -> np.ndarray:
     return (sums / counts)[inverse]
 
 
-def spearman(x: np.ndarray, y: np.ndarray) -> float:
-    """Spearman rank correlation of two ``(N,)`` arrays, NaN pairs left out; NaN if too few or
-    if either is constant."""
+def spearman(x: np.ndarray, y: np.ndarray, min_pairs: int = 3) -> float:
+    """Spearman rank correlation of two ``(N,)`` arrays, NaN pairs left out; NaN if fewer than
+    ``min_pairs`` remain or if either is constant."""
     ok = np.isfinite(x) & np.isfinite(y)
-    if ok.sum() < MIN_PAIRS:
+    if ok.sum() < min_pairs:
         return math.nan
     rx, ry = _ranks(x[ok]), _ranks(y[ok])
     if rx.std() == 0 or ry.std() == 0:
@@ -51,17 +53,20 @@ def spearman(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.corrcoef(rx, ry)[0, 1])
 
 
-def _changes(measures: np.ndarray, base: np.ndarray, name: str) -> np.ndarray:
-    """``(n, V)`` change of one attribute from each garment's unedited value (hue: circular)."""
-    if name == "hue":
-        return (measures - base[:, None] + 180.0) % 360.0 - 180.0
-    return measures - base[:, None]
+def _changes(measured: dict[str, np.ndarray], base: dict[str, np.ndarray], name: str, n: int) -> np.ndarray:
+    """``(n, V)`` change of one attribute from each garment's unedited value (``measured``: name ->
+    ``(V * n,)`` value-major; ``base``: name -> ``(n,)``); hue: circular, NaN on near-grey garments."""
+    values = measured[name].reshape(-1, n).T
+    if name != "hue":
+        return values - base[name][:, None]
+    coloured = (measured["chroma"].reshape(-1, n).T >= HUE_CHROMA) & (base["chroma"][:, None] >= HUE_CHROMA)
+    return np.where(coloured, (values - base[name][:, None] + 180.0) % 360.0 - 180.0, np.nan)
 
 
 def _measure(design, codes: torch.Tensor) -> dict[str, np.ndarray]:
     """Every attribute of the decoded ``codes`` ``(M, D)``: name -> ``(M,)``."""
     rows = [measure_rgba(img) for img in design.decode(codes)]
-    return {a: np.array([r[a] for r in rows], float) for a in ATTRIBUTES}
+    return {a: np.array([r[a] for r in rows], float) for a in (*ATTRIBUTES, "chroma")}
 
 
 @torch.no_grad()
@@ -87,16 +92,15 @@ def slider_report(design, n: int = 50, values: tuple[float, ...] = SLIDER_VALUES
         edited = torch.cat([design.edit_codes(z, **{slider: v * scale}) for v in values])
         measured = _measure(design, edited)
         x = np.repeat(np.asarray(values, float)[None], n, 0)                        # (n, V)
-        rho = {a: spearman(x.ravel(), _changes(measured[a].reshape(len(values), n).T, base[a], a).ravel())
-               for a in ATTRIBUTES}
+        changes = {a: _changes(measured, base, a, n) for a in ATTRIBUTES}
+        rho = {a: spearman(x.ravel(), changes[a].ravel(), MIN_GARMENTS * len(values)) for a in ATTRIBUTES}
         others = {a: r for a, r in rho.items() if a != slider}
         worst = max(others, key=lambda a: -1.0 if math.isnan(others[a]) else abs(others[a]))
-        own = measured[slider].reshape(len(values), n)
         out["sliders"][slider] = {
             "own": _round(rho[slider]), "others": {a: _round(r) for a, r in others.items()},
             "max_other": _round(abs(others[worst])), "max_other_attribute": worst,
-            "mean_change": [_round(float(np.nanmean(_changes(own[i][:, None], base[slider], slider))))
-                            for i in range(len(values))]}
+            "mean_change": [_round(float(np.nanmean(c)) if np.isfinite(c).any() else math.nan)
+                            for c in changes[slider].T]}
     return out
 
 

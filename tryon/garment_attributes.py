@@ -15,9 +15,9 @@ attribute                 value
 ``a``, ``b``              the mean CIELAB ``a*`` (green- / red+) and ``b*`` (blue- / yellow+),
                           each in ``[-128, 127]``: the colour-opponent plane hue turns in
 ``lightness``             mean CIELAB ``L*`` of the garment's pixels, ``[0, 100]``
-``sleeve_length``         shoulder to sleeve end, as a share of the garment's length (shoulder
-                          line to hem), averaged over both sides; 0 without sleeves, ~0.2-0.4
-                          short sleeves, ~0.9-1.2 long sleeves
+``sleeve_length``         shoulder to sleeve end over the garment's width (the wider of the
+                          shoulders and the hem), averaged over both sides; 0 without sleeves,
+                          ~0.3-0.6 short sleeves, ~1.5-2.5 long sleeves
 ``garment_length``        shoulder line to hem over the garment's width (the wider of the
                           shoulders and the hem): ~1.2 cropped, ~1.8-2.5 a T-shirt, ~3+ a tunic
 ``neckline``              depth of the dip in the garment's top outline at the centre (the
@@ -88,7 +88,7 @@ def _shape(mask: np.ndarray) -> dict[str, float]:
     sleeves = []
     for side, shoulder in (("sleeve_l", sl), ("sleeve_r", sr)):
         end = kp[side]
-        sleeves.append(0.0 if end is None else math.hypot(end[0] - shoulder[0], end[1] - shoulder[1]) / length)
+        sleeves.append(0.0 if end is None else math.hypot(end[0] - shoulder[0], end[1] - shoulder[1]) / width)
     band = max(1, round(NECK_BAND * width))
     cx = int(round(neck[0]))
     cols = mask[:, max(0, cx - band):cx + band + 1]

@@ -4,7 +4,8 @@
    means ``(N, D)``.
 2. Measure each garment's attributes (:func:`tryon.garment_attributes.measure_tensor`).
 3. Fit the mixture prior on the codes (:func:`tryon.training.prior_fit.fit_mixture`) and the
-   sliders on codes and attributes (:func:`tryon.training.direction_fit.fit_directions`).
+   sliders on codes and attributes (:func:`tryon.training.direction_fit.fit_directions`), then
+   calibrate the sliders on decoded garments (:mod:`tryon.training.slider_calibration`).
 4. Save them as ``<folder>/prior/`` and ``<folder>/directions/`` (config.json + safetensors).
 """
 
@@ -23,6 +24,7 @@ from tryon.garment_attributes import measure_tensor
 from tryon.models.vae import VAE
 from tryon.training.direction_fit import fit_directions
 from tryon.training.prior_fit import fit_mixture
+from tryon.training.slider_calibration import calibrate_moves
 
 __all__ = ["fit_design", "PRIOR_DIR", "DIRECTIONS_DIR", "ATTRIBUTE_UNITS"]
 
@@ -31,7 +33,7 @@ DIRECTIONS_DIR = "directions"   # <designer>/directions/: the LatentDirections
 BATCH = 128                     # garments encoded at once
 ATTRIBUTE_UNITS = {             # the measures' own units (tryon.garment_attributes)
     "lightness": "CIELAB L*",
-    "sleeve_length": "of the garment's length",
+    "sleeve_length": "garment widths",
     "garment_length": "garment widths",
     "neckline": "of the garment's length",
 }
@@ -82,6 +84,7 @@ def fit_design(data: str | Path, *, weights: str | Path | None = None, cache: st
     prior, prior_info = fit_mixture(codes, components=components)
     prior.save_pretrained(folder / PRIOR_DIR, extra={"fit": prior_info, "codes": len(codes)})
     directions, info = fit_directions(codes, measures, units=ATTRIBUTE_UNITS)
+    directions, info["calibration"] = calibrate_moves(directions, vae, codes)
     directions.save_pretrained(folder / DIRECTIONS_DIR, extra={"fit": info, "data": str(data)})
     return {"folder": str(folder), "garments": len(codes), "prior": prior_info,
             "directions": {**info, "units": dict(zip(directions.names, directions.config.units))}}

@@ -1,6 +1,7 @@
 """Fit :class:`~tryon.models.latent_directions.LatentDirections` on codes and measured attributes.
 
-1. Standardise each attribute; ridge-regress it on the centred codes: the probe ``W`` ``(A, D)``.
+1. Clip each attribute to its 1st-99th percentiles (a mis-measured garment must not set the
+   scale), standardise it, and ridge-regress it on the centred codes: the probe ``W`` ``(A, D)``.
 2. Moves: ``M = Sigma W^T (W Sigma W^T)^-1`` with ``Sigma`` the codes' covariance. Column ``i``
    is the step of smallest Mahalanobis length with ``W m = e_i``: attribute ``i`` rises by one
    standard deviation, every other prediction stays (the sliders are orthogonal through the
@@ -21,6 +22,7 @@ __all__ = ["fit_directions", "RIDGE", "HELD_OUT_SHARE"]
 RIDGE = 1e-2              # ridge penalty, times the codes' mean variance
 COVARIANCE_FLOOR = 1e-4   # added to Sigma's diagonal, times the codes' mean variance
 HUE_UNIT = "degrees (turns the colour about grey; near-grey garments stay as they are)"
+CLIP_QUANTILES = (0.01, 0.99)  # attributes are clipped to these quantiles before fitting
 HELD_OUT_SHARE = 0.1      # share of the garments kept out to report the probe's R^2
 MIN_HELD_OUT = 8
 
@@ -73,6 +75,8 @@ def fit_directions(codes: torch.Tensor, attributes: dict[str, torch.Tensor], *,
     z, y = z[keep], y[keep]
     if len(z) < 2 * len(names):
         raise ValueError(f"too few garments with every attribute measured ({len(z)})")
+    low, high = torch.quantile(y, torch.tensor(CLIP_QUANTILES, dtype=y.dtype), dim=0)
+    y = torch.minimum(torch.maximum(y, low), high)
     scale = float(z.var(0).mean())
     center, mean, std = z.mean(0), y.mean(0), y.std(0).clamp_min(1e-9)
     zc, ys = z - center, (y - mean) / std
