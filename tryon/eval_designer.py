@@ -160,7 +160,7 @@ def _ssim_summary(values: list[float]) -> dict:
 def designer_report(generator, garment_design, *, folder: Path, layout, portion: str, portion_set,
                     train_small: np.ndarray, train_names: list[str], data: Path, clothing: Path | None = None,
                     samples: int = SAMPLES, seed: int = SEED, check_per_source: int = CHECK_PER_SOURCE,
-                    n_val: int = C.VALIDATION_PAIRS) -> dict:
+                    n_val: int = C.VALIDATION_PAIRS, garment_vae_ssim: dict | None = None) -> dict:
     """The figures of the module docstring for one generator.
 
     Args:
@@ -171,6 +171,7 @@ def designer_report(generator, garment_design, *, folder: Path, layout, portion:
         train_small: ``(M, 3 * 64 * 48)`` training garments on white in [0, 1]; ``train_names`` theirs.
         data, clothing: folders for the false-warning sources.
         samples: generated and real garments compared; ``seed``: the generator's seed (picks too).
+        garment_vae_ssim: the garment VAE's SSIM summary on ``portion_set`` when already measured.
     """
     from tryon.evaluate import reconstruction_ssims, small_garments
 
@@ -197,7 +198,8 @@ def designer_report(generator, garment_design, *, folder: Path, layout, portion:
                     "real_held_out_median": float(np.median(nearest_distances(real_small[rows], refs))),
                     "training_garments": len(refs)},
         "reconstruction_ssim": {"generator_vae": _ssim_summary(reconstruction_ssims(generator.vae, portion_set)),
-                                "garment_vae": _ssim_summary(reconstruction_ssims(garment_design.vae, portion_set))},
+                                "garment_vae": garment_vae_ssim or _ssim_summary(
+                                    reconstruction_ssims(garment_design.vae, portion_set))},
         "false_warnings": _false_warnings(garment_design, gen, data=data, clothing=clothing,
                                           per_source=check_per_source, seed=seed, n_val=n_val),
         "targets": {"two_sample_accuracy_at_most": TARGET_ACCURACY, "reconstruction_ssim_at_least": TARGET_SSIM},

@@ -79,7 +79,8 @@ def garment_vae_report(design, data: str | Path, *, split: str = "train", cache:
     report["designer"] = designer_report(
         generator, design, folder=generator_folder, layout=layout, portion=portion, portion_set=held,
         train_small=train_small, train_names=train_set.names, data=Path(data), clothing=clothing,
-        samples=samples, seed=seed, check_per_source=per_source, n_val=n_val)
+        samples=samples, seed=seed, check_per_source=per_source, n_val=n_val,
+        garment_vae_ssim={**report["reconstruction_ssim"], "garments": len(val)} if portion == "val" else None)
     return report
 
 
