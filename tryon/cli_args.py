@@ -233,6 +233,9 @@ def fit_design(sub: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentPa
                    help="garment designer folder to refit (default: the bundled assets/weights/garment-designer)")
     p.add_argument("--limit", type=int, metavar="N", help="only the first N training garments (quick fits)")
     p.add_argument("--components", type=int, default=32, metavar="K", help="prior mixture components (default 32)")
+    p.add_argument("--keep-prior", action="store_true",
+                   help="fit the sliders only; keep the prior (e.g. the one `tryon train garment-designer` "
+                   "fitted on every training garment)")
     return p
 
 

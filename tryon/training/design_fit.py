@@ -65,9 +65,10 @@ def encode_and_measure(vae: VAE, dataset) -> tuple[torch.Tensor, dict[str, torch
 
 
 def fit_design(data: str | Path, *, weights: str | Path | None = None, cache: str | Path | None = None,
-               limit: int | None = None, split: str = "train", components: int = 32) -> dict:
+               limit: int | None = None, split: str = "train", components: int = 32,
+               keep_prior: bool = False) -> dict:
     """Refit ``weights`` (a garment designer folder; default the bundled
-    ``assets/weights/garment-designer``): its ``prior/`` and ``directions/``.
+    ``assets/weights/garment-designer``): its ``prior/`` (unless ``keep_prior``) and ``directions/``.
 
     Returns:
         What was fitted: ``{"folder", "garments", "prior": {...}, "directions": {...}}``.
@@ -81,8 +82,10 @@ def fit_design(data: str | Path, *, weights: str | Path | None = None, cache: st
     vae = VAE.from_pretrained(folder)
     dataset = _garments(Path(data), Path(cache) if cache else None, limit, split)
     codes, measures = encode_and_measure(vae, dataset)
-    prior, prior_info = fit_mixture(codes, components=components)
-    prior.save_pretrained(folder / PRIOR_DIR, extra={"fit": prior_info, "codes": len(codes)})
+    prior_info = "kept"
+    if not keep_prior:
+        prior, prior_info = fit_mixture(codes, components=components)
+        prior.save_pretrained(folder / PRIOR_DIR, extra={"fit": prior_info, "codes": len(codes)})
     directions, info = fit_directions(codes, measures, units=ATTRIBUTE_UNITS)
     directions, info["calibration"] = calibrate_moves(directions, vae, codes)
     directions.save_pretrained(folder / DIRECTIONS_DIR, extra={"fit": info, "data": str(data)})
