@@ -181,9 +181,9 @@ def designer_report(generator, garment_design, *, folder: Path, layout, portion:
     rows = sorted(random.Random(seed).sample(range(len(portion_set)), min(samples, len(portion_set))))
     real = [_photo(layout.cloth / portion_set.names[r], size) for r in tqdm(rows, desc="real garments", leave=False)]
     recon = _reconstructions(generator, portion_set, rows)
-    half = len(real) // 2
+    half, mixed = len(real) // 2, random.Random(seed).sample(real, len(real))  # random halves, not file order
     accuracy = {"samples_vs_real": _accuracy(fake, real, seed), "reconstructions_vs_real": _accuracy(recon, real, seed),
-                "real_half_vs_half": _accuracy(real[:half], real[half:2 * half], seed)}
+                "real_half_vs_half": _accuracy(mixed[:half], mixed[half:2 * half], seed)}
     real_small = small_garments(portion_set)
     held = set(portion_set.names)
     refs = train_small[[i for i, n in enumerate(train_names) if n not in held]]
