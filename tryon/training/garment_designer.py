@@ -25,17 +25,8 @@ from pathlib import Path
 
 import torch
 
-from tryon.losses import (
-    d_hinge_loss,
-    feature_matching_loss,
-    g_hinge_loss,
-    kl_divergence,
-    l1_loss,
-    mask_bce_loss,
-    ssim_loss,
-)
 from tryon.models.vae import VAE
-from tryon.training.garment_vae import GarmentVAEHyper, GarmentVAETask, _logits
+from tryon.training.garment_vae import GarmentVAEHyper, GarmentVAETask
 from tryon.training.loop import StepContext
 from tryon.training.prior_fit import fit_mixture
 
@@ -86,49 +77,17 @@ class GarmentDesignerTask(GarmentVAETask):
         models["vae"] = VAE.from_pretrained(self.init_from).train()
         return models
 
-    def train_step(self, ctx: StepContext, batch: dict) -> dict[str, torch.Tensor]:
-        h, acc = self.hyper, ctx.accelerator
-        vae, disc = ctx.models["vae"], ctx.models["disc"]
-        opt_vae, opt_d = ctx.optimizers["vae"], ctx.optimizers["disc"]
-        x = batch["garment"]                       # (B, 4, H, W) in [-1, 1]
-        rgb, mask = x[:, :3], (x[:, 3:] > 0).float()
+    def other_fakes(self, ctx: StepContext, out) -> torch.Tensor:
+        """Decodings of codes between two garments of the batch: a random convex mix of posterior means."""
+        t = torch.rand(out.mu.shape[0], 1, device=out.mu.device)
+        z_mix = t * out.mu + (1 - t) * out.mu.roll(1, 0)
+        return self._as_input(*ctx.unwrap("vae").decode(z_mix))
 
-        out = vae(x)
-        bare = ctx.unwrap("vae")
-        t = torch.rand(x.shape[0], 1, device=x.device)
-        z_mix = t * out.mu + (1 - t) * out.mu.roll(1, 0)       # between two garments of the batch
-        mix_image, mix_mask = bare.decode(z_mix)
-        fake = self._as_input(out.image, out.mask_logits)
-        fake_mix = self._as_input(mix_image, mix_mask)
-
-        real_d = disc(x)
-        fake_d = disc(torch.cat([fake, fake_mix]).detach())
-        loss_d = d_hinge_loss(_logits(real_d), _logits(fake_d))
-        acc.backward(loss_d)
-        opt_d.step()
-        opt_d.zero_grad(set_to_none=True)
-
-        d = ctx.unwrap("disc").requires_grad_(False)
-        with torch.no_grad():
-            real_feats = [f for f, _ in d(x)]
-        fake_out = d(torch.cat([fake, fake_mix]))
-        recon_feats = [[f[: x.shape[0]] for f in fs] for fs, _ in fake_out]
-        loss_adv = g_hinge_loss(_logits(fake_out))
-        loss_feat = feature_matching_loss(real_feats, recon_feats)
-        loss_l1 = l1_loss(out.image, rgb)
-        loss_ssim = ssim_loss(out.image, rgb)
-        loss_mask = mask_bce_loss(out.mask_logits, mask)
-        loss_kl = kl_divergence(out.mu, out.logvar)
-        loss_rec = h.w_l1 * loss_l1 + h.w_ssim * loss_ssim + h.w_mask * loss_mask + h.w_feat * loss_feat
-        balance = self._balance(bare, loss_rec, loss_adv)
-        loss_g = loss_rec + h.w_adv * balance * loss_adv + h.kl_max * loss_kl
-        acc.backward(loss_g)
-        d.requires_grad_(True)
-        opt_vae.step()
-        opt_vae.zero_grad(set_to_none=True)
-        return {"d": loss_d.detach(), "adv": loss_adv.detach(), "balance": balance, "feat": loss_feat.detach(),
-                "l1": loss_l1.detach(), "ssim": loss_ssim.detach(), "mask": loss_mask.detach(),
-                "kl": loss_kl.detach()}
+    def generator_loss(self, ctx: StepContext, terms: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict]:
+        h = self.hyper
+        loss_rec = h.w_l1 * terms["l1"] + h.w_ssim * terms["ssim"] + h.w_mask * terms["mask"] + h.w_feat * terms["feat"]
+        balance = self._balance(ctx.unwrap("vae"), loss_rec, terms["adv"])
+        return loss_rec + h.w_adv * balance * terms["adv"] + h.kl_max * terms["kl"], {"balance": balance}
 
     @staticmethod
     def _balance(vae: VAE, loss_rec: torch.Tensor, loss_adv: torch.Tensor) -> torch.Tensor:

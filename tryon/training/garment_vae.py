@@ -110,50 +110,51 @@ class GarmentVAETask(TrainingTask):
         return torch.cat([image, torch.sigmoid(mask_logits) * 2 - 1], 1)
 
     def train_step(self, ctx: StepContext, batch: dict) -> dict[str, torch.Tensor]:
-        h, acc = self.hyper, ctx.accelerator
-        vae, disc = ctx.models["vae"], ctx.models["disc"]
-        opt_vae, opt_d = ctx.optimizers["vae"], ctx.optimizers["disc"]
         x = batch["garment"]                       # (B, 4, H, W) in [-1, 1]
-        rgb, mask = x[:, :3], (x[:, 3:] > 0).float()
+        out = ctx.models["vae"](x)
+        return self.adversarial_step(ctx, x, out, self.other_fakes(ctx, out))
 
-        # 1. Encode/decode, and decode prior samples.
-        out = vae(x)
+    def other_fakes(self, ctx: StepContext, out) -> torch.Tensor:
+        """Fakes besides the reconstructions, ``(B, 4, H, W)``: decodings of prior samples."""
         bare = ctx.unwrap("vae")  # decode() is not a forward: call it on the bare module
-        z_prior = torch.randn(x.shape[0], bare.config.latent_dim, device=x.device)
-        prior_image, prior_mask = bare.decode(z_prior)
-        fake = self._as_input(out.image, out.mask_logits)
-        fake_prior = self._as_input(prior_image, prior_mask)
+        z_prior = torch.randn(out.mu.shape[0], bare.config.latent_dim, device=out.mu.device)
+        return self._as_input(*bare.decode(z_prior))
 
-        # 2. D phase: real vs reconstructions and prior samples.
+    def generator_loss(self, ctx: StepContext, terms: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict]:
+        """The VAE's total loss from its terms, and any extra statistics to log."""
+        h = self.hyper
+        beta = kl_anneal(ctx.step, h.kl_warmup, h.kl_max)
+        return (h.w_l1 * terms["l1"] + h.w_ssim * terms["ssim"] + h.w_mask * terms["mask"]
+                + h.w_feat * terms["feat"] + h.w_adv * terms["adv"] + beta * terms["kl"]), {}
+
+    def adversarial_step(self, ctx: StepContext, x: torch.Tensor, out, other: torch.Tensor) -> dict[str, torch.Tensor]:
+        """One D step (real ``x`` vs the reconstructions in ``out`` and ``other``), then one VAE
+        step through the frozen discriminator with :meth:`generator_loss`."""
+        acc, disc = ctx.accelerator, ctx.models["disc"]
+        opt_vae, opt_d = ctx.optimizers["vae"], ctx.optimizers["disc"]
+        rgb, mask = x[:, :3], (x[:, 3:] > 0).float()
+        fakes = torch.cat([self._as_input(out.image, out.mask_logits), other])
+
         real_d = disc(x)
-        fake_d = disc(torch.cat([fake, fake_prior]).detach())
-        loss_d = d_hinge_loss(_logits(real_d), _logits(fake_d))
+        loss_d = d_hinge_loss(_logits(real_d), _logits(disc(fakes.detach())))
         acc.backward(loss_d)
         opt_d.step()
         opt_d.zero_grad(set_to_none=True)
 
-        # 3. G phase through the frozen, bare discriminator.
         d = ctx.unwrap("disc").requires_grad_(False)
         with torch.no_grad():
             real_feats = [f for f, _ in d(x)]
-        fake_out = d(torch.cat([fake, fake_prior]))
+        fake_out = d(fakes)
         recon_feats = [[t[: x.shape[0]] for t in f] for f, _ in fake_out]
-        loss_adv = g_hinge_loss(_logits(fake_out))
-        loss_feat = feature_matching_loss(real_feats, recon_feats)
-        loss_l1 = l1_loss(out.image, rgb)
-        loss_ssim = ssim_loss(out.image, rgb)
-        loss_mask = mask_bce_loss(out.mask_logits, mask)
-        loss_kl = kl_divergence(out.mu, out.logvar)
-        beta = kl_anneal(ctx.step, h.kl_warmup, h.kl_max)
-        loss_g = (h.w_l1 * loss_l1 + h.w_ssim * loss_ssim + h.w_mask * loss_mask + h.w_feat * loss_feat
-                  + h.w_adv * loss_adv + beta * loss_kl)
+        terms = {"adv": g_hinge_loss(_logits(fake_out)), "feat": feature_matching_loss(real_feats, recon_feats),
+                 "l1": l1_loss(out.image, rgb), "ssim": ssim_loss(out.image, rgb),
+                 "mask": mask_bce_loss(out.mask_logits, mask), "kl": kl_divergence(out.mu, out.logvar)}
+        loss_g, extra = self.generator_loss(ctx, terms)
         acc.backward(loss_g)
         d.requires_grad_(True)
         opt_vae.step()
         opt_vae.zero_grad(set_to_none=True)
-        return {"d": loss_d.detach(), "adv": loss_adv.detach(), "feat": loss_feat.detach(),
-                "l1": loss_l1.detach(), "ssim": loss_ssim.detach(), "mask": loss_mask.detach(),
-                "kl": loss_kl.detach()}
+        return {"d": loss_d.detach(), **{k: v.detach() for k, v in terms.items()}, **extra}
 
     def sample_grid(self, models, batch):
         vae = models["vae"]
