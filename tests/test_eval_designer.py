@@ -11,8 +11,7 @@ from PIL import Image
 from pipelines.design_pipeline import GarmentDesignPipeline
 from tiny_viton import make_tiny_viton
 from tryon.cli import main
-from tryon.eval_designer import designer_samples, mean_pairwise_distance, on_white
-from tryon.evaluate import garment_vae_report
+from tryon.eval_designer import designer_samples, garment_vae_and_designer_report, mean_pairwise_distance, on_white
 from tryon.models.vae import VAE, VAEConfig
 
 DESIGNER_KEYS = {"generator", "portion", "seed", "samples", "real_garments", "image_size", "two_sample_accuracy",
@@ -47,8 +46,8 @@ def test_on_white_and_pairwise_distance():
 def test_report_keys_on_a_tiny_viton(tiny_vae_dir, tmp_path):
     root = make_tiny_viton(tmp_path / "viton", 5)
     design = GarmentDesignPipeline.from_pretrained(tiny_vae_dir)
-    report = garment_vae_report(design, root, cache=tmp_path / "cache", n_val=3, per_source=1,
-                                generator=design, generator_folder=tiny_vae_dir, samples=10, seed=11)
+    report = garment_vae_and_designer_report(design, root, cache=tmp_path / "cache", n_val=3, per_source=1,
+                                             generator=design, generator_folder=tiny_vae_dir, samples=10, seed=11)
     d = report["designer"]
     assert DESIGNER_KEYS <= set(d) and d["samples"] == 10 and d["real_garments"] == 3
     assert set(d["two_sample_accuracy"]) == {"samples_vs_real", "reconstructions_vs_real", "real_half_vs_half"}

@@ -73,7 +73,7 @@ def _write_report(report: dict, out: Path) -> None:
 
 def cmd_eval_garment_vae(args: argparse.Namespace) -> int:
     from tryon.assets import weights_dir
-    from tryon.eval_designer import summary_lines
+    from tryon.eval_designer import garment_vae_and_designer_report, summary_lines
     from tryon.evaluate import garment_vae_report
 
     if args.samples < 10 or args.per_source < 1:
@@ -81,11 +81,12 @@ def cmd_eval_garment_vae(args: argparse.Namespace) -> int:
     designer = args.designer
     if designer is None and (weights_dir() / "garment-designer" / "model.safetensors").is_file():
         designer = weights_dir() / "garment-designer"
-    report = garment_vae_report(_design(args.weights or weights_dir() / "garment-vae"), args.data,
-                                split=args.split, cache=args.cache, n_val=_n_val(args), clothing=args.clothing,
-                                per_source=args.per_source, generator=designer and _design(designer),
-                                generator_folder=designer, portion=args.portion, samples=args.samples,
-                                seed=args.seed)
+    check = _design(args.weights or weights_dir() / "garment-vae")
+    common = {"split": args.split, "cache": args.cache, "n_val": _n_val(args), "clothing": args.clothing,
+              "per_source": args.per_source}
+    report = garment_vae_report(check, args.data, **common) if designer is None else \
+        garment_vae_and_designer_report(check, args.data, generator=_design(designer), generator_folder=designer,
+                                        portion=args.portion, samples=args.samples, seed=args.seed, **common)
     _write_json({**report, "weights": str(args.weights or "bundled")}, args.out)
     print("\n".join(summary_lines(report)))
     print(f"wrote {args.out}")

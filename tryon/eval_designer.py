@@ -238,3 +238,32 @@ def summary_lines(report: dict) -> list[str]:
               _row("flagged 'not a garment': generator samples", warn["designer_samples"]["flagged"])]
     lines += [_row(f"flagged 'not a garment': {k} ({v['photos']})", v["flagged"]) for k, v in warn["sources"].items()]
     return lines
+
+
+def garment_vae_and_designer_report(design, data: str | Path, *, generator, generator_folder: Path | None = None,
+                                    portion: str = "val", samples: int = 300, seed: int = 11,
+                                    n_test: int = C.TEST_PAIRS, **kwargs) -> dict:
+    """:func:`tryon.evaluate.garment_vae_report` (``kwargs`` go to it), with the design studio's
+    figures (:func:`designer_report`) under ``"designer"``.
+
+    Args:
+        design: the garment VAE's pipeline (its check).
+        generator: the generator's pipeline (``GarmentDesignPipeline.from_pretrained(generator_folder)``).
+        portion: ``"val"`` or ``"test"`` (the ``n_test`` pairs before validation) for the
+            generator's figures; ``samples`` generated and real garments; ``seed`` the generator's.
+    """
+    from tryon.data import GarmentDataset
+    from tryon.evaluate import garment_vae_report
+
+    def extend(ctx: dict) -> dict:
+        layout, val, report = ctx["layout"], ctx["val"], ctx["report"]
+        names = portion_garments(layout, portion, ctx["n_val"], n_test)
+        held = val if portion == "val" else GarmentDataset(layout, names, cache_dir=ctx["cache_dir"], mask_check=False)
+        return designer_report(
+            generator, design, folder=generator_folder, layout=layout, portion=portion, portion_set=held,
+            train_small=ctx["train_small"], train_names=ctx["train_set"].names, data=ctx["data"],
+            clothing=ctx["clothing"], samples=samples, seed=seed, check_per_source=ctx["per_source"],
+            n_val=ctx["n_val"],
+            garment_vae_ssim={**report["reconstruction_ssim"], "garments": len(val)} if portion == "val" else None)
+
+    return garment_vae_report(design, data, extend=extend, **kwargs)

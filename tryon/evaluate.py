@@ -38,11 +38,10 @@ NATURAL_IMAGES = ("astronaut", "coffee", "chelsea", "rocket", "cat", "immunohist
 # ----------------------------------------------------------------------------------------
 def garment_vae_report(design, data: str | Path, *, split: str = "train", cache: Path | None = None,
                        n_val: int = C.VALIDATION_PAIRS, clothing: Path | None = None,
-                       per_source: int = WILD_SAMPLE, generator=None, generator_folder: Path | None = None,
-                       portion: str = "val", samples: int = 300, seed: int = 11, n_test: int = C.TEST_PAIRS) -> dict:
-    """:func:`eval_garment_vae` on the held-out garments of a VITON-style data set, and with
-    ``generator`` the design studio's figures (:func:`tryon.eval_designer.designer_report`)
-    under ``"designer"``.
+                       per_source: int = WILD_SAMPLE, extend=None) -> dict:
+    """:func:`eval_garment_vae` on the held-out garments of a VITON-style data set; with
+    ``extend``, also what it returns under ``"designer"`` (the design studio's figures:
+    :func:`tryon.eval_designer.garment_vae_and_designer_report` passes it).
 
     Args:
         design: a :class:`pipelines.GarmentDesignPipeline` (the garment VAE and its check).
@@ -51,9 +50,9 @@ def garment_vae_report(design, data: str | Path, *, split: str = "train", cache:
         n_val: the last this-many pairs are held out; their garments and persons are scored.
         clothing: the ``clothing_upper`` folder for the in-the-wild figures, optional.
         per_source: photos the garment check scores per group, at most.
-        generator: the generator's pipeline (``GarmentDesignPipeline.from_pretrained(generator_folder)``).
-        portion: ``"val"`` or ``"test"`` (the ``n_test`` pairs before validation) for the
-            generator's figures; ``samples`` generated and real garments; ``seed`` the generator's.
+        extend: called with what the report was made from (``layout``, ``val``, ``train_set``,
+            ``train_small``, ``cache_dir``, ``n_val``, ``report``, ``data``, ``clothing``,
+            ``per_source``) and returning a dict.
 
     Raises:
         TryOnError: one sentence, when the data set is unusable.
@@ -70,17 +69,10 @@ def garment_vae_report(design, data: str | Path, *, split: str = "train", cache:
     persons = [layout.image / n for n in val_persons(layout, n_val)]
     report = eval_garment_vae(design, layout, train_set, val, clothing_dir=clothing, natural_images=natural_images(),
                               person_paths=persons, train_small=train_small, per_source=per_source)
-    if generator is None:
-        return report
-    from tryon.eval_designer import designer_report, portion_garments
-
-    names = portion_garments(layout, portion, n_val, n_test)
-    held = val if portion == "val" else GarmentDataset(layout, names, cache_dir=cache_dir, mask_check=False)
-    report["designer"] = designer_report(
-        generator, design, folder=generator_folder, layout=layout, portion=portion, portion_set=held,
-        train_small=train_small, train_names=train_set.names, data=Path(data), clothing=clothing,
-        samples=samples, seed=seed, check_per_source=per_source, n_val=n_val,
-        garment_vae_ssim={**report["reconstruction_ssim"], "garments": len(val)} if portion == "val" else None)
+    if extend is not None:
+        report["designer"] = extend({"layout": layout, "val": val, "train_set": train_set, "train_small": train_small,
+                                     "cache_dir": cache_dir, "n_val": n_val, "report": report, "data": Path(data),
+                                     "clothing": clothing, "per_source": per_source})
     return report
 
 
