@@ -19,7 +19,6 @@ from tqdm import tqdm
 from tryon import constants as C
 from tryon.anomaly import elbo_score
 from tryon.metrics import auroc, mask_iou, nearest_distances, ssim
-from tryon.tensors import HALF_UINT8
 
 __all__ = ["garment_vae_report", "reconstruction_ssims", "small_garments", "body_vae_report", "eval_garment_vae", "eval_body_vae", "natural_images",
            "WILD_SAMPLE", "NON_TOP_CLASSES"]
@@ -147,18 +146,13 @@ def reconstruction_ssims(vae, dataset) -> list[float]:
     composited on white at the VAE's resolution: one value in [-1, 1] per garment."""
     ssims = []
     for start in tqdm(range(0, len(dataset), BATCH), desc="reconstruct", unit="batch", leave=False):
-        x = _stored_tensor(dataset, start, start + BATCH)
+        x = dataset.stored_tensors(start, start + BATCH)
         mu, _ = vae.encode(x)
         image, mask_logits = vae.decode(mu)
         recon = torch.cat([image.float(), torch.sigmoid(mask_logits.float()) * 2 - 1], 1)
         for a, b in zip(_on_white(recon), _on_white(x)):
             ssims.append(ssim(a[None], b[None]))
     return ssims
-
-
-def _stored_tensor(dataset, start: int, stop: int) -> torch.Tensor:
-    """Garments ``start:stop`` of a GarmentDataset as its items hold them: ``(N, 4, H, W)`` in [-1, 1]."""
-    return torch.from_numpy(dataset.stored(start, stop).astype(np.float32) / HALF_UINT8 - 1)
 
 
 def _small(x: torch.Tensor) -> np.ndarray:
@@ -171,7 +165,7 @@ def small_garments(dataset, desc: str = "garments") -> np.ndarray:
     ``(N, 3 * 64 * 48)`` float32 in [0, 1], in the dataset's order (area-resized)."""
     out = []
     for start in tqdm(range(0, len(dataset), SMALL_CHUNK), desc=desc, unit="chunk", leave=False):
-        out.append(_small(_stored_tensor(dataset, start, start + SMALL_CHUNK)))
+        out.append(_small(dataset.stored_tensors(start, start + SMALL_CHUNK)))
     return np.concatenate(out) if out else np.zeros((0, 3 * NN_SIZE[0] * NN_SIZE[1]), np.float32)
 
 

@@ -45,7 +45,7 @@ from tryon.data.layout import DatasetLayout
 from tryon.errors import TryOnError
 from tryon.garment import MAX_COVERAGE, PreparedGarment, prepare_garment, segment_garment
 from tryon.io import atomic_write, load_image
-from tryon.tensors import UINT8_MAX, to_tensor
+from tryon.tensors import HALF_UINT8, UINT8_MAX, to_tensor
 
 __all__ = ["GarmentDataset", "augment_garment", "colour_matrix", "load_garment", "mask_stats", "mask_problem",
            "MAX_MASK_MISS"]
@@ -269,6 +269,10 @@ class GarmentDataset(torch.utils.data.Dataset):
         """Served garments ``start:stop`` as stored, never augmented: ``(N, 4, H, W)`` uint8 (RGB on
         white, then the mask as 0 / 255); fast where a DataLoader pass over every item is slow."""
         return self._data[self._rows[start:stop]]
+
+    def stored_tensors(self, start: int = 0, stop: int | None = None) -> torch.Tensor:
+        """:meth:`stored` as the un-augmented items hold them: ``(N, 4, H, W)`` float32 in ``[-1, 1]``."""
+        return torch.from_numpy(self.stored(start, stop).astype(np.float32) / HALF_UINT8 - 1.0)
 
     def __getitem__(self, index: int) -> dict:
         array = self._data[self._rows[index]]

@@ -23,7 +23,7 @@ from tryon.errors import TryOnError
 from tryon.garment_attributes import measure_tensor
 from tryon.models.vae import VAE
 from tryon.training.direction_fit import fit_directions
-from tryon.training.prior_fit import fit_mixture
+from tryon.training.prior_fit import fit_mixture, posterior_means
 from tryon.training.slider_calibration import calibrate_moves
 
 __all__ = ["fit_design", "PRIOR_DIR", "DIRECTIONS_DIR", "ATTRIBUTE_UNITS"]
@@ -39,29 +39,23 @@ ATTRIBUTE_UNITS = {             # the measures' own units (tryon.garment_attribu
 }
 
 
-def _garments(data: Path, cache: Path | None, limit: int | None, split: str):
-    """The un-augmented training garments (:class:`tryon.data.GarmentDataset`), first ``limit``."""
+def _garments(data: Path, cache: Path | None, split: str):
+    """The training garments (:class:`tryon.data.GarmentDataset`)."""
     from tryon.data import GarmentDataset, find_layout
     from tryon.data.split import train_garments
 
     layout = find_layout(data, split)
-    dataset = GarmentDataset(layout, train_garments(layout, VALIDATION_PAIRS), cache_dir=cache)
-    if limit is not None:
-        dataset = torch.utils.data.Subset(dataset, range(min(limit, len(dataset))))
-    return dataset
+    return GarmentDataset(layout, train_garments(layout, VALIDATION_PAIRS), cache_dir=cache)
 
 
-@torch.no_grad()
-def encode_and_measure(vae: VAE, dataset) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """Posterior means ``(N, D)`` and measures ``{name: (N,)}`` of a garment data set."""
-    codes, rows = [], []
-    loader = torch.utils.data.DataLoader(dataset, batch_size=BATCH)
-    for batch in tqdm(loader, desc="encoding and measuring garments", unit="batch"):
-        g = batch["garment"]
-        codes.append(vae.encode(g)[0].float())
-        rows += [measure_tensor(item) for item in g.numpy()]
+def encode_and_measure(vae: VAE, dataset, limit: int | None = None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Posterior means ``(N, D)`` and measures ``{name: (N,)}`` of the first ``limit`` (default
+    all) garments of a :class:`tryon.data.GarmentDataset`, un-augmented."""
+    n = len(dataset) if limit is None else min(limit, len(dataset))
+    rows = [measure_tensor(item) for start in tqdm(range(0, n, BATCH), desc="measuring garments", unit="batch")
+            for item in dataset.stored_tensors(start, min(start + BATCH, n)).numpy()]
     measures = {k: torch.tensor(np.array([r[k] for r in rows], np.float64)) for k in rows[0]}
-    return torch.cat(codes), measures
+    return posterior_means(vae, dataset, n), measures
 
 
 def fit_design(data: str | Path, *, weights: str | Path | None = None, cache: str | Path | None = None,
@@ -80,8 +74,8 @@ def fit_design(data: str | Path, *, weights: str | Path | None = None, cache: st
     if limit is not None and limit < 1:
         raise TryOnError("--limit must be at least 1.")
     vae = VAE.from_pretrained(folder)
-    dataset = _garments(Path(data), Path(cache) if cache else None, limit, split)
-    codes, measures = encode_and_measure(vae, dataset)
+    dataset = _garments(Path(data), Path(cache) if cache else None, split)
+    codes, measures = encode_and_measure(vae, dataset, limit)
     prior_info = "kept"
     if not keep_prior:
         prior, prior_info = fit_mixture(codes, components=components)

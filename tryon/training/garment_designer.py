@@ -28,7 +28,7 @@ import torch
 from tryon.models.vae import VAE
 from tryon.training.garment_vae import GarmentVAEHyper, GarmentVAETask
 from tryon.training.loop import StepContext
-from tryon.training.prior_fit import fit_mixture
+from tryon.training.prior_fit import fit_mixture, posterior_means
 
 __all__ = ["DesignerHyper", "GarmentDesignerTask", "DESIGNER_DIR_NAME", "PRIOR_DIR_NAME"]
 
@@ -97,17 +97,10 @@ class GarmentDesignerTask(GarmentVAETask):
         g_adv = torch.autograd.grad(loss_adv, last, retain_graph=True)[0]
         return (g_rec.norm() / (g_adv.norm() + GRAD_EPS)).clamp(0.0, ADAPTIVE_MAX).detach()
 
-    @torch.no_grad()
-    def posterior_means(self, vae: VAE, batch_size: int = 128) -> torch.Tensor:
-        """``(N, D)`` posterior means of the un-augmented training garments."""
-        loader = torch.utils.data.DataLoader(self.prior_set, batch_size=batch_size)
-        device = next(vae.parameters()).device
-        return torch.cat([vae.eval().encode(b["garment"].to(device))[0].float().cpu() for b in loader])
-
     def export(self, models, directory: Path) -> None:
         vae = models["vae"]
         target = Path(directory) / DESIGNER_DIR_NAME
-        prior, info = fit_mixture(self.posterior_means(vae), components=self.hyper.prior_components)
+        prior, info = fit_mixture(posterior_means(vae, self.prior_set), components=self.hyper.prior_components)
         vae.save_pretrained(target, dtype=torch.float16,
                             extra={"init_from": str(self.init_from), "prior": PRIOR_DIR_NAME})
         prior.save_pretrained(target / PRIOR_DIR_NAME, extra={"fit": info, "codes": len(self.prior_set)})

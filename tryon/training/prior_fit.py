@@ -6,10 +6,24 @@ import torch
 
 from tryon.models.latent_prior import MixturePrior, MixturePriorConfig
 
-__all__ = ["fit_mixture", "COVARIANCE_FLOOR"]
+__all__ = ["fit_mixture", "posterior_means", "COVARIANCE_FLOOR"]
 
 COVARIANCE_FLOOR = 1e-3   # added to every covariance's diagonal: keeps small components invertible
 MIN_RESPONSIBILITY = 1e-6  # a component whose codes vanish keeps this much weight (no NaN)
+
+
+ENCODE_BATCH = 256          # garments encoded at once
+
+
+@torch.no_grad()
+def posterior_means(vae, dataset, limit: int | None = None) -> torch.Tensor:
+    """``(N, D)`` posterior means of the first ``limit`` (default all) garments of a
+    :class:`tryon.data.GarmentDataset`, un-augmented."""
+    n = len(dataset) if limit is None else min(limit, len(dataset))
+    device = next(vae.parameters()).device
+    vae = vae.eval()
+    return torch.cat([vae.encode(dataset.stored_tensors(i, min(i + ENCODE_BATCH, n)).to(device))[0].float().cpu()
+                      for i in range(0, n, ENCODE_BATCH)]) if n else torch.zeros(0, vae.config.latent_dim)
 
 
 def _init_means(codes: torch.Tensor, k: int, generator: torch.Generator) -> torch.Tensor:
