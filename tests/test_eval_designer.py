@@ -43,6 +43,14 @@ def test_on_white_and_pairwise_distance():
     assert mean_pairwise_distance(x) == pytest.approx((5 + 0 + 5) / 3)
 
 
+def test_on_white_is_pils_alpha_composite_on_every_value_and_alpha():
+    """The PIL adapter of tryon.tensors.on_white gives PIL's own pixels, for every (value, alpha)."""
+    v, a = np.meshgrid(np.arange(256), np.arange(256), indexing="ij")
+    rgba = Image.fromarray(np.stack([v, 255 - v, v // 3, a], -1).astype(np.uint8), "RGBA")
+    pil = Image.alpha_composite(Image.new("RGBA", rgba.size, (255,) * 4), rgba).convert("RGB")
+    assert np.array_equal(on_white(rgba), np.asarray(pil))
+
+
 def test_report_keys_on_a_tiny_viton(tiny_vae_dir, tmp_path):
     root = make_tiny_viton(tmp_path / "viton", 5)
     design = GarmentDesignPipeline.from_pretrained(tiny_vae_dir)

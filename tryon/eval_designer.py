@@ -26,13 +26,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image
 from tqdm import tqdm
 
 from tryon import constants as C
 from tryon.errors import TryOnError
 from tryon.metrics import nearest_distances
+from tryon.tensors import UINT8_MAX, on_white as tensor_on_white, to_tensor
 
 __all__ = ["SAMPLES", "SEED", "PORTIONS", "CHECK_PER_SOURCE", "on_white", "designer_samples",
            "portion_garments", "mean_pairwise_distance", "designer_report", "summary_lines"]
@@ -41,16 +41,20 @@ SAMPLES = 300             # generated garments and real garments compared (the i
 SEED = 11                 # the issue's `tryon generate --seed`
 PORTIONS = ("val", "test")
 CHECK_PER_SOURCE = 30     # photos per source (and samples) for the false-warning rates
-WHITE = 255
 TARGET_ACCURACY = 0.80    # issue 15: at most
 TARGET_SSIM = 0.85        # issue 15: at least
 PAIRWISE_CHUNK = 512      # rows per block of the pairwise distances
 
 
 def on_white(image: Image.Image) -> np.ndarray:
-    """An RGBA (or RGB) PIL image composited on white: ``(H, W, 3)`` uint8."""
-    rgba = image.convert("RGBA")
-    return np.asarray(Image.alpha_composite(Image.new("RGBA", rgba.size, (WHITE,) * 4), rgba).convert("RGB"))
+    """A PIL image (any mode; RGBA's alpha is used) composited on white: ``(H, W, 3)`` uint8.
+
+    The PIL adapter of :func:`tryon.tensors.on_white`; the same pixels as PIL's ``alpha_composite``
+    over white (``round((v * a + 255 * (255 - a)) / 255)``, checked on every ``(v, a)``).
+    """
+    rgba = to_tensor(np.asarray(image.convert("RGBA")))[None]  # (1, 4, H, W) in [-1, 1]
+    unit = tensor_on_white(rgba[:, :3], rgba[:, 3:], "signed")[0]
+    return (unit * UINT8_MAX + 0.5).byte().permute(1, 2, 0).numpy()
 
 
 def designer_samples(design, n: int = SAMPLES, seed: int = SEED) -> list[Image.Image]:
@@ -83,10 +87,9 @@ def _photo(path: Path, size: tuple[int, int]) -> np.ndarray:
 
 def _small(images: list[np.ndarray]) -> np.ndarray:
     """``(H, W, 3)`` uint8 images -> ``(N, 3 * 64 * 48)`` float32 in [0, 1] (area-resized)."""
-    from tryon.evaluate import NN_SIZE
+    from tryon.evaluate import small_images
 
-    x = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float() / WHITE
-    return F.interpolate(x, size=NN_SIZE, mode="area").flatten(1).numpy()
+    return small_images(torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float() / UINT8_MAX)
 
 
 def mean_pairwise_distance(x: np.ndarray) -> float:

@@ -19,8 +19,9 @@ from tqdm import tqdm
 from tryon import constants as C
 from tryon.anomaly import elbo_score
 from tryon.metrics import auroc, mask_iou, nearest_distances, ssim
+from tryon.tensors import on_white
 
-__all__ = ["garment_vae_report", "reconstruction_ssims", "small_garments", "body_vae_report", "eval_garment_vae", "eval_body_vae", "natural_images",
+__all__ = ["garment_vae_report", "reconstruction_ssims", "small_garments", "small_images", "body_vae_report", "eval_garment_vae", "eval_body_vae", "natural_images",
            "WILD_SAMPLE", "NON_TOP_CLASSES"]
 
 WILD_SAMPLE = 500          # in-the-wild photos scored per group
@@ -114,9 +115,8 @@ def natural_images() -> list:
 
 
 def _on_white(x: torch.Tensor) -> torch.Tensor:
-    """``(B, 4, H, W)`` garment in [-1, 1] -> ``(B, 3, H, W)`` on white in [0, 1]."""
-    alpha = (x[:, 3:] + 1) / 2
-    return ((x[:, :3] + 1) / 2) * alpha + (1 - alpha)
+    """``(B, 4, H, W)`` garment in [-1, 1] (mask too) -> ``(B, 3, H, W)`` on white in [0, 1]."""
+    return on_white(x[:, :3], x[:, 3:], "signed")
 
 
 def _scores_of_images(design, paths: list, desc: str) -> tuple[list[float], list[bool]]:
@@ -155,9 +155,15 @@ def reconstruction_ssims(vae, dataset) -> list[float]:
     return ssims
 
 
+def small_images(x: torch.Tensor) -> np.ndarray:
+    """``(B, 3, H, W)`` images in [0, 1] (garments on white) -> ``(B, 3 * 64 * 48)`` float32 numpy in
+    [0, 1], area-resized to :data:`NN_SIZE`: what the nearest-neighbour distances compare."""
+    return F.interpolate(x, size=NN_SIZE, mode="area").flatten(1).numpy()
+
+
 def _small(x: torch.Tensor) -> np.ndarray:
     """``(B, 4, H, W)`` garments in [-1, 1] -> ``(B, 3 * 64 * 48)`` on white in [0, 1] (area-resized)."""
-    return F.interpolate(_on_white(x), size=NN_SIZE, mode="area").flatten(1).numpy()
+    return small_images(_on_white(x))
 
 
 def small_garments(dataset, desc: str = "garments") -> np.ndarray:

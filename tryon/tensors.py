@@ -3,6 +3,7 @@
 ``(H, W, C)`` uint8 in ``0..255`` <-> ``(C, H, W)`` float32 in ``[-1, 1]``: ``v / 127.5 - 1`` one way,
 ``round((x + 1) * 127.5)`` the other. It sits at the bottom of the layers (it imports nothing from
 tryon), so every module can use it: the parser, conditioning, the data sets and the pipelines.
+:func:`on_white` is the one "garment composed on white" that grids, evaluations and previews show.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-__all__ = ["to_tensor", "to_uint8", "UINT8_MAX"]
+__all__ = ["to_tensor", "to_uint8", "on_white", "UINT8_MAX", "ALPHA_CONVENTIONS"]
 
 UINT8_MAX = 255
 HALF_UINT8 = UINT8_MAX / 2   # uint8 v <-> v / 127.5 - 1 in [-1, 1]
+ALPHA_CONVENTIONS = ("unit", "signed", "logits")  # alpha in [0, 1]; in [-1, 1] (mask tensors); mask logits
 
 
 def to_tensor(array: np.ndarray) -> torch.Tensor:
@@ -31,3 +33,31 @@ def to_uint8(x: torch.Tensor) -> np.ndarray:
     (clamped, rounded): the inverse of :func:`to_tensor`."""
     u8 = ((x.detach().float().clamp(-1, 1) + 1) * HALF_UINT8 + 0.5).byte()
     return u8.movedim(-3, -1).cpu().numpy()
+
+
+def on_white(rgb: torch.Tensor, alpha: torch.Tensor, alpha_is: str) -> torch.Tensor:
+    """A garment composed on white: ``rgb * a + (1 - a)`` in ``[0, 1]``.
+
+    Args:
+        rgb: ``(B, 3, H, W)`` in ``[-1, 1]`` (clamped).
+        alpha: ``(B, 1, H, W)``, read as ``alpha_is`` says: ``"unit"`` in ``[0, 1]`` (the try-on
+            network's warped garment), ``"signed"`` in ``[-1, 1]`` (the mask channel of the data
+            sets' ``(B, 4, H, W)`` garments), both clamped; ``"logits"`` through a sigmoid (a VAE's
+            decoded mask).
+
+    Returns:
+        ``(B, 3, H, W)`` float32 in ``[0, 1]``; white where ``a = 0``.
+
+    Raises:
+        ValueError: ``alpha_is`` is not one of :data:`ALPHA_CONVENTIONS`.
+    """
+    alpha = alpha.float()
+    if alpha_is == "unit":
+        a = alpha.clamp(0, 1)
+    elif alpha_is == "signed":
+        a = ((alpha + 1) / 2).clamp(0, 1)
+    elif alpha_is == "logits":
+        a = torch.sigmoid(alpha)
+    else:
+        raise ValueError(f"alpha_is must be one of {', '.join(ALPHA_CONVENTIONS)}, not {alpha_is!r}")
+    return ((rgb.float() + 1) / 2).clamp(0, 1) * a + (1 - a)

@@ -29,7 +29,7 @@ from tryon.losses import (
 )
 from tryon.models.discriminator import DiscriminatorConfig, MultiScaleDiscriminator
 from tryon.models.vae import VAE, VAEConfig
-from tryon.training.grid import to_unit
+from tryon.tensors import on_white
 from tryon.training.loop import StepContext, TrainingTask
 
 __all__ = ["GarmentVAETask", "GarmentVAEHyper", "garment_rgba_preview", "ANOMALY_QUANTILE"]
@@ -62,9 +62,9 @@ class GarmentVAEHyper:
 
 
 def garment_rgba_preview(image: torch.Tensor, mask_logits: torch.Tensor) -> torch.Tensor:
-    """Garment on white for grids: ``(B, 3, H, W)`` in ``[0, 1]``."""
-    alpha = torch.sigmoid(mask_logits.float())
-    return to_unit(image) * alpha + (1 - alpha)
+    """A decoded garment on white for grids: ``image`` ``(B, 3, H, W)`` in ``[-1, 1]``,
+    ``mask_logits`` ``(B, 1, H, W)`` -> ``(B, 3, H, W)`` in ``[0, 1]``."""
+    return on_white(image, mask_logits, "logits")
 
 
 class GarmentVAETask(TrainingTask):
@@ -163,7 +163,7 @@ class GarmentVAETask(TrainingTask):
         g = torch.Generator(device="cpu").manual_seed(0)
         z = torch.randn(x.shape[0], vae.config.latent_dim, generator=g).to(x.device)
         prior_image, prior_mask = vae.decode(z)
-        real = to_unit(x[:, :3]) * (x[:, 3:] > 0) + (x[:, 3:] <= 0)
+        real = on_white(x[:, :3], (x[:, 3:] > 0).float(), "unit")  # mask thresholded at 0
         return [real, garment_rgba_preview(out.image, out.mask_logits),
                 garment_rgba_preview(prior_image, prior_mask)]
 

@@ -35,6 +35,7 @@ from tryon.losses import (
 from tryon.models.discriminator import DiscriminatorConfig, MultiScaleDiscriminator
 from tryon.models.tryon_net import TryOnNet, TryOnNetConfig
 from tryon.pose import POSE_CHANNELS, pose_maps
+from tryon.tensors import on_white
 from tryon.training.ema import EMA
 from tryon.training.grid import to_unit
 from tryon.training.loop import StepContext, TrainingTask
@@ -71,12 +72,6 @@ def net_inputs(batch: dict) -> dict[str, torch.Tensor]:
     return {"agnostic": batch["agnostic"], "region": batch["region"], "revealed": batch["revealed"],
             "pose": pose_maps(batch["landmarks"].float(), (h, w)),
             "garment": batch["garment"], "codes": batch["codes"]}
-
-
-def _on_white(rgba: torch.Tensor) -> torch.Tensor:
-    """``(B, 4, H, W)`` RGB [-1, 1] + alpha [0, 1] -> ``(B, 3, H, W)`` on white in [0, 1]."""
-    a = rgba[:, 3:].clamp(0, 1)
-    return to_unit(rgba[:, :3]) * a + (1 - a)
 
 
 class TryOnTask(TrainingTask):
@@ -193,8 +188,9 @@ class TryOnTask(TrainingTask):
         """Rows: agnostic person, TPS garment, refined garment, result (EMA), ground truth."""
         net = self.ema.shadow if self.ema is not None else models["net"]
         out = net(**net_inputs(batch))
-        return [to_unit(batch["agnostic"]), _on_white(batch["garment"]), _on_white(out.warped),
-                to_unit(out.image), to_unit(batch["person"])]
+        tps, refined = batch["garment"], out.warped  # (B, 4, H, W): RGB in [-1, 1], alpha in [0, 1]
+        return [to_unit(batch["agnostic"]), on_white(tps[:, :3], tps[:, 3:], "unit"),
+                on_white(refined[:, :3], refined[:, 3:], "unit"), to_unit(out.image), to_unit(batch["person"])]
 
     def export(self, models, directory: Path) -> None:
         net = self.ema.shadow if self.ema is not None else models["net"]
