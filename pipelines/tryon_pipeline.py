@@ -325,7 +325,7 @@ class TryOnPipeline:
         repaint region and what the network sees of it from the parse and the room the warped
         garment needs (:func:`~tryon.region.parsed_region`)."""
         with self._stage(timings, "warp"):
-            warped = warp_garment(prepared.rgb, prepared.mask, prepared.keypoints, body.landmarks)
+            warped = warp_garment(prepared.rgb, prepared.mask, prepared.keypoints, body.landmarks, prepared.analysis)
         if labels is not None and self.region == "parse":
             with self._stage(timings, "region"):
                 body.region, body.revealed = parse_regions(labels, body.image, body.person_mask, body.landmarks,

@@ -21,6 +21,7 @@ from tryon.garment import (
     PreparedGarment,
     garment_keypoints,
     prepare_garment,
+    resize_prepared,
     segment_garment,
 )
 
@@ -167,6 +168,15 @@ def test_prepare_layout_is_vitonlike():
 def test_prepare_custom_size():
     pg = prepare_garment(_photo(TSHIRT, (200, 40, 40), (255, 255, 255)), size=(128, 96))
     assert pg.rgb.shape == (128, 96, 3) and pg.mask.shape == (128, 96)
+
+
+def test_the_keypoint_analysis_is_kept_for_its_own_mask_only():
+    """The warp's sleeve cut reuses PreparedGarment.analysis: it is of the garment's mask, and a
+    resized garment (another mask) has none."""
+    pg = prepare_garment(_photo(TSHIRT, (200, 40, 40), (255, 255, 255)))
+    assert pg.analysis.size == pg.mask.shape and pg.analysis.keypoints == garment_keypoints(pg.mask)
+    assert pg.keypoints == pg.analysis.keypoints and pg.keypoints is not pg.analysis.keypoints
+    assert resize_prepared(pg, (128, 96)).analysis is None
 
 
 def test_large_photo_gives_the_same_result():

@@ -7,7 +7,8 @@ import torch
 
 import torch.nn.functional as F
 
-from tryon.garment_keypoints import garment_keypoints, sleeve_masks
+from tryon import garment_keypoints as keypoints_module
+from tryon.garment_keypoints import analyse_mask, garment_keypoints, sleeve_masks
 from tryon.sleeve_fit import sleeve_axis
 from tryon.warp import FOLD_TOLERANCE, body_targets, fold_fraction, tps_grid, tps_warp, warp_garment
 
@@ -160,6 +161,25 @@ def test_long_sleeves_follow_hanging_arms_down_to_the_wrists():
     assert tuple(out.rgb[150, 96]) == (10, 200, 30) and out.alpha[150, 96] > 0.9
     # Far from the arms and outside the torso nothing is drawn (no sleeve left spread out).
     assert out.alpha[120, :30].max() < 0.05 and out.alpha[120, -30:].max() < 0.05
+
+
+def test_the_sleeve_fit_reuses_the_callers_mask_analysis(monkeypatch):
+    """warp_garment given the mask's analysis (PreparedGarment.analysis) cuts the sleeves from it:
+    the same fit, without analysing the mask again; an analysis of another size is refused."""
+    rgb, mask = _long_sleeve_garment()
+    lm = _upright_landmarks()
+    lm[13], lm[14] = (130, 145, 1), (62, 145, 1)
+    lm[15], lm[16] = (132, 200, 1), (60, 200, 1)
+    analysis = analyse_mask(mask)
+    assert analysis.keypoints == garment_keypoints(mask)
+    before = warp_garment(rgb, mask, analysis.keypoints, lm)
+    calls = []
+    real = keypoints_module._analyse
+    monkeypatch.setattr(keypoints_module, "_analyse", lambda m: calls.append(1) or real(m))
+    after = warp_garment(rgb, mask, analysis.keypoints, lm, analysis)
+    assert not calls and np.array_equal(before.rgb, after.rgb) and np.array_equal(before.grid, after.grid)
+    with pytest.raises(ValueError, match="analysis"):
+        sleeve_masks(mask[:-1], analysis)
 
 
 def test_a_sleeve_axis_that_points_up_or_a_thread_is_refused():

@@ -26,7 +26,7 @@ from PIL import Image
 
 from tryon.constants import FRAME_HEIGHT, FRAME_WIDTH
 from tryon.errors import GarmentError
-from tryon.garment_keypoints import GARMENT_KEYPOINTS, garment_keypoints
+from tryon.garment_keypoints import GARMENT_KEYPOINTS, MaskAnalysis, analyse_mask, garment_keypoints
 from tryon.garment_segmentation import (
     ALPHA_CUT,
     MAX_COVERAGE,
@@ -78,6 +78,9 @@ class PreparedGarment:
             (:mod:`tryon.fullres`); None when not kept.
         source_mask: ``(h, w)`` bool, the garment in ``source``.
         to_layout: ``(2, 3)`` affine from ``source`` pixels ``(x, y)`` to ``rgb`` pixels.
+        analysis: the keypoint analysis of ``mask`` (:func:`tryon.garment_keypoints.analyse_mask`)
+            when it was run on this very mask, for the warp's sleeve cut; None otherwise (worn,
+            resized).
     """
 
     rgb: np.ndarray
@@ -88,6 +91,7 @@ class PreparedGarment:
     source: np.ndarray | None = None
     source_mask: np.ndarray | None = None
     to_layout: np.ndarray | None = None
+    analysis: MaskAnalysis | None = None
 
 
 def _as_mask(mask, size: tuple[int, int]) -> np.ndarray:
@@ -166,8 +170,9 @@ def prepare_garment(image: Image.Image, mask=None, *, size: tuple[int, int] = (F
         full_mask, method, warnings = segment_garment(image)
     source = np.asarray(image.convert("RGB"))
     rgb, out_mask, matrix = layout(source, full_mask, tuple(size))
-    return PreparedGarment(rgb, out_mask, garment_keypoints(out_mask), method, warnings,
-                           source=source, source_mask=full_mask, to_layout=matrix)
+    analysis = analyse_mask(out_mask)
+    return PreparedGarment(rgb, out_mask, dict(analysis.keypoints), method, warnings,
+                           source=source, source_mask=full_mask, to_layout=matrix, analysis=analysis)
 
 
 def resize_prepared(prepared: PreparedGarment, size: tuple[int, int]) -> PreparedGarment:

@@ -11,10 +11,12 @@ Conventions: arrays are ``(H, W)``, row-major; keypoints are ``(x, y)`` pixel co
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
-__all__ = ["GARMENT_KEYPOINTS", "garment_keypoints", "sleeve_masks"]
+__all__ = ["GARMENT_KEYPOINTS", "MaskAnalysis", "analyse_mask", "garment_keypoints", "sleeve_masks"]
 
 GARMENT_KEYPOINTS = ("neck", "shoulder_l", "shoulder_r", "sleeve_l", "sleeve_r", "hem_l", "hem_r")
 
@@ -122,6 +124,31 @@ def _sleeve_end(beyond: np.ndarray, min_pixels: float, min_reach: float,
     return float(xs[far].mean()), float(ys[far].mean())
 
 
+@dataclass(frozen=True)
+class MaskAnalysis:
+    """What :func:`analyse_mask` reads off one garment mask; read-only.
+
+    Attributes:
+        size: ``(H, W)`` of the mask it was read from.
+        keypoints: :func:`garment_keypoints` of that mask.
+        outside: per sleeve side (``"sleeve_l"``, ``"sleeve_r"``), ``(H, W)`` bool: the garment
+            pixels at or beyond the torso's reach on that side, where :func:`sleeve_masks` looks
+            for the sleeve; None where there is no shoulder on that side.
+    """
+
+    size: tuple[int, int]
+    keypoints: dict[str, tuple[float, float] | None]
+    outside: dict[str, np.ndarray | None]
+
+
+def analyse_mask(mask: np.ndarray) -> MaskAnalysis:
+    """The keypoint analysis of a front-view garment mask ``(H, W)`` bool (or 0/1): its keypoints
+    and what :func:`sleeve_masks` cuts the sleeves from, so that both come from one pass."""
+    keypoints, beyond = _analyse(mask)
+    outside = {k: None if v is None else np.nan_to_num(v, nan=-1.0) >= 0 for k, v in beyond.items()}
+    return MaskAnalysis(tuple(np.shape(mask)), keypoints, outside)
+
+
 def garment_keypoints(mask: np.ndarray) -> dict[str, tuple[float, float] | None]:
     """Garment keypoints of a front-view garment mask.
 
@@ -137,22 +164,32 @@ def garment_keypoints(mask: np.ndarray) -> dict[str, tuple[float, float] | None]
     return out
 
 
-def sleeve_masks(mask: np.ndarray) -> dict[str, np.ndarray | None]:
+def sleeve_masks(mask: np.ndarray, analysis: MaskAnalysis | None = None) -> dict[str, np.ndarray | None]:
     """The pixels of each sleeve: ``{"sleeve_l": (H, W) bool or None, "sleeve_r": ...}``.
 
     A sleeve is the blob of garment pixels beyond the torso's reach on its side (as for its
     keypoint, but without the margin, so that it starts at the armhole); None where
     :func:`garment_keypoints` finds no sleeve.
+
+    Args:
+        mask: ``(H, W)`` bool (or 0/1) garment mask.
+        analysis: :func:`analyse_mask` of this same ``mask``, when the caller has it (else it is
+            run here).
+
+    Raises:
+        ValueError: ``analysis`` was read off a mask of another size.
     """
-    keypoints, beyond = _analyse(mask)
+    if analysis is None:
+        analysis = analyse_mask(mask)
+    elif analysis.size != tuple(np.shape(mask)):
+        raise ValueError(f"the analysis is of a {analysis.size} mask, not of this {np.shape(mask)} one")
     out: dict[str, np.ndarray | None] = {}
     for name in ("sleeve_l", "sleeve_r"):
-        end = keypoints[name]
+        end, side = analysis.keypoints[name], analysis.outside[name]
         out[name] = None
-        if end is None or beyond[name] is None:
+        if end is None or side is None:
             continue
-        side = (np.nan_to_num(beyond[name], nan=-1.0) >= 0).astype(np.uint8)
-        _, labels = cv2.connectedComponents(side, connectivity=8)
+        _, labels = cv2.connectedComponents(side.astype(np.uint8), connectivity=8)
         ys, xs = np.nonzero(labels)
         if ys.size == 0:
             continue

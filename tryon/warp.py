@@ -17,7 +17,7 @@ from kornia.geometry.transform import get_tps_transform, warp_points_tps
 
 from tryon import constants as C
 from tryon.body import body_unit
-from tryon.garment_keypoints import sleeve_masks
+from tryon.garment_keypoints import MaskAnalysis, sleeve_masks
 from tryon.sleeve_fit import OFF_GARMENT, sleeve_axis, sleeve_grid
 
 __all__ = [
@@ -275,6 +275,7 @@ def warp_garment(
     mask: np.ndarray,
     keypoints: dict[str, tuple[float, float] | None],
     landmarks: np.ndarray,
+    analysis: MaskAnalysis | None = None,
 ) -> WarpedGarment:
     """Fit a prepared garment onto the body with the landmark TPS.
 
@@ -283,6 +284,8 @@ def warp_garment(
         mask: ``(H, W)`` bool garment mask.
         keypoints: its keypoints, frame pixels.
         landmarks: ``(33, 3)`` body landmarks in the same frame (pixels, visibility).
+        analysis: :func:`tryon.garment_keypoints.analyse_mask` of ``mask`` when the caller has it
+            (``PreparedGarment.analysis``): the sleeves are cut from it instead of analysing again.
 
     Returns:
         a :class:`WarpedGarment` of the same ``(H, W)``.
@@ -311,7 +314,7 @@ def warp_garment(
             chosen = (fit, src, dst, grid[0])
             break
         if not drop and sleeves:
-            chosen = _piecewise(rgb, mask, keypoints, landmarks, names, src_all, dst_all)
+            chosen = _piecewise(rgb, mask, keypoints, landmarks, names, src_all, dst_all, analysis)
             if chosen is not None:
                 break
         chosen = (fit, src, dst, grid[0])  # the last finite fit, when every fit folds
@@ -334,17 +337,18 @@ def _premultiplied(rgb: np.ndarray, mask: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(stack).permute(2, 0, 1)[None]
 
 
-def _piecewise(rgb, mask, keypoints, landmarks, names, src, dst):
+def _piecewise(rgb, mask, keypoints, landmarks, names, src, dst, analysis=None):
     """The torso by the spline through its own points, each sleeve laid along its arm over it
-    (:mod:`tryon.sleeve_fit`): ``(fit (4, H, W), src, dst, grid (H, W, 2))``, or None when no
-    sleeve can be laid (no sleeve pixels, or no visible elbow)."""
+    (:mod:`tryon.sleeve_fit`; the sleeves cut from ``analysis`` when given): ``(fit (4, H, W),
+    src, dst, grid (H, W, 2))``, or None when no sleeve can be laid (no sleeve pixels, or no
+    visible elbow)."""
     size = mask.shape
     at = {n: i for i, n in enumerate(names)}
     if "shoulder_l" not in at or "shoulder_r" not in at:
         return None
     scale = (np.linalg.norm(dst[at["shoulder_r"]] - dst[at["shoulder_l"]])
              / max(float(np.linalg.norm(src[at["shoulder_r"]] - src[at["shoulder_l"]])), 1.0))
-    masks, chains = sleeve_masks(mask), _arm_chains(landmarks)
+    masks, chains = sleeve_masks(mask, analysis), _arm_chains(landmarks)
     torso, layers = np.asarray(mask, bool).copy(), []
     for name in ("sleeve_l", "sleeve_r"):
         cut, chain, end = masks[name], chains[name], keypoints.get(name)

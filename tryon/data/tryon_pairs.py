@@ -118,7 +118,7 @@ def prepare_pair(layout: DatasetLayout, cache: LandmarkCache, person: str, garme
                                    size=frame)
     except GarmentError:
         prepared = load_garment(layout, garment, size=frame)
-    warped = warp_garment(prepared.rgb, prepared.mask, prepared.keypoints, body.landmarks)
+    warped = warp_garment(prepared.rgb, prepared.mask, prepared.keypoints, body.landmarks, prepared.analysis)
     arrays = frame_arrays(body, warped)
     parse = _read_parse(layout, person)
     if parse is None:
