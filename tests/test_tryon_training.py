@@ -120,12 +120,18 @@ def test_parse_region_items_come_from_our_parser_as_in_the_pipeline(tiny_prepare
         TryOnPairs(folder, region="nowhere")
 
 
-def test_fine_tuning_starts_from_exported_weights(pairs_folder):
+def test_fine_tuning_starts_from_exported_weights(pairs_folder, monkeypatch):
     from tryon.training.tryon_task import TryOnTask
 
     ds = TryOnPairs(pairs_folder)
+    loads = []
+    real = TryOnNet.from_pretrained.__func__
+    counted = classmethod(lambda cls, *a, **k: loads.append(a) or real(cls, *a, **k))
+    monkeypatch.setattr(TryOnNet, "from_pretrained", counted)
     task = TryOnTask(ds, ds, init_from=WEIGHTS / "tryon")
     net = task.build_models()["net"]
+    assert len(loads) == 1  # the weights are read once: for the config and the network
+    monkeypatch.undo()
     shipped = TryOnNet.from_pretrained(WEIGHTS / "tryon")
     assert net.training and net.config == shipped.config
     for (name, a), (_, b) in zip(net.state_dict().items(), shipped.state_dict().items()):

@@ -94,8 +94,10 @@ class TryOnTask(TrainingTask):
         self.train_set, self.val_set = train_set, val_set
         self.hyper = hyper or TryOnHyper()
         self.init_from = Path(init_from) if init_from is not None else None
+        self._init_net: TryOnNet | None = None  # the loaded weights, until build_models hands them over
         if self.init_from is not None:
-            net_config = TryOnNet.from_pretrained(self.init_from).config
+            self._init_net = TryOnNet.from_pretrained(self.init_from)
+            net_config = self._init_net.config
         self.net_config = net_config or TryOnNetConfig(pose_channels=POSE_CHANNELS, code_dim=train_set.code_dim,
                                                        resolution=tuple(C.FRAME_SIZE))
         if self.net_config.code_dim != train_set.code_dim:
@@ -114,7 +116,12 @@ class TryOnTask(TrainingTask):
                 "init_from": str(self.init_from) if self.init_from else None}
 
     def build_models(self):
-        net = TryOnNet.from_pretrained(self.init_from).train() if self.init_from else TryOnNet(self.net_config)
+        if self.init_from is None:
+            net = TryOnNet(self.net_config)
+        else:  # the weights __init__ loaded (read again only if asked a second time)
+            net = self._init_net if self._init_net is not None else TryOnNet.from_pretrained(self.init_from)
+            self._init_net = None
+            net.train()
         return {"net": net, "disc": MultiScaleDiscriminator(self.disc_config)}
 
     def build_optimizers(self, models):
