@@ -110,6 +110,19 @@ def test_a_person_is_a_wearer_but_a_flat_hoodie_that_fools_mediapipe_is_not(pars
 
 
 @needs_parser
+def test_the_face_detector_runs_once_per_worn_photo(parser, astronaut, monkeypatch):
+    """find_wearer screens with the face detector and hands its faces to detect_pose."""
+    from tryon import pose as pose_module
+    from tryon.worn import find_wearer
+
+    calls = []
+    real = pose_module._MP.faces
+    monkeypatch.setattr(pose_module._MP, "faces", lambda rgb: calls.append(rgb.shape) or real(rgb))
+    wearer = find_wearer(astronaut, parser)
+    assert wearer is not None and wearer.faces == 1 and len(calls) == 1
+
+
+@needs_parser
 def test_the_astronauts_suit_is_cut_out_and_laid_out_like_a_shop_photo(parser, astronaut):
     from tryon.pose import detect_pose
     from tryon.worn import garment_from_worn

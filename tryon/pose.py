@@ -29,6 +29,7 @@ from tryon.quiet import hold_stderr, quiet_environment
 __all__ = [
     "PoseResult",
     "detect_pose",
+    "face_boxes",
     "has_face",
     "check_upper_body",
     "heatmaps",
@@ -174,9 +175,11 @@ def _run_pose(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     return lm, np.clip(mask, 0.0, 1.0).astype(np.float32)
 
 
-def _face_people(rgb: np.ndarray) -> list[tuple[float, float, float, float]]:
-    """Faces large enough to be another person worth mentioning, largest first."""
-    faces = _MP.faces(np.ascontiguousarray(_downscaled(rgb, POSE_INPUT_MAX_SIDE)))
+def face_boxes(image: np.ndarray) -> list[tuple[float, float, float, float]]:
+    """MediaPipe's face detector on ``image`` (``(H, W, 3)`` uint8 RGB): the faces large enough
+    to be a person worth mentioning, largest first, each ``(x, y, w, h)`` as fractions of the
+    image. What :func:`detect_pose` runs first; a caller that has it passes it on (``faces=``)."""
+    faces = _MP.faces(np.ascontiguousarray(_downscaled(np.asarray(image), POSE_INPUT_MAX_SIDE)))
     if not faces:
         return []
     biggest = faces[0][2] * faces[0][3]
@@ -186,7 +189,7 @@ def _face_people(rgb: np.ndarray) -> list[tuple[float, float, float, float]]:
 def has_face(image: np.ndarray) -> bool:
     """Whether MediaPipe's face detector finds a face in ``image`` (``(H, W, 3)`` uint8 RGB).
     A few milliseconds: cheaper than :func:`detect_pose`, so it screens photos first."""
-    return bool(_face_people(np.asarray(image)))
+    return bool(face_boxes(image))
 
 
 def _crop_around_face(rgb: np.ndarray, face) -> tuple[int, int, int, int]:
@@ -200,11 +203,14 @@ def _crop_around_face(rgb: np.ndarray, face) -> tuple[int, int, int, int]:
     return x0, y0, x1, h
 
 
-def detect_pose(image: Image.Image | np.ndarray) -> PoseResult:
+def detect_pose(image: Image.Image | np.ndarray,
+                faces: list[tuple[float, float, float, float]] | None = None) -> PoseResult:
     """Find the most prominent person's pose and segmentation.
 
     Args:
         image: RGB ``PIL.Image`` or ``(H, W, 3)`` uint8 array.
+        faces: :func:`face_boxes` of this same ``image`` when the caller has run the face
+            detector already (it is not run again); None: it runs here.
 
     Returns:
         a :class:`PoseResult` for the most prominent person (the largest face when faces
@@ -218,7 +224,7 @@ def detect_pose(image: Image.Image | np.ndarray) -> PoseResult:
         raise TypeError("detect_pose expects an RGB image or an (H, W, 3) uint8 array")
     h, w = rgb.shape[:2]
     warnings: list[str] = []
-    faces = _face_people(rgb)
+    faces = face_boxes(rgb) if faces is None else faces
     found = _run_pose(rgb)
 
     if len(faces) > 1:

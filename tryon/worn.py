@@ -29,7 +29,7 @@ from tryon.errors import GarmentError, NoPersonError, TryOnError
 from tryon.garment import PreparedGarment, garment_keypoints, layout, prepare_garment
 from tryon.garment_segmentation import fill_holes, has_transparency
 from tryon.masks import disk
-from tryon.pose import PoseResult, detect_pose, has_face
+from tryon.pose import PoseResult, detect_pose, face_boxes
 from tryon.warp import GARMENT_SHOULDER_OUT, GARMENT_SHOULDER_UP, MIN_KEYPOINT_VISIBILITY
 
 __all__ = ["WORN_BODY_SHARE", "check_garment_type", "prepare_any_garment", "find_wearer",
@@ -65,10 +65,11 @@ def find_wearer(photo: np.ndarray, parser) -> PoseResult | None:
         photo: ``(h, w, 3)`` uint8 RGB garment photo.
         parser: a :class:`tryon.parse.Parser`.
     """
-    if not has_face(photo):  # most flat garment photos stop here, before the pose
+    faces = face_boxes(photo)
+    if not faces:  # most flat garment photos stop here, before the pose
         return None
     try:
-        pose = detect_pose(photo)
+        pose = detect_pose(photo, faces)  # the face detector is not run twice
     except NoPersonError:
         return None
     lm = pose.landmarks
