@@ -29,7 +29,7 @@ from tryon.garment import PreparedGarment, prepare_garment, resize_prepared
 from tryon.hub import load_extra
 from tryon.io import load_image
 from tryon.models.latent_directions import LatentDirections
-from tryon.models.latent_prior import MixturePrior
+from tryon.models.latent_prior import ANCHORS_DIR, DIRECTIONS_DIR, PRIOR_DIR, AnchorPrior, MixturePrior
 from tryon.models.vae import VAE
 from tryon.tensors import to_uint8
 
@@ -37,7 +37,6 @@ __all__ = ["GarmentDesignPipeline", "AnomalyResult", "GARMENT_DESIGNER_DIR", "GA
 
 GARMENT_DESIGNER_DIR = assets.path("weights", "garment-designer")  # the generator (+ prior/, directions/)
 GARMENT_VAE_DIR = assets.path("weights", "garment-vae")            # the garment check
-PRIOR_DIR, DIRECTIONS_DIR = "prior", "directions"                  # sub-folders of a designer folder
 CHECK_KEYS = ("anomaly_threshold", "garment_check")  # a folder whose config holds these carries its own check
 OUTPUT_SIZE = (256, 192)  # returned garments (H, W): the try-on frame, whatever the VAE's resolution
 ALPHA_FLOOR = 0.08        # alpha below this becomes fully transparent (no haze around a garment)
@@ -68,6 +67,11 @@ def _check_dir(generator_dir: Path) -> Path:
     return generator_dir if any(k in extra for k in CHECK_KEYS) else GARMENT_VAE_DIR
 
 
+def _optional(model_class, folder: Path):
+    """``model_class`` from ``folder`` when it holds weights, else None."""
+    return model_class.from_pretrained(folder) if (folder / "model.safetensors").is_file() else None
+
+
 class GarmentDesignPipeline:
     """Designer tools on the garment designer (a garment VAE, its prior and its sliders).
 
@@ -75,24 +79,29 @@ class GarmentDesignPipeline:
         vae: the generator, a garment :class:`~tryon.models.vae.VAE` (RGB + mask).
         anomaly_threshold: the ``is_garment`` limit of a check built on ``vae`` (when no
             ``checker`` is given).
-        prior: where garments' codes lie; None samples ``N(0, I)`` (a VAE trained to fill it).
+        prior: where garments' codes lie (a mixture): :meth:`vary` moves along its local spread,
+            and :meth:`sample` draws from it when there are no ``anchors``; None: ``N(0, I)``.
+        anchors: the training garments' codes and their neighbours: :meth:`sample` draws
+            between similar real garments (cleaner than the mixture); None: the mixture samples.
         directions: the attribute sliders of :meth:`edit`; None: no sliders.
         checker: the garment check (default: one on ``vae`` with ``anomaly_threshold``).
     """
 
     def __init__(self, vae: VAE, *, anomaly_threshold: float = float("inf"), prior: MixturePrior | None = None,
-                 directions: LatentDirections | None = None, checker: GarmentChecker | None = None) -> None:
+                 anchors: AnchorPrior | None = None, directions: LatentDirections | None = None,
+                 checker: GarmentChecker | None = None) -> None:
         self.checker = checker if checker is not None else GarmentChecker(vae, anomaly_threshold)
         self.vae = vae
         self.anomaly_threshold = self.checker.threshold
         self.prior = prior
+        self.anchors = anchors
         self.directions = directions
         self.size = tuple(vae.config.resolution)
 
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None) -> "GarmentDesignPipeline":
         """Load the generator from the bundled ``weights/garment-designer`` (or ``path``), with its
-        ``prior/`` and ``directions/`` when there; the garment check is the bundled garment VAE's,
+        ``prior/``, ``anchors/`` and ``directions/`` when there; the garment check is the bundled garment VAE's,
         or ``path``'s own when its config carries one (an old ``garment-vae`` folder)."""
         directory = Path(path) if path is not None else GARMENT_DESIGNER_DIR
         if not (directory / "model.safetensors").is_file():
@@ -100,11 +109,9 @@ class GarmentDesignPipeline:
                              "`tryon train garment-designer` or use the bundled assets.")
         vae = VAE.from_pretrained(directory)
         checker = GarmentChecker.from_pretrained(_check_dir(directory))
-        prior = MixturePrior.from_pretrained(directory / PRIOR_DIR) \
-            if (directory / PRIOR_DIR / "model.safetensors").is_file() else None
-        directions = LatentDirections.from_pretrained(directory / DIRECTIONS_DIR) \
-            if (directory / DIRECTIONS_DIR / "model.safetensors").is_file() else None
-        return cls(vae, prior=prior, directions=directions, checker=checker)
+        return cls(vae, prior=_optional(MixturePrior, directory / PRIOR_DIR),
+                   anchors=_optional(AnchorPrior, directory / ANCHORS_DIR),
+                   directions=_optional(LatentDirections, directory / DIRECTIONS_DIR), checker=checker)
 
     @property
     def attributes(self) -> tuple[str, ...]:
@@ -159,13 +166,16 @@ class GarmentDesignPipeline:
         return out
 
     def sample_codes(self, n: int = 4, seed: int | None = 0, temperature: float = 1.0) -> torch.Tensor:
-        """``(n, latent_dim)`` codes from the prior: the learned mixture (``temperature`` scales each
-        component's spread; 0 gives component means), or ``N(0, temperature^2 I)`` without one."""
+        """``(n, latent_dim)`` codes from the prior: between a training garment and one of its
+        neighbours with ``anchors`` (``temperature`` scales the step: 0 gives training garments, 1
+        reaches the neighbour), else the mixture (``temperature`` scales each component's spread; 0
+        gives component means), else ``N(0, temperature^2 I)``."""
         if n < 1 or temperature < 0:
             raise ValueError("n must be >= 1 and temperature >= 0")
         g = _seeded(seed)
-        if self.prior is not None:
-            return self.prior.sample(n, generator=g, temperature=temperature)
+        sampler = self.anchors if self.anchors is not None else self.prior
+        if sampler is not None:
+            return sampler.sample(n, generator=g, temperature=temperature)
         return torch.randn(n, self.vae.config.latent_dim, generator=g) * temperature
 
     def sample(self, n: int = 4, seed: int | None = 0, temperature: float = 1.0) -> list[Image.Image]:

@@ -181,7 +181,8 @@ def cmd_fit_design(args: argparse.Namespace) -> int:
     from tryon.training.design_fit import fit_design
 
     report = fit_design(args.data, weights=args.weights, cache=args.cache, limit=args.limit,
-                        split=args.split, components=args.components, keep_prior=args.keep_prior)
+                        split=args.split, components=args.components, keep_prior=args.keep_prior,
+                        keep_directions=args.keep_directions)
     print(json.dumps(report, indent=2))
     return EXIT_OK
 

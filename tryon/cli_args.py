@@ -222,10 +222,11 @@ def edit_value(text: str) -> tuple[str, float]:
 
 
 def fit_design(sub: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    p = sub.add_parser("fit-design", parents=[shared], help="fit a garment designer's prior and sliders",
+    p = sub.add_parser("fit-design", parents=[shared], help="fit a garment designer's priors and sliders",
                        description="Encode the training garments of a VITON-style data set with a garment "
-                       "designer's VAE, measure their attributes, and (re)fit its learned prior (prior/) "
-                       "and attribute sliders (directions/). Prints what it fitted.")
+                       "designer's VAE, measure their attributes, and (re)fit its learned priors (prior/: a "
+                       "mixture; anchors/: the codes sampling mixes) and attribute sliders (directions/). "
+                       "Prints what it fitted.")
     p.add_argument("--data", type=Path, required=True, metavar="DIR", help="VITON-style data set folder")
     p.add_argument("--split", default="train", help="split folder (default train)")
     p.add_argument("--cache", type=Path, metavar="DIR", help="garment cache folder (default <data>/<split>/tryon-cache)")
@@ -236,6 +237,8 @@ def fit_design(sub: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentPa
     p.add_argument("--keep-prior", action="store_true",
                    help="fit the sliders only; keep the prior (e.g. the one `tryon train garment-designer` "
                    "fitted on every training garment)")
+    p.add_argument("--keep-directions", action="store_true",
+                   help="fit the priors only; keep the sliders")
     return p
 
 

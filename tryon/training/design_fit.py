@@ -1,12 +1,13 @@
-"""``tryon fit-design``: (re)fit a garment designer folder's prior and attribute sliders.
+"""``tryon fit-design``: (re)fit a garment designer folder's priors and attribute sliders.
 
 1. Encode the training garments of a VITON-style data set with the folder's VAE: the posterior
    means ``(N, D)``.
-2. Measure each garment's attributes (:func:`tryon.garment_attributes.measure_tensor`).
-3. Fit the mixture prior on the codes (:func:`tryon.training.prior_fit.fit_mixture`) and the
-   sliders on codes and attributes (:func:`tryon.training.direction_fit.fit_directions`), then
-   calibrate the sliders on decoded garments (:mod:`tryon.training.slider_calibration`).
-4. Save them as ``<folder>/prior/`` and ``<folder>/directions/`` (config.json + safetensors).
+2. Fit the priors on the codes (:func:`tryon.training.prior_fit.fit_and_save_priors`: the mixture
+   in ``prior/``, the anchors in ``anchors/``).
+3. Measure each garment's attributes (:func:`tryon.garment_attributes.measure_tensor`), fit the
+   sliders on codes and attributes (:func:`tryon.training.direction_fit.fit_directions`), calibrate
+   them on decoded garments (:mod:`tryon.training.slider_calibration`) and save them in
+   ``directions/``. Either step can be kept as it is (``keep_prior``, ``keep_directions``).
 """
 
 from __future__ import annotations
@@ -23,13 +24,12 @@ from tryon.errors import TryOnError
 from tryon.garment_attributes import measure_tensor
 from tryon.models.vae import VAE
 from tryon.training.direction_fit import fit_directions
-from tryon.training.prior_fit import fit_mixture, posterior_means
+from tryon.models.latent_prior import DIRECTIONS_DIR
+from tryon.training.prior_fit import fit_and_save_priors, posterior_means
 from tryon.training.slider_calibration import calibrate_moves
 
-__all__ = ["fit_design", "PRIOR_DIR", "DIRECTIONS_DIR", "ATTRIBUTE_UNITS"]
+__all__ = ["fit_design", "ATTRIBUTE_UNITS"]
 
-PRIOR_DIR = "prior"             # <designer>/prior/: the MixturePrior
-DIRECTIONS_DIR = "directions"   # <designer>/directions/: the LatentDirections
 BATCH = 128                     # garments encoded at once
 ATTRIBUTE_UNITS = {             # the measures' own units (tryon.garment_attributes)
     "lightness": "CIELAB L*",
@@ -48,24 +48,23 @@ def _garments(data: Path, cache: Path | None, split: str):
     return GarmentDataset(layout, train_garments(layout, VALIDATION_PAIRS), cache_dir=cache)
 
 
-def encode_and_measure(vae: VAE, dataset, limit: int | None = None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """Posterior means ``(N, D)`` and measures ``{name: (N,)}`` of the first ``limit`` (default
-    all) garments of a :class:`tryon.data.GarmentDataset`, un-augmented."""
-    n = len(dataset) if limit is None else min(limit, len(dataset))
+def measure(dataset, n: int) -> dict[str, torch.Tensor]:
+    """Attribute measures ``{name: (n,)}`` of the first ``n`` garments of a
+    :class:`tryon.data.GarmentDataset`, un-augmented."""
     rows = [measure_tensor(item) for start in tqdm(range(0, n, BATCH), desc="measuring garments", unit="batch")
             for item in dataset.stored_tensors(start, min(start + BATCH, n)).numpy()]
-    measures = {k: torch.tensor(np.array([r[k] for r in rows], np.float64)) for k in rows[0]}
-    return posterior_means(vae, dataset, n), measures
+    return {k: torch.tensor(np.array([r[k] for r in rows], np.float64)) for k in rows[0]}
 
 
 def fit_design(data: str | Path, *, weights: str | Path | None = None, cache: str | Path | None = None,
                limit: int | None = None, split: str = "train", components: int = 32,
-               keep_prior: bool = False) -> dict:
+               keep_prior: bool = False, keep_directions: bool = False) -> dict:
     """Refit ``weights`` (a garment designer folder; default the bundled
-    ``assets/weights/garment-designer``): its ``prior/`` (unless ``keep_prior``) and ``directions/``.
+    ``assets/weights/garment-designer``): its priors ``prior/`` and ``anchors/`` (unless
+    ``keep_prior``) and its sliders ``directions/`` (unless ``keep_directions``).
 
     Returns:
-        What was fitted: ``{"folder", "garments", "prior": {...}, "directions": {...}}``.
+        What was fitted: ``{"folder", "garments", "prior": {...} | "kept", "directions": {...} | "kept"}``.
     """
     folder = Path(weights) if weights is not None else weights_dir() / "garment-designer"
     if not (folder / "model.safetensors").is_file():
@@ -73,15 +72,18 @@ def fit_design(data: str | Path, *, weights: str | Path | None = None, cache: st
                          "config.json and model.safetensors.")
     if limit is not None and limit < 1:
         raise TryOnError("--limit must be at least 1.")
+    if keep_prior and keep_directions:
+        raise TryOnError("--keep-prior and --keep-directions together leave nothing to fit; drop one.")
     vae = VAE.from_pretrained(folder)
     dataset = _garments(Path(data), Path(cache) if cache else None, split)
-    codes, measures = encode_and_measure(vae, dataset, limit)
-    prior_info = "kept"
+    n = len(dataset) if limit is None else min(limit, len(dataset))
+    codes = posterior_means(vae, dataset, n)
+    report: dict = {"folder": str(folder), "garments": len(codes), "prior": "kept", "directions": "kept"}
     if not keep_prior:
-        prior, prior_info = fit_mixture(codes, components=components)
-        prior.save_pretrained(folder / PRIOR_DIR, extra={"fit": prior_info, "codes": len(codes)})
-    directions, info = fit_directions(codes, measures, units=ATTRIBUTE_UNITS)
-    directions, info["calibration"] = calibrate_moves(directions, vae, codes)
-    directions.save_pretrained(folder / DIRECTIONS_DIR, extra={"fit": info, "data": str(data)})
-    return {"folder": str(folder), "garments": len(codes), "prior": prior_info,
-            "directions": {**info, "units": dict(zip(directions.names, directions.config.units))}}
+        report["prior"] = fit_and_save_priors(codes, folder, components=components)
+    if not keep_directions:
+        directions, info = fit_directions(codes, measure(dataset, n), units=ATTRIBUTE_UNITS)
+        directions, info["calibration"] = calibrate_moves(directions, vae, codes)
+        directions.save_pretrained(folder / DIRECTIONS_DIR, extra={"fit": info, "data": str(data)})
+        report["directions"] = {**info, "units": dict(zip(directions.names, directions.config.units))}
+    return report

@@ -28,12 +28,11 @@ import torch
 from tryon.models.vae import VAE
 from tryon.training.garment_vae import GarmentVAEHyper, GarmentVAETask
 from tryon.training.loop import StepContext
-from tryon.training.prior_fit import fit_mixture, posterior_means
+from tryon.training.prior_fit import fit_and_save_priors, posterior_means
 
-__all__ = ["DesignerHyper", "GarmentDesignerTask", "DESIGNER_DIR_NAME", "PRIOR_DIR_NAME"]
+__all__ = ["DesignerHyper", "GarmentDesignerTask", "DESIGNER_DIR_NAME"]
 
 DESIGNER_DIR_NAME = "garment-designer"
-PRIOR_DIR_NAME = "prior"          # garment-designer/prior/: the MixturePrior
 ADAPTIVE_MAX = 10.0               # cap of the balanced adversarial weight (early D is uninformative)
 GRAD_EPS = 1e-4
 
@@ -100,7 +99,5 @@ class GarmentDesignerTask(GarmentVAETask):
     def export(self, models, directory: Path) -> None:
         vae = models["vae"]
         target = Path(directory) / DESIGNER_DIR_NAME
-        prior, info = fit_mixture(posterior_means(vae, self.prior_set), components=self.hyper.prior_components)
-        vae.save_pretrained(target, dtype=torch.float16,
-                            extra={"init_from": str(self.init_from), "prior": PRIOR_DIR_NAME})
-        prior.save_pretrained(target / PRIOR_DIR_NAME, extra={"fit": info, "codes": len(self.prior_set)})
+        vae.save_pretrained(target, dtype=torch.float16, extra={"init_from": str(self.init_from)})
+        fit_and_save_priors(posterior_means(vae, self.prior_set), target, components=self.hyper.prior_components)

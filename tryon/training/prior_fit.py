@@ -1,18 +1,26 @@
-"""Fit :class:`~tryon.models.latent_prior.MixturePrior` on a VAE's training posteriors (EM)."""
+"""Fit the latent priors on a VAE's training posteriors: :class:`~tryon.models.latent_prior.MixturePrior`
+(EM) and :class:`~tryon.models.latent_prior.AnchorPrior` (deduplicated codes and their nearest neighbours)."""
 
 from __future__ import annotations
 
 import torch
 
-from tryon.models.latent_prior import MixturePrior, MixturePriorConfig
+from pathlib import Path
 
-__all__ = ["fit_mixture", "posterior_means", "COVARIANCE_FLOOR"]
+from tryon.models.latent_prior import (ANCHORS_DIR, PRIOR_DIR, AnchorPrior, AnchorPriorConfig, MixturePrior,
+                                      MixturePriorConfig)
+
+__all__ = ["fit_mixture", "fit_anchors", "fit_and_save_priors", "posterior_means", "COVARIANCE_FLOOR"]
 
 COVARIANCE_FLOOR = 1e-3   # added to every covariance's diagonal: keeps small components invertible
 MIN_RESPONSIBILITY = 1e-6  # a component whose codes vanish keeps this much weight (no NaN)
 
 
 ENCODE_BATCH = 256          # garments encoded at once
+NEIGHBOURS = 10             # AnchorPrior: neighbours kept per anchor
+DUPLICATE_SHARE = 0.05      # a code closer than this share of the median nearest-neighbour distance
+                            # to an earlier one is a duplicate (VITON repeats some garments exactly)
+DISTANCE_CHUNK = 1024       # rows of the distance matrix computed at once
 
 
 @torch.no_grad()
@@ -79,3 +87,57 @@ def fit_mixture(codes: torch.Tensor, components: int = 32, iterations: int = 60,
             break
         previous = ll
     return prior.float(), {"iterations": it, "log_likelihood": ll, "components": k}
+
+
+def _nearest(codes: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each code's ``k`` nearest other codes: distances and indices, ``(N, k)`` each, nearest first."""
+    dists, idx = [], []
+    for start in range(0, len(codes), DISTANCE_CHUNK):
+        d = torch.cdist(codes[start:start + DISTANCE_CHUNK], codes)
+        d[torch.arange(len(d)), torch.arange(start, start + len(d))] = float("inf")   # not itself
+        top = d.topk(k, dim=1, largest=False)
+        dists.append(top.values)
+        idx.append(top.indices)
+    return torch.cat(dists), torch.cat(idx)
+
+
+@torch.no_grad()
+def fit_anchors(codes: torch.Tensor, neighbours: int = NEIGHBOURS) -> tuple[AnchorPrior, dict]:
+    """An :class:`AnchorPrior` on ``(N, D)`` codes: exact and near duplicates dropped (the later of
+    two codes closer than :data:`DUPLICATE_SHARE` of the median nearest-neighbour distance), then
+    each kept code's ``neighbours`` nearest kept codes (all the others when fewer).
+
+    Returns:
+        The prior and ``{"codes", "anchors", "duplicates", "median_neighbour_distance"}``.
+    """
+    x = codes.float()
+    if len(x) < 2:
+        raise ValueError(f"need at least 2 codes, got {len(x)}")
+    d, i = _nearest(x, min(neighbours, len(x) - 1))
+    tol = DUPLICATE_SHARE * float(d[:, 0].median())
+    duplicate = ((d < tol) & (i < torch.arange(len(x))[:, None])).any(1)   # an earlier code is (nearly) it
+    kept = x[~duplicate]
+    if len(kept) < 2:
+        raise ValueError("all codes are duplicates of one: nothing to mix")
+    neighbours = min(neighbours, len(kept) - 1)   # a small set: every other code
+    dist, idx = _nearest(kept, neighbours)
+    prior = AnchorPrior(AnchorPriorConfig(latent_dim=x.shape[1], anchors=len(kept), neighbours=neighbours))
+    prior.anchors.copy_(kept)
+    prior.neighbours.copy_(idx)
+    return prior, {"codes": len(x), "anchors": len(kept), "duplicates": int(duplicate.sum()),
+                   "median_neighbour_distance": float(dist[:, 0].median())}
+
+
+def fit_and_save_priors(codes: torch.Tensor, folder: str | Path, components: int = 32) -> dict:
+    """Fit both priors on ``(N, D)`` training codes and save them in a designer ``folder``:
+    ``prior/`` (:func:`fit_mixture`) and ``anchors/`` (:func:`fit_anchors`, float16).
+
+    Returns:
+        ``{"mixture": fit info, "anchors": fit info}``.
+    """
+    folder = Path(folder)
+    mixture, mixture_info = fit_mixture(codes, components=components)
+    mixture.save_pretrained(folder / PRIOR_DIR, extra={"fit": mixture_info, "codes": len(codes)})
+    anchors, anchors_info = fit_anchors(codes)
+    anchors.save_pretrained(folder / ANCHORS_DIR, dtype=torch.float16, extra={"fit": anchors_info})
+    return {"mixture": mixture_info, "anchors": anchors_info}

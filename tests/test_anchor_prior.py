@@ -1,0 +1,61 @@
+"""The anchor prior: duplicates dropped, true nearest neighbours, samples between similar codes,
+saved and loaded with a designer folder, and what the design pipeline samples from."""
+
+import torch
+
+from pipelines.design_pipeline import GarmentDesignPipeline
+from tryon.models.latent_prior import ANCHORS_DIR, AnchorPrior
+from tryon.models.vae import VAE, VAEConfig
+from tryon.training.prior_fit import fit_and_save_priors, fit_anchors
+
+
+def _gap(z, anchors):
+    """Each code's exact distance to the nearest anchor (cdist's matmul form rounds to ~1e-3)."""
+    return (z[:, None] - anchors[None]).norm(dim=-1).min(1).values
+
+
+def _codes(n=60, d=6, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(n, d, generator=g) * torch.linspace(0.5, 3.0, d)
+
+
+def test_duplicates_are_dropped_and_neighbours_are_the_nearest():
+    codes = _codes()
+    with_copies = torch.cat([codes, codes[:7], codes[3:5] + 1e-6])    # 9 (near-)copies appended
+    prior, info = fit_anchors(with_copies, neighbours=4)
+    assert info == {**info, "codes": 69, "anchors": 60, "duplicates": 9}
+    assert torch.equal(prior.anchors, codes)                          # the first of each kept, in order
+    d = torch.cdist(codes, codes)
+    d.fill_diagonal_(float("inf"))
+    assert torch.equal(prior.neighbours, d.topk(4, largest=False).indices)
+
+
+def test_samples_lie_between_an_anchor_and_one_of_its_neighbours():
+    prior, _ = fit_anchors(_codes(), neighbours=3)
+    g = lambda: torch.Generator().manual_seed(5)
+    at_zero = prior.sample(20, generator=g(), temperature=0.0)
+    assert (_gap(at_zero, prior.anchors) < 1e-6).all()   # the anchors themselves
+    z = prior.sample(200, generator=g())
+    assert torch.equal(z, prior.sample(200, generator=g()))                   # seeded
+    # each sample a + u (b - a), u in [0, 1], b a neighbour of a: on some such segment
+    a = prior.anchors[:, None]                                               # (N, 1, D)
+    b = prior.anchors[prior.neighbours]                                      # (N, k, D)
+    seg = b - a
+    u = ((z[:, None, None] - a) * seg).sum(-1) / seg.pow(2).sum(-1)         # (S, N, k)
+    off = (a + u.clamp(0, 1)[..., None] * seg - z[:, None, None]).norm(dim=-1)
+    assert (off.flatten(1).min(1).values < 1e-4).all()
+    assert not (_gap(z, prior.anchors) < 1e-4).all()     # not only copies
+
+
+def test_the_design_pipeline_samples_from_saved_anchors(tmp_path):
+    VAE(VAEConfig(channels=(8, 16, 16, 16), latent_dim=6)).save_pretrained(tmp_path)
+    codes = _codes()
+    info = fit_and_save_priors(codes, tmp_path, components=2)
+    assert info["anchors"]["anchors"] == 60
+    loaded = AnchorPrior.from_pretrained(tmp_path / ANCHORS_DIR)
+    assert torch.allclose(loaded.anchors, codes, atol=2e-3 * codes.abs().max())   # float16 on disk
+    design = GarmentDesignPipeline.from_pretrained(tmp_path)
+    assert design.anchors is not None and design.prior is not None
+    z = design.sample_codes(8, seed=3, temperature=0.0)
+    assert (_gap(z, loaded.anchors) < 1e-6).all()
+    assert len(design.sample(2, seed=1)) == 2
