@@ -5,6 +5,7 @@ import torch
 
 from pipelines.design_pipeline import GarmentDesignPipeline
 from tryon.models.latent_prior import ANCHORS_DIR, AnchorPrior
+from tryon.metrics import checker_energy
 from tryon.models.vae import VAE, VAEConfig
 from tryon.training.prior_fit import fit_and_save_priors, fit_anchors
 
@@ -59,3 +60,22 @@ def test_the_design_pipeline_samples_from_saved_anchors(tmp_path):
     z = design.sample_codes(8, seed=3, temperature=0.0)
     assert (_gap(z, loaded.anchors) < 1e-6).all()
     assert len(design.sample(2, seed=1)) == 2
+
+
+def test_checker_energy_sees_dots_not_flat_colour_or_smooth_shading():
+    flat = torch.full((1, 3, 16, 12), 0.3)
+    ramp = torch.linspace(-1, 1, 12).expand(1, 3, 16, 12).clone()
+    y, x = torch.meshgrid(torch.arange(16), torch.arange(12), indexing="ij")
+    dots = (0.2 * (-1.0) ** (x + y)).expand(1, 3, 16, 12)
+    alpha = torch.ones(1, 1, 16, 12)
+    e = checker_energy(torch.cat([flat, ramp, flat + dots]), alpha.expand(3, 1, 16, 12))
+    assert e[0] == 0 and e[1] < 1e-6 and abs(float(e[2]) - 0.2) < 1e-5
+    assert checker_energy(flat + dots, torch.zeros(1, 1, 16, 12))[0] == 0     # outside the garment
+
+
+def test_the_noisiest_codes_are_left_out():
+    codes = _codes(n=50)
+    noise = lambda z: z[:, 0]                                   # "noisy" = large first coordinate
+    prior, info = fit_anchors(codes, neighbours=3, noise=noise)
+    assert info["noisy"] == 10 and info["anchors"] == 40
+    assert prior.anchors[:, 0].max() <= codes[:, 0].sort().values[39] + 1e-6

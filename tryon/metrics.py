@@ -14,6 +14,7 @@ import math
 import kornia
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 __all__ = [
     "SSIM_WINDOW",
@@ -325,3 +326,25 @@ def texture_ratio(result: np.ndarray, photo: np.ndarray, garment: np.ndarray,
 
 
 __all__.append("texture_ratio")
+
+
+def checker_energy(image: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+    """How much of a decoding is a 2x2 checkerboard (the artefact of strided upsampling): the mean
+    absolute response of the ``[[1, -1], [-1, 1]] / 4`` filter over the channels, weighted by alpha.
+
+    Args:
+        image: ``(B, C, H, W)`` in ``[-1, 1]``.
+        alpha: ``(B, 1, H, W)`` in ``[0, 1]`` (where the garment is).
+
+    Returns:
+        ``(B,)``, 0 for flat colour; about 0.002 for a clean plain garment decoding and above 0.01 for
+        one with visible dots (the garment designer's decodings).
+    """
+    c = image.shape[1]
+    kernel = torch.tensor([[1.0, -1.0], [-1.0, 1.0]], dtype=image.dtype).view(1, 1, 2, 2).repeat(c, 1, 1, 1) / 4
+    response = F.conv2d(image, kernel, groups=c).abs().mean(1, keepdim=True)        # (B, 1, H-1, W-1)
+    weight = alpha[..., 1:, 1:]
+    return (response * weight).sum((1, 2, 3)) / weight.sum((1, 2, 3)).clamp_min(1.0)
+
+
+__all__.append("checker_energy")

@@ -80,7 +80,7 @@ def fit_design(data: str | Path, *, weights: str | Path | None = None, cache: st
     codes = posterior_means(vae, dataset, n)
     report: dict = {"folder": str(folder), "garments": len(codes), "prior": "kept", "directions": "kept"}
     if not keep_prior:
-        report["prior"] = fit_and_save_priors(codes, folder, components=components)
+        report["prior"] = fit_and_save_priors(codes, folder, components=components, vae=vae)
     if not keep_directions:
         directions, info = fit_directions(codes, measure(dataset, n), units=ATTRIBUTE_UNITS)
         directions, info["calibration"] = calibrate_moves(directions, vae, codes)

@@ -100,4 +100,5 @@ class GarmentDesignerTask(GarmentVAETask):
         vae = models["vae"]
         target = Path(directory) / DESIGNER_DIR_NAME
         vae.save_pretrained(target, dtype=torch.float16, extra={"init_from": str(self.init_from)})
-        fit_and_save_priors(posterior_means(vae, self.prior_set), target, components=self.hyper.prior_components)
+        fit_and_save_priors(posterior_means(vae, self.prior_set), target, components=self.hyper.prior_components,
+                            vae=vae)

@@ -6,11 +6,14 @@ from __future__ import annotations
 import torch
 
 from pathlib import Path
+from typing import Callable
 
 from tryon.models.latent_prior import (ANCHORS_DIR, PRIOR_DIR, AnchorPrior, AnchorPriorConfig, MixturePrior,
                                       MixturePriorConfig)
+from tryon.metrics import checker_energy
 
-__all__ = ["fit_mixture", "fit_anchors", "fit_and_save_priors", "posterior_means", "COVARIANCE_FLOOR"]
+__all__ = ["fit_mixture", "fit_anchors", "fit_and_save_priors", "decoded_checker_energy", "posterior_means",
+           "COVARIANCE_FLOOR"]
 
 COVARIANCE_FLOOR = 1e-3   # added to every covariance's diagonal: keeps small components invertible
 MIN_RESPONSIBILITY = 1e-6  # a component whose codes vanish keeps this much weight (no NaN)
@@ -21,6 +24,9 @@ NEIGHBOURS = 10             # AnchorPrior: neighbours kept per anchor
 DUPLICATE_SHARE = 0.05      # a code closer than this share of the median nearest-neighbour distance
                             # to an earlier one is a duplicate (VITON repeats some garments exactly)
 DISTANCE_CHUNK = 1024       # rows of the distance matrix computed at once
+NOISY_SHARE = 0.2           # AnchorPrior: the share of codes whose decodings show the most checkerboard
+                            # (tryon.metrics.checker_energy) left out: the decoder cannot draw them cleanly
+DECODE_BATCH = 256          # codes decoded at once when scoring them
 
 
 @torch.no_grad()
@@ -102,13 +108,26 @@ def _nearest(codes: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 @torch.no_grad()
-def fit_anchors(codes: torch.Tensor, neighbours: int = NEIGHBOURS) -> tuple[AnchorPrior, dict]:
+def decoded_checker_energy(vae, codes: torch.Tensor) -> torch.Tensor:
+    """:func:`tryon.metrics.checker_energy` of ``vae``'s decodings of ``(N, D)`` codes: ``(N,)``."""
+    out = []
+    for z in codes.split(DECODE_BATCH):
+        image, mask_logits = vae.decode(z)
+        out.append(checker_energy(image.float(), torch.sigmoid(mask_logits.float())))
+    return torch.cat(out)
+
+
+@torch.no_grad()
+def fit_anchors(codes: torch.Tensor, neighbours: int = NEIGHBOURS,
+                noise: Callable[[torch.Tensor], torch.Tensor] | None = None) -> tuple[AnchorPrior, dict]:
     """An :class:`AnchorPrior` on ``(N, D)`` codes: exact and near duplicates dropped (the later of
-    two codes closer than :data:`DUPLICATE_SHARE` of the median nearest-neighbour distance), then
-    each kept code's ``neighbours`` nearest kept codes (all the others when fewer).
+    two codes closer than :data:`DUPLICATE_SHARE` of the median nearest-neighbour distance); with
+    ``noise`` (codes ``(M, D)`` -> ``(M,)``, e.g. :func:`decoded_checker_energy`), the
+    :data:`NOISY_SHARE` noisiest of the rest too; then each kept code's ``neighbours`` nearest kept
+    codes (all the others when fewer).
 
     Returns:
-        The prior and ``{"codes", "anchors", "duplicates", "median_neighbour_distance"}``.
+        The prior and ``{"codes", "anchors", "duplicates", "noisy", "median_neighbour_distance"}``.
     """
     x = codes.float()
     if len(x) < 2:
@@ -116,7 +135,11 @@ def fit_anchors(codes: torch.Tensor, neighbours: int = NEIGHBOURS) -> tuple[Anch
     d, i = _nearest(x, min(neighbours, len(x) - 1))
     tol = DUPLICATE_SHARE * float(d[:, 0].median())
     duplicate = ((d < tol) & (i < torch.arange(len(x))[:, None])).any(1)   # an earlier code is (nearly) it
-    kept = x[~duplicate]
+    kept, noisy = x[~duplicate], 0
+    if noise is not None and len(kept) > 2:
+        score = noise(kept)
+        clean = score <= score.quantile(1.0 - NOISY_SHARE)
+        kept, noisy = kept[clean], int((~clean).sum())
     if len(kept) < 2:
         raise ValueError("all codes are duplicates of one: nothing to mix")
     neighbours = min(neighbours, len(kept) - 1)   # a small set: every other code
@@ -124,13 +147,14 @@ def fit_anchors(codes: torch.Tensor, neighbours: int = NEIGHBOURS) -> tuple[Anch
     prior = AnchorPrior(AnchorPriorConfig(latent_dim=x.shape[1], anchors=len(kept), neighbours=neighbours))
     prior.anchors.copy_(kept)
     prior.neighbours.copy_(idx)
-    return prior, {"codes": len(x), "anchors": len(kept), "duplicates": int(duplicate.sum()),
+    return prior, {"codes": len(x), "anchors": len(kept), "duplicates": int(duplicate.sum()), "noisy": noisy,
                    "median_neighbour_distance": float(dist[:, 0].median())}
 
 
-def fit_and_save_priors(codes: torch.Tensor, folder: str | Path, components: int = 32) -> dict:
+def fit_and_save_priors(codes: torch.Tensor, folder: str | Path, components: int = 32, vae=None) -> dict:
     """Fit both priors on ``(N, D)`` training codes and save them in a designer ``folder``:
-    ``prior/`` (:func:`fit_mixture`) and ``anchors/`` (:func:`fit_anchors`, float16).
+    ``prior/`` (:func:`fit_mixture`) and ``anchors/`` (:func:`fit_anchors`, float16; with ``vae``,
+    the codes it decodes worst left out, :func:`decoded_checker_energy`).
 
     Returns:
         ``{"mixture": fit info, "anchors": fit info}``.
@@ -138,6 +162,7 @@ def fit_and_save_priors(codes: torch.Tensor, folder: str | Path, components: int
     folder = Path(folder)
     mixture, mixture_info = fit_mixture(codes, components=components)
     mixture.save_pretrained(folder / PRIOR_DIR, extra={"fit": mixture_info, "codes": len(codes)})
-    anchors, anchors_info = fit_anchors(codes)
+    noise = (lambda z: decoded_checker_energy(vae.eval(), z)) if vae is not None else None
+    anchors, anchors_info = fit_anchors(codes, noise=noise)
     anchors.save_pretrained(folder / ANCHORS_DIR, dtype=torch.float16, extra={"fit": anchors_info})
     return {"mixture": mixture_info, "anchors": anchors_info}
