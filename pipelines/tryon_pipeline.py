@@ -32,9 +32,9 @@ from tryon import constants as C
 from tryon.anomaly import body_check
 from tryon.composite import composite, shading_map
 from tryon.conditioning import GarmentChecker, frame_arrays, net_tensors
-from tryon.errors import GarmentError, TryOnError
+from tryon.errors import TryOnError
 from tryon.fullres import compose, source_map
-from tryon.garment_cache import GARMENT_CACHE_SIZE, GarmentCache, garment_key
+from tryon.garment_cache import GARMENT_CACHE_SIZE, GarmentCache, GarmentInput, load_garment_input
 from tryon.hub import load_extra
 from tryon.io import load_image
 from tryon.models.tryon_net import TryOnNet
@@ -268,7 +268,8 @@ class TryOnPipeline:
 
         # 1. Load and validate both images.
         with self._stage(timings, "load"):
-            person_img, garment_img, mask_img = self._load(person, garment, garment_mask)
+            person_img = load_image(person, what="person photo")
+            upload = load_garment_input(garment, garment_mask)
         warnings = _downscaled(person_img)
         photo = np.asarray(person_img)
 
@@ -290,7 +291,7 @@ class TryOnPipeline:
         # 4. Garment (alone, or cut out of a photo of someone wearing it) and its keypoints;
         # 5. conditioning: one pass of each VAE gives its warning and its code for the network.
         # A garment seen lately comes from the cache, prepared and checked.
-        prepared, found, codes = self._garment(garment_img, mask_img, frame_size, garment_type, timings)
+        prepared, found, codes = self._garment(upload, frame_size, garment_type, timings)
         warnings += prepared.warnings + found
         with self._stage(timings, "checks"):
             found, codes["body"] = self._body_check(pose)
@@ -350,23 +351,6 @@ class TryOnPipeline:
                              "TryOnPipeline.from_pretrained() or use mode 'baseline'.")
         return self.net is not None and mode != "baseline"
 
-    @staticmethod
-    def _load(person: Any, garment: Any,
-              garment_mask: Any) -> tuple[Image.Image, Image.Image, Image.Image | None]:
-        """The person photo (RGB), the garment (RGB or RGBA) and its mask (L, at the garment's size)."""
-        person_img = load_image(person, what="person photo")
-        garment_img = load_image(garment, keep_alpha=True, what="garment image")
-        if garment_mask is None:
-            return person_img, garment_img, None
-        mask_img = load_image(garment_mask, what="garment mask").convert("L")
-        orig = garment_img.info.get("original_size", garment_img.size)
-        if mask_img.info.get("original_size", mask_img.size) != orig:
-            raise GarmentError(
-                "The garment mask must have the same size as the garment image; "
-                "please upload the mask that belongs to this garment."
-            )
-        return person_img, garment_img, mask_img.resize(garment_img.size, Image.NEAREST)
-
     def _render_in_frame(self, learned: bool, body, warped: WarpedGarment, codes: dict,
                             timings: dict[str, float]) -> tuple[np.ndarray, np.ndarray, WarpedGarment]:
         """The person in the frame ``(H, W, 3)`` uint8, where it replaces the photo (alpha
@@ -418,16 +402,16 @@ class TryOnPipeline:
                                                      warped.grid, out.flow[0].float().numpy(), shows,
                                                      out.keep[0, 0].float().numpy())
 
-    def _garment(self, garment_img: Image.Image, mask_img: Image.Image | None, frame_size: tuple[int, int],
-                 garment_type: str, timings: dict[str, float]) -> tuple[Any, list[str], dict]:
+    def _garment(self, upload: GarmentInput, frame_size: tuple[int, int], garment_type: str,
+                 timings: dict[str, float]) -> tuple[Any, list[str], dict]:
         """The prepared garment, the garment check's warnings and ``{"garment": code}`` (empty
         without a garment VAE); from :attr:`garments` when this garment was prepared lately."""
         with self._stage(timings, "garment"):
-            key = garment_key(garment_img, mask_img, frame_size, garment_type)
+            key = upload.key(frame_size, garment_type)
             cached = self.garments.get(key)
             if cached is not None:
                 return cached[0], list(cached[1]), dict(cached[2])
-            prepared = prepare_any_garment(garment_img, mask_img, frame_size, garment_type, self.parser)
+            prepared = prepare_any_garment(upload.image, upload.mask, frame_size, garment_type, self.parser)
         with self._stage(timings, "checks"):
             found, codes = self._garment_check(prepared)
         self.garments.put(key, (prepared, tuple(found), dict(codes)))

@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from pipelines.tryon_pipeline import DEFAULT_WEIGHTS_DIR
-from tryon.garment_cache import GarmentCache, garment_key
+from tryon.garment_cache import GarmentCache, garment_key, load_garment_input
 
 from images import astronaut, tshirt
 
@@ -41,8 +41,27 @@ def test_key_changes_with_one_pixel_the_mask_and_the_options():
     assert garment_key(img, None, "auto") == garment_key(img.copy(), None, "auto")
 
 
+def test_a_garment_file_is_keyed_by_its_bytes(tmp_path):
+    """A path or an upload keys the cache by the bytes read (once); one changed byte, another mask or
+    other options are another key, and so is the same garment given as an image (a miss, not a wrong hit)."""
+    garment = tshirt()
+    path = tmp_path / "garment.png"
+    garment.save(path)
+    data = path.read_bytes()
+    loaded = load_garment_input(path)
+    assert loaded.sources == (data, None) and loaded.key("auto") == load_garment_input(data).key("auto")
+    assert np.array_equal(np.asarray(loaded.image), np.asarray(load_garment_input(garment).image))
+    mask = Image.new("L", garment.size, 255)
+    mask.save(tmp_path / "mask.png")
+    changed = bytearray(data)
+    changed[len(data) // 2] ^= 1
+    keys = {loaded.key("auto"), loaded.key("flat"), garment_key(bytes(changed), None, "auto"),
+            load_garment_input(path, tmp_path / "mask.png").key("auto"), load_garment_input(garment).key("auto")}
+    assert len(keys) == 5
+
+
 @needs_weights
-def test_pipeline_prepares_a_garment_once_and_gives_the_same_result(monkeypatch):
+def test_pipeline_prepares_a_garment_once_and_gives_the_same_result(monkeypatch, tmp_path):
     import pipelines.tryon_pipeline as tp
     from pipelines import TryOnPipeline
 
@@ -59,6 +78,13 @@ def test_pipeline_prepares_a_garment_once_and_gives_the_same_result(monkeypatch)
     changed.putpixel((0, 0), (0, 0, 0) if garment.mode == "RGB" else (0, 0, 0, 255))
     pipe(person=person, garment=changed, output_type="np", with_steps=False)
     assert len(calls) == 2
+    path = tmp_path / "garment.png"  # a file is keyed by its bytes: rewritten, it is prepared again
+    garment.save(path)
+    from_file = [pipe(person=person, garment=path, output_type="np", with_steps=False) for _ in range(2)]
+    assert len(calls) == 3 and np.array_equal(from_file[1].image, first.image)
+    changed.save(path)
+    pipe(person=person, garment=path, output_type="np", with_steps=False)
+    assert len(calls) == 4
     uncached = TryOnPipeline.from_pretrained()
     uncached.garments = GarmentCache(0)
     assert np.array_equal(uncached(person=person, garment=garment, output_type="np", with_steps=False).image,

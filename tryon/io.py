@@ -32,7 +32,7 @@ from tryon.constants import MAX_FILE_BYTES, MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE, MI
 from tryon.errors import InvalidImageError
 from tryon.urls import fetch_url, is_url
 
-__all__ = ["load_image", "save_image", "READABLE_FORMATS", "SAVE_FORMATS", "atomic_write"]
+__all__ = ["load_image", "read_source", "save_image", "READABLE_FORMATS", "SAVE_FORMATS", "atomic_write"]
 
 # Pillow formats we decode. Deliberately short: exotic plugins (EPS runs Ghostscript,
 # PSD, FITS, ...) are attack surface a photo upload never needs. MPO (phone JPEGs) is
@@ -137,6 +137,19 @@ def load_image(source: Any, *, keep_alpha: bool = False, max_side: int = MAX_IMA
     else:
         image = _decode(_read_bytes(source, what), what, max_side)
     return _finish(image, keep_alpha=keep_alpha, max_side=max_side, what=what)
+
+
+def read_source(source: Any, *, what: str = "image") -> Any:
+    """``source`` as :func:`load_image` reads it, before decoding: the encoded bytes of a path, an
+    ``http(s)://`` URL, bytes-like or file object (read once, at most ``MAX_FILE_BYTES``); a
+    ``PIL.Image.Image`` or numpy array as it is. ``load_image(read_source(s))`` is ``load_image(s)``,
+    and the bytes, far fewer than the decoded pixels, can key a cache.
+
+    Raises :class:`InvalidImageError` for the sources :func:`load_image` cannot read.
+    """
+    if isinstance(source, (Image.Image, np.ndarray)):
+        return source
+    return _read_bytes(source, what)
 
 
 def save_image(image: Image.Image, path: str | os.PathLike) -> Path:
