@@ -46,6 +46,11 @@ def test_fused_model_gives_the_same_logits():
     with torch.no_grad():
         assert torch.allclose(model(x), model.fused()(x), atol=1e-5)
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in model.fused().modules())
+    frozen = model.frozen()                 # traced at the configured resolution, frozen
+    assert isinstance(frozen, torch.jit.ScriptModule)
+    x = torch.randn(1, 3, *TINY.resolution).contiguous(memory_format=torch.channels_last)
+    with torch.no_grad():
+        assert torch.allclose(model(x), frozen(x), atol=1e-5)
 
 
 def test_save_and_load_round_trip(tmp_path):

@@ -95,13 +95,14 @@ class Parser:
     """The body parser, ready to run: ``Parser.from_pretrained()(photo, pose)``.
 
     Args:
-        model: a trained :class:`~tryon.models.parser.BodyParser` (folded for inference here).
+        model: a trained :class:`~tryon.models.parser.BodyParser` (folded and frozen for inference
+            here, :meth:`~tryon.models.parser.BodyParser.frozen`).
     """
 
     def __init__(self, model) -> None:
         from tryon.models.parser import PARSER_CLASSES
 
-        self.model = model.fused()
+        self.model = model.frozen()
         self.frame_size = tuple(model.config.resolution)
         self._lip = torch.tensor(PARSER_CLASSES, dtype=torch.uint8)
         self._lock = threading.Lock()  # one forward at a time: torch already uses every core

@@ -15,6 +15,7 @@ into the convolutions for inference (with channels-last memory, about 1.5x faste
 from __future__ import annotations
 
 import copy
+import warnings
 from dataclasses import dataclass
 
 import torch
@@ -134,6 +135,20 @@ class BodyParser(PretrainedMixin, nn.Module):
                 seq[0] = _fold(seq[0], seq[1])
                 seq[1] = nn.Identity()
         return model.to(memory_format=torch.channels_last)
+
+    @torch.no_grad()
+    def frozen(self) -> nn.Module:
+        """:meth:`fused`, traced at the configured resolution and frozen by TorchScript (convolutions
+        and ReLUs fused, weights packed for the CPU): the same outputs, less time. TorchScript is
+        deprecated in recent PyTorch; when tracing fails this returns :meth:`fused` unchanged."""
+        model = self.fused()
+        x = torch.zeros(1, 3, *self.config.resolution).contiguous(memory_format=torch.channels_last)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")                  # the deprecation notices
+                return torch.jit.freeze(torch.jit.trace(model, x, check_trace=False))
+        except Exception:                                      # noqa: BLE001 - eager still works
+            return model
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         size = x.shape[-2:]
