@@ -52,7 +52,7 @@ def design_tab(ui: SimpleNamespace) -> None:
         with gr.Row():
             with gr.Column(scale=3):
                 gr.Markdown("**1. Generate** new garments: the same seed gives the same "
-                            "garments; a higher temperature gives wilder ones.")
+                            "garments; temperature 0 gives real training garments, higher ones bolder mixes.")
                 with gr.Row():
                     ui.seed = gr.Number(**seed, elem_id="design-seed")
                     ui.temperature = gr.Slider(*TEMPERATURE_RANGE, value=1.0, step=0.05,

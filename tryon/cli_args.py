@@ -197,7 +197,7 @@ def generate(sub: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentPars
                       help="start from this garment instead of samples (with --edit)")
     p.add_argument("--n", type=int, default=8, help="how many samples or variations (default 8)")
     p.add_argument("--seed", type=int, default=0, help="same seed, same garments (default 0)")
-    p.add_argument("--temperature", type=float, default=1.0, help="sampling spread (default 1.0)")
+    p.add_argument("--temperature", type=float, default=1.0, help="how far samples move from real training garments (0: none; default 1.0)")
     p.add_argument("--steps", type=int, default=5, help="garments along a blend, ends included (default 5)")
     p.add_argument("--strength", type=float, default=0.5, help="how far variations roam (default 0.5)")
     p.add_argument("--edit", type=edit_value, action="append", default=[], metavar="NAME=VALUE",
