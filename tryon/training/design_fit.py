@@ -22,9 +22,9 @@ from tryon.assets import weights_dir
 from tryon.constants import VALIDATION_PAIRS
 from tryon.errors import TryOnError
 from tryon.garment_attributes import measure_tensor
+from tryon.models.latent_prior import DIRECTIONS_DIR
 from tryon.models.vae import VAE
 from tryon.training.direction_fit import fit_directions
-from tryon.models.latent_prior import DIRECTIONS_DIR
 from tryon.training.prior_fit import fit_and_save_priors, posterior_means
 from tryon.training.slider_calibration import calibrate_moves
 

@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-import torch
-
 from pathlib import Path
 from typing import Callable
 
+import torch
+
+from tryon.metrics import checker_energy
 from tryon.models.latent_prior import (ANCHORS_DIR, PRIOR_DIR, AnchorPrior, AnchorPriorConfig, MixturePrior,
                                       MixturePriorConfig)
-from tryon.metrics import checker_energy
 
 __all__ = ["fit_mixture", "fit_anchors", "fit_and_save_priors", "decoded_checker_energy", "posterior_means",
            "COVARIANCE_FLOOR"]
@@ -121,7 +121,8 @@ def decoded_checker_energy(vae, codes: torch.Tensor) -> torch.Tensor:
 def fit_anchors(codes: torch.Tensor, neighbours: int = NEIGHBOURS,
                 noise: Callable[[torch.Tensor], torch.Tensor] | None = None) -> tuple[AnchorPrior, dict]:
     """An :class:`AnchorPrior` on ``(N, D)`` codes: exact and near duplicates dropped (the later of
-    two codes closer than :data:`DUPLICATE_SHARE` of the median nearest-neighbour distance); with
+    two codes closer than :data:`DUPLICATE_SHARE` of the median non-zero nearest-neighbour
+    distance); with
     ``noise`` (codes ``(M, D)`` -> ``(M,)``, e.g. :func:`decoded_checker_energy`), the
     :data:`NOISY_SHARE` noisiest of the rest too; then each kept code's ``neighbours`` nearest kept
     codes (all the others when fewer).
@@ -133,7 +134,8 @@ def fit_anchors(codes: torch.Tensor, neighbours: int = NEIGHBOURS,
     if len(x) < 2:
         raise ValueError(f"need at least 2 codes, got {len(x)}")
     d, i = _nearest(x, min(neighbours, len(x) - 1))
-    tol = DUPLICATE_SHARE * float(d[:, 0].median())
+    apart = d[:, 0][d[:, 0] > 0]                       # the median of distinct codes' distances
+    tol = DUPLICATE_SHARE * float(apart.median()) if len(apart) else 0.0
     duplicate = ((d < tol) & (i < torch.arange(len(x))[:, None])).any(1)   # an earlier code is (nearly) it
     kept, noisy = x[~duplicate], 0
     if noise is not None and len(kept) > 2:
