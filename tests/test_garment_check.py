@@ -22,7 +22,8 @@ from images import TSHIRT, astronaut
 from pipelines.design_pipeline import GARMENT_VAE_DIR, GarmentDesignPipeline
 from tryon.garment_check import (FEATURES, LIMIT_LOGIT, LogisticCheck, broken_limits, calibrate, fit_logistic,
                                  garment_features, shape_features, skin_share)
-from tryon.garment_cues import UNKNOWN_COVER, cover_share, photo_cues, roundness, texture
+from tryon.garment_cues import (CUES, UNKNOWN_COVER, background_overlap, cover_share, hole_share, parts_share,
+                                photo_cues, roundness, straightness, texture)
 
 SHIPPED = (GARMENT_VAE_DIR / "model.safetensors").is_file()
 needs_weights = pytest.mark.skipif(not SHIPPED, reason=f"no shipped garment VAE weights in {GARMENT_VAE_DIR}")
@@ -82,7 +83,54 @@ def test_texture_is_zero_on_flat_colour_and_high_on_fabric_grain():
     grain = np.random.default_rng(0).integers(0, 256, (128, 96, 3)).astype(np.uint8)
     assert texture(flat, mask) == 0.0 and texture(grain, mask) > 20
     assert texture(grain, np.zeros((128, 96), bool)) == 0.0
-    assert set(photo_cues(flat, mask, None)) == {"cover", "round", "texture"}
+    assert set(photo_cues(flat, mask, None)) == set(CUES)
+
+
+def test_parts_and_holes_of_one_garment_and_of_coins_and_a_ring():
+    tee = _tshirt_mask()
+    assert parts_share(tee) == 0.0 and hole_share(tee) == 0.0
+    coins = np.zeros((128, 96), np.uint8)
+    for centre in ((25, 30), (70, 30), (48, 90)):
+        cv2.circle(coins, centre, 18, 1, -1)
+    assert parts_share(coins.astype(bool)) == pytest.approx(2 / 3, abs=0.02)
+    speck = tee.copy()
+    speck[:3, :3] = True  # a speck is not a part
+    assert parts_share(speck) == 0.0
+    ring = np.zeros((128, 96), np.uint8)
+    cv2.circle(ring, (48, 64), 40, 1, -1)
+    cv2.circle(ring, (48, 64), 20, 0, -1)
+    assert hole_share(ring.astype(bool)) == pytest.approx(0.25, abs=0.03)
+    collar = tee.copy()
+    collar[60:64, 90:100] = False  # a gap of a few pixels inside a garment: not a hole
+    assert hole_share(collar) == 0.0
+    assert parts_share(np.zeros((8, 8), bool)) == 0.0 and hole_share(np.zeros((8, 8), bool)) == 0.0
+
+
+def test_a_box_is_straight_and_a_tshirt_less_so_and_an_ellipse_not_at_all():
+    box = np.zeros((128, 96), bool)
+    box[20:110, 15:80] = True
+    ellipse = np.zeros((128, 96), np.uint8)
+    cv2.ellipse(ellipse, ((48, 64), (80, 60), 0), 1, -1)
+    tee = cv2.resize(_tshirt_mask().astype(np.uint8), (96, 128), interpolation=cv2.INTER_NEAREST).astype(bool)
+    assert straightness(box) > 0.95
+    assert straightness(ellipse.astype(bool)) < 0.05
+    assert straightness(box) > straightness(tee)
+    assert straightness(np.zeros((8, 8), bool)) == 0.0
+
+
+def test_overlap_tells_a_figure_from_a_cut_out_of_a_texture():
+    rng = np.random.default_rng(0)
+    inside = np.zeros((200, 150), bool)
+    inside[50:150, 40:110] = True
+    texture_photo = rng.integers(0, 256, (200, 150, 3)).astype(np.uint8)  # the same colours everywhere
+    assert background_overlap(texture_photo, inside) > 0.8
+    figure = np.where(inside[..., None], np.uint8((200, 30, 30)), np.uint8((30, 120, 30)))
+    figure = np.clip(figure + rng.integers(-40, 40, figure.shape), 0, 255).astype(np.uint8)  # red on green
+    assert background_overlap(figure, inside) < 0.05
+    on_white = np.where(inside[..., None], np.full(3, 235, np.uint8), np.full(3, 255, np.uint8))
+    assert background_overlap(on_white, inside) == 0.0  # plain surroundings: a white shirt on white
+    assert background_overlap(None, inside) == 0.0 and background_overlap(texture_photo, None) == 0.0
+    assert background_overlap(texture_photo, np.ones((200, 150), bool)) == 0.0  # nothing around it
 
 
 def test_garment_features_reads_the_elbo_parts_apart():
@@ -131,7 +179,7 @@ def test_calibrate_sets_limits_from_garments_that_catch_what_the_model_cannot():
     data = rows("garment", 200, 10, 0.0, (0.6, 0.85)) + rows("person", 100, 30, 1.0, (0.6, 0.85))
     data += rows("cup", 100, 10, 0.0, (0.9, 0.99))
     check = calibrate(data, ("garment",), ("person", "cup"), features=("elbo", "face"), target=0.03)
-    assert set(check.limits) == {"cover", "round", "texture"}
+    assert set(check.limits) == {"cover", "round"}  # the rows have no parts or holes; texture is never limited
     assert 0.85 * 0.98 < check.limits["round"]["above"] < 0.9
     assert check.calibration["flagged"]["garment"] <= 0.03
     assert check.calibration["flagged"]["cup"] > 0.95 and check.calibration["flagged"]["person"] > 0.95
@@ -152,6 +200,46 @@ def test_fit_logistic_separates_and_calibrate_meets_its_target():
     assert not check({"elbo": 9.0, "face": 0.0}).flagged and check({"elbo": 35.0, "face": 1.0}).flagged
     w, b = fit_logistic(np.array([[-1.0], [1.0]]), np.array([0.0, 1.0]), np.ones(2))
     assert w[0] > 0 and abs(b) < 1e-6
+
+
+def test_log_features_are_weighed_on_a_log_scale_and_survive_json():
+    check = LogisticCheck({"elbo": 3.0, "face": 0.0}, {"elbo": 1.0, "face": 1.0}, {"elbo": 2.0, "face": 1.0},
+                          0.0, 0.5, {}, {}, ("elbo",))
+    assert check.terms({"elbo": np.e ** 4 - 1, "face": 1.0}) == pytest.approx({"elbo": 2.0, "face": 1.0})
+    assert check.terms({"elbo": -5.0, "face": 0.0})["elbo"] == pytest.approx(-6.0)  # log(1 + max(v, 0))
+    again = LogisticCheck.from_json(json.loads(json.dumps(check.to_json())))
+    assert again == check and again.log == ("elbo",)
+    old = check.to_json()
+    del old["log"]  # a check saved before the log scale weighs every feature as is
+    assert LogisticCheck.from_json(old).log == ()
+    with pytest.raises(ValueError):
+        LogisticCheck.from_json(check.to_json() | {"log": ["texture"]})  # not weighed
+    rng = np.random.default_rng(2)
+    rows = [{"source": "garment", "features": {"elbo": float(v), "face": 0.0}} for v in rng.lognormal(2.5, 0.3, 200)]
+    rows += [{"source": "person", "features": {"elbo": float(v), "face": 1.0}} for v in rng.lognormal(3.5, 0.5, 100)]
+    fitted = calibrate(rows, ("garment",), ("person",), features=("elbo", "face"), log_features=("elbo",))
+    assert fitted.log == ("elbo",) and fitted.mean["elbo"] == pytest.approx(np.log1p(
+        [r["features"]["elbo"] for r in rows]).mean())
+    assert fitted.calibration["flagged"]["garment"] <= 0.03 and fitted.calibration["flagged"]["person"] > 0.95
+
+
+def test_a_banded_feature_is_weighed_by_its_distance_outside_the_garments_band():
+    check = LogisticCheck({"round": 0.0}, {"round": 0.1}, {"round": 1.0}, 0.0, 0.5, bands={"round": (0.7, 0.9)})
+    assert check.terms({"round": 0.8})["round"] == 0.0  # inside the band: like a garment
+    assert check.terms({"round": 0.95})["round"] == pytest.approx(0.5)  # a cup
+    assert check.terms({"round": 0.4})["round"] == pytest.approx(3.0)  # a person's outline
+    again = LogisticCheck.from_json(json.loads(json.dumps(check.to_json())))
+    assert again == check
+    for bad in ({"round": [0.9, 0.7]}, {"elbo": [0.0, 1.0]}):
+        with pytest.raises(ValueError):
+            LogisticCheck.from_json(check.to_json() | {"bands": bad})
+    rng = np.random.default_rng(3)
+    rows = [{"source": "garment", "features": {"round": float(v)}} for v in rng.uniform(0.6, 0.9, 300)]
+    rows += [{"source": "cup", "features": {"round": float(v)}} for v in rng.uniform(0.93, 0.99, 100)]
+    rows += [{"source": "person", "features": {"round": float(v)}} for v in rng.uniform(0.2, 0.5, 100)]
+    fitted = calibrate(rows, ("garment",), ("cup", "person"), features=("round",), band_features=("round",))
+    assert fitted.bands["round"] == pytest.approx((0.615, 0.885), abs=0.02) and fitted.weight["round"] > 0
+    assert fitted.calibration["flagged"]["cup"] > 0.95 and fitted.calibration["flagged"]["person"] > 0.95
 
 
 def test_logistic_check_json_round_trip_terms_and_bad_input():
@@ -234,6 +322,31 @@ def test_held_out_rates_on_real_photos(clothing_dir, viton_dir):
     assert found["wild_tops"]["photos"] == SHARED_SAMPLE and found["viton_persons_768"]["photos"] == len(people)
     assert found["wild_tops"]["flagged"] <= SHARED_MAX_FALSE_WARNINGS, found
     assert found["viton_persons_768"]["flagged"] >= SHARED_MIN_FLAGGED, found
+
+
+# ------------------------------------------------------------------ calibration material (always on)
+def test_procedural_non_garments_are_seeded_and_split_whole():
+    from tryon.eval_garment_check import (CALIBRATION, HELD_OUT, PROCEDURAL_FAMILIES, PROCEDURAL_SIDES,
+                                          procedural_image, samples)
+
+    for family in PROCEDURAL_FAMILIES:
+        a, b = procedural_image(family, 3), procedural_image(family, 3)
+        assert a.mode == "RGB" and np.array_equal(np.asarray(a), np.asarray(b))
+        assert all(PROCEDURAL_SIDES[0] <= side <= PROCEDURAL_SIDES[1] for side in a.size)
+        other = procedural_image(family, 4)
+        assert not np.array_equal(np.asarray(a.resize((32, 32))), np.asarray(other.resize((32, 32))))
+    with pytest.raises(ValueError):
+        procedural_image("garment", 0)
+    cal, held = samples(CALIBRATION, per_source=10 ** 6), samples(HELD_OUT, per_source=10 ** 6)
+    for source in ("procedural", "package_photos", "non_garments"):
+        a = {s.name.split("@")[0] for s in cal if s.source == source}
+        b = {s.name.split("@")[0] for s in held if s.source == source}
+        assert not a & b, f"{source}: an image (or a crop of it) on both sides"
+    assert sum(s.source == "procedural" for s in cal) > 200 and sum(s.source == "procedural" for s in held) > 200
+    blobs = [s for s in cal + held if s.name == "binary_blobs@1"]  # scikit-image draws it at random: seeded
+    assert np.array_equal(np.asarray(blobs[0].load()), np.asarray(blobs[0].load()))
+    packages = {s.name.split("/")[0] for s in cal + held if s.source == "package_photos"}
+    assert not packages & {n.split("@")[0] for n in (s.name for s in cal + held if s.source == "non_garments")}
 
 
 # ------------------------------------------------------------------ the CLI (always on)

@@ -11,11 +11,17 @@ check on the calibration portion and print its JSON). Sources:
 * ``viton_persons_768``: the held-out pairs' VITON person photos, upscaled to 768x1024;
 * ``person_photos``: every image of ``--persons`` (e.g. the astronaut at 768 and 1024 px);
 * ``non_garments``: scikit-image's photos and textures, whole and as four crops each;
+* ``package_photos``: other photos that ship with installed packages (matplotlib's, gradio's,
+  scikit-image's and SciPy's sample images: a motorbike, a portrait, big cats, a tower, logos, a
+  screenshot), whole and as four crops each; none is, or is cut from, a ``non_garments`` image;
+* ``procedural``: non-garments drawn from a seed (:func:`procedural_image`): scattered objects,
+  gradients, two-tone blobs, one geometric shape, a horizon with towers, stripes and checks;
 * ``bundled_examples``: ``assets/examples/garments``.
 
 Every photo belongs to one portion, fixed by a hash of its key (:func:`portion`): the clothing_upper
-sender (so one sender's floor and light never sits on both sides), the VITON file stem, or the
-scikit-image name. Calibration never sees the held-out portion; the report is on the held-out one.
+sender (so one sender's floor and light never sits on both sides), the VITON file stem, the
+scikit-image or package image's name (its crops go with it), or the procedural image's name.
+Calibration never sees the held-out portion; the report is on the held-out one.
 A photo the segmentation refuses counts as flagged (``tryon check-garment`` says "not a garment").
 """
 
@@ -30,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import cv2
 import numpy as np
 from PIL import Image
 from tqdm import tqdm
@@ -37,7 +44,7 @@ from tqdm import tqdm
 from tryon.constants import VALIDATION_PAIRS
 
 __all__ = ["Sample", "portion", "samples", "GARMENT_SOURCES", "FLAG_SOURCES", "score_samples", "rates",
-           "evaluate_garment_check", "SHOP_SIZE", "CALIBRATION", "HELD_OUT"]
+           "procedural_image", "evaluate_garment_check", "SHOP_SIZE", "CALIBRATION", "HELD_OUT"]
 
 SHOP_SIZE = (768, 1024)      # (W, H) of a shop's product photo: VITON photos are upscaled to it
 CALIBRATION, HELD_OUT = "calibration", "held_out"
@@ -49,8 +56,29 @@ NATURAL = ("astronaut", "binary_blobs", "brick", "camera", "cat", "cell", "check
            "coffee", "coins", "colorwheel", "grass", "gravel", "horse", "hubble_deep_field",
            "immunohistochemistry", "logo", "microaneurysms", "moon", "page", "retina", "rocket",
            "shepp_logan_phantom", "text")  # scikit-image data that ships with it (no download)
+NATURAL_SEEDED = {"binary_blobs": {"rng": 0}}  # drawn at random on each call: seeded, so that runs agree
+# Photos other installed packages ship: key (split by it, crops with it) -> (package, path inside it).
+# Left out: scikit-image's color.png (it IS data.colorwheel), chessboard (a near copy of checkerboard).
+PACKAGE_PHOTOS = {
+    "motorcycle": (("skimage", "data/motorcycle_left.png"), ("skimage", "data/motorcycle_right.png")),
+    "grace_hopper": (("matplotlib", "mpl-data/sample_data/grace_hopper.jpg"),),
+    "present": (("matplotlib", "mpl-data/sample_data/Minduka_Present_Blue_Pack.png"),),
+    "mpl_logo": (("matplotlib", "mpl-data/sample_data/logo2.png"),),
+    "cheetah": (("gradio", "media_assets/images/cheetah.jpg"),),
+    "cheetah_cub": (("gradio", "media_assets/images/cheetah1.jpg"), ("gradio", "test_data/cheetah2.jpg")),
+    "lion": (("gradio", "media_assets/images/lion.jpg"),),
+    "groot": (("gradio", "media_assets/images/groot.jpeg"),),
+    "tower": (("gradio", "media_assets/images/tower.jpg"),),
+    "hf_logo": (("gradio", "media_assets/images/hf-logo_transpng.png"),),
+    "bus": (("gradio", "media_assets/images/bus.png"),),
+    "screenshot": (("gradio", "media_assets/images/screenshot.gif"),),
+    "dots": (("scipy", "ndimage/tests/dots.png"),),
+}
+PROCEDURAL_FAMILIES = ("scatter", "gradient", "blobs", "shape", "scene", "stripes")
+PROCEDURAL_PER_FAMILY = 100  # images drawn per family (both portions together)
+PROCEDURAL_SIDES = (256, 768)  # each side of a procedural image, px, drawn uniformly in this range
 GARMENT_SOURCES = ("viton_garments_768", "wild_tops", "wild_dresses", "bundled_examples")
-FLAG_SOURCES = ("viton_persons_768", "person_photos", "non_garments")
+FLAG_SOURCES = ("viton_persons_768", "person_photos", "non_garments", "package_photos", "procedural")
 EXAMPLES = Path(__file__).resolve().parent.parent / "assets" / "examples" / "garments"
 
 
@@ -83,22 +111,145 @@ def _as_is(path: Path) -> Callable[[], Image.Image]:
     return load
 
 
+def _crop(img: Image.Image, box: tuple[float, float, float, float] | None) -> Image.Image:
+    """``img`` cropped to ``box`` (x0, y0, x1, y1 as shares of its size); None: whole."""
+    if box is None:
+        return img
+    w, h = img.size
+    return img.crop((round(box[0] * w), round(box[1] * h), round(box[2] * w), round(box[3] * h)))
+
+
 def _natural(name: str, box: tuple[float, float, float, float] | None) -> Callable[[], Image.Image]:
     def load() -> Image.Image:
         from skimage import data
 
-        a = np.asarray(getattr(data, name)())
+        a = np.asarray(getattr(data, name)(**NATURAL_SEEDED.get(name, {})))
         if a.dtype != np.uint8:  # bool masks and float phantoms
             a = a.astype(np.float64)
             a = (255 * (a - a.min()) / max(float(a.max() - a.min()), 1e-9)).astype(np.uint8)
-        img = Image.fromarray(a).convert("RGB")
-        if box is None:
-            return img
-        w, h = img.size
-        return img.crop((round(box[0] * w), round(box[1] * h), round(box[2] * w), round(box[3] * h)))
+        return _crop(Image.fromarray(a).convert("RGB"), box)
     return load
 
 
+def _package_file(path: Path, box: tuple[float, float, float, float] | None) -> Callable[[], Image.Image]:
+    def load() -> Image.Image:
+        with Image.open(path) as im:  # transparent ones stay RGBA: the segmentation reads their alpha
+            im.seek(0)
+            return _crop(im.convert("RGBA" if im.mode in ("RGBA", "LA", "P") and _has_alpha(im) else "RGB"), box)
+    return load
+
+
+def _has_alpha(im: Image.Image) -> bool:
+    return im.mode in ("RGBA", "LA") or "transparency" in im.info
+
+
+# ------------------------------------------------------------------ procedural non-garments
+def _ramp(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """``(h, w)`` in ``[0, 1]`` rising along a random direction."""
+    a = rng.uniform(0, 2 * np.pi)
+    y, x = np.mgrid[0:h, 0:w]
+    t = x * np.cos(a) + y * np.sin(a)
+    return (t - t.min()) / max(float(np.ptp(t)), 1e-9)
+
+
+def _noise(rng: np.random.Generator, h: int, w: int, cell: int) -> np.ndarray:
+    """``(h, w)`` smooth noise in about ``[0, 1]`` with features about ``cell`` px across."""
+    small = rng.random((max(2, h // cell), max(2, w // cell)))
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
+
+
+def _surface(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """A coloured, shaded and textured ``(h, w, 3)`` float surface (0-255)."""
+    colour = rng.integers(0, 256, 3).astype(np.float64)
+    shade = 1 + rng.uniform(-0.35, 0.35) * (2 * _ramp(rng, h, w) - 1)
+    grain = rng.uniform(0, 45) * (_noise(rng, h, w, int(rng.integers(1, 9))) - 0.5)
+    return colour * shade[..., None] + grain[..., None]
+
+
+def _shape_mask(rng: np.random.Generator, h: int, w: int, centre: tuple[int, int], size: float) -> np.ndarray:
+    """``(h, w)`` bool: an ellipse, a box, a triangle, a star, a ring or a hexagon at ``centre``."""
+    m = np.zeros((h, w), np.uint8)
+    kind = rng.choice(["ellipse", "box", "triangle", "star", "ring", "hexagon"])
+    cx, cy, r = centre[0], centre[1], max(3.0, size / 2)
+    if kind in ("ellipse", "ring"):
+        axes = (int(r), int(r * rng.uniform(0.5, 1.0)))
+        cv2.ellipse(m, (cx, cy), axes, float(rng.uniform(0, 180)), 0, 360, 1, -1)
+        if kind == "ring":
+            cv2.ellipse(m, (cx, cy), (axes[0] // 2, axes[1] // 2), 0, 0, 360, 0, -1)
+        return m.astype(bool)
+    corners = {"box": 4, "triangle": 3, "star": 10, "hexagon": 6}[str(kind)]
+    angles = rng.uniform(0, 2 * np.pi) + np.arange(corners) * 2 * np.pi / corners
+    radii = np.where(np.arange(corners) % 2, 0.45, 1.0) * r if kind == "star" else np.full(corners, r)
+    points = np.stack([cx + radii * np.cos(angles), cy + radii * np.sin(angles)], 1).round().astype(np.int32)
+    cv2.fillPoly(m, [points], 1)
+    return m.astype(bool)
+
+
+def _draw(rng: np.random.Generator, family: str, h: int, w: int) -> np.ndarray:
+    """One :data:`PROCEDURAL_FAMILIES` image as ``(h, w, 3)`` float (0-255)."""
+    side = min(h, w)
+    if family == "scatter":  # several objects on a surface (pebbles, coins, toys on a table)
+        img = _surface(rng, h, w)
+        for _ in range(int(rng.integers(3, 13))):
+            centre = (int(rng.integers(0, w)), int(rng.integers(0, h)))
+            m = _shape_mask(rng, h, w, centre, rng.uniform(0.15, 0.45) * side)
+            img[m] = _surface(rng, h, w)[m]
+        return img
+    if family == "gradient":  # linear, radial, or a hue wheel
+        kind = rng.integers(3)
+        if kind == 2:
+            y, x = np.mgrid[0:h, 0:w]
+            cx, cy = rng.uniform(0, w), rng.uniform(0, h)
+            hue = (np.degrees(np.arctan2(y - cy, x - cx)) % 360) / 2
+            sat = np.clip(np.hypot(x - cx, y - cy) / side * 255 * rng.uniform(0.7, 2), 0, 255)
+            hsv = np.stack([hue, sat, np.full((h, w), rng.uniform(150, 255))], -1).astype(np.uint8)
+            return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB).astype(np.float64)
+        t = _ramp(rng, h, w) if kind == 0 else np.clip(_noise(rng, h, w, side), 0, 1)
+        c0, c1 = rng.integers(0, 256, (2, 3)).astype(np.float64)
+        return c0 + t[..., None] * (c1 - c0)
+    if family == "blobs":  # a two-tone pattern (a thresholded smooth noise)
+        t = _noise(rng, h, w, int(rng.integers(8, 64)))
+        on = t > np.quantile(t, rng.uniform(0.3, 0.7))
+        return np.where(on[..., None], _surface(rng, h, w), _surface(rng, h, w))
+    if family == "shape":  # one object on white or on a surface
+        img = np.full((h, w, 3), 255.0) if rng.random() < 0.5 else _surface(rng, h, w)
+        centre = (w // 2 + int(rng.integers(-w // 8, w // 8 + 1)), h // 2)
+        m = _shape_mask(rng, h, w, centre, rng.uniform(0.35, 0.9) * side)
+        img[m] = _surface(rng, h, w)[m]
+        return img
+    if family == "scene":  # sky over textured ground, a few towers
+        horizon = int(rng.uniform(0.4, 0.8) * h)
+        c0, c1 = rng.integers(0, 256, (2, 3)).astype(np.float64)
+        img = c0 + (np.arange(h) / h)[:, None, None] * (c1 - c0) + np.zeros((h, w, 1))
+        img[horizon:] = _surface(rng, h - horizon, w)
+        for _ in range(int(rng.integers(1, 6))):
+            x0, bw = int(rng.integers(0, w)), max(2, int(rng.uniform(0.02, 0.15) * w))
+            top = int(rng.uniform(0.05, 0.9) * horizon)
+            img[top:horizon + 1, x0:x0 + bw] = _surface(rng, horizon + 1 - top, min(bw, w - x0))
+        return img
+    # stripes, or checks (two sets of stripes)
+    period, a = rng.uniform(6, 80), rng.uniform(0, np.pi)
+    y, x = np.mgrid[0:h, 0:w]
+    band = np.floor((x * np.cos(a) + y * np.sin(a)) / period).astype(int)
+    if rng.random() < 0.5:
+        band = band + np.floor((-x * np.sin(a) + y * np.cos(a)) / period).astype(int)
+    colours = rng.integers(0, 256, (int(rng.integers(2, 4)), 3)).astype(np.float64)
+    return colours[band % len(colours)]
+
+
+def procedural_image(family: str, index: int) -> Image.Image:
+    """One procedural non-garment: ``family`` of :data:`PROCEDURAL_FAMILIES`, seeded by ``(family,
+    index)`` (the same arguments give the same pixels), sides in :data:`PROCEDURAL_SIDES`, with
+    camera noise. Returns an RGB PIL image."""
+    if family not in PROCEDURAL_FAMILIES:
+        raise ValueError(f"family {family!r} is not one of {PROCEDURAL_FAMILIES}")
+    rng = np.random.default_rng(int(hashlib.sha1(f"{family}:{index}".encode()).hexdigest()[:8], 16))
+    h, w = (int(v) for v in rng.integers(PROCEDURAL_SIDES[0], PROCEDURAL_SIDES[1] + 1, 2))
+    img = _draw(rng, family, h, w) + rng.normal(0, rng.uniform(0, 8), (h, w, 3))
+    return Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
+
+
+# ------------------------------------------------------------------ sources
 def _viton(viton: Path, n_val: int) -> list[Sample]:
     from tryon.data import find_layout, val_garments
     from tryon.data.split import val_persons
@@ -129,6 +280,38 @@ def _naturals() -> list[Sample]:
             for n in names for i, b in enumerate((None,) + CROPS)]
 
 
+def _package_photos() -> list[Sample]:
+    """:data:`PACKAGE_PHOTOS` that are installed, whole and as :data:`CROPS`; names ``key/file[@crop]``."""
+    import importlib.util
+
+    out = []
+    for key, files in PACKAGE_PHOTOS.items():
+        for package, rel in files:
+            spec = importlib.util.find_spec(package)
+            path = Path(list(spec.submodule_search_locations)[0]) / rel if spec else None
+            if path is None or not path.is_file():
+                continue
+            out += [Sample("package_photos", f"{key}/{path.name}{'' if b is None else f'@{i}'}", _package_file(path, b))
+                    for i, b in enumerate((None,) + CROPS)]
+    return out
+
+
+def _procedural() -> list[Sample]:
+    """:data:`PROCEDURAL_PER_FAMILY` images of each of :data:`PROCEDURAL_FAMILIES`, named ``family:i``."""
+    return [Sample("procedural", f"{family}:{i}", lambda f=family, i=i: procedural_image(f, i))
+            for family in PROCEDURAL_FAMILIES for i in range(PROCEDURAL_PER_FAMILY)]
+
+
+def _split_key(s: Sample, keys: dict[str, str]) -> str:
+    """What :func:`portion` hashes for ``s``: the sender, the VITON stem, or the image's name
+    without its crop (``package:`` / ``procedural:`` prefixed for the new sources)."""
+    if s.source == "package_photos":
+        return "package:" + s.name.split("/")[0]
+    if s.source == "procedural":
+        return "procedural:" + s.name
+    return keys.get(s.name, s.name.split("@")[0])
+
+
 def samples(which: str, *, viton: Path | None = None, clothing: Path | None = None, persons: Path | None = None,
             per_source: int = PER_SOURCE, seed: int = 0, n_val: int = VALIDATION_PAIRS) -> list[Sample]:
     """The photos of one portion (``which``: :data:`CALIBRATION` or :data:`HELD_OUT`), at most
@@ -141,8 +324,8 @@ def samples(which: str, *, viton: Path | None = None, clothing: Path | None = No
     if clothing is not None:
         found, keys = _clothing(Path(clothing))
         pool += found
-    pool += _naturals()
-    pick = [s for s in pool if portion(keys.get(s.name, s.name.split("@")[0])) == which]
+    pool += _naturals() + _package_photos() + _procedural()
+    pick = [s for s in pool if portion(_split_key(s, keys)) == which]
     rng = random.Random(seed)
     out: list[Sample] = []
     for source in GARMENT_SOURCES + FLAG_SOURCES:
