@@ -31,6 +31,17 @@ def test_duplicates_are_dropped_and_neighbours_are_the_nearest():
     assert torch.equal(prior.neighbours, d.topk(4, largest=False).indices)
 
 
+def test_near_copies_are_duplicates_even_when_most_codes_have_one():
+    """VITON-like: two of three garments stored twice with a small jitter; the jittered copies go,
+    distinct codes (however close to each other) stay."""
+    codes = _codes(90)
+    g = torch.Generator().manual_seed(1)
+    copies = codes[:60] + 0.01 * torch.randn(60, codes.shape[1], generator=g)
+    prior, info = fit_anchors(torch.cat([codes, copies]), neighbours=4)
+    assert info == {**info, "codes": 150, "anchors": 90, "duplicates": 60}
+    assert torch.equal(prior.anchors, codes)
+
+
 def test_samples_lie_between_an_anchor_and_one_of_its_neighbours():
     prior, _ = fit_anchors(_codes(), neighbours=3)
     g = lambda: torch.Generator().manual_seed(5)

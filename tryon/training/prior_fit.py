@@ -21,8 +21,10 @@ MIN_RESPONSIBILITY = 1e-6  # a component whose codes vanish keeps this much weig
 
 ENCODE_BATCH = 256          # garments encoded at once
 NEIGHBOURS = 10             # AnchorPrior: neighbours kept per anchor
-DUPLICATE_SHARE = 0.05      # a code closer than this share of the median nearest-neighbour distance
-                            # to an earlier one is a duplicate (VITON repeats some garments exactly)
+DUPLICATE_SHARE = 0.05      # a code closer than this share of the median distance to the NEIGHBOURS-th
+                            # nearest code to an earlier one is a duplicate. VITON repeats most garments
+                            # as near-copies (nearest code < 0.012 against > 2 for distinct ones), so the
+                            # nearest neighbour's median would itself be a copy's distance
 DISTANCE_CHUNK = 1024       # rows of the distance matrix computed at once
 NOISY_SHARE = 0.2           # AnchorPrior: the share of codes whose decodings show the most checkerboard
                             # (tryon.metrics.checker_energy) left out: the decoder cannot draw them cleanly
@@ -121,8 +123,9 @@ def decoded_checker_energy(vae, codes: torch.Tensor) -> torch.Tensor:
 def fit_anchors(codes: torch.Tensor, neighbours: int = NEIGHBOURS,
                 noise: Callable[[torch.Tensor], torch.Tensor] | None = None) -> tuple[AnchorPrior, dict]:
     """An :class:`AnchorPrior` on ``(N, D)`` codes: exact and near duplicates dropped (the later of
-    two codes closer than :data:`DUPLICATE_SHARE` of the median non-zero nearest-neighbour
-    distance); with
+    two codes closer than :data:`DUPLICATE_SHARE` of the median distance to each code's
+    ``neighbours``-th nearest code, a scale copies cannot shrink while fewer than ``neighbours``
+    copies of a garment exist); with
     ``noise`` (codes ``(M, D)`` -> ``(M,)``, e.g. :func:`decoded_checker_energy`), the
     :data:`NOISY_SHARE` noisiest of the rest too; then each kept code's ``neighbours`` nearest kept
     codes (all the others when fewer).
@@ -134,8 +137,7 @@ def fit_anchors(codes: torch.Tensor, neighbours: int = NEIGHBOURS,
     if len(x) < 2:
         raise ValueError(f"need at least 2 codes, got {len(x)}")
     d, i = _nearest(x, min(neighbours, len(x) - 1))
-    apart = d[:, 0][d[:, 0] > 0]                       # the median of distinct codes' distances
-    tol = DUPLICATE_SHARE * float(apart.median()) if len(apart) else 0.0
+    tol = DUPLICATE_SHARE * float(d[:, -1].median())   # the scale of distinct codes' distances
     duplicate = ((d < tol) & (i < torch.arange(len(x))[:, None])).any(1)   # an earlier code is (nearly) it
     kept, noisy = x[~duplicate], 0
     if noise is not None and len(kept) > 2:
