@@ -24,6 +24,7 @@ from PIL import Image
 from tryon import assets
 from tryon.anomaly import AnomalyResult
 from tryon.conditioning import GarmentChecker, garment_code
+from tryon.constants import SAMPLERS
 from tryon.errors import GarmentError, TryOnError
 from tryon.garment import PreparedGarment, prepare_garment, resize_prepared
 from tryon.hub import load_extra
@@ -165,22 +166,31 @@ class GarmentDesignPipeline:
             out += self._to_rgba(image, mask)
         return out
 
-    def sample_codes(self, n: int = 4, seed: int | None = 0, temperature: float = 1.0) -> torch.Tensor:
-        """``(n, latent_dim)`` codes from the prior: between a training garment and one of its
-        neighbours with ``anchors`` (``temperature`` scales the step: 0 gives training garments, 1
-        reaches the neighbour), else the mixture (``temperature`` scales each component's spread; 0
-        gives component means), else ``N(0, temperature^2 I)``."""
+    def sample_codes(self, n: int = 4, seed: int | None = 0, temperature: float = 1.0,
+                     sampler: str = "auto") -> torch.Tensor:
+        """``(n, latent_dim)`` codes from a prior. ``sampler``: ``"anchors"`` (between a training
+        garment and one of its neighbours; ``temperature`` scales the step: 0 gives training
+        garments, 1 reaches the neighbour), ``"mixture"`` (``temperature`` scales each component's
+        spread; 0 gives component means), ``"normal"`` (``N(0, temperature^2 I)``), or ``"auto"``:
+        the first of these the designer has."""
         if n < 1 or temperature < 0:
             raise ValueError("n must be >= 1 and temperature >= 0")
+        if sampler not in SAMPLERS:
+            raise ValueError(f"sampler must be one of {', '.join(SAMPLERS)}, not '{sampler}'")
+        if sampler == "auto":
+            sampler = "anchors" if self.anchors is not None else "mixture" if self.prior is not None else "normal"
         g = _seeded(seed)
-        sampler = self.anchors if self.anchors is not None else self.prior
-        if sampler is not None:
-            return sampler.sample(n, generator=g, temperature=temperature)
-        return torch.randn(n, self.vae.config.latent_dim, generator=g) * temperature
+        if sampler == "normal":
+            return torch.randn(n, self.vae.config.latent_dim, generator=g) * temperature
+        prior = self.anchors if sampler == "anchors" else self.prior
+        if prior is None:
+            raise ValueError(f"this garment designer has no {sampler} prior (refit it with `tryon fit-design`)")
+        return prior.sample(n, generator=g, temperature=temperature)
 
-    def sample(self, n: int = 4, seed: int | None = 0, temperature: float = 1.0) -> list[Image.Image]:
-        """``n`` new garments from the prior (:meth:`sample_codes`); same seed, same garments."""
-        return self.decode(self.sample_codes(n, seed, temperature))
+    def sample(self, n: int = 4, seed: int | None = 0, temperature: float = 1.0,
+               sampler: str = "auto") -> list[Image.Image]:
+        """``n`` new garments from a prior (:meth:`sample_codes`); same seed, same garments."""
+        return self.decode(self.sample_codes(n, seed, temperature, sampler))
 
     def interpolate(self, a: Any, b: Any, steps: int = 5) -> list[Image.Image]:
         """``steps`` garments blending ``a`` into ``b`` (photos or codes), spherically, ends included."""

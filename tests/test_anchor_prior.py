@@ -1,7 +1,10 @@
 """The anchor prior: duplicates dropped, true nearest neighbours, samples between similar codes,
 saved and loaded with a designer folder, and what the design pipeline samples from."""
 
+import numpy as np
+import pytest
 import torch
+from PIL import Image
 
 from pipelines.design_pipeline import GarmentDesignPipeline
 from tryon.models.latent_prior import ANCHORS_DIR, AnchorPrior
@@ -71,6 +74,41 @@ def test_the_design_pipeline_samples_from_saved_anchors(tmp_path):
     z = design.sample_codes(8, seed=3, temperature=0.0)
     assert (_gap(z, loaded.anchors) < 1e-6).all()
     assert len(design.sample(2, seed=1)) == 2
+
+
+def test_the_sampler_is_chosen_and_a_missing_one_is_said(tmp_path):
+    VAE(VAEConfig(channels=(8, 16, 16, 16), latent_dim=6)).save_pretrained(tmp_path)
+    codes = _codes() + 40.0                                    # far from N(0, I)
+    fit_and_save_priors(codes, tmp_path, components=2)
+    design = GarmentDesignPipeline.from_pretrained(tmp_path)
+    auto, anchors = design.sample_codes(16, seed=2), design.sample_codes(16, seed=2, sampler="anchors")
+    assert torch.equal(auto, anchors)
+    mixture = design.sample_codes(16, seed=2, sampler="mixture", temperature=0.0)
+    assert (_gap(mixture, design.prior.means.float()) < 1e-4).all()      # component means at T = 0
+    assert (design.sample_codes(16, seed=2, sampler="normal").abs() < 10).all()
+    design.anchors = None
+    with pytest.raises(ValueError, match="no anchors prior"):
+        design.sample_codes(2, sampler="anchors")
+    with pytest.raises(ValueError, match="sampler must be one of"):
+        design.sample_codes(2, sampler="gan")
+
+
+def test_generate_writes_a_contact_sheet_of_the_samples(tmp_path, capsys):
+    from tryon.cli import main
+    from tryon.sheet import on_white_rgb
+
+    VAE(VAEConfig(channels=(8, 16, 16, 16), latent_dim=6)).save_pretrained(tmp_path / "designer")
+    fit_and_save_priors(_codes(), tmp_path / "designer", components=2)
+    assert main(["generate", "--weights", str(tmp_path / "designer"), "--n", "10", "--sampler", "mixture",
+                 "--sheet", str(tmp_path / "sheet.png"), "-o", str(tmp_path / "out")]) == 0
+    garments = sorted((tmp_path / "out").iterdir())
+    assert len(garments) == 10
+    w, h = Image.open(garments[0]).size
+    sheet = np.asarray(Image.open(tmp_path / "sheet.png"))
+    assert sheet.shape == (2 * h, 8 * w, 3)
+    assert (sheet[-h:, -w:] == 255).all()                        # the second row's empty end: white
+    assert np.array_equal(sheet[h:, w:2 * w], np.asarray(on_white_rgb(Image.open(garments[9]))))
+    assert "contact sheet" in capsys.readouterr().out
 
 
 def test_checker_energy_sees_dots_not_flat_colour_or_smooth_shading():

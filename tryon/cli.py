@@ -151,6 +151,7 @@ def _copy_export(export_dir: Path, to: Path) -> None:
 # ----------------------------------------------------------------------------------------
 def cmd_generate(args: argparse.Namespace) -> int:
     from tryon.io import save_image
+    from tryon.sheet import save_sheet
 
     if args.n < 1 or args.temperature < 0 or args.strength < 0 or args.steps < 2:
         raise CliError("--n must be at least 1, --steps at least 2, --temperature and --strength at least 0.")
@@ -167,13 +168,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
     elif args.from_:
         images, stem = [design.edit(args.from_, **edits)], f"edit_{args.from_.stem}"
     elif edits:
-        codes = design.edit_codes(design.sample_codes(args.n, args.seed, args.temperature), **edits)
+        codes = design.edit_codes(design.sample_codes(args.n, args.seed, args.temperature, args.sampler), **edits)
         images, stem = design.decode(codes), f"edit_s{args.seed}"
     else:
-        images, stem = design.sample(args.n, args.seed, args.temperature), f"sample_s{args.seed}"
+        images, stem = design.sample(args.n, args.seed, args.temperature, args.sampler), f"sample_s{args.seed}"
     for i, img in enumerate(images):
         save_image(img, args.out / f"{stem}_{i:03d}.png")
     print(f"wrote {len(images)} garments to {args.out}")
+    if args.sheet:
+        print(f"wrote the contact sheet {save_sheet(images, args.sheet)}")
     return EXIT_OK
 
 

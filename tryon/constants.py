@@ -42,6 +42,9 @@ REGION_SOURCES = ("auto", "parse", "pose")
 # What the garment photo shows: the garment alone ("flat"), or worn by a person ("worn", cut out
 # with the body parser). "auto": worn when the parser finds a person wearing it.
 GARMENT_TYPES = ("auto", "flat", "worn")
+# What the garment designer samples from: its anchors (between two similar training garments),
+# its Gaussian mixture, or N(0, I); "auto": the first of these the designer has.
+SAMPLERS = ("auto", "anchors", "mixture", "normal")
 
 # --------------------------------------------------------------------------------------
 # Image loading limits (tryon/io.py).

@@ -20,6 +20,7 @@ from tryon.errors import TryOnError
 from tryon.garment_segmentation import segment_garment
 from tryon.io import load_image
 from tryon.metrics import texture_ratio
+from tryon.sheet import contact_sheet
 
 __all__ = ["evaluate_wild", "CELL_HEIGHT", "PHOTO_SUFFIXES"]
 
@@ -88,15 +89,8 @@ def evaluate_wild(pipe, persons: str | Path, garments: str | Path, sheet: str | 
                 row.append(_cell(Image.fromarray(result)))
             tryons.append(entry)
             rows.append(row)
-    width = max(sum(c.width for c in r) for r in rows)
-    out = Image.new("RGB", (width, CELL_HEIGHT * len(rows)), "white")
-    for i, row in enumerate(rows):
-        x = 0
-        for c in row:
-            out.paste(c, (x, i * CELL_HEIGHT))
-            x += c.width
     Path(sheet).parent.mkdir(parents=True, exist_ok=True)
-    out.save(sheet)
+    contact_sheet(rows).save(sheet)
     ratios = [v for vs in per_garment.values() for v in vs]
     return {
         "texture_ratio": {k: (round(float(np.median(v)), 3) if v else None) for k, v in per_garment.items()},
