@@ -123,6 +123,27 @@ def test_the_face_detector_runs_once_per_worn_photo(parser, astronaut, monkeypat
 
 
 @needs_parser
+def test_a_flat_garment_in_auto_is_screened_for_faces_once_and_checked_the_same(parser, examples_dir, monkeypatch):
+    """auto looks for a wearer with the face detector; the garment check reuses its count."""
+    from pipelines.design_pipeline import GARMENT_VAE_DIR
+    from tryon import pose as pose_module
+    from tryon.conditioning import GarmentChecker
+    from tryon.worn import prepare_any_garment
+
+    checker = GarmentChecker.from_pretrained(GARMENT_VAE_DIR)
+    tshirt = Image.open(examples_dir / "garments" / "tshirt_blue.jpg")
+    calls = []
+    real = pose_module._MP.faces
+    monkeypatch.setattr(pose_module._MP, "faces", lambda rgb: calls.append(rgb.shape) or real(rgb))
+    prepared = prepare_any_garment(tshirt, None, C.FRAME_SIZE, "auto", parser)
+    _, features = checker.check_with_features(prepared)
+    assert prepared.source_faces == 0 and len(calls) == 1
+    prepared.source_faces = None                           # not known: the check looks itself
+    _, again = checker.check_with_features(prepared)
+    assert len(calls) == 2 and again == features
+
+
+@needs_parser
 def test_the_astronauts_suit_is_cut_out_and_laid_out_like_a_shop_photo(parser, astronaut):
     from tryon.pose import detect_pose
     from tryon.worn import garment_from_worn

@@ -174,7 +174,8 @@ class GarmentChecker:
         """:meth:`check` and the cues it read (:data:`tryon.garment_check.FEATURES`)."""
         at_vae = _at_vae_size(self.vae, prepared)
         parts = elbo_parts(self.vae, garment_tensor(at_vae)[None])
-        features = garment_features(parts, at_vae.rgb, at_vae.mask, prepared.source, prepared.source_mask)
+        features = garment_features(parts, at_vae.rgb, at_vae.mask, prepared.source, prepared.source_mask,
+                                    prepared.source_faces)
         if self.logistic is None:
             return garment_verdict(parts, self.threshold), features
         return logistic_verdict(self.logistic(features), self.logistic.threshold, parts["code"][0]), features

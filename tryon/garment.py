@@ -81,6 +81,9 @@ class PreparedGarment:
         analysis: the keypoint analysis of ``mask`` (:func:`tryon.garment_keypoints.analyse_mask`)
             when it was run on this very mask, for the warp's sleeve cut; None otherwise (worn,
             resized).
+        source_faces: how many faces the face detector found in the photo ``source`` comes from,
+            when it already ran on it (``garment_type="auto"`` looks for a wearer first); None
+            when it has not (the garment check then runs it).
     """
 
     rgb: np.ndarray
@@ -92,6 +95,7 @@ class PreparedGarment:
     source_mask: np.ndarray | None = None
     to_layout: np.ndarray | None = None
     analysis: MaskAnalysis | None = None
+    source_faces: int | None = None
 
 
 def _as_mask(mask, size: tuple[int, int]) -> np.ndarray:
@@ -187,4 +191,4 @@ def resize_prepared(prepared: PreparedGarment, size: tuple[int, int]) -> Prepare
     keypoints = {k: (None if v is None else (v[0] * sx, v[1] * sy)) for k, v in prepared.keypoints.items()}
     to_layout = None if prepared.to_layout is None else np.diag([sx, sy]) @ prepared.to_layout
     return PreparedGarment(rgb, mask, keypoints, prepared.method, list(prepared.warnings),
-                           prepared.source, prepared.source_mask, to_layout)
+                           prepared.source, prepared.source_mask, to_layout, source_faces=prepared.source_faces)

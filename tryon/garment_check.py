@@ -147,7 +147,8 @@ def shape_features(mask: np.ndarray) -> dict[str, float]:
 
 
 def garment_features(parts: dict[str, torch.Tensor], rgb: np.ndarray, mask: np.ndarray,
-                     photo: np.ndarray | None, photo_mask: np.ndarray | None = None) -> dict[str, float]:
+                     photo: np.ndarray | None, photo_mask: np.ndarray | None = None,
+                     photo_faces: int | None = None) -> dict[str, float]:
     """The :data:`FEATURES` of one garment.
 
     Args:
@@ -158,12 +159,13 @@ def garment_features(parts: dict[str, torch.Tensor], rgb: np.ndarray, mask: np.n
             or None (then ``face`` and ``overlap`` are 0).
         photo_mask: ``(h, w)`` bool, the segmentation's mask of ``photo`` (for ``cover`` and
             ``overlap``), or None (then ``cover`` is :data:`tryon.garment_cues.UNKNOWN_COVER`).
+        photo_faces: the face detector's count on ``photo`` when it already ran (else it runs here).
     """
     from tryon.pose import has_face  # MediaPipe loads lazily, once
 
     area = float(parts["area"][0].clamp_min(MIN_AREA))
     return {"elbo": float(garment_score_from_parts(parts)[0]),
-            "face": float(photo is not None and has_face(photo)),
+            "face": float(photo is not None and (has_face(photo) if photo_faces is None else photo_faces > 0)),
             "skin": skin_share(rgb, mask), **shape_features(mask),
             "elbo_image": float(parts["image"][0]) / area, "elbo_mask": float(parts["mask"][0]) / math.sqrt(area),
             **photo_cues(rgb, mask, photo_mask, photo)}

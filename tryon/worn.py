@@ -58,14 +58,15 @@ WARN_FILLED = ("Parts of the garment were hidden by arms or hair in its photo an
                "the result may differ from the garment there.")
 
 
-def find_wearer(photo: np.ndarray, parser) -> PoseResult | None:
+def find_wearer(photo: np.ndarray, parser, faces: list | None = None) -> PoseResult | None:
     """The person wearing the garment in ``photo``, or ``None`` for a flat garment photo.
 
     Args:
         photo: ``(h, w, 3)`` uint8 RGB garment photo.
         parser: a :class:`tryon.parse.Parser`.
+        faces: :func:`tryon.pose.face_boxes` of ``photo`` when the caller has run it.
     """
-    faces = face_boxes(photo)
+    faces = face_boxes(photo) if faces is None else faces
     if not faces:  # most flat garment photos stop here, before the pose
         return None
     try:
@@ -244,9 +245,12 @@ def prepare_any_garment(image: Image.Image, mask: Image.Image | None, size: tupl
         return prepare_garment(image, mask, size=size)
     photo = np.asarray(image.convert("RGB"))
     if garment_type == "auto":
-        wearer = find_wearer(photo, parser)
+        faces = face_boxes(photo)
+        wearer = find_wearer(photo, parser, faces)
         if wearer is None:
-            return prepare_garment(image, mask, size=size)
+            prepared = prepare_garment(image, mask, size=size)
+            prepared.source_faces = len(faces)     # the garment check need not look again
+            return prepared
     else:
         try:
             wearer = detect_pose(photo)
