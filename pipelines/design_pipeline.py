@@ -182,10 +182,14 @@ class GarmentDesignPipeline:
         g = _seeded(seed)
         if sampler == "normal":
             return torch.randn(n, self.vae.config.latent_dim, generator=g) * temperature
-        prior = self.anchors if sampler == "anchors" else self.prior
-        if prior is None:
+        if not self.has_sampler(sampler):
             raise ValueError(f"this garment designer has no {sampler} prior (refit it with `tryon fit-design`)")
+        prior = self.anchors if sampler == "anchors" else self.prior
         return prior.sample(n, generator=g, temperature=temperature)
+
+    def has_sampler(self, sampler: str) -> bool:
+        """Whether :meth:`sample_codes` can draw from ``sampler`` (one of :data:`tryon.constants.SAMPLERS`)."""
+        return {"anchors": self.anchors, "mixture": self.prior}.get(sampler, True) is not None
 
     def sample(self, n: int = 4, seed: int | None = 0, temperature: float = 1.0,
                sampler: str = "auto") -> list[Image.Image]:

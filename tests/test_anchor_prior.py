@@ -38,10 +38,18 @@ def test_near_copies_are_duplicates_even_when_most_codes_have_one():
     """VITON-like: two of three garments stored twice with a small jitter; the jittered copies go,
     distinct codes (however close to each other) stay."""
     codes = _codes(90)
+    codes[1] = codes[0] + 0.3                                   # distinct, yet close to another
     g = torch.Generator().manual_seed(1)
     copies = codes[:60] + 0.01 * torch.randn(60, codes.shape[1], generator=g)
     prior, info = fit_anchors(torch.cat([codes, copies]), neighbours=4)
     assert info == {**info, "codes": 150, "anchors": 90, "duplicates": 60}
+    assert torch.equal(prior.anchors, codes)
+
+
+def test_exact_copies_go_even_when_most_codes_have_many():
+    codes = _codes(20)
+    prior, info = fit_anchors(torch.cat([codes] * 6), neighbours=4)    # every code 6 times
+    assert info == {**info, "anchors": 20, "duplicates": 100}
     assert torch.equal(prior.anchors, codes)
 
 
@@ -87,6 +95,7 @@ def test_the_sampler_is_chosen_and_a_missing_one_is_said(tmp_path):
     assert (_gap(mixture, design.prior.means.float()) < 1e-4).all()      # component means at T = 0
     assert (design.sample_codes(16, seed=2, sampler="normal").abs() < 10).all()
     design.anchors = None
+    assert torch.equal(design.sample_codes(16, seed=2), design.sample_codes(16, seed=2, sampler="mixture"))
     with pytest.raises(ValueError, match="no anchors prior"):
         design.sample_codes(2, sampler="anchors")
     with pytest.raises(ValueError, match="sampler must be one of"):
@@ -109,6 +118,23 @@ def test_generate_writes_a_contact_sheet_of_the_samples(tmp_path, capsys):
     assert (sheet[-h:, -w:] == 255).all()                        # the second row's empty end: white
     assert np.array_equal(sheet[h:, w:2 * w], np.asarray(on_white_rgb(Image.open(garments[9]))))
     assert "contact sheet" in capsys.readouterr().out
+
+
+def test_generate_refuses_a_bad_sheet_or_sampler_with_one_line(tmp_path, capsys):
+    from tryon.cli import main
+
+    folder = tmp_path / "designer"
+    VAE(VAEConfig(channels=(8, 16, 16, 16), latent_dim=6)).save_pretrained(folder)   # no priors
+    garment = tmp_path / "g.png"
+    Image.new("RGB", (96, 128), "white").save(garment)
+    cases = [(["--sheet", str(tmp_path / "sheet")], "--sheet needs a picture file name"),
+             (["--sampler", "anchors"], "has no anchors prior"),
+             (["--sampler", "mixture", "--vary", str(garment)], "--sampler chooses")]
+    for extra, said in cases:
+        code = main(["generate", "--weights", str(folder), "--n", "2", "-o", str(tmp_path / "out"), *extra])
+        err = capsys.readouterr().err
+        assert code == 1 and err.count("\n") == 1 and said in err, (extra, err)
+    assert not (tmp_path / "out").exists()
 
 
 def test_checker_energy_sees_dots_not_flat_colour_or_smooth_shading():

@@ -338,10 +338,13 @@ def test_procedural_non_garments_are_seeded_and_split_whole():
     with pytest.raises(ValueError):
         procedural_image("garment", 0)
     cal, held = samples(CALIBRATION, per_source=10 ** 6), samples(HELD_OUT, per_source=10 ** 6)
-    for source in ("procedural", "package_photos", "non_garments"):
-        a = {s.name.split("@")[0] for s in cal if s.source == source}
-        b = {s.name.split("@")[0] for s in held if s.source == source}
-        assert not a & b, f"{source}: an image (or a crop of it) on both sides"
+    whole = {"package_photos": lambda name: name.split("/")[0],        # a package's photos go together
+             "non_garments": lambda name: name.split("@")[0],           # an image and its crops
+             "procedural": lambda name: name}
+    for source, key in whole.items():
+        a = {key(s.name) for s in cal if s.source == source}
+        b = {key(s.name) for s in held if s.source == source}
+        assert not a & b, f"{source}: one image or package on both sides"
     assert sum(s.source == "procedural" for s in cal) > 200 and sum(s.source == "procedural" for s in held) > 200
     blobs = [s for s in cal + held if s.name == "binary_blobs@1"]  # scikit-image draws it at random: seeded
     assert np.array_equal(np.asarray(blobs[0].load()), np.asarray(blobs[0].load()))

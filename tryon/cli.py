@@ -151,7 +151,7 @@ def _copy_export(export_dir: Path, to: Path) -> None:
 # ----------------------------------------------------------------------------------------
 def cmd_generate(args: argparse.Namespace) -> int:
     from tryon.io import save_image
-    from tryon.sheet import save_sheet
+    from tryon.sheet import save_sheet, sheet_format_known
 
     if args.n < 1 or args.temperature < 0 or args.strength < 0 or args.steps < 2:
         raise CliError("--n must be at least 1, --steps at least 2, --temperature and --strength at least 0.")
@@ -159,7 +159,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise CliError("--edit works on sampled garments or on --from IMAGE, not with --blend or --vary.")
     if args.from_ and not args.edit:
         raise CliError("--from IMAGE needs at least one --edit NAME=VALUE.")
+    if args.sampler != "auto" and (args.blend or args.vary or args.from_):
+        raise CliError("--sampler chooses what new samples come from; --blend, --vary and --from start from your garments.")
+    if args.sheet and not sheet_format_known(args.sheet):
+        raise CliError(f"--sheet needs a picture file name such as sheet.jpg or sheet.png, not '{args.sheet.name}'.")
     design = _design(args.weights)
+    if args.sampler not in ("auto", "normal") and not design.has_sampler(args.sampler):
+        raise CliError(f"This garment designer has no {args.sampler} prior; refit it with `tryon fit-design` "
+                       "or choose another --sampler.")
     edits = dict(args.edit)
     if args.blend:
         images, stem = design.interpolate(args.blend[0], args.blend[1], args.steps), "blend"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tryon import __version__
 from tryon.constants import (GARMENT_TYPES, NET_PRECISIONS, REGION_SOURCES, RENDER_MODES, SAMPLERS,
-                             VALIDATION_PAIRS)
+                             SHEET_COLUMNS, VALIDATION_PAIRS)
 
 __all__ = ["common", "root", "try_on", "batch", "prepare", "train", "generate", "check_garment",
            "eval_tryon", "eval_models", "eval_garment_vae", "eval_body_vae", "set_eval_usage", "serve",
@@ -205,7 +205,8 @@ def generate(sub: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentPars
                    help="what samples are drawn from: anchors (between two similar training garments), "
                    "mixture (the fitted Gaussian mixture), normal (N(0, I)); auto: the first the designer has")
     p.add_argument("--sheet", type=Path, metavar="FILE",
-                   help="also write every garment on white into one contact sheet (PNG or JPEG), 8 per row")
+                   help=f"also write every garment on white into one contact sheet (PNG or JPEG), "
+                   f"{SHEET_COLUMNS} per row")
     p.add_argument("--edit", type=edit_value, action="append", default=[], metavar="NAME=VALUE",
                    help="move an attribute slider of the sampled (or --from) garments; repeatable: hue "
                    "(degrees), lightness, sleeve_length, garment_length, neckline (training standard "

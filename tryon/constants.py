@@ -45,6 +45,7 @@ GARMENT_TYPES = ("auto", "flat", "worn")
 # What the garment designer samples from: its anchors (between two similar training garments),
 # its Gaussian mixture, or N(0, I); "auto": the first of these the designer has.
 SAMPLERS = ("auto", "anchors", "mixture", "normal")
+SHEET_COLUMNS = 8   # pictures per row of a contact sheet (tryon generate --sheet)
 
 # --------------------------------------------------------------------------------------
 # Image loading limits (tryon/io.py).

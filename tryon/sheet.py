@@ -7,14 +7,16 @@ from pathlib import Path
 
 from PIL import Image
 
-__all__ = ["contact_sheet", "on_white_rgb", "save_sheet"]
+from tryon.constants import SHEET_COLUMNS
+
+__all__ = ["contact_sheet", "on_white_rgb", "save_sheet", "sheet_format_known", "SHEET_COLUMNS"]
 
 BACKGROUND = "white"
 
 
 def on_white_rgb(image: Image.Image) -> Image.Image:
-    """An RGB copy of ``image``; an RGBA one (a garment, alpha = its mask) composited on white."""
-    if image.mode in ("RGBA", "LA", "P"):
+    """An RGB copy of ``image``; one with transparency (a garment, alpha = its mask) composited on white."""
+    if "A" in image.getbands() or "a" in image.getbands() or "transparency" in image.info:
         rgba = image.convert("RGBA")
         canvas = Image.new("RGBA", rgba.size, BACKGROUND)
         return Image.alpha_composite(canvas, rgba).convert("RGB")
@@ -40,9 +42,17 @@ def contact_sheet(rows: list[list[Image.Image]]) -> Image.Image:
     return out
 
 
-def save_sheet(images: list[Image.Image], path: str | Path, columns: int = 8) -> Path:
-    """Save ``images`` as a contact sheet of ``columns`` per row at ``path`` (PNG or JPEG, by suffix)."""
-    rows = [images[i:i + columns] for i in range(0, len(images), max(1, columns))]
+def sheet_format_known(path: str | Path) -> bool:
+    """Whether Pillow can write a picture named ``path`` (by its suffix: .png, .jpg, .webp, ...)."""
+    Image.init()
+    return Path(path).suffix.lower() in Image.registered_extensions()
+
+
+def save_sheet(images: list[Image.Image], path: str | Path, columns: int = SHEET_COLUMNS) -> Path:
+    """Save ``images`` as a contact sheet of ``columns`` per row at ``path`` (PNG, JPEG, ...: by suffix)."""
+    if columns < 1:
+        raise ValueError(f"columns must be at least 1, not {columns}")
+    rows = [images[i:i + columns] for i in range(0, len(images), columns)]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     contact_sheet(rows).save(path)

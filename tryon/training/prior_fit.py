@@ -122,7 +122,7 @@ def decoded_checker_energy(vae, codes: torch.Tensor) -> torch.Tensor:
 @torch.no_grad()
 def fit_anchors(codes: torch.Tensor, neighbours: int = NEIGHBOURS,
                 noise: Callable[[torch.Tensor], torch.Tensor] | None = None) -> tuple[AnchorPrior, dict]:
-    """An :class:`AnchorPrior` on ``(N, D)`` codes: exact and near duplicates dropped (the later of
+    """An :class:`AnchorPrior` on ``(N, D)`` codes: exact copies dropped, then near copies (the later of
     two codes closer than :data:`DUPLICATE_SHARE` of the median distance to each code's
     ``neighbours``-th nearest code, a scale copies cannot shrink while fewer than ``neighbours``
     copies of a garment exist); with
@@ -136,10 +136,16 @@ def fit_anchors(codes: torch.Tensor, neighbours: int = NEIGHBOURS,
     x = codes.float()
     if len(x) < 2:
         raise ValueError(f"need at least 2 codes, got {len(x)}")
-    d, i = _nearest(x, min(neighbours, len(x) - 1))
-    tol = DUPLICATE_SHARE * float(d[:, -1].median())   # the scale of distinct codes' distances
-    duplicate = ((d < tol) & (i < torch.arange(len(x))[:, None])).any(1)   # an earlier code is (nearly) it
-    kept, noisy = x[~duplicate], 0
+    order = torch.arange(len(x))
+    _, inverse = torch.unique(x, dim=0, return_inverse=True)      # exact copies first (cdist rounds)
+    first = torch.full((int(inverse.max()) + 1,), len(x)).scatter_reduce(0, inverse, order, "amin")
+    distinct = x[first[inverse] == order]                         # the first of each, in order
+    if len(distinct) < 2:
+        raise ValueError("all codes are duplicates of one: nothing to mix")
+    d, i = _nearest(distinct, min(neighbours, len(distinct) - 1))
+    tol = DUPLICATE_SHARE * float(d[:, -1].median())              # the scale of distinct codes' distances
+    near = ((d < tol) & (i < torch.arange(len(distinct))[:, None])).any(1)   # an earlier code is nearly it
+    kept, noisy = distinct[~near], 0
     if noise is not None and len(kept) > 2:
         score = noise(kept)
         clean = score <= score.quantile(1.0 - NOISY_SHARE)
@@ -151,7 +157,8 @@ def fit_anchors(codes: torch.Tensor, neighbours: int = NEIGHBOURS,
     prior = AnchorPrior(AnchorPriorConfig(latent_dim=x.shape[1], anchors=len(kept), neighbours=neighbours))
     prior.anchors.copy_(kept)
     prior.neighbours.copy_(idx)
-    return prior, {"codes": len(x), "anchors": len(kept), "duplicates": int(duplicate.sum()), "noisy": noisy,
+    return prior, {"codes": len(x), "anchors": len(kept), "duplicates": len(x) - len(distinct) + int(near.sum()),
+                   "noisy": noisy,
                    "median_neighbour_distance": float(dist[:, 0].median())}
 
 
