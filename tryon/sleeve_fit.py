@@ -139,14 +139,23 @@ def sleeve_grid(axis: SleeveAxis, chain: np.ndarray, scale: float, size: tuple[i
         sleeve does not reach read :data:`OFF_GARMENT`.
     """
     h, w = size
-    ys, xs = np.mgrid[0:h, 0:w]
+    chain = np.asarray(chain, np.float64)
+    grid = np.full((h, w, 2), OFF_GARMENT, np.float32)
+    # Only pixels within the reach of the arm's polyline can read the sleeve: compute there alone.
+    margin = WIDTH_SLACK * axis.half_width * scale
+    x0, y0 = np.maximum(np.floor(chain.min(0) - margin), 0).astype(int)
+    x1, y1 = np.minimum(np.ceil(chain.max(0) + margin), (w - 1, h - 1)).astype(int)
+    if x1 < x0 or y1 < y0:
+        return torch.from_numpy(grid)
+    ys, xs = np.mgrid[y0:y1 + 1, x0:x1 + 1]
     q = np.stack([xs.ravel(), ys.ravel()], 1).astype(np.float64)
-    pos, dist = _chain_positions(np.asarray(chain, np.float64), q, axis, scale)
+    pos, dist = _chain_positions(chain, q, axis, scale)
     rel = pos - axis.root
     unit = (axis.end - axis.root) / axis.length
     along, across = rel @ unit, rel @ _rot90(unit)
     reach = ((along >= -ROOT_CAP * axis.half_width) & (along <= (1 + END_OVERSHOOT) * axis.length)
-             & (np.abs(across) <= WIDTH_SLACK * axis.half_width) & (dist <= WIDTH_SLACK * axis.half_width * scale))
-    grid = np.stack([2 * pos[:, 0] / max(w - 1, 1) - 1, 2 * pos[:, 1] / max(h - 1, 1) - 1], 1)
-    grid[~reach] = OFF_GARMENT
-    return torch.from_numpy(grid.reshape(h, w, 2).astype(np.float32))
+             & (np.abs(across) <= WIDTH_SLACK * axis.half_width) & (dist <= margin))
+    box = np.stack([2 * pos[:, 0] / max(w - 1, 1) - 1, 2 * pos[:, 1] / max(h - 1, 1) - 1], 1)
+    box[~reach] = OFF_GARMENT
+    grid[y0:y1 + 1, x0:x1 + 1] = box.reshape(y1 - y0 + 1, x1 - x0 + 1, 2)
+    return torch.from_numpy(grid)
