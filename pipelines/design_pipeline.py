@@ -188,7 +188,8 @@ class GarmentDesignPipeline:
         return prior.sample(n, generator=g, temperature=temperature)
 
     def has_sampler(self, sampler: str) -> bool:
-        """Whether :meth:`sample_codes` can draw from ``sampler`` (one of :data:`tryon.constants.SAMPLERS`)."""
+        """Whether :meth:`sample_codes` can draw from ``sampler`` (one of :data:`tryon.constants.SAMPLERS`;
+        ``"auto"`` and ``"normal"`` always can)."""
         return {"anchors": self.anchors, "mixture": self.prior}.get(sampler, True) is not None
 
     def sample(self, n: int = 4, seed: int | None = 0, temperature: float = 1.0,

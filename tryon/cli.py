@@ -164,7 +164,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if args.sheet and not sheet_format_known(args.sheet):
         raise CliError(f"--sheet needs a picture file name such as sheet.jpg or sheet.png, not '{args.sheet.name}'.")
     design = _design(args.weights)
-    if args.sampler not in ("auto", "normal") and not design.has_sampler(args.sampler):
+    if not design.has_sampler(args.sampler):
         raise CliError(f"This garment designer has no {args.sampler} prior; refit it with `tryon fit-design` "
                        "or choose another --sampler.")
     edits = dict(args.edit)

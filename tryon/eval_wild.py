@@ -66,15 +66,17 @@ def evaluate_wild(pipe, persons: str | Path, garments: str | Path, sheet: str | 
     """
     people, clothes = _photos(Path(persons), "persons"), _photos(Path(garments), "garments")
     rows, tryons, per_garment = [], [], {g.name: [] for g in clothes}
-    masks = {}
+    masks, cells = {}, {}
     for g in clothes:
         image = load_image(g, what="garment image")
         masks[g.name] = (np.asarray(image.convert("RGB")), segment_garment(image)[0])
+        cells[g.name] = _cell(image)
     for person in tqdm(people, desc="wild", unit="person", disable=not progress):
         photo_img = load_image(person, what="person photo")
         photo = np.asarray(photo_img)
+        person_cell = _cell(photo_img)
         for g in clothes:
-            row = [_cell(photo_img), _cell(Image.open(g))]
+            row = [person_cell, cells[g.name]]
             entry = {"person": person.name, "garment": g.name, "size": list(photo_img.size)}
             try:
                 result = pipe(photo, g, output_type="np").image
