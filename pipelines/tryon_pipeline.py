@@ -42,9 +42,11 @@ from tryon.models.vae import VAE
 from tryon.parse import Parser
 from tryon.pose import check_upper_body, detect_pose, pose_maps
 from tryon.region import parse_regions
+from tryon.sleeve_cover import warped_sleeves
 from tryon.steps import step_images
 from tryon.tensors import to_uint8
-from tryon.warp import WarpedGarment, warp_garment
+from tryon.warp import (MEASURED_LENGTHS, LengthScales, WarpedGarment, trained_lengths, warp_garment,
+                        worn_lengths)
 from tryon.worn import check_garment_type, prepare_any_garment
 
 __all__ = ["TryOnOutput", "TryOnPipeline", "DEFAULT_WEIGHTS_DIR"]
@@ -142,6 +144,9 @@ class TryOnPipeline:
         garment_cache: how many prepared and checked garments to remember, by their pixels
             (:mod:`tryon.garment_cache`; 0: none). A catalogue garment tried on again skips its
             preparation and its check.
+        warp_lengths: the :class:`~tryon.warp.LengthScales` the network was trained with (its
+            spline's hem and sleeve lengths; ``from_pretrained`` reads them from its weights).
+            The baseline always uses the measured ones, :data:`~tryon.warp.MEASURED_LENGTHS`.
     """
 
     def __init__(
@@ -159,6 +164,7 @@ class TryOnPipeline:
         garment_type: str = "auto",
         full_resolution: bool = True,
         garment_cache: int = GARMENT_CACHE_SIZE,
+        warp_lengths: LengthScales = MEASURED_LENGTHS,
     ) -> None:
         if mode not in C.RENDER_MODES:
             raise ValueError(f"mode must be one of {C.RENDER_MODES}, not {mode!r}")
@@ -173,6 +179,7 @@ class TryOnPipeline:
         self.region = "pose" if region == "pose" or parser is None else "parse"
         self.garment_type = check_garment_type(garment_type, parser)
         self.full_resolution = full_resolution
+        self.warp_lengths = LengthScales(*warp_lengths)
         self.garments = GarmentCache(garment_cache)  # prepared and checked garments, by their pixels
         self.frame_size = tuple(frame_size)
         self.mode = mode
@@ -218,16 +225,17 @@ class TryOnPipeline:
         if (body_dir := find("body-vae")) is not None:
             body = VAE.from_pretrained(body_dir)
             threshold = float(load_extra(body_dir).get("anomaly_threshold", "inf"))
-        net = None
+        net, lengths = None, MEASURED_LENGTHS
         if (weights / "tryon" / "model.safetensors").is_file():
             net = TryOnNet.from_pretrained(weights / "tryon")
+            lengths = trained_lengths(load_extra(weights / "tryon"))
         elif mode == "learned":
             raise TryOnError(f"No try-on network weights in '{weights / 'tryon'}'; train them with "
                              "`tryon train tryon` or use mode 'baseline'.")
         parser = Parser.from_pretrained(p) if (p := find("parser")) is not None else None
         return cls(mode=mode, garment_checker=checker, body_vae=body, body_threshold=threshold, net=net,
                    precision=precision, parser=parser, region=region, garment_type=garment_type,
-                   full_resolution=full_resolution)
+                   full_resolution=full_resolution, warp_lengths=lengths)
 
     @contextmanager
     def _stage(self, timings: dict[str, float], name: str):
@@ -298,7 +306,9 @@ class TryOnPipeline:
         warnings += found
 
         # 6. Warp: landmark TPS from garment keypoints to the body (+ the parse's region).
-        warped = self._warp(body, prepared, labels, timings)
+        lengths = self.warp_lengths if learned else MEASURED_LENGTHS
+        warped = self._warp(body, prepared, labels, timings,
+                            worn_lengths(lengths) if prepared.method == "worn" else lengths)
 
         # 7. Render in the frame: the network, or the garment over the person's shading (baseline).
         rendered, alpha, warped = self._render_in_frame(learned, body, warped, codes, timings)
@@ -321,16 +331,19 @@ class TryOnPipeline:
         with self._stage(timings, "parse"):
             return self._frame_labels(body, timings)
 
-    def _warp(self, body, prepared, labels: np.ndarray | None, timings: dict[str, float]) -> WarpedGarment:
+    def _warp(self, body, prepared, labels: np.ndarray | None, timings: dict[str, float],
+              lengths: LengthScales) -> WarpedGarment:
         """The garment warped onto the body. With the parse (``region="parse"``), also set the
         repaint region and what the network sees of it from the parse and the room the warped
         garment needs (:func:`~tryon.region.parsed_region`)."""
         with self._stage(timings, "warp"):
-            warped = warp_garment(prepared.rgb, prepared.mask, prepared.keypoints, body.landmarks, prepared.analysis)
+            warped = warp_garment(prepared.rgb, prepared.mask, prepared.keypoints, body.landmarks, prepared.analysis,
+                                  lengths)
         if labels is not None and self.region == "parse":
             with self._stage(timings, "region"):
+                sleeves = warped_sleeves(prepared.mask, prepared.analysis, warped.grid, warped.alpha)
                 body.region, body.revealed = parse_regions(labels, body.image, body.person_mask, body.landmarks,
-                                                           body.region, warped.alpha, body.valid)
+                                                           body.region, warped.alpha, body.valid, sleeves)
         return warped
 
     def _frame_labels(self, body, timings: dict[str, float]) -> np.ndarray:

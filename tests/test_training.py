@@ -126,3 +126,23 @@ def test_checkpoint_objects_round_trip_as_safetensors_without_pickle(tmp_path):
     for (k, a), (_, b) in zip(ema.shadow.state_dict().items(), other.shadow.state_dict().items()):
         assert torch.equal(a, b), k
     assert load_objects([other], tmp_path / "nowhere") == 0
+
+
+def test_ema_warms_up_so_a_fine_tune_leaves_its_initial_weights_behind():
+    """The first updates follow the model closely (decay (1 + n) / (10 + n)); the set decay
+    holds once warmed up; an average saved before the warmup existed counts as warmed up."""
+    from tryon.training.ema import EMA, WARMED_UP
+
+    model = torch.nn.Linear(2, 2)
+    ema = EMA(model, decay=0.999)
+    with torch.no_grad():
+        start = ema.shadow.weight.clone()
+        model.weight.add_(1.0)
+    ema.update(model)
+    assert torch.allclose(ema.shadow.weight, start + 0.9)            # decay 0.1 at the first update
+    assert ema.current_decay() < 0.2
+    ema.updates = 100_000
+    assert ema.current_decay() == 0.999
+    old = {k: v for k, v in ema.state_dict().items() if k != "updates"}
+    ema.load_state_dict(old)
+    assert ema.updates == WARMED_UP

@@ -1,5 +1,7 @@
 """The landmark thin-plate spline."""
 
+import json
+
 import cv2
 import numpy as np
 import pytest
@@ -10,7 +12,8 @@ import torch.nn.functional as F
 from tryon import garment_keypoints as keypoints_module
 from tryon.garment_keypoints import analyse_mask, garment_keypoints, sleeve_masks
 from tryon.sleeve_fit import sleeve_axis
-from tryon.warp import FOLD_TOLERANCE, body_targets, fold_fraction, tps_grid, tps_warp, warp_garment
+from tryon.warp import (FOLD_TOLERANCE, MEASURED_LENGTHS, PHOTO_LENGTHS, LengthScales, body_targets, fold_fraction,
+                        tps_grid, tps_warp, trained_lengths, warp_garment, worn_lengths)
 
 H, W = 256, 192
 SRC = np.array([[96, 40], [50, 44], [142, 44], [24, 100], [168, 100], [48, 220], [144, 220]], np.float32)
@@ -145,15 +148,16 @@ def _long_sleeve_garment() -> tuple[np.ndarray, np.ndarray]:
 
 def test_long_sleeves_follow_hanging_arms_down_to_the_wrists():
     """Arms hanging by the body: the one-piece spline folds the spread sleeves, so each sleeve is
-    laid along its arm on its own; the forearms wear the sleeves' colour, the belly the torso's."""
+    laid along its arm on its own; the forearms wear the sleeves' colour, the belly the torso's.
+    (The drawn garment has the body's own proportions, not a photo's: PHOTO_LENGTHS.)"""
     rgb, mask = _long_sleeve_garment()
     kp = garment_keypoints(mask)
     lm = _upright_landmarks()
     lm[13], lm[14] = (130, 145, 1), (62, 145, 1)
     lm[15], lm[16] = (132, 200, 1), (60, 200, 1)
-    src, dst = body_targets(kp, lm)
+    src, dst = body_targets(kp, lm, PHOTO_LENGTHS)
     assert _fold(src, dst, mask) > FOLD_TOLERANCE  # the one-piece fit folds
-    out = warp_garment(rgb, mask, kp, lm)
+    out = warp_garment(rgb, mask, kp, lm, lengths=PHOTO_LENGTHS)
     for elbow, wrist in ((13, 15), (14, 16)):
         for share in (0.5, 0.85):  # mid-forearm and near the cuff
             x, y = np.round(lm[elbow, :2] + share * (lm[wrist, :2] - lm[elbow, :2])).astype(int)
@@ -206,3 +210,45 @@ def test_the_sleeve_fit_grid_reads_nothing_where_it_draws_nothing():
     assert far.any() and read[far].max() < 1e-3
     near = out.alpha > 0.9
     assert read[near].mean() > 0.95
+
+
+def test_measured_lengths_shorten_hems_and_sleeves_but_hems_stay_below_the_hips():
+    """A garment photo's hem and sleeves are longer than they hang on a body; the measured
+    lengths pull the hem up (never above the hips) and the sleeve ends up their arms."""
+    rgb, mask = _long_sleeve_garment()
+    kp = garment_keypoints(mask)
+    lm = _upright_landmarks()
+    lm[13], lm[14] = (130, 145, 1), (62, 145, 1)
+    lm[15], lm[16] = (132, 200, 1), (60, 200, 1)
+    _, photo = body_targets(kp, lm, PHOTO_LENGTHS)
+    _, worn = body_targets(kp, lm, MEASURED_LENGTHS)
+    _, short = body_targets(kp, lm, LengthScales(hem=0.1, sleeve=0.1))
+    hem, shoulder, sleeve = 3, 1, 5   # body_targets' order: neck, shoulders, hems, sleeves
+    assert worn[hem, 1] < photo[hem, 1]
+    assert short[hem, 1] >= max(lm[23, 1], lm[24, 1])             # never above the hip joints
+    assert np.linalg.norm(worn[sleeve] - worn[shoulder]) < np.linalg.norm(photo[sleeve] - photo[shoulder])
+
+
+def test_networks_get_the_lengths_they_were_trained_with():
+    assert trained_lengths({}) == PHOTO_LENGTHS                       # saved before lengths were recorded
+    assert trained_lengths({"warp_lengths": MEASURED_LENGTHS._asdict()}) == MEASURED_LENGTHS
+    # A garment cut out of a worn photo already hangs as worn: no further shortening.
+    assert worn_lengths(MEASURED_LENGTHS) == pytest.approx((1.0, 1.0))
+    assert worn_lengths(PHOTO_LENGTHS).hem > 1.0
+
+
+def test_eval_lengths_measures_hems_and_sleeves_on_training_pairs_only(tiny_prepared, tmp_path):
+    """`tryon eval lengths` on the tiny generated set: the report's shape, hems measured on the
+    training pairs (the held-out ones never drawn), and a sentence without a landmark cache."""
+    from tryon.errors import TryOnError
+    from tryon.eval_lengths import measure_lengths
+
+    root, cache = tiny_prepared
+    out = tmp_path / "lengths.json"
+    report = measure_lengths(root, cache=cache, pairs=10, n_val=1, n_test=1, out=out, progress=False)
+    assert report["pairs"] == 3 and report["hem"]["n"] >= 1          # 5 pairs, 1 validation, 1 test
+    assert 0.2 < report["hem"]["median"] < 2.0
+    assert set(report["suggested"]) == {"hem", "sleeve"}
+    assert json.loads(out.read_text()) == report
+    with pytest.raises(TryOnError, match="landmark cache"):
+        measure_lengths(root, cache=tmp_path / "none", n_val=1, n_test=1, progress=False)

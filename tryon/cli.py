@@ -24,8 +24,8 @@ from pathlib import Path
 from tryon import cli_args as A
 from tryon.cli_common import (EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE,  # noqa: F401
                               CliError, _design, _n_val, _pipeline, _write_json)
-from tryon.cli_eval import (cmd_eval_body_vae, cmd_eval_garment_check, cmd_eval_garment_vae, cmd_eval_parser,
-                            cmd_eval_sliders, cmd_eval_tryon, cmd_eval_worn)
+from tryon.cli_eval import (cmd_eval_body_vae, cmd_eval_garment_check, cmd_eval_garment_vae, cmd_eval_lengths,
+                            cmd_eval_parser, cmd_eval_sliders, cmd_eval_tryon, cmd_eval_worn)
 from tryon.errors import TryOnError
 from tryon.quiet import set_verbose
 
@@ -290,6 +290,7 @@ EVAL_MODELS = (  # `tryon eval MODEL --data DIR ...`: (its arguments, the functi
     (A.eval_body_vae, cmd_eval_body_vae),
     (A.eval_parser, cmd_eval_parser),
     (A.eval_worn, cmd_eval_worn),
+    (A.eval_lengths, cmd_eval_lengths),
     (A.eval_garment_check, cmd_eval_garment_check),
     (A.eval_sliders, cmd_eval_sliders),
 )

@@ -14,9 +14,13 @@ from tryon import __version__
 from tryon.constants import (GARMENT_TYPES, NET_PRECISIONS, REGION_SOURCES, RENDER_MODES, SAMPLERS,
                              SHEET_COLUMNS, VALIDATION_PAIRS)
 
+from tryon.cli_args_eval import (eval_body_vae, eval_garment_check, eval_garment_vae, eval_lengths, eval_parser,
+                                 eval_sliders, eval_worn)
+
 __all__ = ["common", "root", "try_on", "batch", "prepare", "train", "generate", "check_garment",
            "eval_tryon", "eval_models", "eval_garment_vae", "eval_body_vae", "set_eval_usage", "serve",
-           "bench", "eval_worn", "eval_garment_check", "fit_design", "eval_sliders", "edit_value"]
+           "bench", "eval_worn", "eval_garment_check", "fit_design", "eval_sliders", "edit_value", "eval_parser",
+           "eval_lengths"]
 
 Sub = argparse._SubParsersAction  # what ArgumentParser.add_subparsers returns
 
@@ -302,112 +306,6 @@ def eval_models(eval_parser: argparse.ArgumentParser) -> Sub:
 def set_eval_usage(eval_parser: argparse.ArgumentParser, models: Sub) -> None:
     """Name every model added to ``models`` in the usage line of ``tryon eval``."""
     eval_parser.usage = EVAL_USAGE.replace("MODELS", "{" + ",".join(models.choices) + "}")
-
-
-def _vae_eval(models: Sub, shared: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
-    e = models.add_parser(name, parents=[shared], help=f"evaluate the {name}")
-    e.add_argument("--data", type=Path, required=True, help="VITON-style data set folder")
-    e.add_argument("--split", default="train")
-    e.add_argument("--cache", type=Path, help="cache folder (default <data>/<split>/tryon-cache)")
-    e.add_argument("--weights", type=Path, help=f"weights folder (default assets/weights/{name})")
-    e.add_argument("--val-pairs", type=int, default=None, help="held-out pairs (default 500)")
-    e.add_argument("-o", "--output", "--out", dest="out", type=Path, default=Path("runs") / f"eval-{name}.json",
-                   help="JSON report")
-    return e
-
-
-def eval_garment_vae(models: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    e = _vae_eval(models, shared, "garment-vae")
-    e.description = ("The garment VAE's reconstruction SSIM, garment-check AUROCs and nearest-training distances; "
-                     "then the design studio's generator (--designer): two-sample classifier accuracy of its "
-                     "samples (as `tryon generate --n N --seed S` writes them) and of its reconstructions "
-                     "against held-out real garments, diversity, novelty, reconstruction SSIM and the garment "
-                     "check's false-warning rates (tryon.eval_designer).")
-    e.add_argument("--clothing", type=Path, help="clothing_upper folder for in-the-wild figures")
-    e.add_argument("--designer", type=Path, metavar="DIR", help="generator folder, as `GarmentDesignPipeline."
-                   "from_pretrained` loads it (default: the bundled garment-designer, when there is one)")
-    e.add_argument("--samples", type=int, default=300, metavar="N",
-                   help="generated and real garments compared (default 300)")
-    e.add_argument("--seed", type=int, default=11, metavar="S", help="the generator's seed (default 11)")
-    e.add_argument("--portion", choices=("val", "test"), default="val",
-                   help="real garments: the validation pairs' or the untouched test portion's (default val)")
-    e.add_argument("--per-source", type=int, default=30, metavar="N",
-                   help="photos the garment check scores per source, and samples it scores (default 30)")
-    return e
-
-
-def eval_body_vae(models: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    return _vae_eval(models, shared, "body-vae")
-
-
-def eval_garment_check(models: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    p = models.add_parser("garment-check", parents=[shared], help="measure the garment check's warnings",
-                          description="How often `tryon check-garment` says \"not a garment\", per source, on "
-                          "the held-out portion: VITON garments and persons upscaled to 768x1024, clothing_upper "
-                          "photos in the wild, scikit-image's non-garments, --persons photos and the bundled "
-                          "examples (tryon.eval_garment_check). --calibrate refits the check on the calibration "
-                          "portion and prints the JSON for the garment VAE's config.json.")
-    p.add_argument("--viton", type=Path, required=True, metavar="DIR", help="VITON-style data set folder")
-    p.add_argument("--clothing", type=Path, required=True, metavar="DIR",
-                   help="clothing_upper folder (images/ + images.csv)")
-    p.add_argument("--persons", type=Path, metavar="DIR", help="extra person photos (held-out report only)")
-    p.add_argument("--per-source", type=int, default=300, metavar="N", help="photos per source (default 300)")
-    p.add_argument("--weights", type=Path, metavar="DIR", help="garment VAE folder (default: bundled)")
-    p.add_argument("--out", type=Path, default=Path("runs") / "eval-garment-check.json", metavar="FILE",
-                   help="JSON report")
-    p.add_argument("--calibrate", action="store_true", help="refit the check on the calibration portion "
-                   "and print its JSON instead")
-    return p
-
-
-def eval_sliders(models: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    p = models.add_parser("sliders", parents=[shared], help="measure the Design tab's attribute sliders",
-                          description="Edit N prior samples with each attribute slider at several values, "
-                          "measure the decoded garments, and report per slider the Spearman correlation of "
-                          "its value with its own attribute and the largest with any other (tryon.eval_sliders).")
-    p.add_argument("--n", type=int, default=50, help="prior samples (default 50)")
-    p.add_argument("--seed", type=int, default=0, help="picks the samples (default 0)")
-    p.add_argument("--weights", type=Path, metavar="DIR", help="garment designer folder (default: bundled)")
-    p.add_argument("--out", type=Path, default=Path("runs") / "eval-sliders.json", help="JSON report")
-    return p
-
-
-def held_out(p: argparse.ArgumentParser, what: str) -> None:
-    """--data, --split, --val-pairs and --portion: which held-out VITON ``what`` to evaluate."""
-    p.add_argument("--data", type=Path, required=True, help="VITON-style data set folder")
-    p.add_argument("--split", default="train")
-    p.add_argument("--val-pairs", type=int, default=None, help="held-out pairs (default 500)")
-    p.add_argument("--portion", choices=("val", "test"), default="val",
-                   help=f"the validation {what} (default), or the untouched test portion: report it once")
-
-
-def eval_parser(models: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    p = models.add_parser("parser", parents=[shared], help="evaluate the body parser",
-                          description="Score the body parser on held-out VITON photos against their "
-                          "parse maps: IoU of background, hair, face, upper clothes, lower clothes, arms "
-                          "and legs, their mean (mIoU), and the milliseconds per 256x192 frame.")
-    held_out(p, "persons")
-    p.add_argument("--weights", type=Path, help="parser weights folder (default: bundled)")
-    p.add_argument("--with-pose", action="store_true",
-                   help="also score what `tryon parse` writes (MediaPipe decides background; slower)")
-    p.add_argument("--limit", type=int, metavar="N", help="only the first N photos")
-    p.add_argument("--out", type=Path, default=Path("runs") / "eval-parser.json",
-                   help="JSON report; the grid is <OUT>-grid.png beside it")
-    return p
-
-
-def eval_worn(models: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    p = models.add_parser("worn", parents=[shared], help="evaluate garments taken from photos of people wearing them",
-                          description="Dress each held-out VITON person in another pair's garment twice: "
-                          "from its in-shop photo and from the photo of the person wearing it. Reports "
-                          "the region SSIM between the two results and how often the torso took the "
-                          "garment's colour; writes <OUT>-grid.png beside the JSON report.")
-    held_out(p, "pairs")
-    renderer(p)
-    p.add_argument("--limit", type=int, metavar="N", help="only the first N pairs")
-    p.add_argument("--seed", type=int, default=0, help="picks each person's garment")
-    p.add_argument("--out", type=Path, default=Path("runs") / "eval-worn.json", help="JSON report")
-    return p
 
 
 # ----------------------------------------------------------------------------------------

@@ -133,6 +133,18 @@ def cmd_eval_worn(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_eval_lengths(args: argparse.Namespace) -> int:
+    from tryon.eval_lengths import measure_lengths
+
+    if args.pairs < 1:
+        raise CliError("--pairs must be at least 1.")
+    report = measure_lengths(args.data, split=args.split, cache=args.cache, pairs=args.pairs, seed=args.seed,
+                             out=args.out)
+    print(json.dumps(report, indent=2))
+    print(f"wrote {args.out}")
+    return EXIT_OK
+
+
 def cmd_eval_garment_check(args: argparse.Namespace) -> int:
     from tryon.eval_garment_check import evaluate_garment_check
 

@@ -88,10 +88,12 @@ def _rot90(v: np.ndarray) -> np.ndarray:
     return np.stack([-v[..., 1], v[..., 0]], -1)
 
 
-def _chain_positions(chain: np.ndarray, q: np.ndarray, axis: SleeveAxis, scale: float) -> tuple[np.ndarray, np.ndarray]:
+def _chain_positions(chain: np.ndarray, q: np.ndarray, axis: SleeveAxis, scale: float,
+                     length_share: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """Where each point of ``q`` ``(N, 2)`` reads the sleeve, blended over the arm's segments.
 
-    Each segment of ``chain`` carries the sleeve's axis rigidly (rotation and ``scale``): a
+    Each segment of ``chain`` carries the sleeve's axis (rotation and ``scale``; lengths along
+    it times ``length_share``): a
     point's arc length along the segment's line (from the chain's start) and its signed
     distance across it become a position along and across the sleeve. The positions of the
     segments are blended with weights falling off with the distance to each segment (as
@@ -119,13 +121,15 @@ def _chain_positions(chain: np.ndarray, q: np.ndarray, axis: SleeveAxis, scale: 
         dist = np.minimum(dist, to_seg)
         w_seg = 1.0 / (1.0 + (to_seg / soft) ** 4)
         s = start + t
-        total += w_seg[:, None] * (axis.root + (s / scale)[:, None] * unit_g + (d / scale)[:, None] * across_g)
+        total += w_seg[:, None] * (axis.root + (s / (scale * length_share))[:, None] * unit_g
+                                   + (d / scale)[:, None] * across_g)
         weight += w_seg
         start += length
     return total / weight[:, None], dist
 
 
-def sleeve_grid(axis: SleeveAxis, chain: np.ndarray, scale: float, size: tuple[int, int]) -> torch.Tensor:
+def sleeve_grid(axis: SleeveAxis, chain: np.ndarray, scale: float, size: tuple[int, int], *,
+                length_share: float = 1.0) -> torch.Tensor:
     """The sampling grid that lays one sleeve along an arm.
 
     Args:
@@ -133,6 +137,8 @@ def sleeve_grid(axis: SleeveAxis, chain: np.ndarray, scale: float, size: tuple[i
         chain: ``(M, 2)`` the arm on the body, from the shoulder joint (frame pixels), M >= 2.
         scale: body pixels per garment pixel (the fit's shoulder-width ratio).
         size: ``(H, W)`` of both frames.
+        length_share: the share of the sleeve's scaled length worn along the arm (its width keeps
+            ``scale``), :attr:`tryon.warp.LengthScales.sleeve`.
 
     Returns:
         ``(H, W, 2)`` float32 normalised grid (output pixel -> garment position); pixels the
@@ -149,7 +155,7 @@ def sleeve_grid(axis: SleeveAxis, chain: np.ndarray, scale: float, size: tuple[i
         return torch.from_numpy(grid)
     ys, xs = np.mgrid[y0:y1 + 1, x0:x1 + 1]
     q = np.stack([xs.ravel(), ys.ravel()], 1).astype(np.float64)
-    pos, dist = _chain_positions(chain, q, axis, scale)
+    pos, dist = _chain_positions(chain, q, axis, scale, length_share)
     rel = pos - axis.root
     unit = (axis.end - axis.root) / axis.length
     along, across = rel @ unit, rel @ _rot90(unit)

@@ -8,6 +8,7 @@ Conventions: pixel ``(x, y)`` in the frame; kornia's TPS works in normalised coo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -22,10 +23,18 @@ from tryon.sleeve_fit import OFF_GARMENT, sleeve_axis, sleeve_grid
 
 __all__ = [
     "WarpedGarment",
+    "LengthScales",
+    "MEASURED_LENGTHS",
+    "PHOTO_LENGTHS",
+    "trained_lengths",
+    "worn_lengths",
+    "WARP_LENGTHS_KEY",
     "to_normalized",
     "tps_grid",
     "tps_warp",
     "body_targets",
+    "named_targets",
+    "image_sides",
     "fold_fraction",
     "warp_garment",
 ]
@@ -45,6 +54,44 @@ FOLD_TOLERANCE = 0.02        # a fit that shows the garment mirrored (folded ove
                              # than this fraction of its pixels is refused; sleeves are then laid
                              # along the arms on their own (tryon.sleeve_fit), or failing that, let go
                              # (on VITON, 27% of full fits fold, mostly long sleeves on hanging arms)
+
+
+class LengthScales(NamedTuple):
+    """How much of a garment photo's own length the spline gives it on the body (times the
+    shoulder-width scale): ``hem``, the neck-to-hem drop; ``sleeve``, the shoulder-to-cuff
+    length (a laid-out sleeve's width keeps the shoulder-width scale)."""
+
+    hem: float
+    sleeve: float
+
+
+# Measured by `tryon eval lengths` (tryon.eval_lengths) on 400 VITON training pairs, never the
+# validation ones nor the test portion: fitted with the photo's own proportions, worn hems hang
+# 0.618 of the photo's neck-to-hem drop below the shoulders (median of 392 garments); long
+# sleeves worn long reach the wrist at 0.611 of their fitted length (95 arms), short ones end
+# where the bare arm begins at 0.542 (401 arms); one sleeve factor between the two, nearer the
+# long one so that long sleeves still reach the wrists. With the photo's proportions hems hung
+# below the hips and short sleeves reached the elbows, and the network learned a flow of median
+# 30 px (in the 256x192 frame) pulling every garment up, which squashed prints on shoppers' photos.
+MEASURED_LENGTHS = LengthScales(hem=0.62, sleeve=0.6)
+PHOTO_LENGTHS = LengthScales(hem=1.0, sleeve=1.0)   # try-on networks trained before the calibration
+WARP_LENGTHS_KEY = "warp_lengths"  # in a try-on network's config.json "extra": the lengths it was trained with
+
+
+def worn_lengths(lengths: LengthScales) -> LengthScales:
+    """``lengths`` for a garment cut out of a photo of someone wearing it (:mod:`tryon.worn`): its
+    keypoints already hang as worn, :data:`MEASURED_LENGTHS` times a garment photo's, so the
+    shares are divided by those (1.0 for a network trained with the measured lengths)."""
+    return LengthScales(*(a / b for a, b in zip(lengths, MEASURED_LENGTHS)))
+
+
+def trained_lengths(extra: dict) -> LengthScales:
+    """The :class:`LengthScales` a try-on network was trained with, from its config's ``extra``
+    (:data:`PHOTO_LENGTHS` for networks saved before they were recorded)."""
+    found = extra.get(WARP_LENGTHS_KEY)
+    return LengthScales(**found) if found else PHOTO_LENGTHS
+
+
 TORSO_POINTS = ("neck", "shoulder_l", "shoulder_r", "hem_l", "hem_r")
 OFF_MARGIN = 2               # px: a sleeve fit's grid stays real this far outside its garment
 
@@ -145,28 +192,32 @@ def _walk(chain: list[np.ndarray], distance: float) -> np.ndarray:
 
 
 def body_targets(
-    keypoints: dict[str, tuple[float, float] | None], landmarks: np.ndarray
+    keypoints: dict[str, tuple[float, float] | None], landmarks: np.ndarray,
+    lengths: LengthScales = MEASURED_LENGTHS,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pair a garment's keypoints with where they belong on the body.
 
-    The garment keeps its own proportions, scaled by the ratio of body to garment shoulder
-    width: the neck and shoulders go onto the shoulder line, the hem hangs from it by the
-    garment's scaled length (at least as wide as the hips), and each sleeve end is placed
-    along its arm (shoulder -> elbow -> wrist) at the sleeve's scaled length.
+    The garment is scaled by the ratio of body to garment shoulder width: the neck and
+    shoulders go onto the shoulder line, the hem hangs from it by the garment's scaled length
+    times ``lengths.hem`` (at least as wide as the hips, and below them), and each sleeve end is
+    placed along its arm (shoulder -> elbow -> wrist) at the sleeve's scaled length times
+    ``lengths.sleeve``.
 
     Args:
         keypoints: garment keypoints (frame pixels, ``_l`` = image-left), as made by
             :func:`tryon.garment.garment_keypoints`; needs neck, shoulders and hems.
         landmarks: ``(33, 3)`` body landmarks, frame pixels and visibility, torso upright.
+        lengths: the share of the photo's lengths worn (:data:`MEASURED_LENGTHS`; a try-on
+            network is fed the lengths it was trained with, see :data:`PHOTO_LENGTHS`).
 
     Returns:
         ``(src, dst)``, each ``(N, 2)`` float64 frame pixels.
     """
-    _, src, dst = _targets(keypoints, landmarks)
+    _, src, dst = named_targets(keypoints, landmarks, lengths)
     return src, dst
 
 
-def _image_sides(landmarks: np.ndarray) -> list[tuple[int, int, int, int]]:
+def image_sides(landmarks: np.ndarray) -> list[tuple[int, int, int, int]]:
     """(shoulder, elbow, wrist, hip) landmark ids of the image-left body side, then the image-right
     one (for a person facing the camera, their RIGHT is image-left)."""
     sides = [(C.RIGHT_SHOULDER, C.RIGHT_ELBOW, C.RIGHT_WRIST, C.RIGHT_HIP),
@@ -179,7 +230,7 @@ def _arm_chains(landmarks: np.ndarray) -> dict[str, np.ndarray | None]:
     by image side; None where the elbow is not visible enough to steer a sleeve."""
     p, vis = landmarks[:, :2].astype(np.float64), landmarks[:, 2]
     chains: dict[str, np.ndarray | None] = {}
-    for name, (sh, el, wr, _) in zip(("sleeve_l", "sleeve_r"), _image_sides(landmarks)):
+    for name, (sh, el, wr, _) in zip(("sleeve_l", "sleeve_r"), image_sides(landmarks)):
         if vis[el] < MIN_KEYPOINT_VISIBILITY:
             chains[name] = None
             continue
@@ -187,12 +238,12 @@ def _arm_chains(landmarks: np.ndarray) -> dict[str, np.ndarray | None]:
     return chains
 
 
-def _targets(keypoints, landmarks) -> tuple[list[str], np.ndarray, np.ndarray]:
+def named_targets(keypoints, landmarks, lengths: LengthScales = MEASURED_LENGTHS) -> tuple[list[str], np.ndarray, np.ndarray]:
     """:func:`body_targets`, with the name of each pair (``neck``, ``shoulder_l``, ``sleeve_r``...)."""
     p = landmarks[:, :2].astype(np.float64)
     vis = landmarks[:, 2]
     u = body_unit(landmarks)
-    (sl, el_l, wr_l, hp_l), (sr, el_r, wr_r, hp_r) = _image_sides(landmarks)
+    (sl, el_l, wr_l, hp_l), (sr, el_r, wr_r, hp_r) = image_sides(landmarks)
     shoulder_mid = (p[sl] + p[sr]) / 2
     hip_mid = (p[hp_l] + p[hp_r]) / 2
     down = (hip_mid - shoulder_mid) / max(np.linalg.norm(hip_mid - shoulder_mid), 1e-6)
@@ -217,7 +268,7 @@ def _targets(keypoints, landmarks) -> tuple[list[str], np.ndarray, np.ndarray]:
     for name, sign in (("hem_l", -1.0), ("hem_r", 1.0)):
         v = g[name] - g_neck
         hip_drop = float(np.dot(hip_mid - t_neck, down)) + HEM_MIN_BELOW_HIP * u
-        along = max(float(np.dot(v, g_down)) * k, hip_drop)
+        along = max(float(np.dot(v, g_down)) * k * lengths.hem, hip_drop)
         side = max(abs(float(np.dot(v, g_across))) * k, HEM_MIN_HALF * u)
         names.append(name)
         src.append(g[name])
@@ -228,7 +279,7 @@ def _targets(keypoints, landmarks) -> tuple[list[str], np.ndarray, np.ndarray]:
     ):
         if name not in g or vis[el] < MIN_KEYPOINT_VISIBILITY:
             continue
-        length = float(np.linalg.norm(g[name] - g[g_sh])) * k
+        length = float(np.linalg.norm(g[name] - g[g_sh])) * k * lengths.sleeve
         chain = [t_sh, p[el]] + ([p[wr]] if vis[wr] >= MIN_KEYPOINT_VISIBILITY else [])
         names.append(name)
         src.append(g[name])
@@ -276,6 +327,7 @@ def warp_garment(
     keypoints: dict[str, tuple[float, float] | None],
     landmarks: np.ndarray,
     analysis: MaskAnalysis | None = None,
+    lengths: LengthScales = MEASURED_LENGTHS,
 ) -> WarpedGarment:
     """Fit a prepared garment onto the body with the landmark TPS.
 
@@ -286,11 +338,12 @@ def warp_garment(
         landmarks: ``(33, 3)`` body landmarks in the same frame (pixels, visibility).
         analysis: :func:`tryon.garment_keypoints.analyse_mask` of ``mask`` when the caller has it
             (``PreparedGarment.analysis``): the sleeves are cut from it instead of analysing again.
+        lengths: the share of the photo's hem and sleeve lengths worn (:func:`body_targets`).
 
     Returns:
         a :class:`WarpedGarment` of the same ``(H, W)``.
     """
-    names, src_all, dst_all = _targets(keypoints, landmarks)
+    names, src_all, dst_all = named_targets(keypoints, landmarks, lengths)
     x = _premultiplied(rgb, mask)
     # The full fit; if it folds the garment over itself, the sleeves laid along the arms on their
     # own; failing that, each sleeve let go; then the torso alone.
@@ -314,7 +367,8 @@ def warp_garment(
             chosen = (fit, src, dst, grid[0])
             break
         if not drop and sleeves:
-            chosen = _piecewise(rgb, mask, keypoints, landmarks, names, src_all, dst_all, analysis)
+            chosen = _piecewise(rgb, mask, keypoints, landmarks, names, src_all, dst_all, analysis,
+                                lengths.sleeve)
             if chosen is not None:
                 break
         chosen = (fit, src, dst, grid[0])  # the last finite fit, when every fit folds
@@ -337,9 +391,10 @@ def _premultiplied(rgb: np.ndarray, mask: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(stack).permute(2, 0, 1)[None]
 
 
-def _piecewise(rgb, mask, keypoints, landmarks, names, src, dst, analysis=None):
+def _piecewise(rgb, mask, keypoints, landmarks, names, src, dst, analysis=None, along=1.0):
     """The torso by the spline through its own points, each sleeve laid along its arm over it
-    (:mod:`tryon.sleeve_fit`; the sleeves cut from ``analysis`` when given): ``(fit (4, H, W),
+    (:mod:`tryon.sleeve_fit`; the sleeves cut from ``analysis`` when given; their lengths times
+    ``along``): ``(fit (4, H, W),
     src, dst, grid (H, W, 2))``, or None when no sleeve can be laid (no sleeve pixels, or no
     visible elbow)."""
     size = mask.shape
@@ -355,7 +410,7 @@ def _piecewise(rgb, mask, keypoints, landmarks, names, src, dst, analysis=None):
         axis = sleeve_axis(cut, end, keypoints["shoulder" + name[-2:]]) if cut is not None and end else None
         if axis is None or chain is None:
             continue
-        grid = sleeve_grid(axis, chain, scale, size)
+        grid = sleeve_grid(axis, chain, scale, size, length_share=along)
         layers.append((_sample(_premultiplied(rgb, cut), grid[None])[0], grid))
         torso &= ~cut
     if not layers:

@@ -55,9 +55,10 @@ from tryon.io import atomic_write, load_image
 from tryon.region import parse_regions
 from tryon.models.vae import VAE
 from tryon.tensors import to_tensor
-from tryon.warp import warp_garment
+from tryon.warp import MEASURED_LENGTHS, warp_garment
 
-__all__ = ["TryOnPairs", "build_pairs_cache", "GARMENT_LABELS", "TRYON_LABELS"]
+__all__ = ["TryOnPairs", "build_pairs_cache", "prepare_pair", "garment_in_frame", "GARMENT_LABELS", "TRYON_LABELS",
+           "LABEL_MASK"]
 
 CACHE_PREFIX = "tryon"
 NAME_HASH_CHARS = 10
@@ -65,7 +66,8 @@ LABEL_MASK = 0x1F           # parse labels 0..19 live in the low 5 bits
 REGION_BIT = 1 << 5
 VALID_BIT = 1 << 6
 REVEALED_BIT = 1 << 7
-CACHE_FORMAT = 4            # part of the folder's hash: a format change never reuses an old cache
+CACHE_FORMAT = 5            # part of the folder's hash: a format change never reuses an old cache
+                            # (5: the spline's hem and sleeve lengths, tryon.warp.MEASURED_LENGTHS)
                             # (3: garment warps that fold are refit without their sleeves;
                             # 4: the parser's labels and the person mask are stored, and sleeves
                             # whose one-piece fit folds are laid along the arms)
@@ -98,6 +100,16 @@ def _read_parse(layout: DatasetLayout, person: str) -> np.ndarray | None:
         return np.asarray(im if im.mode in ("P", "L") else im.convert("L")).astype(np.uint8)
 
 
+def garment_in_frame(layout: DatasetLayout, garment: str, frame: tuple[int, int]):
+    """A data set's garment photo prepared in the frame (:class:`tryon.garment.PreparedGarment`):
+    as the pipeline prepares it, or from its mask file where that cannot cut it out."""
+    try:
+        return prepare_garment(load_image(layout.cloth / garment, keep_alpha=True, what="garment image"),
+                               size=frame)
+    except GarmentError:
+        return load_garment(layout, garment, size=frame)
+
+
 def prepare_pair(layout: DatasetLayout, cache: LandmarkCache, person: str, garment: str,
                  frame: tuple[int, int], garment_vae=None, body_vae=None, parser=None) -> dict:
     """One pair -> its cache row. Raises TryOnError when the pair cannot be used.
@@ -113,12 +125,9 @@ def prepare_pair(layout: DatasetLayout, cache: LandmarkCache, person: str, garme
     if (photo.shape[1], photo.shape[0]) != tuple(pose.image_size):  # VITON-HD: cache is frame-sized
         photo = cv2.resize(photo, tuple(pose.image_size), interpolation=cv2.INTER_AREA)
     body = prepare_person(photo, pose, frame)
-    try:
-        prepared = prepare_garment(load_image(layout.cloth / garment, keep_alpha=True, what="garment image"),
-                                   size=frame)
-    except GarmentError:
-        prepared = load_garment(layout, garment, size=frame)
-    warped = warp_garment(prepared.rgb, prepared.mask, prepared.keypoints, body.landmarks, prepared.analysis)
+    prepared = garment_in_frame(layout, garment, frame)
+    warped = warp_garment(prepared.rgb, prepared.mask, prepared.keypoints, body.landmarks, prepared.analysis,
+                          MEASURED_LENGTHS)
     arrays = frame_arrays(body, warped)
     parse = _read_parse(layout, person)
     if parse is None:
@@ -166,7 +175,7 @@ def _worker_rows(task: tuple[list[int], list[tuple[str, str]]]) -> tuple[list[in
 
 def _digest(pairs: Sequence[tuple[str, str]], frame, vae_files: Sequence[Path | None]) -> str:
     h = hashlib.sha1("\n".join(f"{p} {g}" for p, g in pairs).encode())
-    h.update(repr((tuple(frame), CACHE_FORMAT)).encode())
+    h.update(repr((tuple(frame), CACHE_FORMAT, tuple(MEASURED_LENGTHS))).encode())
     for f in vae_files:  # the codes and the parser's labels depend on these weights
         h.update(Path(f).read_bytes() if f is not None else b"-")
     return h.hexdigest()[:NAME_HASH_CHARS]

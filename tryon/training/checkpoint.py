@@ -92,13 +92,15 @@ def _flatten(state: dict, prefix: str = "") -> tuple[dict[str, torch.Tensor], di
 
 def _unflatten(flat: dict[str, Any], template: dict) -> dict:
     """Rebuild a nested state shaped like ``template`` (the object's own state_dict) from
-    dotted keys; a nested dict's keys may themselves hold dots (module parameter names)."""
+    dotted keys; a nested dict's keys may themselves hold dots (module parameter names). A
+    scalar the checkpoint lacks (saved before the object had it) is left out: the object's
+    ``load_state_dict`` decides its default."""
     out = {}
     for key, value in template.items():
         if isinstance(value, dict):
             sub = {k[len(key) + 1:]: v for k, v in flat.items() if k.startswith(key + ".")}
             out[key] = _unflatten(sub, value) if any(isinstance(v, dict) for v in value.values()) else sub
-        else:
+        elif key in flat:
             out[key] = flat[key]
     return out
 

@@ -39,6 +39,7 @@ from tryon.tensors import on_white
 from tryon.training.ema import EMA
 from tryon.training.grid import to_unit
 from tryon.training.loop import StepContext, TrainingTask
+from tryon.warp import MEASURED_LENGTHS, WARP_LENGTHS_KEY
 
 __all__ = ["TryOnTask", "TryOnHyper", "net_inputs", "GRID_ITEMS"]
 
@@ -204,4 +205,5 @@ class TryOnTask(TrainingTask):
         net.save_pretrained(Path(directory) / "tryon", dtype=torch.float16,
                             extra={"codes": ["garment-vae", "body-vae"][: 2 if net.config.code_dim else 0],
                                    "frame": list(C.FRAME_SIZE),
-                                   "region": getattr(self.train_set, "region", "pose")})
+                                   "region": getattr(self.train_set, "region", "pose"),
+                                   WARP_LENGTHS_KEY: MEASURED_LENGTHS._asdict()})

@@ -1,0 +1,108 @@
+"""Bare arms a new garment's longer sleeves dress (tryon.sleeve_cover), and how the try-on's
+region uses them (tryon.region.parse_regions). Generated frames only."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tryon import constants as C
+from tryon.sleeve_cover import sleeve_reaches, sleeved_arms, warped_sleeves
+
+H, W = C.FRAME_SIZE
+
+
+def _person():
+    """A frontal person, arms hanging straight beside the torso; a sleeveless top.
+
+    Returns ``(labels, landmarks)``: LIP ids ``(H, W)`` and ``(33, 3)`` frame pixels."""
+    lm = np.zeros((33, 3), np.float32)    # face and hands unseen
+    body = [C.LEFT_SHOULDER, C.RIGHT_SHOULDER, C.LEFT_ELBOW, C.RIGHT_ELBOW, C.LEFT_WRIST, C.RIGHT_WRIST,
+            C.LEFT_HIP, C.RIGHT_HIP]
+    lm[body, 2] = 1.0
+    lm[C.LEFT_SHOULDER, :2], lm[C.RIGHT_SHOULDER, :2] = (130, 80), (62, 80)
+    lm[C.LEFT_ELBOW, :2], lm[C.RIGHT_ELBOW, :2] = (140, 135), (52, 135)
+    lm[C.LEFT_WRIST, :2], lm[C.RIGHT_WRIST, :2] = (144, 190), (48, 190)
+    lm[C.LEFT_HIP, :2], lm[C.RIGHT_HIP, :2] = (120, 190), (72, 190)
+    for hand in (C.LEFT_HAND_LANDMARKS, C.RIGHT_HAND_LANDMARKS):   # hands: small, at the wrists
+        lm[list(hand), :2] = lm[hand[0], :2] + np.array([0, 4]) * np.arange(len(hand))[:, None]
+    labels = np.zeros((H, W), np.uint8)
+    labels[75:200, 62:131] = C.LIP_UPPER_CLOTHES
+    labels[80:195, 135:150] = C.LIP_LEFT_ARM      # image right: the person's left arm
+    labels[80:195, 42:58] = C.LIP_RIGHT_ARM
+    return labels, lm
+
+
+def _sleeves(to_row: int) -> np.ndarray:
+    """Sleeve coverage down both arms to ``to_row``."""
+    alpha = np.zeros((H, W), np.float32)
+    alpha[78:to_row, 132:152] = 1.0
+    alpha[78:to_row, 40:60] = 1.0
+    return alpha
+
+
+def test_a_long_sleeve_on_a_bare_arm_hides_the_arm_it_covers():
+    labels, lm = _person()
+    hidden = sleeved_arms(labels, lm, _sleeves(to_row=190))
+    assert hidden[150, 142] and hidden[150, 50]                    # forearms: the sleeve dresses them
+    assert not hidden[labels != C.LIP_LEFT_ARM][labels[labels != C.LIP_LEFT_ARM] != C.LIP_RIGHT_ARM].any()
+    assert not hidden[192:].any()                                  # below the sleeve's end: still bare
+
+
+def test_a_sleeve_that_keeps_its_length_hides_nothing():
+    """A short sleeve on a person whose short sleeve ends at the same place (a paired photo):
+    the network's inputs stay as it was trained on."""
+    labels, lm = _person()
+    labels[75:110, 135:150] = C.LIP_UPPER_CLOTHES                  # the worn short sleeves
+    labels[75:110, 42:58] = C.LIP_UPPER_CLOTHES
+    assert not sleeved_arms(labels, lm, _sleeves(to_row=118)).any()
+    reaches = sleeve_reaches(labels, lm, _sleeves(to_row=118))
+    assert all(abs(new - old) < 0.5 for old, new, _ in reaches)
+
+
+def test_no_sleeves_and_out_of_view_arms_hide_nothing():
+    labels, lm = _person()
+    assert not sleeved_arms(labels, lm, np.zeros((H, W), np.float32)).any()
+    lm[[C.LEFT_ELBOW, C.RIGHT_ELBOW], 2] = 0.0                      # elbows not seen
+    assert sleeve_reaches(labels, lm, _sleeves(to_row=190)) == [None, None]
+    assert not sleeved_arms(labels, lm, _sleeves(to_row=190)).any()
+
+
+def test_warped_sleeves_reads_the_sleeves_through_the_warp_grid():
+    """Identity grid: the warped sleeves are the garment's own sleeve pixels, times coverage."""
+    import cv2
+    from kornia.geometry import create_meshgrid
+
+    from tryon.garment_keypoints import sleeve_masks
+
+    mask = np.zeros((H, W), np.uint8)
+    mask[44:220, 60:132] = 1
+    cv2.fillPoly(mask, [np.array([[60, 44], [60, 80], [20, 190], [4, 180]], np.int32)], 1)
+    cv2.fillPoly(mask, [np.array([[131, 44], [131, 80], [171, 190], [187, 180]], np.int32)], 1)
+    mask = mask.astype(bool)
+    grid = create_meshgrid(H, W, normalized_coordinates=True)[0].numpy()
+    alpha = mask.astype(np.float32)
+    sleeves = warped_sleeves(mask, None, grid, alpha)
+    cut = np.logical_or.reduce([m for m in sleeve_masks(mask).values() if m is not None])
+    assert (sleeves > 0.5).sum() == pytest.approx(cut.sum(), rel=0.05)
+    assert sleeves[150, 96] == 0.0                                 # the torso is not a sleeve
+    assert not warped_sleeves(mask, None, None, alpha).any()       # no grid: no sleeves
+
+
+def test_the_region_reveals_bare_arms_unless_a_longer_sleeve_covers_them():
+    """parse_regions: without the sleeves (training pairs) the bare arms stay revealed; with a
+    long sleeve over them, they are hidden and the network paints the sleeve."""
+    from tryon.region import parse_regions
+
+    labels, lm = _person()
+    person = ((labels > 0) | (np.arange(H)[:, None] < 75) & (np.abs(np.arange(W)[None] - 96) < 25)).astype(np.float32)
+    image = np.full((H, W, 3), 180, np.uint8)
+    valid = np.ones((H, W), bool)
+    region = np.zeros((H, W), bool)
+    region[70:200, 30:162] = True     # the pose's region: torso and arms
+    garment = np.zeros((H, W), np.float32)
+    garment[75:200, 40:152] = 1.0
+    _, revealed = parse_regions(labels, image, person, lm, region, garment, valid)
+    _, dressed = parse_regions(labels, image, person, lm, region, garment, valid, _sleeves(to_row=190))
+    assert revealed[150, 142] and not dressed[150, 142]
+    assert (dressed <= revealed).all()
