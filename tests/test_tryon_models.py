@@ -100,6 +100,24 @@ def test_warper_is_the_identity_at_init():
         assert all(torch.count_nonzero(f) == 0 for f in out.flows)
 
 
+def test_reset_flow_makes_a_trained_warper_the_identity_again():
+    """A warper whose heads learned a flow (here: perturbed) keeps the TPS again after
+    reset_flow, its encoders untouched: the start of a fine-tune after the spline changed."""
+    config = TryOnNetConfig(**TINY)
+    torch.manual_seed(0)
+    net = TryOnNet(config)
+    perturb_flow_heads(net, scale=0.5)
+    encoder = [p.clone() for p in net.warper.garment_encoder.parameters()]
+    inputs = make_inputs(config, batch=1)
+    with torch.no_grad():
+        assert net(**inputs).flow.abs().max() > 0.01
+        net.warper.reset_flow()
+        out = net(**inputs)
+    assert torch.count_nonzero(out.flow) == 0
+    torch.testing.assert_close(out.warped, inputs["garment"], atol=1e-5, rtol=0)
+    assert all(torch.equal(a, b) for a, b in zip(encoder, net.warper.garment_encoder.parameters()))
+
+
 def test_mask_and_image_follow_the_composition_rules():
     config = TryOnNetConfig(**TINY)
     torch.manual_seed(0)

@@ -113,7 +113,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from tryon.training.tasks import build_task
 
     extra = {"vaes": args.vaes, "codes": not args.no_codes, "prepare_workers": args.prepare_workers,
-             "region": args.region, "init_from": args.init_from, "lr": args.lr} \
+             "region": args.region, "init_from": args.init_from, "lr": args.lr,
+             "reset_flow": args.reset_flow} \
         if args.model == "tryon" else {"backgrounds": args.backgrounds, "steps": args.steps} if args.model == "parser" \
         else {"init_from": args.init_from} if args.model == "garment-designer" else {}
     task = build_task(args.model, args.data, split=args.split, cache=args.cache, seed=args.seed,

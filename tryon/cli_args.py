@@ -152,6 +152,8 @@ def train(sub: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
                            help="start from these exported try-on weights (fine-tuning), e.g. assets/weights/tryon")
             m.add_argument("--lr", type=float, help="learning rate of the generator and the discriminator "
                            "(default 2e-4)")
+            m.add_argument("--reset-flow", action="store_true",
+                           help="with --init-from: start the warper's flow at zero (after the spline changed)")
         if name == "garment-designer":
             m.add_argument("--init-from", type=Path, metavar="DIR",
                            help="the garment VAE to start from (default: the bundled assets/weights/garment-vae)")

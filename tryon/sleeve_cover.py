@@ -158,6 +158,8 @@ def sleeved_arms(labels: np.ndarray, landmarks: np.ndarray, sleeve_alpha: np.nda
     hidden = np.zeros(labels.shape, bool)
     skin = np.isin(labels, (C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM))
     covered = sleeve_alpha > COVERED_ALPHA
+    if not (skin & covered).any():   # no sleeve over bare arm: nothing to measure
+        return hidden
     for arm in sleeve_reaches(labels, landmarks, sleeve_alpha):
         if arm is not None and arm[1] > arm[0] + REACH_MARGIN:
             hidden |= arm[2] & skin & covered

@@ -189,6 +189,15 @@ class FlowWarper(nn.Module):
             levels.append(_FlowLevel(2 * ch + FLOW_CHANNELS + coarser_state, ch, out))
         self.levels = nn.ModuleList(levels)
 
+    @torch.no_grad()
+    def reset_flow(self) -> None:
+        """Zero every level's flow head: the warper becomes the identity again (the TPS is kept)
+        while its encoders keep what they learned. For a fine-tune whose spline changed, so that
+        the flow learned for the old spline is not applied to the new one."""
+        for level in self.levels:
+            nn.init.zeros_(level.head.weight)
+            nn.init.zeros_(level.head.bias)
+
     def forward(self, garment: torch.Tensor, condition: torch.Tensor) -> FlowWarperOutput:
         """Refine the garment's fit.
 

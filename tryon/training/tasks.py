@@ -20,7 +20,7 @@ def build_task(name: str, data: str | Path, *, split: str = "train", cache: Path
                n_val: int = C.VALIDATION_PAIRS, limit: int | None = None, seed: int = 0,
                vaes: Path | None = None, codes: bool = True, prepare_workers: int = 2,
                backgrounds: Path | None = None, steps: int | None = None, region: str = "parse",
-               init_from: Path | None = None, lr: float | None = None):
+               init_from: Path | None = None, lr: float | None = None, reset_flow: bool = False):
     """The :class:`~tryon.training.loop.TrainingTask` for model ``name``.
 
     Args:
@@ -38,6 +38,7 @@ def build_task(name: str, data: str | Path, *, split: str = "train", cache: Path
         init_from: try-on: a folder of exported try-on weights to start from (fine-tuning);
             garment-designer: the garment VAE it starts from (default: the bundled one).
         lr: try-on only: the learning rate of both networks (default :class:`TryOnHyper`'s).
+        reset_flow: try-on only, with ``init_from``: start the warper's flow at zero.
         backgrounds: parser only: a folder of photos to put behind the persons.
         steps: parser only: the run's length; its learning rate reaches its floor there.
 
@@ -49,7 +50,8 @@ def build_task(name: str, data: str | Path, *, split: str = "train", cache: Path
     layout = find_layout(data, split)
     cache_dir = Path(cache) if cache else default_cache_dir(layout.split)
     if name == "tryon":
-        return _tryon(layout, cache_dir, n_val, limit, seed, vaes, codes, prepare_workers, region, init_from, lr)
+        return _tryon(layout, cache_dir, n_val, limit, seed, vaes, codes, prepare_workers, region, init_from, lr,
+                      reset_flow)
     if name == "garment-vae":
         from tryon.data import GarmentDataset, train_garments, val_garments
         from tryon.training.garment_vae import GarmentVAETask
@@ -91,7 +93,7 @@ def build_task(name: str, data: str | Path, *, split: str = "train", cache: Path
     raise TryOnError(f"Unknown model '{name}'; choose one of {', '.join(TASKS)}.")
 
 
-def _tryon(layout, cache_dir, n_val, limit, seed, vaes, codes, prepare_workers, region, init_from, lr):
+def _tryon(layout, cache_dir, n_val, limit, seed, vaes, codes, prepare_workers, region, init_from, lr, reset_flow):
     from dataclasses import replace
 
     from tryon.assets import weights_dir
@@ -116,4 +118,5 @@ def _tryon(layout, cache_dir, n_val, limit, seed, vaes, codes, prepare_workers, 
                for pairs in (val_pairs(layout, n_val), train)]
     hyper = TryOnHyper() if lr is None else replace(TryOnHyper(), lr_g=lr, lr_d=lr)
     return TryOnTask(TryOnPairs(folders[1], augment=True, seed=seed, region=region),
-                     TryOnPairs(folders[0], region=region), hyper=hyper, init_from=init_from)
+                     TryOnPairs(folders[0], region=region), hyper=hyper, init_from=init_from,
+                     reset_flow=reset_flow)

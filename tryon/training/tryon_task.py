@@ -86,15 +86,20 @@ class TryOnTask(TrainingTask):
         init_from: a folder of exported try-on weights the network starts from (fine-tuning; the
             discriminator starts afresh); its config replaces ``net_config``. A resumed run
             takes its checkpoint instead.
+        reset_flow: with ``init_from``, zero the warper's flow heads first
+            (:meth:`~tryon.models.warper.FlowWarper.reset_flow`): for a fine-tune whose spline
+            changed (the flow the weights learned corrects the old spline's errors).
     """
 
     name = "tryon"
 
     def __init__(self, train_set, val_set, net_config: TryOnNetConfig | None = None,
-                 hyper: TryOnHyper | None = None, init_from: str | Path | None = None) -> None:
+                 hyper: TryOnHyper | None = None, init_from: str | Path | None = None,
+                 reset_flow: bool = False) -> None:
         self.train_set, self.val_set = train_set, val_set
         self.hyper = hyper or TryOnHyper()
         self.init_from = Path(init_from) if init_from is not None else None
+        self.reset_flow = reset_flow
         self._init_net: TryOnNet | None = None  # the loaded weights, until build_models hands them over
         if self.init_from is not None:
             self._init_net = TryOnNet.from_pretrained(self.init_from)
@@ -114,7 +119,7 @@ class TryOnTask(TrainingTask):
         return {"hyper": asdict(self.hyper), "net": asdict(self.net_config), "disc": asdict(self.disc_config),
                 "train_items": len(self.train_set), "val_items": len(self.val_set),
                 "region": getattr(self.train_set, "region", "pose"),
-                "init_from": str(self.init_from) if self.init_from else None}
+                "init_from": str(self.init_from) if self.init_from else None, "reset_flow": self.reset_flow}
 
     def build_models(self):
         if self.init_from is None:
@@ -122,6 +127,8 @@ class TryOnTask(TrainingTask):
         else:  # the weights __init__ loaded (read again only if asked a second time)
             net = self._init_net if self._init_net is not None else TryOnNet.from_pretrained(self.init_from)
             self._init_net = None
+            if self.reset_flow:
+                net.warper.reset_flow()
             net.train()
         return {"net": net, "disc": MultiScaleDiscriminator(self.disc_config)}
 
