@@ -217,3 +217,20 @@ def test_train_resumes_after_kill_9_and_exports(tiny_prepared, pairs_folder, tmp
     assert code == 0
     data = json.loads(report.read_text())
     assert data["mode"] == "learned" and 0 < data["paired"]["ssim"] <= 1
+
+
+def test_arms_and_hair_in_front_of_the_worn_garment_are_found_beside_ones_are_not():
+    """The warp's mask loss skips what lies in front of the worn garment (an arm across the
+    belly, hair over a shoulder), so the flow is not taught to cut holes there; an arm hanging
+    beside the garment is not in front of it."""
+    from tryon import constants as C
+    from tryon.data.tryon_pairs import GARMENT_LABELS, in_front_of_garment
+
+    parse = np.zeros((40, 30), np.uint8)
+    parse[5:35, 8:22] = C.LIP_UPPER_CLOTHES
+    parse[20:24, 10:20] = C.LIP_LEFT_ARM          # across the belly
+    parse[5:30, 24:27] = C.LIP_RIGHT_ARM          # hanging beside
+    parse[5:9, 9:12] = C.LIP_HAIR                 # over a shoulder
+    front = in_front_of_garment(parse, np.isin(parse, GARMENT_LABELS))
+    assert front[20:24, 10:20].all() and front[5:9, 9:12].all()
+    assert not front[:, 24:].any() and not front[parse == C.LIP_UPPER_CLOTHES].any()

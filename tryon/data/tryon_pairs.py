@@ -74,6 +74,7 @@ CACHE_FORMAT = 5            # part of the folder's hash: a format change never r
 REGION_SOURCES = ("pose", "parse")  # where TryOnPairs takes the repaint region from
 GARMENT_LABELS = (C.LIP_UPPER_CLOTHES, C.LIP_DRESS, C.LIP_COAT)   # what the garment replaces
 TRYON_LABELS = GARMENT_LABELS + (C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM)  # garment + arms: region metrics
+OCCLUDER_LABELS = (C.LIP_HAIR, C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM)      # what may lie in front of a garment
 # Mirror image of the LIP labels (left <-> right arm, leg and shoe).
 LABEL_FLIP = np.arange(256, dtype=np.uint8)
 for _a, _b in ((C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM), (C.LIP_LEFT_LEG, C.LIP_RIGHT_LEG),
@@ -98,6 +99,24 @@ def _read_parse(layout: DatasetLayout, person: str) -> np.ndarray | None:
         return None
     with Image.open(path) as im:
         return np.asarray(im if im.mode in ("P", "L") else im.convert("L")).astype(np.uint8)
+
+
+def in_front_of_garment(parse: np.ndarray, worn: np.ndarray) -> np.ndarray:
+    """``(H, W)`` bool: the hair and arm pixels inside the worn garment's span on their row (from
+    its leftmost to its rightmost pixel): an arm across the belly, hair over a shoulder. The
+    garment goes on behind them, so the warp is not asked to leave a hole there (it learned to
+    squeeze prints out of the way of folded arms).
+
+    Args:
+        parse: ``(H, W)`` uint8 LIP ids.
+        worn: ``(H, W)`` bool, the worn garment (:data:`GARMENT_LABELS`).
+    """
+    h, w = parse.shape
+    rows = worn.any(1)
+    left = np.where(rows, worn.argmax(1), w)
+    right = np.where(rows, w - 1 - worn[:, ::-1].argmax(1), -1)
+    cols = np.arange(w)[None]
+    return np.isin(parse, OCCLUDER_LABELS) & (cols >= left[:, None]) & (cols <= right[:, None])
 
 
 def garment_in_frame(layout: DatasetLayout, garment: str, frame: tuple[int, int]):
@@ -349,5 +368,6 @@ class TryOnPairs(torch.utils.data.Dataset):
         item["codes"] = torch.from_numpy(a["codes"].astype(np.float32))
         item["gt_garment"] = torch.from_numpy(worn.astype(np.float32))[None]
         item["gt_tryon"] = torch.from_numpy(np.isin(parse, TRYON_LABELS).astype(np.float32))[None]
+        item["gt_occluder"] = torch.from_numpy(in_front_of_garment(parse, worn).astype(np.float32))[None]
         item["name"] = self.names[index]
         return item

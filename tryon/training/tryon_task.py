@@ -61,7 +61,7 @@ class TryOnHyper:
     w_adv: float = 0.1          # hinge adversarial
     w_feat: float = 1.0         # D feature matching
     w_warp: float = 1.0         # L1 of the refined garment's colour on the worn garment
-    w_warp_mask: float = 1.0    # L1 of its alpha against the worn garment's region
+    w_warp_mask: float = 1.0    # L1 of its alpha against the worn garment's region (not behind hair or arms)
     w_tv: float = 0.5           # flow smoothness, every level
     w_mask: float = 0.2         # composition mask towards the visible garment
     ema_decay: float = 0.999
@@ -184,7 +184,9 @@ class TryOnTask(TrainingTask):
         loss_ssim = ssim_loss(out.image, person, mask=region)
         gt = batch["gt_garment"] * region
         loss_warp = l1_loss(out.warped[:, :3], batch["person"], mask=gt)
-        loss_warp_mask = l1_loss(out.warped[:, 3:], gt)
+        # Where hair or an arm lies in front of the worn garment, its alpha is not asked for: the
+        # garment goes on behind them (asked for a hole there, the flow squeezed prints away).
+        loss_warp_mask = l1_loss(out.warped[:, 3:], gt, mask=1 - batch["gt_occluder"])
         loss_tv = sum(total_variation_loss(f) for f in out.flows)
         loss_mask = mask_regularization(out.mask, gt)
         loss_g = (h.w_l1 * loss_l1 + h.w_ssim * loss_ssim + h.w_adv * loss_adv + h.w_feat * loss_feat
