@@ -162,7 +162,7 @@ class TryOnNet(nn.Module, PretrainedMixin):
 
     def forward(self, agnostic: torch.Tensor, region: torch.Tensor, pose: torch.Tensor,
                 garment: torch.Tensor, codes: torch.Tensor | None = None,
-                revealed: torch.Tensor | None = None) -> TryOnNetOutput:
+                revealed: torch.Tensor | None = None, detach_warp: bool = False) -> TryOnNetOutput:
         """Try the garment on.
 
         Args:
@@ -174,6 +174,8 @@ class TryOnNet(nn.Module, PretrainedMixin):
             codes: ``(B, code_dim)`` VAE codes, or ``None`` (zeros are used when ``code_dim > 0``).
             revealed: ``(B, 1, H, W)`` in ``{0, 1}``, region pixels the agnostic still shows (skin,
                 background), or ``None`` (nothing revealed).
+            detach_warp: the generator and the composition get the refined garment without its
+                gradient, so training moves the warper by its own losses alone (the same output).
 
         Returns:
             :class:`TryOnNetOutput`.
@@ -188,8 +190,9 @@ class TryOnNet(nn.Module, PretrainedMixin):
             codes = agnostic.new_zeros(agnostic.shape[0], self.config.code_dim)
         condition = half_resolution(torch.cat([agnostic, region, pose], dim=1))  # shared by both
         warp = self.warper(garment, condition)
-        warped_rgb, warped_alpha = warp.warped[:, :RGB_CHANNELS], warp.warped[:, RGB_CHANNELS:]
-        images = torch.cat([agnostic, region, revealed, warp.warped], dim=1)
+        warped = warp.warped.detach() if detach_warp else warp.warped
+        warped_rgb, warped_alpha = warped[:, :RGB_CHANNELS], warped[:, RGB_CHANNELS:]
+        images = torch.cat([agnostic, region, revealed, warped], dim=1)
         rendered, logits = self.generator(images, condition, codes)
         keep = torch.sigmoid(logits[:, 1:2]) * revealed * region
         mask = (1.0 - keep) * torch.sigmoid(logits[:, :1]) * warped_alpha * region

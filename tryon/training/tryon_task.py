@@ -62,6 +62,9 @@ class TryOnHyper:
     w_feat: float = 1.0         # D feature matching
     w_warp: float = 1.0         # L1 of the refined garment's colour on the worn garment
     w_warp_mask: float = 1.0    # L1 of its alpha against the worn garment's region (not behind hair or arms)
+    warp_own_losses: bool = True  # the render's losses do not reach the warper (through the composition
+                                  # they taught the flow to cut holes where hands cover the garment and
+                                  # to squeeze prints up: a 30 px median flow)
     w_tv: float = 0.5           # flow smoothness, every level
     w_mask: float = 0.2         # composition mask towards the visible garment
     ema_decay: float = 0.999
@@ -163,7 +166,7 @@ class TryOnTask(TrainingTask):
         person = batch["person"] * region + inputs["agnostic"] * (1 - region)
         cond = torch.cat([inputs["agnostic"], inputs["pose"]], 1)
 
-        out = net(**inputs)
+        out = net(**inputs, detach_warp=h.warp_own_losses)
 
         # D phase: real photos vs rendered ones, both with their condition.
         real_d = disc(torch.cat([person, cond], 1))
