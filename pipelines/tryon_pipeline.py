@@ -144,6 +144,9 @@ class TryOnPipeline:
         garment_cache: how many prepared and checked garments to remember, by their pixels
             (:mod:`tryon.garment_cache`; 0: none). A catalogue garment tried on again skips its
             preparation and its check.
+        garment_warp: where the full-resolution composition reads the garment photo: ``"flow"``
+            (the network's refined warp) or ``"spline"`` (the spline alone: prints keep their
+            shape, the network's mask still decides where the garment shows).
         warp_lengths: the :class:`~tryon.warp.LengthScales` the network was trained with (its
             spline's hem and sleeve lengths; ``from_pretrained`` reads them from its weights).
             The baseline always uses the measured ones, :data:`~tryon.warp.MEASURED_LENGTHS`.
@@ -164,6 +167,7 @@ class TryOnPipeline:
         garment_type: str = "auto",
         full_resolution: bool = True,
         garment_cache: int = GARMENT_CACHE_SIZE,
+        garment_warp: str = "flow",
         warp_lengths: LengthScales = MEASURED_LENGTHS,
     ) -> None:
         if mode not in C.RENDER_MODES:
@@ -172,6 +176,8 @@ class TryOnPipeline:
             raise ValueError(f"precision must be one of {C.NET_PRECISIONS}, not {precision!r}")
         if region not in C.REGION_SOURCES:
             raise ValueError(f"region must be one of {C.REGION_SOURCES}, not {region!r}")
+        if garment_warp not in C.GARMENT_WARPS:
+            raise ValueError(f"garment_warp must be one of {C.GARMENT_WARPS}, not {garment_warp!r}")
         if region == "parse" and parser is None:
             raise TryOnError("region='parse' needs the body parser; load its weights or use 'pose'.")
         self.precision = _resolve_precision(precision)
@@ -180,6 +186,7 @@ class TryOnPipeline:
         self.garment_type = check_garment_type(garment_type, parser)
         self.full_resolution = full_resolution
         self.warp_lengths = LengthScales(*warp_lengths)
+        self.garment_warp = garment_warp
         self.garments = GarmentCache(garment_cache)  # prepared and checked garments, by their pixels
         self.frame_size = tuple(frame_size)
         self.mode = mode
@@ -197,7 +204,8 @@ class TryOnPipeline:
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None, *, mode: str = "auto",
                         precision: str = "auto", region: str = "auto",
-                        garment_type: str = "auto", full_resolution: bool = True) -> "TryOnPipeline":
+                        garment_type: str = "auto", full_resolution: bool = True,
+                        garment_warp: str = "flow") -> "TryOnPipeline":
         """Load the bundled defaults (:func:`tryon.assets.weights_dir`) or those in ``path``.
 
         The garment VAE (``garment-vae/``) and body-shape VAE (``body-vae/``) there, when
@@ -206,7 +214,8 @@ class TryOnPipeline:
         (``tryon/``) is the learned renderer; without it, the pipeline runs the baseline renderer.
         The body parser (``parser/``) adds the parse step, decides the repaint region (with
         ``region``) and cuts garments out of photos of people wearing them. ``precision``,
-        ``region``, ``garment_type`` and ``full_resolution`` are as in :class:`TryOnPipeline`.
+        ``region``, ``garment_type``, ``full_resolution`` and ``garment_warp`` are as in
+        :class:`TryOnPipeline`.
         """
         weights = Path(path) if path is not None else DEFAULT_WEIGHTS_DIR
         if path is not None and not weights.is_dir():
@@ -235,7 +244,7 @@ class TryOnPipeline:
         parser = Parser.from_pretrained(p) if (p := find("parser")) is not None else None
         return cls(mode=mode, garment_checker=checker, body_vae=body, body_threshold=threshold, net=net,
                    precision=precision, parser=parser, region=region, garment_type=garment_type,
-                   full_resolution=full_resolution, warp_lengths=lengths)
+                   full_resolution=full_resolution, garment_warp=garment_warp, warp_lengths=lengths)
 
     @contextmanager
     def _stage(self, timings: dict[str, float], name: str):
@@ -308,7 +317,8 @@ class TryOnPipeline:
         # 6. Warp: landmark TPS from garment keypoints to the body (+ the parse's region).
         lengths = self.warp_lengths if learned else MEASURED_LENGTHS
         warped = self._warp(body, prepared, labels, timings,
-                            worn_lengths(lengths) if prepared.method == "worn" else lengths)
+                            worn_lengths(lengths) if prepared.method == "worn" else lengths,
+                            dress_arms=learned and self.warp_lengths == MEASURED_LENGTHS)
 
         # 7. Render in the frame: the network, or the garment over the person's shading (baseline).
         rendered, alpha, warped = self._render_in_frame(learned, body, warped, codes, timings)
@@ -332,16 +342,20 @@ class TryOnPipeline:
             return self._frame_labels(body, timings)
 
     def _warp(self, body, prepared, labels: np.ndarray | None, timings: dict[str, float],
-              lengths: LengthScales) -> WarpedGarment:
+              lengths: LengthScales, dress_arms: bool) -> WarpedGarment:
         """The garment warped onto the body. With the parse (``region="parse"``), also set the
         repaint region and what the network sees of it from the parse and the room the warped
-        garment needs (:func:`~tryon.region.parsed_region`)."""
+        garment needs (:func:`~tryon.region.parsed_region`); with ``dress_arms``, bare arms a
+        clearly longer new sleeve covers are not shown to it (:mod:`tryon.sleeve_cover`: for
+        networks trained with the measured lengths; the shipped one's flow cuts such sleeves off
+        anyway, and there it cost 0.0013 validation region SSIM)."""
         with self._stage(timings, "warp"):
             warped = warp_garment(prepared.rgb, prepared.mask, prepared.keypoints, body.landmarks, prepared.analysis,
                                   lengths)
         if labels is not None and self.region == "parse":
             with self._stage(timings, "region"):
-                sleeves = warped_sleeves(prepared.mask, prepared.analysis, warped.grid, warped.alpha)
+                sleeves = (warped_sleeves(prepared.mask, prepared.analysis, warped.grid, warped.alpha)
+                           if dress_arms else None)
                 body.region, body.revealed = parse_regions(labels, body.image, body.person_mask, body.landmarks,
                                                            body.region, warped.alpha, body.valid, sleeves)
         return warped
@@ -389,7 +403,8 @@ class TryOnPipeline:
         shading = (shading_map(body.image, warped.shows * warped.alpha, strength=FULLRES_SHADING,
                                detail=FULLRES_SHADING_DETAIL) if FULLRES_SHADING else None)
         return compose(photo, rendered, alpha, body.alignment,
-                       frame_map=source_map(warped.grid, warped.flow, prepared.to_layout),
+                       frame_map=source_map(warped.grid, warped.flow if self.garment_warp == "flow" else None,
+                                            prepared.to_layout),
                        shows=warped.shows, keeps=warped.keeps, source=prepared.source,
                        source_mask=prepared.source_mask, shading=shading)
 

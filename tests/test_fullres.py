@@ -112,3 +112,25 @@ def test_pipeline_keeps_more_of_a_striped_garments_texture_at_full_resolution(pe
         warped = out.steps["warped"]
         assert warped.size == ((512, 512) if full else (192, 256))  # the photo's frame, or the model's
     assert ratios[True] > RATIO_GAIN * ratios[False], ratios
+
+
+def test_spline_read_garment_keeps_the_prints_shape_and_only_the_region_changes(person_example, examples_dir):
+    """garment_warp="spline" reads the garment photo through the spline alone: the stripes the
+    flow bends stay as texture (about as much as through the flow, or more), outside the try-on
+    region nothing changes, and a wrong value is refused."""
+    from pipelines import TryOnPipeline
+
+    photo = np.asarray(Image.open(person_example).convert("RGB"))
+    garment, mask = _striped_garment(examples_dir)
+    rgb = np.asarray(garment.convert("RGB"))
+    ratios = {}
+    for warp in ("flow", "spline"):
+        pipe = TryOnPipeline.from_pretrained(garment_warp=warp)
+        out = pipe(photo, garment, output_type="np")
+        ratios[warp] = texture_ratio(out.image, photo, rgb, mask)
+        changed = np.any(out.image != photo, axis=-1)
+        assert changed.mean() < 0.5                          # the try-on region, not the photo
+        assert not changed[:40].any()                        # the top rows (hair, background) stay
+    assert ratios["spline"] > 0.9 * ratios["flow"], ratios
+    with pytest.raises(ValueError, match="garment_warp"):
+        TryOnPipeline(garment_warp="bent")

@@ -25,7 +25,8 @@ def _pipeline(args: argparse.Namespace):
 
     return TryOnPipeline.from_pretrained(args.weights, mode=args.mode, precision=args.precision,
                                          region=args.region, garment_type=args.garment_type,
-                                         full_resolution=args.full_resolution)
+                                         full_resolution=args.full_resolution,
+                                         garment_warp=getattr(args, "garment_warp", "flow"))
 
 
 def _design(weights: Path | None):

@@ -146,7 +146,8 @@ def sleeve_reaches(labels: np.ndarray, landmarks: np.ndarray, sleeve_alpha: np.n
     return out
 
 
-def sleeved_arms(labels: np.ndarray, landmarks: np.ndarray, sleeve_alpha: np.ndarray) -> np.ndarray:
+def sleeved_arms(labels: np.ndarray, landmarks: np.ndarray, sleeve_alpha: np.ndarray,
+                 margin: float = REACH_MARGIN) -> np.ndarray:
     """``(H, W)`` bool: the arm pixels (as the parser labels them) beside the torso that the new
     garment's sleeve covers, on each arm whose new sleeve reaches :data:`REACH_MARGIN` farther
     down than the worn one: the bare arm a longer sleeve will dress. Arms in front of the torso
@@ -154,6 +155,8 @@ def sleeved_arms(labels: np.ndarray, landmarks: np.ndarray, sleeve_alpha: np.nda
 
     Args:
         labels, landmarks, sleeve_alpha: as :func:`sleeve_reaches`.
+        margin: upper-arm lengths the new sleeve must reach farther (:data:`REACH_MARGIN`, for a
+            spline at :data:`tryon.warp.MEASURED_LENGTHS`).
     """
     hidden = np.zeros(labels.shape, bool)
     skin = np.isin(labels, (C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM))
@@ -161,6 +164,6 @@ def sleeved_arms(labels: np.ndarray, landmarks: np.ndarray, sleeve_alpha: np.nda
     if not (skin & covered).any():   # no sleeve over bare arm: nothing to measure
         return hidden
     for arm in sleeve_reaches(labels, landmarks, sleeve_alpha):
-        if arm is not None and arm[1] > arm[0] + REACH_MARGIN:
+        if arm is not None and arm[1] > arm[0] + margin:
             hidden |= arm[2] & skin & covered
     return hidden
