@@ -36,7 +36,7 @@ from tryon.errors import TryOnError
 from tryon.fullres import compose, source_map
 from tryon.garment_cache import GARMENT_CACHE_SIZE, GarmentCache, GarmentInput, load_garment_input
 from tryon.hub import load_extra
-from tryon.io import load_image
+from tryon.io import downscaled_warnings, load_image
 from tryon.models.tryon_net import TryOnNet
 from tryon.models.vae import VAE
 from tryon.parse import Parser
@@ -69,10 +69,6 @@ UNUSUAL_PHOTO_WARNING = (
     "Your photo looks unusual for a try-on (cropped body, several people or an unusual pose), "
     "so the result may look wrong; a photo of just you, facing the camera, works best."
 )
-DOWNSCALED_WARNING = (
-    "Your photo was larger than {max} pixels on its longest side, so the result is "
-    "{w}x{h} instead of {ow}x{oh}."
-)
 
 
 def _resolve_precision(precision: str) -> str:
@@ -82,15 +78,6 @@ def _resolve_precision(precision: str) -> str:
         return precision
     fast = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
     return "bfloat16" if fast else "float32"
-
-
-def _downscaled(person_img: Image.Image) -> list[str]:
-    """The warning for a person photo that :func:`tryon.io.load_image` had to shrink, if it did."""
-    ow, oh = person_img.info.get("original_size", person_img.size)
-    if (ow, oh) == person_img.size:
-        return []
-    w, h = person_img.size
-    return [DOWNSCALED_WARNING.format(max=C.MAX_IMAGE_SIDE, w=w, h=h, ow=ow, oh=oh)]
 
 
 @dataclass
@@ -287,7 +274,7 @@ class TryOnPipeline:
         with self._stage(timings, "load"):
             person_img = load_image(person, what="person photo")
             upload = load_garment_input(garment, garment_mask)
-        warnings = _downscaled(person_img)
+        warnings = downscaled_warnings(person_img)
         photo = np.asarray(person_img)
 
         # 2. Pose: 33 landmarks and the person mask; refuse photos that cannot work.

@@ -32,7 +32,8 @@ from tryon.constants import MAX_FILE_BYTES, MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE, MI
 from tryon.errors import InvalidImageError
 from tryon.urls import fetch_url, is_url
 
-__all__ = ["load_image", "read_source", "save_image", "READABLE_FORMATS", "SAVE_FORMATS", "atomic_write"]
+__all__ = ["load_image", "read_source", "save_image", "READABLE_FORMATS", "SAVE_FORMATS", "atomic_write",
+           "downscaled_warnings", "DOWNSCALED_WARNING"]
 
 # Pillow formats we decode. Deliberately short: exotic plugins (EPS runs Ghostscript,
 # PSD, FITS, ...) are attack surface a photo upload never needs. MPO (phone JPEGs) is
@@ -415,3 +416,18 @@ def _finish(image: Image.Image, *, keep_alpha: bool, max_side: int, what: str) -
             image = image.resize(size, Image.Resampling.LANCZOS, reducing_gap=REDUCING_GAP)
     image.info = {"original_size": original}
     return image
+
+
+DOWNSCALED_WARNING = (
+    "Your photo was larger than {max} pixels on its longest side, so the result is "
+    "{w}x{h} instead of {ow}x{oh}."
+)
+
+
+def downscaled_warnings(person_img: Image.Image) -> list[str]:
+    """The warning for a person photo that :func:`tryon.io.load_image` had to shrink, if it did."""
+    ow, oh = person_img.info.get("original_size", person_img.size)
+    if (ow, oh) == person_img.size:
+        return []
+    w, h = person_img.size
+    return [DOWNSCALED_WARNING.format(max=MAX_IMAGE_SIDE, w=w, h=h, ow=ow, oh=oh)]
