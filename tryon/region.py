@@ -345,8 +345,8 @@ def parse_regions(labels: np.ndarray, image: np.ndarray, person_mask: np.ndarray
         valid: ``(H, W)`` bool, the frame pixels that lie on the photo.
         sleeve_alpha: ``(H, W)`` float in ``[0, 1]``, the new garment's sleeves as warped
             (:func:`tryon.sleeve_cover.warped_sleeves`). With it, bare arms a clearly longer new
-            sleeve covers are not revealed (:func:`tryon.sleeve_cover.sleeved_arms`), so the
-            network dresses them; without it (training pairs, whose garment is the worn one),
+            sleeve covers are not revealed (:func:`tryon.sleeve_cover.sleeved_arms`), for the
+            network to dress; without it (training pairs, whose garment is the worn one),
             revealed skin stays revealed.
 
     Returns:
