@@ -146,15 +146,21 @@ def _long_sleeve_garment() -> tuple[np.ndarray, np.ndarray]:
     return rgb, mask
 
 
+def _hanging_arms() -> np.ndarray:
+    """Upright landmarks with both arms hanging by the body, elbows and wrists seen."""
+    lm = _upright_landmarks()
+    lm[13], lm[14] = (130, 145, 1), (62, 145, 1)
+    lm[15], lm[16] = (132, 200, 1), (60, 200, 1)
+    return lm
+
+
 def test_long_sleeves_follow_hanging_arms_down_to_the_wrists():
     """Arms hanging by the body: the one-piece spline folds the spread sleeves, so each sleeve is
     laid along its arm on its own; the forearms wear the sleeves' colour, the belly the torso's.
     (The drawn garment has the body's own proportions, not a photo's: PHOTO_LENGTHS.)"""
     rgb, mask = _long_sleeve_garment()
     kp = garment_keypoints(mask)
-    lm = _upright_landmarks()
-    lm[13], lm[14] = (130, 145, 1), (62, 145, 1)
-    lm[15], lm[16] = (132, 200, 1), (60, 200, 1)
+    lm = _hanging_arms()
     src, dst = body_targets(kp, lm, PHOTO_LENGTHS)
     assert _fold(src, dst, mask) > FOLD_TOLERANCE  # the one-piece fit folds
     out = warp_garment(rgb, mask, kp, lm, lengths=PHOTO_LENGTHS)
@@ -171,9 +177,7 @@ def test_the_sleeve_fit_reuses_the_callers_mask_analysis(monkeypatch):
     """warp_garment given the mask's analysis (PreparedGarment.analysis) cuts the sleeves from it:
     the same fit, without analysing the mask again; an analysis of another size is refused."""
     rgb, mask = _long_sleeve_garment()
-    lm = _upright_landmarks()
-    lm[13], lm[14] = (130, 145, 1), (62, 145, 1)
-    lm[15], lm[16] = (132, 200, 1), (60, 200, 1)
+    lm = _hanging_arms()
     analysis = analyse_mask(mask)
     assert analysis.keypoints == garment_keypoints(mask)
     before = warp_garment(rgb, mask, analysis.keypoints, lm)
@@ -200,9 +204,7 @@ def test_the_sleeve_fit_grid_reads_nothing_where_it_draws_nothing():
     """tryon.fullres reads the garment photo through the grid: away from the fitted garment the
     grid points off the garment, so the sleeves' old places in the photo are never read."""
     rgb, mask = _long_sleeve_garment()
-    lm = _upright_landmarks()
-    lm[13], lm[14] = (130, 145, 1), (62, 145, 1)
-    lm[15], lm[16] = (132, 200, 1), (60, 200, 1)
+    lm = _hanging_arms()
     out = warp_garment(rgb, mask, garment_keypoints(mask), lm)
     read = F.grid_sample(torch.from_numpy(mask[None, None].astype(np.float32)),
                          torch.from_numpy(out.grid)[None], align_corners=True)[0, 0].numpy()
@@ -217,9 +219,7 @@ def test_measured_lengths_shorten_hems_and_sleeves_but_hems_stay_below_the_hips(
     lengths pull the hem up (never above the hips) and the sleeve ends up their arms."""
     rgb, mask = _long_sleeve_garment()
     kp = garment_keypoints(mask)
-    lm = _upright_landmarks()
-    lm[13], lm[14] = (130, 145, 1), (62, 145, 1)
-    lm[15], lm[16] = (132, 200, 1), (60, 200, 1)
+    lm = _hanging_arms()
     _, photo = body_targets(kp, lm, PHOTO_LENGTHS)
     _, worn = body_targets(kp, lm, MEASURED_LENGTHS)
     _, short = body_targets(kp, lm, LengthScales(hem=0.1, sleeve=0.1))
