@@ -15,7 +15,7 @@ from tryon.constants import (GARMENT_TYPES, GARMENT_WARPS, NET_PRECISIONS, REGIO
                              SHEET_COLUMNS, VALIDATION_PAIRS)
 
 from tryon.cli_args_eval import (eval_body_vae, eval_garment_check, eval_garment_vae, eval_lengths, eval_parser,
-                                 eval_sliders, eval_worn)
+                                 eval_sliders, held_out)
 
 __all__ = ["common", "root", "try_on", "batch", "prepare", "train", "generate", "check_garment",
            "eval_tryon", "eval_models", "eval_garment_vae", "eval_body_vae", "set_eval_usage", "serve",
@@ -311,6 +311,20 @@ def eval_models(eval_parser: argparse.ArgumentParser) -> Sub:
 def set_eval_usage(eval_parser: argparse.ArgumentParser, models: Sub) -> None:
     """Name every model added to ``models`` in the usage line of ``tryon eval``."""
     eval_parser.usage = EVAL_USAGE.replace("MODELS", "{" + ",".join(models.choices) + "}")
+
+
+def eval_worn(models: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p = models.add_parser("worn", parents=[shared], help="evaluate garments taken from photos of people wearing them",
+                          description="Dress each held-out VITON person in another pair's garment twice: "
+                          "from its in-shop photo and from the photo of the person wearing it. Reports "
+                          "the region SSIM between the two results and how often the torso took the "
+                          "garment's colour; writes <OUT>-grid.png beside the JSON report.")
+    held_out(p, "pairs")
+    renderer(p)
+    p.add_argument("--limit", type=int, metavar="N", help="only the first N pairs")
+    p.add_argument("--seed", type=int, default=0, help="picks each person's garment")
+    p.add_argument("--out", type=Path, default=Path("runs") / "eval-worn.json", help="JSON report")
+    return p
 
 
 # ----------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The arguments of ``tryon eval MODEL``: one small function per model or measurement.
 
-As in :mod:`tryon.cli_args` (which re-exports them): each adds its parser to ``models`` (the
-``tryon eval`` sub-parsers) and returns it. Only argparse and constants here.
+As in :mod:`tryon.cli_args` (which re-exports them; ``tryon eval worn``, which takes the
+try-on's renderer options, stays there): each adds its parser to ``models`` (the ``tryon eval``
+sub-parsers) and returns it. Only argparse and constants here.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 from tryon.constants import VALIDATION_PAIRS
 
 __all__ = ["eval_garment_vae", "eval_body_vae", "eval_garment_check", "eval_sliders", "held_out", "eval_parser",
-           "eval_worn", "eval_lengths"]
+           "eval_lengths"]
 
 Sub = argparse._SubParsersAction  # what ArgumentParser.add_subparsers returns
 
@@ -106,22 +107,6 @@ def eval_parser(models: Sub, shared: argparse.ArgumentParser) -> argparse.Argume
     p.add_argument("--limit", type=int, metavar="N", help="only the first N photos")
     p.add_argument("--out", type=Path, default=Path("runs") / "eval-parser.json",
                    help="JSON report; the grid is <OUT>-grid.png beside it")
-    return p
-
-
-def eval_worn(models: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    p = models.add_parser("worn", parents=[shared], help="evaluate garments taken from photos of people wearing them",
-                          description="Dress each held-out VITON person in another pair's garment twice: "
-                          "from its in-shop photo and from the photo of the person wearing it. Reports "
-                          "the region SSIM between the two results and how often the torso took the "
-                          "garment's colour; writes <OUT>-grid.png beside the JSON report.")
-    held_out(p, "pairs")
-    from tryon.cli_args import renderer  # the try-on's renderer options (cli_args imports this module)
-
-    renderer(p)
-    p.add_argument("--limit", type=int, metavar="N", help="only the first N pairs")
-    p.add_argument("--seed", type=int, default=0, help="picks each person's garment")
-    p.add_argument("--out", type=Path, default=Path("runs") / "eval-worn.json", help="JSON report")
     return p
 
 
