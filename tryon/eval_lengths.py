@@ -29,14 +29,13 @@ from tryon import constants as C
 from tryon.data.cache import LandmarkCache, default_cache_dir
 from tryon.data.layout import find_layout
 from tryon.data.split import test_pairs, train_pairs
-from tryon.data.tryon_pairs import LABEL_MASK, garment_in_frame, prepare_pair
+from tryon.data.tryon_pairs import GARMENT_LABELS, garment_in_frame, person_in_frame
 from tryon.errors import TryOnError
 from tryon.sleeve_cover import arm_positions, sleeve_reaches
 from tryon.warp import PHOTO_LENGTHS, image_sides, named_targets
 
 __all__ = ["measure_lengths"]
 
-WORN_GARMENT = (C.LIP_UPPER_CLOTHES, C.LIP_DRESS, C.LIP_COAT)
 MIN_GARMENT_PIXELS = 500    # a parse with less of the garment in view is skipped
 AXIS_BAND = 0.3             # the hem is looked for this share of the shoulder span around the axis
 FRAME_EDGE = 6              # px: a hem this close to the frame's bottom may continue below it
@@ -59,7 +58,7 @@ def _one(labels: np.ndarray, landmarks: np.ndarray, keypoints: dict) -> tuple[li
     at = {n: i for i, n in enumerate(names)}
     g = {k: np.asarray(v, np.float64) for k, v in keypoints.items() if v is not None}
     hems, longs, shorts = [], [], []
-    worn = np.isin(labels, WORN_GARMENT)
+    worn = np.isin(labels, GARMENT_LABELS)
     if worn.sum() < MIN_GARMENT_PIXELS or not {"neck", "shoulder_l", "shoulder_r", "hem_l", "hem_r"} <= set(at):
         return hems, longs, shorts
     span = dst[at["shoulder_r"]] - dst[at["shoulder_l"]]
@@ -116,14 +115,13 @@ def measure_lengths(data: str | Path, *, split: str = "train", cache: str | Path
     chosen = [candidates[i] for i in rng.choice(len(candidates), min(pairs, len(candidates)), replace=False)]
     hems, longs, shorts, skipped = [], [], [], 0
     for person, garment in tqdm(chosen, desc="lengths", unit="pair", disable=not progress):
-        try:
-            row = prepare_pair(layout, landmarks, person, garment, C.FRAME_SIZE)
+        try:  # the person and the garment alone: no warp, no network inputs
+            _, body, parse = person_in_frame(layout, landmarks, person, C.FRAME_SIZE)
+            kp = garment_in_frame(layout, garment, C.FRAME_SIZE).keypoints
         except (TryOnError, OSError, ValueError):
             skipped += 1
             continue
-        px = row["landmarks"] * np.array([C.FRAME_SIZE[1], C.FRAME_SIZE[0], 1], np.float32)
-        kp = garment_in_frame(layout, garment, C.FRAME_SIZE).keypoints
-        h, lo, sh = _one(np.ascontiguousarray(row["labels"] & LABEL_MASK), px, kp)
+        h, lo, sh = _one(np.ascontiguousarray(parse), body.landmarks, kp)
         hems += h
         longs += lo
         shorts += sh

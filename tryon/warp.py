@@ -391,10 +391,10 @@ def _premultiplied(rgb: np.ndarray, mask: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(stack).permute(2, 0, 1)[None]
 
 
-def _piecewise(rgb, mask, keypoints, landmarks, names, src, dst, analysis=None, along=1.0):
+def _piecewise(rgb, mask, keypoints, landmarks, names, src, dst, analysis=None, length_share=1.0):
     """The torso by the spline through its own points, each sleeve laid along its arm over it
     (:mod:`tryon.sleeve_fit`; the sleeves cut from ``analysis`` when given; their lengths times
-    ``along``): ``(fit (4, H, W),
+    ``length_share``): ``(fit (4, H, W),
     src, dst, grid (H, W, 2))``, or None when no sleeve can be laid (no sleeve pixels, or no
     visible elbow)."""
     size = mask.shape
@@ -410,7 +410,7 @@ def _piecewise(rgb, mask, keypoints, landmarks, names, src, dst, analysis=None, 
         axis = sleeve_axis(cut, end, keypoints["shoulder" + name[-2:]]) if cut is not None and end else None
         if axis is None or chain is None:
             continue
-        grid = sleeve_grid(axis, chain, scale, size, length_share=along)
+        grid = sleeve_grid(axis, chain, scale, size, length_share=length_share)
         layers.append((_sample(_premultiplied(rgb, cut), grid[None])[0], grid))
         torso &= ~cut
     if not layers:

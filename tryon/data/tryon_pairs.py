@@ -57,7 +57,7 @@ from tryon.models.vae import VAE
 from tryon.tensors import to_tensor
 from tryon.warp import MEASURED_LENGTHS, warp_garment
 
-__all__ = ["TryOnPairs", "build_pairs_cache", "prepare_pair", "garment_in_frame", "GARMENT_LABELS", "TRYON_LABELS",
+__all__ = ["TryOnPairs", "build_pairs_cache", "prepare_pair", "person_in_frame", "garment_in_frame", "GARMENT_LABELS", "TRYON_LABELS",
            "LABEL_MASK"]
 
 CACHE_PREFIX = "tryon"
@@ -129,11 +129,10 @@ def garment_in_frame(layout: DatasetLayout, garment: str, frame: tuple[int, int]
         return load_garment(layout, garment, size=frame)
 
 
-def prepare_pair(layout: DatasetLayout, cache: LandmarkCache, person: str, garment: str,
-                 frame: tuple[int, int], garment_vae=None, body_vae=None, parser=None) -> dict:
-    """One pair -> its cache row. Raises TryOnError when the pair cannot be used.
-
-    Without a ``parser`` (a :class:`tryon.parse.Parser`) the row's parser labels are all background."""
+def person_in_frame(layout: DatasetLayout, cache: LandmarkCache, person: str, frame: tuple[int, int]):
+    """A data set's person photo in the frame: ``(pose, body, parse)``, the MediaPipe result the
+    landmark cache holds, the :class:`tryon.body.BodyFrame` and the photo's parse map (LIP ids,
+    ``(H, W)`` uint8) warped into the frame. Raises TryOnError when the photo cannot be used."""
     if person not in cache:
         raise TryOnError("The person photo is not in the landmark cache (unreadable or no person).")
     entry = cache[person]
@@ -144,16 +143,24 @@ def prepare_pair(layout: DatasetLayout, cache: LandmarkCache, person: str, garme
     if (photo.shape[1], photo.shape[0]) != tuple(pose.image_size):  # VITON-HD: cache is frame-sized
         photo = cv2.resize(photo, tuple(pose.image_size), interpolation=cv2.INTER_AREA)
     body = prepare_person(photo, pose, frame)
-    prepared = garment_in_frame(layout, garment, frame)
-    warped = warp_garment(prepared.rgb, prepared.mask, prepared.keypoints, body.landmarks, prepared.analysis,
-                          MEASURED_LENGTHS)
-    arrays = frame_arrays(body, warped)
     parse = _read_parse(layout, person)
     if parse is None:
         raise TryOnError("The person photo has no parse map (needed as supervision).")
     if parse.shape != photo.shape[:2]:
         parse = cv2.resize(parse, (photo.shape[1], photo.shape[0]), interpolation=cv2.INTER_NEAREST)
-    labels = warp_to_frame(parse, body.alignment, nearest=True).astype(np.uint8) & LABEL_MASK
+    return pose, body, warp_to_frame(parse, body.alignment, nearest=True).astype(np.uint8) & LABEL_MASK
+
+
+def prepare_pair(layout: DatasetLayout, cache: LandmarkCache, person: str, garment: str,
+                 frame: tuple[int, int], garment_vae=None, body_vae=None, parser=None) -> dict:
+    """One pair -> its cache row. Raises TryOnError when the pair cannot be used.
+
+    Without a ``parser`` (a :class:`tryon.parse.Parser`) the row's parser labels are all background."""
+    pose, body, labels = person_in_frame(layout, cache, person, frame)
+    prepared = garment_in_frame(layout, garment, frame)
+    warped = warp_garment(prepared.rgb, prepared.mask, prepared.keypoints, body.landmarks, prepared.analysis,
+                          MEASURED_LENGTHS)
+    arrays = frame_arrays(body, warped)
     labels |= arrays["region"].astype(np.uint8) * REGION_BIT
     labels |= arrays["valid"].astype(np.uint8) * VALID_BIT
     labels |= arrays["revealed"].astype(np.uint8) * REVEALED_BIT
