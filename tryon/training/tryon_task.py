@@ -61,7 +61,9 @@ class TryOnHyper:
     w_adv: float = 0.1          # hinge adversarial
     w_feat: float = 1.0         # D feature matching
     w_warp: float = 1.0         # L1 of the refined garment's colour on the worn garment
-    w_warp_mask: float = 1.0    # L1 of its alpha against the worn garment's region (not behind hair or arms)
+    w_warp_mask: float = 0.0    # L1 of its alpha against the worn garment's region (not behind hair or
+                                # arms). Off: asked for the worn silhouette, the flow squeezed garments
+                                # up to it within 100-400 steps; the composition mask cuts the outline
     warp_own_losses: bool = True  # the render's losses do not reach the warper (through the composition
                                   # they taught the flow to cut holes where hands cover the garment and
                                   # to squeeze prints up: a 30 px median flow)
