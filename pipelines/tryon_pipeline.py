@@ -33,7 +33,7 @@ from tryon.anomaly import body_check
 from tryon.composite import composite, shading_map
 from tryon.conditioning import GarmentChecker, frame_arrays, net_tensors
 from tryon.errors import TryOnError
-from tryon.fullres import compose, source_map
+from tryon.fullres import BROAD_FLOW_SMOOTH, FLOW_SMOOTH, compose, source_map
 from tryon.garment_cache import GARMENT_CACHE_SIZE, GarmentCache, GarmentInput, load_garment_input
 from tryon.hub import load_extra
 from tryon.io import downscaled_warnings, load_image
@@ -132,8 +132,8 @@ class TryOnPipeline:
             (:mod:`tryon.garment_cache`; 0: none). A catalogue garment tried on again skips its
             preparation and its check.
         garment_warp: where the full-resolution composition reads the garment photo: ``"flow"``
-            (the network's refined warp) or ``"spline"`` (the spline alone: prints keep their
-            shape, the network's mask still decides where the garment shows).
+            (the network's refined warp), ``"broad"`` (its broad fit alone: prints keep their
+            shape) or ``"spline"`` (the spline alone; the network's mask decides where it shows).
         warp_lengths: the :class:`~tryon.warp.LengthScales` the network was trained with (its
             spline's hem and sleeve lengths; ``from_pretrained`` reads them from its weights).
             The baseline always uses the measured ones, :data:`~tryon.warp.MEASURED_LENGTHS`.
@@ -390,8 +390,9 @@ class TryOnPipeline:
         shading = (shading_map(body.image, warped.shows * warped.alpha, strength=FULLRES_SHADING,
                                detail=FULLRES_SHADING_DETAIL) if FULLRES_SHADING else None)
         return compose(photo, rendered, alpha, body.alignment,
-                       frame_map=source_map(warped.grid, warped.flow if self.garment_warp == "flow" else None,
-                                            prepared.to_layout),
+                       frame_map=source_map(warped.grid, None if self.garment_warp == "spline" else warped.flow,
+                                            prepared.to_layout,
+                                            BROAD_FLOW_SMOOTH if self.garment_warp == "broad" else FLOW_SMOOTH),
                        shows=warped.shows, keeps=warped.keeps, source=prepared.source,
                        source_mask=prepared.source_mask, shading=shading)
 

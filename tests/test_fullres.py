@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from tryon.alignment import Alignment
-from tryon.fullres import compose, source_map
+from tryon.fullres import BROAD_FLOW_SMOOTH, FLOW_SMOOTH, compose, source_map
 from tryon.metrics import texture_ratio
 
 FRAME = (64, 48)
@@ -38,6 +38,24 @@ def test_source_map_chains_the_flow_the_spline_and_the_layout():
     flow[0] = 2.0 / w                                             # one frame pixel to the right
     moved = source_map(grid, flow, to_layout)
     assert np.allclose(moved[:, :-1, 0], plain[:, 1:, 0], atol=1e-3)
+
+
+def test_broad_smoothing_keeps_the_flows_broad_fit_and_drops_its_bends():
+    """At BROAD_FLOW_SMOOTH a flow's 8 px bends (what twists prints) are gone, a broad shift stays."""
+    h, w = FRAME
+    grid = _identity_grid(h, w)
+    to_layout = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    plain = source_map(grid, None, to_layout)
+    ys, xs = np.mgrid[0:h, 0:w]
+    flow = np.zeros((2, h, w), np.float32)
+    flow[0] = (3.0 + 2.0 * np.sin(xs * 2 * np.pi / 8)) * 2.0 / w     # 3 px shift, 2 px bends
+    bends = {}
+    for smooth in (FLOW_SMOOTH, BROAD_FLOW_SMOOTH):
+        shift = source_map(grid, flow, to_layout, smooth)[..., 0] - plain[..., 0]
+        inner = shift[:, w // 4:-w // 4]                           # away from the frame's edges
+        assert abs(np.median(inner) - 3.0) < 0.05
+        bends[smooth] = np.ptp(inner, axis=1).max()
+    assert bends[FLOW_SMOOTH] > 1.0 and bends[BROAD_FLOW_SMOOTH] < bends[FLOW_SMOOTH] / 5, bends  # remap's 1/32 px steps
 
 
 def test_compose_reads_the_garment_photo_at_the_photos_resolution_and_nothing_else_changes():
@@ -114,25 +132,31 @@ def test_pipeline_keeps_more_of_a_striped_garments_texture_at_full_resolution(pe
     assert ratios[True] > RATIO_GAIN * ratios[False], ratios
 
 
-def test_spline_read_garment_skips_the_flow_and_only_the_region_changes(person_example, examples_dir, monkeypatch):
+def test_garment_warps_read_the_garment_their_way_and_only_the_region_changes(person_example, examples_dir,
+                                                                             monkeypatch):
     """garment_warp="spline" reads the garment photo through the spline alone (the map is made
-    without the network's flow), changes the result, and, as through the flow, nothing outside
-    the try-on region; a wrong value is refused."""
+    without the network's flow), "broad" through the flow smoothed to its broad fit; each changes
+    the result, and, as through the flow, nothing outside the try-on region; a wrong value is
+    refused."""
     import pipelines.tryon_pipeline as tp
     from pipelines import TryOnPipeline
 
-    flows = []
+    calls = []
     real = tp.source_map
-    monkeypatch.setattr(tp, "source_map", lambda grid, flow, layout: flows.append(flow) or real(grid, flow, layout))
+    monkeypatch.setattr(tp, "source_map",
+                        lambda grid, flow, layout, smooth: calls.append((flow, smooth)) or real(grid, flow, layout, smooth))
     photo = np.asarray(Image.open(person_example).convert("RGB"))
     garment, _ = _striped_garment(examples_dir)
     results = {}
-    for warp in ("flow", "spline"):
+    for warp in ("flow", "broad", "spline"):
         out = TryOnPipeline.from_pretrained(garment_warp=warp)(photo, garment, output_type="np")
         changed = np.any(out.image != photo, axis=-1)
         assert 0 < changed.mean() < 0.5 and not changed[:40].any()   # the region only; hair and sky stay
         results[warp] = out.image
-    assert flows[0] is not None and flows[1] is None
-    assert np.abs(results["flow"].astype(int) - results["spline"]).mean() > 1.0
+    (flow, smooth), (broad, broad_smooth), (spline, _) = calls
+    assert flow is not None and broad is not None and spline is None
+    assert (smooth, broad_smooth) == (FLOW_SMOOTH, BROAD_FLOW_SMOOTH)
+    for a, b in [("flow", "spline"), ("flow", "broad"), ("broad", "spline")]:
+        assert np.abs(results[a].astype(int) - results[b]).mean() > 0.2, (a, b)
     with pytest.raises(ValueError, match="garment_warp"):
         TryOnPipeline(garment_warp="bent")

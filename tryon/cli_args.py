@@ -81,7 +81,8 @@ def renderer(p: argparse.ArgumentParser) -> None:
                    "(worn: cut out with the body parser); default auto: worn when a wearer is found")
     p.add_argument("--garment-warp", choices=GARMENT_WARPS, default="flow",
                    help="at full resolution, read the garment photo through the network's refined warp "
-                   "(flow, default) or the spline alone (spline: prints keep their shape)")
+                   "(flow, default), its broad fit alone (broad: prints keep their shape) or the spline "
+                   "alone (spline)")
 
 
 # ----------------------------------------------------------------------------------------

@@ -43,9 +43,10 @@ REGION_SOURCES = ("auto", "parse", "pose")
 # with the body parser). "auto": worn when the parser finds a person wearing it.
 GARMENT_TYPES = ("auto", "flat", "worn")
 # Where the full-resolution composition reads the garment photo: through the network's refined
-# warp (its flow on the spline), or through the spline alone (prints keep their shape; the
+# warp (its flow on the spline), through the flow's broad fit alone (heavily smoothed: prints keep
+# their shape, the garment still follows the network's fit), or through the spline alone (the
 # network's composition mask still decides where the garment shows).
-GARMENT_WARPS = ("flow", "spline")
+GARMENT_WARPS = ("flow", "broad", "spline")
 # What the garment designer samples from: its anchors (between two similar training garments),
 # its Gaussian mixture, or N(0, I); "auto": the first of these the designer has.
 SAMPLERS = ("auto", "anchors", "mixture", "normal")

@@ -26,7 +26,7 @@ from PIL import Image
 
 from tryon.alignment import Alignment
 
-__all__ = ["source_map", "compose", "FullResGarment", "OUTSIDE"]
+__all__ = ["source_map", "compose", "FullResGarment", "OUTSIDE", "FLOW_SMOOTH", "BROAD_FLOW_SMOOTH"]
 
 OUTSIDE = -1e4           # a map value that reads nothing (far outside the garment photo)
 MIN_COVER = 1e-3         # premultiplied colour is divided by at least this coverage
@@ -34,6 +34,8 @@ MAX_DOWNSCALE = 8.0      # an area filter shrinks the garment photo by at most t
 STEP_SAMPLE = 8          # the map's scale is estimated on every 8th pixel
 FLOW_SMOOTH = 2.0        # frame px: Gaussian sigma over the learned flow before full-resolution use;
                          # its pixel-scale wobble is invisible at 256x192 but bends stripes at 1024 px
+BROAD_FLOW_SMOOTH = 16.0  # frame px: the sigma that keeps only the flow's broad fit (garment_warp
+                          # "broad"): its finer bends squeeze and twist prints on shoppers' photos
 
 
 @dataclass
@@ -66,16 +68,18 @@ class FullResGarment:
         return out
 
 
-def source_map(tps_grid: np.ndarray, flow: np.ndarray | None, to_layout: np.ndarray) -> np.ndarray:
+def source_map(tps_grid: np.ndarray, flow: np.ndarray | None, to_layout: np.ndarray,
+               smooth: float = FLOW_SMOOTH) -> np.ndarray:
     """For each frame pixel, the garment-photo pixel its garment colour comes from.
 
     Args:
         tps_grid: ``(H, W, 2)`` float32, the spline's grid into the prepared garment layout
             (``[-1, 1]``, ``align_corners=True``); the layout has the frame's size.
         flow: ``(2, H, W)`` float32, the learned residual flow (normalised units,
-            ``align_corners=False``), or None (the spline alone); smoothed by
-            :data:`FLOW_SMOOTH` first.
+            ``align_corners=False``), or None (the spline alone).
         to_layout: ``(2, 3)`` affine from garment-photo pixels to layout pixels.
+        smooth: the Gaussian sigma (frame pixels) over the flow first: :data:`FLOW_SMOOTH`, or
+            :data:`BROAD_FLOW_SMOOTH` for its broad fit alone.
 
     Returns:
         ``(H, W, 2)`` float32 garment-photo pixel ``(x, y)``.
@@ -83,7 +87,7 @@ def source_map(tps_grid: np.ndarray, flow: np.ndarray | None, to_layout: np.ndar
     h, w = tps_grid.shape[:2]
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     if flow is not None:
-        smooth = [cv2.GaussianBlur(np.ascontiguousarray(f, np.float32), (0, 0), FLOW_SMOOTH) for f in flow]
+        smooth = [cv2.GaussianBlur(np.ascontiguousarray(f, np.float32), (0, 0), smooth) for f in flow]
         xs = xs + smooth[0] * (w / 2.0)
         ys = ys + smooth[1] * (h / 2.0)
     layout = cv2.remap(tps_grid, xs, ys, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
