@@ -87,9 +87,9 @@ def source_map(tps_grid: np.ndarray, flow: np.ndarray | None, to_layout: np.ndar
     h, w = tps_grid.shape[:2]
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     if flow is not None:
-        smooth = [cv2.GaussianBlur(np.ascontiguousarray(f, np.float32), (0, 0), smooth) for f in flow]
-        xs = xs + smooth[0] * (w / 2.0)
-        ys = ys + smooth[1] * (h / 2.0)
+        blurred = [cv2.GaussianBlur(np.ascontiguousarray(f, np.float32), (0, 0), smooth) for f in flow]
+        xs = xs + blurred[0] * (w / 2.0)
+        ys = ys + blurred[1] * (h / 2.0)
     layout = cv2.remap(tps_grid, xs, ys, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                        borderValue=(OUTSIDE, OUTSIDE))
     lx = (layout[..., 0] + 1.0) * 0.5 * (w - 1)
