@@ -8,8 +8,7 @@ Two renderers share everything up to the landmark TPS warp:
 - ``"learned"``: :class:`~tryon.models.tryon_net.TryOnNet` (``assets/weights/tryon``) refines the
   TPS warp with its appearance flow and renders the person (arms, occlusion, shading) in the
   256x192 frame, conditioned on the garment and body VAE codes;
-- ``"baseline"``: the TPS-warped garment composited over the person with the person's shading
-  carried over, at up to 3x the frame on big photos.
+- ``"baseline"``: the TPS-warped garment over the person's shading, up to 3x the frame on big photos.
 
 ``"auto"`` (the default) is the learned renderer when its weights are there, else the baseline.
 """
@@ -42,7 +41,7 @@ from tryon.models.vae import VAE
 from tryon.parse import Parser
 from tryon.pose import check_upper_body, detect_pose, pose_maps
 from tryon.region import parse_regions
-from tryon.sleeve_cover import warped_sleeves
+from tryon.sleeve_cover import dressed_arms, warped_sleeves
 from tryon.steps import step_images
 from tryon.tensors import to_uint8
 from tryon.warp import (MEASURED_LENGTHS, LengthScales, WarpedGarment, trained_lengths, warp_garment,
@@ -332,19 +331,18 @@ class TryOnPipeline:
               lengths: LengthScales, dress_arms: bool) -> WarpedGarment:
         """The garment warped onto the body. With the parse (``region="parse"``), also set the
         repaint region and what the network sees of it from the parse and the room the warped
-        garment needs (:func:`~tryon.region.parsed_region`); with ``dress_arms``, bare arms a
-        clearly longer new sleeve covers are not shown to it (:mod:`tryon.sleeve_cover`: for
-        networks trained with the measured lengths; the shipped one's flow cuts such sleeves off
-        anyway, and there it cost 0.0013 validation region SSIM)."""
+        garment needs (:func:`~tryon.region.parsed_region`); with ``dress_arms`` (networks trained
+        with the measured lengths), bare arms a clearly longer new sleeve covers are hidden from
+        it and dressed in that sleeve (:mod:`tryon.sleeve_cover`)."""
         with self._stage(timings, "warp"):
             warped = warp_garment(prepared.rgb, prepared.mask, prepared.keypoints, body.landmarks, prepared.analysis,
                                   lengths)
         if labels is not None and self.region == "parse":
             with self._stage(timings, "region"):
-                sleeves = (warped_sleeves(prepared.mask, prepared.analysis, warped.grid, warped.alpha)
-                           if dress_arms else None)
+                body.dressed = (dressed_arms(labels, body.landmarks, warped_sleeves(
+                    prepared.mask, prepared.analysis, warped.grid, warped.alpha), warped.alpha) if dress_arms else None)
                 body.region, body.revealed = parse_regions(labels, body.image, body.person_mask, body.landmarks,
-                                                           body.region, warped.alpha, body.valid, sleeves)
+                    body.region, warped.alpha, body.valid, None if body.dressed is None else body.dressed > 0)
         return warped
 
     def _frame_labels(self, body, timings: dict[str, float]) -> np.ndarray:
@@ -414,6 +412,8 @@ class TryOnPipeline:
         refined = out.warped[0].float()
         alpha = refined[3].clamp(0, 1).numpy()
         shows = (out.mask[0, 0].float() / refined[3].clamp(min=MIN_COVER)).clamp(0, 1).numpy()
+        if body.dressed is not None:  # bare arms the new sleeves dress show them (tryon.sleeve_cover)
+            shows = np.maximum(shows, body.dressed)
         return to_uint8(out.image[0]), WarpedGarment(to_uint8(refined[:3]), alpha, warped.src, warped.dst,
                                                      warped.grid, out.flow[0].float().numpy(), shows,
                                                      out.keep[0, 0].float().numpy())

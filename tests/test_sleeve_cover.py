@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from tryon import constants as C
-from tryon.sleeve_cover import sleeve_reaches, sleeved_arms, warped_sleeves
+from tryon.sleeve_cover import dressed_arms, sleeve_reaches, sleeved_arms, warped_sleeves
 
 H, W = C.FRAME_SIZE
 
@@ -60,6 +60,20 @@ def test_a_sleeve_that_keeps_its_length_hides_nothing():
     assert all(abs(new - old) < 0.5 for old, new, _ in reaches)
 
 
+def test_dressed_arms_carry_the_new_garments_coverage_on_the_arms_it_dresses():
+    labels, lm = _person()
+    sleeves = _sleeves(to_row=190)
+    garment = sleeves * 0.9
+    garment[70:85, 30:162] = 0.9                                   # the garment's body over the shoulders
+    dressed = dressed_arms(labels, lm, sleeves, garment)
+    arms = np.isin(labels, (C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM))
+    assert dressed.dtype == np.float32
+    assert (sleeved_arms(labels, lm, sleeves) <= (dressed > 0)).all()  # every arm pixel the sleeve hides
+    np.testing.assert_allclose(dressed[dressed > 0], 0.9)          # the garment's own coverage there
+    assert not dressed[~arms].any()                                # only bare arm pixels
+    assert not dressed_arms(labels, lm, _sleeves(to_row=100), garment).any()  # a short sleeve: nothing
+
+
 def test_no_sleeves_and_out_of_view_arms_hide_nothing():
     labels, lm = _person()
     assert not sleeved_arms(labels, lm, np.zeros((H, W), np.float32)).any()
@@ -103,6 +117,7 @@ def test_the_region_reveals_bare_arms_unless_a_longer_sleeve_covers_them():
     garment = np.zeros((H, W), np.float32)
     garment[75:200, 40:152] = 1.0
     _, revealed = parse_regions(labels, image, person, lm, region, garment, valid)
-    _, dressed = parse_regions(labels, image, person, lm, region, garment, valid, _sleeves(to_row=190))
+    _, dressed = parse_regions(labels, image, person, lm, region, garment, valid,
+                               sleeved_arms(labels, lm, _sleeves(to_row=190)))
     assert revealed[150, 142] and not dressed[150, 142]
     assert (dressed <= revealed).all()

@@ -78,6 +78,8 @@ class BodyFrame:
         revealed: ``(H, W)`` bool, the part of ``region`` that is surely not clothing
             (background and skin) and stays visible to the learned renderer; see
             :func:`revealed_pixels`.
+        dressed: ``(H, W)`` float32 in ``[0, 1]`` or None: the new sleeves' coverage over bare
+            arms they dress (:func:`tryon.sleeve_cover.dressed_arms`), set with the try-on's region.
     """
 
     alignment: Alignment
@@ -87,6 +89,7 @@ class BodyFrame:
     landmarks: np.ndarray
     region: np.ndarray
     revealed: np.ndarray
+    dressed: np.ndarray | None = None
 
     @property
     def size(self) -> tuple[int, int]:

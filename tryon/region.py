@@ -16,7 +16,6 @@ import numpy as np
 from tryon import constants as C
 from tryon.alignment import body_unit, midpoint
 from tryon.masks import disk
-from tryon.sleeve_cover import sleeved_arms
 
 __all__ = [
     "parsed_region",
@@ -334,7 +333,7 @@ def parsed_revealed(labels: np.ndarray, image: np.ndarray, person_mask: np.ndarr
 
 def parse_regions(labels: np.ndarray, image: np.ndarray, person_mask: np.ndarray, landmarks: np.ndarray,
                   region: np.ndarray, garment_alpha: np.ndarray, valid: np.ndarray,
-                  sleeve_alpha: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                  dressed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The parser's repaint region and what the network sees of it, the one way the pipeline and
     the training data make them: :func:`parsed_region` cut to the photo, then
     :func:`parsed_revealed`.
@@ -343,19 +342,18 @@ def parse_regions(labels: np.ndarray, image: np.ndarray, person_mask: np.ndarray
         labels, image, person_mask, landmarks, region, garment_alpha: as :func:`parsed_region`
             and :func:`parsed_revealed`.
         valid: ``(H, W)`` bool, the frame pixels that lie on the photo.
-        sleeve_alpha: ``(H, W)`` float in ``[0, 1]``, the new garment's sleeves as warped
-            (:func:`tryon.sleeve_cover.warped_sleeves`). With it, bare arms a clearly longer new
-            sleeve covers are not revealed (:func:`tryon.sleeve_cover.sleeved_arms`), for the
-            network to dress; without it (training pairs, whose garment is the worn one),
-            revealed skin stays revealed.
+        dressed: ``(H, W)`` bool, bare arms a clearly longer new sleeve covers
+            (:func:`tryon.sleeve_cover.sleeved_arms`): not revealed, for the new sleeve to dress;
+            without it (training pairs, whose garment is the worn one), revealed skin stays
+            revealed.
 
     Returns:
         ``(region, revealed)``: ``(H, W)`` bool each, ``revealed`` a subset of ``region``.
     """
     out = parsed_region(labels, person_mask, landmarks, region, garment_alpha) & valid
     revealed = parsed_revealed(labels, image, person_mask, landmarks, out)
-    if sleeve_alpha is not None:
-        revealed &= ~sleeved_arms(labels, landmarks, sleeve_alpha)
+    if dressed is not None:
+        revealed &= ~dressed
     return out, revealed
 
 
