@@ -41,6 +41,14 @@ NO_BARE_ARM = 3.0         # the worn sleeve's reach when no bare arm is seen: pa
 REACH_MARGIN = 0.75       # upper-arm lengths: the new sleeve must reach this much farther down (on
                           # the 500 validation pairs, own garments, 4% of arms do: sheer sleeves the
                           # parser calls arms, broken garment photos; the median is 0.0)
+LONG_REACH = 1.1          # upper-arm lengths: only a sleeve reaching past the elbow dresses bare arms (a
+                          # short sleeve keeps its photo's angle in the spline; on hidden arms the
+                          # network drew it sticking out sideways)
+
+
+def _dresses(arm: tuple[float, float, np.ndarray] | None, margin: float) -> bool:
+    """Whether a :func:`sleeve_reaches` arm gets the new sleeve: a long one, clearly longer."""
+    return arm is not None and arm[1] >= LONG_REACH and arm[1] > arm[0] + margin
 
 
 def _segment(xy: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -152,8 +160,9 @@ def sleeve_reaches(labels: np.ndarray, landmarks: np.ndarray, sleeve_alpha: np.n
 def sleeved_arms(labels: np.ndarray, landmarks: np.ndarray, sleeve_alpha: np.ndarray,
                  margin: float = REACH_MARGIN) -> np.ndarray:
     """``(H, W)`` bool: the arm pixels (as the parser labels them) beside the torso that the new
-    garment's sleeve covers, on each arm whose new sleeve reaches :data:`REACH_MARGIN` farther
-    down than the worn one: the bare arm a longer sleeve will dress. Arms in front of the torso
+    garment's sleeve covers, on each arm whose new sleeve reaches past the elbow
+    (:data:`LONG_REACH`) and :data:`REACH_MARGIN` farther down than the worn one: the bare arm a
+    long sleeve will dress. Arms in front of the torso
     stay (they lie in front of any garment), and so does an arm whose sleeve keeps its length.
 
     Args:
@@ -167,7 +176,7 @@ def sleeved_arms(labels: np.ndarray, landmarks: np.ndarray, sleeve_alpha: np.nda
     if not (skin & covered).any():   # no sleeve over bare arm: nothing to measure
         return hidden
     for arm in sleeve_reaches(labels, landmarks, sleeve_alpha):
-        if arm is not None and arm[1] > arm[0] + margin:
+        if _dresses(arm, margin):
             hidden |= arm[2] & skin & covered
     return hidden
 
@@ -176,8 +185,7 @@ def dressed_arms(labels: np.ndarray, landmarks: np.ndarray, sleeve_alpha: np.nda
                  garment_alpha: np.ndarray, margin: float = REACH_MARGIN) -> np.ndarray:
     """``(H, W)`` float32 in ``[0, 1]``: the new garment's coverage over the bare arm pixels it
     dresses, 0 elsewhere: where the result shows the garment whatever the network's mask says.
-    On each arm whose new sleeve reaches :data:`REACH_MARGIN` farther down than the worn one
-    (as :func:`sleeved_arms`), the bare arm the garment covers: beside the torso, and on the
+    On each arm a long new sleeve dresses (as :func:`sleeved_arms`), the bare arm the garment covers: beside the torso, and on the
     upper arm also in front of it (the inner side of the shoulder; a forearm in front of the
     torso lies in front of the garment).
 
@@ -194,7 +202,7 @@ def dressed_arms(labels: np.ndarray, landmarks: np.ndarray, sleeve_alpha: np.nda
     radius = ARM_ZONE_RADIUS * body_unit(landmarks)
     arms = arm_positions(landmarks, labels.shape)
     for i, reach in enumerate(sleeve_reaches(labels, landmarks, sleeve_alpha)):
-        if reach is None or reach[1] <= reach[0] + margin:
+        if not _dresses(reach, margin):
             continue
         position, distance = arms[i]
         upper = (distance <= radius) & (position < 1.0)
