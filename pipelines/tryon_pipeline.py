@@ -130,9 +130,9 @@ class TryOnPipeline:
         garment_cache: how many prepared and checked garments to remember, by their pixels
             (:mod:`tryon.garment_cache`; 0: none). A catalogue garment tried on again skips its
             preparation and its check.
-        garment_warp: where the full-resolution composition reads the garment photo: ``"flow"``
-            (the network's refined warp), ``"broad"`` (its broad fit alone: prints keep their
-            shape) or ``"spline"`` (the spline alone; the network's mask decides where it shows).
+        garment_warp: where the full-resolution composition reads the garment photo: ``"broad"``
+            (default: the network's broad fit, prints keep their shape), ``"flow"`` (its refined
+            warp with every bend) or ``"spline"`` (the spline alone; its mask decides where it shows).
         warp_lengths: the :class:`~tryon.warp.LengthScales` the network was trained with (its
             spline's hem and sleeve lengths; ``from_pretrained`` reads them from its weights).
             The baseline always uses the measured ones, :data:`~tryon.warp.MEASURED_LENGTHS`.
@@ -153,7 +153,7 @@ class TryOnPipeline:
         garment_type: str = "auto",
         full_resolution: bool = True,
         garment_cache: int = GARMENT_CACHE_SIZE,
-        garment_warp: str = "flow",
+        garment_warp: str = C.DEFAULT_GARMENT_WARP,
         warp_lengths: LengthScales = MEASURED_LENGTHS,
     ) -> None:
         if mode not in C.RENDER_MODES:
@@ -191,7 +191,7 @@ class TryOnPipeline:
     def from_pretrained(cls, path: str | Path | None = None, *, mode: str = "auto",
                         precision: str = "auto", region: str = "auto",
                         garment_type: str = "auto", full_resolution: bool = True,
-                        garment_warp: str = "flow") -> "TryOnPipeline":
+                        garment_warp: str = C.DEFAULT_GARMENT_WARP) -> "TryOnPipeline":
         """Load the bundled defaults (:func:`tryon.assets.weights_dir`) or those in ``path``.
 
         The garment VAE (``garment-vae/``) and body-shape VAE (``body-vae/``) there, when

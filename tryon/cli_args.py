@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 
 from tryon import __version__
-from tryon.constants import (GARMENT_TYPES, GARMENT_WARPS, NET_PRECISIONS, REGION_SOURCES, RENDER_MODES, SAMPLERS,
+from tryon.constants import (DEFAULT_GARMENT_WARP, GARMENT_TYPES, GARMENT_WARPS, NET_PRECISIONS, REGION_SOURCES, RENDER_MODES, SAMPLERS,
                              SHEET_COLUMNS, VALIDATION_PAIRS)
 
 from tryon.cli_args_eval import (eval_body_vae, eval_garment_check, eval_garment_vae, eval_lengths, eval_parser,
@@ -79,10 +79,10 @@ def renderer(p: argparse.ArgumentParser) -> None:
     p.add_argument("--garment-type", choices=GARMENT_TYPES, default="auto",
                    help="what garment photos show: the garment alone (flat), or a person wearing it "
                    "(worn: cut out with the body parser); default auto: worn when a wearer is found")
-    p.add_argument("--garment-warp", choices=GARMENT_WARPS, default="flow",
-                   help="at full resolution, read the garment photo through the network's refined warp "
-                   "(flow, default), its broad fit alone (broad: prints keep their shape) or the spline "
-                   "alone (spline)")
+    p.add_argument("--garment-warp", choices=GARMENT_WARPS, default=DEFAULT_GARMENT_WARP,
+                   help="at full resolution, read the garment photo through the network's broad fit "
+                   "(broad, default: prints keep their shape), its refined warp with every bend (flow) "
+                   "or the spline alone (spline)")
 
 
 # ----------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import argparse
 import json
 from pathlib import Path
 
-from tryon.constants import VALIDATION_PAIRS
+from tryon.constants import DEFAULT_GARMENT_WARP, VALIDATION_PAIRS
 
 EXIT_OK = 0
 EXIT_INPUT = 1       # bad input, or some pairs of a batch failed
@@ -26,7 +26,7 @@ def _pipeline(args: argparse.Namespace):
     return TryOnPipeline.from_pretrained(args.weights, mode=args.mode, precision=args.precision,
                                          region=args.region, garment_type=args.garment_type,
                                          full_resolution=args.full_resolution,
-                                         garment_warp=getattr(args, "garment_warp", "flow"))
+                                         garment_warp=getattr(args, "garment_warp", DEFAULT_GARMENT_WARP))
 
 
 def _design(weights: Path | None):
