@@ -339,10 +339,10 @@ class TryOnPipeline:
                                   lengths)
         if labels is not None and self.region == "parse":
             with self._stage(timings, "region"):
-                body.dressed = (dressed_arms(labels, body.landmarks, warped_sleeves(
-                    prepared.mask, prepared.analysis, warped.grid, warped.alpha), warped.alpha) if dress_arms else None)
-                body.region, body.revealed = parse_regions(labels, body.image, body.person_mask, body.landmarks,
-                    body.region, warped.alpha, body.valid, None if body.dressed is None else body.dressed > 0)
+                sleeves = warped_sleeves(prepared.mask, prepared.analysis, warped.grid, warped.alpha) if dress_arms else None
+                body.dressed = None if sleeves is None else dressed_arms(labels, body.landmarks, sleeves, warped.alpha)
+                body.region, body.revealed = parse_regions(labels, body.image, body.person_mask, body.landmarks, body.region,
+                                                           warped.alpha, body.valid, None if sleeves is None else body.dressed > 0)
         return warped
 
     def _frame_labels(self, body, timings: dict[str, float]) -> np.ndarray:

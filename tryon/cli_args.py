@@ -11,8 +11,8 @@ import argparse
 from pathlib import Path
 
 from tryon import __version__
-from tryon.constants import (DEFAULT_GARMENT_WARP, GARMENT_TYPES, GARMENT_WARPS, NET_PRECISIONS, REGION_SOURCES, RENDER_MODES, SAMPLERS,
-                             SHEET_COLUMNS, VALIDATION_PAIRS)
+from tryon.constants import (DEFAULT_GARMENT_WARP, GARMENT_TYPES, GARMENT_WARPS, NET_PRECISIONS, REGION_SOURCES,
+                             RENDER_MODES, SAMPLERS, SHEET_COLUMNS, VALIDATION_PAIRS)
 
 from tryon.cli_args_eval import (eval_body_vae, eval_garment_check, eval_garment_vae, eval_lengths, eval_parser,
                                  eval_sliders, held_out)

@@ -342,8 +342,8 @@ def parse_regions(labels: np.ndarray, image: np.ndarray, person_mask: np.ndarray
         labels, image, person_mask, landmarks, region, garment_alpha: as :func:`parsed_region`
             and :func:`parsed_revealed`.
         valid: ``(H, W)`` bool, the frame pixels that lie on the photo.
-        dressed: ``(H, W)`` bool, bare arms a clearly longer new sleeve covers
-            (:func:`tryon.sleeve_cover.sleeved_arms`): not revealed, for the new sleeve to dress;
+        dressed: ``(H, W)`` bool, bare arms a long new sleeve dresses (where
+            :func:`tryon.sleeve_cover.dressed_arms` is above 0): not revealed;
             without it (training pairs, whose garment is the worn one), revealed skin stays
             revealed.
 

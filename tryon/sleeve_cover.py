@@ -162,8 +162,8 @@ def sleeved_arms(labels: np.ndarray, landmarks: np.ndarray, sleeve_alpha: np.nda
     """``(H, W)`` bool: the arm pixels (as the parser labels them) beside the torso that the new
     garment's sleeve covers, on each arm whose new sleeve reaches past the elbow
     (:data:`LONG_REACH`) and :data:`REACH_MARGIN` farther down than the worn one: the bare arm a
-    long sleeve will dress. Arms in front of the torso
-    stay (they lie in front of any garment), and so does an arm whose sleeve keeps its length.
+    long sleeve will dress. Arms in front of the torso stay (they lie in front of any garment),
+    and so does an arm whose sleeve keeps its length.
 
     Args:
         labels, landmarks, sleeve_alpha: as :func:`sleeve_reaches`.
@@ -185,9 +185,9 @@ def dressed_arms(labels: np.ndarray, landmarks: np.ndarray, sleeve_alpha: np.nda
                  garment_alpha: np.ndarray, margin: float = REACH_MARGIN) -> np.ndarray:
     """``(H, W)`` float32 in ``[0, 1]``: the new garment's coverage over the bare arm pixels it
     dresses, 0 elsewhere: where the result shows the garment whatever the network's mask says.
-    On each arm a long new sleeve dresses (as :func:`sleeved_arms`), the bare arm the garment covers: beside the torso, and on the
-    upper arm also in front of it (the inner side of the shoulder; a forearm in front of the
-    torso lies in front of the garment).
+    On each arm a long new sleeve dresses (as :func:`sleeved_arms`), the bare arm the garment
+    covers: beside the torso, and on the upper arm (positions below 1) also in front of it (the
+    inner side of the shoulder; a forearm in front of the torso lies in front of the garment).
 
     Args:
         labels, landmarks, sleeve_alpha: as :func:`sleeve_reaches`.
