@@ -131,7 +131,7 @@ def test_the_region_reveals_bare_arms_unless_a_longer_sleeve_covers_them():
 def test_long_sleeves_dress_bare_arms_end_to_end(viton_dir, person):
     """The bundled try-on puts a long-sleeved grey top's sleeves on bare arms: most of the
     person's arm pixels (VITON's own parse) come out nearer the garment's colour than the skin
-    they were. Without the dressing 1-3% do (the network keeps the arms bare)."""
+    they were. Without the dressing 2% do (the network keeps the arms bare)."""
     from PIL import Image
 
     from pipelines import TryOnPipeline
