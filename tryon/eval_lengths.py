@@ -70,7 +70,7 @@ def _one(labels: np.ndarray, landmarks: np.ndarray, keypoints: dict) -> tuple[li
     if rows.size and rows.max() < labels.shape[0] - FRAME_EDGE and drop > 0:
         hems.append((rows.max() - neck[1]) / drop)
     arms = arm_positions(landmarks, labels.shape)
-    reaches = sleeve_reaches(labels, landmarks, np.zeros(labels.shape, np.float32))
+    reaches = sleeve_reaches(labels, landmarks, np.zeros(labels.shape, np.float32), arms)
     for name, (sh, el, wr, _) in zip(("sleeve_l", "sleeve_r"), image_sides(landmarks)):
         j = 0 if sh == C.LEFT_SHOULDER else 1        # arm_positions / sleeve_reaches: left arm first
         if name not in at or arms[j] is None or reaches[j] is None:

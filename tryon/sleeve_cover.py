@@ -122,8 +122,8 @@ def _reach(position: np.ndarray, pixels: np.ndarray, percentile: float, empty: f
     return float(np.percentile(position[pixels], percentile))
 
 
-def sleeve_reaches(labels: np.ndarray, landmarks: np.ndarray, sleeve_alpha: np.ndarray
-                   ) -> list[tuple[float, float, np.ndarray] | None]:
+def sleeve_reaches(labels: np.ndarray, landmarks: np.ndarray, sleeve_alpha: np.ndarray,
+                   arms: list | None = None) -> list[tuple[float, float, np.ndarray] | None]:
     """Per arm (left, right): ``(old, new, zone)``: how far down the arm the worn garment and
     the new garment's sleeve reach (upper-arm lengths), and the arm's ``(H, W)`` bool zone
     beside the torso; ``None`` for an arm out of view. The worn sleeve reaches where the bare
@@ -135,13 +135,14 @@ def sleeve_reaches(labels: np.ndarray, landmarks: np.ndarray, sleeve_alpha: np.n
         landmarks: ``(33, 3)`` frame pixels and visibility, torso upright.
         sleeve_alpha: ``(H, W)`` float in ``[0, 1]``, the new garment's sleeves warped onto the
             body (:func:`warped_sleeves`).
+        arms: :func:`arm_positions` of these landmarks, when the caller has them.
     """
     size = labels.shape
     beside = ~_torso(landmarks, size)
     radius = ARM_ZONE_RADIUS * body_unit(landmarks)
     bare = np.isin(labels, (C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM))
     new = sleeve_alpha > COVERED_ALPHA
-    arms = arm_positions(landmarks, size)
+    arms = arm_positions(landmarks, size) if arms is None else arms
     out: list[tuple[float, float, np.ndarray] | None] = []
     for i, arm in enumerate(arms):
         if arm is None:
@@ -201,7 +202,7 @@ def dressed_arms(labels: np.ndarray, landmarks: np.ndarray, sleeve_alpha: np.nda
         return dressed
     radius = ARM_ZONE_RADIUS * body_unit(landmarks)
     arms = arm_positions(landmarks, labels.shape)
-    for i, reach in enumerate(sleeve_reaches(labels, landmarks, sleeve_alpha)):
+    for i, reach in enumerate(sleeve_reaches(labels, landmarks, sleeve_alpha, arms)):
         if not _dresses(reach, margin):
             continue
         position, distance = arms[i]
