@@ -1,5 +1,6 @@
-"""Bare arms a new garment's longer sleeves dress (tryon.sleeve_cover), and how the try-on's
-region uses them (tryon.region.parse_regions). Generated frames only."""
+"""Where the new garment shows whatever the network says (tryon.sleeve_cover): the old garment,
+bare arms a longer sleeve dresses, and how the try-on's region uses them
+(tryon.region.parse_regions). Generated frames, and the astronaut."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 
 from tryon import constants as C
-from tryon.sleeve_cover import dressed_arms, sleeve_reaches, sleeved_arms, warped_sleeves
+from tryon.sleeve_cover import SPECK_PIXELS, covered_clothes, dressed_arms, sleeve_reaches, sleeved_arms, warped_sleeves
 
 H, W = C.FRAME_SIZE
 
@@ -72,6 +73,24 @@ def test_dressed_arms_carry_the_new_garments_coverage_on_the_arms_it_dresses():
     np.testing.assert_allclose(dressed[dressed > 0], 0.9)          # the garment's own coverage there
     assert not dressed[~arms].any()                                # only bare arm pixels
     assert not dressed_arms(labels, lm, _sleeves(to_row=100), garment).any()  # a short sleeve: nothing
+
+
+def test_the_old_garment_and_what_it_encloses_show_the_new_one_but_a_hand_in_front():
+    labels, _ = _person()
+    labels[100:106, 80:86] = C.LIP_BACKGROUND                        # a badge the parser missed
+    labels[120:123, 100:103] = C.LIP_LEFT_ARM                        # a speck it called skin
+    labels[150:170, 70:85] = C.LIP_RIGHT_ARM                         # a hand resting on the belly
+    assert 9 < SPECK_PIXELS <= 300
+    covered = covered_clothes(labels)
+    assert covered.dtype == np.float32 and covered.shape == (H, W)
+    assert covered[90, 100] == 1.0 and covered[103, 83] == 1.0 and covered[121, 101] == 1.0
+    assert not covered[155:165, 72:83].any()                          # the hand stays in front
+    assert not covered[np.isin(labels, (C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM)) & (np.arange(W) > 131)].any()
+    assert not covered[:70].any()                                     # nothing off the old garment
+    arms = np.zeros((H, W), np.float32)
+    arms[150, 142] = 0.7
+    merged = covered_clothes(labels, arms)
+    assert merged[150, 142] == np.float32(0.7) and merged[90, 100] == 1.0
 
 
 def test_no_sleeves_and_out_of_view_arms_hide_nothing():

@@ -1,4 +1,11 @@
-"""Bare arms that a new garment's sleeves dress.
+"""Where the result shows the new garment, whatever the network's mask says: the old garment it
+replaces, and the bare arms its sleeves dress.
+
+The try-on network decides per pixel where the warped garment shows. Off its training photos
+it can say no where it must say yes: on a portrait cut at the chest, over a dark jacket, it
+showed a light garment at a mean of 0.2 over the old garment's pixels and painted its own dark
+render there instead (:func:`covered_clothes`: where the parser sees the old upper garment,
+the new one shows wherever it covers; arms, hands and hair in front keep their labels).
 
 The try-on network keeps what the agnostic person shows (it was trained on photos of people
 wearing the garment they are shown with, whose visible arms never lie under its sleeves). So
@@ -27,10 +34,13 @@ from tryon import constants as C
 from tryon.alignment import body_unit
 from tryon.garment_keypoints import MaskAnalysis, sleeve_masks
 
-__all__ = ["ARM_CHAINS", "arm_positions", "dressed_arms", "sleeve_reaches", "sleeved_arms", "warped_sleeves"]
+__all__ = ["ARM_CHAINS", "arm_positions", "covered_clothes", "dressed_arms", "sleeve_reaches", "sleeved_arms", "warped_sleeves"]
 
 ARM_CHAINS = ((C.LEFT_SHOULDER, C.LEFT_ELBOW, C.LEFT_WRIST),
               (C.RIGHT_SHOULDER, C.RIGHT_ELBOW, C.RIGHT_WRIST))
+OLD_GARMENT = (C.LIP_UPPER_CLOTHES, C.LIP_DRESS, C.LIP_COAT)  # the parse's garment the new one replaces
+IN_FRONT = (C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM, C.LIP_GLOVE, C.LIP_FACE, C.LIP_HAIR)  # may lie on a garment
+SPECK_PIXELS = 48         # frame px: fewer enclosed in the old garment is a parser speck (a hand is ~200)
 COVERED_ALPHA = 0.5       # the new garment covers a pixel where its warped alpha is above this
 ARM_ZONE_RADIUS = 0.3     # units of U: pixels this close to an arm's chain belong to that arm
 ARM_MIN_VISIBILITY = 0.3  # an arm whose elbow is less visible than this is left alone
@@ -44,6 +54,33 @@ REACH_MARGIN = 0.75       # upper-arm lengths: the new sleeve must reach this mu
 LONG_REACH = 1.1          # upper-arm lengths: only a sleeve reaching past the elbow dresses bare arms (a
                           # short sleeve keeps its photo's angle in the spline; on hidden arms the
                           # network drew it sticking out sideways)
+
+
+def _enclosed(mask: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """``(H, W)`` bool: the pixels off ``mask`` that it encloses (not 8-connected to the border),
+    but for what :data:`IN_FRONT` labels in an enclosed part with at least :data:`SPECK_PIXELS` of it."""
+    n, parts = cv2.connectedComponents((~mask).astype(np.uint8), connectivity=8)
+    border = np.unique(np.concatenate([parts[0], parts[-1], parts[:, 0], parts[:, -1]]))
+    holes = (parts > 0) & ~np.isin(parts, border)
+    front = holes & np.isin(labels, IN_FRONT)
+    big = np.flatnonzero(np.bincount(parts[front], minlength=n) >= SPECK_PIXELS)
+    return holes & ~(front & np.isin(parts, big))
+
+
+def covered_clothes(labels: np.ndarray, dressed: np.ndarray | None = None) -> np.ndarray:
+    """``(H, W)`` float32 in ``[0, 1]``: where the result shows the new garment wherever it
+    covers: 1 on the old upper garment as the parser labels it (upper clothes, dress, coat; with
+    what it encloses, but for a hand, a face or hair in front of it: :func:`_enclosed`), and
+    the bare arms its sleeves dress (``dressed``, :func:`dressed_arms`), 0 elsewhere.
+
+    Args:
+        labels: ``(H, W)`` uint8 LIP ids of the frame.
+        dressed: ``(H, W)`` float32 in ``[0, 1]``, or None (no arm is dressed).
+    """
+    old = np.isin(labels, OLD_GARMENT)
+    old |= _enclosed(old, labels)  # badges, prints, the parser's specks in the old garment
+    old = old.astype(np.float32)
+    return old if dressed is None else np.maximum(old, dressed)
 
 
 def _dresses(arm: tuple[float, float, np.ndarray] | None, margin: float) -> bool:
