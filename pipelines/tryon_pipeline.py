@@ -41,7 +41,7 @@ from tryon.models.vae import VAE
 from tryon.parse import Parser
 from tryon.pose import check_upper_body, detect_pose, pose_maps
 from tryon.region import parse_regions
-from tryon.sleeve_cover import covered_clothes, dressed_arms, warped_sleeves
+from tryon.sleeve_cover import covered_clothes, dressed_arms, shown_garment, warped_sleeves
 from tryon.steps import step_images
 from tryon.tensors import to_uint8
 from tryon.warp import (MEASURED_LENGTHS, LengthScales, WarpedGarment, trained_lengths, warp_garment,
@@ -330,19 +330,19 @@ class TryOnPipeline:
     def _warp(self, body, prepared, labels: np.ndarray | None, timings: dict[str, float],
               lengths: LengthScales, dress_arms: bool) -> WarpedGarment:
         """The garment warped onto the body. With the parse (``region="parse"``), also the repaint
-        region, what the network sees of it (:func:`~tryon.region.parsed_region`) and where the
-        garment shows whatever it says: over the old garment, and with ``dress_arms`` (networks
-        trained with the measured lengths) over bare arms a longer new sleeve covers (hidden from it)."""
+        region, what the network sees of it (:func:`~tryon.region.parsed_region`) and the old
+        garment; with ``dress_arms`` (networks trained with the measured lengths), bare arms a
+        longer new sleeve covers, hidden from it and dressed in it (:mod:`tryon.sleeve_cover`)."""
         with self._stage(timings, "warp"):
             warped = warp_garment(prepared.rgb, prepared.mask, prepared.keypoints, body.landmarks, prepared.analysis,
                                   lengths)
         if labels is not None and self.region == "parse":
             with self._stage(timings, "region"):
                 sleeves = warped_sleeves(prepared.mask, prepared.analysis, warped.grid, warped.alpha) if dress_arms else None
-                arms = None if sleeves is None else dressed_arms(labels, body.landmarks, sleeves, warped.alpha)
+                body.dressed = None if sleeves is None else dressed_arms(labels, body.landmarks, sleeves, warped.alpha)
                 body.region, body.revealed = parse_regions(labels, body.image, body.person_mask, body.landmarks, body.region,
-                                                           warped.alpha, body.valid, None if arms is None else arms > 0)
-                body.dressed = covered_clothes(labels, arms)
+                                                           warped.alpha, body.valid, None if sleeves is None else body.dressed > 0)
+                body.covered = covered_clothes(labels)
         return warped
 
     def _frame_labels(self, body, timings: dict[str, float]) -> np.ndarray:
@@ -412,8 +412,8 @@ class TryOnPipeline:
         refined = out.warped[0].float()
         alpha = refined[3].clamp(0, 1).numpy()
         shows = (out.mask[0, 0].float() / refined[3].clamp(min=MIN_COVER)).clamp(0, 1).numpy()
-        if body.dressed is not None:  # the old garment and bare arms its sleeves dress (tryon.sleeve_cover)
-            shows = np.maximum(shows, body.dressed)
+        if body.covered is not None:  # over the old garment, and bare arms its sleeves dress (tryon.sleeve_cover)
+            shows = shown_garment(shows, alpha, body.covered, body.dressed)
         return to_uint8(out.image[0]), WarpedGarment(to_uint8(refined[:3]), alpha, warped.src, warped.dst,
                                                      warped.grid, out.flow[0].float().numpy(), shows,
                                                      out.keep[0, 0].float().numpy())

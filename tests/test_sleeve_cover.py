@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from tryon import constants as C
-from tryon.sleeve_cover import SPECK_PIXELS, covered_clothes, dressed_arms, sleeve_reaches, sleeved_arms, warped_sleeves
+from tryon.sleeve_cover import (MIN_SHOWN, SPECK_PIXELS, covered_clothes, dressed_arms, shown_garment, sleeve_reaches,
+                                sleeved_arms, warped_sleeves)
 
 H, W = C.FRAME_SIZE
 
@@ -75,7 +76,7 @@ def test_dressed_arms_carry_the_new_garments_coverage_on_the_arms_it_dresses():
     assert not dressed_arms(labels, lm, _sleeves(to_row=100), garment).any()  # a short sleeve: nothing
 
 
-def test_the_old_garment_and_what_it_encloses_show_the_new_one_but_a_hand_in_front():
+def test_the_old_garment_is_what_it_labels_and_encloses_but_a_hand_in_front():
     labels, _ = _person()
     labels[100:106, 80:86] = C.LIP_BACKGROUND                        # a badge the parser missed
     labels[120:123, 100:103] = C.LIP_LEFT_ARM                        # a speck it called skin
@@ -87,10 +88,22 @@ def test_the_old_garment_and_what_it_encloses_show_the_new_one_but_a_hand_in_fro
     assert not covered[155:165, 72:83].any()                          # the hand stays in front
     assert not covered[np.isin(labels, (C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM)) & (np.arange(W) > 131)].any()
     assert not covered[:70].any()                                     # nothing off the old garment
+
+
+def test_the_garment_shows_over_the_old_one_only_when_the_network_hides_most_of_it():
+    labels, _ = _person()
+    covered = covered_clothes(labels)
+    alpha = np.zeros((H, W), np.float32)
+    alpha[70:180, 55:140] = 1.0                                       # the new garment covers most of it
+    trusted = np.where(covered > 0, 0.8, 0.0).astype(np.float32)     # a paired photo's mask (median 0.85)
+    np.testing.assert_array_equal(shown_garment(trusted, alpha, covered), trusted)
+    hiding = np.where(covered > 0, MIN_SHOWN - 0.3, 0.0).astype(np.float32)  # a light top on a dark one
+    shown = shown_garment(hiding, alpha, covered)
+    assert (shown[covered > 0] == 1.0).all() and not shown[covered == 0].any()
     arms = np.zeros((H, W), np.float32)
-    arms[150, 142] = 0.7
-    merged = covered_clothes(labels, arms)
-    assert merged[150, 142] == np.float32(0.7) and merged[90, 100] == 1.0
+    arms[150, 142] = 0.7                                              # dressed arms: always
+    assert shown_garment(trusted, alpha, covered, arms)[150, 142] == np.float32(0.7)
+    assert shown_garment(hiding, np.zeros_like(alpha), covered).max() == hiding.max()  # covers nothing
 
 
 def test_no_sleeves_and_out_of_view_arms_hide_nothing():

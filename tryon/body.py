@@ -78,8 +78,9 @@ class BodyFrame:
         revealed: ``(H, W)`` bool, the part of ``region`` that is surely not clothing
             (background and skin) and stays visible to the learned renderer; see
             :func:`revealed_pixels`.
-        dressed: ``(H, W)`` float32 in ``[0, 1]`` or None: where the result shows the new garment
-            wherever it covers, the old garment and the bare arms its sleeves dress
+        dressed: ``(H, W)`` float32 in ``[0, 1]`` or None: the new sleeves' coverage over bare
+            arms they dress (:func:`tryon.sleeve_cover.dressed_arms`), set with the try-on's region.
+        covered: ``(H, W)`` float32 in ``{0, 1}`` or None: the old garment the new one replaces
             (:func:`tryon.sleeve_cover.covered_clothes`), set with the try-on's region.
     """
 
@@ -91,6 +92,7 @@ class BodyFrame:
     region: np.ndarray
     revealed: np.ndarray
     dressed: np.ndarray | None = None
+    covered: np.ndarray | None = None
 
     @property
     def size(self) -> tuple[int, int]:
