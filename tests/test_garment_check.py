@@ -20,10 +20,10 @@ from PIL import Image
 
 from images import TSHIRT, astronaut
 from pipelines.design_pipeline import GARMENT_VAE_DIR, GarmentDesignPipeline
-from tryon.garment_check import (FEATURES, LIMIT_LOGIT, LogisticCheck, broken_limits, calibrate, fit_logistic,
-                                 garment_features, shape_features, skin_share)
-from tryon.garment_cues import (CUES, UNKNOWN_COVER, background_overlap, cover_share, hole_share, parts_share,
-                                photo_cues, roundness, straightness, texture)
+from tryon.garment_check import (FALSE_WARNING_TARGET, FEATURES, LIMIT_LOGIT, LogisticCheck, broken_limits, calibrate,
+                                 fit_logistic, garment_features, shape_features, skin_share)
+from tryon.garment_cues import (CUES, FACE_TOP_HEIGHTS, UNKNOWN_COVER, background_overlap, cover_share, hole_share,
+                                parts_share, photo_cues, roundness, straightness, texture, wearer_face)
 
 SHIPPED = (GARMENT_VAE_DIR / "model.safetensors").is_file()
 needs_weights = pytest.mark.skipif(not SHIPPED, reason=f"no shipped garment VAE weights in {GARMENT_VAE_DIR}")
@@ -133,6 +133,21 @@ def test_overlap_tells_a_figure_from_a_cut_out_of_a_texture():
     assert background_overlap(texture_photo, np.ones((200, 150), bool)) == 0.0  # nothing around it
 
 
+def test_a_face_counts_at_the_top_of_the_cut_out_and_not_printed_on_its_chest():
+    person = np.zeros((100, 80), bool)
+    person[10:100, 20:60] = True                       # the cut-out starts 10% down the photo
+    head = (0.4, 0.12, 0.2, 0.12)                      # (x, y, w, h): a wearer's face near the top
+    print_on_chest = (0.45, 0.45, 0.1, 0.06)           # 35% down the cut-out: ~6 of its heights
+    assert wearer_face([head], person) == 1.0 and wearer_face([print_on_chest], person) == 0.0
+    assert wearer_face([print_on_chest, head], person) == 1.0  # any wearer's face will do
+    assert wearer_face([(0.4, 0.0, 0.2, 0.08)], person) == 1.0  # above the cut-out: a head left out of it
+    edge = 0.1 + FACE_TOP_HEIGHTS * 0.05
+    assert wearer_face([(0.4, edge - 1e-3, 0.1, 0.05)], person) == 1.0
+    assert wearer_face([(0.4, edge + 1e-3, 0.1, 0.05)], person) == 0.0
+    assert wearer_face([], person) == 0.0
+    assert wearer_face([print_on_chest], None) == 1.0  # no mask to place it against: any face counts
+
+
 def test_garment_features_reads_the_elbo_parts_apart():
     import torch
 
@@ -220,7 +235,8 @@ def test_log_features_are_weighed_on_a_log_scale_and_survive_json():
     fitted = calibrate(rows, ("garment",), ("person",), features=("elbo", "face"), log_features=("elbo",))
     assert fitted.log == ("elbo",) and fitted.mean["elbo"] == pytest.approx(np.log1p(
         [r["features"]["elbo"] for r in rows]).mean())
-    assert fitted.calibration["flagged"]["garment"] <= 0.03 and fitted.calibration["flagged"]["person"] > 0.95
+    assert fitted.calibration["flagged"]["garment"] <= FALSE_WARNING_TARGET
+    assert fitted.calibration["flagged"]["person"] > 0.95
 
 
 def test_a_banded_feature_is_weighed_by_its_distance_outside_the_garments_band():

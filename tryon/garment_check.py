@@ -10,7 +10,8 @@ logistic model calibrated on held-apart photos (weights in the garment VAE's ``c
 feature       meaning (all read off the garment as segmented for the VAE, at its frame)
 ============  ============================================================================
 ``elbo``      :func:`tryon.anomaly.garment_score`: how unlike a VITON in-shop garment
-``face``      1 when MediaPipe's face detector finds a face in the uploaded photo, else 0
+``face``      1 when MediaPipe's face detector finds a wearer's face in the uploaded photo: at
+              the top of the cut-out, not printed on its chest (:func:`tryon.garment_cues.wearer_face`)
 ``skin``      share of the segmented pixels with a skin colour (YCrCb box), ``[0, 1]``
 ``solidity``  mask area / its convex hull's area, ``[0, 1]`` (a garment is blocky)
 ``symmetry``  IoU of the mask with its left-right mirror, ``[0, 1]`` (a garment is symmetric)
@@ -33,9 +34,10 @@ feature, ``log(1 + feature)`` for the heavy-tailed ones (:data:`LOG_FEATURES`: t
 times a shirt's 17, and texture 0-3, a drawing's, is told from 10-20, cloth's), or, for the cues
 whose garment values sit in a band (:data:`BAND_FEATURES`), how far the feature lies outside the
 calibration garments' band (a crumpled jumper's roundness is 0.8, a cup's 0.95, a person's
-outline 0.5: both sides are unlike a garment, which a weight on the value itself cannot say); the
-photo is flagged when it is above ``threshold``. Each weighted term is kept in the verdict so that the
-reason can be read off (:attr:`GarmentCheck.terms`).
+outline 0.5: both sides are unlike a garment, which a weight on the value itself cannot say; and
+a garment's mirror symmetry runs from 0.66 to 0.98: a lopsided pile lies below, a drawn shape's
+exact mirror image above); the photo is flagged when it is above ``threshold``. Each weighted term
+is kept in the verdict so that the reason can be read off (:attr:`GarmentCheck.terms`).
 
 A logistic model adds evidence up, so one cue far out of range cannot outvote three ordinary ones;
 non-garments fail in different ways (a texture: a tiny cut-out; a cup: a round one; a drawing: no
@@ -55,11 +57,11 @@ import numpy as np
 import torch
 
 from tryon.anomaly import MIN_AREA, garment_score_from_parts
-from tryon.garment_cues import photo_cues
+from tryon.garment_cues import photo_cues, wearer_face
 
-__all__ = ["FEATURES", "MODEL_FEATURES", "LOG_FEATURES", "BAND_FEATURES", "LIMIT_CUES", "LIMIT_LOGIT", "GarmentCheck",
-           "LogisticCheck", "calibrate", "fit_logistic", "garment_features", "shape_features", "skin_share",
-           "broken_limits"]
+__all__ = ["FEATURES", "MODEL_FEATURES", "LOG_FEATURES", "BAND_FEATURES", "LIMIT_CUES", "LIMIT_LOGIT",
+           "FALSE_WARNING_TARGET", "GarmentCheck", "LogisticCheck", "calibrate", "fit_logistic", "garment_features",
+           "shape_features", "skin_share", "broken_limits"]
 
 FEATURES = ("elbo", "face", "skin", "solidity", "symmetry", "fill", "elbo_image", "elbo_mask", "cover", "round",
             "texture", "parts", "holes", "straight", "overlap")
@@ -69,11 +71,13 @@ FEATURES = ("elbo", "face", "skin", "solidity", "symmetry", "fill", "elbo_image"
 # weighed (they are limits). round and cover are weighed AND limited: a cup is a little rounder than a
 # crumpled jumper, a lot rounder than a shirt. 5-fold cross-validation on the calibration portion
 # (grouped by sender / image) chose overlap and straight, the log scale (non-garments 83 -> 96%) and
-# round's band (96 -> 97%, wild tops' false warnings 4.7 -> 3.3%).
+# round's band (96 -> 97%, wild tops' false warnings 4.7 -> 3.3%). Then, with a face counted only at
+# the top of the cut-out (prints no longer spend the false-warning budget), symmetry's band: the mean
+# flagged share of the four non-garment sources went from 91.2 to 92.6% in that cross-validation.
 MODEL_FEATURES = ("elbo", "face", "symmetry", "fill", "round", "cover", "elbo_image", "texture", "overlap",
                   "straight")
 LOG_FEATURES = ("elbo", "elbo_image", "texture")  # weighed as log(1 + value): heavy-tailed
-BAND_FEATURES = ("round",)    # weighed as the distance outside the garments' band (BAND_QUANTILE)
+BAND_FEATURES = ("round", "symmetry")  # weighed as the distance outside the garments' band (BAND_QUANTILE)
 # Skin in OpenCV's 8-bit YCrCb (Chai & Ngan 1999): Cr in [133, 173], Cb in [77, 127].
 SKIN_CR = (133, 173)
 SKIN_CB = (77, 127)
@@ -159,13 +163,18 @@ def garment_features(parts: dict[str, torch.Tensor], rgb: np.ndarray, mask: np.n
             or None (then ``face`` and ``overlap`` are 0).
         photo_mask: ``(h, w)`` bool, the segmentation's mask of ``photo`` (for ``cover`` and
             ``overlap``), or None (then ``cover`` is :data:`tryon.garment_cues.UNKNOWN_COVER`).
-        photo_faces: the face detector's count on ``photo`` when it already ran (else it runs here).
+        photo_faces: the face detector's count on ``photo`` when it already ran (then any face
+            counts: where it lies is not known); None: it runs here and ``face`` is
+            :func:`tryon.garment_cues.wearer_face` of its boxes and ``photo_mask``.
     """
-    from tryon.pose import has_face  # MediaPipe loads lazily, once
+    from tryon.pose import face_boxes  # MediaPipe loads lazily, once
 
+    if photo is None:
+        face = 0.0
+    else:
+        face = float(photo_faces > 0) if photo_faces is not None else wearer_face(face_boxes(photo), photo_mask)
     area = float(parts["area"][0].clamp_min(MIN_AREA))
-    return {"elbo": float(garment_score_from_parts(parts)[0]),
-            "face": float(photo is not None and (has_face(photo) if photo_faces is None else photo_faces > 0)),
+    return {"elbo": float(garment_score_from_parts(parts)[0]), "face": face,
             "skin": skin_share(rgb, mask), **shape_features(mask),
             "elbo_image": float(parts["image"][0]) / area, "elbo_mask": float(parts["mask"][0]) / math.sqrt(area),
             **photo_cues(rgb, mask, photo_mask, photo)}
@@ -285,7 +294,9 @@ class LogisticCheck:
 # ------------------------------------------------------------------------------ calibration
 L2 = 1e-2                   # ridge on the standardised weights (keeps them small and readable)
 NEWTON_STEPS = 50
-FALSE_WARNING_TARGET = 0.03  # calibration: at most this share of each garment source is flagged
+# Calibration: at most this share of each garment source is flagged. The target is 5%; grouped
+# cross-validation on the calibration portion lands within a point of the in-sample share (4.0-4.3% at 4%).
+FALSE_WARNING_TARGET = 0.04
 LIMIT_QUANTILES = (0.98, 0.99, 0.995, 1.0)  # the garment quantiles the limits are tried at
 BAND_QUANTILE = 0.05         # a band runs from this to 1 - this quantile of the calibration garments
 

@@ -36,6 +36,11 @@ cue           meaning
 All are read off the garment as segmented for the VAE (its frame's ``rgb`` and ``mask``), but
 ``cover`` off the segmentation's mask of the photo (:attr:`tryon.garment.PreparedGarment.source_mask`)
 and ``overlap`` off the photo and that mask. Each costs about a millisecond or less.
+
+:func:`wearer_face` reads the garment check's ``face`` cue off the face detector's boxes and that
+mask: a face counts only where a wearer's would be, at the top of the cut-out (a head sits on the
+shoulders); a face printed on a T-shirt's chest, a cartoon's on a child's top, sits many of its own
+heights lower and is no sign of a person.
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ import cv2
 import numpy as np
 
 __all__ = ["CUES", "cover_share", "roundness", "texture", "parts_share", "hole_share", "straightness",
-           "background_overlap", "photo_cues"]
+           "background_overlap", "photo_cues", "wearer_face", "FACE_TOP_HEIGHTS"]
 
 CUES = ("cover", "round", "texture", "parts", "holes", "straight", "overlap")
 MIN_CONTOUR_POINTS = 5        # cv2.fitEllipse needs at least this many outline points
@@ -58,6 +63,10 @@ OVERLAP_SIDE = 160            # px: the photo's longer side when its colours are
 OVERLAP_BINS = 8              # colour bins per RGB channel
 OVERLAP_RING = 0.25           # the surroundings: a ring this share of the cut-out's larger side wide
 PLAIN_SHARE = 0.75            # surroundings with this share in one colour bin are a plain background
+# A wearer's face box starts within this many of its own heights below the cut-out's top: above
+# it only hair or a hat, about one face height (calibration VITON persons: at most 1.24); a face
+# printed on a garment's chest starts 4 to 6 of its heights down.
+FACE_TOP_HEIGHTS = 2.0
 
 
 def cover_share(photo_mask: np.ndarray | None) -> float:
@@ -181,6 +190,27 @@ def background_overlap(photo: np.ndarray | None, photo_mask: np.ndarray | None) 
         return 0.0
     within = np.bincount(bins[inside], minlength=n) / inside.sum()
     return float(np.minimum(within, around).sum())
+
+
+def wearer_face(faces: list[tuple[float, float, float, float]], photo_mask: np.ndarray | None) -> float:
+    """1 when one of ``faces`` sits where a wearer's face would, else 0.
+
+    Args:
+        faces: :func:`tryon.pose.face_boxes` of the photo: ``(x, y, w, h)`` as fractions of it.
+        photo_mask: ``(h, w)`` bool, the segmentation's mask of that photo, or None (then any
+            face counts: there is no cut-out to place it against).
+
+    Returns:
+        1.0 when a face box's top lies at most :data:`FACE_TOP_HEIGHTS` of its own heights
+        below the cut-out's topmost row (or above it: a head the segmentation left out); 0.0
+        when there is no face, or every face lies lower (printed on the garment).
+    """
+    if not faces:
+        return 0.0
+    if photo_mask is None or not photo_mask.any():
+        return 1.0
+    top = float(np.argmax(photo_mask.any(axis=1))) / photo_mask.shape[0]  # the cut-out's top, a fraction
+    return float(any(y - top <= FACE_TOP_HEIGHTS * h for _, y, _, h in faces))
 
 
 def photo_cues(rgb: np.ndarray, mask: np.ndarray, photo_mask: np.ndarray | None,
