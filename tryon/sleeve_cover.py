@@ -36,7 +36,8 @@ from tryon import constants as C
 from tryon.alignment import body_unit
 from tryon.garment_keypoints import MaskAnalysis, sleeve_masks
 
-__all__ = ["ARM_CHAINS", "arm_positions", "covered_clothes", "dressed_arms", "shown_garment", "sleeve_reaches", "sleeved_arms", "warped_sleeves"]
+__all__ = ["ARM_CHAINS", "arm_positions", "covered_clothes", "dressed_arms", "shown_garment", "sleeve_reaches",
+           "sleeved_arms", "warped_sleeves"]
 
 ARM_CHAINS = ((C.LEFT_SHOULDER, C.LEFT_ELBOW, C.LEFT_WRIST),
               (C.RIGHT_SHOULDER, C.RIGHT_ELBOW, C.RIGHT_WRIST))
