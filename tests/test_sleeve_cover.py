@@ -1,6 +1,6 @@
 """Where the new garment shows whatever the network says (tryon.sleeve_cover): the old garment,
 bare arms a longer sleeve dresses, and how the try-on's region uses them
-(tryon.region.parse_regions). Generated frames, and the astronaut."""
+(tryon.region.parse_regions). Generated frames; with the data set, VITON photos."""
 
 from __future__ import annotations
 
