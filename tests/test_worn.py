@@ -124,7 +124,7 @@ def test_the_face_detector_runs_once_per_worn_photo(parser, astronaut, monkeypat
 
 @needs_parser
 def test_a_flat_garment_in_auto_is_screened_for_faces_once_and_checked_the_same(parser, examples_dir, monkeypatch):
-    """auto looks for a wearer with the face detector; the garment check reuses its count."""
+    """auto looks for a wearer with the face detector; the garment check reuses its boxes."""
     from pipelines.design_pipeline import GARMENT_VAE_DIR
     from tryon import pose as pose_module
     from tryon.conditioning import GarmentChecker
@@ -137,7 +137,7 @@ def test_a_flat_garment_in_auto_is_screened_for_faces_once_and_checked_the_same(
     monkeypatch.setattr(pose_module._MP, "faces", lambda rgb: calls.append(rgb.shape) or real(rgb))
     prepared = prepare_any_garment(tshirt, None, C.FRAME_SIZE, "auto", parser)
     _, features = checker.check_with_features(prepared)
-    assert prepared.source_faces == 0 and len(calls) == 1
+    assert prepared.source_faces == [] and len(calls) == 1
     prepared.source_faces = None                           # not known: the check looks itself
     _, again = checker.check_with_features(prepared)
     assert len(calls) == 2 and again == features

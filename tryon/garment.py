@@ -81,9 +81,9 @@ class PreparedGarment:
         analysis: the keypoint analysis of ``mask`` (:func:`tryon.garment_keypoints.analyse_mask`)
             when it was run on this very mask, for the warp's sleeve cut; None otherwise (worn,
             resized).
-        source_faces: how many faces the face detector found in the photo ``source`` comes from,
-            when it already ran on it (``garment_type="auto"`` looks for a wearer first); None
-            when it has not (the garment check then runs it).
+        source_faces: the face detector's boxes (:func:`tryon.pose.face_boxes`) in the photo
+            ``source`` comes from, when it already ran on it (``garment_type="auto"`` looks for a
+            wearer first); None when it has not (the garment check then runs it).
     """
 
     rgb: np.ndarray
@@ -95,7 +95,7 @@ class PreparedGarment:
     source_mask: np.ndarray | None = None
     to_layout: np.ndarray | None = None
     analysis: MaskAnalysis | None = None
-    source_faces: int | None = None
+    source_faces: list[tuple[float, float, float, float]] | None = None
 
 
 def _as_mask(mask, size: tuple[int, int]) -> np.ndarray:

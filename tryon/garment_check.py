@@ -152,7 +152,7 @@ def shape_features(mask: np.ndarray) -> dict[str, float]:
 
 def garment_features(parts: dict[str, torch.Tensor], rgb: np.ndarray, mask: np.ndarray,
                      photo: np.ndarray | None, photo_mask: np.ndarray | None = None,
-                     photo_faces: int | None = None) -> dict[str, float]:
+                     photo_faces: list[tuple[float, float, float, float]] | None = None) -> dict[str, float]:
     """The :data:`FEATURES` of one garment.
 
     Args:
@@ -163,16 +163,13 @@ def garment_features(parts: dict[str, torch.Tensor], rgb: np.ndarray, mask: np.n
             or None (then ``face`` and ``overlap`` are 0).
         photo_mask: ``(h, w)`` bool, the segmentation's mask of ``photo`` (for ``cover`` and
             ``overlap``), or None (then ``cover`` is :data:`tryon.garment_cues.UNKNOWN_COVER`).
-        photo_faces: the face detector's count on ``photo`` when it already ran (then any face
-            counts: where it lies is not known); None: it runs here and ``face`` is
-            :func:`tryon.garment_cues.wearer_face` of its boxes and ``photo_mask``.
+        photo_faces: the face detector's boxes on ``photo`` (:func:`tryon.pose.face_boxes`) when
+            it already ran (else it runs here); ``face`` is :func:`tryon.garment_cues.wearer_face`
+            of them and ``photo_mask``.
     """
     from tryon.pose import face_boxes  # MediaPipe loads lazily, once
 
-    if photo is None:
-        face = 0.0
-    else:
-        face = float(photo_faces > 0) if photo_faces is not None else wearer_face(face_boxes(photo), photo_mask)
+    face = 0.0 if photo is None else wearer_face(face_boxes(photo) if photo_faces is None else photo_faces, photo_mask)
     area = float(parts["area"][0].clamp_min(MIN_AREA))
     return {"elbo": float(garment_score_from_parts(parts)[0]), "face": face,
             "skin": skin_share(rgb, mask), **shape_features(mask),

@@ -249,7 +249,7 @@ def prepare_any_garment(image: Image.Image, mask: Image.Image | None, size: tupl
         wearer = find_wearer(photo, parser, faces)
         if wearer is None:
             prepared = prepare_garment(image, mask, size=size)
-            prepared.source_faces = len(faces)     # the garment check need not look again
+            prepared.source_faces = faces          # the garment check need not look again
             return prepared
     else:
         try:
