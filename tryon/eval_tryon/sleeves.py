@@ -8,36 +8,28 @@ sleeves at 0.2-0.5, long ones at 0.7-1.5, a few elbow-length ones between.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from PIL import Image
 
 from tryon.data.layout import DatasetLayout
 from tryon.eval_tryon.unpaired import cloth_mask
-from tryon.garment_keypoints import garment_keypoints
+from tryon.garment_keypoints import LONG_SLEEVE, garment_keypoints, sleeve_length
 
 __all__ = ["SLEEVE_KINDS", "LONG_SLEEVE", "sleeve_kind", "by_sleeve"]
 
 SLEEVE_KINDS = ("sleeveless", "short", "long")
-LONG_SLEEVE = 0.6  # sleeve reach over neck-to-hem length from which a sleeve counts as long
 
 
 def sleeve_kind(mask: np.ndarray) -> str | None:
     """``"sleeveless"``, ``"short"`` or ``"long"`` for a garment mask ``(H, W)`` bool (None when
     its keypoints cannot be read)."""
     try:
-        k = garment_keypoints(mask)
+        share = sleeve_length(garment_keypoints(mask))
     except Exception:  # an unusable mask: no kind, the pair stays in the overall figures
         return None
-    if k.get("neck") is None or k.get("hem_l") is None or k.get("hem_r") is None:
+    if share is None:
         return None
-    reach = [math.dist(k[f"sleeve_{s}"], k[f"shoulder_{s}"]) for s in "lr"
-             if k.get(f"sleeve_{s}") is not None and k.get(f"shoulder_{s}") is not None]
-    if not reach:
-        return "sleeveless"
-    length = (k["hem_l"][1] + k["hem_r"][1]) / 2 - k["neck"][1]
-    return "long" if max(reach) / max(length, 1.0) >= LONG_SLEEVE else "short"
+    return "sleeveless" if share == 0.0 else "long" if share >= LONG_SLEEVE else "short"
 
 
 def by_sleeve(layout: DatasetLayout, per_pair: list[dict]) -> dict:

@@ -1,0 +1,154 @@
+"""Arms a shorter new sleeve bares: skin where the old, longer sleeve was.
+
+The try-on network was trained on photos of people wearing the garment they are shown with, so
+a clothed arm was always clothed in the garment's sleeve. Shown a T-shirt on a person in a
+long-sleeved top, it painted the T-shirt's colour down to the wrists. Here, on each arm whose
+old sleeve reaches clearly farther down than the new one (:func:`tryon.sleeve_cover.sleeve_reaches`),
+for a garment whose own photo shows short sleeves, the part of the old sleeve beside
+the torso that the new sleeve leaves uncovered becomes an arm: a capsule around the
+shoulder-elbow-wrist chain, tapering from the upper arm to the wrist, in the person's own skin
+tone (read off their hands or face) and shaded as a cylinder. What the old sleeve held beyond
+that capsule is filled from its surroundings. An arm in front of the torso is left to the
+network (its old sleeve there cannot be told from the old top's body).
+
+All arrays are in the model frame (see :mod:`tryon.alignment`); positions along an arm are in
+upper-arm lengths from the shoulder joint (0 shoulder, 1 elbow, 2 wrist); radii in units of U
+(:func:`tryon.alignment.body_unit`, the shoulder width).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from tryon import constants as C
+from tryon.alignment import body_unit
+from tryon.garment_keypoints import LONG_SLEEVE
+from tryon.sleeve_cover import COVERED_ALPHA, OLD_GARMENT, arm_positions, sleeve_reaches
+
+__all__ = ["BareArms", "bared_arms", "skin_tone", "paint_bare_arms"]
+
+BARE_MARGIN = 0.5          # upper-arm lengths: the old sleeve must reach this much farther down
+ARM_RADII = (0.15, 0.13, 0.085)  # units of U: the arm's half width at shoulder, elbow and wrist
+HAND_END = 2.15            # the bare arm ends this far down (a little past the wrist, under the cuff)
+BODY_BEHIND = 0.35         # the arm lies in front of the new garment's body from this far down
+MIN_SLEEVE_FILL = 0.6      # the old garment fills at least this share of the arm below the new sleeve
+FILL_WIDEN = 2.2           # the old sleeve within this many arm radii of the chain is refilled
+SHADE = 0.2                # a cylinder's edge is this much darker than its middle
+EDGE_PX = 1.0              # frame px: the soft edge of the painted arm
+TONE_LUMA = (30, 80)       # skin tone: mean of the skin pixels between these luma percentiles
+MIN_TONE_PIXELS = 24       # fewer visible skin pixels than this: no tone, nothing painted
+FILL_RADIUS = 3            # frame px: cv2.inpaint's neighbourhood
+
+
+@dataclass(frozen=True)
+class BareArms:
+    """What :func:`bared_arms` finds in one frame.
+
+    Attributes:
+        skin: ``(H, W)`` float32 in ``[0, 1]``, the painted arm's coverage.
+        shade: ``(H, W)`` float32 in ``(0, 1]``, its cylinder shading (1 on its axis).
+        fill: ``(H, W)`` bool, the rest of the bared old sleeve, refilled from around it.
+        tone: ``(3,)`` float32 RGB in ``[0, 255]``, the person's skin tone.
+    """
+
+    skin: np.ndarray
+    shade: np.ndarray
+    fill: np.ndarray
+    tone: np.ndarray
+
+
+def skin_tone(image: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
+    """``(3,)`` float32 RGB: the person's skin tone, from the bare arm and hand pixels the parser
+    sees (else the face), the middle of their luma range (no shadow, no highlight, no eyes).
+    None with fewer than :data:`MIN_TONE_PIXELS`.
+
+    Args:
+        image: ``(H, W, 3)`` uint8 RGB frame; labels: ``(H, W)`` uint8 LIP ids of it.
+    """
+    for ids in ((C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM), (C.LIP_FACE,)):
+        pixels = image[np.isin(labels, ids)].astype(np.float32)
+        if len(pixels) < MIN_TONE_PIXELS:
+            continue
+        luma = pixels @ np.array([0.299, 0.587, 0.114], np.float32)
+        lo, hi = np.percentile(luma, TONE_LUMA)
+        mid = pixels[(luma >= lo) & (luma <= hi)]
+        return (mid if len(mid) else pixels).mean(axis=0)
+    return None
+
+
+def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, person_mask: np.ndarray,
+               garment_alpha: np.ndarray, sleeve_alpha: np.ndarray, sleeve_share: float | None) -> BareArms | None:
+    """The arms a shorter new sleeve bares, or None where it bares none (or no skin is seen).
+
+    Only a garment whose own photo shows short sleeves bares arms: a long-sleeved one warped a
+    little short (on a paired photo, its own wearer) must not, and one without sleeves found may
+    have them hanging beside its body (on 5 paired validation photos it bared long-sleeved arms).
+
+    Args:
+        image: ``(H, W, 3)`` uint8 RGB frame.
+        labels: ``(H, W)`` uint8 LIP ids of the frame.
+        landmarks: ``(33, 3)`` frame pixels and visibility, torso upright.
+        person_mask: ``(H, W)`` float in ``[0, 1]``, MediaPipe's person mask in the frame.
+        garment_alpha: ``(H, W)`` float in ``[0, 1]``, the whole warped garment's coverage.
+        sleeve_alpha: ``(H, W)`` float in ``[0, 1]``, its sleeves'
+            (:func:`tryon.sleeve_cover.warped_sleeves`; zeros for a garment without sleeves).
+        sleeve_share: the garment's :func:`tryon.garment_keypoints.sleeve_length` (None: unread).
+    """
+    if sleeve_share is None or not 0.0 < sleeve_share < LONG_SLEEVE:
+        return None
+    size = labels.shape
+    u = body_unit(landmarks)
+    arms = arm_positions(landmarks, size)
+    old_garment = np.isin(labels, OLD_GARMENT) & (person_mask >= 0.5)
+    body = garment_alpha >= COVERED_ALPHA   # the new garment's body lies behind a forearm, not an upper arm
+    sleeve = sleeve_alpha >= COVERED_ALPHA
+    skin = np.zeros(size, np.float32)
+    shade = np.ones(size, np.float32)
+    fill = np.zeros(size, bool)
+    for i, reach in enumerate(sleeve_reaches(labels, landmarks, sleeve_alpha, arms)):
+        if reach is None or reach[0] < reach[1] + BARE_MARGIN:
+            continue
+        position, distance = arms[i]
+        radius = u * np.interp(position, (0.0, 1.0, 2.0), ARM_RADII)
+        capsule = np.clip((radius - distance) / EDGE_PX + 0.5, 0.0, 1.0)
+        below = (capsule > 0.5) & reach[2] & (position > reach[1]) & (position <= HAND_END)
+        if not below.any() or old_garment[below].mean() < MIN_SLEEVE_FILL:
+            continue  # no old sleeve along the arm there: a bare arm in front, a garment's body beside it
+        span = reach[2] & (position <= HAND_END) & old_garment & ~sleeve  # beside the torso only
+        inside = capsule * (span & ~(body & (position < BODY_BEHIND)))
+        skin = np.maximum(skin, inside)
+        shade = np.where(inside > 0, 1.0 - SHADE * np.clip(distance / radius, 0, 1) ** 2, shade)
+        fill |= span & ~body & (distance <= FILL_WIDEN * radius)
+    if not skin.any():
+        return None
+    tone = skin_tone(image, labels)
+    if tone is None:
+        return None
+    return BareArms(skin, shade.astype(np.float32), fill & (skin < 1.0), tone.astype(np.float32))
+
+
+def paint_bare_arms(rendered: np.ndarray, bare: BareArms, shows: np.ndarray,
+                    keeps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The frame render with the bared old sleeve refilled from around it and the arms painted in
+    the person's skin tone, shaded; and the composition's masks, lowered under the painted arms.
+
+    Args:
+        rendered: ``(H, W, 3)`` uint8 RGB render of the frame.
+        bare: :func:`bared_arms` of this frame.
+        shows, keeps: ``(H, W)`` float in ``[0, 1]``: where the result shows the garment's own
+            pixels and where it keeps the photo's (:func:`tryon.fullres.compose`).
+
+    Returns:
+        ``(rendered, shows, keeps)``: ``(H, W, 3)`` uint8 and the two masks, neither showing
+        the garment nor keeping the photo where an arm is painted.
+    """
+    out = rendered
+    if bare.fill.any():
+        out = cv2.inpaint(rendered, (bare.fill | (bare.skin > 0)).astype(np.uint8), FILL_RADIUS, cv2.INPAINT_TELEA)
+    arm = bare.tone[None, None, :] * bare.shade[..., None]
+    a = bare.skin[..., None]
+    painted = (out.astype(np.float32) * (1.0 - a) + arm * a + 0.5).clip(0, 255).astype(np.uint8)
+    return painted, shows * (1.0 - bare.skin), keeps * (1.0 - bare.skin)
