@@ -21,8 +21,7 @@ This module puts the pieces together (:class:`BodyFrame`, :func:`prepare_person`
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -41,6 +40,9 @@ from tryon.region import (
     revealed_pixels,
     skin_pixels,
 )
+
+if TYPE_CHECKING:
+    from tryon.bare_arms import BareArms
 
 __all__ = [
     "Alignment",
@@ -97,7 +99,7 @@ class BodyFrame:
     revealed: np.ndarray
     dressed: np.ndarray | None = None
     covered: np.ndarray | None = None
-    bared: Any = None
+    bared: BareArms | None = None
 
     @property
     def size(self) -> tuple[int, int]:
