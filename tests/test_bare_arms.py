@@ -3,6 +3,7 @@ alone. Generated frames; with the data set, VITON photos of people in long-sleev
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -65,10 +66,11 @@ def test_a_t_shirt_on_long_sleeves_bares_the_forearms_in_the_persons_own_tone():
     np.testing.assert_allclose(bare.tone, HAND, atol=1)              # read off the hands, not the face
     ones = np.ones((H, W), np.float32)
     painted, shows, keeps = paint_bare_arms(np.full((H, W, 3), 90, np.uint8), bare, ones, ones)
-    assert shows[160, 142] == 0.0 and keeps[160, 142] == 0.0 and shows[100, 96] == 1.0
+    assert abs(shows[160, 142]) < 1e-6 and abs(keeps[160, 142]) < 1e-6 and shows[100, 96] == 1.0
     assert np.abs(painted[160, 142].astype(float) - HAND).max() <= 2  # on the arm's axis: the tone itself
     assert 0.75 * HAND[0] <= painted[160, 135, 0] < painted[160, 142, 0]  # darker towards its edge
-    untouched = (bare.skin == 0) & ~bare.fill
+    near = cv2.dilate(((bare.skin > 0) | bare.fill).astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    untouched = ~near                                                # beyond the arms' softened edges
     assert (painted[untouched] == 90).all()                          # nothing else changes
 
 
@@ -121,30 +123,33 @@ def test_the_face_gives_the_tone_when_no_arm_is_bare():
 # ----------------------------------------------------------------------------------------
 # On VITON: a short-sleeved garment on people in long-sleeved tops
 # ----------------------------------------------------------------------------------------
+FOREARM_ROWS = 50   # 256x192 photo rows above a hand that its forearm spans
+
+
 @pytest.mark.shared
 def test_short_sleeves_bare_long_sleeved_arms_end_to_end(viton_dir):
-    """The bundled try-on, a short-sleeved VITON T-shirt on a person in a long-sleeved top:
-    21% of the old top's pixels (VITON's own parse) come out nearer the person's skin tone (their
-    hands') than the T-shirt's colour and the old top, 12% without (the network alone paints the
-    T-shirt's colour down to the wrists; the rest is the neck and the bare part of the chest)."""
-    person = "000338"
+    """The bundled try-on, a blue short-sleeved VITON T-shirt on a person in a black
+    long-sleeved top: over the old sleeves above her hands (VITON's own parse), 94% of the
+    pixels come out nearer her hands' tone than the T-shirt's blue; 63% without (the network
+    paints the T-shirt's colour down towards the wrists)."""
     from PIL import Image
 
     from pipelines import TryOnPipeline
 
     train = viton_dir / "train"
-    photo = Image.open(train / "image" / f"{person}_0.jpg").convert("RGB")
-    garment = Image.open(train / "cloth" / "000003_1.jpg").convert("RGB")
-    parse = np.asarray(Image.open(train / "image-parse" / f"{person}_0.png"))
-    before = np.asarray(photo, np.float64)
-    tone = np.median(before[np.isin(parse, (C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM))], 0)
-    in_cloth = np.asarray(Image.open(train / "cloth-mask" / "000003_1.jpg").convert("L")) >= 128
+    photo = Image.open(train / "image" / "000338_0.jpg").convert("RGB")
+    garment = Image.open(train / "cloth" / "000259_1.jpg").convert("RGB")
+    parse = np.asarray(Image.open(train / "image-parse" / "000338_0.png"))
+    hands = np.isin(parse, (C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM))
+    tone = np.median(np.asarray(photo, np.float64)[hands], 0)
+    in_cloth = np.asarray(Image.open(train / "cloth-mask" / "000259_1.jpg").convert("L")) >= 128
     colour = np.asarray(garment, np.float64)[in_cloth].mean(0)
+    forearms = np.zeros(hands.shape, bool)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(hands.astype(np.uint8))
+    for x, y, w, _, area in stats[1:]:
+        if area >= 30:
+            forearms[max(0, y - FOREARM_ROWS):y, x:x + w] = True
+    forearms &= parse == C.LIP_UPPER_CLOTHES
     after = np.asarray(TryOnPipeline.from_pretrained()(photo, garment).image, np.float64)
-
-    def dist(a, b):
-        return np.linalg.norm(a - b, axis=-1)
-
-    skin = (dist(after, tone) < dist(after, colour)) & (dist(after, tone) < dist(after, before))
-    top = parse == C.LIP_UPPER_CLOTHES
-    assert top.sum() > 5000 and skin[top].mean() >= 0.17, skin[top].mean()
+    skin = np.linalg.norm(after - tone, axis=-1) < np.linalg.norm(after - colour, axis=-1)
+    assert forearms.sum() > 500 and skin[forearms].mean() >= 0.8, skin[forearms].mean()

@@ -36,11 +36,14 @@ HAND_END = 2.15            # the bare arm ends this far down (a little past the 
 BODY_BEHIND = 0.35         # the arm lies in front of the new garment's body from this far down
 MIN_SLEEVE_FILL = 0.6      # the old garment fills at least this share of the arm below the new sleeve
 FILL_WIDEN = 2.2           # the old sleeve within this many arm radii of the chain is refilled
-SHADE = 0.2                # a cylinder's edge is this much darker than its middle
+SHADE = 0.3                # a cylinder's edge is this much darker than its middle
 EDGE_PX = 1.0              # frame px: the soft edge of the painted arm
-TONE_LUMA = (30, 80)       # skin tone: mean of the skin pixels between these luma percentiles
+TONE_LUMA = (50, 95)       # skin tone: mean of the skin pixels between these luma percentiles (the lit
+                           # side: at 256x192 a hand's darker pixels mix with its outline)
 MIN_TONE_PIXELS = 24       # fewer visible skin pixels than this: no tone, nothing painted
 FILL_RADIUS = 3            # frame px: cv2.inpaint's neighbourhood
+SOFTEN = 0.8               # frame px: Gaussian sigma that softens the painted arm's and the fill's edges
+                           # (4 photo px at 1024: no stair steps from the frame's grid)
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,7 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
     body = garment_alpha >= COVERED_ALPHA   # the new garment's body lies behind a forearm, not an upper arm
     sleeve = sleeve_alpha >= COVERED_ALPHA
     skin = np.zeros(size, np.float32)
-    shade = np.ones(size, np.float32)
+    shade = np.full(size, 1.0 - SHADE, np.float32)   # the edge's, where the softened arm reaches out
     fill = np.zeros(size, bool)
     for i, reach in enumerate(sleeve_reaches(labels, landmarks, sleeve_alpha, arms)):
         if reach is None or reach[0] < reach[1] + BARE_MARGIN:
@@ -130,6 +133,11 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
     return BareArms(skin, shade.astype(np.float32), fill & (skin < 1.0), tone.astype(np.float32))
 
 
+def _soften(mask: np.ndarray) -> np.ndarray:
+    """``mask`` (float32) blurred by :data:`SOFTEN`, never lower than it was (edges soften outward)."""
+    return np.maximum(mask, cv2.GaussianBlur(mask, (0, 0), SOFTEN))
+
+
 def paint_bare_arms(rendered: np.ndarray, bare: BareArms, shows: np.ndarray,
                     keeps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The frame render with the bared old sleeve refilled from around it and the arms painted in
@@ -145,10 +153,13 @@ def paint_bare_arms(rendered: np.ndarray, bare: BareArms, shows: np.ndarray,
         ``(rendered, shows, keeps)``: ``(H, W, 3)`` uint8 and the two masks, neither showing
         the garment nor keeping the photo where an arm is painted.
     """
-    out = rendered
+    out = rendered.astype(np.float32)
     if bare.fill.any():
-        out = cv2.inpaint(rendered, (bare.fill | (bare.skin > 0)).astype(np.uint8), FILL_RADIUS, cv2.INPAINT_TELEA)
+        filled = cv2.inpaint(rendered, (bare.fill | (bare.skin > 0)).astype(np.uint8), FILL_RADIUS, cv2.INPAINT_TELEA)
+        f = _soften(bare.fill.astype(np.float32))[..., None]
+        out += (filled.astype(np.float32) - out) * f
+    a = _soften(bare.skin)[..., None]
     arm = bare.tone[None, None, :] * bare.shade[..., None]
-    a = bare.skin[..., None]
-    painted = (out.astype(np.float32) * (1.0 - a) + arm * a + 0.5).clip(0, 255).astype(np.uint8)
-    return painted, shows * (1.0 - bare.skin), keeps * (1.0 - bare.skin)
+    painted = (out * (1.0 - a) + arm * a + 0.5).clip(0, 255).astype(np.uint8)
+    a = np.clip(1.0 - a[..., 0], 0.0, 1.0)
+    return painted, shows * a, keeps * a
