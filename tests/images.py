@@ -40,3 +40,22 @@ def tshirt(colour=(200, 30, 40), background=(255, 255, 255), size=(256, 192)) ->
     cv2.fillPoly(poly, [TSHIRT], 1)
     img[(stripe & poly).astype(bool)] = (np.array(colour) * 0.5).astype(np.uint8)
     return Image.fromarray(cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA))
+
+
+def hanging_arms_landmarks() -> np.ndarray:
+    """``(33, 3)`` landmarks of a frontal person in the 256x192 model frame, arms hanging straight
+    beside the torso: shoulders, elbows, wrists and hips seen (visibility 1), the hands small
+    at the wrists, the face unseen. Frame pixels ``(x, y)`` and visibility."""
+    from tryon import constants as C
+
+    lm = np.zeros((33, 3), np.float32)
+    body = [C.LEFT_SHOULDER, C.RIGHT_SHOULDER, C.LEFT_ELBOW, C.RIGHT_ELBOW, C.LEFT_WRIST, C.RIGHT_WRIST,
+            C.LEFT_HIP, C.RIGHT_HIP]
+    lm[body, 2] = 1.0
+    lm[C.LEFT_SHOULDER, :2], lm[C.RIGHT_SHOULDER, :2] = (130, 80), (62, 80)
+    lm[C.LEFT_ELBOW, :2], lm[C.RIGHT_ELBOW, :2] = (140, 135), (52, 135)
+    lm[C.LEFT_WRIST, :2], lm[C.RIGHT_WRIST, :2] = (144, 190), (48, 190)
+    lm[C.LEFT_HIP, :2], lm[C.RIGHT_HIP, :2] = (120, 190), (72, 190)
+    for hand in (C.LEFT_HAND_LANDMARKS, C.RIGHT_HAND_LANDMARKS):
+        lm[list(hand), :2] = lm[hand[0], :2] + np.array([0, 4]) * np.arange(len(hand))[:, None]
+    return lm

@@ -6,6 +6,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from images import hanging_arms_landmarks
 
 from tryon import constants as C
 from tryon.bare_arms import bared_arms, paint_bare_arms, skin_tone
@@ -21,14 +22,7 @@ SHORT = 0.35   # a T-shirt's sleeve_length
 def _person():
     """A frontal person in a long-sleeved top, arms hanging straight beside the torso, hands
     bare below the wrists. Returns ``(image, labels, landmarks, person_mask)``."""
-    lm = np.zeros((33, 3), np.float32)
-    joints = [C.LEFT_SHOULDER, C.RIGHT_SHOULDER, C.LEFT_ELBOW, C.RIGHT_ELBOW, C.LEFT_WRIST, C.RIGHT_WRIST,
-              C.LEFT_HIP, C.RIGHT_HIP]
-    lm[joints, 2] = 1.0
-    lm[C.LEFT_SHOULDER, :2], lm[C.RIGHT_SHOULDER, :2] = (130, 80), (62, 80)
-    lm[C.LEFT_ELBOW, :2], lm[C.RIGHT_ELBOW, :2] = (140, 135), (52, 135)
-    lm[C.LEFT_WRIST, :2], lm[C.RIGHT_WRIST, :2] = (144, 190), (48, 190)
-    lm[C.LEFT_HIP, :2], lm[C.RIGHT_HIP, :2] = (120, 190), (72, 190)
+    lm = hanging_arms_landmarks()
     labels = np.zeros((H, W), np.uint8)
     labels[75:200, 62:131] = C.LIP_UPPER_CLOTHES
     labels[78:195, 132:152] = C.LIP_UPPER_CLOTHES   # the sleeves, down to the wrists

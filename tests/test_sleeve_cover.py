@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from images import hanging_arms_landmarks
 
 from tryon import constants as C
 from tryon.sleeve_cover import (MIN_SHOWN, SPECK_PIXELS, covered_clothes, dressed_arms, shown_garment, sleeve_reaches,
@@ -18,16 +19,7 @@ def _person():
     """A frontal person, arms hanging straight beside the torso; a sleeveless top.
 
     Returns ``(labels, landmarks)``: LIP ids ``(H, W)`` and ``(33, 3)`` frame pixels."""
-    lm = np.zeros((33, 3), np.float32)    # face and hands unseen
-    body = [C.LEFT_SHOULDER, C.RIGHT_SHOULDER, C.LEFT_ELBOW, C.RIGHT_ELBOW, C.LEFT_WRIST, C.RIGHT_WRIST,
-            C.LEFT_HIP, C.RIGHT_HIP]
-    lm[body, 2] = 1.0
-    lm[C.LEFT_SHOULDER, :2], lm[C.RIGHT_SHOULDER, :2] = (130, 80), (62, 80)
-    lm[C.LEFT_ELBOW, :2], lm[C.RIGHT_ELBOW, :2] = (140, 135), (52, 135)
-    lm[C.LEFT_WRIST, :2], lm[C.RIGHT_WRIST, :2] = (144, 190), (48, 190)
-    lm[C.LEFT_HIP, :2], lm[C.RIGHT_HIP, :2] = (120, 190), (72, 190)
-    for hand in (C.LEFT_HAND_LANDMARKS, C.RIGHT_HAND_LANDMARKS):   # hands: small, at the wrists
-        lm[list(hand), :2] = lm[hand[0], :2] + np.array([0, 4]) * np.arange(len(hand))[:, None]
+    lm = hanging_arms_landmarks()
     labels = np.zeros((H, W), np.uint8)
     labels[75:200, 62:131] = C.LIP_UPPER_CLOTHES
     labels[80:195, 135:150] = C.LIP_LEFT_ARM      # image right: the person's left arm
