@@ -65,8 +65,8 @@ class BareArms:
 
 def skin_tone(image: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
     """``(3,)`` float32 RGB: the person's skin tone, from the bare arm and hand pixels the parser
-    sees (else the face), the middle of their luma range (no shadow, no highlight, no eyes).
-    None with fewer than :data:`MIN_TONE_PIXELS`.
+    sees (else the face): the mean of their lit side (:data:`TONE_LUMA`; no shadow, no eyes,
+    no outline mixed with the background). None with fewer than :data:`MIN_TONE_PIXELS`.
 
     Args:
         image: ``(H, W, 3)`` uint8 RGB frame; labels: ``(H, W)`` uint8 LIP ids of it.
