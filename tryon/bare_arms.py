@@ -42,6 +42,7 @@ TONE_LUMA = (50, 95)       # skin tone: mean of the skin pixels between these lu
                            # side: at 256x192 a hand's darker pixels mix with its outline)
 MIN_TONE_PIXELS = 24       # fewer visible skin pixels than this: no tone, nothing painted
 FILL_RADIUS = 3            # frame px: cv2.inpaint's neighbourhood
+BOX_MARGIN = 8             # frame px around the arms that painting reads and writes (>= FILL_RADIUS + 4 SOFTEN)
 SOFTEN = 0.8               # frame px: Gaussian sigma that softens the painted arm's and the fill's edges
                            # (4 photo px at 1024: no stair steps from the frame's grid)
 
@@ -130,7 +131,7 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
     tone = skin_tone(image, labels)
     if tone is None:
         return None
-    return BareArms(skin, shade.astype(np.float32), fill & (skin < 1.0), tone.astype(np.float32))
+    return BareArms(skin.astype(np.float32), shade.astype(np.float32), fill & (skin < 1.0), tone.astype(np.float32))
 
 
 def _soften(mask: np.ndarray) -> np.ndarray:
@@ -153,13 +154,23 @@ def paint_bare_arms(rendered: np.ndarray, bare: BareArms, shows: np.ndarray,
         ``(rendered, shows, keeps)``: ``(H, W, 3)`` uint8 and the two masks, neither showing
         the garment nor keeping the photo where an arm is painted.
     """
-    out = rendered.astype(np.float32)
-    if bare.fill.any():
-        filled = cv2.inpaint(rendered, (bare.fill | (bare.skin > 0)).astype(np.uint8), FILL_RADIUS, cv2.INPAINT_TELEA)
-        f = _soften(bare.fill.astype(np.float32))[..., None]
+    ys, xs = np.nonzero(bare.fill | (bare.skin > 0))
+    if ys.size == 0:
+        return rendered, shows, keeps
+    m = BOX_MARGIN
+    y0, y1, x0, x1 = max(0, ys.min() - m), ys.max() + m + 1, max(0, xs.min() - m), xs.max() + m + 1
+    box = np.s_[y0:y1, x0:x1]   # the arms and their softened edges: the rest stays as it was
+    out = rendered[box].astype(np.float32)
+    if bare.fill[box].any():
+        hole = (bare.fill[box] | (bare.skin[box] > 0)).astype(np.uint8)
+        filled = cv2.inpaint(np.ascontiguousarray(rendered[box]), hole, FILL_RADIUS, cv2.INPAINT_TELEA)
+        f = _soften(bare.fill[box].astype(np.float32))[..., None]
         out += (filled.astype(np.float32) - out) * f
-    a = _soften(bare.skin)[..., None]
-    arm = bare.tone[None, None, :] * bare.shade[..., None]
-    painted = (out * (1.0 - a) + arm * a + 0.5).clip(0, 255).astype(np.uint8)
+    a = _soften(bare.skin[box])[..., None]
+    arm = bare.tone[None, None, :] * bare.shade[box][..., None]
+    painted, shows, keeps = rendered.copy(), shows.copy(), keeps.copy()
+    painted[box] = (out * (1.0 - a) + arm * a + 0.5).clip(0, 255).astype(np.uint8)
     a = np.clip(1.0 - a[..., 0], 0.0, 1.0)
-    return painted, shows * a, keeps * a
+    shows[box] *= a
+    keeps[box] *= a
+    return painted, shows, keeps

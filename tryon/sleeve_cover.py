@@ -111,11 +111,13 @@ def _dresses(arm: tuple[float, float, np.ndarray] | None, margin: float) -> bool
     return arm is not None and arm[1] >= LONG_REACH and arm[1] > arm[0] + margin
 
 
-def _segment(xy: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each point's fraction along ``a -> b`` (clamped to [0, 1]) and its distance to the segment."""
+def _segment(xs: np.ndarray, ys: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each pixel's fraction along ``a -> b`` (clamped to [0, 1]) and its distance to the segment;
+    ``xs`` ``(1, W)`` and ``ys`` ``(H, 1)`` are the pixel coordinates (float64), broadcast to ``(H, W)``."""
     ab = b - a
-    f = np.clip(((xy - a) @ ab) / max(float(ab @ ab), 1e-6), 0.0, 1.0)
-    return f, np.linalg.norm(xy - (a + f[..., None] * ab), axis=-1)
+    dx, dy = xs - a[0], ys - a[1]
+    f = np.clip((dx * ab[0] + dy * ab[1]) / max(float(ab @ ab), 1e-6), 0.0, 1.0)
+    return f, np.hypot(dx - f * ab[0], dy - f * ab[1])
 
 
 def arm_positions(landmarks: np.ndarray, size: tuple[int, int]) -> list[tuple[np.ndarray, np.ndarray] | None]:
@@ -124,8 +126,7 @@ def arm_positions(landmarks: np.ndarray, size: tuple[int, int]) -> list[tuple[np
     chain (frame pixels); ``None`` for an arm whose elbow is not visible. Without a visible
     wrist the forearm is left out."""
     h, w = size
-    ys, xs = np.mgrid[0:h, 0:w]
-    xy = np.stack([xs, ys], -1).astype(np.float64)
+    xs, ys = np.arange(w, dtype=np.float64)[None, :], np.arange(h, dtype=np.float64)[:, None]
     out: list[tuple[np.ndarray, np.ndarray] | None] = []
     for sh, el, wr in ARM_CHAINS:
         if landmarks[el, 2] < ARM_MIN_VISIBILITY:
@@ -133,10 +134,10 @@ def arm_positions(landmarks: np.ndarray, size: tuple[int, int]) -> list[tuple[np
             continue
         s, e, wrist = (landmarks[i, :2].astype(np.float64) for i in (sh, el, wr))
         upper = max(float(np.linalg.norm(e - s)), 1.0)
-        f, d = _segment(xy, s, e)
+        f, d = _segment(xs, ys, s, e)
         position = f
         if landmarks[wr, 2] >= ARM_MIN_VISIBILITY:
-            f2, d2 = _segment(xy, e, wrist)
+            f2, d2 = _segment(xs, ys, e, wrist)
             fore = d2 < d
             position = np.where(fore, 1.0 + f2 * np.linalg.norm(wrist - e) / upper, f)
             d = np.minimum(d, d2)
