@@ -3,7 +3,8 @@
 ``(H, W, C)`` uint8 in ``0..255`` <-> ``(C, H, W)`` float32 in ``[-1, 1]``: ``v / 127.5 - 1`` one way,
 ``round((x + 1) * 127.5)`` the other. It sits at the bottom of the layers (it imports nothing from
 tryon), so every module can use it: the parser, conditioning, the data sets and the pipelines.
-:func:`on_white` is the one "garment composed on white" that grids, evaluations and previews show.
+:func:`on_white` is the one "garment composed on white" that grids, evaluations and previews show,
+and :func:`resolve_precision` the one choice of a network's arithmetic on this CPU.
 """
 
 from __future__ import annotations
