@@ -31,11 +31,10 @@ from tryon import constants as C
 from tryon.anomaly import body_check
 from tryon.bare_arms import bared_arms, paint_bare_arms
 from tryon.composite import composite, shading_map
-from tryon.conditioning import GarmentChecker, frame_arrays, net_tensors
+from tryon.conditioning import GarmentChecker, check_code_dims, frame_arrays, net_tensors
 from tryon.errors import TryOnError
 from tryon.fullres import BROAD_FLOW_SMOOTH, FLOW_SMOOTH, compose, source_map
 from tryon.garment_cache import GARMENT_CACHE_SIZE, GarmentCache, GarmentInput, load_garment_input
-from tryon.garment_keypoints import sleeve_length
 from tryon.hub import load_extra
 from tryon.io import downscaled_warnings, load_image
 from tryon.models.tryon_net import TryOnNet
@@ -44,6 +43,7 @@ from tryon.parse import Parser
 from tryon.pose import check_upper_body, detect_pose, pose_maps
 from tryon.region import parse_regions
 from tryon.sleeve_cover import covered_clothes, dressed_arms, shown_garment, warped_sleeves
+from tryon.sleeves import load_reader, sleeve_kind
 from tryon.steps import step_images
 from tryon.tensors import resolve_precision, to_uint8
 from tryon.warp import (MEASURED_LENGTHS, LengthScales, WarpedGarment, trained_lengths, warp_garment,
@@ -129,6 +129,8 @@ class TryOnPipeline:
         warp_lengths: the :class:`~tryon.warp.LengthScales` the network was trained with (its
             spline's hem and sleeve lengths; ``from_pretrained`` reads them from its weights).
             The baseline always uses the measured ones, :data:`~tryon.warp.MEASURED_LENGTHS`.
+        sleeve_reader: the :class:`~tryon.models.sleeve_reader.SleeveReader` that tells the sleeves
+            of a garment whose photo shows none (:func:`tryon.sleeves.sleeve_kind`; None: untold).
     """
 
     def __init__(
@@ -148,6 +150,7 @@ class TryOnPipeline:
         garment_cache: int = GARMENT_CACHE_SIZE,
         garment_warp: str = C.DEFAULT_GARMENT_WARP,
         warp_lengths: LengthScales = MEASURED_LENGTHS,
+        sleeve_reader=None,
     ) -> None:
         if mode not in C.RENDER_MODES:
             raise ValueError(f"mode must be one of {C.RENDER_MODES}, not {mode!r}")
@@ -166,6 +169,7 @@ class TryOnPipeline:
         self.full_resolution = full_resolution
         self.warp_lengths = LengthScales(*warp_lengths)
         self.garment_warp = garment_warp
+        self.sleeve_reader = sleeve_reader
         self.garments = GarmentCache(garment_cache)  # prepared and checked garments, by their pixels
         self.frame_size = tuple(frame_size)
         self.mode = mode
@@ -173,12 +177,7 @@ class TryOnPipeline:
         self.body_vae = body_vae                # body-shape VAE: warns on unusual photos
         self.body_threshold = body_threshold
         self.net = net.eval() if net is not None else None
-        if net is not None and net.config.code_dim:
-            dims = (garment_checker.vae.config.latent_dim if garment_checker is not None else 0) + (
-                body_vae.config.latent_dim if body_vae is not None else 0)
-            if dims != net.config.code_dim:
-                raise TryOnError(f"The try-on network expects {net.config.code_dim}-number VAE codes but the "
-                                 f"garment and body VAEs give {dims}; load the VAEs it was trained with.")
+        check_code_dims(net, garment_checker.vae if garment_checker is not None else None, body_vae)
 
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None, *, mode: str = "auto",
@@ -192,7 +191,8 @@ class TryOnPipeline:
         and for unusual person photos, and give the network its codes. The try-on network
         (``tryon/``) is the learned renderer; without it, the pipeline runs the baseline renderer.
         The body parser (``parser/``) adds the parse step, decides the repaint region (with
-        ``region``) and cuts garments out of photos of people wearing them. ``precision``,
+        ``region``) and cuts garments out of photos of people wearing them; the sleeve reader
+        (``sleeve-reader/``) tells the sleeves of garments whose photo hides them. ``precision``,
         ``region``, ``garment_type``, ``full_resolution`` and ``garment_warp`` are as in
         :class:`TryOnPipeline`.
         """
@@ -221,9 +221,11 @@ class TryOnPipeline:
             raise TryOnError(f"No try-on network weights in '{weights / 'tryon'}'; train them with "
                              "`tryon train tryon` or use mode 'baseline'.")
         parser = Parser.from_pretrained(p) if (p := find("parser")) is not None else None
+        reader = load_reader(p) if (p := find("sleeve-reader")) is not None else None
         return cls(mode=mode, garment_checker=checker, body_vae=body, body_threshold=threshold, net=net,
                    precision=precision, parser=parser, region=region, garment_type=garment_type,
-                   full_resolution=full_resolution, garment_warp=garment_warp, warp_lengths=lengths)
+                   full_resolution=full_resolution, garment_warp=garment_warp, warp_lengths=lengths,
+                   sleeve_reader=reader)
 
     @contextmanager
     def _stage(self, timings: dict[str, float], name: str):
@@ -337,7 +339,7 @@ class TryOnPipeline:
                                                            warped.alpha, body.valid, None if sleeves is None else body.dressed > 0)
                 body.covered = covered_clothes(labels)
                 body.bared = None if sleeves is None else bared_arms(body.image, labels, body.landmarks, body.person_mask,
-                                                                     warped.alpha, sleeves, sleeve_length(prepared.keypoints))
+                                                                     warped.alpha, sleeves, prepared.sleeves)
         return warped
 
     def _frame_labels(self, body, timings: dict[str, float]) -> np.ndarray:
@@ -425,6 +427,7 @@ class TryOnPipeline:
             if cached is not None:
                 return cached[0], list(cached[1]), dict(cached[2])
             prepared = prepare_any_garment(upload.image, upload.mask, frame_size, garment_type, self.parser)
+            prepared.sleeves = sleeve_kind(prepared, self.sleeve_reader)
         with self._stage(timings, "checks"):
             found, codes = self._garment_check(prepared)
         self.garments.put(key, (prepared, tuple(found), dict(codes)))

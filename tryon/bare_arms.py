@@ -4,7 +4,7 @@ The try-on network was trained on photos of people wearing the garment they are 
 a clothed arm was always clothed in the garment's sleeve. Shown a T-shirt on a person in a
 long-sleeved top, it painted the T-shirt's colour down to the wrists. Here, on each arm whose
 old sleeve reaches clearly farther down than the new one (:func:`tryon.sleeve_cover.sleeve_reaches`),
-for a garment whose own photo shows short sleeves, the part of the old sleeve beside
+for a garment with short sleeves or none, the part of the old sleeve beside
 the torso that the new sleeve leaves uncovered becomes an arm: a capsule around the
 shoulder-elbow-wrist chain, tapering from the upper arm to the wrist, in the person's own skin
 tone (read off their hands or face) and shaded as a cylinder. What the old sleeve held beyond
@@ -25,11 +25,11 @@ import numpy as np
 
 from tryon import constants as C
 from tryon.alignment import body_unit
-from tryon.garment_keypoints import LONG_SLEEVE
 from tryon.sleeve_cover import COVERED_ALPHA, OLD_GARMENT, arm_positions, sleeve_reaches
 
 __all__ = ["BareArms", "bared_arms", "skin_tone", "paint_bare_arms"]
 
+BARING_KINDS = ("sleeveless", "short")  # tryon.sleeves.sleeve_kind's kinds that may bare an arm
 BARE_MARGIN = 0.5          # upper-arm lengths: the old sleeve must reach this much farther down
 ARM_RADII = (0.15, 0.13, 0.085)  # units of U: the arm's half width at shoulder, elbow and wrist
 HAND_END = 2.15            # the bare arm ends this far down (a little past the wrist, under the cuff)
@@ -84,12 +84,13 @@ def skin_tone(image: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
 
 
 def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, person_mask: np.ndarray,
-               garment_alpha: np.ndarray, sleeve_alpha: np.ndarray, sleeve_share: float | None) -> BareArms | None:
+               garment_alpha: np.ndarray, sleeve_alpha: np.ndarray, sleeves: str | None) -> BareArms | None:
     """The arms a shorter new sleeve bares, or None where it bares none (or no skin is seen).
 
-    Only a garment whose own photo shows short sleeves bares arms: a long-sleeved one warped a
-    little short (on a paired photo, its own wearer) must not, and one without sleeves found may
-    have them hanging beside its body (on 5 paired validation photos it bared long-sleeved arms).
+    Only a garment with short sleeves or none bares arms (:func:`tryon.sleeves.sleeve_kind`): a
+    long-sleeved one warped a little short (on a paired photo, its own wearer) must not, and one
+    whose sleeves cannot be told may have them hanging beside its body (taken for sleeveless, it
+    bared long-sleeved arms on 5 paired validation photos).
 
     Args:
         image: ``(H, W, 3)`` uint8 RGB frame.
@@ -99,9 +100,9 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
         garment_alpha: ``(H, W)`` float in ``[0, 1]``, the whole warped garment's coverage.
         sleeve_alpha: ``(H, W)`` float in ``[0, 1]``, its sleeves'
             (:func:`tryon.sleeve_cover.warped_sleeves`; zeros for a garment without sleeves).
-        sleeve_share: the garment's :func:`tryon.garment_keypoints.sleeve_length` (None: unread).
+        sleeves: the garment's :func:`tryon.sleeves.sleeve_kind` (None: untold).
     """
-    if sleeve_share is None or not 0.0 < sleeve_share < LONG_SLEEVE:
+    if sleeves not in BARING_KINDS:
         return None
     size = labels.shape
     u = body_unit(landmarks)

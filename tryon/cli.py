@@ -25,7 +25,7 @@ from tryon import cli_args as A
 from tryon.cli_common import (EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE,  # noqa: F401
                               CliError, _design, _n_val, _pipeline, _write_json)
 from tryon.cli_eval import (cmd_eval_body_vae, cmd_eval_garment_check, cmd_eval_garment_vae, cmd_eval_lengths,
-                            cmd_eval_parser, cmd_eval_sliders, cmd_eval_tryon, cmd_eval_worn)
+                            cmd_eval_parser, cmd_eval_sleeves, cmd_eval_sliders, cmd_eval_tryon, cmd_eval_worn)
 from tryon.errors import TryOnError
 from tryon.quiet import set_verbose
 
@@ -116,6 +116,7 @@ def cmd_train(args: argparse.Namespace) -> int:
              "region": args.region, "init_from": args.init_from, "lr": args.lr,
              "reset_flow": args.reset_flow} \
         if args.model == "tryon" else {"backgrounds": args.backgrounds, "steps": args.steps} if args.model == "parser" \
+        else {"steps": args.steps, "wild": args.wild} if args.model == "sleeve-reader" \
         else {"init_from": args.init_from} if args.model == "garment-designer" else {}
     task = build_task(args.model, args.data, split=args.split, cache=args.cache, seed=args.seed,
                       n_val=_n_val(args), limit=args.limit, **extra)
@@ -290,6 +291,7 @@ EVAL_MODELS = (  # `tryon eval MODEL --data DIR ...`: (its arguments, the functi
     (A.eval_garment_vae, cmd_eval_garment_vae),
     (A.eval_body_vae, cmd_eval_body_vae),
     (A.eval_parser, cmd_eval_parser),
+    (A.eval_sleeves, cmd_eval_sleeves),
     (A.eval_worn, cmd_eval_worn),
     (A.eval_lengths, cmd_eval_lengths),
     (A.eval_garment_check, cmd_eval_garment_check),

@@ -15,7 +15,7 @@ from tryon.constants import (DEFAULT_GARMENT_WARP, GARMENT_TYPES, GARMENT_WARPS,
                              RENDER_MODES, SAMPLERS, SHEET_COLUMNS, VALIDATION_PAIRS)
 
 from tryon.cli_args_eval import (eval_body_vae, eval_garment_check, eval_garment_vae, eval_lengths, eval_parser,
-                                 eval_sliders, held_out)
+                                 eval_sleeves, eval_sliders, held_out)
 
 __all__ = ["common", "root", "try_on", "batch", "prepare", "train", "generate", "check_garment",
            "eval_tryon", "eval_models", "eval_garment_vae", "eval_body_vae", "set_eval_usage", "serve",
@@ -35,6 +35,7 @@ TRAIN_MODELS = (
     ("body-vae", "the body-shape VAE (needs `tryon prepare` first)"),
     ("tryon", "the try-on GAN: flow warper + generator (needs `tryon prepare`)"),
     ("parser", "the body parser (photos + image-parse maps)"),
+    ("sleeve-reader", "the sleeve reader: sleeveless, short or long, from a garment photo (garments + the parse maps and poses of their wearers)"),
 )
 
 
@@ -135,7 +136,7 @@ def prepare(sub: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParse
 def train(sub: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """``tryon train MODEL``: one parser per model of :data:`TRAIN_MODELS` (they share the defaults
     of the returned ``train`` parser, its ``func`` included)."""
-    p = sub.add_parser("train", parents=[shared], help="train a model (garment-vae, body-vae, tryon, parser)",
+    p = sub.add_parser("train", parents=[shared], help="train a model (garment-vae, body-vae, tryon, parser, sleeve-reader)",
                        description="Train a model on a VITON-style data set with the shared "
                        "Accelerate loop. Rerun the same command to resume; run it under "
                        "`accelerate launch` for several GPUs or machines.")
@@ -161,6 +162,10 @@ def train(sub: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
         if name == "garment-designer":
             m.add_argument("--init-from", type=Path, metavar="DIR",
                            help="the garment VAE to start from (default: the bundled assets/weights/garment-vae)")
+        if name == "sleeve-reader":
+            m.add_argument("--wild", type=Path, metavar="DIR",
+                           help="the CC0 clothing_upper folder: also learn from its garment photos taken in the "
+                           "wild, labelled by class (its held-out senders are never trained on)")
         if name == "parser":
             m.add_argument("--backgrounds", type=Path, metavar="DIR",
                            help="photos to put behind the persons (e.g. the CC0 clothing_upper images); "

@@ -13,7 +13,7 @@ from pathlib import Path
 from tryon.constants import VALIDATION_PAIRS
 
 __all__ = ["eval_garment_vae", "eval_body_vae", "eval_garment_check", "eval_sliders", "held_out", "eval_parser",
-           "eval_lengths"]
+           "eval_sleeves", "eval_lengths"]
 
 Sub = argparse._SubParsersAction  # what ArgumentParser.add_subparsers returns
 
@@ -107,6 +107,22 @@ def eval_parser(models: Sub, shared: argparse.ArgumentParser) -> argparse.Argume
     p.add_argument("--limit", type=int, metavar="N", help="only the first N photos")
     p.add_argument("--out", type=Path, default=Path("runs") / "eval-parser.json",
                    help="JSON report; the grid is <OUT>-grid.png beside it")
+    return p
+
+
+def eval_sleeves(models: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p = models.add_parser("sleeves", parents=[shared], help="evaluate how garments' sleeves are told",
+                          description="Tell the sleeves (sleeveless, short, long) of held-out VITON garments "
+                          "from their photos, against what their wearers show: the mask's keypoints, the "
+                          "sleeve reader, and both as the try-on combines them; with --clothing, also on "
+                          "wild garment photos by class.")
+    held_out(p, "garments")
+    p.add_argument("--weights", type=Path, help="sleeve reader weights folder (default: bundled)")
+    p.add_argument("--clothing", type=Path, metavar="DIR",
+                   help="the clothing_upper folder (images.csv, images/): also score wild photos")
+    p.add_argument("--per-class", type=int, default=100, metavar="N", help="wild photos per class (default 100)")
+    p.add_argument("--limit", type=int, metavar="N", help="only the first N held-out pairs")
+    p.add_argument("--out", type=Path, default=Path("runs") / "eval-sleeves.json", help="JSON report")
     return p
 
 

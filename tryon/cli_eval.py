@@ -121,6 +121,16 @@ def cmd_eval_parser(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_eval_sleeves(args: argparse.Namespace) -> int:
+    from tryon.eval_sleeves import evaluate_sleeves
+
+    report = evaluate_sleeves(args.data, weights=args.weights, split=args.split, n_val=_n_val(args),
+                              portion=args.portion, clothing=args.clothing, per_class=args.per_class,
+                              limit=args.limit, out=args.out)
+    print(json.dumps(report, indent=2))
+    return EXIT_OK
+
+
 def cmd_eval_worn(args: argparse.Namespace) -> int:
     from tryon.eval_worn import evaluate_worn
 

@@ -22,6 +22,7 @@ import torch
 
 from tryon.anomaly import AnomalyResult, elbo_parts, garment_verdict, logistic_verdict
 from tryon.body import BodyFrame, agnostic_image, body_shape_input
+from tryon.errors import TryOnError
 from tryon.garment import PreparedGarment, resize_prepared
 from tryon.garment_check import LogisticCheck, garment_features
 from tryon.hub import load_extra
@@ -31,7 +32,7 @@ from tryon.tensors import UINT8_MAX, to_tensor
 from tryon.warp import WarpedGarment
 
 __all__ = ["garment_rgba", "garment_tensor", "frame_arrays", "net_tensors", "garment_code", "body_code",
-           "vae_codes", "GarmentChecker"]
+           "check_code_dims", "vae_codes", "GarmentChecker"]
 
 
 # ------------------------------------------------------------------------------ the garment VAE
@@ -114,6 +115,17 @@ def body_code(vae, pose: PoseResult) -> np.ndarray:
     x, _ = body_shape_input(pose, tuple(vae.config.resolution))
     mu, _ = vae.encode(torch.from_numpy(x)[None])
     return mu[0].float().numpy()
+
+
+def check_code_dims(net, garment_vae, body_vae) -> None:
+    """Raise :class:`~tryon.errors.TryOnError` when the try-on network ``net`` expects codes of
+    another length than the garment and body VAEs (either may be None) give together."""
+    if net is None or not net.config.code_dim:
+        return
+    dims = sum(vae.config.latent_dim for vae in (garment_vae, body_vae) if vae is not None)
+    if dims != net.config.code_dim:
+        raise TryOnError(f"The try-on network expects {net.config.code_dim}-number VAE codes but the "
+                         f"garment and body VAEs give {dims}; load the VAEs it was trained with.")
 
 
 def vae_codes(garment_vae, body_vae, prepared: PreparedGarment, pose: PoseResult) -> np.ndarray:

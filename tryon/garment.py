@@ -84,6 +84,8 @@ class PreparedGarment:
         source_faces: the face detector's boxes (:func:`tryon.pose.face_boxes`) in the photo
             ``source`` comes from, when it already ran on it (``garment_type="auto"`` looks for a
             wearer first); None when it has not (the garment check then runs it).
+        sleeves: ``"sleeveless"``, ``"short"`` or ``"long"`` (:func:`tryon.sleeves.sleeve_kind`), once
+            the pipeline has read them; None before, or when they cannot be told.
     """
 
     rgb: np.ndarray
@@ -96,6 +98,7 @@ class PreparedGarment:
     to_layout: np.ndarray | None = None
     analysis: MaskAnalysis | None = None
     source_faces: list[tuple[float, float, float, float]] | None = None
+    sleeves: str | None = None
 
 
 def _as_mask(mask, size: tuple[int, int]) -> np.ndarray:

@@ -50,7 +50,16 @@ from tryon.training.checkpoint import (
 )
 from tryon.training.grid import save_grid
 
-__all__ = ["TrainOptions", "TrainingTask", "StepContext", "train"]
+__all__ = ["TrainOptions", "TrainingTask", "StepContext", "train", "warmup_cosine"]
+
+
+def warmup_cosine(step: int, lr: float, lr_floor: float, warmup: int, decay_steps: int) -> float:
+    """The learning rate at ``step``: a linear warm-up to ``lr`` over ``warmup`` steps, then a
+    cosine down to ``lr_floor`` at ``decay_steps``, and ``lr_floor`` after."""
+    if step < warmup:
+        return lr * (step + 1) / warmup
+    t = min(1.0, (step - warmup) / max(1, decay_steps - warmup))
+    return lr_floor + (lr - lr_floor) * 0.5 * (1 + math.cos(math.pi * t))
 
 
 @dataclass

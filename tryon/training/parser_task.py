@@ -11,7 +11,6 @@ the live parser's maps.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from tryon.models.parser import BodyParser, ParserConfig, class_to_lip
 from tryon.parse import colorize
 from tryon.training.ema import EMA
 from tryon.training.grid import to_unit
-from tryon.training.loop import StepContext, TrainingTask
+from tryon.training.loop import StepContext, TrainingTask, warmup_cosine
 
 __all__ = ["ParserTask", "ParserHyper", "recalibrate_batchnorm"]
 
@@ -86,10 +85,7 @@ class ParserTask(TrainingTask):
     def learning_rate(self, step: int) -> float:
         """Warm-up, then cosine from ``lr`` to ``lr_floor`` at ``decay_steps``."""
         h = self.hyper
-        if step < h.warmup:
-            return h.lr * (step + 1) / h.warmup
-        t = min(1.0, (step - h.warmup) / max(1, h.decay_steps - h.warmup))
-        return h.lr_floor + (h.lr - h.lr_floor) * 0.5 * (1 + math.cos(math.pi * t))
+        return warmup_cosine(step, h.lr, h.lr_floor, h.warmup, h.decay_steps)
 
     def train_step(self, ctx: StepContext, batch: dict) -> dict[str, torch.Tensor]:
         opt = ctx.optimizers["parser"]

@@ -13,14 +13,16 @@ from tryon.errors import TryOnError
 
 __all__ = ["TASKS", "build_task"]
 
-TASKS = ("garment-vae", "garment-designer", "body-vae", "tryon", "parser")
+WILD_REPEAT = 2   # sleeve reader: each wild photo is seen this many times an epoch (2k of them beside 12k VITON garments)
+TASKS = ("garment-vae", "garment-designer", "body-vae", "tryon", "parser", "sleeve-reader")
 
 
 def build_task(name: str, data: str | Path, *, split: str = "train", cache: Path | None = None,
                n_val: int = C.VALIDATION_PAIRS, limit: int | None = None, seed: int = 0,
                vaes: Path | None = None, codes: bool = True, prepare_workers: int = 2,
                backgrounds: Path | None = None, steps: int | None = None, region: str = "parse",
-               init_from: Path | None = None, lr: float | None = None, reset_flow: bool = False):
+               init_from: Path | None = None, lr: float | None = None, reset_flow: bool = False,
+               wild: Path | None = None):
     """The :class:`~tryon.training.loop.TrainingTask` for model ``name``.
 
     Args:
@@ -40,7 +42,13 @@ def build_task(name: str, data: str | Path, *, split: str = "train", cache: Path
         lr: try-on only: the learning rate of both networks (default :class:`TryOnHyper`'s).
         reset_flow: try-on only, with ``init_from``: start the warper's flow at zero.
         backgrounds: parser only: a folder of photos to put behind the persons.
-        steps: parser only: the run's length; its learning rate reaches its floor there.
+        wild: sleeve reader only: the ``clothing_upper`` folder, whose photos it also learns from.
+        steps: parser and sleeve reader only: the run's length; its learning rate reaches its floor there.
+
+    ``sleeve-reader`` trains on the garments of the training pairs (not the test portion's), each
+    labelled with the sleeve its wearer shows (:mod:`tryon.data.sleeves`), and with ``wild`` (the
+    ``clothing_upper`` folder) on the photos of its senders not held out, labelled by class
+    (:mod:`tryon.data.wild_garments`), each seen :data:`WILD_REPEAT` times an epoch.
 
     Raises:
         TryOnError: one sentence, when the data or weights it needs are missing.
@@ -90,7 +98,36 @@ def build_task(name: str, data: str | Path, *, split: str = "train", cache: Path
         hyper = ParserHyper(decay_steps=steps) if steps else ParserHyper()
         return ParserTask(ParseDataset(layout, train_names, augment), ParseDataset(layout, val_persons(layout, n_val)),
                           hyper=hyper)
+    if name == "sleeve-reader":
+        return _sleeve_reader(layout, cache_dir, n_val, limit, steps, wild)
     raise TryOnError(f"Unknown model '{name}'; choose one of {', '.join(TASKS)}.")
+
+
+def _sleeve_reader(layout, cache_dir, n_val, limit, steps, wild):
+    from tryon.data import GarmentDataset, train_garments, val_garments
+    from tryon.data.sleeves import kind_of, sleeve_reach_labels
+    from tryon.data.split import layout_pairs, test_pairs
+    from tryon.models.sleeve_reader import SleeveReaderConfig
+    from tryon.training.sleeve_task import EDGE_JITTER, SleeveDataset, SleeveHyper, SleeveTask
+
+    size = SleeveReaderConfig().resolution
+    kinds = {g: kind_of(r) for g, r in sleeve_reach_labels(layout, cache_dir).items() if r is not None}
+    n_test = C.TEST_PAIRS if len(layout_pairs(layout)) > n_val + 2 * C.TEST_PAIRS else 0  # none in tiny sets
+    held_out = {g for _, g in test_pairs(layout, n_val, n_test)}  # the untouched test portion's garments
+    train = {g: k for g, k in kinds.items() if g not in held_out}
+    train_set = SleeveDataset(GarmentDataset(layout, train_garments(layout, n_val)[:limit], size=size, augment=True,
+                                             cache_dir=cache_dir), train, edge_jitter=EDGE_JITTER)
+    if wild is not None:
+        from torch.utils.data import ConcatDataset
+
+        from tryon.data.wild_garments import WildGarments, wild_photos
+
+        photos = WildGarments(wild, wild_photos(wild, held_out=False)[:limit], size, cache_dir, augment=True)
+        train_set = ConcatDataset([train_set] + [photos] * WILD_REPEAT)
+    return SleeveTask(
+        train_set,
+        SleeveDataset(GarmentDataset(layout, val_garments(layout, n_val), size=size, cache_dir=cache_dir), kinds),
+        hyper=SleeveHyper(decay_steps=steps) if steps else SleeveHyper())
 
 
 def _tryon(layout, cache_dir, n_val, limit, seed, vaes, codes, prepare_workers, region, init_from, lr, reset_flow):

@@ -1,0 +1,65 @@
+"""What sleeves a garment has: sleeveless, short or long.
+
+Where the garment photo's mask shows its sleeves (:func:`tryon.garment_keypoints.garment_keypoints`
+finds them), their length there decides: short below :data:`tryon.garment_keypoints.LONG_SLEEVE`.
+Where it shows none, a camisole cannot be told by its outline from a long-sleeved top whose
+sleeves hang beside its body, or from a T-shirt whose stubby sleeves merge with its sides. The
+sleeve reader (:class:`tryon.models.sleeve_reader.SleeveReader`), trained on the sleeves VITON's
+wearers show, decides those when it is sure (:data:`MIN_CONFIDENCE`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from tryon.conditioning import garment_tensor
+from tryon.garment import PreparedGarment, resize_prepared
+from tryon.garment_keypoints import LONG_SLEEVE, sleeve_length
+from tryon.models.sleeve_reader import SLEEVE_KINDS, SleeveReader
+
+__all__ = ["MIN_CONFIDENCE", "load_reader", "read_sleeves", "sleeve_kind"]
+
+MIN_CONFIDENCE = 0.8    # the reader's probability of its kind, below which the sleeves stay untold
+
+
+def load_reader(directory: str | Path) -> SleeveReader:
+    """The sleeve reader saved in ``directory`` (``config.json`` + ``model.safetensors``), in eval mode."""
+    return SleeveReader.from_pretrained(directory).eval()
+
+
+@torch.no_grad()
+def read_sleeves(reader: SleeveReader, prepared: PreparedGarment) -> np.ndarray:
+    """``(K,)`` float32: the reader's probability of each of :data:`SLEEVE_KINDS` for a garment."""
+    size = tuple(reader.config.resolution)
+    small = prepared if prepared.mask.shape == size else resize_prepared(prepared, size)
+    logits = reader(garment_tensor(small)[None])
+    return torch.softmax(logits.float(), dim=1)[0].numpy()
+
+
+def sleeve_kind(prepared: PreparedGarment, reader: SleeveReader | None = None) -> str | None:
+    """``"sleeveless"``, ``"short"`` or ``"long"``, or None when they cannot be told.
+
+    Args:
+        prepared: the garment, with its keypoints.
+        reader: the sleeve reader, asked only when the mask shows no sleeve (None: such a
+            garment's sleeves stay untold). Its kind must reach :data:`MIN_CONFIDENCE`; where
+            only sleeveless and short together do, the garment reads short.
+    """
+    share = sleeve_length(prepared.keypoints)
+    if share is None:
+        return None
+    if share > 0:
+        return "short" if share < LONG_SLEEVE else "long"
+    if reader is None:
+        return None
+    p = dict(zip(SLEEVE_KINDS, read_sleeves(reader, prepared)))
+    if p["long"] >= MIN_CONFIDENCE:
+        return "long"
+    if p["sleeveless"] >= MIN_CONFIDENCE:
+        return "sleeveless"
+    # Short sleeves or none (the reader torn between the two): on a garment whose mask shows no
+    # sleeve, both leave the arm below the shoulder to the person.
+    return "short" if p["sleeveless"] + p["short"] >= MIN_CONFIDENCE else None
