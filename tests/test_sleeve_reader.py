@@ -151,9 +151,11 @@ def test_two_training_steps_and_export(tmp_path):
 
 
 # ------------------------------------------------------------------------------ the bundled reader
-@pytest.mark.parametrize("name, kind", [("top_cami_grey.jpg", "sleeveless"), ("tshirt_blue.jpg", "short"),
+@pytest.mark.parametrize("name, kind", [("tshirt_blue.jpg", "short"), ("tshirt_jersey_striped.jpg", "short"),
                                         ("longsleeve_grey_print.jpg", "long"), ("hoodie_blue.jpg", "long")])
 def test_the_bundled_reader_reads_the_bundled_garments(name, kind):
+    """Photos it never trained on (their senders are held out). ``longsleeve_grey_print.jpg``'s
+    sleeves hang beside its body, so its mask shows none: the reader tells them (0.97 long)."""
     from PIL import Image
 
     from tryon.assets import weights_dir
@@ -163,3 +165,4 @@ def test_the_bundled_reader_reads_the_bundled_garments(name, kind):
     prepared = prepare_garment(Image.open(ROOT / "assets" / "examples" / "garments" / name).convert("RGB"),
                                size=C.FRAME_SIZE)
     assert SLEEVE_KINDS[int(np.argmax(read_sleeves(reader, prepared)))] == kind
+    assert sleeve_kind(prepared, reader) == kind

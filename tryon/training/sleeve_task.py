@@ -75,8 +75,6 @@ class SleeveHyper:
     warmup: int = 100
     decay_steps: int = 3000
     label_smoothing: float = 0.05
-    bn_batches: int = 40
-    bn_batch_size: int = 64
 
 
 class SleeveTask(TrainingTask):
