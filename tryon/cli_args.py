@@ -35,7 +35,8 @@ TRAIN_MODELS = (
     ("body-vae", "the body-shape VAE (needs `tryon prepare` first)"),
     ("tryon", "the try-on GAN: flow warper + generator (needs `tryon prepare`)"),
     ("parser", "the body parser (photos + image-parse maps)"),
-    ("sleeve-reader", "the sleeve reader: sleeveless, short or long, from a garment photo (garments + the parse maps and poses of their wearers)"),
+    ("sleeve-reader", "the sleeve reader: sleeveless, short or long, from a garment photo (garments, and the "
+                      "parse maps and poses of their wearers)"),
 )
 
 
@@ -136,7 +137,8 @@ def prepare(sub: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParse
 def train(sub: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """``tryon train MODEL``: one parser per model of :data:`TRAIN_MODELS` (they share the defaults
     of the returned ``train`` parser, its ``func`` included)."""
-    p = sub.add_parser("train", parents=[shared], help="train a model (garment-vae, body-vae, tryon, parser, sleeve-reader)",
+    p = sub.add_parser("train", parents=[shared],
+                       help="train a model (garment-vae, body-vae, tryon, parser, sleeve-reader)",
                        description="Train a model on a VITON-style data set with the shared "
                        "Accelerate loop. Rerun the same command to resume; run it under "
                        "`accelerate launch` for several GPUs or machines.")

@@ -1,11 +1,13 @@
-"""The sleeve reader as a training task: cross-entropy over the sleeve kinds of VITON's garments.
+"""The sleeve reader as a training task: cross-entropy over the sleeve kinds of garment photos.
 
-Each training garment carries the kind of sleeve its wearer shows in the paired photo
-(:mod:`tryon.data.sleeves`). Augmentation: the garment data set's flip, scale, shift and colour
-jitter, plus a mask edge grown or eaten by a few pixels (a shopper's photo is segmented
-automatically, so its outline is rougher than VITON's cloth masks). The learning rate warms up,
-then falls along a cosine to ``lr_floor`` at ``decay_steps``. Sample grids: the garments, then
-their true kinds and the reader's as colour tiles (red sleeveless, green short, blue long).
+Each VITON garment carries the kind of sleeve its wearer shows in the paired photo
+(:mod:`tryon.data.sleeves`); wild photos, when given, the kind of their class
+(:mod:`tryon.data.wild_garments`). Augmentation: the garment data set's flip, scale, shift and
+colour jitter, plus, on VITON's garments, a mask edge grown or eaten by a few pixels (a shopper's
+photo is segmented automatically, so its outline is rougher than VITON's cloth masks). The
+learning rate warms up, then falls along a cosine to ``lr_floor`` at ``decay_steps``. Sample
+grids: the validation garments with a band in the colour of their wearer's kind (top row), then
+of the reader's (bottom row): red sleeveless, green short, blue long.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from tryon.training.loop import StepContext, TrainingTask, warmup_cosine
 __all__ = ["SleeveDataset", "SleeveHyper", "SleeveTask"]
 
 KIND_COLOURS = ((0.85, 0.2, 0.2), (0.2, 0.7, 0.2), (0.2, 0.3, 0.85))  # per SLEEVE_KINDS, for the sample grids
-BAND_SHARE = 8               # the kind's band is this share of a sample tile's height
+BAND_SHARE = 8               # the kind's band is a tile's height over this
 EDGE_JITTER = 0.5            # share of training garments whose mask edge is grown or eaten
 EDGE_PIXELS = (1, 2)         # by this many pixels (at the reader's 128x96)
 

@@ -13,7 +13,7 @@ from tryon.errors import TryOnError
 
 __all__ = ["TASKS", "build_task"]
 
-WILD_REPEAT = 2   # sleeve reader: each wild photo is seen this many times an epoch (2k of them beside 12k VITON garments)
+WILD_REPEAT = 2   # sleeve reader: each wild photo is seen this many times an epoch (1.4k of them beside 12k VITON garments)
 TASKS = ("garment-vae", "garment-designer", "body-vae", "tryon", "parser", "sleeve-reader")
 
 
