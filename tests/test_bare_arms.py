@@ -108,6 +108,15 @@ def test_an_arm_without_an_old_sleeve_along_it_is_left_alone():
     assert bare is not None and bare.skin[160, 50] == 1.0 and not bare.skin[:, 125:].any()
 
 
+def test_an_arm_covered_beside_a_bare_one_is_no_sleeve():
+    """The other arm bare from the shoulder: the person's top is sleeveless, so what covers this
+    arm is its body, or the arm hides behind it (two paired validation photos bared such arms)."""
+    image, labels, lm, person = _person()
+    labels[78:195, 40:60] = C.LIP_RIGHT_ARM             # the person's right arm bare from the shoulder
+    alpha, sleeves = _garment(sleeve_to=None)
+    assert bared_arms(image, labels, lm, person, alpha, sleeves, "sleeveless") is None
+
+
 def test_without_visible_skin_nothing_is_painted():
     image, labels, lm, person = _person()
     labels[np.isin(labels, (C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM, C.LIP_FACE))] = C.LIP_BACKGROUND

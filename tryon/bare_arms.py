@@ -9,7 +9,10 @@ the torso that the new sleeve leaves uncovered becomes an arm: a capsule around 
 shoulder-elbow-wrist chain, tapering from the upper arm to the wrist, in the person's own skin
 tone (read off their hands or face) and shaded as a cylinder. What the old sleeve held beyond
 that capsule is filled from its surroundings. An arm in front of the torso is left to the
-network (its old sleeve there cannot be told from the old top's body).
+network (its old sleeve there cannot be told from the old top's body), and so is an arm whose
+other arm is bare from near the shoulder (:data:`WORN_SHORT`): the worn top has short sleeves or
+none, so what covers this arm is its body, or the arm hides behind it (on the validation pairs
+such arms were painted over the bodies of T-shirts and sleeveless tops on their own wearers).
 
 All arrays are in the model frame (see :mod:`tryon.alignment`); positions along an arm are in
 upper-arm lengths from the shoulder joint (0 shoulder, 1 elbow, 2 wrist); radii in units of U
@@ -34,6 +37,8 @@ BARE_MARGIN = 0.5          # upper-arm lengths: the old sleeve must reach this m
 ARM_RADII = (0.15, 0.13, 0.085)  # units of U: the arm's half width at shoulder, elbow and wrist
 HAND_END = 2.15            # the bare arm ends this far down (a little past the wrist, under the cuff)
 BODY_BEHIND = 0.35         # the arm lies in front of the new garment's body from this far down
+WORN_SHORT = 0.75          # upper-arm lengths: a bare arm seen from higher up says the worn top has short
+                           # sleeves or none, so what covers the other arm is its body or hides a bent arm
 MIN_SLEEVE_FILL = 0.6      # the old garment fills at least this share of the arm below the new sleeve
 FILL_WIDEN = 2.2           # the old sleeve within this many arm radii of the chain is refilled
 SHADE = 0.3                # a cylinder's edge is this much darker than its middle
@@ -113,9 +118,12 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
     skin = np.zeros(size, np.float32)
     shade = np.full(size, 1.0 - SHADE, np.float32)   # the edge's, where the softened arm reaches out
     fill = np.zeros(size, bool)
-    for i, reach in enumerate(sleeve_reaches(labels, landmarks, sleeve_alpha, arms)):
+    reaches = sleeve_reaches(labels, landmarks, sleeve_alpha, arms)
+    for i, reach in enumerate(reaches):
         if reach is None or reach[0] < reach[1] + BARE_MARGIN:
             continue
+        if reaches[1 - i] is not None and reaches[1 - i][0] < WORN_SHORT:
+            continue  # the other arm is bare from near the shoulder: what covers this one is no sleeve
         position, distance = arms[i]
         radius = u * np.interp(position, (0.0, 1.0, 2.0), ARM_RADII)
         capsule = np.clip((radius - distance) / EDGE_PX + 0.5, 0.0, 1.0)
