@@ -45,11 +45,6 @@ def build_task(name: str, data: str | Path, *, split: str = "train", cache: Path
         wild: sleeve reader only: the ``clothing_upper`` folder, whose photos it also learns from.
         steps: parser and sleeve reader only: the run's length; its learning rate reaches its floor there.
 
-    ``sleeve-reader`` trains on the garments of the training pairs (not the test portion's), each
-    labelled with the sleeve its wearer shows (:mod:`tryon.data.sleeves`), and with ``wild`` (the
-    ``clothing_upper`` folder) on the photos of its senders not held out, labelled by class
-    (:mod:`tryon.data.wild_garments`), each seen :data:`WILD_REPEAT` times an epoch.
-
     Raises:
         TryOnError: one sentence, when the data or weights it needs are missing.
     """
@@ -104,6 +99,10 @@ def build_task(name: str, data: str | Path, *, split: str = "train", cache: Path
 
 
 def _sleeve_reader(layout, cache_dir, n_val, limit, steps, wild):
+    """The sleeve reader's task: the garments of the training pairs (not the test portion's), each
+    labelled with the sleeve its wearer shows (:mod:`tryon.data.sleeves`), and with ``wild`` (the
+    ``clothing_upper`` folder) the photos of its senders not held out, labelled by class
+    (:mod:`tryon.data.wild_garments`), each seen :data:`WILD_REPEAT` times an epoch."""
     from tryon.data import GarmentDataset, train_garments, val_garments
     from tryon.data.sleeves import kind_of, sleeve_reach_labels
     from tryon.data.split import layout_pairs, test_pairs
