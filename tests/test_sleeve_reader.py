@@ -122,23 +122,30 @@ def test_sleeves_on_the_mask_decide_and_the_reader_tells_the_rest():
 
 
 # ------------------------------------------------------------------------------ training
-def test_two_training_steps_and_export(tmp_path):
+def _tiny_viton_with_poses(root):
+    """The tiny generated VITON set, its persons given OpenPose arms hanging inside the parse
+    map's upper clothes (so every garment is labelled long-sleeved)."""
     from tiny_viton import make_tiny_viton
 
+    root = make_tiny_viton(root, 4)
+    points = np.zeros((18, 3))
+    points[:, 2] = 0.9
+    for i, xy in {2: (60, 150), 3: (40, 200), 4: (35, 245), 5: (130, 150), 6: (150, 200), 7: (155, 245),
+                  8: (70, 250), 11: (120, 250)}.items():
+        points[i, :2] = xy
+    for path in (root / "train" / "pose").glob("*.json"):
+        path.write_text(json.dumps({"people": [{"pose_keypoints": points.ravel().tolist()}]}))
+    return root
+
+
+def test_two_training_steps_and_export(tmp_path):
     from tryon.data import GarmentDataset
     from tryon.data.layout import find_layout
     from tryon.data.sleeves import sleeve_reach_labels
     from tryon.training import TrainOptions, train
     from tryon.training.sleeve_task import SleeveDataset, SleeveTask
 
-    layout = find_layout(make_tiny_viton(tmp_path / "viton", 4))
-    points = np.zeros((18, 3))
-    points[:, 2] = 0.9   # arms hanging inside the parse map's upper clothes: long sleeves
-    for i, xy in {2: (60, 150), 3: (40, 200), 4: (35, 245), 5: (130, 150), 6: (150, 200), 7: (155, 245),
-                  8: (70, 250), 11: (120, 250)}.items():
-        points[i, :2] = xy
-    for path in layout.pose.glob("*.json"):
-        path.write_text(json.dumps({"people": [{"pose_keypoints": points.ravel().tolist()}]}))
+    layout = find_layout(_tiny_viton_with_poses(tmp_path / "viton"))
     kinds = {g: kind_of(r) for g, r in sleeve_reach_labels(layout, tmp_path / "cache", progress=False).items()
              if r is not None}
     assert set(kinds.values()) == {SLEEVE_KINDS.index("long")}
@@ -149,6 +156,19 @@ def test_two_training_steps_and_export(tmp_path):
                                        sample_every=2, checkpoint_every=1))
     assert summary["step"] == 2 and (tmp_path / "run" / "samples" / "step_00000002.png").is_file()
     assert SleeveReader.from_pretrained(tmp_path / "run" / "export" / "sleeve-reader").config == TINY
+
+
+def test_eval_sleeves_scores_the_held_out_garments(tmp_path):
+    from tryon.eval_sleeves import evaluate_sleeves
+
+    root = _tiny_viton_with_poses(tmp_path / "viton")
+    report = evaluate_sleeves(root, n_val=2, out=tmp_path / "eval.json", progress=False)
+    viton = report["viton"]
+    assert viton["garments"] == 2 and viton["truth"] == {"long": 2}
+    for reading in ("keypoints", "reader", "combined"):
+        assert viton[reading]["told"] + viton[reading]["untold"] == 2
+        assert 0.0 <= viton[reading]["accuracy"] <= 1.0
+    assert json.loads((tmp_path / "eval.json").read_text()) == report
 
 
 # ------------------------------------------------------------------------------ the bundled reader
