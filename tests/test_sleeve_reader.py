@@ -59,6 +59,25 @@ def test_openpose_keypoints_land_on_mediapipes_landmarks(tmp_path):
     assert openpose_landmarks(path) is None
 
 
+def test_wild_photos_split_by_sender_and_keep_the_example_senders_out(tmp_path):
+    import zlib
+
+    from tryon.data.wild_garments import EXAMPLE_SENDERS, HELD_OUT_BUCKETS, wild_photos
+    from tryon.errors import TryOnError
+
+    with pytest.raises(TryOnError, match="images.csv"):
+        wild_photos(tmp_path, held_out=False)
+    senders = [str(i) for i in range(40)]
+    rows = ["image,sender_id,label,kids"] + [f"p{s},{s},T-Shirt,False" for s in senders]
+    rows += ["shirt,1,Shirt,False", "dress,2,Dress,False"]            # classes whose sleeves vary: left out
+    (tmp_path / "images.csv").write_text("\n".join(rows) + "\n")
+    held, trained = wild_photos(tmp_path, held_out=True), wild_photos(tmp_path, held_out=False)
+    assert len(held) + len(trained) == 40 and all(label == "T-Shirt" for _, label in held + trained)
+    assert {n[1:] for n, _ in held} == {s for s in senders
+                                        if zlib.crc32(s.encode()) % HELD_OUT_BUCKETS == 0 or s in EXAMPLE_SENDERS}
+    assert "p8" in {n for n, _ in held} and "p8" not in {n for n, _ in trained}   # sent a bundled example
+
+
 # ------------------------------------------------------------------------------ model
 def test_the_reader_gives_one_logit_per_kind_and_round_trips(tmp_path):
     torch.manual_seed(0)

@@ -5,7 +5,8 @@ finds them), their length there decides: short below :data:`tryon.garment_keypoi
 Where it shows none, a camisole cannot be told by its outline from a long-sleeved top whose
 sleeves hang beside its body, or from a T-shirt whose stubby sleeves merge with its sides. The
 sleeve reader (:class:`tryon.models.sleeve_reader.SleeveReader`), trained on the sleeves VITON's
-wearers show, decides those when it is sure (:data:`MIN_CONFIDENCE`).
+wearers show and on wild photos by class, decides those when it is sure (:data:`MIN_CONFIDENCE`):
+long, sleeveless, or short (short or none, when it is sure only that they are not long).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from tryon.models.sleeve_reader import SLEEVE_KINDS, SleeveReader
 
 __all__ = ["MIN_CONFIDENCE", "load_reader", "read_sleeves", "sleeve_kind"]
 
-MIN_CONFIDENCE = 0.8    # the reader's probability of its kind, below which the sleeves stay untold
+MIN_CONFIDENCE = 0.8    # the reader's probability of a kind (or of sleeveless + short) below which the
+                        # sleeves stay untold (chosen on the validation garments and held-out wild photos)
 
 
 def load_reader(directory: str | Path) -> SleeveReader:
