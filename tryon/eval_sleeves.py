@@ -35,7 +35,7 @@ from tryon.data.split import test_pairs, val_pairs
 from tryon.data.wild_garments import WILD_KINDS, wild_photos
 from tryon.errors import TryOnError
 from tryon.garment import prepare_garment
-from tryon.garment_keypoints import LONG_SLEEVE, sleeve_length
+from tryon.garment_keypoints import sleeve_length
 from tryon.io import load_image
 from tryon.models.sleeve_reader import SLEEVE_KINDS
 from tryon.sleeves import load_reader, read_sleeves, sleeve_kind
@@ -46,10 +46,9 @@ UNTOLD = "untold"
 
 
 def _keypoint_kind(prepared) -> str | None:
-    share = sleeve_length(prepared.keypoints)
-    if share is None:
-        return None
-    return "sleeveless" if share == 0 else "short" if share < LONG_SLEEVE else "long"
+    """:func:`tryon.sleeves.sleeve_kind` by the mask alone, no sleeve found counting as sleeveless."""
+    kind = sleeve_kind(prepared)
+    return "sleeveless" if kind is None and sleeve_length(prepared.keypoints) == 0 else kind
 
 
 def _accuracy(pairs: list[tuple[str, str | None]]) -> dict:

@@ -47,7 +47,8 @@ from tryon.garment import MAX_COVERAGE, PreparedGarment, prepare_garment, segmen
 from tryon.io import atomic_write, load_image
 from tryon.tensors import HALF_UINT8, UINT8_MAX, to_tensor
 
-__all__ = ["GarmentDataset", "augment_garment", "colour_matrix", "load_garment", "mask_stats", "mask_problem",
+__all__ = ["GarmentDataset", "augment_garment", "cache_path", "cached_arrays", "colour_matrix", "load_garment",
+           "mask_stats", "mask_problem",
            "MAX_MASK_MISS"]
 
 MASK_THRESHOLD = 128        # cloth-mask pixels >= this are garment
@@ -178,10 +179,24 @@ def augment_garment(array: np.ndarray, generator: torch.Generator | None = None)
 
 
 # ------------------------------------------------------------------------------------ cache
-def cache_path(cache_dir: Path, names: Sequence[str], size: tuple[int, int]) -> Path:
-    """``<cache_dir>/garments_<H>x<W>_<sha1 of the newline-joined names>[:10].npy``."""
+def cache_path(cache_dir: Path, names: Sequence[str], size: tuple[int, int], prefix: str = CACHE_PREFIX) -> Path:
+    """``<cache_dir>/<prefix>_<H>x<W>_<sha1 of the newline-joined names>[:10].npy``."""
     digest = hashlib.sha1("\n".join(names).encode()).hexdigest()[:NAME_HASH_CHARS]
-    return Path(cache_dir) / f"{CACHE_PREFIX}_{size[0]}x{size[1]}_{digest}.npy"
+    return Path(cache_dir) / f"{prefix}_{size[0]}x{size[1]}_{digest}.npy"
+
+
+def cached_arrays(cache_file: Path, build) -> tuple[np.ndarray, object]:
+    """``(array, info)`` kept as ``cache_file`` (``.npy``) beside ``cache_file.with_suffix(".json")``:
+    read back when both are there, else ``build()`` and written, the ``.npy`` last and atomically
+    (its presence marks a complete cache)."""
+    info_file = cache_file.with_suffix(".json")
+    if cache_file.is_file() and info_file.is_file():
+        return np.load(cache_file), json.loads(info_file.read_text())
+    cache_file.parent.mkdir(parents=True, exist_ok=True)
+    data, info = build()
+    atomic_write(info_file, lambda f: f.write(json.dumps(info, indent=1).encode()))
+    atomic_write(cache_file, lambda f: np.save(f, data))
+    return data, info
 
 
 def _precompute(layout: DatasetLayout, names: Sequence[str], size: tuple[int, int],
@@ -208,17 +223,9 @@ def _precompute(layout: DatasetLayout, names: Sequence[str], size: tuple[int, in
 def _load_or_build(cache_file: Path, layout: DatasetLayout, names: Sequence[str], size: tuple[int, int],
                    progress: bool) -> tuple[np.ndarray, dict]:
     """The cached ``(array, info)`` of these garments, prepared and saved first if absent."""
-    info_file = cache_file.with_suffix(".json")
-    if cache_file.is_file() and info_file.is_file():
-        data = np.load(cache_file)
-        info = json.loads(info_file.read_text())
-        if data.shape != (len(names), 4, *size) or len(info["mask_stats"]) != len(names):
-            raise TryOnError(f"The garment cache '{cache_file}' does not match its names; delete it.")
-        return data, info
-    cache_file.parent.mkdir(parents=True, exist_ok=True)
-    data, info = _precompute(layout, names, size, progress)
-    atomic_write(info_file, lambda f: f.write(json.dumps(info, indent=1).encode()))
-    atomic_write(cache_file, lambda f: np.save(f, data))  # last: its presence marks completion
+    data, info = cached_arrays(cache_file, lambda: _precompute(layout, names, size, progress))
+    if data.shape != (len(names), 4, *size) or len(info["mask_stats"]) != len(names):
+        raise TryOnError(f"The garment cache '{cache_file}' does not match its names; delete it.")
     return data, info
 
 

@@ -16,8 +16,6 @@ garments (so that tests on those are tests on photos the reader never saw).
 from __future__ import annotations
 
 import csv
-import hashlib
-import json
 import zlib
 from pathlib import Path
 
@@ -26,10 +24,10 @@ import torch
 from tqdm import tqdm
 
 from tryon.conditioning import garment_rgba
-from tryon.data.garments import augment_garment
+from tryon.data.garments import augment_garment, cache_path, cached_arrays
 from tryon.errors import TryOnError
 from tryon.garment import prepare_garment
-from tryon.io import atomic_write, load_image
+from tryon.io import load_image
 from tryon.models.sleeve_reader import SLEEVE_KINDS
 from tryon.tensors import to_tensor
 
@@ -42,7 +40,7 @@ WILD_KINDS = {"T-Shirt": "short", "Polo": "short", "Undershirt": "sleeveless", "
 HELD_OUT_BUCKETS = 5      # senders hashing into bucket 0 of this many are held out (about a fifth)
 EXAMPLE_SENDERS = {"8", "48", "150", "204", "211", "278"}   # who sent the bundled example garments
                                                             # (assets/examples/SOURCES.md): held out too
-NAME_HASH_CHARS = 10
+CACHE_PREFIX = "wild"     # the cut-outs' cache: wild_<H>x<W>_<sha1 of the names>.npy
 
 
 def wild_photos(folder: str | Path, held_out: bool) -> list[tuple[str, str]]:
@@ -81,15 +79,8 @@ class WildGarments(torch.utils.data.Dataset):
     def __init__(self, folder: str | Path, photos: list[tuple[str, str]], size: tuple[int, int],
                  cache_dir: str | Path, augment: bool = False, progress: bool = True) -> None:
         names = [n for n, _ in photos]
-        digest = hashlib.sha1("\n".join(names).encode()).hexdigest()[:NAME_HASH_CHARS]
-        cache = Path(cache_dir) / f"wild_{size[0]}x{size[1]}_{digest}.npy"
-        if cache.is_file():
-            data, ok = np.load(cache), json.loads(cache.with_suffix(".json").read_text())
-        else:
-            data, ok = self._cut_out(Path(folder), names, size, progress)
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(cache.with_suffix(".json"), lambda f: f.write(json.dumps(ok).encode()))
-            atomic_write(cache, lambda f: np.save(f, data))   # last: its presence marks completion
+        cache = cache_path(Path(cache_dir), names, size, prefix=CACHE_PREFIX)
+        data, ok = cached_arrays(cache, lambda: self._cut_out(Path(folder), names, size, progress))
         self.rows = [i for i, good in enumerate(ok) if good]
         self.names = [names[i] for i in self.rows]
         self.kinds = [SLEEVE_KINDS.index(WILD_KINDS[photos[i][1]]) for i in self.rows]
