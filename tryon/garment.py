@@ -3,7 +3,8 @@
 The mask comes, in order of preference, from a mask the caller gives, the alpha channel of an
 RGBA image with real transparency, a colour-distance threshold to the border colour when the
 photo's border is plain (white or uniform), and otherwise GrabCut seeded at the centre. The
-garment is then cropped, scaled to fit the frame with a margin, centred on pure white, like
+background's colour is taken out of the mask's rim (:func:`tryon.defringe.defringe`: no red line
+along the edges of a garment photographed on a red sheet). The garment is then cropped, scaled to fit the frame with a margin, centred on pure white, like
 VITON's in-shop cloth images, and its keypoints are read off the mask's row profile.
 
 Conventions: arrays are ``(H, W)`` / ``(H, W, 3)``, row-major; keypoints are ``(x, y)`` pixel
@@ -25,6 +26,7 @@ import numpy as np
 from PIL import Image
 
 from tryon.constants import FRAME_HEIGHT, FRAME_WIDTH
+from tryon.defringe import defringe
 from tryon.errors import GarmentError
 from tryon.garment_keypoints import GARMENT_KEYPOINTS, MaskAnalysis, analyse_mask, garment_keypoints
 from tryon.garment_segmentation import (
@@ -175,7 +177,7 @@ def prepare_garment(image: Image.Image, mask=None, *, size: tuple[int, int] = (F
         full_mask, method, warnings = given, "given", []
     else:
         full_mask, method, warnings = segment_garment(image)
-    source = np.asarray(image.convert("RGB"))
+    source = defringe(np.asarray(image.convert("RGB")), full_mask)
     rgb, out_mask, matrix = layout(source, full_mask, tuple(size))
     analysis = analyse_mask(out_mask)
     return PreparedGarment(rgb, out_mask, dict(analysis.keypoints), method, warnings,

@@ -25,6 +25,7 @@ from PIL import Image
 
 from tryon import constants as C
 from tryon.alignment import align, body_unit, midpoint, warp_to_frame
+from tryon.defringe import defringe
 from tryon.errors import GarmentError, NoPersonError, TryOnError
 from tryon.garment import PreparedGarment, garment_keypoints, layout, prepare_garment
 from tryon.garment_segmentation import fill_holes, has_transparency
@@ -202,6 +203,7 @@ def garment_from_worn(photo: np.ndarray, pose: PoseResult, parser, *,
     axis_x = float(midpoint(landmarks[C.LEFT_SHOULDER, :2], landmarks[C.RIGHT_SHOULDER, :2])[0])
     frame = _fill_hidden(frame, garment, hidden, axis_x)
     mask = garment | hidden
+    frame = defringe(frame, mask)  # no rim of the wearer's skin or the background
     warnings = [WARN_FILLED] if hidden.sum() > WARN_FILLED_SHARE * mask.sum() else []
 
     keypoints = _keypoints(mask, landmarks)
