@@ -28,14 +28,23 @@ BLUR_PER_RIM = 1.5     # the colour estimates F and B: Gaussian sigma, in rim wi
 MIN_CONTRAST = 24.0    # F and B closer than this (RGB distance, of 255) cannot be told apart;
 FULL_CONTRAST = 48.0   # from here up the rim is mended fully (a linear ramp between)
 MIN_WEIGHT = 1e-3      # a normalised blur needs this much support
+WORK_SIDE = 256        # px: the colour estimates of larger photos are made at this size
 
 
-def _local_mean(rgb: np.ndarray, where: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
-    """The mean colour of ``where``'s pixels around each pixel (Gaussian, ``sigma`` px):
-    ``(H, W, 3)`` float32, and the ``(H, W)`` support (0 where none lies near)."""
-    weight = cv2.GaussianBlur(where.astype(np.float32), (0, 0), sigma)
-    total = cv2.GaussianBlur(rgb * where[..., None], (0, 0), sigma)
-    return total / np.maximum(weight, MIN_WEIGHT)[..., None], weight
+def _local_sums(rgb: np.ndarray, where: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian (``sigma`` px) sums of ``where``'s colours and of ``where`` itself around each
+    pixel: ``(H, W, 4)`` float32, colour premultiplied, then the support (their mean colour is
+    ``[..., :3] / [..., 3]``). Both are smooth, so a large photo's are computed at most
+    :data:`WORK_SIDE` px on a side and resized back."""
+    h, w = where.shape
+    f = max(1.0, max(h, w) / WORK_SIDE)
+    premultiplied, weight = np.where(where[..., None], rgb, 0).astype(rgb.dtype), where.astype(np.float32)
+    if f > 1.0:
+        size = (max(1, round(w / f)), max(1, round(h / f)))
+        premultiplied = cv2.resize(premultiplied, size, interpolation=cv2.INTER_AREA)
+        weight = cv2.resize(weight, size, interpolation=cv2.INTER_AREA)
+    stack = cv2.GaussianBlur(np.dstack([premultiplied.astype(np.float32), weight]), (0, 0), sigma / f)
+    return cv2.resize(stack, (w, h), interpolation=cv2.INTER_LINEAR) if f > 1.0 else stack
 
 
 def defringe(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -65,9 +74,14 @@ def defringe(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
     ry, rx = np.nonzero(ring)
     y0, y1 = max(ry.min() - pad, 0), min(ry.max() + pad + 1, m.shape[0])
     x0, x1 = max(rx.min() - pad, 0), min(rx.max() + pad + 1, m.shape[1])
-    c = rgb[y0:y1, x0:x1].astype(np.float32)
-    garment, g_support = _local_mean(c, inside[y0:y1, x0:x1] > rim, sigma)
-    ground, b_support = _local_mean(c, (outside[y0:y1, x0:x1] > 1) & (outside[y0:y1, x0:x1] <= 1 + 2 * rim), sigma)
+    crop, sel = rgb[y0:y1, x0:x1], ring[y0:y1, x0:x1]
+    away = outside[y0:y1, x0:x1]
+    g = _local_sums(crop, inside[y0:y1, x0:x1] > rim, sigma)[sel]   # from here on, the rim's pixels
+    b = _local_sums(crop, (away > 1) & (away <= 1 + 2 * rim), sigma)[sel]
+    g_support, b_support = g[:, 3], b[:, 3]
+    garment = g[:, :3] / np.maximum(g_support, MIN_WEIGHT)[:, None]
+    ground = b[:, :3] / np.maximum(b_support, MIN_WEIGHT)[:, None]
+    c = crop[sel].astype(np.float32)
     fb = garment - ground
     contrast = np.linalg.norm(fb, axis=-1)
     share = np.clip(((c - ground) * fb).sum(-1) / np.maximum(contrast, 1.0) ** 2, 0.0, 1.0)
@@ -75,6 +89,5 @@ def defringe(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
     trust *= (g_support > MIN_WEIGHT) & (b_support > MIN_WEIGHT)
     mended = c + ((1.0 - share) * trust)[..., None] * fb
     out = rgb.copy()
-    sel = ring[y0:y1, x0:x1]
-    out[y0:y1, x0:x1][sel] = np.clip(mended[sel] + 0.5, 0, 255).astype(np.uint8)
+    out[y0:y1, x0:x1][sel] = np.clip(mended + 0.5, 0, 255).astype(np.uint8)
     return out

@@ -4,8 +4,9 @@ The mask comes, in order of preference, from a mask the caller gives, the alpha 
 RGBA image with real transparency, a colour-distance threshold to the border colour when the
 photo's border is plain (white or uniform), and otherwise GrabCut seeded at the centre. The
 background's colour is taken out of the mask's rim (:func:`tryon.defringe.defringe`: no red line
-along the edges of a garment photographed on a red sheet). The garment is then cropped, scaled to fit the frame with a margin, centred on pure white, like
-VITON's in-shop cloth images, and its keypoints are read off the mask's row profile.
+along the edges of a garment photographed on a red sheet). The garment is then cropped, scaled
+to fit the frame with a margin, centred on pure white, like VITON's in-shop cloth images, and
+its keypoints are read off the mask's row profile.
 
 Conventions: arrays are ``(H, W)`` / ``(H, W, 3)``, row-major; keypoints are ``(x, y)`` pixel
 coordinates (x to the right, y down, pixel centres at integers). ``_l`` / ``_r`` are IMAGE
