@@ -108,6 +108,21 @@ def test_an_arm_without_an_old_sleeve_along_it_is_left_alone():
     assert bare is not None and bare.skin[160, 50] == 1.0 and not bare.skin[:, 125:].any()
 
 
+def test_three_quarter_sleeves_are_bared_too():
+    """Old sleeves that end halfway down the forearms fill about half the arm below a T-shirt's
+    sleeve (down to the hand): still an old sleeve (at the old 60% they were left to the network,
+    which drew the T-shirt's colour as bands at the elbows)."""
+    image, labels, lm, person = _person()
+    for side, cols in ((C.LIP_LEFT_ARM, np.s_[132:152]), (C.LIP_RIGHT_ARM, np.s_[40:60])):
+        labels[155:195, cols] = side                     # bare forearms below the 3/4 sleeves
+    image[np.isin(labels, (C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM))] = HAND
+    alpha, sleeves = _garment(sleeve_to=110)
+    bare = bared_arms(image, labels, lm, person, alpha, sleeves, SHORT)
+    assert bare is not None
+    assert bare.skin[135, 142] == 1.0 and bare.skin[135, 50] == 1.0   # the old sleeves' lower half
+    assert not bare.skin[:110][sleeves[:110] > 0].any()
+
+
 def test_an_arm_covered_beside_a_bare_one_is_no_sleeve():
     """The other arm bare from the shoulder: the person's top is sleeveless, so what covers this
     arm is its body, or the arm hides behind it (two paired validation photos bared such arms)."""

@@ -39,7 +39,8 @@ HAND_END = 2.15            # the bare arm ends this far down (a little past the 
 BODY_BEHIND = 0.35         # the arm lies in front of the new garment's body from this far down
 WORN_SHORT = 0.75          # upper-arm lengths: a bare arm seen from higher up says the worn top has short
                            # sleeves or none, so what covers the other arm is its body or hides a bent arm
-MIN_SLEEVE_FILL = 0.6      # the old garment fills at least this share of the arm below the new sleeve
+MIN_SLEEVE_FILL = 0.4      # the old garment fills at least this share of the arm below the new sleeve (down to
+                           # HAND_END: 3/4 sleeves fill about half; 0.6 left them to the network)
 FILL_WIDEN = 2.2           # the old sleeve within this many arm radii of the chain is refilled
 SHADE = 0.3                # a cylinder's edge is this much darker than its middle
 EDGE_PX = 1.0              # frame px: the soft edge of the painted arm
