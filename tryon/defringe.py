@@ -62,7 +62,7 @@ def defringe(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
     ys, xs = np.nonzero(m)
     if len(xs) == 0 or m.all():
         return rgb.copy()
-    rim = max(float(MIN_RIM_PX), RIM_FRACTION * max(ys.ptp() + 1, xs.ptp() + 1))
+    rim = max(float(MIN_RIM_PX), RIM_FRACTION * max(np.ptp(ys) + 1, np.ptp(xs) + 1))
     inside = cv2.distanceTransform(m, cv2.DIST_L2, 3)
     outside = cv2.distanceTransform(1 - m, cv2.DIST_L2, 3)
     ring = (inside > 0) & (inside <= rim)
