@@ -38,7 +38,7 @@ def _local_sums(rgb: np.ndarray, where: np.ndarray, sigma: float) -> np.ndarray:
     :data:`WORK_SIDE` px on a side and resized back."""
     h, w = where.shape
     f = max(1.0, max(h, w) / WORK_SIDE)
-    premultiplied, weight = np.where(where[..., None], rgb, 0).astype(rgb.dtype), where.astype(np.float32)
+    premultiplied, weight = np.where(where[..., None], rgb, 0), where.astype(np.float32)
     if f > 1.0:
         size = (max(1, round(w / f)), max(1, round(h / f)))
         premultiplied = cv2.resize(premultiplied, size, interpolation=cv2.INTER_AREA)
