@@ -222,3 +222,24 @@ def test_long_sleeves_hidden_in_the_photo_bare_nothing_end_to_end(viton_dir):
     garment, colour = _viton_garment(viton_dir, "018924_1.jpg")
     share = _skin_share(viton_dir, "000338", garment, colour)
     assert share <= 0.3, share
+
+
+def test_a_thread_of_the_new_sleeve_down_the_side_is_no_sleeve():
+    """The spline can pull a short sleeve's underarm edge into a 1 px thread down the torso's
+    side (a blue T-shirt on VITON's 018955): the sleeve still ends where its cloth ends."""
+    image, labels, lm, person = _person()
+    alpha, sleeves = _garment(sleeve_to=110)
+    sleeves[110:190, 146] = 1.0                          # a thread down the left arm
+    alpha = np.maximum(alpha, sleeves)
+    bare = bared_arms(image, labels, lm, person, alpha, sleeves, SHORT)
+    assert bare is not None and bare.skin[160, 142] == 1.0 and bare.skin[160, 50] == 1.0
+
+
+def test_the_painted_arm_fades_in_below_the_new_sleeve():
+    """No hard edge where the network's arm under the sleeve meets the painted one."""
+    image, labels, lm, person = _person()
+    alpha, sleeves = _garment(sleeve_to=110)
+    bare = bared_arms(image, labels, lm, person, alpha, sleeves, SHORT)
+    column = bare.skin[110:160, 142]
+    assert 0.0 < column[column > 0][0] < 0.5                # its first painted row is faint...
+    assert np.all(np.diff(column) >= -1e-6) and column[-1] == 1.0  # ...then it only grows to full

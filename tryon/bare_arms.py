@@ -36,6 +36,9 @@ BARING_KINDS = ("sleeveless", "short")  # tryon.sleeves.sleeve_kind's kinds that
 BARE_MARGIN = 0.5          # upper-arm lengths: the old sleeve must reach this much farther down
 ARM_RADII = (0.15, 0.13, 0.085)  # units of U: the arm's half width at shoulder, elbow and wrist
 HAND_END = 2.15            # the bare arm ends this far down (a little past the wrist, under the cuff)
+TOP_RAMP = 0.2            # upper-arm lengths: the painted arm fades in over this much below the new sleeve's
+                          # end (into the arm the network drew there: no hard edge, no step in tone)...
+END_RAMP = 0.15           # ...and out over this much before HAND_END (into the hand or the old cuff)
 BODY_BEHIND = 0.35         # the arm lies in front of the new garment's body from this far down
 WORN_SHORT = 0.75          # upper-arm lengths: a bare arm seen from higher up says the worn top has short
                            # sleeves or none, so what covers the other arm is its body or hides a bent arm
@@ -132,7 +135,10 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
         if not below.any() or old_garment[below].mean() < MIN_SLEEVE_FILL:
             continue  # no old sleeve along the arm there: a bare arm in front, a garment's body beside it
         span = reach[2] & (position <= HAND_END) & old_garment & ~sleeve  # beside the torso only
-        inside = capsule * (span & ~(body & (position < BODY_BEHIND)))
+        ramp = np.clip((HAND_END - position) / END_RAMP, 0.0, 1.0)
+        if reach[1] > 0:  # a new sleeve: fade in below its end
+            ramp = ramp * np.clip((position - reach[1]) / TOP_RAMP, 0.0, 1.0)
+        inside = capsule * ramp * (span & ~(body & (position < BODY_BEHIND)))
         skin = np.maximum(skin, inside)
         shade = np.where(inside > 0, 1.0 - SHADE * np.clip(distance / radius, 0, 1) ** 2, shade)
         fill |= span & ~body & (distance <= FILL_WIDEN * radius)

@@ -53,6 +53,8 @@ ARM_MIN_VISIBILITY = 0.3  # an arm whose elbow is less visible than this is left
 REACH_PERCENTILE = 95     # a sleeve's reach: this percentile of its pixels' arm positions...
 BARE_PERCENTILE = 5       # ...the worn sleeve's: this percentile of the bare arm's positions...
 REACH_MIN_PIXELS = 12     # ...over at least this many pixels beside the torso (else no sleeve, no bare arm)
+THREAD_PX = 1             # frame px: a new sleeve's strands at most 2 * this + 1 wide are not counted (a
+                          # spline pulls the underarm edge into a 1 px thread down the torso's side)
 NO_BARE_ARM = 3.0         # the worn sleeve's reach when no bare arm is seen: past the wrist
 REACH_MARGIN = 0.75       # upper-arm lengths: the new sleeve must reach this much farther down (on
                           # the 500 validation pairs, own garments, 4% of arms do: sheer sleeves the
@@ -177,6 +179,13 @@ def _torso(landmarks: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return torso.astype(bool)
 
 
+def _without_threads(mask: np.ndarray) -> np.ndarray:
+    """``(H, W)`` bool ``mask`` without strands at most ``2 * THREAD_PX + 1`` px wide (a morphological opening)."""
+    size = 2 * THREAD_PX + 1
+    kernel = np.ones((size, size), np.uint8)
+    return cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, kernel).astype(bool)
+
+
 def _reach(position: np.ndarray, pixels: np.ndarray, percentile: float, empty: float) -> float:
     if pixels.sum() < REACH_MIN_PIXELS:
         return empty
@@ -202,7 +211,7 @@ def sleeve_reaches(labels: np.ndarray, landmarks: np.ndarray, sleeve_alpha: np.n
     beside = ~_torso(landmarks, size)
     radius = ARM_ZONE_RADIUS * body_unit(landmarks)
     bare = np.isin(labels, (C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM))
-    new = sleeve_alpha > COVERED_ALPHA
+    new = _without_threads(sleeve_alpha > COVERED_ALPHA)
     arms = arm_positions(landmarks, size) if arms is None else arms
     out: list[tuple[float, float, np.ndarray] | None] = []
     for i, arm in enumerate(arms):
