@@ -42,7 +42,7 @@ from tryon.models.vae import VAE
 from tryon.parse import Parser
 from tryon.pose import check_upper_body, detect_pose, pose_maps
 from tryon.region import parse_regions
-from tryon.sleeve_cover import covered_clothes, dressed_arms, shown_garment, warped_sleeves
+from tryon.sleeve_cover import covered_clothes, dressed_arms, lays_sleeves, shown_garment, warped_sleeves
 from tryon.sleeves import load_reader, sleeve_kind
 from tryon.steps import step_images
 from tryon.tensors import resolve_precision, to_uint8
@@ -328,13 +328,15 @@ class TryOnPipeline:
         region, what the network sees of it (:func:`~tryon.region.parsed_region`) and the old
         garment; with ``dress_arms`` (networks trained with the measured lengths), bare arms a
         longer new sleeve covers, hidden from it and dressed in it (:mod:`tryon.sleeve_cover`)."""
-        with self._stage(timings, "warp"):
+        parsed = labels is not None and self.region == "parse"
+        with self._stage(timings, "warp"):  # short sleeves on bare arms: laid along them (tryon.sleeve_cover)
+            laid = dress_arms and parsed and lays_sleeves(prepared.keypoints, prepared.sleeves, labels, body.landmarks)
             warped = warp_garment(prepared.rgb, prepared.mask, prepared.keypoints, body.landmarks, prepared.analysis,
-                                  lengths)
-        if labels is not None and self.region == "parse":
+                                  lengths, lay_sleeves=laid)
+        if parsed:
             with self._stage(timings, "region"):
                 sleeves = warped_sleeves(prepared.mask, prepared.analysis, warped.grid, warped.alpha) if dress_arms else None
-                body.dressed = None if sleeves is None else dressed_arms(labels, body.landmarks, sleeves, warped.alpha)
+                body.dressed = None if sleeves is None else dressed_arms(labels, body.landmarks, sleeves, warped.alpha, laid=laid)
                 body.region, body.revealed = parse_regions(labels, body.image, body.person_mask, body.landmarks, body.region,
                                                            warped.alpha, body.valid, None if sleeves is None else body.dressed > 0)
                 body.covered = covered_clothes(labels)

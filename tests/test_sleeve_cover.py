@@ -9,8 +9,8 @@ import pytest
 from images import hanging_arms_landmarks
 
 from tryon import constants as C
-from tryon.sleeve_cover import (MIN_SHOWN, SPECK_PIXELS, covered_clothes, dressed_arms, shown_garment, sleeve_reaches,
-                                sleeved_arms, warped_sleeves)
+from tryon.sleeve_cover import (MIN_SHOWN, SPECK_PIXELS, covered_clothes, dressed_arms,
+                                lays_sleeves, shown_garment, sleeve_reaches, sleeved_arms, warped_sleeves)
 
 H, W = C.FRAME_SIZE
 
@@ -66,6 +66,31 @@ def test_dressed_arms_carry_the_new_garments_coverage_on_the_arms_it_dresses():
     np.testing.assert_allclose(dressed[dressed > 0], 0.9)          # the garment's own coverage there
     assert not dressed[~arms].any()                                # only bare arm pixels
     assert not dressed_arms(labels, lm, _sleeves(to_row=100), garment).any()  # a short sleeve: nothing
+
+
+def test_a_short_sleeve_laid_along_a_bare_arm_dresses_it_down_to_its_end():
+    """A T-shirt on a person in a sleeveless top: its sleeves were laid along the arms
+    (tryon.warp's lay_sleeves), so they dress the upper arms; the garment's body beside the
+    forearms does not (the arm hangs in front of it)."""
+    labels, lm = _person()
+    both = {"sleeve_l": (20.0, 100.0), "sleeve_r": (170.0, 100.0)}
+    assert lays_sleeves(both, "short", labels, lm)
+    assert not lays_sleeves(both, "long", labels, lm)                       # long ones dress without being laid
+    assert not lays_sleeves({**both, "sleeve_l": None}, "short", labels, lm)  # one alone: an armhole, maybe
+    sleeves = _sleeves(to_row=110)
+    garment = np.maximum(sleeves, 0.0)
+    garment[70:200, 40:152] = 1.0                                  # its body, wider than the torso
+    dressed = dressed_arms(labels, lm, sleeves, garment, laid=True)
+    assert dressed[95, 142] > 0 and dressed[95, 50] > 0            # the upper arms wear the sleeves
+    assert not dressed[125:].any()                                 # the forearms stay bare
+    assert not dressed_arms(labels, lm, sleeves, garment).any()     # not laid: a short sleeve dresses nothing
+
+
+def test_short_sleeves_are_not_laid_on_arms_in_sleeves():
+    labels, lm = _person()
+    labels[75:110, 135:150] = C.LIP_UPPER_CLOTHES                  # short sleeves
+    labels[75:110, 42:58] = C.LIP_UPPER_CLOTHES
+    assert not lays_sleeves({"sleeve_l": (20.0, 100.0), "sleeve_r": (170.0, 100.0)}, "short", labels, lm)
 
 
 def test_the_old_garment_is_what_it_labels_and_encloses_but_a_hand_in_front():

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 from tryon import garment_keypoints as keypoints_module
 from tryon.garment_keypoints import analyse_mask, garment_keypoints, sleeve_masks
-from tryon.sleeve_fit import sleeve_axis
+from tryon.sleeve_fit import near_chain, sleeve_axis
 from tryon.warp import (FOLD_TOLERANCE, MEASURED_LENGTHS, PHOTO_LENGTHS, LengthScales, body_targets, fold_fraction,
                         tps_grid, tps_warp, trained_lengths, warp_garment, worn_lengths)
 
@@ -129,6 +129,8 @@ def test_an_unfolded_fit_keeps_every_keypoint():
           "sleeve_r": (168, 100), "hem_l": (50, 219), "hem_r": (141, 219)}
     out = warp_garment(rgb, mask, kp, _upright_landmarks())
     assert len(out.src) == 7 and _fold(out.src, out.dst, mask) <= FOLD_TOLERANCE
+    laid = warp_garment(rgb, mask, kp, _upright_landmarks(), lay_sleeves=True)   # asked: laid all the same
+    assert not np.array_equal(laid.grid, out.grid)
 
 
 def _long_sleeve_garment() -> tuple[np.ndarray, np.ndarray]:
@@ -252,3 +254,41 @@ def test_eval_lengths_measures_hems_and_sleeves_on_training_pairs_only(tiny_prep
     assert json.loads(out.read_text()) == report
     with pytest.raises(TryOnError, match="landmark cache"):
         measure_lengths(root, cache=tmp_path / "none", n_val=1, n_test=1, progress=False)
+
+
+def _short_sleeve_garment() -> tuple[np.ndarray, np.ndarray]:
+    """A T-shirt laid flat, its short sleeves spread out 30 degrees below the horizontal: green
+    torso, red sleeves."""
+    m = np.zeros((H, W), np.uint8)
+    m[44:220, 60:132] = 1
+    cv2.fillPoly(m, [np.array([[60, 44], [60, 95], [28, 110], [14, 84]], np.int32)], 1)
+    cv2.fillPoly(m, [np.array([[131, 44], [131, 95], [163, 110], [177, 84]], np.int32)], 1)
+    mask = m.astype(bool)
+    rgb = np.full((H, W, 3), 255, np.uint8)
+    rgb[mask] = (10, 200, 30)
+    for sleeve in sleeve_masks(mask).values():
+        assert sleeve is not None, "both sleeves are found"
+        rgb[sleeve] = (220, 20, 20)
+    return rgb, mask
+
+
+def test_short_sleeves_asked_to_be_laid_hang_along_the_arms_without_crossing_the_chest():
+    """A T-shirt for a person in a sleeveless top, arms hanging (the spline keeps a real photo's
+    sleeves at their angle, sticking out sideways): laid along the arms, each sleeve shows beside
+    its upper arm, nothing sticks out past the arms, and the armhole's far side does not cross
+    the chest as a flap."""
+    rgb, mask = _short_sleeve_garment()
+    kp = garment_keypoints(mask)
+    lm = _hanging_arms()
+    laid = warp_garment(rgb, mask, kp, lm, lay_sleeves=True)
+    red = (220, 20, 20)
+    is_red = (laid.rgb == red).all(axis=-1) & (laid.alpha > 0.9)
+    for shoulder, elbow in ((11, 13), (12, 14)):   # beside each upper arm, outside the torso: the sleeve
+        y0, y1 = int(lm[shoulder, 1]), int(lm[elbow, 1])
+        x = int(lm[shoulder, 0])
+        outer = is_red[y0:y1, x + 6:x + 30] if x > W // 2 else is_red[y0:y1, x - 30:x - 6]
+        assert outer.sum() > 50, shoulder
+    arms = near_chain(lm[[12, 14, 16], :2], 28, (H, W)) | near_chain(lm[[11, 13, 15], :2], 28, (H, W))
+    assert not (is_red & ~arms).any()                                    # nothing sticks out past an arm
+    chest = laid.rgb[90:130, 80:112][laid.alpha[90:130, 80:112] > 0.5]
+    assert len(chest) and not (chest == red).all(axis=1).any()           # the chest wears the torso

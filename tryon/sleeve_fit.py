@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-__all__ = ["SleeveAxis", "sleeve_axis", "sleeve_grid", "OFF_GARMENT"]
+__all__ = ["SleeveAxis", "near_chain", "sleeve_axis", "sleeve_grid", "OFF_GARMENT"]
 
 ROOT_SHARE = 0.15       # the sleeve's root: centroid of its pixels in the lowest 15% along its axis
 ROOT_CAP = 0.25        # a sleeve starts at most this many half-widths before its root (no cap
@@ -165,3 +165,17 @@ def sleeve_grid(axis: SleeveAxis, chain: np.ndarray, scale: float, size: tuple[i
     box[~reach] = OFF_GARMENT
     grid[y0:y1 + 1, x0:x1 + 1] = box.reshape(y1 - y0 + 1, x1 - x0 + 1, 2)
     return torch.from_numpy(grid)
+
+
+def near_chain(chain: np.ndarray, radius: float, size: tuple[int, int]) -> np.ndarray:
+    """``(H, W)`` bool: the pixels within ``radius`` px of the polyline ``chain`` ``(M, 2)`` (frame
+    px); none for a single point."""
+    h, w = size
+    ys, xs = np.mgrid[0:h, 0:w]
+    q = np.stack([xs.ravel(), ys.ravel()], 1).astype(np.float64)
+    dist = np.full(len(q), np.inf)
+    for a, b in zip(chain[:-1], chain[1:]):
+        ab = b - a
+        t = np.clip((q - a) @ ab / max(float(ab @ ab), 1e-9), 0.0, 1.0)
+        dist = np.minimum(dist, np.linalg.norm(q - (a + t[:, None] * ab), axis=1))
+    return (dist <= radius).reshape(h, w)

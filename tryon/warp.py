@@ -19,7 +19,7 @@ from kornia.geometry.transform import get_tps_transform, warp_points_tps
 from tryon import constants as C
 from tryon.body import body_unit
 from tryon.garment_keypoints import MaskAnalysis, sleeve_masks
-from tryon.sleeve_fit import OFF_GARMENT, sleeve_axis, sleeve_grid
+from tryon.sleeve_fit import OFF_GARMENT, near_chain, sleeve_axis, sleeve_grid
 
 __all__ = [
     "WarpedGarment",
@@ -94,6 +94,14 @@ def trained_lengths(extra: dict) -> LengthScales:
 
 TORSO_POINTS = ("neck", "shoulder_l", "shoulder_r", "hem_l", "hem_r")
 OFF_MARGIN = 2               # px: a sleeve fit's grid stays real this far outside its garment
+ROOT_SHIFT = 0.5             # a sleeve laid along its arm when asked starts this share of the way from the
+                             # shoulder joint to the garment's shoulder seam on the body (else skin showed
+                             # between the seam and a short sleeve's top)...
+SLEEVE_SHARE_RANGE = (0.3, 1.5)  # ...and ends where the full fit puts its end along the arm: its axis's
+                             # scaled length times a share clamped to this range (else it ended halfway);
+                             # a folded fit's fallback does neither (long sleeves got skin patches)
+FRONT_WIDTH = 1.0            # a laid sleeve lies over the torso within this many of its half-widths of the
+                             # forearm, under it elsewhere (else the armhole's far side crossed the chest)
 
 
 @dataclass
@@ -328,6 +336,7 @@ def warp_garment(
     landmarks: np.ndarray,
     analysis: MaskAnalysis | None = None,
     lengths: LengthScales = MEASURED_LENGTHS,
+    lay_sleeves: bool = False,
 ) -> WarpedGarment:
     """Fit a prepared garment onto the body with the landmark TPS.
 
@@ -339,12 +348,19 @@ def warp_garment(
         analysis: :func:`tryon.garment_keypoints.analyse_mask` of ``mask`` when the caller has it
             (``PreparedGarment.analysis``): the sleeves are cut from it instead of analysing again.
         lengths: the share of the photo's hem and sleeve lengths worn (:func:`body_targets`).
+        lay_sleeves: lay the sleeves along the arms (:mod:`tryon.sleeve_fit`) even where the
+            full fit does not fold: short sleeves that will dress bare arms (the spline keeps a
+            short sleeve at its photo's angle, sticking out sideways from a hanging arm).
 
     Returns:
         a :class:`WarpedGarment` of the same ``(H, W)``.
     """
     names, src_all, dst_all = named_targets(keypoints, landmarks, lengths)
     x = _premultiplied(rgb, mask)
+    if lay_sleeves and any(n not in TORSO_POINTS for n in names):
+        laid = _piecewise(rgb, mask, keypoints, landmarks, names, src_all, dst_all, analysis, lengths.sleeve, laid=True)
+        if laid is not None:
+            return _as_warped(*laid)
     # The full fit; if it folds the garment over itself, the sleeves laid along the arms on their
     # own; failing that, each sleeve let go; then the torso alone.
     sleeves = [n for n in names if n not in TORSO_POINTS]
@@ -375,12 +391,30 @@ def warp_garment(
     if chosen is None:  # degenerate layout: fall back to no deformation
         h, w = mask.shape
         chosen = (x[0], src_all, dst_all, create_meshgrid(h, w, normalized_coordinates=True)[0])
-    out, src, dst, grid = chosen
+    return _as_warped(*chosen)
+
+
+def _as_warped(out: torch.Tensor, src: np.ndarray, dst: np.ndarray, grid: torch.Tensor) -> WarpedGarment:
+    """A fit ``(4, H, W)`` premultiplied colour and coverage, its points and its ``(H, W, 2)``
+    grid, as a :class:`WarpedGarment` (colour un-premultiplied, uint8)."""
     out = out.permute(1, 2, 0).numpy()
     alpha = np.clip(out[..., 3], 0.0, 1.0).astype(np.float32)
     colour = out[..., :3] / np.maximum(alpha, MIN_ALPHA)[..., None]
     rgb_w = np.clip(colour * 255.0 + 0.5, 0, 255).astype(np.uint8)
     return WarpedGarment(rgb_w, alpha, src, dst, grid.numpy().astype(np.float32))
+
+
+def _arc_position(chain: np.ndarray, point: np.ndarray) -> float:
+    """How far along the polyline ``chain`` ``(M, 2)`` (px from its start) the point nearest ``point`` lies."""
+    best, best_d, start = 0.0, np.inf, 0.0
+    for a, b in zip(chain[:-1], chain[1:]):
+        seg = max(float(np.linalg.norm(b - a)), 1e-6)
+        t = float(np.clip(np.dot(point - a, b - a) / seg, 0.0, seg))
+        d = float(np.linalg.norm(a + (b - a) * t / seg - point))
+        if d < best_d:
+            best, best_d = start + t, d
+        start += seg
+    return best
 
 
 def _premultiplied(rgb: np.ndarray, mask: np.ndarray) -> torch.Tensor:
@@ -391,10 +425,11 @@ def _premultiplied(rgb: np.ndarray, mask: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(stack).permute(2, 0, 1)[None]
 
 
-def _piecewise(rgb, mask, keypoints, landmarks, names, src, dst, analysis=None, length_share=1.0):
+def _piecewise(rgb, mask, keypoints, landmarks, names, src, dst, analysis=None, length_share=1.0, laid=False):
     """The torso by the spline through its own points, each sleeve laid along its arm over it
     (:mod:`tryon.sleeve_fit`; the sleeves cut from ``analysis`` when given; their lengths times
-    ``length_share``): ``(fit (4, H, W),
+    ``length_share``, or, ``laid`` (asked for, not a folded fit's fallback), starting nearer the
+    shoulder seam and ending where the full fit puts their ends): ``(fit (4, H, W),
     src, dst, grid (H, W, 2))``, or None when no sleeve can be laid (no sleeve pixels, or no
     visible elbow)."""
     size = mask.shape
@@ -410,8 +445,16 @@ def _piecewise(rgb, mask, keypoints, landmarks, names, src, dst, analysis=None, 
         axis = sleeve_axis(cut, end, keypoints["shoulder" + name[-2:]]) if cut is not None and end else None
         if axis is None or chain is None:
             continue
-        grid = sleeve_grid(axis, chain, scale, size, length_share=length_share)
-        layers.append((_sample(_premultiplied(rgb, cut), grid[None])[0], grid))
+        share = length_share
+        if laid:  # start nearer the shoulder seam, end where the full fit puts the sleeve's end
+            chain = chain.copy()
+            chain[0] += ROOT_SHIFT * (dst[at["shoulder" + name[-2:]]] - chain[0])
+            if name in at:
+                reach = _arc_position(chain, dst[at[name]])
+                share = float(np.clip(reach / max(axis.length * scale, 1.0), *SLEEVE_SHARE_RANGE))
+        grid = sleeve_grid(axis, chain, scale, size, length_share=share)
+        front = torch.from_numpy(near_chain(chain[1:], FRONT_WIDTH * axis.half_width * scale, size))
+        layers.append((_sample(_premultiplied(rgb, cut), grid[None])[0], grid, front))
         torso &= ~cut
     if not layers:
         return None
@@ -420,9 +463,12 @@ def _piecewise(rgb, mask, keypoints, landmarks, names, src, dst, analysis=None, 
         grid = tps_grid(torch.from_numpy(src[keep])[None].float(), torch.from_numpy(dst[keep])[None].float(),
                         size)[0]
         out = _sample(_premultiplied(rgb, torso), grid[None])[0]
-    for layer, layer_grid in layers:  # sleeves over the torso: arms are in front of its sides
-        out = layer + (1 - layer[3:4]) * out
-        grid = torch.where((layer[3] > 0.5)[..., None], layer_grid, grid)
+    for layer, layer_grid, front in layers:
+        # Along the forearm the sleeve lies over the torso (a forearm is in front of its sides); from
+        # the shoulder it lies under it (laid over, its armhole side crossed the chest as a flap).
+        shows = (layer[3] > 0.5) & (front | (out[3] <= 0.5))
+        out = torch.where(front, layer + (1 - layer[3:4]) * out, out + (1 - out[3:4]) * layer)
+        grid = torch.where(shows[..., None], layer_grid, grid)
     if not torch.isfinite(out).all():
         return None
     # Away from the fitted garment the torso's spline still maps onto the sleeves' old places in
