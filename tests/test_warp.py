@@ -133,12 +133,12 @@ def test_an_unfolded_fit_keeps_every_keypoint():
     assert not np.array_equal(laid.grid, out.grid)
 
 
-def _long_sleeve_garment() -> tuple[np.ndarray, np.ndarray]:
-    """A long-sleeved top laid flat, sleeves spread 20 degrees out: green torso, red sleeves."""
+def _sleeved_garment(left: list[list[int]], right: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """A top laid flat with the sleeve polygons ``left`` and ``right``: green torso, red sleeves."""
     m = np.zeros((H, W), np.uint8)
     m[44:220, 60:132] = 1
-    cv2.fillPoly(m, [np.array([[60, 44], [60, 80], [20, 190], [4, 180]], np.int32)], 1)
-    cv2.fillPoly(m, [np.array([[131, 44], [131, 80], [171, 190], [187, 180]], np.int32)], 1)
+    for polygon in (left, right):
+        cv2.fillPoly(m, [np.array(polygon, np.int32)], 1)
     mask = m.astype(bool)
     rgb = np.full((H, W, 3), 255, np.uint8)
     rgb[mask] = (10, 200, 30)
@@ -146,6 +146,11 @@ def _long_sleeve_garment() -> tuple[np.ndarray, np.ndarray]:
         assert sleeve is not None, "both sleeves are found"
         rgb[sleeve] = (220, 20, 20)
     return rgb, mask
+
+
+def _long_sleeve_garment() -> tuple[np.ndarray, np.ndarray]:
+    """A long-sleeved top laid flat, sleeves spread 20 degrees out."""
+    return _sleeved_garment([[60, 44], [60, 80], [20, 190], [4, 180]], [[131, 44], [131, 80], [171, 190], [187, 180]])
 
 
 def _hanging_arms() -> np.ndarray:
@@ -257,19 +262,8 @@ def test_eval_lengths_measures_hems_and_sleeves_on_training_pairs_only(tiny_prep
 
 
 def _short_sleeve_garment() -> tuple[np.ndarray, np.ndarray]:
-    """A T-shirt laid flat, its short sleeves spread out 30 degrees below the horizontal: green
-    torso, red sleeves."""
-    m = np.zeros((H, W), np.uint8)
-    m[44:220, 60:132] = 1
-    cv2.fillPoly(m, [np.array([[60, 44], [60, 95], [28, 110], [14, 84]], np.int32)], 1)
-    cv2.fillPoly(m, [np.array([[131, 44], [131, 95], [163, 110], [177, 84]], np.int32)], 1)
-    mask = m.astype(bool)
-    rgb = np.full((H, W, 3), 255, np.uint8)
-    rgb[mask] = (10, 200, 30)
-    for sleeve in sleeve_masks(mask).values():
-        assert sleeve is not None, "both sleeves are found"
-        rgb[sleeve] = (220, 20, 20)
-    return rgb, mask
+    """A T-shirt laid flat, its short sleeves spread out 30 degrees below the horizontal."""
+    return _sleeved_garment([[60, 44], [60, 95], [28, 110], [14, 84]], [[131, 44], [131, 95], [163, 110], [177, 84]])
 
 
 def test_short_sleeves_asked_to_be_laid_hang_along_the_arms_without_crossing_the_chest():

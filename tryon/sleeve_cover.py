@@ -38,8 +38,8 @@ from tryon import constants as C
 from tryon.alignment import body_unit
 from tryon.garment_keypoints import MaskAnalysis, sleeve_masks
 
-__all__ = ["ARM_CHAINS", "arm_positions", "covered_clothes", "dressed_arms", "lays_sleeves", "shown_garment", "sleeve_reaches",
-           "sleeved_arms", "warped_sleeves"]
+__all__ = ["ARM_CHAINS", "arm_positions", "covered_clothes", "dressed_arms", "lays_sleeves", "shown_garment",
+           "sleeve_reaches", "sleeved_arms", "warped_sleeves"]
 
 ARM_CHAINS = ((C.LEFT_SHOULDER, C.LEFT_ELBOW, C.LEFT_WRIST),
               (C.RIGHT_SHOULDER, C.RIGHT_ELBOW, C.RIGHT_WRIST))
@@ -68,7 +68,7 @@ LAID_MARGIN = 0.25        # ...but one laid along the arm (tryon.sleeve_fit) dre
                           # much farther down than the worn top (the other checks stay)
 SHOULDER_BARE = 0.15      # upper-arm lengths: arms bare from higher up than this wear no sleeves (on 200
                           # validation photos: 21 of 27 sleeveless tops' wearers, none of 115 in T-shirts,
-                          # whose bare arms begin at 0.19 and lower down; one arm alone said 16 of them)
+                          # whose bare arms begin at 0.19 and lower down; going by one arm alone, 5 of them)
 
 
 def _enclosed(mask: np.ndarray, labels: np.ndarray) -> np.ndarray:

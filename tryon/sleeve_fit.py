@@ -7,7 +7,10 @@ garment (:func:`tryon.garment_keypoints.sleeve_masks`) and mapped along its arm 
 the sleeve's axis (from its armhole to its end) runs along the arm's polyline (shoulder ->
 elbow -> wrist), bending at the elbow, at the garment's scale; distances across the axis keep
 their scale and side, so the sleeve is never mirrored. The torso is fitted by the spline
-through its own points, and the sleeves are laid over it (arms are in front of the body's sides).
+through its own points; the sleeves lie under it, but over it along the forearm
+(:func:`near_chain`; a forearm is in front of the body's sides, and a sleeve laid over the torso
+from the shoulder crossed the chest with its armhole's far side). The same fit lays short
+sleeves along bare arms when the pipeline asks (``tryon.warp.warp_garment(lay_sleeves=True)``).
 
 Coordinates are frame pixels ``(x, y)``; sampling grids are normalised to ``[-1, 1]`` with
 ``align_corners=True``, as :func:`tryon.warp.tps_grid` makes them.

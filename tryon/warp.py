@@ -426,8 +426,8 @@ def _premultiplied(rgb: np.ndarray, mask: np.ndarray) -> torch.Tensor:
 
 
 def _piecewise(rgb, mask, keypoints, landmarks, names, src, dst, analysis=None, length_share=1.0, laid=False):
-    """The torso by the spline through its own points, each sleeve laid along its arm over it
-    (:mod:`tryon.sleeve_fit`; the sleeves cut from ``analysis`` when given; their lengths times
+    """The torso by the spline through its own points, each sleeve laid along its arm, under the
+    torso but over it along the forearm (:mod:`tryon.sleeve_fit`; the sleeves cut from ``analysis`` when given; their lengths times
     ``length_share``, or, ``laid`` (asked for, not a folded fit's fallback), starting nearer the
     shoulder seam and ending where the full fit puts their ends): ``(fit (4, H, W),
     src, dst, grid (H, W, 2))``, or None when no sleeve can be laid (no sleeve pixels, or no
