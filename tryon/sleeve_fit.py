@@ -174,11 +174,18 @@ def near_chain(chain: np.ndarray, radius: float, size: tuple[int, int]) -> np.nd
     """``(H, W)`` bool: the pixels within ``radius`` px of the polyline ``chain`` ``(M, 2)`` (frame
     px); none for a single point."""
     h, w = size
-    ys, xs = np.mgrid[0:h, 0:w]
+    out = np.zeros((h, w), bool)
+    chain = np.asarray(chain, np.float64)
+    x0, y0 = np.maximum(np.floor(chain.min(0) - radius), 0).astype(int)
+    x1, y1 = np.minimum(np.ceil(chain.max(0) + radius), (w - 1, h - 1)).astype(int)
+    if len(chain) < 2 or x1 < x0 or y1 < y0:
+        return out
+    ys, xs = np.mgrid[y0:y1 + 1, x0:x1 + 1]   # only where the polyline can reach
     q = np.stack([xs.ravel(), ys.ravel()], 1).astype(np.float64)
     dist = np.full(len(q), np.inf)
     for a, b in zip(chain[:-1], chain[1:]):
         ab = b - a
         t = np.clip((q - a) @ ab / max(float(ab @ ab), 1e-9), 0.0, 1.0)
         dist = np.minimum(dist, np.linalg.norm(q - (a + t[:, None] * ab), axis=1))
-    return (dist <= radius).reshape(h, w)
+    out[y0:y1 + 1, x0:x1 + 1] = (dist <= radius).reshape(y1 - y0 + 1, x1 - x0 + 1)
+    return out
