@@ -86,6 +86,26 @@ def test_compose_reads_the_garment_photo_at_the_photos_resolution_and_nothing_el
     assert garment.rgb.shape == (y1 - y0, x1 - x0, 3) and garment.preview(64).size == (48, 64)
 
 
+def test_an_enlarged_frame_masks_edge_shows_no_pixel_steps():
+    """A garment edge running diagonally through the frame's pixels, on a photo 4x the frame: the
+    frame's binary mask, enlarged, made saw teeth (4 px steps) along a sleeve; smoothed first, the
+    edge on the photo follows the diagonal within a pixel."""
+    h, w = FRAME
+    photo = np.zeros((h * SCALE, w * SCALE, 3), np.uint8)
+    alignment = Alignment(np.array([[1.0 / SCALE, 0, 0], [0, 1.0 / SCALE, 0]]), FRAME, (w * SCALE, h * SCALE))
+    source = np.full((h * SCALE, w * SCALE, 3), 255, np.uint8)   # a white garment...
+    frame_map = source_map(_identity_grid(h, w), None, np.array([[1.0 / SCALE, 0, 0], [0, 1.0 / SCALE, 0]]))
+    ys, xs = np.mgrid[0:h, 0:w]
+    shows = (xs < 8 + 0.5 * ys).astype(np.float32)              # ...shown left of a diagonal, in frame pixels
+    out, _ = compose(photo, np.zeros((h, w, 3), np.uint8), np.ones(FRAME, np.float32), alignment,
+                     frame_map=frame_map, shows=shows, keeps=np.zeros(FRAME, np.float32), source=source,
+                     source_mask=np.ones(source.shape[:2], bool))
+    rows = np.arange(10 * SCALE, 50 * SCALE)
+    edge = np.array([np.argmax(out[r, :, 0] < 128) for r in rows], np.float64)   # first dark pixel per row
+    line = np.polyval(np.polyfit(rows, edge, 1), rows)
+    assert np.abs(edge - line).max() <= 1.0, np.abs(edge - line).max()
+
+
 def test_texture_ratio_is_about_one_for_the_garment_itself_and_low_when_blurred():
     garment = _stripes(200, 160, period=8)
     mask = np.ones(garment.shape[:2], bool)

@@ -83,6 +83,8 @@ def test_a_short_sleeve_laid_along_a_bare_arm_dresses_it_down_to_its_end():
     dressed = dressed_arms(labels, lm, sleeves, garment, laid=True)
     assert dressed[95, 142] > 0 and dressed[95, 50] > 0            # the upper arms wear the sleeves
     assert not dressed[125:].any()                                 # the forearms stay bare
+    assert dressed[111, 142] == 1.0 and not dressed[113:].any()    # shown 2 px past the sleeve's end,
+                                                                   # for the photo's own hem to end it
     assert not dressed_arms(labels, lm, sleeves, garment).any()     # not laid: a short sleeve dresses nothing
 
 

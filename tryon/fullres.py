@@ -32,6 +32,10 @@ OUTSIDE = -1e4           # a map value that reads nothing (far outside the garme
 MIN_COVER = 1e-3         # premultiplied colour is divided by at least this coverage
 MAX_DOWNSCALE = 8.0      # an area filter shrinks the garment photo by at most this much at once
 STEP_SAMPLE = 8          # the map's scale is estimated on every 8th pixel
+ENLARGED = 1.5           # photo pixels per frame pixel from which the frame's masks are enlarged...
+MASK_SIGMA = 0.6         # ...so where the garment shows and where the photo is kept are smoothed over this
+                         # many frame pixels (Gaussian sigma) first: a binary edge in them, enlarged 4x,
+                         # showed the frame's pixel steps as saw teeth along a sleeve at 768x1024
 FLOW_SMOOTH = 2.0        # frame px: Gaussian sigma over the learned flow before full-resolution use;
                          # its pixel-scale wobble is invisible at 256x192 but bends stripes at 1024 px
 BROAD_FLOW_SMOOTH = 16.0  # frame px: the sigma that keeps only the flow's broad fit (garment_warp
@@ -190,6 +194,8 @@ def compose(photo: np.ndarray, rendered: np.ndarray, alpha: np.ndarray, alignmen
     # map (reads nothing off the frame), the render (edges replicated).
     light = np.zeros_like(alpha, np.float32) if shading is None else shading.astype(np.float32) - 1.0
     weights = np.dstack([alpha, keeps, shows, light]).astype(np.float32)
+    if alignment.scale * ENLARGED < 1.0:  # alpha stays: the region's extent, outside it nothing changes
+        weights[..., 1:3] = cv2.GaussianBlur(np.ascontiguousarray(weights[..., 1:3]), (0, 0), MASK_SIGMA)
     weights = _to_photo(weights, alignment, box)
     region = np.clip(weights[..., 0], 0.0, 1.0)
     where = _to_photo(np.ascontiguousarray(frame_map, np.float32), alignment, box, OUTSIDE)

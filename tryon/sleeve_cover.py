@@ -66,6 +66,7 @@ LONG_REACH = 1.1          # upper-arm lengths: only a sleeve reaching past the e
                           # network drew it sticking out sideways)...
 LAID_MARGIN = 0.25        # ...but one laid along the arm (tryon.sleeve_fit) dresses it where it reaches this
                           # much farther down than the worn top (the other checks stay)
+HEM_PAST = 2              # frame px: a laid sleeve is shown this far past its warped end (see dressed_arms)
 SHOULDER_BARE = 0.15      # upper-arm lengths: arms bare from higher up than this wear no sleeves (on 200
                           # validation photos: 21 of 27 sleeveless tops' wearers, none of 115 in T-shirts,
                           # whose bare arms begin at 0.19 and lower down; going by one arm alone, 5 of them)
@@ -312,7 +313,13 @@ def dressed_arms(labels: np.ndarray, landmarks: np.ndarray, sleeve_alpha: np.nda
         if arms[1 - i] is not None:
             upper &= distance <= arms[1 - i][1]
         where = (reach[2] | upper) & skin
-        if laid:  # a short sleeve: down to its end (the garment's body beside the forearm is behind it)
-            where &= position <= reach[1]
+        if laid:  # a short sleeve: down to its end (the garment's body beside the forearm is behind it),
+            # shown a little past it, so that the garment photo's own hem at full resolution ends it
+            # (cut at the frame's pixels, the hem showed their steps as saw teeth at 768x1024)
+            past = cv2.dilate((sleeve_alpha > COVERED_ALPHA).astype(np.uint8), np.ones((3, 3), np.uint8),
+                              iterations=HEM_PAST).astype(bool)
+            where &= (position <= reach[1]) | past
+            dressed[where] = np.where(past, 1.0, garment_alpha)[where]
+            continue
         dressed[where] = garment_alpha[where]
     return dressed
