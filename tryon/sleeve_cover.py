@@ -37,6 +37,7 @@ import torch.nn.functional as F
 from tryon import constants as C
 from tryon.alignment import body_unit
 from tryon.garment_keypoints import MaskAnalysis, sleeve_masks
+from tryon.sleeve_fit import segment
 
 __all__ = ["ARM_CHAINS", "arm_positions", "covered_clothes", "dressed_arms", "lays_sleeves", "shown_garment",
            "sleeve_reaches", "sleeved_arms", "warped_sleeves"]
@@ -145,20 +146,20 @@ def lays_sleeves(keypoints: dict, sleeves: str | None, labels: np.ndarray, landm
     return bool(seen) and max(seen) < SHOULDER_BARE
 
 
-def _segment(xs: np.ndarray, ys: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each pixel's fraction along ``a -> b`` (clamped to [0, 1]) and its distance to the segment;
-    ``xs`` ``(1, W)`` and ``ys`` ``(H, 1)`` are the pixel coordinates (float64), broadcast to ``(H, W)``."""
-    ab = b - a
-    dx, dy = xs - a[0], ys - a[1]
-    f = np.clip((dx * ab[0] + dy * ab[1]) / max(float(ab @ ab), 1e-6), 0.0, 1.0)
-    return f, np.hypot(dx - f * ab[0], dy - f * ab[1])
+_last_arms: tuple | None = None  # (key, arms) of arm_positions' last answer
 
 
 def arm_positions(landmarks: np.ndarray, size: tuple[int, int]) -> list[tuple[np.ndarray, np.ndarray] | None]:
     """Per arm (left, right): ``(position, distance)``, each ``(H, W)`` float: the pixel's
     position along the shoulder-elbow-wrist chain (upper-arm lengths) and its distance to the
     chain (frame pixels); ``None`` for an arm whose elbow is not visible. Without a visible
-    wrist the forearm is left out."""
+    wrist the forearm is left out. The arrays are read-only: one try-on asks for the same arms
+    up to three times (laying sleeves, dressing arms, baring them), and the last answer is kept."""
+    global _last_arms
+    key = (np.ascontiguousarray(landmarks, np.float64).tobytes(), tuple(size))
+    last = _last_arms
+    if last is not None and last[0] == key:
+        return list(last[1])
     h, w = size
     xs, ys = np.arange(w, dtype=np.float64)[None, :], np.arange(h, dtype=np.float64)[:, None]
     out: list[tuple[np.ndarray, np.ndarray] | None] = []
@@ -168,14 +169,17 @@ def arm_positions(landmarks: np.ndarray, size: tuple[int, int]) -> list[tuple[np
             continue
         s, e, wrist = (landmarks[i, :2].astype(np.float64) for i in (sh, el, wr))
         upper = max(float(np.linalg.norm(e - s)), 1.0)
-        f, d = _segment(xs, ys, s, e)
+        f, d = segment(xs, ys, s, e)
         position = f
         if landmarks[wr, 2] >= ARM_MIN_VISIBILITY:
-            f2, d2 = _segment(xs, ys, e, wrist)
+            f2, d2 = segment(xs, ys, e, wrist)
             fore = d2 < d
             position = np.where(fore, 1.0 + f2 * np.linalg.norm(wrist - e) / upper, f)
             d = np.minimum(d, d2)
+        for a in (position, d):
+            a.setflags(write=False)
         out.append((position, d))
+    _last_arms = (key, tuple(out))
     return out
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-__all__ = ["SleeveAxis", "near_chain", "sleeve_axis", "sleeve_grid", "OFF_GARMENT"]
+__all__ = ["SleeveAxis", "arc_position", "near_chain", "segment", "sleeve_axis", "sleeve_grid", "OFF_GARMENT"]
 
 ROOT_SHARE = 0.15       # the sleeve's root: centroid of its pixels in the lowest 15% along its axis
 ROOT_CAP = 0.25        # a sleeve starts at most this many half-widths before its root (no cap
@@ -170,6 +170,15 @@ def sleeve_grid(axis: SleeveAxis, chain: np.ndarray, scale: float, size: tuple[i
     return torch.from_numpy(grid)
 
 
+def segment(xs: np.ndarray, ys: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each pixel's fraction along ``a -> b`` (clamped to [0, 1]) and its distance to the segment;
+    ``xs`` ``(1, W)`` and ``ys`` ``(H, 1)`` are the pixel coordinates (float64), broadcast to ``(H, W)``."""
+    ab = b - a
+    dx, dy = xs - a[0], ys - a[1]
+    f = np.clip((dx * ab[0] + dy * ab[1]) / max(float(ab @ ab), 1e-6), 0.0, 1.0)
+    return f, np.hypot(dx - f * ab[0], dy - f * ab[1])
+
+
 def near_chain(chain: np.ndarray, radius: float, size: tuple[int, int]) -> np.ndarray:
     """``(H, W)`` bool: the pixels within ``radius`` px of the polyline ``chain`` ``(M, 2)`` (frame
     px); none for a single point."""
@@ -180,12 +189,19 @@ def near_chain(chain: np.ndarray, radius: float, size: tuple[int, int]) -> np.nd
     x1, y1 = np.minimum(np.ceil(chain.max(0) + radius), (w - 1, h - 1)).astype(int)
     if len(chain) < 2 or x1 < x0 or y1 < y0:
         return out
-    ys, xs = np.mgrid[y0:y1 + 1, x0:x1 + 1]   # only where the polyline can reach
-    q = np.stack([xs.ravel(), ys.ravel()], 1).astype(np.float64)
-    dist = np.full(len(q), np.inf)
-    for a, b in zip(chain[:-1], chain[1:]):
-        ab = b - a
-        t = np.clip((q - a) @ ab / max(float(ab @ ab), 1e-9), 0.0, 1.0)
-        dist = np.minimum(dist, np.linalg.norm(q - (a + t[:, None] * ab), axis=1))
-    out[y0:y1 + 1, x0:x1 + 1] = (dist <= radius).reshape(y1 - y0 + 1, x1 - x0 + 1)
+    # Only where the polyline can reach.
+    xs, ys = np.arange(x0, x1 + 1, dtype=np.float64)[None, :], np.arange(y0, y1 + 1, dtype=np.float64)[:, None]
+    dist = np.minimum.reduce([segment(xs, ys, a, b)[1] for a, b in zip(chain[:-1], chain[1:])])
+    out[y0:y1 + 1, x0:x1 + 1] = dist <= radius
     return out
+
+
+def arc_position(chain: np.ndarray, point: np.ndarray) -> float:
+    """How far along the polyline ``chain`` ``(M, 2)`` (px from its start) the point nearest ``point`` lies."""
+    best, best_d, start = 0.0, np.inf, 0.0
+    for a, b in zip(chain[:-1], chain[1:]):
+        f, d = segment(np.array([[point[0]]], np.float64), np.array([[point[1]]], np.float64), a, b)
+        if float(d[0, 0]) < best_d:
+            best, best_d = start + float(f[0, 0]) * float(np.linalg.norm(b - a)), float(d[0, 0])
+        start += float(np.linalg.norm(b - a))
+    return best

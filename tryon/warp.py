@@ -19,7 +19,7 @@ from kornia.geometry.transform import get_tps_transform, warp_points_tps
 from tryon import constants as C
 from tryon.body import body_unit
 from tryon.garment_keypoints import MaskAnalysis, sleeve_masks
-from tryon.sleeve_fit import OFF_GARMENT, near_chain, sleeve_axis, sleeve_grid
+from tryon.sleeve_fit import OFF_GARMENT, arc_position, near_chain, sleeve_axis, sleeve_grid
 
 __all__ = [
     "WarpedGarment",
@@ -404,19 +404,6 @@ def _as_warped(out: torch.Tensor, src: np.ndarray, dst: np.ndarray, grid: torch.
     return WarpedGarment(rgb_w, alpha, src, dst, grid.numpy().astype(np.float32))
 
 
-def _arc_position(chain: np.ndarray, point: np.ndarray) -> float:
-    """How far along the polyline ``chain`` ``(M, 2)`` (px from its start) the point nearest ``point`` lies."""
-    best, best_d, start = 0.0, np.inf, 0.0
-    for a, b in zip(chain[:-1], chain[1:]):
-        seg = max(float(np.linalg.norm(b - a)), 1e-6)
-        t = float(np.clip(np.dot(point - a, b - a) / seg, 0.0, seg))
-        d = float(np.linalg.norm(a + (b - a) * t / seg - point))
-        if d < best_d:
-            best, best_d = start + t, d
-        start += seg
-    return best
-
-
 def _premultiplied(rgb: np.ndarray, mask: np.ndarray) -> torch.Tensor:
     """``(1, 4, H, W)``: colour premultiplied by the mask (so the background never bleeds into
     the garment's edge when warped), then the mask."""
@@ -450,7 +437,7 @@ def _piecewise(rgb, mask, keypoints, landmarks, names, src, dst, analysis=None, 
             chain = chain.copy()
             chain[0] += ROOT_SHIFT * (dst[at["shoulder" + name[-2:]]] - chain[0])
             if name in at:
-                reach = _arc_position(chain, dst[at[name]])
+                reach = arc_position(chain, dst[at[name]])
                 share = float(np.clip(reach / max(axis.length * scale, 1.0), *SLEEVE_SHARE_RANGE))
         grid = sleeve_grid(axis, chain, scale, size, length_share=share)
         front = torch.from_numpy(near_chain(chain[1:], FRONT_WIDTH * axis.half_width * scale, size))
