@@ -29,6 +29,7 @@ from tryon.errors import GarmentError, TryOnError
 from tryon.garment import PreparedGarment, prepare_garment, resize_prepared
 from tryon.hub import load_extra
 from tryon.io import load_image
+from tryon.models.garment_refiner import REFINER_DIR, GarmentRefiner
 from tryon.models.latent_directions import LatentDirections
 from tryon.models.latent_prior import ANCHORS_DIR, DIRECTIONS_DIR, PRIOR_DIR, AnchorPrior, MixturePrior
 from tryon.models.vae import VAE
@@ -86,23 +87,26 @@ class GarmentDesignPipeline:
             between similar real garments (cleaner than the mixture); None: the mixture samples.
         directions: the attribute sliders of :meth:`edit`; None: no sliders.
         checker: the garment check (default: one on ``vae`` with ``anomaly_threshold``).
+        refiner: draws every decoding again at 256x192, sharp (:class:`~tryon.models.garment_refiner.
+            GarmentRefiner`); None: the VAE's decodings are enlarged (bicubic).
     """
 
     def __init__(self, vae: VAE, *, anomaly_threshold: float = float("inf"), prior: MixturePrior | None = None,
                  anchors: AnchorPrior | None = None, directions: LatentDirections | None = None,
-                 checker: GarmentChecker | None = None) -> None:
+                 checker: GarmentChecker | None = None, refiner: GarmentRefiner | None = None) -> None:
         self.checker = checker if checker is not None else GarmentChecker(vae, anomaly_threshold)
         self.vae = vae
         self.anomaly_threshold = self.checker.threshold
         self.prior = prior
         self.anchors = anchors
         self.directions = directions
+        self.refiner = refiner.float().eval() if refiner is not None else None
         self.size = tuple(vae.config.resolution)
 
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None) -> "GarmentDesignPipeline":
         """Load the generator from the bundled ``weights/garment-designer`` (or ``path``), with its
-        ``prior/``, ``anchors/`` and ``directions/`` when there; the garment check is the bundled garment VAE's,
+        ``prior/``, ``anchors/``, ``directions/`` and ``refiner/`` when there; the garment check is the bundled garment VAE's,
         or ``path``'s own when its config carries one (an old ``garment-vae`` folder)."""
         directory = Path(path) if path is not None else GARMENT_DESIGNER_DIR
         if not (directory / "model.safetensors").is_file():
@@ -112,7 +116,8 @@ class GarmentDesignPipeline:
         checker = GarmentChecker.from_pretrained(_check_dir(directory))
         return cls(vae, prior=_optional(MixturePrior, directory / PRIOR_DIR),
                    anchors=_optional(AnchorPrior, directory / ANCHORS_DIR),
-                   directions=_optional(LatentDirections, directory / DIRECTIONS_DIR), checker=checker)
+                   directions=_optional(LatentDirections, directory / DIRECTIONS_DIR), checker=checker,
+                   refiner=_optional(GarmentRefiner, directory / REFINER_DIR))
 
     @property
     def attributes(self) -> tuple[str, ...]:
@@ -163,6 +168,8 @@ class GarmentDesignPipeline:
         out: list[Image.Image] = []
         for chunk in z.split(MAX_BATCH):
             image, mask = self.vae.decode(chunk)
+            if self.refiner is not None:
+                image, mask = self.refiner(image.float(), mask.float())
             out += self._to_rgba(image, mask)
         return out
 

@@ -117,7 +117,7 @@ def cmd_train(args: argparse.Namespace) -> int:
              "reset_flow": args.reset_flow} \
         if args.model == "tryon" else {"backgrounds": args.backgrounds, "steps": args.steps} if args.model == "parser" \
         else {"steps": args.steps, "wild": args.wild} if args.model == "sleeve-reader" \
-        else {"init_from": args.init_from} if args.model == "garment-designer" else {}
+        else {"init_from": args.init_from} if args.model in ("garment-designer", "garment-refiner") else {}
     task = build_task(args.model, args.data, split=args.split, cache=args.cache, seed=args.seed,
                       n_val=_n_val(args), limit=args.limit, **extra)
     options = TrainOptions(

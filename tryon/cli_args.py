@@ -32,6 +32,7 @@ EVAL_USAGE = ("tryon eval [-h] --data DIR [--pairs FILE | --val-pairs N] [--mode
 TRAIN_MODELS = (
     ("garment-vae", "the garment VAE-GAN (in-shop garments + masks)"),
     ("garment-designer", "the design studio's generator: the garment VAE-GAN fine-tuned sharp, with a learned prior"),
+    ("garment-refiner", "the design studio's refiner: the designer's 128x96 garments drawn sharp at 256x192"),
     ("body-vae", "the body-shape VAE (needs `tryon prepare` first)"),
     ("tryon", "the try-on GAN: flow warper + generator (needs `tryon prepare`)"),
     ("parser", "the body parser (photos + image-parse maps)"),
@@ -138,7 +139,7 @@ def train(sub: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """``tryon train MODEL``: one parser per model of :data:`TRAIN_MODELS` (they share the defaults
     of the returned ``train`` parser, its ``func`` included)."""
     p = sub.add_parser("train", parents=[shared],
-                       help="train a model (garment-vae, body-vae, tryon, parser, sleeve-reader)",
+                       help="train a model (" + ", ".join(n for n, _ in TRAIN_MODELS) + ")",
                        description="Train a model on a VITON-style data set with the shared "
                        "Accelerate loop. Rerun the same command to resume; run it under "
                        "`accelerate launch` for several GPUs or machines.")
@@ -164,6 +165,10 @@ def train(sub: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
         if name == "garment-designer":
             m.add_argument("--init-from", type=Path, metavar="DIR",
                            help="the garment VAE to start from (default: the bundled assets/weights/garment-vae)")
+        if name == "garment-refiner":
+            m.add_argument("--init-from", type=Path, metavar="DIR",
+                           help="the garment designer whose garments it refines (default: the bundled "
+                           "assets/weights/garment-designer); export with --export-to assets/weights")
         if name == "sleeve-reader":
             m.add_argument("--wild", type=Path, metavar="DIR",
                            help="the CC0 clothing_upper folder: also learn from its garment photos taken in the "

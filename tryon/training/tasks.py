@@ -14,7 +14,7 @@ from tryon.errors import TryOnError
 __all__ = ["TASKS", "build_task"]
 
 WILD_REPEAT = 2   # sleeve reader: each wild photo is seen this many times an epoch (1.4k of them beside 12k VITON garments)
-TASKS = ("garment-vae", "garment-designer", "body-vae", "tryon", "parser", "sleeve-reader")
+TASKS = ("garment-vae", "garment-designer", "garment-refiner", "body-vae", "tryon", "parser", "sleeve-reader")
 
 
 def build_task(name: str, data: str | Path, *, split: str = "train", cache: Path | None = None,
@@ -74,6 +74,8 @@ def build_task(name: str, data: str | Path, *, split: str = "train", cache: Path
         return GarmentDesignerTask(GarmentDataset(layout, names, augment=True, cache_dir=cache_dir),
                                    GarmentDataset(layout, val_garments(layout, n_val), cache_dir=cache_dir),
                                    GarmentDataset(layout, names, cache_dir=cache_dir), init_from=start)
+    if name == "garment-refiner":
+        return _garment_refiner(layout, cache_dir, n_val, limit, init_from)
     if name == "body-vae":
         from tryon.data import BodyDataset, LandmarkCache, train_persons, val_persons
         from tryon.training.body_vae import BodyVAETask
@@ -96,6 +98,26 @@ def build_task(name: str, data: str | Path, *, split: str = "train", cache: Path
     if name == "sleeve-reader":
         return _sleeve_reader(layout, cache_dir, n_val, limit, steps, wild)
     raise TryOnError(f"Unknown model '{name}'; choose one of {', '.join(TASKS)}.")
+
+
+def _garment_refiner(layout, cache_dir, n_val, limit, init_from):
+    """The refiner's task: the training garments at twice the designer's resolution, behind the
+    garment designer in ``init_from`` (default: the bundled one)."""
+    from tryon.assets import weights_dir
+    from tryon.data import GarmentDataset, train_garments, val_garments
+    from tryon.hub import read_config
+    from tryon.models.garment_refiner import SCALE
+    from tryon.models.vae import VAEConfig
+    from tryon.training.garment_refiner import GarmentRefinerTask
+
+    designer = Path(init_from) if init_from else weights_dir() / "garment-designer"
+    if not (designer / "model.safetensors").is_file():
+        raise TryOnError(f"No garment designer weights in '{designer}' to refine; pass --init-from DIR.")
+    h, w = VAEConfig(**read_config(designer)["config"]).resolution
+    size = (h * SCALE, w * SCALE)
+    return GarmentRefinerTask(
+        GarmentDataset(layout, train_garments(layout, n_val)[:limit], size=size, augment=True, cache_dir=cache_dir),
+        GarmentDataset(layout, val_garments(layout, n_val), size=size, cache_dir=cache_dir), designer)
 
 
 def _sleeve_reader(layout, cache_dir, n_val, limit, steps, wild):

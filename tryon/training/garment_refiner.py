@@ -1,0 +1,183 @@
+"""The garment refiner as a training task: the designer's coarse decodings drawn sharp at 256x192.
+
+Each training garment (256x192, augmented) is shrunk to the designer's 128x96, encoded and
+decoded by the frozen garment designer: that coarse decoding is the refiner's input, the garment
+itself its target. The refiner (:class:`~tryon.models.garment_refiner.GarmentRefiner`) learns with
+
+- pixel L1 and (1 - SSIM) / 2 on RGB, and the mask's binary cross-entropy (what the coarse
+  decoding still says about the garment);
+- a 2-scale PatchGAN at 256x192 (hinge loss) and its feature-matching loss (pix2pixHD): edges,
+  seams and fabric shading the coarse decoding cannot hold. The adversarial weight is balanced
+  against the pixel terms at the refiner's last layer (Esser et al. 2021), as the designer's is.
+
+Fakes shown to the discriminator are the refined reconstructions AND refined decodings of codes
+between two garments of the batch (a random convex mix of their posterior means): what prior
+samples, blends and edits give the refiner at inference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from tryon.losses import d_hinge_loss, feature_matching_loss, g_hinge_loss, l1_loss, mask_bce_loss, ssim_loss
+from tryon.models.discriminator import DiscriminatorConfig, MultiScaleDiscriminator
+from tryon.models.garment_refiner import REFINER_DIR, GarmentRefiner, GarmentRefinerConfig
+from tryon.models.vae import VAE
+from tryon.tensors import on_white
+from tryon.training.garment_designer import DESIGNER_DIR_NAME
+from tryon.training.loop import StepContext, TrainingTask
+
+__all__ = ["RefinerHyper", "GarmentRefinerTask", "coarse_decoding"]
+
+ADAPTIVE_MAX = 10.0       # cap of the balanced adversarial weight (an early D is uninformative)
+GRAD_EPS = 1e-4
+GRID_ITEMS = 8            # garments per sample grid
+
+
+@dataclass
+class RefinerHyper:
+    """Model size and loss weights of the refiner."""
+
+    channels: int = 32
+    depth: int = 2
+    disc_channels: int = 32
+    disc_scales: int = 2
+    lr: float = 2e-4
+    betas: tuple[float, float] = (0.5, 0.999)
+    w_l1: float = 1.0
+    w_ssim: float = 1.0
+    w_mask: float = 0.5
+    w_feat: float = 2.0
+    w_adv: float = 0.5         # times the balanced weight
+    extra: dict = field(default_factory=dict)
+
+
+@torch.no_grad()
+def coarse_decoding(designer: VAE, garment: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The designer's decoding of ``garment`` ``(B, 4, H, W)`` in ``[-1, 1]`` (any size; area-shrunk
+    to the designer's resolution): ``(image (B, 3, h, w), mask_logits (B, 1, h, w), mu (B, D))``."""
+    small = F.interpolate(garment, size=designer.config.resolution, mode="area")
+    mu, _ = designer.encode(small)
+    image, mask_logits = designer.decode(mu)
+    return image.float(), mask_logits.float(), mu
+
+
+def _as_input(image: torch.Tensor, mask_logits: torch.Tensor) -> torch.Tensor:
+    return torch.cat([image, torch.sigmoid(mask_logits) * 2 - 1], 1)
+
+
+def _logits(d_out) -> list[torch.Tensor]:
+    return [logits for _, logits in d_out]
+
+
+class GarmentRefinerTask(TrainingTask):
+    """Trains :class:`GarmentRefiner` + :class:`MultiScaleDiscriminator` behind a frozen designer.
+
+    Args:
+        train_set: ``{"garment": (4, 2h, 2w) in [-1, 1]}`` at the refiner's output size (augmented).
+        val_set: held-out garments at that size (grids).
+        designer_dir: the exported garment designer whose decodings are refined.
+        hyper: model size and loss weights.
+    """
+
+    name = "garment-refiner"
+
+    def __init__(self, train_set, val_set, designer_dir: str | Path, hyper: RefinerHyper | None = None) -> None:
+        self.hyper = hyper or RefinerHyper()
+        self.train_set, self.val_set = train_set, val_set
+        self.designer_dir = Path(designer_dir)
+        self.designer = VAE.from_pretrained(self.designer_dir).float().eval().requires_grad_(False)
+        self.refiner_config = GarmentRefinerConfig(coarse=self.designer.config.resolution,
+                                                   channels=self.hyper.channels, depth=self.hyper.depth)
+        self.disc_config = DiscriminatorConfig(in_channels=4, channels=self.hyper.disc_channels,
+                                               num_scales=self.hyper.disc_scales)
+
+    def config(self) -> dict:
+        return {"hyper": asdict(self.hyper), "refiner": asdict(self.refiner_config), "disc": asdict(self.disc_config),
+                "designer": str(self.designer_dir), "train_items": len(self.train_set), "val_items": len(self.val_set)}
+
+    def build_models(self):
+        return {"refiner": GarmentRefiner(self.refiner_config), "disc": MultiScaleDiscriminator(self.disc_config)}
+
+    def build_optimizers(self, models):
+        h = self.hyper
+        return {name: torch.optim.Adam(m.parameters(), lr=h.lr, betas=h.betas) for name, m in models.items()}
+
+    def train_dataset(self):
+        return self.train_set
+
+    def sample_batch(self) -> dict:
+        items = [self.val_set[i] for i in range(min(GRID_ITEMS, len(self.val_set)))]
+        return torch.utils.data.default_collate(items)
+
+    def _coarse(self, x: torch.Tensor):
+        if next(self.designer.parameters()).device != x.device:
+            self.designer.to(x.device)
+        return coarse_decoding(self.designer, x)
+
+    def train_step(self, ctx: StepContext, batch: dict) -> dict[str, torch.Tensor]:
+        x = batch["garment"]                                     # (B, 4, H, W) in [-1, 1]
+        image, mask_logits, mu = self._coarse(x)
+        with torch.no_grad():
+            t = torch.rand(mu.shape[0], 1, device=mu.device)
+            mix_image, mix_mask = self.designer.decode(t * mu + (1 - t) * mu.roll(1, 0))
+        refiner, disc = ctx.models["refiner"], ctx.models["disc"]
+        out_image, out_mask = refiner(torch.cat([image, mix_image.float()]), torch.cat([mask_logits, mix_mask.float()]))
+        fakes = _as_input(out_image, out_mask)                   # (2B, 4, H, W): reconstructions, then mixes
+        acc, opt_r, opt_d = ctx.accelerator, ctx.optimizers["refiner"], ctx.optimizers["disc"]
+
+        loss_d = d_hinge_loss(_logits(disc(x)), _logits(disc(fakes.detach())))
+        acc.backward(loss_d)
+        opt_d.step()
+        opt_d.zero_grad(set_to_none=True)
+
+        d = ctx.unwrap("disc").requires_grad_(False)
+        with torch.no_grad():
+            real_feats = [f for f, _ in d(x)]
+        fake_out = d(fakes)
+        b = x.shape[0]
+        recon_feats = [[t[:b] for t in f] for f, _ in fake_out]
+        rgb, mask = x[:, :3], (x[:, 3:] > 0).float()
+        terms = {"adv": g_hinge_loss(_logits(fake_out)), "feat": feature_matching_loss(real_feats, recon_feats),
+                 "l1": l1_loss(out_image[:b], rgb), "ssim": ssim_loss(out_image[:b], rgb),
+                 "mask": mask_bce_loss(out_mask[:b], mask)}
+        h = self.hyper
+        loss_rec = h.w_l1 * terms["l1"] + h.w_ssim * terms["ssim"] + h.w_mask * terms["mask"] + h.w_feat * terms["feat"]
+        balance = self._balance(ctx.unwrap("refiner"), loss_rec, terms["adv"])
+        acc.backward(loss_rec + h.w_adv * balance * terms["adv"])
+        d.requires_grad_(True)
+        opt_r.step()
+        opt_r.zero_grad(set_to_none=True)
+        return {"d": loss_d.detach(), "balance": balance, **{k: v.detach() for k, v in terms.items()}}
+
+    @staticmethod
+    def _balance(refiner: GarmentRefiner, loss_rec: torch.Tensor, loss_adv: torch.Tensor) -> torch.Tensor:
+        """``|grad L_rec| / |grad L_adv|`` at the refiner's last layer, detached, capped."""
+        last = refiner.to_residual.conv.weight
+        g_rec = torch.autograd.grad(loss_rec, last, retain_graph=True)[0]
+        g_adv = torch.autograd.grad(loss_adv, last, retain_graph=True)[0]
+        return (g_rec.norm() / (g_adv.norm() + GRAD_EPS)).clamp(0.0, ADAPTIVE_MAX).detach()
+
+    @torch.no_grad()
+    def sample_grid(self, models, batch):
+        """Rows: held-out garments; the designer's decodings enlarged (bilinear); refined; and refined
+        decodings of codes halfway between neighbouring garments of the batch."""
+        refiner = models["refiner"]
+        x = batch["garment"]
+        image, mask_logits, mu = self._coarse(x)
+        size = x.shape[-2:]
+        enlarged = (F.interpolate(image, size=size, mode="bilinear", align_corners=False),
+                    F.interpolate(mask_logits, size=size, mode="bilinear", align_corners=False))
+        mix = self.designer.decode(0.5 * (mu + mu.roll(1, 0)))
+        return [on_white(x[:, :3], (x[:, 3:] > 0).float(), "unit"), on_white(*enlarged, "logits"),
+                on_white(*refiner(image, mask_logits), "logits"),
+                on_white(*refiner(mix[0].float(), mix[1].float()), "logits")]
+
+    def export(self, models, directory: Path) -> None:
+        """Write ``<directory>/garment-designer/refiner/``: the designer folder it belongs in."""
+        models["refiner"].save_pretrained(Path(directory) / DESIGNER_DIR_NAME / REFINER_DIR, dtype=torch.float16,
+                                          extra={"designer": str(self.designer_dir), **self.hyper.extra})
