@@ -24,7 +24,7 @@ from PIL import Image
 from tryon import assets
 from tryon.anomaly import AnomalyResult
 from tryon.conditioning import GarmentChecker, garment_code
-from tryon.constants import SAMPLERS
+from tryon.constants import DESIGN_OUTPUT_SIZE, SAMPLERS
 from tryon.errors import GarmentError, TryOnError
 from tryon.garment import PreparedGarment, prepare_garment, resize_prepared
 from tryon.hub import load_extra
@@ -40,7 +40,7 @@ __all__ = ["GarmentDesignPipeline", "AnomalyResult", "GARMENT_DESIGNER_DIR", "GA
 GARMENT_DESIGNER_DIR = assets.path("weights", "garment-designer")  # the generator (+ prior/, directions/)
 GARMENT_VAE_DIR = assets.path("weights", "garment-vae")            # the garment check
 CHECK_KEYS = ("anomaly_threshold", "garment_check")  # a folder whose config holds these carries its own check
-OUTPUT_SIZE = (256, 192)  # returned garments (H, W): the try-on frame, whatever the VAE's resolution
+OUTPUT_SIZE = DESIGN_OUTPUT_SIZE  # returned garments (H, W): the try-on frame, whatever the VAE's resolution
 ALPHA_FLOOR = 0.08        # alpha below this becomes fully transparent (no haze around a garment)
 MAX_BATCH = 64            # garments decoded at once
 SLERP_EPS = 1e-4          # below this angle, spherical interpolation falls back to linear

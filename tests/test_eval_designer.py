@@ -61,7 +61,10 @@ def test_report_keys_on_a_tiny_viton(tiny_vae_dir, tmp_path):
     assert set(d["two_sample_accuracy"]) == {"samples_vs_real", "reconstructions_vs_real", "real_half_vs_half"}
     assert 0 <= d["two_sample_accuracy"]["samples_vs_real"] <= 1 and d["two_sample_accuracy"]["real_half_vs_half"] is None
     assert d["diversity"]["samples"] > 0 and d["novelty"]["samples_median"] > 0 and d["image_size"] == [256, 192]
-    assert set(d["reconstruction_ssim"]) == {"generator_vae", "garment_vae"}
+    ssims = d["reconstruction_ssim"]
+    assert set(ssims) == {"generator_vae", "garment_vae", "output", "output_refined"}
+    assert ssims["output"]["garments"] == ssims["generator_vae"]["garments"] and not ssims["output_refined"]
+    assert -1 <= ssims["output"]["mean"] <= 1
     assert d["false_warnings"]["designer_samples"]["photos"] == 1
     assert "viton_garments_768" in d["false_warnings"]["sources"]
     assert "reconstruction_ssim" in report and "nearest_training_garment_distance" in report

@@ -23,6 +23,8 @@ SHOULDER_TO_TORSO = 0.649
 # a garment recognisable (logos, stripes, collars) and trains on a 2-core CPU in under an hour.
 GARMENT_VAE_SIZE = (128, 96)
 BODY_VAE_SIZE = (128, 96)
+# Garments the design studio returns (height, width): the try-on frame, whatever the VAE's size.
+DESIGN_OUTPUT_SIZE = (256, 192)
 
 # Validation split: the last this-many lines of a pairs file are never trained on.
 VALIDATION_PAIRS = 500

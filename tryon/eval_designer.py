@@ -11,7 +11,9 @@ garment VAE folder itself for the before/after) and reports, on a held-out porti
 * ``diversity``: mean pairwise L2 distance among the samples and among the real garments.
 * ``novelty``: median L2 distance of each sample to its nearest training garment, beside the
   real held-out garments' (as :func:`tryon.evaluate._memorisation`).
-* ``reconstruction_ssim``: of the held-out garments by the generator's VAE and by the garment VAE.
+* ``reconstruction_ssim``: of the held-out garments by the generator's VAE and by the garment VAE
+  (at the VAE's 128x96), and ``output``: of what the generator returns (its refiner's 256x192, or
+  the VAE's decoding enlarged) against the garment prepared at that size, both on white.
 * ``false_warnings``: shares the garment check flags "not a garment": the held-out sources of
   :mod:`tryon.eval_garment_check` and the generator's own samples.
 
@@ -104,6 +106,28 @@ def mean_pairwise_distance(x: np.ndarray) -> float:
 
 
 @torch.no_grad()
+def output_ssims(design, dataset, full) -> list[float]:
+    """SSIM of each garment of ``full`` (a :class:`tryon.data.GarmentDataset` at the returned size,
+    256x192) against ``design.decode`` of its code (encoded from ``dataset``, the same garments at
+    the VAE's size), both composited on white: what a designer sees when a garment is encoded and
+    decoded. One value in [-1, 1] per garment."""
+    from tryon.evaluate import BATCH
+    from tryon.metrics import ssim
+
+    if list(full.names) != list(dataset.names):
+        raise TryOnError("The garments at both sizes must be the same, in the same order.")
+    out: list[float] = []
+    for start in tqdm(range(0, len(dataset), BATCH), desc="reconstruct (output size)", unit="batch", leave=False):
+        mu, _ = design.vae.encode(dataset.stored_tensors(start, start + BATCH))
+        real = full.stored_tensors(start, start + BATCH)
+        real = tensor_on_white(real[:, :3], real[:, 3:], "signed")
+        for image, target in zip(design.decode(mu), real):
+            recon = torch.from_numpy(on_white(image)).permute(2, 0, 1).float() / UINT8_MAX
+            out.append(ssim(recon[None], target[None]))
+    return out
+
+
+@torch.no_grad()
 def _reconstructions(design, dataset, rows: list[int]) -> list[np.ndarray]:
     """The pipeline's VAE decoding of each garment's mean code, as ``design.decode`` returns it
     (RGBA, the PNG size), on white."""
@@ -163,7 +187,8 @@ def _ssim_summary(values: list[float]) -> dict:
 def designer_report(generator, garment_design, *, folder: Path, layout, portion: str, portion_set,
                     train_small: np.ndarray, train_names: list[str], data: Path, clothing: Path | None = None,
                     samples: int = SAMPLES, seed: int = SEED, check_per_source: int = CHECK_PER_SOURCE,
-                    n_val: int = C.VALIDATION_PAIRS, garment_vae_ssim: dict | None = None) -> dict:
+                    n_val: int = C.VALIDATION_PAIRS, garment_vae_ssim: dict | None = None,
+                    portion_full=None) -> dict:
     """The figures of the module docstring for one generator.
 
     Args:
@@ -175,6 +200,7 @@ def designer_report(generator, garment_design, *, folder: Path, layout, portion:
         data, clothing: folders for the false-warning sources.
         samples: generated and real garments compared; ``seed``: the generator's seed (picks too).
         garment_vae_ssim: the garment VAE's SSIM summary on ``portion_set`` when already measured.
+        portion_full: ``portion_set``'s garments at the returned size (256x192), for the output SSIM.
     """
     from tryon.evaluate import reconstruction_ssims, small_garments
 
@@ -202,7 +228,10 @@ def designer_report(generator, garment_design, *, folder: Path, layout, portion:
                     "training_garments": len(refs)},
         "reconstruction_ssim": {"generator_vae": _ssim_summary(reconstruction_ssims(generator.vae, portion_set)),
                                 "garment_vae": garment_vae_ssim or _ssim_summary(
-                                    reconstruction_ssims(garment_design.vae, portion_set))},
+                                    reconstruction_ssims(garment_design.vae, portion_set)),
+                                "output": (_ssim_summary(output_ssims(generator, portion_set, portion_full))
+                                           if portion_full is not None else None),
+                                "output_refined": generator.refiner is not None},
         "false_warnings": _false_warnings(garment_design, gen, data=data, clothing=clothing,
                                           per_source=check_per_source, seed=seed, n_val=n_val),
         "targets": {"two_sample_accuracy_at_most": TARGET_ACCURACY, "reconstruction_ssim_at_least": TARGET_SSIM},
@@ -238,6 +267,8 @@ def summary_lines(report: dict) -> list[str]:
                    f"real {nov['real_held_out_median']:.3f}"),
               _row("reconstruction SSIM: generator's VAE", ssim["generator_vae"]["mean"],
                    f"garment VAE {ssim['garment_vae']['mean']:.3f}", f">= {TARGET_SSIM}"),
+              _row("reconstruction SSIM: returned garments", (ssim.get("output") or {}).get("mean"),
+                   "refined 256x192" if ssim.get("output_refined") else "enlarged", f">= {TARGET_SSIM}"),
               _row("flagged 'not a garment': generator samples", warn["designer_samples"]["flagged"])]
     lines += [_row(f"flagged 'not a garment': {k} ({v['photos']})", v["flagged"]) for k, v in warn["sources"].items()]
     return lines
@@ -262,11 +293,12 @@ def garment_vae_and_designer_report(design, data: str | Path, *, generator, gene
         layout, val, report = ctx["layout"], ctx["val"], ctx["report"]
         names = portion_garments(layout, portion, ctx["n_val"], n_test)
         held = val if portion == "val" else GarmentDataset(layout, names, cache_dir=ctx["cache_dir"], mask_check=False)
+        full = GarmentDataset(layout, held.names, size=C.DESIGN_OUTPUT_SIZE, cache_dir=ctx["cache_dir"], mask_check=False)
         return designer_report(
             generator, design, folder=generator_folder, layout=layout, portion=portion, portion_set=held,
             train_small=ctx["train_small"], train_names=ctx["train_set"].names, data=ctx["data"],
             clothing=ctx["clothing"], samples=samples, seed=seed, check_per_source=ctx["per_source"],
-            n_val=ctx["n_val"],
+            n_val=ctx["n_val"], portion_full=full,
             garment_vae_ssim={**report["reconstruction_ssim"], "garments": len(val)} if portion == "val" else None)
 
     return garment_vae_report(design, data, extend=extend, **kwargs)

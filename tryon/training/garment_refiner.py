@@ -123,11 +123,12 @@ class GarmentRefinerTask(TrainingTask):
         x = batch["garment"]                                     # (B, 4, H, W) in [-1, 1]
         image, mask_logits, mu = self._coarse(x)
         with torch.no_grad():
-            t = torch.rand(mu.shape[0], 1, device=mu.device)
-            mix_image, mix_mask = self.designer.decode(t * mu + (1 - t) * mu.roll(1, 0))
+            half = max(1, mu.shape[0] // 2)   # half a batch of mixes: the refiner's cost is per garment
+            t = torch.rand(half, 1, device=mu.device)
+            mix_image, mix_mask = self.designer.decode(t * mu[:half] + (1 - t) * mu.roll(1, 0)[:half])
         refiner, disc = ctx.models["refiner"], ctx.models["disc"]
         out_image, out_mask = refiner(torch.cat([image, mix_image.float()]), torch.cat([mask_logits, mix_mask.float()]))
-        fakes = _as_input(out_image, out_mask)                   # (2B, 4, H, W): reconstructions, then mixes
+        fakes = _as_input(out_image, out_mask)                   # (B + B/2, 4, H, W): reconstructions, then mixes
         acc, opt_r, opt_d = ctx.accelerator, ctx.optimizers["refiner"], ctx.optimizers["disc"]
 
         loss_d = d_hinge_loss(_logits(disc(x)), _logits(disc(fakes.detach())))
