@@ -27,6 +27,7 @@ from tryon.conditioning import GarmentChecker, garment_code
 from tryon.constants import DESIGN_OUTPUT_SIZE, SAMPLERS
 from tryon.errors import GarmentError, TryOnError
 from tryon.garment import PreparedGarment, prepare_garment, resize_prepared
+from tryon.garment_framing import shop_frame
 from tryon.hub import load_extra
 from tryon.io import load_image
 from tryon.models.garment_refiner import REFINER_DIR, GarmentRefiner
@@ -87,8 +88,9 @@ class GarmentDesignPipeline:
             between similar real garments (cleaner than the mixture); None: the mixture samples.
         directions: the attribute sliders of :meth:`edit`; None: no sliders.
         checker: the garment check (default: one on ``vae`` with ``anomaly_threshold``).
-        refiner: draws every decoding again at 256x192, sharp (:class:`~tryon.models.garment_refiner.
-            GarmentRefiner`); None: the VAE's decodings are enlarged (bicubic).
+        refiner: draws every decoding again at 256x192 as a shop photo, framed as VITON's are
+            (:class:`~tryon.models.garment_refiner.GarmentRefiner`); None: the VAE's decodings are
+            enlarged (bicubic).
     """
 
     def __init__(self, vae: VAE, *, anomaly_threshold: float = float("inf"), prior: MixturePrior | None = None,
@@ -168,8 +170,8 @@ class GarmentDesignPipeline:
         out: list[Image.Image] = []
         for chunk in z.split(MAX_BATCH):
             image, mask = self.vae.decode(chunk)
-            if self.refiner is not None:
-                image, mask = self.refiner(image.float(), mask.float())
+            if self.refiner is not None:  # framed as shop photos frame garments, then drawn sharp
+                image, mask = self.refiner(*shop_frame(image.float(), mask.float()))
             out += self._to_rgba(image, mask)
         return out
 

@@ -65,3 +65,30 @@ def test_refiner_trains_resumes_and_the_design_pipeline_uses_it(tiny_prepared, t
     refined, enlarged = design.sample(2, seed=1, sampler="normal"), plain.sample(2, seed=1, sampler="normal")
     assert [im.size for im in refined] == [OUTPUT_SIZE[::-1]] * 2 and refined[0].mode == "RGBA"
     assert any(a.tobytes() != b.tobytes() for a, b in zip(refined, enlarged))
+
+
+def test_shop_photos_pair_each_prepared_garment_with_its_photo_and_flip_together(tmp_path):
+    from tiny_viton import make_tiny_viton
+    from tryon.data import GarmentDataset, find_layout
+    from tryon.data.shop_photos import ShopPhotos, array_box
+
+    layout = find_layout(make_tiny_viton(tmp_path / "viton", 3))
+    names = sorted(p.name for p in layout.cloth.iterdir())
+    prepared = GarmentDataset(layout, names, size=(16, 12), cache_dir=tmp_path / "cache", progress=False)
+    plain = ShopPhotos(layout, prepared, (32, 24))
+    item = plain[0]
+    assert item["garment"].shape == (4, 16, 12) and item["photo"].shape == (3, 32, 24)
+    assert item["photo_mask"].shape == (1, 32, 24) and set(item["photo_mask"].unique().tolist()) <= {-1.0, 1.0}
+    assert torch.allclose(item["target"], torch.from_numpy(array_box(item["photo_mask"][0].numpy() > 0)))
+    torch.manual_seed(0)
+    flipped = [ShopPhotos(layout, prepared, (32, 24), augment=True)[0] for _ in range(8)]
+    mirrored = [f for f in flipped if not torch.equal(f["photo"], item["photo"])]
+    assert mirrored and len(mirrored) < 8                      # about half of the draws flip
+    f = mirrored[0]
+    assert torch.equal(f["photo"], item["photo"].flip(-1)) and torch.equal(f["garment"], item["garment"].flip(-1))
+    for key in ("source", "target"):
+        y0, y1, x0, x1 = item[key].tolist()
+        assert torch.allclose(f[key], torch.tensor([y0, y1, 1 - x1, 1 - x0]), atol=1e-6)
+    with pytest.raises(ValueError, match="as stored"):
+        ShopPhotos(layout, GarmentDataset(layout, names, size=(16, 12), augment=True, cache_dir=tmp_path / "cache",
+                                          progress=False), (32, 24))

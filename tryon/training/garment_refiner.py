@@ -1,8 +1,14 @@
-"""The garment refiner as a training task: the designer's coarse decodings drawn sharp at 256x192.
+"""The garment refiner as a training task: the designer's coarse decodings drawn as shop photos at 256x192.
 
-Each training garment (256x192, augmented) is shrunk to the designer's 128x96, encoded and
-decoded by the frozen garment designer: that coarse decoding is the refiner's input, the garment
-itself its target. The refiner (:class:`~tryon.models.garment_refiner.GarmentRefiner`) learns with
+Each training garment, prepared at the designer's 128x96 as the designer saw it, is encoded and
+decoded by the frozen garment designer; that coarse decoding, moved onto the framing of the
+garment's own ``cloth/`` photo (:func:`tryon.garment_framing.reframe`, both boxes known), is the
+refiner's input, and the photo itself (256x192, with its cloth-mask) its target
+(:class:`tryon.data.shop_photos.ShopPhotos`). At inference the coarse decoding is framed as the
+photos frame garments (:func:`tryon.garment_framing.shop_frame`). Steps 0-250 of the bundled
+refiner learnt from prepared garments at 256x192 instead (``prepare_garment``'s framing and hard
+mask edges, which a HOG classifier tells from shop photos with 0.99 accuracy); it resumed from
+there. The refiner (:class:`~tryon.models.garment_refiner.GarmentRefiner`) learns with
 
 - pixel L1 and (1 - SSIM) / 2 on RGB, and the mask's binary cross-entropy (what the coarse
   decoding still says about the garment);
@@ -23,6 +29,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from tryon.garment_framing import reframe, shop_frame
 from tryon.losses import d_hinge_loss, feature_matching_loss, g_hinge_loss, l1_loss, mask_bce_loss, ssim_loss
 from tryon.models.discriminator import DiscriminatorConfig, MultiScaleDiscriminator
 from tryon.models.garment_refiner import REFINER_DIR, GarmentRefiner, GarmentRefinerConfig
@@ -58,10 +65,9 @@ class RefinerHyper:
 
 @torch.no_grad()
 def coarse_decoding(designer: VAE, garment: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The designer's decoding of ``garment`` ``(B, 4, H, W)`` in ``[-1, 1]`` (any size; area-shrunk
-    to the designer's resolution): ``(image (B, 3, h, w), mask_logits (B, 1, h, w), mu (B, D))``."""
-    small = F.interpolate(garment, size=designer.config.resolution, mode="area")
-    mu, _ = designer.encode(small)
+    """The designer's decoding of ``garment`` ``(B, 4, h, w)`` in ``[-1, 1]`` (prepared at its
+    resolution): ``(image (B, 3, h, w), mask_logits (B, 1, h, w), mu (B, D))``."""
+    mu, _ = designer.encode(garment)
     image, mask_logits = designer.decode(mu)
     return image.float(), mask_logits.float(), mu
 
@@ -78,8 +84,8 @@ class GarmentRefinerTask(TrainingTask):
     """Trains :class:`GarmentRefiner` + :class:`MultiScaleDiscriminator` behind a frozen designer.
 
     Args:
-        train_set: ``{"garment": (4, 2h, 2w) in [-1, 1]}`` at the refiner's output size (augmented).
-        val_set: held-out garments at that size (grids).
+        train_set: :class:`tryon.data.shop_photos.ShopPhotos` of the training garments (augmented).
+        val_set: the same of held-out garments (grids).
         designer_dir: the exported garment designer whose decodings are refined.
         hyper: model size and loss weights.
     """
@@ -119,33 +125,45 @@ class GarmentRefinerTask(TrainingTask):
             self.designer.to(x.device)
         return coarse_decoding(self.designer, x)
 
-    def train_step(self, ctx: StepContext, batch: dict) -> dict[str, torch.Tensor]:
-        x = batch["garment"]                                     # (B, 4, H, W) in [-1, 1]
-        image, mask_logits, mu = self._coarse(x)
+    def _inputs(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The refiner's inputs for a batch: the coarse decodings moved onto their photos' framing,
+        then decodings of codes between two garments of the batch framed as shop photos (half a
+        batch: the refiner's cost is per garment). ``(image, mask_logits, mu)``."""
+        x = batch["garment"]
+        if next(self.designer.parameters()).device != x.device:
+            self.designer.to(x.device)
+        image, mask_logits, mu = coarse_decoding(self.designer, x)
+        image, mask_logits = reframe(image, mask_logits, batch["source"], batch["target"])
         with torch.no_grad():
-            half = max(1, mu.shape[0] // 2)   # half a batch of mixes: the refiner's cost is per garment
+            half = max(1, mu.shape[0] // 2)
             t = torch.rand(half, 1, device=mu.device)
-            mix_image, mix_mask = self.designer.decode(t * mu[:half] + (1 - t) * mu.roll(1, 0)[:half])
+            mix = self.designer.decode(t * mu[:half] + (1 - t) * mu.roll(1, 0)[:half])
+            mix_image, mix_mask = shop_frame(mix[0].float(), mix[1].float())
+        return torch.cat([image, mix_image]), torch.cat([mask_logits, mix_mask]), mu
+
+    def train_step(self, ctx: StepContext, batch: dict) -> dict[str, torch.Tensor]:
+        photo, photo_mask = batch["photo"], batch["photo_mask"]   # (B, 3, H, W), (B, 1, H, W) in [-1, 1]
+        real = torch.cat([photo, photo_mask], 1)
+        image, mask_logits, _ = self._inputs(batch)
         refiner, disc = ctx.models["refiner"], ctx.models["disc"]
-        out_image, out_mask = refiner(torch.cat([image, mix_image.float()]), torch.cat([mask_logits, mix_mask.float()]))
+        out_image, out_mask = refiner(image, mask_logits)
         fakes = _as_input(out_image, out_mask)                   # (B + B/2, 4, H, W): reconstructions, then mixes
         acc, opt_r, opt_d = ctx.accelerator, ctx.optimizers["refiner"], ctx.optimizers["disc"]
 
-        loss_d = d_hinge_loss(_logits(disc(x)), _logits(disc(fakes.detach())))
+        loss_d = d_hinge_loss(_logits(disc(real)), _logits(disc(fakes.detach())))
         acc.backward(loss_d)
         opt_d.step()
         opt_d.zero_grad(set_to_none=True)
 
         d = ctx.unwrap("disc").requires_grad_(False)
         with torch.no_grad():
-            real_feats = [f for f, _ in d(x)]
+            real_feats = [f for f, _ in d(real)]
         fake_out = d(fakes)
-        b = x.shape[0]
+        b = photo.shape[0]
         recon_feats = [[t[:b] for t in f] for f, _ in fake_out]
-        rgb, mask = x[:, :3], (x[:, 3:] > 0).float()
         terms = {"adv": g_hinge_loss(_logits(fake_out)), "feat": feature_matching_loss(real_feats, recon_feats),
-                 "l1": l1_loss(out_image[:b], rgb), "ssim": ssim_loss(out_image[:b], rgb),
-                 "mask": mask_bce_loss(out_mask[:b], mask)}
+                 "l1": l1_loss(out_image[:b], photo), "ssim": ssim_loss(out_image[:b], photo),
+                 "mask": mask_bce_loss(out_mask[:b], (photo_mask > 0).float())}
         h = self.hyper
         loss_rec = h.w_l1 * terms["l1"] + h.w_ssim * terms["ssim"] + h.w_mask * terms["mask"] + h.w_feat * terms["feat"]
         balance = self._balance(ctx.unwrap("refiner"), loss_rec, terms["adv"])
@@ -165,18 +183,17 @@ class GarmentRefinerTask(TrainingTask):
 
     @torch.no_grad()
     def sample_grid(self, models, batch):
-        """Rows: held-out garments; the designer's decodings enlarged (bilinear); refined; and refined
-        decodings of codes halfway between neighbouring garments of the batch."""
+        """Rows: held-out shop photos; the designer's decodings on their framing, enlarged
+        (bilinear); refined; refined decodings of codes between garments of the batch."""
         refiner = models["refiner"]
-        x = batch["garment"]
-        image, mask_logits, mu = self._coarse(x)
-        size = x.shape[-2:]
-        enlarged = (F.interpolate(image, size=size, mode="bilinear", align_corners=False),
-                    F.interpolate(mask_logits, size=size, mode="bilinear", align_corners=False))
-        mix = self.designer.decode(0.5 * (mu + mu.roll(1, 0)))
-        return [on_white(x[:, :3], (x[:, 3:] > 0).float(), "unit"), on_white(*enlarged, "logits"),
-                on_white(*refiner(image, mask_logits), "logits"),
-                on_white(*refiner(mix[0].float(), mix[1].float()), "logits")]
+        photo = batch["photo"]
+        image, mask_logits, _ = self._inputs(batch)
+        b, size = photo.shape[0], photo.shape[-2:]
+        enlarged = (F.interpolate(image[:b], size=size, mode="bilinear", align_corners=False),
+                    F.interpolate(mask_logits[:b], size=size, mode="bilinear", align_corners=False))
+        out_image, out_mask = refiner(image, mask_logits)
+        return [((photo + 1) / 2).clamp(0, 1), on_white(*enlarged, "logits"),
+                on_white(out_image[:b], out_mask[:b], "logits"), on_white(out_image[b:], out_mask[b:], "logits")]
 
     def export(self, models, directory: Path) -> None:
         """Write ``<directory>/garment-designer/refiner/``: the designer folder it belongs in."""

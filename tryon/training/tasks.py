@@ -101,10 +101,12 @@ def build_task(name: str, data: str | Path, *, split: str = "train", cache: Path
 
 
 def _garment_refiner(layout, cache_dir, n_val, limit, init_from):
-    """The refiner's task: the training garments at twice the designer's resolution, behind the
-    garment designer in ``init_from`` (default: the bundled one)."""
+    """The refiner's task: the training garments prepared at the designer's resolution beside
+    their shop photos at twice it (:class:`tryon.data.shop_photos.ShopPhotos`), behind the garment
+    designer in ``init_from`` (default: the bundled one)."""
     from tryon.assets import weights_dir
     from tryon.data import GarmentDataset, train_garments, val_garments
+    from tryon.data.shop_photos import ShopPhotos
     from tryon.hub import read_config
     from tryon.models.garment_refiner import SCALE
     from tryon.models.vae import VAEConfig
@@ -116,8 +118,10 @@ def _garment_refiner(layout, cache_dir, n_val, limit, init_from):
     h, w = VAEConfig(**read_config(designer)["config"]).resolution
     size = (h * SCALE, w * SCALE)
     return GarmentRefinerTask(
-        GarmentDataset(layout, train_garments(layout, n_val)[:limit], size=size, augment=True, cache_dir=cache_dir),
-        GarmentDataset(layout, val_garments(layout, n_val), size=size, cache_dir=cache_dir), designer)
+        ShopPhotos(layout, GarmentDataset(layout, train_garments(layout, n_val)[:limit], size=(h, w),
+                                          cache_dir=cache_dir), size, augment=True),
+        ShopPhotos(layout, GarmentDataset(layout, val_garments(layout, n_val), size=(h, w), cache_dir=cache_dir),
+                   size), designer)
 
 
 def _sleeve_reader(layout, cache_dir, n_val, limit, steps, wild):
