@@ -13,7 +13,7 @@ garment VAE folder itself for the before/after) and reports, on a held-out porti
   real held-out garments' (as :func:`tryon.evaluate._memorisation`).
 * ``reconstruction_ssim``: of the held-out garments by the generator's VAE and by the garment VAE
   (at the VAE's 128x96), and ``output``: of what the generator returns (its refiner's 256x192, or
-  the VAE's decoding enlarged) against the garment prepared at that size, both on white.
+  the VAE's decoding enlarged) against the garment's own shop photo, on the photo's framing.
 * ``false_warnings``: shares the garment check flags "not a garment": the held-out sources of
   :mod:`tryon.eval_garment_check` and the generator's own samples.
 
@@ -28,11 +28,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
+import torch.nn.functional as F
 from PIL import Image
 from tqdm import tqdm
 
 from tryon import constants as C
 from tryon.errors import TryOnError
+from tryon.garment_framing import mask_boxes
 from tryon.metrics import nearest_distances
 from tryon.tensors import UINT8_MAX, on_white as tensor_on_white, to_tensor
 
@@ -106,24 +108,28 @@ def mean_pairwise_distance(x: np.ndarray) -> float:
 
 
 @torch.no_grad()
-def output_ssims(design, dataset, full) -> list[float]:
-    """SSIM of each garment of ``full`` (a :class:`tryon.data.GarmentDataset` at the returned size,
-    256x192) against ``design.decode`` of its code (encoded from ``dataset``, the same garments at
-    the VAE's size), both composited on white: what a designer sees when a garment is encoded and
-    decoded. One value in [-1, 1] per garment."""
+def output_ssims(design, shop) -> list[float]:
+    """SSIM of what ``design`` returns for each garment of ``shop`` (a
+    :class:`tryon.data.shop_photos.ShopPhotos`: the garment prepared at the VAE's size, encoded
+    and decoded) against the garment's own shop photo, on the photo's framing: the returned
+    garment, composed on white, is moved so that its mask's box lies on the photo mask's box
+    (placement is not content). One value in [-1, 1] per garment."""
     from tryon.evaluate import BATCH
+    from tryon.garment_framing import reframe
     from tryon.metrics import ssim
 
-    if list(full.names) != list(dataset.names):
-        raise TryOnError("The garments at both sizes must be the same, in the same order.")
     out: list[float] = []
-    for start in tqdm(range(0, len(dataset), BATCH), desc="reconstruct (output size)", unit="batch", leave=False):
-        mu, _ = design.vae.encode(dataset.stored_tensors(start, start + BATCH))
-        real = full.stored_tensors(start, start + BATCH)
-        real = tensor_on_white(real[:, :3], real[:, 3:], "signed")
-        for image, target in zip(design.decode(mu), real):
-            recon = torch.from_numpy(on_white(image)).permute(2, 0, 1).float() / UINT8_MAX
-            out.append(ssim(recon[None], target[None]))
+    for start in tqdm(range(0, len(shop), BATCH), desc="reconstruct (shop photos)", unit="batch", leave=False):
+        items = [shop[i] for i in range(start, min(start + BATCH, len(shop)))]
+        mu, _ = design.vae.encode(torch.stack([it["garment"] for it in items]))
+        for image, item in zip(design.decode(mu), items):
+            rgba = torch.from_numpy(np.array(image.convert("RGBA"))).permute(2, 0, 1)[None].float() / UINT8_MAX
+            if tuple(rgba.shape[-2:]) != tuple(item["photo"].shape[-2:]):
+                rgba = F.interpolate(rgba, size=item["photo"].shape[-2:], mode="bilinear", align_corners=False)
+            logits = torch.logit(rgba[:, 3:].clamp(1e-4, 1 - 1e-4))
+            moved, logits = reframe(rgba[:, :3] * 2 - 1, logits, mask_boxes(logits), item["target"][None])
+            target = ((item["photo"][None] + 1) / 2).clamp(0, 1)
+            out.append(ssim(tensor_on_white(moved, logits, "logits"), target))
     return out
 
 
@@ -188,7 +194,7 @@ def designer_report(generator, garment_design, *, folder: Path, layout, portion:
                     train_small: np.ndarray, train_names: list[str], data: Path, clothing: Path | None = None,
                     samples: int = SAMPLES, seed: int = SEED, check_per_source: int = CHECK_PER_SOURCE,
                     n_val: int = C.VALIDATION_PAIRS, garment_vae_ssim: dict | None = None,
-                    portion_full=None) -> dict:
+                    portion_shop=None) -> dict:
     """The figures of the module docstring for one generator.
 
     Args:
@@ -200,7 +206,8 @@ def designer_report(generator, garment_design, *, folder: Path, layout, portion:
         data, clothing: folders for the false-warning sources.
         samples: generated and real garments compared; ``seed``: the generator's seed (picks too).
         garment_vae_ssim: the garment VAE's SSIM summary on ``portion_set`` when already measured.
-        portion_full: ``portion_set``'s garments at the returned size (256x192), for the output SSIM.
+        portion_shop: ``portion_set``'s garments beside their shop photos at the returned size
+            (:class:`tryon.data.shop_photos.ShopPhotos`), for the returned garments' SSIM.
     """
     from tryon.evaluate import reconstruction_ssims, small_garments
 
@@ -229,8 +236,8 @@ def designer_report(generator, garment_design, *, folder: Path, layout, portion:
         "reconstruction_ssim": {"generator_vae": _ssim_summary(reconstruction_ssims(generator.vae, portion_set)),
                                 "garment_vae": garment_vae_ssim or _ssim_summary(
                                     reconstruction_ssims(garment_design.vae, portion_set)),
-                                "output": (_ssim_summary(output_ssims(generator, portion_set, portion_full))
-                                           if portion_full is not None else None),
+                                "output": (_ssim_summary(output_ssims(generator, portion_shop))
+                                           if portion_shop is not None else None),
                                 "output_refined": generator.refiner is not None},
         "false_warnings": _false_warnings(garment_design, gen, data=data, clothing=clothing,
                                           per_source=check_per_source, seed=seed, n_val=n_val),
@@ -287,18 +294,19 @@ def garment_vae_and_designer_report(design, data: str | Path, *, generator, gene
             generator's figures; ``samples`` generated and real garments; ``seed`` the generator's.
     """
     from tryon.data import GarmentDataset
+    from tryon.data.shop_photos import ShopPhotos
     from tryon.evaluate import garment_vae_report
 
     def extend(ctx: dict) -> dict:
         layout, val, report = ctx["layout"], ctx["val"], ctx["report"]
         names = portion_garments(layout, portion, ctx["n_val"], n_test)
         held = val if portion == "val" else GarmentDataset(layout, names, cache_dir=ctx["cache_dir"], mask_check=False)
-        full = GarmentDataset(layout, held.names, size=C.DESIGN_OUTPUT_SIZE, cache_dir=ctx["cache_dir"], mask_check=False)
+        shop = ShopPhotos(layout, held, C.DESIGN_OUTPUT_SIZE)
         return designer_report(
             generator, design, folder=generator_folder, layout=layout, portion=portion, portion_set=held,
             train_small=ctx["train_small"], train_names=ctx["train_set"].names, data=ctx["data"],
             clothing=ctx["clothing"], samples=samples, seed=seed, check_per_source=ctx["per_source"],
-            n_val=ctx["n_val"], portion_full=full,
+            n_val=ctx["n_val"], portion_shop=shop,
             garment_vae_ssim={**report["reconstruction_ssim"], "garments": len(val)} if portion == "val" else None)
 
     return garment_vae_report(design, data, extend=extend, **kwargs)
