@@ -1,12 +1,13 @@
-"""The garment refiner: a designer's 128x96 decoding drawn again, sharp, at the try-on frame (256x192).
+"""The garment refiner: a designer's 128x96 decoding drawn again as a shop photo at the try-on frame (256x192).
 
 The garment designer's VAE decodes a 128-number code at 128x96. Even a perfect 128x96 garment,
 enlarged to 256x192, gives itself away: against real VITON garments a HOG + colour-histogram
 classifier (:mod:`tryon.two_sample`) tells 300 such enlargements from 300 real garments with
 0.82 accuracy, 0.95 from 64x48 (measured on the validation garments, the enlargement of real
 photos standing in for a perfect decoder). The refiner is a conditional generator trained with
-a discriminator at 256x192 (``tryon train garment-refiner``): it adds the edges, seams and fabric
-shading the coarse decoding cannot hold.
+a discriminator at 256x192 against the garments' own shop photos (``tryon train garment-refiner``,
+:mod:`tryon.training.garment_refiner`): it adds the edges, seams and fabric shading the coarse
+decoding cannot hold. Its input is framed as the shop photos are (:func:`tryon.garment_framing.shop_frame`).
 
 Architecture (a small U-Net; ``(h, w)`` the coarse resolution, ``C = channels``)::
 

@@ -38,7 +38,8 @@ def build_task(name: str, data: str | Path, *, split: str = "train", cache: Path
         region: try-on only: the repaint region the network is trained with, ``"parse"`` (the
             bundled body parser's, as the pipeline's default) or ``"pose"`` (landmarks only).
         init_from: try-on: a folder of exported try-on weights to start from (fine-tuning);
-            garment-designer: the garment VAE it starts from (default: the bundled one).
+            garment-designer: the garment VAE it starts from (default: the bundled one);
+            garment-refiner: the garment designer whose decodings it refines (default: the bundled one).
         lr: try-on only: the learning rate of both networks (default :class:`TryOnHyper`'s).
         reset_flow: try-on only, with ``init_from``: start the warper's flow at zero.
         backgrounds: parser only: a folder of photos to put behind the persons.
