@@ -72,6 +72,14 @@ def coarse_decoding(designer: VAE, garment: torch.Tensor) -> tuple[torch.Tensor,
     return image.float(), mask_logits.float(), mu
 
 
+def _shown(path: Path) -> str:
+    """``path`` relative to the working folder when inside it (no machine's absolute path in a config)."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def _as_input(image: torch.Tensor, mask_logits: torch.Tensor) -> torch.Tensor:
     return torch.cat([image, torch.sigmoid(mask_logits) * 2 - 1], 1)
 
@@ -198,4 +206,4 @@ class GarmentRefinerTask(TrainingTask):
     def export(self, models, directory: Path) -> None:
         """Write ``<directory>/garment-designer/refiner/``: the designer folder it belongs in."""
         models["refiner"].save_pretrained(Path(directory) / DESIGNER_DIR_NAME / REFINER_DIR, dtype=torch.float16,
-                                          extra={"designer": str(self.designer_dir), **self.hyper.extra})
+                                          extra={"designer": _shown(self.designer_dir), **self.hyper.extra})
