@@ -130,3 +130,14 @@ def test_mask_losses():
     assert L.mask_regularization(mask).item() == pytest.approx(0.5)
     assert L.mask_regularization(mask, torch.ones_like(mask)).item() == pytest.approx(0.5)
     assert L.mask_regularization(mask, mask).item() == 0.0
+
+
+def test_adaptive_weight_balances_the_gradients_at_the_last_layer_and_is_capped():
+    from tryon.losses import ADAPTIVE_MAX, adaptive_weight
+
+    w = torch.ones(3, requires_grad=True)
+    rec, adv = (w * 2).sum(), (w * 8).sum()      # gradients 2 and 8 per element
+    assert torch.isclose(adaptive_weight(w, rec, adv), torch.tensor(0.25), atol=1e-4)
+    assert adaptive_weight(w, rec, (w * 0).sum() + 0 * w.sum()).item() == ADAPTIVE_MAX
+    weight = adaptive_weight(w, rec, adv)
+    assert not weight.requires_grad and rec.grad_fn is not None   # both losses keep their graphs

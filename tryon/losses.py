@@ -29,9 +29,13 @@ __all__ = [
     "mask_bce_loss",
     "mask_regularization",
     "kl_anneal",
+    "adaptive_weight",
+    "ADAPTIVE_MAX",
 ]
 
 MASK_EPS = 1e-8  # keeps a masked mean finite when the mask is empty (the loss is then 0)
+ADAPTIVE_MAX = 10.0  # cap of the balanced adversarial weight (an early discriminator is uninformative)
+GRAD_EPS = 1e-4      # keeps the balance finite when the adversarial gradient vanishes
 
 Logits = torch.Tensor | Sequence[torch.Tensor] | Sequence[tuple[list[torch.Tensor], torch.Tensor]]
 
@@ -118,6 +122,17 @@ def feature_matching_loss(real_feats: Sequence, fake_feats: Sequence) -> torch.T
 # ----------------------------------------------------------------------------------------------
 # VAE terms
 # ----------------------------------------------------------------------------------------------
+def adaptive_weight(last: torch.Tensor, loss_rec: torch.Tensor, loss_adv: torch.Tensor,
+                    cap: float = ADAPTIVE_MAX) -> torch.Tensor:
+    """``|grad L_rec| / |grad L_adv|`` at a generator's last layer ``last`` (its weight), detached and
+    capped at ``cap``: the adversarial term, times this, pulls on that layer as hard as the
+    reconstruction terms (Esser et al. 2021, "Taming transformers", eq. 7). Both losses keep
+    their graphs."""
+    g_rec = torch.autograd.grad(loss_rec, last, retain_graph=True)[0]
+    g_adv = torch.autograd.grad(loss_adv, last, retain_graph=True)[0]
+    return (g_rec.norm() / (g_adv.norm() + GRAD_EPS)).clamp(0.0, cap).detach()
+
+
 def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     r"""KL divergence of the diagonal Gaussian posterior from the standard normal prior.
 

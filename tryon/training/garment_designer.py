@@ -25,6 +25,7 @@ from pathlib import Path
 
 import torch
 
+from tryon.losses import adaptive_weight
 from tryon.models.vae import VAE
 from tryon.training.garment_vae import GarmentVAEHyper, GarmentVAETask
 from tryon.training.loop import StepContext
@@ -33,8 +34,6 @@ from tryon.training.prior_fit import fit_and_save_priors, posterior_means
 __all__ = ["DesignerHyper", "GarmentDesignerTask", "DESIGNER_DIR_NAME"]
 
 DESIGNER_DIR_NAME = "garment-designer"
-ADAPTIVE_MAX = 10.0               # cap of the balanced adversarial weight (early D is uninformative)
-GRAD_EPS = 1e-4
 
 
 @dataclass
@@ -43,7 +42,7 @@ class DesignerHyper(GarmentVAEHyper):
 
     lr: float = 1e-4
     w_feat: float = 1.0
-    w_adv: float = 0.5            # times the balanced weight (ADAPTIVE_MAX caps the product / w_adv)
+    w_adv: float = 0.5            # times the balanced weight (tryon.losses.ADAPTIVE_MAX caps the product / w_adv)
     kl_max: float = 1e-4          # 5x below the garment VAE's: sharper, the prior does the sampling
     kl_warmup: int = 0
     prior_components: int = 32
@@ -85,16 +84,8 @@ class GarmentDesignerTask(GarmentVAETask):
     def generator_loss(self, ctx: StepContext, terms: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict]:
         h = self.hyper
         loss_rec = h.w_l1 * terms["l1"] + h.w_ssim * terms["ssim"] + h.w_mask * terms["mask"] + h.w_feat * terms["feat"]
-        balance = self._balance(ctx.unwrap("vae"), loss_rec, terms["adv"])
+        balance = adaptive_weight(ctx.unwrap("vae").decoder.to_output.conv.weight, loss_rec, terms["adv"])
         return loss_rec + h.w_adv * balance * terms["adv"] + h.kl_max * terms["kl"], {"balance": balance}
-
-    @staticmethod
-    def _balance(vae: VAE, loss_rec: torch.Tensor, loss_adv: torch.Tensor) -> torch.Tensor:
-        """``|grad L_rec| / |grad L_adv|`` at the decoder's last layer, detached, capped."""
-        last = vae.decoder.to_output.conv.weight
-        g_rec = torch.autograd.grad(loss_rec, last, retain_graph=True)[0]
-        g_adv = torch.autograd.grad(loss_adv, last, retain_graph=True)[0]
-        return (g_rec.norm() / (g_adv.norm() + GRAD_EPS)).clamp(0.0, ADAPTIVE_MAX).detach()
 
     def export(self, models, directory: Path) -> None:
         vae = models["vae"]

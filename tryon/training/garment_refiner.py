@@ -30,18 +30,18 @@ import torch
 import torch.nn.functional as F
 
 from tryon.garment_framing import reframe, shop_frame
-from tryon.losses import d_hinge_loss, feature_matching_loss, g_hinge_loss, l1_loss, mask_bce_loss, ssim_loss
+from tryon.losses import (adaptive_weight, d_hinge_loss, feature_matching_loss, g_hinge_loss, l1_loss, mask_bce_loss,
+                          ssim_loss)
 from tryon.models.discriminator import DiscriminatorConfig, MultiScaleDiscriminator
 from tryon.models.garment_refiner import REFINER_DIR, GarmentRefiner, GarmentRefinerConfig
 from tryon.models.vae import VAE
 from tryon.tensors import on_white
 from tryon.training.garment_designer import DESIGNER_DIR_NAME
+from tryon.training.garment_vae import garment_input
 from tryon.training.loop import StepContext, TrainingTask
 
 __all__ = ["RefinerHyper", "GarmentRefinerTask", "coarse_decoding"]
 
-ADAPTIVE_MAX = 10.0       # cap of the balanced adversarial weight (an early D is uninformative)
-GRAD_EPS = 1e-4
 GRID_ITEMS = 8            # garments per sample grid
 
 
@@ -78,14 +78,6 @@ def _shown(path: Path) -> str:
         return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
-
-
-def _as_input(image: torch.Tensor, mask_logits: torch.Tensor) -> torch.Tensor:
-    return torch.cat([image, torch.sigmoid(mask_logits) * 2 - 1], 1)
-
-
-def _logits(d_out) -> list[torch.Tensor]:
-    return [logits for _, logits in d_out]
 
 
 class GarmentRefinerTask(TrainingTask):
@@ -155,10 +147,10 @@ class GarmentRefinerTask(TrainingTask):
         image, mask_logits, _ = self._inputs(batch)
         refiner, disc = ctx.models["refiner"], ctx.models["disc"]
         out_image, out_mask = refiner(image, mask_logits)
-        fakes = _as_input(out_image, out_mask)                   # (B + B/2, 4, H, W): reconstructions, then mixes
+        fakes = garment_input(out_image, out_mask)                   # (B + B/2, 4, H, W): reconstructions, then mixes
         acc, opt_r, opt_d = ctx.accelerator, ctx.optimizers["refiner"], ctx.optimizers["disc"]
 
-        loss_d = d_hinge_loss(_logits(disc(real)), _logits(disc(fakes.detach())))
+        loss_d = d_hinge_loss(disc(real), disc(fakes.detach()))
         acc.backward(loss_d)
         opt_d.step()
         opt_d.zero_grad(set_to_none=True)
@@ -169,25 +161,17 @@ class GarmentRefinerTask(TrainingTask):
         fake_out = d(fakes)
         b = photo.shape[0]
         recon_feats = [[t[:b] for t in f] for f, _ in fake_out]
-        terms = {"adv": g_hinge_loss(_logits(fake_out)), "feat": feature_matching_loss(real_feats, recon_feats),
+        terms = {"adv": g_hinge_loss(fake_out), "feat": feature_matching_loss(real_feats, recon_feats),
                  "l1": l1_loss(out_image[:b], photo), "ssim": ssim_loss(out_image[:b], photo),
                  "mask": mask_bce_loss(out_mask[:b], (photo_mask > 0).float())}
         h = self.hyper
         loss_rec = h.w_l1 * terms["l1"] + h.w_ssim * terms["ssim"] + h.w_mask * terms["mask"] + h.w_feat * terms["feat"]
-        balance = self._balance(ctx.unwrap("refiner"), loss_rec, terms["adv"])
+        balance = adaptive_weight(ctx.unwrap("refiner").to_residual.conv.weight, loss_rec, terms["adv"])
         acc.backward(loss_rec + h.w_adv * balance * terms["adv"])
         d.requires_grad_(True)
         opt_r.step()
         opt_r.zero_grad(set_to_none=True)
         return {"d": loss_d.detach(), "balance": balance, **{k: v.detach() for k, v in terms.items()}}
-
-    @staticmethod
-    def _balance(refiner: GarmentRefiner, loss_rec: torch.Tensor, loss_adv: torch.Tensor) -> torch.Tensor:
-        """``|grad L_rec| / |grad L_adv|`` at the refiner's last layer, detached, capped."""
-        last = refiner.to_residual.conv.weight
-        g_rec = torch.autograd.grad(loss_rec, last, retain_graph=True)[0]
-        g_adv = torch.autograd.grad(loss_adv, last, retain_graph=True)[0]
-        return (g_rec.norm() / (g_adv.norm() + GRAD_EPS)).clamp(0.0, ADAPTIVE_MAX).detach()
 
     @torch.no_grad()
     def sample_grid(self, models, batch):

@@ -32,7 +32,7 @@ from tryon.models.vae import VAE, VAEConfig
 from tryon.tensors import on_white
 from tryon.training.loop import StepContext, TrainingTask
 
-__all__ = ["GarmentVAETask", "GarmentVAEHyper", "garment_rgba_preview", "ANOMALY_QUANTILE"]
+__all__ = ["GarmentVAETask", "GarmentVAEHyper", "garment_rgba_preview", "garment_input", "ANOMALY_QUANTILE"]
 
 ANOMALY_QUANTILE = 0.98  # the is_garment threshold lets 98% of held-out garments through. With
                          # garment_score, on the calibration persons (training-split photos) and 300
@@ -65,6 +65,12 @@ def garment_rgba_preview(image: torch.Tensor, mask_logits: torch.Tensor) -> torc
     """A decoded garment on white for grids: ``image`` ``(B, 3, H, W)`` in ``[-1, 1]``,
     ``mask_logits`` ``(B, 1, H, W)`` -> ``(B, 3, H, W)`` in ``[0, 1]``."""
     return on_white(image, mask_logits, "logits")
+
+
+def garment_input(image: torch.Tensor, mask_logits: torch.Tensor) -> torch.Tensor:
+    """A decoded garment as the discriminator sees real ones: ``(B, 3, H, W)`` in ``[-1, 1]`` and
+    ``(B, 1, H, W)`` mask logits -> ``(B, 4, H, W)`` in ``[-1, 1]`` (the mask as ``sigmoid * 2 - 1``)."""
+    return torch.cat([image, torch.sigmoid(mask_logits) * 2 - 1], 1)
 
 
 class GarmentVAETask(TrainingTask):
@@ -107,7 +113,7 @@ class GarmentVAETask(TrainingTask):
 
     @staticmethod
     def _as_input(image: torch.Tensor, mask_logits: torch.Tensor) -> torch.Tensor:
-        return torch.cat([image, torch.sigmoid(mask_logits) * 2 - 1], 1)
+        return garment_input(image, mask_logits)
 
     def train_step(self, ctx: StepContext, batch: dict) -> dict[str, torch.Tensor]:
         x = batch["garment"]                       # (B, 4, H, W) in [-1, 1]
