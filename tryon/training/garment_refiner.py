@@ -5,10 +5,9 @@ decoded by the frozen garment designer; that coarse decoding, moved onto the fra
 garment's own ``cloth/`` photo (:func:`tryon.garment_framing.reframe`, both boxes known), is the
 refiner's input, and the photo itself (256x192, with its cloth-mask) its target
 (:class:`tryon.data.shop_photos.ShopPhotos`). At inference the coarse decoding is framed as the
-photos frame garments (:func:`tryon.garment_framing.shop_frame`). Steps 0-250 of the bundled
-refiner learnt from prepared garments at 256x192 instead (``prepare_garment``'s framing and hard
-mask edges, which a HOG classifier tells from shop photos with 0.99 accuracy); it resumed from
-there. The refiner (:class:`~tryon.models.garment_refiner.GarmentRefiner`) learns with
+photos frame garments (:func:`tryon.garment_framing.shop_frame`). Shop photos, not garments
+as ``prepare_garment`` lays them out, are the targets: its framing and hard mask edges alone let
+a HOG classifier tell garments from their own photos with 0.99 accuracy. The refiner (:class:`~tryon.models.garment_refiner.GarmentRefiner`) learns with
 
 - pixel L1 and (1 - SSIM) / 2 on RGB, and the mask's binary cross-entropy (what the coarse
   decoding still says about the garment);
@@ -119,11 +118,6 @@ class GarmentRefinerTask(TrainingTask):
     def sample_batch(self) -> dict:
         items = [self.val_set[i] for i in range(min(GRID_ITEMS, len(self.val_set)))]
         return torch.utils.data.default_collate(items)
-
-    def _coarse(self, x: torch.Tensor):
-        if next(self.designer.parameters()).device != x.device:
-            self.designer.to(x.device)
-        return coarse_decoding(self.designer, x)
 
     def _inputs(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """The refiner's inputs for a batch: the coarse decodings moved onto their photos' framing,
