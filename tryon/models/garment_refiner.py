@@ -21,7 +21,7 @@ Architecture (a small U-Net; ``(h, w)`` the coarse resolution, ``C = channels``)
            enlarged (bilinear)
 
 The residual's last convolution starts at zero, so an untrained refiner returns the bilinear
-enlargement: training only adds detail. Cost: 1.0 GMAC per garment at the defaults.
+enlargement: training only adds detail. Cost: 1.8 GMAC per garment at the defaults.
 The model computes no loss (see :mod:`tryon.training.garment_refiner`).
 """
 
