@@ -120,6 +120,57 @@ def test_parse_region_items_come_from_our_parser_as_in_the_pipeline(tiny_prepare
         TryOnPairs(folder, region="nowhere")
 
 
+def test_a_wider_longer_old_top_adds_a_halo_and_a_band_but_never_face_hair_or_hands():
+    """The augmentation's extra ring: beside the top (background) and below its hem (trousers),
+    growing with its arguments; the face, hair and hands stay out, and so does the top itself."""
+    from tryon.data.tryon_pairs import wider_old_garment
+
+    h, w = C.FRAME_SIZE
+    parsed = np.zeros((h, w), np.uint8)
+    parsed[20:50, 70:120] = C.LIP_FACE
+    parsed[60:160, 60:130] = C.LIP_UPPER_CLOTHES
+    parsed[60:100, 60:72] = C.LIP_HAIR                  # hair over the left shoulder
+    parsed[160:256, 65:125] = C.LIP_PANTS
+    lm = np.zeros((33, 3), np.float32)
+    lm[:, 2] = 1.0
+    lm[[C.LEFT_SHOULDER, C.RIGHT_SHOULDER], :2] = [(125, 65), (65, 65)]
+    lm[[C.LEFT_HIP, C.RIGHT_HIP], :2] = [(115, 150), (75, 150)]
+    lm[[C.LEFT_EYE, C.RIGHT_EYE], :2] = [(105, 30), (85, 30)]
+    lm[[C.MOUTH_LEFT, C.MOUTH_RIGHT], :2] = [(100, 42), (90, 42)]
+    lm[[C.LEFT_EAR, C.RIGHT_EAR], :2] = [(118, 32), (72, 32)]
+    for hand in (C.LEFT_HAND_LANDMARKS, C.RIGHT_HAND_LANDMARKS):
+        lm[list(hand), :2] = (150, 150)                # one hand beside the hip, at (150, 150)
+    valid = np.ones((h, w), bool)
+    none = wider_old_garment(parsed, lm, valid, 0.0, 0.0)
+    small = wider_old_garment(parsed, lm, valid, 0.05, 0.2)
+    big = wider_old_garment(parsed, lm, valid, 0.15, 0.6)
+    assert none.sum() <= small.sum() < big.sum() and not (small & ~big).any()
+    assert big[100:140, 131:135].all(), "a halo beside the top"
+    assert big[161:190, 80:110].all() and not big[230:, :].any(), "a band below the hem, over the trousers"
+    assert not big[np.isin(parsed, (C.LIP_FACE, C.LIP_HAIR, C.LIP_UPPER_CLOTHES))].any()
+    assert not big[145:156, 145:156].any(), "the hand stays"
+    assert not wider_old_garment(parsed, lm, np.zeros_like(valid), 0.15, 0.6).any(), "only on the photo"
+
+
+def test_augmented_parse_items_sometimes_repaint_a_wider_ring_with_the_photo_as_target(tiny_prepared):
+    root, cache = tiny_prepared
+    layout = find_layout(root)
+    folder = build_pairs_cache(layout, cache, train_pairs(layout, 1), cache, workers=1, progress=False,
+                               parser_dir=WEIGHTS / "parser")
+    plain_ds, ds = TryOnPairs(folder, region="parse"), TryOnPairs(folder, augment=True, region="parse")
+    plain = plain_ds[0]["region"][0] > 0
+    torch.manual_seed(0)
+    sizes = []
+    for _ in range(30):
+        item = ds[0]
+        sizes.append(int((item["region"][0] > 0).sum()))
+        # The agnostic input greys what the region adds, except skin it shows; the target stays the photo.
+        added = (item["region"][0] > 0) & (item["revealed"][0] == 0)
+        assert torch.allclose(item["agnostic"][:, added], torch.zeros(()), atol=0.01)
+    assert max(sizes) > plain.sum() * 1.05, "some items repaint a wider, longer old top"
+    assert min(sizes) <= plain.sum() * 1.02, "and some do not (a mirrored item's region may differ a little)"
+
+
 def test_fine_tuning_starts_from_exported_weights(pairs_folder, monkeypatch):
     from tryon.training.tryon_task import TryOnTask
 

@@ -52,12 +52,14 @@ from tryon.errors import GarmentError, TryOnError
 from tryon.garment import prepare_garment
 from tryon.hub import read_config
 from tryon.io import atomic_write, load_image
-from tryon.region import parse_regions
+from tryon.alignment import body_unit
+from tryon.masks import disk
+from tryon.region import PARSED_FRONT, PARSED_OLD_GARMENT, keep_region, parse_regions, parsed_revealed
 from tryon.models.vae import VAE
 from tryon.tensors import to_tensor
 from tryon.warp import MEASURED_LENGTHS, warp_garment
 
-__all__ = ["TryOnPairs", "build_pairs_cache", "prepare_pair", "person_in_frame", "garment_in_frame", "GARMENT_LABELS", "TRYON_LABELS",
+__all__ = ["TryOnPairs", "build_pairs_cache", "wider_old_garment", "prepare_pair", "person_in_frame", "garment_in_frame", "GARMENT_LABELS", "TRYON_LABELS",
            "LABEL_MASK"]
 
 CACHE_PREFIX = "tryon"
@@ -86,6 +88,10 @@ FLIP_PROBABILITY = 0.5
 HIDE_ARMS_PROBABILITY = 0.3  # items whose bare arms are greyed out in the agnostic input (as if
                              # covered by an old long sleeve): teaches skin below short sleeves
 ARM_LABELS = (C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM)
+WIDER_OLD_PROBABILITY = 0.5  # items repainted as if the old top were wider and longer than the worn one:
+WIDER_OLD_SIDEWAYS = 0.15    # its parse grown sideways by up to this many units of U (a halo)...
+WIDER_OLD_DOWN = 0.6         # ...and down by up to this many (a band below the hem); the network
+                             # learns to paint the background, trousers and skin that lie there
 HUE_JITTER = 0.5            # joint hue rotation of garment and worn garment, up to this many turns
 SATURATION_JITTER = 0.2     # joint saturation scale in [1 - j, 1 + j]
 
@@ -287,6 +293,38 @@ def _recolour(rgb: np.ndarray, where: np.ndarray, matrix: np.ndarray) -> np.ndar
     return out
 
 
+def wider_old_garment(parsed: np.ndarray, landmarks_px: np.ndarray, valid: np.ndarray,
+                      sideways: float, down: float) -> np.ndarray:
+    """Pixels a wider and longer old top would have covered: the repaint region they add.
+
+    On a shopper's photo the old top is often wider or longer than the new garment, and the
+    region between the two outlines (a halo at the sides, a band below the new hem) must be
+    painted as what lies under the old top: background, trousers, skin. Training pairs never
+    show this (the person wears the garment itself), so some items repaint this extra ring too,
+    with the photo as the target there.
+
+    Args:
+        parsed: ``(H, W)`` uint8, our parser's LIP labels of the frame.
+        landmarks_px: ``(33, 3)`` frame pixels and visibility.
+        valid: ``(H, W)`` bool, frame pixels on the photo.
+        sideways, down: how far the old top's parse grows to the sides and down, in units of U
+            (:func:`tryon.alignment.body_unit`).
+
+    Returns:
+        ``(H, W)`` bool, outside the old top; never the face, hair or hands (kept at inference too).
+    """
+    old = np.isin(parsed, PARSED_OLD_GARMENT).astype(np.uint8)
+    u = body_unit(landmarks_px)
+    grown = cv2.dilate(old, disk(max(1.0, sideways * u)))
+    reach = int(round(down * u))
+    if reach > 0:  # a column kernel anchored at its centre, ones in its top half: grows downward only
+        column = np.zeros((2 * reach + 1, 1), np.uint8)
+        column[: reach + 1] = 1
+        grown = cv2.dilate(grown, column)
+    kept = keep_region(landmarks_px, parsed.shape, lower_body=False) | np.isin(parsed, PARSED_FRONT)
+    return grown.astype(bool) & ~old.astype(bool) & ~kept & valid
+
+
 # ---------------------------------------------------------------------------- the data set
 class TryOnPairs(torch.utils.data.Dataset):
     """Prepared try-on pairs, read from the memory-mapped cache.
@@ -307,7 +345,10 @@ class TryOnPairs(torch.utils.data.Dataset):
 
     With ``augment``: a horizontal flip of everything together (landmarks and left/right labels
     swapped), bare arms greyed out in the agnostic input in some items (as under an old long
-    sleeve: the network learns to paint skin below a short sleeve), and one hue/saturation change applied to the garment AND to the garment the
+    sleeve: the network learns to paint skin below a short sleeve), with ``region="parse"`` the
+    repaint region grown in some items as if the old top were wider and longer
+    (:func:`wider_old_garment`: the network learns to paint what lies between the outlines), and
+    one hue/saturation change applied to the garment AND to the garment the
     person wears in the target (so that the colour must come from the garment input). The
     agnostic input keeps the photo's own colours, so a revealed pixel that is really garment
     (a skin-coloured top) is a decoy whose colour is wrong: the network learns not to copy it.
@@ -358,8 +399,13 @@ class TryOnPairs(torch.utils.data.Dataset):
         seen = np.ascontiguousarray(person)   # what the agnostic input shows: never recoloured
         if self.region == "parse":
             px = landmarks * np.array([person.shape[1], person.shape[0], 1], np.float32)
-            region, revealed = parse_regions(np.ascontiguousarray(parsed), seen, mask.astype(np.float32) / 255,
-                                             px, region, garment[..., 3].astype(np.float32) / 255, valid)
+            parsed, person_mask = np.ascontiguousarray(parsed), mask.astype(np.float32) / 255
+            region, revealed = parse_regions(parsed, seen, person_mask, px, region,
+                                             garment[..., 3].astype(np.float32) / 255, valid)
+            if self.augment and rng.random() < WIDER_OLD_PROBABILITY:
+                region = region | wider_old_garment(parsed, px, valid, rng.uniform(0, WIDER_OLD_SIDEWAYS),
+                                                    rng.uniform(0, WIDER_OLD_DOWN))
+                revealed = parsed_revealed(parsed, seen, person_mask, px, region)
         if self.augment and rng.random() < HIDE_ARMS_PROBABILITY:
             # As if the person wore long sleeves: their arms are greyed out like an old sleeve,
             # and the network must paint the skin the target shows below the new garment's sleeves.
