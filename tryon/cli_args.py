@@ -15,12 +15,12 @@ from tryon.constants import (DEFAULT_GARMENT_WARP, GARMENT_TYPES, GARMENT_WARPS,
                              RENDER_MODES, SAMPLERS, SHEET_COLUMNS, VALIDATION_PAIRS)
 
 from tryon.cli_args_eval import (eval_body_vae, eval_garment_check, eval_garment_vae, eval_lengths, eval_parser,
-                                 eval_sleeves, eval_sliders, held_out)
+                                 eval_rings, eval_sleeves, eval_sliders, held_out)
 
 __all__ = ["common", "root", "try_on", "batch", "prepare", "train", "generate", "check_garment",
            "eval_tryon", "eval_models", "eval_garment_vae", "eval_body_vae", "set_eval_usage", "serve",
            "bench", "eval_worn", "eval_garment_check", "fit_design", "eval_sliders", "edit_value", "eval_parser",
-           "eval_lengths"]
+           "eval_lengths", "eval_rings"]
 
 Sub = argparse._SubParsersAction  # what ArgumentParser.add_subparsers returns
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from tryon.constants import VALIDATION_PAIRS
 
 __all__ = ["eval_garment_vae", "eval_body_vae", "eval_garment_check", "eval_sliders", "held_out", "eval_parser",
-           "eval_sleeves", "eval_lengths"]
+           "eval_sleeves", "eval_lengths", "eval_rings"]
 
 Sub = argparse._SubParsersAction  # what ArgumentParser.add_subparsers returns
 
@@ -140,4 +140,20 @@ def eval_lengths(models: Sub, shared: argparse.ArgumentParser) -> argparse.Argum
     p.add_argument("--pairs", type=int, default=400, metavar="N", help="training pairs to draw (default 400)")
     p.add_argument("--seed", type=int, default=0, help="draws the pairs")
     p.add_argument("--out", type=Path, default=Path("runs") / "eval-lengths.json", help="JSON report")
+    return p
+
+
+def eval_rings(models: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p = models.add_parser("rings", parents=[shared], help="measure what the network paints where an old top was wider",
+                          description="On held-out VITON pairs (with a `tryon prepare` landmark cache), grow each "
+                          "pair's repaint region as if the person's top were wider and longer than the garment "
+                          "they wear, let the try-on network paint it, and score the ring against the photo "
+                          "(L1, SSIM), with region SSIM with and without the ring (tryon.eval_rings).")
+    held_out(p, "pairs")
+    p.add_argument("--cache", type=Path, metavar="DIR",
+                   help="the landmark cache `tryon prepare` made (default <data>/<split>/tryon-cache)")
+    p.add_argument("--weights", type=Path, help="weights folder laid out like assets/weights (default: bundled)")
+    p.add_argument("--limit", type=int, metavar="N", help="only the first N pairs")
+    p.add_argument("--out", type=Path, default=Path("runs") / "eval-rings.json",
+                   help="JSON report; the grid is <OUT>-grid.png beside it")
     return p

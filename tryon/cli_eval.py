@@ -143,6 +143,17 @@ def cmd_eval_worn(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_eval_rings(args: argparse.Namespace) -> int:
+    from tryon.assets import weights_dir
+    from tryon.eval_rings import evaluate_rings
+
+    report = evaluate_rings(args.data, weights=args.weights or weights_dir(), split=args.split, cache=args.cache,
+                            n_val=_n_val(args), portion=args.portion, limit=args.limit, out=args.out)
+    print(json.dumps(report, indent=2))
+    print(f"wrote {args.out}")
+    return EXIT_OK
+
+
 def cmd_eval_lengths(args: argparse.Namespace) -> int:
     from tryon.eval_lengths import measure_lengths
 
