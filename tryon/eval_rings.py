@@ -43,7 +43,6 @@ from tryon.errors import TryOnError
 from tryon.metrics import ssim_map
 from tryon.models.tryon_net import TryOnNet
 from tryon.pose import pose_maps
-from tryon.region import parsed_revealed
 
 __all__ = ["evaluate_rings", "RING_SIDEWAYS", "RING_DOWN"]
 
@@ -79,7 +78,8 @@ def evaluate_rings(data: str | Path, *, weights: str | Path, split: str = "train
         cache: the landmark cache folder (default ``<data>/<split>/tryon-cache``); the pairs
             cache is kept there too.
         portion: ``"val"`` or ``"test"`` (the untouched test portion: report it once).
-        limit: only the first ``limit`` pairs.
+        limit: only the first ``limit`` pairs (of those the cache holds: pairs MediaPipe refused
+            are not there).
         out: the JSON report's path; a grid (grown input, result, photo) is written beside it
             as ``<stem>-grid.png``.
 
@@ -95,16 +95,17 @@ def evaluate_rings(data: str | Path, *, weights: str | Path, split: str = "train
     cache = Path(cache) if cache is not None else default_cache_dir(layout.split)
     n_val = C.VALIDATION_PAIRS if n_val is None else n_val
     pairs = val_pairs(layout, n_val) if portion == "val" else test_pairs(layout, n_val)
-    pairs = pairs[:limit] if limit is not None else pairs
+    # The whole portion is cached (as training caches it, so its cache is reused); ``limit`` cuts after.
     folder = build_pairs_cache(layout, cache, pairs, cache, progress=progress, garment_vae_dir=weights / "garment-vae",
                                body_vae_dir=weights / "body-vae", parser_dir=weights / "parser")
     items = TryOnPairs(folder, region="parse")
+    count = len(items) if limit is None else min(limit, len(items))
     net = TryOnNet.from_pretrained(weights / "tryon").eval()
     h, w = C.FRAME_SIZE
     sums: dict[str, list[float]] = {"ring_l1": [], "ring_ssim": [], "region_ssim": [], "region_ssim_plain": [],
                                     "ring_pixels": []}
     rows = []
-    for i in tqdm(range(len(items)), desc="rings", unit="pair", disable=not progress):
+    for i in tqdm(range(count), desc="rings", unit="pair", disable=not progress):
         item, raw = items[i], items.raw(i)
         px = raw["landmarks"] * np.array([w, h, 1], np.float32)
         valid = (raw["labels"] & VALID_BIT) > 0
@@ -113,9 +114,8 @@ def evaluate_rings(data: str | Path, *, weights: str | Path, split: str = "train
         ring = wider_old_garment(parsed, px, valid, RING_SIDEWAYS, RING_DOWN) & ~region
         if ring.sum() < MIN_RING_PIXELS:
             continue
-        grown = region | ring
-        revealed = parsed_revealed(parsed, raw["person"], raw["mask"] / 255.0, px, grown)
-        tensors = net_tensors(raw["person"], grown, valid, raw["garment"], revealed)
+        revealed = item["revealed"][0].numpy() > 0   # the ring is greyed wholly: the old top's pixels
+        tensors = net_tensors(raw["person"], region | ring, valid, raw["garment"], revealed)
         photo = _unit(item["person"][None])
         result = _render(net, tensors, item)
         plain = _render(net, {k: item[k] for k in ("agnostic", "region", "revealed", "garment")}, item)
@@ -129,7 +129,7 @@ def evaluate_rings(data: str | Path, *, weights: str | Path, split: str = "train
         if len(rows) < GRID_PAIRS:
             rows.append(torch.cat([_unit(tensors["agnostic"][None]), result, photo], 2)[0])
     n = len(sums["ring_l1"])
-    report = {"portion": portion, "pairs": len(pairs), "evaluated": n,
+    report = {"portion": portion, "pairs": count, "evaluated": n,
               **{k: (float(np.mean(v)) if n else None) for k, v in sums.items()},
               "ring": {"sideways": RING_SIDEWAYS, "down": RING_DOWN}}
     if out is not None:

@@ -54,7 +54,7 @@ from tryon.hub import read_config
 from tryon.io import atomic_write, load_image
 from tryon.alignment import body_unit
 from tryon.masks import disk
-from tryon.region import PARSED_FRONT, PARSED_OLD_GARMENT, keep_region, parse_regions, parsed_revealed
+from tryon.region import PARSED_FRONT, PARSED_OLD_GARMENT, keep_region, parse_regions
 from tryon.models.vae import VAE
 from tryon.tensors import to_tensor
 from tryon.warp import MEASURED_LENGTHS, warp_garment
@@ -301,7 +301,8 @@ def wider_old_garment(parsed: np.ndarray, landmarks_px: np.ndarray, valid: np.nd
     region between the two outlines (a halo at the sides, a band below the new hem) must be
     painted as what lies under the old top: background, trousers, skin. Training pairs never
     show this (the person wears the garment itself), so some items repaint this extra ring too,
-    with the photo as the target there.
+    with the photo as the target there. The ring is greyed wholly in the agnostic input (none of
+    it revealed): at inference these pixels are the old top's.
 
     Args:
         parsed: ``(H, W)`` uint8, our parser's LIP labels of the frame.
@@ -403,9 +404,9 @@ class TryOnPairs(torch.utils.data.Dataset):
             region, revealed = parse_regions(parsed, seen, person_mask, px, region,
                                              garment[..., 3].astype(np.float32) / 255, valid)
             if self.augment and rng.random() < WIDER_OLD_PROBABILITY:
+                # Greyed wholly, background and skin too: at inference the old top covers it.
                 region = region | wider_old_garment(parsed, px, valid, rng.uniform(0, WIDER_OLD_SIDEWAYS),
                                                     rng.uniform(0, WIDER_OLD_DOWN))
-                revealed = parsed_revealed(parsed, seen, person_mask, px, region)
         if self.augment and rng.random() < HIDE_ARMS_PROBABILITY:
             # As if the person wore long sleeves: their arms are greyed out like an old sleeve,
             # and the network must paint the skin the target shows below the new garment's sleeves.
