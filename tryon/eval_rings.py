@@ -35,9 +35,9 @@ from tqdm import tqdm
 from tryon import constants as C
 from tryon.conditioning import net_tensors
 from tryon.data import TryOnPairs, build_pairs_cache, val_pairs
+from tryon.data.cache import default_cache_dir
 from tryon.data.layout import find_layout
 from tryon.data.split import test_pairs
-from tryon.data.cache import default_cache_dir
 from tryon.data.tryon_pairs import VALID_BIT, wider_old_garment
 from tryon.errors import TryOnError
 from tryon.metrics import ssim_map

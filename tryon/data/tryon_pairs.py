@@ -42,6 +42,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from tryon import constants as C
+from tryon.alignment import body_unit
 from tryon.body import prepare_person, warp_to_frame
 from tryon.conditioning import frame_arrays, net_tensors, vae_codes
 from tryon.data.bodies import rebuild_pose
@@ -52,7 +53,6 @@ from tryon.errors import GarmentError, TryOnError
 from tryon.garment import prepare_garment
 from tryon.hub import read_config
 from tryon.io import atomic_write, load_image
-from tryon.alignment import body_unit
 from tryon.masks import disk
 from tryon.region import PARSED_FRONT, PARSED_OLD_GARMENT, keep_region, parse_regions
 from tryon.models.vae import VAE
