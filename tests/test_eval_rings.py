@@ -26,3 +26,11 @@ def test_eval_rings_without_weights_is_one_sentence(tiny_prepared, tmp_path, cap
     code = main(["eval", "rings", "--data", str(root), "--weights", str(tmp_path), "--out", str(tmp_path / "r.json")])
     err = capsys.readouterr().err.strip()
     assert code != 0 and len(err.splitlines()) == 1 and "weights" in err
+
+
+def test_eval_rings_without_a_landmark_cache_is_one_sentence(tiny_prepared, tmp_path, capsys):
+    root, _ = tiny_prepared
+    code = main(["eval", "rings", "--data", str(root), "--cache", str(tmp_path / "none"), "--out", str(tmp_path / "r.json")])
+    err = capsys.readouterr().err.strip()
+    assert code != 0 and len(err.splitlines()) == 1 and "tryon prepare" in err
+    assert not (tmp_path / "none").exists() or not any((tmp_path / "none").iterdir()), "no pairs cache was started"
