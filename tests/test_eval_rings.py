@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 
+import torch
+
 from tryon.cli import main
 
 
 def test_eval_rings_scores_the_ring_against_the_photo_and_writes_a_grid(tiny_prepared, tmp_path, capsys):
     root, cache = tiny_prepared
     out = tmp_path / "rings.json"
+    threads = torch.get_num_threads()
     assert main(["eval", "rings", "--data", str(root), "--cache", str(cache), "--val-pairs", "2",
                  "--out", str(out)]) == 0
+    assert torch.get_num_threads() == threads, "the pairs cache built in this process leaves its threads alone"
     report = json.loads(out.read_text())
     assert report["pairs"] == 2 and report["evaluated"] >= 1
     assert 0 < report["ring_l1"] < 1 and -1 <= report["ring_ssim"] <= 1

@@ -267,9 +267,13 @@ def build_pairs_cache(layout: DatasetLayout, landmark_cache_dir: Path, pairs: Se
     if workers > 1 and len(tasks) > 1:
         with mp.get_context("spawn").Pool(workers, _worker_init, init) as pool:
             consume(pool.imap_unordered(_worker_rows, tasks))
-    else:
-        _worker_init(*init)
-        consume(map(_worker_rows, tasks))
+    else:  # in this process: the worker's single thread must not outlive the build
+        threads = torch.get_num_threads()
+        try:
+            _worker_init(*init)
+            consume(map(_worker_rows, tasks))
+        finally:
+            torch.set_num_threads(threads)
     bar.close()
     names = [f"{p} {g}" for p, g in pairs]
     atomic_write(info_path, lambda f: f.write(json.dumps({"names": names, "skipped": skipped,
