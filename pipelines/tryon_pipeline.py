@@ -342,6 +342,8 @@ class TryOnPipeline:
                 body.covered = covered_clothes(labels)
                 body.bared = None if sleeves is None else bared_arms(body.image, labels, body.landmarks, body.person_mask,
                                                                      warped.alpha, sleeves, prepared.sleeves)
+                if body.bared is not None:  # the old sleeve the parser missed goes too (tryon.bare_arms)
+                    body.region = body.region | (((body.bared.skin > 0) | body.bared.fill) & body.valid)
         return warped
 
     def _frame_labels(self, body, timings: dict[str, float]) -> np.ndarray:

@@ -243,3 +243,19 @@ def test_the_painted_arm_fades_in_below_the_new_sleeve():
     column = bare.skin[110:160, 142]
     assert 0.0 < column[column > 0][0] < 0.5                # its first painted row is faint...
     assert np.all(np.diff(column) >= -1e-6) and column[-1] == 1.0  # ...then it only grows to full
+
+
+def test_a_dark_cuff_the_parser_calls_background_is_bared_too():
+    """The parser often misses a dark cuff: background on the person's own mask. Left alone, it
+    stayed as a ghost of the old sleeve at the wrist; it is painted as the arm, and the same
+    pixels off the person's mask (the photo's background) are not."""
+    image, labels, lm, person = _person()
+    labels[165:195, 132:152] = C.LIP_BACKGROUND    # the left forearm's lower sleeve, missed
+    person[165:195, 132:152] = 0.0                 # and off the person's mask: the photo's background
+    alpha, sleeves = _garment(sleeve_to=110)
+    bare = bared_arms(image, labels, lm, person, alpha, sleeves, SHORT)
+    assert bare.skin[180, 142] == 0.0                                   # left alone
+    person[165:195, 132:152] = 1.0                                     # MediaPipe sees the arm there
+    bare = bared_arms(image, labels, lm, person, alpha, sleeves, SHORT)
+    assert bare.skin[180, 142] == 1.0 and bare.skin[160, 142] == 1.0
+    assert bare.skin[180, 50] == 1.0                                   # the other arm as before

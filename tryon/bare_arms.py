@@ -8,7 +8,9 @@ for a garment with short sleeves or none, the part of the old sleeve beside
 the torso that the new sleeve leaves uncovered becomes an arm: a capsule around the
 shoulder-elbow-wrist chain, tapering from the upper arm to the wrist, in the person's own skin
 tone (read off their hands or face) and shaded as a cylinder. What the old sleeve held beyond
-that capsule is filled from its surroundings. An arm in front of the torso is left to the
+that capsule is filled from its surroundings. Along the arm, a pixel the parser calls
+background but MediaPipe calls the person is the old sleeve too (dark cuffs are often missed);
+the pipeline adds what is painted here to the repaint region. An arm in front of the torso is left to the
 network (its old sleeve there cannot be told from the old top's body), and so is an arm whose
 other arm is bare from near the shoulder (:data:`WORN_SHORT`): the worn top has short sleeves or
 none, so what covers this arm is its body, or the arm hides behind it (on the validation pairs
@@ -50,6 +52,7 @@ EDGE_PX = 1.0              # frame px: the soft edge of the painted arm
 TONE_LUMA = (50, 95)       # skin tone: mean of the skin pixels between these luma percentiles (the lit
                            # side: at 256x192 a hand's darker pixels mix with its outline)
 MIN_TONE_PIXELS = 24       # fewer visible skin pixels than this: no tone, nothing painted
+PERSON = 0.5               # MediaPipe's person probability from which an unlabelled pixel on the arm is its sleeve
 FILL_RADIUS = 3            # frame px: cv2.inpaint's neighbourhood
 BOX_MARGIN = 8             # frame px around the arms that painting reads and writes (>= FILL_RADIUS + 4 SOFTEN)
 SOFTEN = 0.8               # frame px: Gaussian sigma that softens the painted arm's and the fill's edges
@@ -134,7 +137,11 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
         below = (capsule > 0.5) & reach[2] & (position > reach[1]) & (position <= HAND_END)
         if not below.any() or old_garment[below].mean() < MIN_SLEEVE_FILL:
             continue  # no old sleeve along the arm there: a bare arm in front, a garment's body beside it
-        span = reach[2] & (position <= HAND_END) & old_garment & ~sleeve  # beside the torso only
+        # The old sleeve as the parser labels it, and where it called a sleeve on the person
+        # background (dark cuffs and elbows: they stayed, ghosts beside the painted arm).
+        missed = ((distance <= FILL_WIDEN * radius) & (position > reach[1]) & (labels == C.LIP_BACKGROUND)
+                  & (person_mask >= PERSON))
+        span = reach[2] & (position <= HAND_END) & (old_garment | missed) & ~sleeve  # beside the torso only
         ramp = np.clip((HAND_END - position) / END_RAMP, 0.0, 1.0)
         if reach[1] > 0:  # a new sleeve: fade in below its end
             ramp = ramp * np.clip((position - reach[1]) / TOP_RAMP, 0.0, 1.0)
