@@ -35,7 +35,7 @@ from tqdm import tqdm
 from tryon import constants as C
 from tryon.conditioning import net_tensors
 from tryon.data import TryOnPairs, build_pairs_cache, val_pairs
-from tryon.data.cache import LandmarkCache, default_cache_dir
+from tryon.data.cache import default_cache_dir, landmark_shards
 from tryon.data.layout import find_layout
 from tryon.data.split import test_pairs
 from tryon.data.tryon_pairs import VALID_BIT, wider_old_garment
@@ -93,7 +93,7 @@ def evaluate_rings(data: str | Path, *, weights: str | Path, split: str = "train
             raise TryOnError(f"No '{sub}' weights in '{weights}'; pass a folder laid out like assets/weights.")
     layout = find_layout(data, split)
     cache = Path(cache) if cache is not None else default_cache_dir(layout.split)
-    LandmarkCache(cache)  # one sentence now if `tryon prepare` has not run, not a failing build
+    landmark_shards(cache)  # one sentence now if `tryon prepare` has not run, not a failing build
     n_val = C.VALIDATION_PAIRS if n_val is None else n_val
     pairs = val_pairs(layout, n_val) if portion == "val" else test_pairs(layout, n_val)
     # The whole portion is cached (as training caches it, so its cache is reused); ``limit`` cuts after.

@@ -32,7 +32,7 @@ from tryon.errors import PoseError, TryOnError
 from tryon.io import atomic_write, load_image
 from tryon.pose import check_upper_body, detect_pose  # MediaPipe itself loads on first detect_pose
 
-__all__ = ["CACHE_VERSION", "LandmarkCache", "build_cache", "default_cache_dir"]
+__all__ = ["CACHE_VERSION", "LandmarkCache", "build_cache", "default_cache_dir", "landmark_shards"]
 
 CACHE_VERSION = 1
 SHARD_SIZE = 512
@@ -148,14 +148,24 @@ class CacheEntry:
     reason: str
 
 
+def landmark_shards(cache_dir: str | Path) -> list[Path]:
+    """The shard files of a landmark cache folder, in order (nothing is read).
+
+    Raises:
+        TryOnError: one sentence naming `tryon prepare` when the folder holds none.
+    """
+    files = sorted(Path(cache_dir).glob("shard_*.npz"))
+    if not files:
+        raise TryOnError(f"No landmark cache in '{Path(cache_dir)}'; run `tryon prepare --data DIR` first.")
+    return files
+
+
 class LandmarkCache:
     """Read access to a cache folder, all shards loaded into memory (about 3 KB an image)."""
 
     def __init__(self, cache_dir: str | Path) -> None:
         self.dir = Path(cache_dir)
-        files = sorted(self.dir.glob("shard_*.npz"))
-        if not files:
-            raise TryOnError(f"No landmark cache in '{self.dir}'; run `tryon prepare --data DIR` first.")
+        files = landmark_shards(self.dir)
         parts = []
         for f in files:
             with np.load(f) as z:
