@@ -43,7 +43,7 @@ from tryon.parse import Parser
 from tryon.pose import check_upper_body, detect_pose, pose_maps
 from tryon.region import parse_regions
 from tryon.sleeve_cover import covered_clothes, dressed_arms, lays_sleeves, shown_garment, warped_sleeves
-from tryon.sleeves import load_reader, sleeve_kind
+from tryon.sleeves import hang_sleeves, load_reader, sleeve_kind
 from tryon.steps import step_images
 from tryon.tensors import resolve_precision, to_uint8
 from tryon.warp import (MEASURED_LENGTHS, LengthScales, WarpedGarment, trained_lengths, warp_garment,
@@ -336,7 +336,9 @@ class TryOnPipeline:
         if parsed:
             with self._stage(timings, "region"):
                 sleeves = warped_sleeves(prepared.mask, prepared.analysis, warped.grid, warped.alpha) if dress_arms else None
-                body.dressed = None if sleeves is None else dressed_arms(labels, body.landmarks, sleeves, warped.alpha, laid=laid)
+                whole = prepared.analysis is not None and prepared.analysis.hanging  # long sleeves laid down the arms
+                body.dressed = None if sleeves is None else dressed_arms(labels, body.landmarks, sleeves, warped.alpha,
+                                                                         laid=laid, whole=whole)
                 body.region, body.revealed = parse_regions(labels, body.image, body.person_mask, body.landmarks, body.region,
                                                            warped.alpha, body.valid, None if sleeves is None else body.dressed > 0)
                 body.covered = covered_clothes(labels)
@@ -387,7 +389,8 @@ class TryOnPipeline:
         if not self.full_resolution or warped.shows is None or prepared.source is None:
             return body_lib.paste_back(photo, rendered, alpha, body.alignment)[0], None
         shading = (shading_map(body.image, warped.shows * warped.alpha, strength=FULLRES_SHADING,
-                               detail=FULLRES_SHADING_DETAIL) if FULLRES_SHADING else None)
+                               detail=FULLRES_SHADING_DETAIL, neutral=None if body.dressed is None else body.dressed > 0)
+                   if FULLRES_SHADING else None)
         return compose(photo, rendered, alpha, body.alignment,
                        frame_map=source_map(warped.grid, None if self.garment_warp == "spline" else warped.flow,
                                             prepared.to_layout,
@@ -432,6 +435,7 @@ class TryOnPipeline:
                 return cached[0], list(cached[1]), dict(cached[2])
             prepared = prepare_any_garment(upload.image, upload.mask, frame_size, garment_type, self.parser)
             prepared.sleeves = sleeve_kind(prepared, self.sleeve_reader)
+            hang_sleeves(prepared)  # long sleeves hanging beside the body: cut out, laid along the arms
         with self._stage(timings, "checks"):
             found, codes = self._garment_check(prepared)
         self.garments.put(key, (prepared, tuple(found), dict(codes)))

@@ -20,7 +20,7 @@ _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 
 def shading_map(person: np.ndarray, alpha: np.ndarray, *, strength: float = SHADING_STRENGTH,
-                detail: float = SHADING_DETAIL_SIGMA) -> np.ndarray:
+                detail: float = SHADING_DETAIL_SIGMA, neutral: np.ndarray | None = None) -> np.ndarray:
     """Relative shading of the person under the garment.
 
     Args:
@@ -29,6 +29,9 @@ def shading_map(person: np.ndarray, alpha: np.ndarray, *, strength: float = SHAD
         strength: exponent applied to the ratio (0 gives all ones).
         detail: Gaussian sigma, as a fraction of the height, that blurs away print and texture
             before the ratio is taken (larger: only broad folds and light remain).
+        neutral: ``(H, W)`` bool, where the person's tone says nothing of the garment's light
+            (bare skin a new sleeve dresses: lighter than the old top, it lit the sleeve white);
+            the shading there is 1 and it does not count in the local mean. None: nowhere.
 
     Returns:
         ``(H, W)`` float32 multiplier around 1, in ``[SHADING_MIN, SHADING_MAX] ** strength``.
@@ -38,15 +41,23 @@ def shading_map(person: np.ndarray, alpha: np.ndarray, *, strength: float = SHAD
         size = (max(1, round(full_w * SHADING_WORK_HEIGHT / full_h)), SHADING_WORK_HEIGHT)
         person = cv2.resize(person, size, interpolation=cv2.INTER_AREA)
         alpha = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA)
+        if neutral is not None:
+            neutral = cv2.resize(neutral.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0.5
     h = person.shape[0]
     luma = person.astype(np.float32) @ _LUMA + 1.0
-    detail = cv2.GaussianBlur(luma, (0, 0), sigmaX=max(detail * h, 0.5))
+    detail_sigma = max(detail * h, 0.5)
+    detail = cv2.GaussianBlur(luma, (0, 0), sigmaX=detail_sigma)
     weight = (alpha > 0.5).astype(np.float32)
+    if neutral is not None:
+        weight *= ~neutral
     sigma = SHADING_BASE_SIGMA * h
     num = cv2.GaussianBlur(detail * weight, (0, 0), sigmaX=sigma)
     den = cv2.GaussianBlur(weight, (0, 0), sigmaX=sigma)
     base = np.where(den > 1e-3, num / np.maximum(den, 1e-3), detail)
     ratio = np.clip(detail / np.maximum(base, 1.0), SHADING_MIN, SHADING_MAX) ** strength
+    if neutral is not None and neutral.any():
+        share = cv2.GaussianBlur(neutral.astype(np.float32), (0, 0), sigmaX=detail_sigma)
+        ratio = ratio * (1.0 - share) + share
     if ratio.shape != (full_h, full_w):
         ratio = cv2.resize(ratio, (full_w, full_h), interpolation=cv2.INTER_LINEAR)
     return ratio

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["GARMENT_KEYPOINTS", "LONG_SLEEVE", "MaskAnalysis", "analyse_mask", "garment_keypoints", "sleeve_length",
-           "sleeve_masks"]
+__all__ = ["GARMENT_KEYPOINTS", "LONG_SLEEVE", "MaskAnalysis", "analyse_mask", "garment_keypoints", "hanging_sleeves",
+           "sleeve_length", "sleeve_masks"]
 
 GARMENT_KEYPOINTS = ("neck", "shoulder_l", "shoulder_r", "sleeve_l", "sleeve_r", "hem_l", "hem_r")
 
@@ -37,6 +37,17 @@ SLEEVE_MIN_REACH = 0.10        # ... reaching at least this share of the torso f
 SLEEVE_FAR = 0.15              # sleeve end = pixels in the farthest 15 % from the shoulder
 LONG_SLEEVE = 0.6              # sleeve_length from which a sleeve counts as long (on 300 VITON
                                # garments: short sleeves 0.2-0.5, long ones 0.7-1.5)
+HANG_MARGIN = 0.02             # hanging sleeves lie this share of the hem's width beyond its ends ...
+HANG_MIN_WIDTH = 0.1           # ... its rows are at least this share of that width wide (median) ...
+HANG_MIN_LENGTH = 0.4          # ... over at least this share of the garment's height; its inner
+HANG_WIDTHS = (0.12, 0.28)     # edge lies this share of the garment's width in from its outer one, where
+HANG_MIN_EDGE = 12.0           # the median horizontal Sobel (3x3, grey 0-255) along it is the strongest
+                               # and at least this (else at the hem's end, or this share of the width:
+HANG_WIDTH = 0.2               # hanging sleeves on VITON and wild photos are 0.16-0.23); over the lower ...
+HANG_SEAM = 2                  # px either side of that inner edge belong to neither the sleeve nor the torso
+                               # (the seam's shadow, or the photo's background showing between them)
+HANG_LINE_SHARE = 0.6          # ... share of the sleeve's rows (the edge is sought there; above, the inner
+                               # edge goes on along its line there)
 
 
 def _torso_runs(mask: np.ndarray, cx: int) -> tuple[np.ndarray, np.ndarray]:
@@ -137,11 +148,14 @@ class MaskAnalysis:
         outside: per sleeve side (``"sleeve_l"``, ``"sleeve_r"``), ``(H, W)`` bool: the garment
             pixels at or beyond the torso's reach on that side, where :func:`sleeve_masks` looks
             for the sleeve; None where there is no shoulder on that side.
+        hanging: the sleeves were cut from beside the torso (:func:`hanging_sleeves`): they lie
+            along it on the photo, and only laid along the arms do they fit a body.
     """
 
     size: tuple[int, int]
     keypoints: dict[str, tuple[float, float] | None]
     outside: dict[str, np.ndarray | None]
+    hanging: bool = False
 
 
 def analyse_mask(mask: np.ndarray) -> MaskAnalysis:
@@ -165,6 +179,121 @@ def garment_keypoints(mask: np.ndarray) -> dict[str, tuple[float, float] | None]
     """
     out, _ = _analyse(mask)
     return out
+
+
+def _inner_edge(edges: np.ndarray, span: np.ndarray, outline: np.ndarray, sign: int, width: float) -> int | None:
+    """How far in from the ``outline`` (x per row of ``span``; ``sign`` +1: inwards is to the right)
+    the photo's strongest edge runs beside it (px), over the sleeve's lower rows; None without one."""
+    lower = span >= span[0] + (1 - HANG_LINE_SHARE) * (span[-1] - span[0])
+    best, strength = None, HANG_MIN_EDGE
+    for d in range(int(HANG_WIDTHS[0] * width), int(HANG_WIDTHS[1] * width) + 1):
+        x = np.clip(outline[lower] + sign * d, 0, edges.shape[1] - 1)
+        score = float(np.median(edges[span[lower], x]))
+        if score > strength:
+            best, strength = d, score
+    return best
+
+
+def _band(mask: np.ndarray, span: np.ndarray, outline: np.ndarray, inner: np.ndarray, sign: int) -> np.ndarray | None:
+    """The largest blob of ``mask`` between the ``outline`` and the ``inner`` edge (x per row of
+    ``span``), the inner edge kept on its line through the sleeve's lower rows: up at the shoulder
+    the outline turns in along the shoulder seam, a sleeve's inner edge does not."""
+    lower = span >= span[0] + (1 - HANG_LINE_SHARE) * (span[-1] - span[0])
+    line = np.polyval(np.polyfit(span[lower], inner[lower], 1), span)
+    inner = np.minimum(inner, line) if sign > 0 else np.maximum(inner, line)
+    side = np.zeros_like(mask)
+    for y, a, b in zip(span, outline, np.round(inner).astype(int)):
+        lo, hi = (a, b) if sign > 0 else (b, a)
+        side[y, max(lo, 0):hi + 1] = True
+    n, labels, stats, _ = cv2.connectedComponentsWithStats((mask & side).astype(np.uint8), connectivity=8)
+    return labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA])) if n > 1 else None
+
+
+def hanging_sleeves(rgb: np.ndarray, mask: np.ndarray, analysis: MaskAnalysis | None = None, *,
+                    assume: bool = False) -> MaskAnalysis | None:
+    """The analysis of a long-sleeved garment whose sleeves hang beside its body on the photo, merged
+    with it in the mask, so that :func:`analyse_mask` finds no sleeve on that side.
+
+    At its hem the garment is its torso alone: the run through the centre over the hem rows gives
+    the torso's ends (a cuff may reach down there too: the median end is the torso's). Where the
+    outline lies beyond that end, wide and long enough (:data:`HANG_MIN_WIDTH`,
+    :data:`HANG_MIN_LENGTH`), a sleeve hangs there; where it does not (the cuffs reach the hem), a
+    sleeve may hang from the shoulder down to the hem. Its inner edge runs beside its outer one
+    (the outline) where the photo shows the strongest edge (the seam, or the shadow between sleeve
+    and body), within :data:`HANG_WIDTHS` of the garment's width (:data:`HANG_MIN_EDGE`); without
+    one, at the torso's end, or, down to the hem, only when ``assume``, at :data:`HANG_WIDTH`. A
+    seam's width there (:data:`HANG_SEAM`) goes to neither. The torso (the rest) gives the neck,
+    shoulders and hem. A camisole or a dress flaring above its hem
+    would be cut too: ask of garments that have long sleeves (:func:`tryon.sleeves.sleeve_kind`).
+
+    Args:
+        rgb: ``(H, W, 3)`` uint8 garment photo in the frame of ``mask``.
+        mask: ``(H, W)`` bool (or 0/1) garment mask.
+        analysis: :func:`analyse_mask` of this ``mask``, when the caller has it.
+        assume: the garment is known to have long sleeves: where neither its outline nor an edge
+            shows a sleeve, it hangs at the outline all the same.
+
+    Returns:
+        the analysis with the cut sleeves (:attr:`MaskAnalysis.hanging` set), or None where there is
+        no sleeve to cut (both found already, or none shown and none assumed).
+    """
+    mask = np.asarray(mask, bool)
+    if analysis is None:
+        analysis = analyse_mask(mask)
+    missing = [n for n in ("sleeve_l", "sleeve_r") if analysis.keypoints[n] is None]
+    rows = np.flatnonzero(mask.any(axis=1))
+    if not missing or rows.size == 0 or analysis.keypoints["neck"] is None:
+        return None
+    height = rows[-1] - rows[0] + 1
+    left, right = _torso_runs(mask, int(round(analysis.keypoints["neck"][0])))
+    hem = _hem_rows(rows, right - left + 1)
+    ends = {"sleeve_l": float(np.median(left[hem])), "sleeve_r": float(np.median(right[hem]))}
+    hem_w = ends["sleeve_r"] - ends["sleeve_l"] + 1
+    outer = {"sleeve_l": np.where(mask.any(axis=1), np.argmax(mask, axis=1), -1),
+             "sleeve_r": np.where(mask.any(axis=1), mask.shape[1] - 1 - np.argmax(mask[:, ::-1], axis=1), -1)}
+    width = float(np.median(outer["sleeve_r"][rows] - outer["sleeve_l"][rows] + 1))
+    grey = cv2.GaussianBlur(cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY).astype(np.float32), (3, 3), 0)
+    edges = np.abs(cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3))
+    cuts: dict[str, np.ndarray] = {}
+    seams: list[np.ndarray] = []               # the sleeves with the seam beside them: off the torso
+    for name in missing:
+        sign = 1 if name == "sleeve_l" else -1   # inwards from the outline
+        beyond = sign * (ends[name] - outer[name][rows])
+        out = beyond > HANG_MARGIN * hem_w
+        if out.sum() >= HANG_MIN_LENGTH * height and np.median(beyond[out]) >= HANG_MIN_WIDTH * hem_w:
+            span = rows[out]                     # beside the hem's end, down to the cuff
+            fallback = np.abs(ends[name] - outer[name][span])
+        else:                                    # from the shoulder down to the hem
+            far = outer[name][rows].min() if sign > 0 else outer[name][rows].max()
+            span = rows[sign * (outer[name][rows] - far) <= HANG_WIDTHS[1] * width]
+            if span.size < HANG_MIN_LENGTH * height:
+                continue
+            fallback = np.full(span.shape, HANG_WIDTH * width) if assume else None
+        outline = outer[name][span]
+        d = _inner_edge(edges, span, outline, sign, width)
+        if d is None and fallback is None:
+            continue
+        inner = outline + sign * (fallback if d is None else d)
+        blob = _band(mask, span, outline, inner - sign * HANG_SEAM, sign)
+        if blob is not None:
+            cuts[name] = blob
+            wide = _band(mask, span, outline, inner + sign * HANG_SEAM, sign)
+            seams.append(blob if wide is None else wide | blob)
+    if not cuts:
+        return None
+    torso = mask & ~np.logical_or.reduce(seams)
+    keypoints, beyond_ = _analyse(torso)
+    outside = {k: None if v is None else np.nan_to_num(v, nan=-1.0) >= 0 for k, v in beyond_.items()}
+    for name, blob in cuts.items():
+        shoulder = keypoints["shoulder" + name[-2:]]
+        if shoulder is None:
+            return None
+        ys, xs = np.nonzero(blob)
+        d = np.hypot(xs - shoulder[0], ys - shoulder[1])
+        far = d >= (1.0 - SLEEVE_FAR) * d.max()
+        keypoints[name] = (float(xs[far].mean()), float(ys[far].mean()))
+        outside[name] = blob
+    return MaskAnalysis(tuple(mask.shape), keypoints, outside, hanging=True)
 
 
 def sleeve_length(keypoints: dict[str, tuple[float, float] | None]) -> float | None:

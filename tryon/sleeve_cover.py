@@ -229,7 +229,7 @@ def _reach(position: np.ndarray, pixels: np.ndarray, percentile: float, empty: f
 
 
 def sleeve_reaches(labels: np.ndarray, landmarks: np.ndarray, sleeve_alpha: np.ndarray,
-                   arms: list | None = None) -> list[tuple[float, float, np.ndarray] | None]:
+                   arms: list | None = None, beside_only: bool = True) -> list[tuple[float, float, np.ndarray] | None]:
     """Per arm (left, right): ``(old, new, zone)``: how far down the arm the worn garment and
     the new garment's sleeve reach (upper-arm lengths), and the arm's ``(H, W)`` bool zone
     beside the torso; ``None`` for an arm out of view. The worn sleeve reaches where the bare
@@ -242,9 +242,10 @@ def sleeve_reaches(labels: np.ndarray, landmarks: np.ndarray, sleeve_alpha: np.n
         sleeve_alpha: ``(H, W)`` float in ``[0, 1]``, the new garment's sleeves warped onto the
             body (:func:`warped_sleeves`).
         arms: :func:`arm_positions` of these landmarks, when the caller has them.
+        beside_only: False: the arm's zone takes in what lies in front of the torso too.
     """
     size = labels.shape
-    beside = ~_torso(landmarks, size)
+    beside = ~_torso(landmarks, size) if beside_only else np.ones(size, bool)
     radius = ARM_ZONE_RADIUS * body_unit(landmarks)
     bare = np.isin(labels, (C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM))
     new = _without_threads(sleeve_alpha > COVERED_ALPHA)
@@ -289,7 +290,8 @@ def sleeved_arms(labels: np.ndarray, landmarks: np.ndarray, sleeve_alpha: np.nda
 
 
 def dressed_arms(labels: np.ndarray, landmarks: np.ndarray, sleeve_alpha: np.ndarray,
-                 garment_alpha: np.ndarray, margin: float = REACH_MARGIN, laid: bool = False) -> np.ndarray:
+                 garment_alpha: np.ndarray, margin: float = REACH_MARGIN, laid: bool = False,
+                 whole: bool = False) -> np.ndarray:
     """``(H, W)`` float32 in ``[0, 1]``: the new garment's coverage over the bare arm pixels it
     dresses, 0 elsewhere: where the result shows the garment whatever the network's mask says.
     On each arm a long new sleeve dresses (as :func:`sleeved_arms`), the bare arm the garment
@@ -302,6 +304,9 @@ def dressed_arms(labels: np.ndarray, landmarks: np.ndarray, sleeve_alpha: np.nda
             sleeve's cut starts at the armhole; its body covers the shoulder).
         margin: as :func:`sleeved_arms`.
         laid: the sleeves were laid along the arms (:func:`lays_sleeves`): short ones dress too.
+        whole: long sleeves laid along the whole arm (cut from beside the torso on their photo,
+            :func:`tryon.garment_keypoints.hanging_sleeves`): the forearm in front of the torso is in
+            its sleeve too (left bare, it showed as skin patches inside the laid sleeve).
     """
     dressed = np.zeros(labels.shape, np.float32)
     skin = np.isin(labels, (C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM)) & (garment_alpha > COVERED_ALPHA)
@@ -309,7 +314,7 @@ def dressed_arms(labels: np.ndarray, landmarks: np.ndarray, sleeve_alpha: np.nda
         return dressed
     radius = ARM_ZONE_RADIUS * body_unit(landmarks)
     arms = arm_positions(landmarks, labels.shape)
-    for i, reach in enumerate(sleeve_reaches(labels, landmarks, sleeve_alpha, arms)):
+    for i, reach in enumerate(sleeve_reaches(labels, landmarks, sleeve_alpha, arms, beside_only=not whole)):
         if not _dresses(reach, margin, laid):
             continue
         position, distance = arms[i]

@@ -92,11 +92,11 @@ def _rot90(v: np.ndarray) -> np.ndarray:
 
 
 def _chain_positions(chain: np.ndarray, q: np.ndarray, axis: SleeveAxis, scale: float,
-                     length_share: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+                     length_share: float = 1.0, width_share: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """Where each point of ``q`` ``(N, 2)`` reads the sleeve, blended over the arm's segments.
 
     Each segment of ``chain`` carries the sleeve's axis (rotation and ``scale``; lengths along
-    it times ``length_share``): a
+    it times ``length_share``, across it times ``width_share``): a
     point's arc length along the segment's line (from the chain's start) and its signed
     distance across it become a position along and across the sleeve. The positions of the
     segments are blended with weights falling off with the distance to each segment (as
@@ -113,7 +113,7 @@ def _chain_positions(chain: np.ndarray, q: np.ndarray, axis: SleeveAxis, scale: 
     weight = np.zeros(len(q))
     dist = np.full(len(q), np.inf)
     start = 0.0
-    soft = max(axis.half_width * scale, 1.0)  # the blend's falloff distance, body px
+    soft = max(axis.half_width * scale * width_share, 1.0)  # the blend's falloff distance, body px
     for a, b in zip(chain[:-1], chain[1:]):
         length = max(float(np.linalg.norm(b - a)), 1e-6)
         unit = (b - a) / length
@@ -125,14 +125,14 @@ def _chain_positions(chain: np.ndarray, q: np.ndarray, axis: SleeveAxis, scale: 
         w_seg = 1.0 / (1.0 + (to_seg / soft) ** 4)
         s = start + t
         total += w_seg[:, None] * (axis.root + (s / (scale * length_share))[:, None] * unit_g
-                                   + (d / scale)[:, None] * across_g)
+                                   + (d / (scale * width_share))[:, None] * across_g)
         weight += w_seg
         start += length
     return total / weight[:, None], dist
 
 
 def sleeve_grid(axis: SleeveAxis, chain: np.ndarray, scale: float, size: tuple[int, int], *,
-                length_share: float = 1.0) -> torch.Tensor:
+                length_share: float = 1.0, width_share: float = 1.0) -> torch.Tensor:
     """The sampling grid that lays one sleeve along an arm.
 
     Args:
@@ -142,6 +142,7 @@ def sleeve_grid(axis: SleeveAxis, chain: np.ndarray, scale: float, size: tuple[i
         size: ``(H, W)`` of both frames.
         length_share: the share of the sleeve's scaled length worn along the arm (its width keeps
             ``scale``), :attr:`tryon.warp.LengthScales.sleeve`.
+        width_share: the share of its scaled width worn across the arm.
 
     Returns:
         ``(H, W, 2)`` float32 normalised grid (output pixel -> garment position); pixels the
@@ -151,14 +152,14 @@ def sleeve_grid(axis: SleeveAxis, chain: np.ndarray, scale: float, size: tuple[i
     chain = np.asarray(chain, np.float64)
     grid = np.full((h, w, 2), OFF_GARMENT, np.float32)
     # Only pixels within the reach of the arm's polyline can read the sleeve: compute there alone.
-    margin = WIDTH_SLACK * axis.half_width * scale
+    margin = WIDTH_SLACK * axis.half_width * scale * width_share
     x0, y0 = np.maximum(np.floor(chain.min(0) - margin), 0).astype(int)
     x1, y1 = np.minimum(np.ceil(chain.max(0) + margin), (w - 1, h - 1)).astype(int)
     if x1 < x0 or y1 < y0:
         return torch.from_numpy(grid)
     ys, xs = np.mgrid[y0:y1 + 1, x0:x1 + 1]
     q = np.stack([xs.ravel(), ys.ravel()], 1).astype(np.float64)
-    pos, dist = _chain_positions(chain, q, axis, scale, length_share)
+    pos, dist = _chain_positions(chain, q, axis, scale, length_share, width_share)
     rel = pos - axis.root
     unit = (axis.end - axis.root) / axis.length
     along, across = rel @ unit, rel @ _rot90(unit)

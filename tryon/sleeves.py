@@ -6,7 +6,10 @@ Where it shows none, a camisole cannot be told by its outline from a long-sleeve
 sleeves hang beside its body, or from a T-shirt whose stubby sleeves merge with its sides. The
 sleeve reader (:class:`tryon.models.sleeve_reader.SleeveReader`), trained on the sleeves VITON's
 wearers show and on wild photos by class, decides those when it is sure (:data:`MIN_CONFIDENCE`):
-long, sleeveless, or short (short or none, when it is sure only that they are not long).
+long, sleeveless, or short (short or none, when it is sure only that they are not long); or long
+when it leans that way and the photo shows a sleeve hanging beside the body on each side.
+Long sleeves the mask does not show hang beside the body: :func:`hang_sleeves` cuts them out of it,
+so that they are laid along the wearer's arms.
 """
 
 from __future__ import annotations
@@ -18,13 +21,14 @@ import torch
 
 from tryon.conditioning import garment_tensor
 from tryon.garment import PreparedGarment, resize_prepared
-from tryon.garment_keypoints import LONG_SLEEVE, sleeve_length
+from tryon.garment_keypoints import LONG_SLEEVE, hanging_sleeves, sleeve_length
 from tryon.models.sleeve_reader import SLEEVE_KINDS, SleeveReader
 
-__all__ = ["MIN_CONFIDENCE", "load_reader", "read_sleeves", "sleeve_kind"]
+__all__ = ["MIN_CONFIDENCE", "hang_sleeves", "load_reader", "read_sleeves", "sleeve_kind"]
 
 MIN_CONFIDENCE = 0.8    # the reader's probability of a kind (or of sleeveless + short) below which the
-                        # sleeves stay untold (chosen on the validation garments and held-out wild photos)
+                        # sleeves stay untold (chosen on the validation garments and held-out wild photos)...
+HANG_LEAN = 0.5         # ...unless it leans long this much and a sleeve hangs beside the body on both sides
 
 
 def load_reader(directory: str | Path) -> SleeveReader:
@@ -48,7 +52,8 @@ def sleeve_kind(prepared: PreparedGarment, reader: SleeveReader | None = None) -
         prepared: the garment, with its keypoints.
         reader: the sleeve reader, asked only when the mask shows no sleeve (None: such a
             garment's sleeves stay untold). Its kind must reach :data:`MIN_CONFIDENCE`; where
-            only sleeveless and short together do, the garment reads short.
+            only sleeveless and short together do, the garment reads short; long needs only
+            :data:`HANG_LEAN` where :func:`tryon.garment_keypoints.hanging_sleeves` cuts two sleeves.
     """
     share = sleeve_length(prepared.keypoints)
     if share is None:
@@ -62,6 +67,29 @@ def sleeve_kind(prepared: PreparedGarment, reader: SleeveReader | None = None) -
         return "long"
     if p["sleeveless"] >= MIN_CONFIDENCE:
         return "sleeveless"
+    if p["long"] >= HANG_LEAN:  # leaning long, and a sleeve hangs on either side of the body
+        hanging = hanging_sleeves(prepared.rgb, prepared.mask, prepared.analysis)
+        if hanging is not None and all(hanging.keypoints[n] is not None for n in ("sleeve_l", "sleeve_r")):
+            return "long"
     # Short sleeves or none (the reader torn between the two): on a garment whose mask shows no
     # sleeve, both leave the arm below the shoulder to the person.
     return "short" if p["sleeveless"] + p["short"] >= MIN_CONFIDENCE else None
+
+
+def hang_sleeves(prepared: PreparedGarment) -> bool:
+    """Cut the long sleeves of a garment whose photo shows them hanging beside its body out of its
+    torso (:func:`tryon.garment_keypoints.hanging_sleeves`): its keypoints and analysis then have
+    them, and the warp lays them along the arms. Only for long sleeves (``prepared.sleeves``, once
+    :func:`sleeve_kind` has read them) that the mask shows on one side or neither, of a garment
+    photographed on its own (not cut from a photo of someone wearing it, :mod:`tryon.worn`).
+
+    Returns:
+        whether the sleeves were cut (``prepared`` is changed in place then).
+    """
+    if prepared.sleeves != "long" or prepared.method == "worn":  # a worn garment is laid out by its wearer's arms
+        return False
+    analysis = hanging_sleeves(prepared.rgb, prepared.mask, prepared.analysis, assume=True)
+    if analysis is None:
+        return False
+    prepared.keypoints, prepared.analysis = dict(analysis.keypoints), analysis
+    return True
