@@ -106,6 +106,28 @@ def test_an_enlarged_frame_masks_edge_shows_no_pixel_steps():
     assert np.abs(edge - line).max() <= 1.0, np.abs(edge - line).max()
 
 
+def test_a_sleeve_laid_over_the_torso_reads_no_line_from_between_their_places():
+    """The map tears where a laid sleeve lies over the torso (their places on the garment photo are
+    apart); a bilinear blend of the two read what lies between them, a light line along the
+    sleeve's edge. Across the tear each photo pixel reads one of the two places."""
+    h, w = FRAME
+    photo = np.zeros((h * SCALE, w * SCALE, 3), np.uint8)
+    alignment = Alignment(np.array([[1.0 / SCALE, 0, 0], [0, 1.0 / SCALE, 0]]), FRAME, (w * SCALE, h * SCALE))
+    source = np.zeros((h * SCALE, w * SCALE, 3), np.uint8)
+    source[:, :80] = (200, 40, 40)                               # the torso's place: red
+    source[:, 80:112] = (250, 250, 250)                          # between: a white band (the photo's background)
+    source[:, 112:] = (40, 40, 200)                              # the sleeve's place: blue
+    frame_map = source_map(_identity_grid(h, w), None, np.array([[1.0 / SCALE, 0, 0], [0, 1.0 / SCALE, 0]]))
+    frame_map[..., 0] = np.where(np.arange(w) < 24, 40.0, 150.0)[None, :] + np.arange(w)[None, :] * 0.5
+    out, _ = compose(photo, np.zeros((h, w, 3), np.uint8), np.ones(FRAME, np.float32), alignment,
+                     frame_map=frame_map, shows=np.ones(FRAME, np.float32), keeps=np.zeros(FRAME, np.float32),
+                     source=source, source_mask=np.ones(source.shape[:2], bool))
+    band = out[10 * SCALE:50 * SCALE, 20 * SCALE:28 * SCALE].astype(int)
+    white = (band.min(axis=2) > 150).sum()
+    assert white == 0, white                                      # nothing from between the two places
+    assert (band[..., 0] > 150).any() and (band[..., 2] > 150).any()   # red, then blue
+
+
 def test_texture_ratio_is_about_one_for_the_garment_itself_and_low_when_blurred():
     garment = _stripes(200, 160, period=8)
     mask = np.ones(garment.shape[:2], bool)

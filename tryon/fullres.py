@@ -5,7 +5,8 @@ flow and decides per pixel where the warped garment shows. Pasting its render ba
 garment up 3-5x on a large photo, so prints and stripes blur. Here the two warps are chained
 into one map from frame pixels to the garment photo (:func:`source_map`: frame pixel -> learned
 flow -> spline -> garment layout -> garment photo); the map is smooth, so it is resampled
-bilinearly onto the photo's pixels, and the garment photo is read there (:func:`compose`),
+bilinearly onto the photo's pixels (nearest where it tears: a sleeve laid over the torso), and
+the garment photo is read there (:func:`compose`),
 after an area filter when it is larger than the output. Skin, arms and the rest of the region
 stay the network's upsampled render; the person's shading from the frame (upsampled) lights
 the garment. Where the network kept the photo's own pixels (revealed skin, background), they
@@ -38,6 +39,9 @@ MASK_SIGMA = 0.6         # ...so where the garment shows and where the photo is 
                          # showed the frame's pixel steps as saw teeth along a sleeve at 768x1024
 FLOW_SMOOTH = 2.0        # frame px: Gaussian sigma over the learned flow before full-resolution use;
                          # its pixel-scale wobble is invisible at 256x192 but bends stripes at 1024 px
+TEAR = 4.0               # the map tears where it steps this many times its median step between two
+                         # neighbouring frame pixels (a laid sleeve's edge over the torso): resampled
+                         # nearest there, as a blend of the two places read a light line between them
 BROAD_FLOW_SMOOTH = 16.0  # frame px: the sigma that keeps only the flow's broad fit (garment_warp
                           # "broad"): its finer bends squeeze and twist prints on shoppers' photos
 
@@ -123,13 +127,40 @@ def _roi(alpha: np.ndarray, alignment: Alignment,
 
 
 def _to_photo(frame: np.ndarray, alignment: Alignment, box: tuple[int, int, int, int],
-              border: float = 0.0) -> np.ndarray:
-    """A frame array resampled (bilinear) onto the photo pixels of ``box``."""
+              border: float = 0.0, interpolation: int = cv2.INTER_LINEAR) -> np.ndarray:
+    """A frame array resampled (bilinear, or ``interpolation``) onto the photo pixels of ``box``."""
     x0, y0, x1, y1 = box
     m = alignment.matrix.copy()
     m[:, 2] += m[:, :2] @ np.array([x0, y0], np.float64)
-    return cv2.warpAffine(frame, m, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+    return cv2.warpAffine(frame, m, (x1 - x0, y1 - y0), flags=interpolation | cv2.WARP_INVERSE_MAP,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=border)
+
+
+def _tears(frame_map: np.ndarray, shown: np.ndarray) -> np.ndarray:
+    """``(H, W)`` bool: frame pixels beside a tear in the map, where it jumps between two places
+    of the garment photo (a sleeve laid over the torso: the sleeve's place, then the torso's) by
+    more than :data:`TEAR` times its usual step from one pixel to the next, both where the garment
+    is ``shown`` (``(H, W)`` bool)."""
+    valid = shown & (frame_map[..., 0] > OUTSIDE / 2)
+    torn = np.zeros(valid.shape, bool)
+    jumps = []
+    for axis in (0, 1):
+        step = np.linalg.norm(np.diff(frame_map, axis=axis), axis=-1)
+        both = np.logical_and(*(np.take(valid, np.arange(n, valid.shape[axis] - 1 + n), axis=axis) for n in (0, 1)))
+        jumps.append((step, both))
+    usual = np.concatenate([s[b] for s, b in jumps])
+    if usual.size == 0:
+        return torn
+    limit = TEAR * max(float(np.median(usual)), 1e-3)
+    for axis, (step, both) in enumerate(jumps):
+        cut = both & (step > limit)
+        if axis == 0:
+            torn[:-1] |= cut
+            torn[1:] |= cut
+        else:
+            torn[:, :-1] |= cut
+            torn[:, 1:] |= cut
+    return torn
 
 
 def _read(source: np.ndarray, mask: np.ndarray, where: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -199,6 +230,11 @@ def compose(photo: np.ndarray, rendered: np.ndarray, alpha: np.ndarray, alignmen
     weights = _to_photo(weights, alignment, box)
     region = np.clip(weights[..., 0], 0.0, 1.0)
     where = _to_photo(np.ascontiguousarray(frame_map, np.float32), alignment, box, OUTSIDE)
+    torn = _tears(frame_map, shows > 0.5)
+    if torn.any():  # across a tear a blend of the two places reads neither: the nearer one, whole
+        near = _to_photo(np.ascontiguousarray(frame_map, np.float32), alignment, box, OUTSIDE, cv2.INTER_NEAREST)
+        at = _to_photo(torn.astype(np.uint8), alignment, box, 0, cv2.INTER_NEAREST) > 0
+        where[at] = near[at]
     colour, cover = _read(source, source_mask.astype(bool), where)
     on_white = (255.0 + (colour - 255.0) * cover[..., None] + 0.5).clip(0, 255).astype(np.uint8)
     garment = FullResGarment(on_white, cover, box, (h, w))

@@ -464,7 +464,10 @@ def _piecewise(rgb, mask, keypoints, landmarks, names, src, dst, analysis=None, 
     for layer, layer_grid, front in layers:
         # Along the forearm the sleeve lies over the torso (a forearm is in front of its sides); from
         # the shoulder it lies under it (laid over, its armhole side crossed the chest as a flap).
-        shows = (layer[3] > 0.5) & (front | (out[3] <= 0.5))
+        # Over the torso the sleeve's rim (its photo's outline, tinged by the background) is read
+        # from the torso instead: one frame pixel in from its edge.
+        inside = -F.max_pool2d(-layer[3:4][None], 3, 1, 1)[0, 0]
+        shows = torch.where(front, inside > 0.5, (layer[3] > 0.5) & (out[3] <= 0.5))
         out = torch.where(front, layer + (1 - layer[3:4]) * out, out + (1 - out[3:4]) * layer)
         grid = torch.where(shows[..., None], layer_grid, grid)
     if not torch.isfinite(out).all():
