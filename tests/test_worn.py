@@ -79,6 +79,22 @@ def test_parsed_region_repaints_the_whole_old_garment_and_keeps_hair_and_trouser
     assert not out[100:170, 145:150].any()              # background beside the person, no garment there
 
 
+def test_the_old_tops_strap_above_the_chin_is_repainted_but_a_collar_by_the_face_is_kept():
+    """A head tilted to the shoulder puts a strap of the old top above the chin's row: kept, it
+    stayed as a ghost beside the new neckline. Only the old top near the face or hair is kept."""
+    from tryon.region import parsed_region
+
+    labels, person, landmarks, region = _toy_body()
+    labels[38:60, 150:160] = C.LIP_UPPER_CLOTHES        # a strap, above the chin (row 52), far from the face
+    labels[50:56, 85:105] = C.LIP_UPPER_CLOTHES         # a collar under the chin
+    person = (labels > 0).astype(np.float32)
+    out = parsed_region(labels, person, landmarks, region, np.zeros(labels.shape, np.float32))
+    assert out[40:52, 152:158].all()                    # the strap: repainted
+    assert not out[50:52, 90:100].any()                 # the collar by the face: kept
+    assert not out[labels == C.LIP_FACE].any() and not out[labels == C.LIP_HAIR].any()
+    assert not out[:52][labels[:52] == C.LIP_BACKGROUND].any()   # above the chin, nothing else
+
+
 def test_parsed_region_gives_a_longer_garment_room_over_the_trousers_but_never_the_hair():
     """Within the pose's region (down to a little below the hips)."""
     from tryon.region import parsed_region
