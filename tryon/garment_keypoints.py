@@ -2,7 +2,8 @@
 
 The torso is the run of mask pixels through the garment's centre column, row by row; the hem
 is its bottom rows, the shoulders the topmost pixels at its sides, and the sleeves the blobs
-clearly beyond its reach on either side.
+clearly beyond its reach on either side. Long sleeves hanging beside the body merge with it in
+the mask: :func:`hanging_sleeves` cuts them out with the photo's own edges.
 
 Conventions: arrays are ``(H, W)``, row-major; keypoints are ``(x, y)`` pixel coordinates
 (x to the right, y down, pixel centres at integers). ``_l`` / ``_r`` are IMAGE left / right
@@ -43,11 +44,11 @@ HANG_MIN_LENGTH = 0.4          # ... over at least this share of the garment's h
 HANG_WIDTHS = (0.12, 0.28)     # edge lies this share of the garment's width in from its outer one, where
 HANG_MIN_EDGE = 12.0           # the median horizontal Sobel (3x3, grey 0-255) along it is the strongest
                                # and at least this (else at the hem's end, or this share of the width:
-HANG_WIDTH = 0.2               # hanging sleeves on VITON and wild photos are 0.16-0.23); over the lower ...
+HANG_WIDTH = 0.2               # the edges found beside the bundled examples' sleeves lie at 0.16-0.23),
+HANG_LINE_SHARE = 0.6          # over this lower share of the sleeve's rows (above, the inner edge goes on
+                               # along its line there)
 HANG_SEAM = 2                  # px either side of that inner edge belong to neither the sleeve nor the torso
                                # (the seam's shadow, or the photo's background showing between them)
-HANG_LINE_SHARE = 0.6          # ... share of the sleeve's rows (the edge is sought there; above, the inner
-                               # edge goes on along its line there)
 
 
 def _torso_runs(mask: np.ndarray, cx: int) -> tuple[np.ndarray, np.ndarray]:
@@ -223,8 +224,8 @@ def hanging_sleeves(rgb: np.ndarray, mask: np.ndarray, analysis: MaskAnalysis | 
     and body), within :data:`HANG_WIDTHS` of the garment's width (:data:`HANG_MIN_EDGE`); without
     one, at the torso's end, or, down to the hem, only when ``assume``, at :data:`HANG_WIDTH`. A
     seam's width there (:data:`HANG_SEAM`) goes to neither. The torso (the rest) gives the neck,
-    shoulders and hem. A camisole or a dress flaring above its hem
-    would be cut too: ask of garments that have long sleeves (:func:`tryon.sleeves.sleeve_kind`).
+    shoulders and hem. A camisole or a dress flaring above its hem would be cut too: ask of
+    garments that have long sleeves (:func:`tryon.sleeves.sleeve_kind`).
 
     Args:
         rgb: ``(H, W, 3)`` uint8 garment photo in the frame of ``mask``.
@@ -289,8 +290,8 @@ def hanging_sleeves(rgb: np.ndarray, mask: np.ndarray, analysis: MaskAnalysis | 
         if shoulder is None:
             return None
         ys, xs = np.nonzero(blob)
-        d = np.hypot(xs - shoulder[0], ys - shoulder[1])
-        far = d >= (1.0 - SLEEVE_FAR) * d.max()
+        reach = np.hypot(xs - shoulder[0], ys - shoulder[1])
+        far = reach >= (1.0 - SLEEVE_FAR) * reach.max()      # its end: the cuff, as _sleeve_end reads it
         keypoints[name] = (float(xs[far].mean()), float(ys[far].mean()))
         outside[name] = blob
     return MaskAnalysis(tuple(mask.shape), keypoints, outside, hanging=True)
