@@ -151,3 +151,21 @@ def test_bare_skin_a_sleeve_dresses_does_not_light_it():
     assert abs(lit[128, 145] - 1.0) < 0.02
     assert lit[105, 90] < 0.97                                     # the fold still shades
     assert np.array_equal(shading_map(person, alpha, neutral=np.zeros((H, W), bool)), plain)
+
+
+def test_without_an_edge_a_sleeve_beside_a_narrow_hem_is_cut_no_wider_than_a_sleeve():
+    """A shop photo seen at an angle: its far side is narrow at the hem, so the outline lies far
+    beyond the hem's end; with no edge to go by, the cut stops at HANG_WIDTH of the width."""
+    from tryon.garment_keypoints import HANG_WIDTH
+
+    rgb = np.full((H, W, 3), 255, np.uint8)
+    body = np.array([(20, 40), (150, 40), (150, 225), (75, 225), (20, 200)], np.int32)   # the far side slants in at the hem
+    cv2.fillPoly(rgb, [body], (70, 110, 170))
+    mask = (rgb != 255).any(axis=2)
+    assert analyse_mask(mask).keypoints["sleeve_l"] is None
+    analysis = hanging_sleeves(rgb, mask, assume=True)
+    assert analysis is not None and analysis.hanging
+    cut = sleeve_masks(mask, analysis)["sleeve_l"]
+    assert cut is not None
+    width = np.median(mask.sum(axis=1)[mask.any(axis=1)])
+    assert cut.sum(axis=1).max() <= HANG_WIDTH * width + 2

@@ -222,7 +222,9 @@ def hanging_sleeves(rgb: np.ndarray, mask: np.ndarray, analysis: MaskAnalysis | 
     sleeve may hang from the shoulder down to the hem. Its inner edge runs beside its outer one
     (the outline) where the photo shows the strongest edge (the seam, or the shadow between sleeve
     and body), within :data:`HANG_WIDTHS` of the garment's width (:data:`HANG_MIN_EDGE`); without
-    one, at the torso's end, or, down to the hem, only when ``assume``, at :data:`HANG_WIDTH`. A
+    one, at the torso's end (at most :data:`HANG_WIDTH` of the width in: a shop photo seen at an
+    angle shows its far side narrower at the hem), or, down to the hem, only when ``assume``, at
+    :data:`HANG_WIDTH`. A
     seam's width there (:data:`HANG_SEAM`) goes to neither. The torso (the rest) gives the neck,
     shoulders and hem. A camisole or a dress flaring above its hem would be cut too: ask of
     garments that have long sleeves (:func:`tryon.sleeves.sleeve_kind`).
@@ -263,7 +265,7 @@ def hanging_sleeves(rgb: np.ndarray, mask: np.ndarray, analysis: MaskAnalysis | 
         out = beyond > HANG_MARGIN * hem_w
         if out.sum() >= HANG_MIN_LENGTH * height and np.median(beyond[out]) >= HANG_MIN_WIDTH * hem_w:
             span = rows[out]                     # beside the hem's end, down to the cuff
-            fallback = np.abs(ends[name] - outer[name][span])
+            fallback = np.minimum(np.abs(ends[name] - outer[name][span]), HANG_WIDTH * width)
         else:                                    # from the shoulder down to the hem
             far = outer[name][rows].min() if sign > 0 else outer[name][rows].max()
             span = rows[sign * (outer[name][rows] - far) <= HANG_WIDTHS[1] * width]
