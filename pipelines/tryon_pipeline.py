@@ -42,7 +42,8 @@ from tryon.models.vae import VAE
 from tryon.parse import Parser
 from tryon.pose import check_upper_body, detect_pose, pose_maps
 from tryon.region import parse_regions
-from tryon.sleeve_cover import covered_clothes, dressed_arms, lays_sleeves, shown_garment, warped_sleeves
+from tryon.sleeve_cover import (covered_clothes, dressed_arms, lays_long_sleeves, lays_sleeves, shown_garment,
+                                warped_sleeves)
 from tryon.sleeves import hang_sleeves, load_reader, sleeve_kind
 from tryon.steps import step_images
 from tryon.tensors import resolve_precision, to_uint8
@@ -331,12 +332,13 @@ class TryOnPipeline:
         parsed = labels is not None and self.region == "parse"
         with self._stage(timings, "warp"):  # short sleeves on bare arms: laid along them (tryon.sleeve_cover)
             laid = dress_arms and parsed and lays_sleeves(prepared.keypoints, prepared.sleeves, labels, body.landmarks)
+            long = dress_arms and parsed and lays_long_sleeves(prepared.sleeves, labels, body.landmarks)
             warped = warp_garment(prepared.rgb, prepared.mask, prepared.keypoints, body.landmarks, prepared.analysis,
-                                  lengths, lay_sleeves=laid)
+                                  lengths, lay_sleeves=laid, to_wrists=long)
         if parsed:
             with self._stage(timings, "region"):
                 sleeves = warped_sleeves(prepared.mask, prepared.analysis, warped.grid, warped.alpha) if dress_arms else None
-                whole = prepared.analysis is not None and prepared.analysis.hanging  # long sleeves laid down the arms
+                whole = long or (prepared.analysis is not None and prepared.analysis.hanging)  # laid down the arms
                 body.dressed = None if sleeves is None else dressed_arms(labels, body.landmarks, sleeves, warped.alpha,
                                                                          laid=laid, whole=whole)
                 body.region, body.revealed = parse_regions(labels, body.image, body.person_mask, body.landmarks, body.region,

@@ -169,3 +169,36 @@ def test_without_an_edge_a_sleeve_beside_a_narrow_hem_is_cut_no_wider_than_a_sle
     assert cut is not None
     width = np.median(mask.sum(axis=1)[mask.any(axis=1)])
     assert cut.sum(axis=1).max() <= HANG_WIDTH * width + 2
+
+
+def _spread_long_sleeves() -> tuple[np.ndarray, np.ndarray]:
+    """A long-sleeved top laid flat with its sleeves spread down and out: ``(rgb, mask)``."""
+    rgb = np.full((H, W, 3), 255, np.uint8)
+    poly = np.array([(78, 40), (60, 44), (30, 60), (6, 200), (26, 204), (46, 100), (46, 220), (146, 220),
+                     (146, 100), (166, 204), (186, 200), (162, 60), (132, 44), (114, 40), (96, 52)], np.int32)
+    cv2.fillPoly(rgb, [poly], (120, 60, 90))
+    return rgb, (rgb != 255).any(axis=2)
+
+
+def test_long_sleeves_the_mask_shows_are_laid_to_the_wrists_on_bare_arms_only():
+    from tryon.garment_keypoints import sleeve_length
+    from tryon.sleeve_cover import lays_long_sleeves
+
+    rgb, mask = _spread_long_sleeves()
+    analysis = analyse_mask(mask)
+    assert sleeve_length(analysis.keypoints) >= 0.6                # the mask shows long sleeves
+    lm = hanging_arms_landmarks()
+    bare = np.zeros((H, W), np.uint8)
+    bare[75:200, 62:131] = C.LIP_UPPER_CLOTHES                     # a sleeveless top...
+    bare[80:195, 135:150] = C.LIP_LEFT_ARM                         # ...bare arms from the shoulder
+    bare[80:195, 42:58] = C.LIP_RIGHT_ARM
+    sleeved = bare.copy()
+    sleeved[80:186, 135:150] = C.LIP_UPPER_CLOTHES                 # long sleeves down to the wrists
+    sleeved[80:186, 42:58] = C.LIP_UPPER_CLOTHES
+    assert lays_long_sleeves("long", bare, lm)
+    assert not lays_long_sleeves("long", sleeved, lm)              # a person in long sleeves: as trained
+    assert not lays_long_sleeves("short", bare, lm)
+    warped = warp_garment(rgb, mask, analysis.keypoints, lm, analysis, MEASURED_LENGTHS, to_wrists=True)
+    for elbow, wrist in ((C.LEFT_ELBOW, C.LEFT_WRIST), (C.RIGHT_ELBOW, C.RIGHT_WRIST)):
+        near_wrist = (0.1 * lm[elbow, :2] + 0.9 * lm[wrist, :2]).round().astype(int)
+        assert warped.alpha[near_wrist[1], near_wrist[0]] > 0.5, near_wrist

@@ -39,8 +39,8 @@ from tryon.alignment import body_unit
 from tryon.garment_keypoints import MaskAnalysis, sleeve_masks
 from tryon.sleeve_fit import segment
 
-__all__ = ["ARM_CHAINS", "arm_positions", "covered_clothes", "dressed_arms", "lays_sleeves", "shown_garment",
-           "sleeve_reaches", "sleeved_arms", "warped_sleeves"]
+__all__ = ["ARM_CHAINS", "arm_positions", "covered_clothes", "dressed_arms", "lays_long_sleeves", "lays_sleeves",
+           "shown_garment", "sleeve_reaches", "sleeved_arms", "warped_sleeves"]
 
 ARM_CHAINS = ((C.LEFT_SHOULDER, C.LEFT_ELBOW, C.LEFT_WRIST),
               (C.RIGHT_SHOULDER, C.RIGHT_ELBOW, C.RIGHT_WRIST))
@@ -68,6 +68,7 @@ LONG_REACH = 1.1          # upper-arm lengths: only a sleeve reaching past the e
 LAID_MARGIN = 0.25        # ...but one laid along the arm (tryon.sleeve_fit) dresses it where it reaches this
                           # much farther down than the worn top (the other checks stay)
 HEM_PAST = 2              # frame px: a laid sleeve is shown this far past its warped end (see dressed_arms)
+LONG_BARE = 1.0           # upper-arm lengths: arms bare from higher up than this get long sleeves laid to the wrists
 SHOULDER_BARE = 0.15      # upper-arm lengths: arms bare from higher up than this wear no sleeves (on 200
                           # validation photos: 21 of 27 sleeveless tops' wearers, none of 115 in T-shirts,
                           # whose bare arms begin at 0.19 and lower down; going by one arm alone, 5 of them)
@@ -144,6 +145,23 @@ def lays_sleeves(keypoints: dict, sleeves: str | None, labels: np.ndarray, landm
     empty = np.zeros(labels.shape, np.float32)
     seen = [arm[0] for arm in sleeve_reaches(labels, landmarks, empty) if arm is not None]
     return bool(seen) and max(seen) < SHOULDER_BARE
+
+
+def lays_long_sleeves(sleeves: str | None, labels: np.ndarray, landmarks: np.ndarray) -> bool:
+    """Whether a garment's long sleeves (``sleeves``, :func:`tryon.sleeves.sleeve_kind`) should be
+    laid down the arms to the wrists (:func:`tryon.warp.warp_garment`'s ``to_wrists``): on a person
+    whose arms in view are bare from above the elbow (:data:`LONG_BARE`). The spline alone left
+    them short, or bent off the arm, with skin patches where the arm showed.
+
+    Args:
+        sleeves: the garment's sleeve kind; labels: ``(H, W)`` uint8 LIP ids of the frame;
+            landmarks: ``(33, 3)`` frame pixels and visibility, torso upright.
+    """
+    if sleeves != "long":
+        return False
+    empty = np.zeros(labels.shape, np.float32)
+    seen = [arm[0] for arm in sleeve_reaches(labels, landmarks, empty) if arm is not None]
+    return bool(seen) and max(seen) < LONG_BARE
 
 
 _last_arms: tuple | None = None  # (key, arms) of arm_positions' last answer

@@ -102,6 +102,8 @@ SLEEVE_SHARE_RANGE = (0.3, 1.5)  # ...and ends where the full fit puts its end a
                              # a folded fit's fallback does neither (long sleeves got skin patches)
 HANGING_WIDTH = 0.75         # a sleeve lying flat beside the body on its photo is half its round: laid along
                              # the arm, it is worn this share as wide (at its full width it hid a bent arm)
+LONG_WIDTH = 1.3             # a long sleeve spread on its photo, laid down a bare arm, is worn this share as
+                             # wide (a tight one, at its own width, left the arm's edges bare)
 FRONT_WIDTH = 1.0            # a laid sleeve lies over the torso within this many of its half-widths of the
                              # forearm, under it elsewhere (else the armhole's far side crossed the chest)
 
@@ -339,6 +341,7 @@ def warp_garment(
     analysis: MaskAnalysis | None = None,
     lengths: LengthScales = MEASURED_LENGTHS,
     lay_sleeves: bool = False,
+    to_wrists: bool = False,
 ) -> WarpedGarment:
     """Fit a prepared garment onto the body with the landmark TPS.
 
@@ -352,6 +355,8 @@ def warp_garment(
             Sleeves it cut from beside the torso (:func:`tryon.garment_keypoints.hanging_sleeves`)
             are always laid along the arms, down to the wrists.
         lengths: the share of the photo's hem and sleeve lengths worn (:func:`body_targets`).
+        to_wrists: lay long sleeves along the arms down to the wrists (on bare arms,
+            :func:`tryon.sleeve_cover.lays_long_sleeves`).
         lay_sleeves: lay the sleeves along the arms (:mod:`tryon.sleeve_fit`) even where the
             full fit does not fold: short sleeves that will dress bare arms (the spline keeps a
             short sleeve at its photo's angle, sticking out sideways from a hanging arm).
@@ -362,9 +367,10 @@ def warp_garment(
     names, src_all, dst_all = named_targets(keypoints, landmarks, lengths)
     x = _premultiplied(rgb, mask)
     hanging = analysis is not None and analysis.hanging  # sleeves cut from beside the torso: laid, always
-    if (lay_sleeves or hanging) and any(n not in TORSO_POINTS for n in names):
+    if (lay_sleeves or hanging or to_wrists) and any(n not in TORSO_POINTS for n in names):
         laid = _piecewise(rgb, mask, keypoints, landmarks, names, src_all, dst_all, analysis, lengths.sleeve,
-                          laid=lay_sleeves, hanging=hanging)
+                          laid=lay_sleeves, to_wrist=hanging or to_wrists,
+                          width_share=HANGING_WIDTH if hanging else LONG_WIDTH if to_wrists else 1.0)
         if laid is not None:
             return _as_warped(*laid)
     # The full fit; if it folds the garment over itself, the sleeves laid along the arms on their
@@ -419,12 +425,13 @@ def _premultiplied(rgb: np.ndarray, mask: np.ndarray) -> torch.Tensor:
 
 
 def _piecewise(rgb, mask, keypoints, landmarks, names, src, dst, analysis=None, length_share=1.0, laid=False,
-               hanging=False):
+               to_wrist=False, width_share=1.0):
     """The torso by the spline through its own points, each sleeve laid along its arm, under the
     torso but over it along the forearm (:mod:`tryon.sleeve_fit`; the sleeves cut from ``analysis`` when given; their lengths times
     ``length_share``, or, ``laid`` (asked for, not a folded fit's fallback), starting nearer the
-    shoulder seam and ending where the full fit puts their ends; ``hanging``, long sleeves cut from beside
-    the torso, as laid but ending at the wrist when it is in view): ``(fit (4, H, W),
+    shoulder seam and ending where the full fit puts their ends; ``to_wrist``, long sleeves, as laid
+    but ending at the wrist when it is in view; across the arm ``width_share`` of their width):
+    ``(fit (4, H, W),
     src, dst, grid (H, W, 2))``, or None when no sleeve can be laid (no sleeve pixels, or no
     visible elbow)."""
     size = mask.shape
@@ -441,17 +448,16 @@ def _piecewise(rgb, mask, keypoints, landmarks, names, src, dst, analysis=None, 
         if axis is None or chain is None:
             continue
         share = length_share
-        if laid or hanging:  # start nearer the shoulder seam, end where the full fit puts the sleeve's end
+        if laid or to_wrist:  # start nearer the shoulder seam, end where the full fit puts the sleeve's end
             chain = chain.copy()
             chain[0] += ROOT_SHIFT * (dst[at["shoulder" + name[-2:]]] - chain[0])
             # (a long sleeve hanging beside the body on its photo: at the wrist, when in view)
-            end_at = chain[-1] if hanging and len(chain) == 3 else dst[at[name]] if name in at else None
+            end_at = chain[-1] if to_wrist and len(chain) == 3 else dst[at[name]] if name in at else None
             if end_at is not None:
                 reach = arc_position(chain, end_at)
                 share = float(np.clip(reach / max(axis.length * scale, 1.0), *SLEEVE_SHARE_RANGE))
-        across = HANGING_WIDTH if hanging else 1.0
-        grid = sleeve_grid(axis, chain, scale, size, length_share=share, width_share=across)
-        front = torch.from_numpy(near_chain(chain[1:], FRONT_WIDTH * axis.half_width * scale * across, size))
+        grid = sleeve_grid(axis, chain, scale, size, length_share=share, width_share=width_share)
+        front = torch.from_numpy(near_chain(chain[1:], FRONT_WIDTH * axis.half_width * scale * width_share, size))
         layers.append((_sample(_premultiplied(rgb, cut), grid[None])[0], grid, front))
         torso &= ~cut
     if not layers:
