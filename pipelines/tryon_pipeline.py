@@ -330,7 +330,7 @@ class TryOnPipeline:
         garment; with ``dress_arms`` (networks trained with the measured lengths), bare arms a
         longer new sleeve covers, hidden from it and dressed in it (:mod:`tryon.sleeve_cover`)."""
         parsed = labels is not None and self.region == "parse"
-        with self._stage(timings, "warp"):  # short sleeves on bare arms: laid along them (tryon.sleeve_cover)
+        with self._stage(timings, "warp"):  # sleeves on bare arms: laid along them (tryon.sleeve_cover)
             laid = dress_arms and parsed and lays_sleeves(prepared.keypoints, prepared.sleeves, labels, body.landmarks)
             long = dress_arms and parsed and lays_long_sleeves(prepared.sleeves, labels, body.landmarks)
             warped = warp_garment(prepared.rgb, prepared.mask, prepared.keypoints, body.landmarks, prepared.analysis,

@@ -355,11 +355,11 @@ def warp_garment(
             Sleeves it cut from beside the torso (:func:`tryon.garment_keypoints.hanging_sleeves`)
             are always laid along the arms, down to the wrists.
         lengths: the share of the photo's hem and sleeve lengths worn (:func:`body_targets`).
-        to_wrists: lay long sleeves along the arms down to the wrists (on bare arms,
-            :func:`tryon.sleeve_cover.lays_long_sleeves`).
         lay_sleeves: lay the sleeves along the arms (:mod:`tryon.sleeve_fit`) even where the
             full fit does not fold: short sleeves that will dress bare arms (the spline keeps a
             short sleeve at its photo's angle, sticking out sideways from a hanging arm).
+        to_wrists: lay long sleeves along the arms down to the wrists, :data:`LONG_WIDTH` as wide
+            (long sleeves on bare arms, :func:`tryon.sleeve_cover.lays_long_sleeves`).
 
     Returns:
         a :class:`WarpedGarment` of the same ``(H, W)``.
