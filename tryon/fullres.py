@@ -143,23 +143,18 @@ def _tears(frame_map: np.ndarray, shown: np.ndarray) -> np.ndarray:
     is ``shown`` (``(H, W)`` bool)."""
     valid = shown & (frame_map[..., 0] > OUTSIDE / 2)
     torn = np.zeros(valid.shape, bool)
-    jumps = []
-    for axis in (0, 1):
-        step = np.linalg.norm(np.diff(frame_map, axis=axis), axis=-1)
-        both = np.logical_and(*(np.take(valid, np.arange(n, valid.shape[axis] - 1 + n), axis=axis) for n in (0, 1)))
-        jumps.append((step, both))
-    usual = np.concatenate([s[b] for s, b in jumps])
+    down = (np.linalg.norm(frame_map[1:] - frame_map[:-1], axis=-1), valid[1:] & valid[:-1])
+    right = (np.linalg.norm(frame_map[:, 1:] - frame_map[:, :-1], axis=-1), valid[:, 1:] & valid[:, :-1])
+    usual = np.concatenate([down[0][down[1]], right[0][right[1]]])
     if usual.size == 0:
         return torn
     limit = TEAR * max(float(np.median(usual)), 1e-3)
-    for axis, (step, both) in enumerate(jumps):
-        cut = both & (step > limit)
-        if axis == 0:
-            torn[:-1] |= cut
-            torn[1:] |= cut
-        else:
-            torn[:, :-1] |= cut
-            torn[:, 1:] |= cut
+    cut = down[1] & (down[0] > limit)
+    torn[:-1] |= cut
+    torn[1:] |= cut
+    cut = right[1] & (right[0] > limit)
+    torn[:, :-1] |= cut
+    torn[:, 1:] |= cut
     return torn
 
 

@@ -182,10 +182,16 @@ def garment_keypoints(mask: np.ndarray) -> dict[str, tuple[float, float] | None]
     return out
 
 
+def _lower_rows(span: np.ndarray) -> np.ndarray:
+    """``span.shape`` bool: the sleeve's lower rows (:data:`HANG_LINE_SHARE` of its height), where it
+    hangs straight."""
+    return span >= span[0] + (1 - HANG_LINE_SHARE) * (span[-1] - span[0])
+
+
 def _inner_edge(edges: np.ndarray, span: np.ndarray, outline: np.ndarray, sign: int, width: float) -> int | None:
     """How far in from the ``outline`` (x per row of ``span``; ``sign`` +1: inwards is to the right)
     the photo's strongest edge runs beside it (px), over the sleeve's lower rows; None without one."""
-    lower = span >= span[0] + (1 - HANG_LINE_SHARE) * (span[-1] - span[0])
+    lower = _lower_rows(span)
     best, strength = None, HANG_MIN_EDGE
     for d in range(int(HANG_WIDTHS[0] * width), int(HANG_WIDTHS[1] * width) + 1):
         x = np.clip(outline[lower] + sign * d, 0, edges.shape[1] - 1)
@@ -199,7 +205,7 @@ def _band(mask: np.ndarray, span: np.ndarray, outline: np.ndarray, inner: np.nda
     """The largest blob of ``mask`` between the ``outline`` and the ``inner`` edge (x per row of
     ``span``), the inner edge kept on its line through the sleeve's lower rows: up at the shoulder
     the outline turns in along the shoulder seam, a sleeve's inner edge does not."""
-    lower = span >= span[0] + (1 - HANG_LINE_SHARE) * (span[-1] - span[0])
+    lower = _lower_rows(span)
     line = np.polyval(np.polyfit(span[lower], inner[lower], 1), span)
     inner = np.minimum(inner, line) if sign > 0 else np.maximum(inner, line)
     side = np.zeros_like(mask)

@@ -142,9 +142,15 @@ def lays_sleeves(keypoints: dict, sleeves: str | None, labels: np.ndarray, landm
     """
     if sleeves != "short" or keypoints.get("sleeve_l") is None or keypoints.get("sleeve_r") is None:
         return False
+    return _bare_from(labels, landmarks) < SHOULDER_BARE
+
+
+def _bare_from(labels: np.ndarray, landmarks: np.ndarray) -> float:
+    """Where the person's bare arm begins (upper-arm lengths from the shoulder), on the arm in view
+    where that is farthest down; inf without an arm in view."""
     empty = np.zeros(labels.shape, np.float32)
     seen = [arm[0] for arm in sleeve_reaches(labels, landmarks, empty) if arm is not None]
-    return bool(seen) and max(seen) < SHOULDER_BARE
+    return max(seen) if seen else float("inf")
 
 
 def lays_long_sleeves(sleeves: str | None, labels: np.ndarray, landmarks: np.ndarray) -> bool:
@@ -157,11 +163,7 @@ def lays_long_sleeves(sleeves: str | None, labels: np.ndarray, landmarks: np.nda
         sleeves: the garment's sleeve kind; labels: ``(H, W)`` uint8 LIP ids of the frame;
             landmarks: ``(33, 3)`` frame pixels and visibility, torso upright.
     """
-    if sleeves != "long":
-        return False
-    empty = np.zeros(labels.shape, np.float32)
-    seen = [arm[0] for arm in sleeve_reaches(labels, landmarks, empty) if arm is not None]
-    return bool(seen) and max(seen) < LONG_BARE
+    return sleeves == "long" and _bare_from(labels, landmarks) < LONG_BARE
 
 
 _last_arms: tuple | None = None  # (key, arms) of arm_positions' last answer
