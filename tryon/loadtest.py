@@ -7,7 +7,8 @@ all together in time (``--deadline``):
 1. warm-up: a few try-ons (the first loads the models);
 2. overhead: sequential ``/try_on`` round trips through gradio_client (result downloaded) and
    REST round trips, each set against the pipeline's own time of the same call (read from
-   ``GET /api/v1/health``);
+   ``GET /api/v1/health``); the same with clients that do not load the certificate store for
+   each request (``ssl_verify=False``), to show what Gradio and the server cost without it;
 3. burst: ``--clients`` concurrent clients, ``--bad`` of them uploading bad files (each must
    get its one sentence), the rest good photos (each must get its result);
 4. sequential: ``--sequential`` calls, RSS after the first 20 and after all;
@@ -50,6 +51,7 @@ STOP_TIMEOUT_S = 30.0
 DRAIN_TIMEOUT_S = 120.0
 SETTLE_S = 2.0         # after a phase, before reading the server's RSS
 RSS_SAMPLE_S = 0.2
+NO_CERTS = "client with ssl_verify=False"  # the overhead rows whose client skips the certificate store
 EARLY_SEQUENTIAL = 20  # RSS is read after this many sequential calls, and after all
 
 
@@ -175,9 +177,18 @@ def _overhead(server: Server, person: Path, garment: Path, rounds: int,
     echo_proc, echo_url = _echo_server(workdir)
     try:
         ours, echo = Client(server.url, verbose=False), Client(echo_url, verbose=False)
+        # gradio_client opens every request through a new httpx client, which loads the
+        # certificate store even for http:// (~26 ms a request); ssl_verify=False skips that
+        # load (plain http:// on loopback has no certificate to check), so these two rows
+        # show what the server and Gradio cost without it.
+        ours_bare = Client(server.url, verbose=False, ssl_verify=False)
+        echo_bare = Client(echo_url, verbose=False, ssl_verify=False)
         calls = {"floor: echo app via gradio_client": lambda: try_on_call(echo, person, garment),
                  "gradio_client /try_on": lambda: try_on_call(ours, person, garment),
-                 "REST": lambda: rest_call(server.url, person, garment)}
+                 "REST": lambda: rest_call(server.url, person, garment),
+                 f"floor, {NO_CERTS}": lambda: try_on_call(echo_bare, person, garment),
+                 f"gradio_client /try_on, {NO_CERTS}": lambda: try_on_call(ours_bare, person,
+                                                                           garment)}
         rows: dict[str, list[tuple[float, float]]] = {name: [] for name in calls}
         for _ in range(rounds):
             for name, call in calls.items():
@@ -250,6 +261,9 @@ def _phases(args: argparse.Namespace, server: Server, person: Path, garment: Pat
     if floor is not None and "gradio_client /try_on" in report:
         above = report["gradio_client /try_on"][2] - floor
         lines.append(f"gradio_client /try_on overhead above the floor: {above:+.3f} s")
+    if f"floor, {NO_CERTS}" in report and f"gradio_client /try_on, {NO_CERTS}" in report:
+        above = report[f"gradio_client /try_on, {NO_CERTS}"][2] - report[f"floor, {NO_CERTS}"][0]
+        lines.append(f"gradio_client /try_on overhead above the floor, {NO_CERTS}: {above:+.3f} s")
     print("\n".join(lines))
     for name, (_t, pipe, overhead, _n) in report.items():
         if pipe and overhead > args.max_overhead:
