@@ -41,6 +41,7 @@ from tryon.models.tryon_net import TryOnNet
 from tryon.models.vae import VAE
 from tryon.parse import Parser
 from tryon.pose import check_upper_body, detect_pose, pose_maps
+from tryon.old_garment import missed_old_garment, old_colours
 from tryon.region import parse_regions
 from tryon.sleeve_cover import (covered_clothes, dressed_arms, lays_long_sleeves, lays_sleeves, shown_garment,
                                 warped_sleeves)
@@ -343,7 +344,12 @@ class TryOnPipeline:
                                                                          laid=laid, whole=whole)
                 body.region, body.revealed = parse_regions(labels, body.image, body.person_mask, body.landmarks, body.region,
                                                            warped.alpha, body.valid, None if sleeves is None else body.dressed > 0)
-                body.covered = covered_clothes(labels)
+                # The old garment the parser missed (a collar, a strap, a cuff) is repainted too.
+                body.old_colours = old_colours(labels, body.image, body.person_mask, body.landmarks)
+                missed = missed_old_garment(labels, body.image, body.person_mask, body.landmarks,
+                                            body.old_colours) & body.valid
+                body.region = body.region | missed
+                body.covered = np.maximum(covered_clothes(labels), missed.astype(np.float32))
                 body.bared = None if sleeves is None else bared_arms(body.image, labels, body.landmarks, body.person_mask,
                                                                      warped.alpha, sleeves, prepared.sleeves)
                 if body.bared is not None:  # the old sleeve the parser missed goes too (tryon.bare_arms)
@@ -398,7 +404,8 @@ class TryOnPipeline:
                                             prepared.to_layout,
                                             BROAD_FLOW_SMOOTH if self.garment_warp == "broad" else FLOW_SMOOTH),
                        shows=warped.shows, keeps=warped.keeps, source=prepared.source,
-                       source_mask=prepared.source_mask, shading=shading)
+                       source_mask=prepared.source_mask, shading=shading,
+                       repaint=None if body.old_colours is None else body.old_colours.share)
 
     @torch.inference_mode()
     def _render(self, body, warped, codes: dict, timings: dict[str, float]):

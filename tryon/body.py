@@ -43,6 +43,7 @@ from tryon.region import (
 
 if TYPE_CHECKING:
     from tryon.bare_arms import BareArms
+    from tryon.old_garment import OldColours
 
 __all__ = [
     "Alignment",
@@ -88,6 +89,8 @@ class BodyFrame:
             (:func:`tryon.sleeve_cover.covered_clothes`), set with the try-on's region.
         bared: :class:`tryon.bare_arms.BareArms` or None: the arms a shorter new sleeve bares
             (:func:`tryon.bare_arms.bared_arms`), set with the try-on's region.
+        old_colours: :class:`tryon.old_garment.OldColours` or None: the old garment's colours,
+            set with the try-on's region (the seam at full resolution never shows them).
     """
 
     alignment: Alignment
@@ -100,6 +103,7 @@ class BodyFrame:
     dressed: np.ndarray | None = None
     covered: np.ndarray | None = None
     bared: BareArms | None = None
+    old_colours: OldColours | None = None
 
     @property
     def size(self) -> tuple[int, int]:

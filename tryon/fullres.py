@@ -19,6 +19,8 @@ Coordinates: pixel centres at integers; frame flows in normalised units with
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -33,6 +35,9 @@ OUTSIDE = -1e4           # a map value that reads nothing (far outside the garme
 MIN_COVER = 1e-3         # premultiplied colour is divided by at least this coverage
 MAX_DOWNSCALE = 8.0      # an area filter shrinks the garment photo by at most this much at once
 STEP_SAMPLE = 8          # the map's scale is estimated on every 8th pixel
+SEAM_SMOOTH = 1.5        # photo px: the seam's repaint measure is blurred this much, then ramps the
+SEAM_FROM = 0.5          # seam's alpha up from this measure (the old garment's share of its colour)...
+SEAM_FULL = 0.8          # ...to wholly repainted at this one
 ENLARGED = 1.5           # photo pixels per frame pixel from which the frame's masks are enlarged...
 MASK_SIGMA = 0.6         # ...so where the garment shows and where the photo is kept are smoothed over this
                          # many frame pixels (Gaussian sigma) first: a binary edge in them, enlarged 4x,
@@ -183,9 +188,27 @@ def _read(source: np.ndarray, mask: np.ndarray, where: np.ndarray) -> tuple[np.n
     return read[..., :3] / np.maximum(read[..., 3:], MIN_COVER), cover
 
 
+def _repaint_seam(region: np.ndarray, photo: np.ndarray, repaint: Callable[[np.ndarray], np.ndarray]) -> None:
+    """Raise ``region`` (``(h, w)`` float32 alpha, in place) in its seam where ``photo``
+    (``(h, w, 3)`` uint8) is to be repainted: ``repaint``'s measure, blurred over
+    :data:`SEAM_SMOOTH` photo pixels (one pixel's colour alone decides nothing: no ragged
+    fringe), ramped from :data:`SEAM_FROM` to :data:`SEAM_FULL`."""
+    seam = (region > 0.0) & (region < 1.0)
+    if not seam.any():
+        return
+    reach = int(math.ceil(2 * SEAM_SMOOTH))
+    near = cv2.dilate(seam.astype(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)).astype(bool)
+    measure = np.zeros(region.shape, np.float32)
+    measure[near] = repaint(photo[near])
+    measure = cv2.GaussianBlur(measure, (0, 0), SEAM_SMOOTH)
+    raised = np.clip((measure[seam] - SEAM_FROM) / (SEAM_FULL - SEAM_FROM), 0.0, 1.0)
+    region[seam] = np.maximum(region[seam], raised)
+
+
 def compose(photo: np.ndarray, rendered: np.ndarray, alpha: np.ndarray, alignment: Alignment, *,
             frame_map: np.ndarray, shows: np.ndarray, keeps: np.ndarray, source: np.ndarray,
-            source_mask: np.ndarray, shading: np.ndarray | None = None) -> tuple[np.ndarray, FullResGarment]:
+            source_mask: np.ndarray, shading: np.ndarray | None = None,
+            repaint: Callable[[np.ndarray], np.ndarray] | None = None) -> tuple[np.ndarray, FullResGarment]:
     """Paste a frame render back into the photo with the garment's own pixels, in one pass.
 
     Per photo pixel, with every frame array resampled bilinearly: the render where the pasted
@@ -204,6 +227,12 @@ def compose(photo: np.ndarray, rendered: np.ndarray, alpha: np.ndarray, alignmen
         source, source_mask: the garment photo ``(hs, ws, 3)`` uint8 and its mask ``(hs, ws)``.
         shading: optional ``(H, W)`` float32 multiplier for the garment (1 = unchanged), see
             :func:`tryon.composite.shading_map`.
+        repaint: optional measure of the photo's own pixels, ``(n, 3)`` uint8 -> ``(n,)``
+            float in ``[0, 1]``, how surely each is to be repainted (the old garment's colours,
+            :meth:`tryon.old_garment.OldColours.share`): in the region's feathered seam
+            (``0 < alpha < 1``, photo pixels) it raises the seam's alpha
+            (:func:`_repaint_seam`), so the old garment's edge, at the photo's resolution,
+            does not show through the seam.
 
     Returns:
         ``(out, garment)``: the ``(h, w, 3)`` uint8 result, byte-identical to ``photo`` wherever
@@ -224,6 +253,8 @@ def compose(photo: np.ndarray, rendered: np.ndarray, alpha: np.ndarray, alignmen
         weights[..., 1:3] = cv2.GaussianBlur(np.ascontiguousarray(weights[..., 1:3]), (0, 0), MASK_SIGMA)
     weights = _to_photo(weights, alignment, box)
     region = np.clip(weights[..., 0], 0.0, 1.0)
+    if repaint is not None:
+        _repaint_seam(region, photo[y0:y1, x0:x1], repaint)
     where = _to_photo(np.ascontiguousarray(frame_map, np.float32), alignment, box, OUTSIDE)
     torn = _tears(frame_map, shows > 0.5)
     if torn.any():  # across a tear a blend of the two places reads neither: the nearer one, whole

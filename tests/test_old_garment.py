@@ -1,0 +1,102 @@
+"""The old garment the parser missed (``tryon.old_garment``) and the seam that never shows it
+(``tryon.fullres.compose(repaint=)``): synthetic frames whose parse misses a collar ring."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from tryon import constants as C
+from tryon.alignment import Alignment
+from tryon.fullres import compose
+from tryon.old_garment import missed_old_garment, old_colours
+
+H, W = 256, 192
+SKIN = (214, 160, 130)
+NAVY = (30, 40, 90)
+BACKDROP = (235, 235, 235)
+JEANS = (60, 90, 150)
+
+
+def _frame(top=NAVY, trousers=JEANS):
+    """A toy person: face, neck, a collar ring the parser calls neck (background), the old top,
+    bare arms, trousers; ``(image, labels, person_mask, landmarks, ring)``."""
+    rng = np.random.default_rng(0)
+    image = np.empty((H, W, 3), np.float32)
+    image[:] = BACKDROP
+    labels = np.zeros((H, W), np.uint8)
+    person = np.zeros((H, W), np.float32)
+    yy, xx = np.mgrid[:H, :W]
+    face = (xx - 96) ** 2 / 18 ** 2 + (yy - 40) ** 2 / 22 ** 2 <= 1
+    neck = (abs(xx - 96) <= 12) & (yy >= 55) & (yy < 72)
+    ring = (abs(xx - 96) <= 22) & (yy >= 68) & (yy < 74) & ~((abs(xx - 96) <= 8) & (yy < 72))
+    torso = (abs(xx - 96) <= 45) & (yy >= 74) & (yy < 170)
+    arms = ((abs(xx - 96) > 45) & (abs(xx - 96) <= 60) & (yy >= 80) & (yy < 165))
+    legs = (abs(xx - 96) <= 40) & (yy >= 170)
+    for part, colour, label in ((face, SKIN, C.LIP_FACE), (neck, SKIN, C.LIP_BACKGROUND),
+                                (arms, SKIN, C.LIP_LEFT_ARM), (torso, top, C.LIP_UPPER_CLOTHES),
+                                (ring, top, C.LIP_BACKGROUND), (legs, trousers, C.LIP_PANTS)):
+        image[part] = colour
+        labels[part] = label
+        person[part] = 1.0
+    image += rng.normal(0, 4, image.shape)  # sensor noise: colours are never exact
+    landmarks = np.zeros((33, 3), np.float32)
+    landmarks[:, 2] = 1.0
+    landmarks[[C.LEFT_SHOULDER, C.RIGHT_SHOULDER], :2] = [(136, 78), (56, 78)]
+    landmarks[[C.LEFT_HIP, C.RIGHT_HIP], :2] = [(120, 168), (72, 168)]
+    return image.clip(0, 255).astype(np.uint8), labels, person, landmarks, ring
+
+
+def test_a_collar_ring_the_parser_calls_neck_is_found_and_the_neck_is_not():
+    image, labels, person, landmarks, ring = _frame()
+    colours = old_colours(labels, image, person, landmarks)
+    missed = missed_old_garment(labels, image, person, landmarks, colours)
+    assert (missed & ring).sum() >= 0.9 * ring.sum()
+    assert not (missed & ~ring).any()  # neither the neck, the face, the arms nor the trousers
+
+
+def test_a_skin_coloured_old_top_is_not_mistaken_for_skin_nor_skin_for_it():
+    image, labels, person, landmarks, ring = _frame(top=(218, 166, 134))
+    colours = old_colours(labels, image, person, landmarks)
+    missed = missed_old_garment(labels, image, person, landmarks, colours)
+    assert not missed.any()  # its colours are also the arms': neither class wins
+
+
+def test_trousers_in_the_top_colour_stay_and_no_labelled_top_means_no_model():
+    image, labels, person, landmarks, _ = _frame(trousers=NAVY)
+    colours = old_colours(labels, image, person, landmarks)
+    assert not (missed_old_garment(labels, image, person, landmarks, colours)
+                & (labels == C.LIP_PANTS)).any()
+    bare = np.where(labels == C.LIP_UPPER_CLOTHES, C.LIP_BACKGROUND, labels).astype(np.uint8)
+    assert old_colours(bare, image, person, landmarks) is None
+    assert not missed_old_garment(bare, image, person, landmarks, None).any()
+
+
+def test_the_seam_repaints_the_old_garment_wholly_and_leaves_the_rest_as_before():
+    """A region whose feathered seam crosses a navy band: with ``repaint`` the band is the
+    render's, without it the photo's navy shows through; outside the region nothing changes."""
+    image, labels, person, landmarks, ring = _frame()
+    colours = old_colours(labels, image, person, landmarks)
+    photo = image.copy()
+    rendered = np.full_like(image, 200)
+    alpha = np.zeros((H, W), np.float32)
+    alpha[70:200, 40:150] = 1.0
+    alpha[70:76] = np.linspace(0.2, 0.9, 6, dtype=np.float32)[:, None] * (alpha[76] > 0)  # the seam over the ring
+    identity = Alignment(matrix=np.array([[1, 0, 0], [0, 1, 0]], np.float64), frame_size=(H, W),
+                         image_size=(W, H))
+    kw = dict(frame_map=np.full((H, W, 2), -1e4, np.float32), shows=np.zeros((H, W), np.float32),
+              keeps=np.zeros((H, W), np.float32), source=np.zeros((8, 8, 3), np.uint8),
+              source_mask=np.zeros((8, 8), np.uint8))
+    plain, _ = compose(photo, rendered, alpha, identity, **kw)
+    fixed, _ = compose(photo, rendered, alpha, identity, repaint=colours.share, **kw)
+    inner = cv2.erode(ring.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)  # the measure is blurred
+    band = ring & (alpha > 0) & (alpha < 1)
+    band[:, :45] = band[:, 145:] = False  # away from the region's sides
+    assert band.sum() > 50
+    dark = lambda out: float(out[band].astype(np.float32).mean())  # noqa: E731
+    assert dark(plain) < 150 < dark(fixed)  # the navy shows through the plain seam only
+    assert np.abs(fixed[band & inner].astype(int) - 200).max() <= 1
+    outside = alpha == 0
+    assert np.array_equal(fixed[outside], photo[outside]) and np.array_equal(plain[outside], photo[outside])
+    skin_seam = (alpha > 0) & (alpha < 1) & ~ring & (labels == C.LIP_BACKGROUND) & (person > 0)
+    assert np.array_equal(fixed[skin_seam], plain[skin_seam])  # the neck's seam fades as before

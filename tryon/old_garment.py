@@ -1,0 +1,155 @@
+"""The old garment the parser missed: found by its colour, next to what the parser did label.
+
+The body parser works in the 256x192 frame and was trained on studio photos. On a shopper's
+photo it can miss parts of the old top: a dark collar ring under the chin or a strap it calls
+neck (background), a cuff beside the hand it calls hand, a sleeve against the photo's edge. What
+it misses is never repainted, and shows as a ghost of the old garment around the new one.
+
+:func:`missed_old_garment` finds those pixels by colour (:func:`old_colours`): CIELAB
+histograms of the old garment as the parser labels it and of each class the parser is sure of
+(skin, hair, lower-body clothes, the backdrop away from the person). A person pixel the parser
+calls neck (background), arm or hand whose colour is far more the old garment's than any other
+class's (:data:`OLD_SHARE`), in a run of such pixels that touches the labelled old garment, is
+the old garment too. A skin-coloured old top stays as it is (its colours are also the skin's,
+so it does not win), and so does a pair of trousers in the top's colour (the parser labels
+them, so they are never candidates). The same model tells, at the photo's own resolution, which
+pixels of the region's feathered seam are the old garment's (:func:`tryon.fullres.compose`).
+
+All arrays are in the model frame (:mod:`tryon.alignment`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from tryon import constants as C
+from tryon.alignment import body_unit
+from tryon.masks import disk
+
+__all__ = ["OldColours", "old_colours", "missed_old_garment", "OLD_SHARE", "MIN_OLD_PIXELS"]
+
+OLD_GARMENT = (C.LIP_UPPER_CLOTHES, C.LIP_DRESS, C.LIP_COAT)
+# What the parser may have called the old garment by mistake (on a person pixel): the neck and
+# what it missed (background), arms and hands.
+CANDIDATE = (C.LIP_BACKGROUND, C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM)
+# What the colour model sets the old garment against: what the parser is sure of, each class
+# normalised on its own (a large backdrop must not dilute the skin's density).
+OTHER_CLASSES = ((C.LIP_FACE, C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM), (C.LIP_HAIR,),
+                 (C.LIP_PANTS, C.LIP_SKIRT, C.LIP_LEFT_LEG, C.LIP_RIGHT_LEG, C.LIP_LEFT_SHOE, C.LIP_RIGHT_SHOE))
+BINS = (8, 24, 24)        # histogram bins over CIELAB's L, a, b (8-bit OpenCV ranges)
+SMOOTH = 1.0              # the histograms are blurred this many bins (nearby colours count)
+OLD_SHARE = 0.8           # a candidate is old garment when this share of the density at its colour,
+                          # the old garment's and the likeliest other class's, is the old garment's
+MIN_DENSITY = 2e-4        # ...and the old garment's density there is at least this
+MIN_OLD_PIXELS = 50       # fewer labelled old-garment pixels than this: no colour model
+BACKGROUND_AWAY = 0.1     # background this far (units of U) from the person joins the "other" class
+REACH = 0.5               # candidates farther than this (units of U) from the labelled old garment are left
+
+
+@dataclass(frozen=True)
+class OldColours:
+    """The colour model: normalised, blurred CIELAB histograms ``(L, a, b)`` bins of the old
+    garment (``old``) and ``(k, L, a, b)`` of each other class the parser is sure of
+    (``others``: skin, hair, lower-body clothes, the backdrop)."""
+
+    old: np.ndarray
+    others: np.ndarray
+
+    def share(self, rgb: np.ndarray) -> np.ndarray:
+        """The old garment's share of its density and the likeliest other class's at each
+        colour: ``rgb``'s shape
+        but the last axis, float32 in ``[0, 1]`` (0 where the old garment's own density is
+        below :data:`MIN_DENSITY`).
+
+        Args:
+            rgb: ``(..., 3)`` uint8 RGB pixels (any resolution: the frame's or the photo's).
+        """
+        flat = np.ascontiguousarray(rgb.reshape(-1, 1, 3), np.uint8)
+        idx = _bin_index(cv2.cvtColor(flat, cv2.COLOR_RGB2LAB)[:, 0])
+        d_old = self.old.ravel()[idx]
+        d_other = self.others.reshape(len(self.others), -1)[:, idx].max(axis=0)
+        share = np.where(d_old >= MIN_DENSITY, d_old / np.maximum(d_old + d_other, 1e-12), 0.0)
+        return share.astype(np.float32).reshape(rgb.shape[:-1])
+
+    def likes(self, rgb: np.ndarray) -> np.ndarray:
+        """Bool, :meth:`share` at least :data:`OLD_SHARE`: the colour is the old garment's."""
+        return self.share(rgb) >= OLD_SHARE
+
+
+def old_colours(labels: np.ndarray, image: np.ndarray, person_mask: np.ndarray,
+                landmarks: np.ndarray) -> OldColours | None:
+    """The colour model of the old upper garment, or None when fewer than
+    :data:`MIN_OLD_PIXELS` pixels are labelled old garment.
+
+    Args:
+        labels: ``(H, W)`` uint8 LIP ids of the frame (person pixels only, else background).
+        image: ``(H, W, 3)`` uint8 RGB frame.
+        person_mask: ``(H, W)`` float32 in ``[0, 1]``, MediaPipe's person mask.
+        landmarks: ``(33, 3)`` frame pixels and visibility, torso upright.
+    """
+    old = np.isin(labels, OLD_GARMENT)
+    if old.sum() < MIN_OLD_PIXELS:
+        return None
+    person = person_mask > 0.5
+    u = body_unit(landmarks)
+    near_person = cv2.dilate(person.astype(np.uint8), disk(max(1.0, BACKGROUND_AWAY * u))).astype(bool)
+    lab = cv2.cvtColor(np.ascontiguousarray(image[..., :3], np.uint8), cv2.COLOR_RGB2LAB)
+    others = [np.isin(labels, ids) & person for ids in OTHER_CLASSES] + [~near_person]
+    return OldColours(_histogram(lab, old), np.stack([_histogram(lab, m) for m in others]))
+
+
+def missed_old_garment(labels: np.ndarray, image: np.ndarray, person_mask: np.ndarray,
+                       landmarks: np.ndarray, colours: OldColours | None) -> np.ndarray:
+    """Pixels of the old upper garment the parser did not label as such.
+
+    Args:
+        labels, image, person_mask, landmarks: as :func:`old_colours`.
+        colours: :func:`old_colours` of the same frame (None: nothing is found).
+
+    Returns:
+        ``(H, W)`` bool: person pixels labelled background, arm or hand whose colour is the old
+        garment's (:meth:`OldColours.likes`), connected through such pixels to the labelled old
+        garment and within :data:`REACH` of it.
+    """
+    empty = np.zeros(labels.shape, bool)
+    if colours is None:
+        return empty
+    old = np.isin(labels, OLD_GARMENT)
+    candidate = np.isin(labels, CANDIDATE) & (person_mask > 0.5) & colours.likes(image[..., :3])
+    reach = cv2.dilate(old.astype(np.uint8), disk(max(1.0, REACH * body_unit(landmarks)))).astype(bool)
+    candidate &= reach
+    if not candidate.any():
+        return empty
+    # Runs of candidates that touch the labelled old garment (8-connected, through candidates).
+    seeds = candidate & cv2.dilate(old.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    _, comp = cv2.connectedComponents(candidate.astype(np.uint8), connectivity=8)
+    touching = np.unique(comp[seeds])
+    touching = touching[touching > 0]
+    return np.isin(comp, touching) if touching.size else empty
+
+
+def _histogram(lab: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """Normalised, blurred 3-D colour histogram of ``lab[where]``; ``(L, a, b)`` bins."""
+    idx = _bin_index(lab[where])
+    hist = np.bincount(idx, minlength=int(np.prod(BINS))).astype(np.float32).reshape(BINS)
+    for axis in range(3):  # a separable blur: nearby colours count as the same
+        hist = _blur_axis(hist, axis)
+    total = hist.sum()
+    return hist / total if total > 0 else hist
+
+
+def _blur_axis(hist: np.ndarray, axis: int) -> np.ndarray:
+    """``hist`` blurred along one axis by :data:`SMOOTH` bins (edges replicated)."""
+    moved = np.ascontiguousarray(np.moveaxis(hist, axis, 0))
+    flat = moved.reshape(moved.shape[0], -1)
+    blurred = cv2.GaussianBlur(flat, (1, 0), sigmaX=0.0, sigmaY=SMOOTH, borderType=cv2.BORDER_REPLICATE)
+    return np.moveaxis(blurred.reshape(moved.shape), 0, axis)
+
+
+def _bin_index(lab: np.ndarray) -> np.ndarray:
+    """Flat histogram bin of each ``(..., 3)`` uint8 CIELAB pixel, int64 of shape ``lab.shape[:-1]``."""
+    q = [np.minimum((lab[..., i].astype(np.int64) * n) // 256, n - 1) for i, n in enumerate(BINS)]
+    return (q[0] * BINS[1] + q[1]) * BINS[2] + q[2]
