@@ -206,3 +206,22 @@ def test_the_bundled_reader_reads_the_bundled_garments(name, kind):
                                size=C.FRAME_SIZE)
     assert SLEEVE_KINDS[int(np.argmax(read_sleeves(reader, prepared)))] == kind
     assert sleeve_kind(prepared, reader) == kind
+
+
+def test_a_garment_leaning_long_with_no_long_sleeve_in_its_photo_reads_short():
+    """The bundled camisole: the reader leans long (0.76), but neither its mask nor the photo
+    beside its body shows a sleeve, so it reads short (a person's arms are bared), not untold
+    (the network then painted sleeves in its colour). The denim shirt leans long as much and
+    its sleeves hang on both sides: long."""
+    from PIL import Image
+
+    from tryon.assets import weights_dir
+    from tryon.sleeves import HANG_LEAN, MIN_CONFIDENCE, load_reader
+
+    reader = load_reader(weights_dir() / "sleeve-reader")
+    for name, kind in (("top_cami_grey.jpg", "short"), ("shirt_denim.jpg", "long")):
+        prepared = prepare_garment(Image.open(ROOT / "assets" / "examples" / "garments" / name).convert("RGB"),
+                                   size=C.FRAME_SIZE)
+        p_long = float(read_sleeves(reader, prepared)[SLEEVE_KINDS.index("long")])
+        assert HANG_LEAN <= p_long < MIN_CONFIDENCE  # the rule, not the reader alone, decides
+        assert sleeve_kind(prepared, reader) == kind, name

@@ -28,7 +28,8 @@ __all__ = ["MIN_CONFIDENCE", "hang_sleeves", "load_reader", "read_sleeves", "sle
 
 MIN_CONFIDENCE = 0.8    # the reader's probability of a kind (or of sleeveless + short) below which the
                         # sleeves stay untold (chosen on the validation garments and held-out wild photos)...
-HANG_LEAN = 0.5         # ...unless it leans long this much and a sleeve hangs beside the body on both sides
+HANG_LEAN = 0.5         # ...unless it leans long this much: then long where a sleeve hangs beside the body
+                        # on both sides, else short (short or none: no long sleeve shows in the photo)
 
 
 def load_reader(directory: str | Path) -> SleeveReader:
@@ -53,7 +54,8 @@ def sleeve_kind(prepared: PreparedGarment, reader: SleeveReader | None = None) -
         reader: the sleeve reader, asked only when the mask shows no sleeve (None: such a
             garment's sleeves stay untold). Its kind must reach :data:`MIN_CONFIDENCE`; where
             only sleeveless and short together do, the garment reads short; long needs only
-            :data:`HANG_LEAN` where :func:`tryon.garment_keypoints.hanging_sleeves` cuts two sleeves.
+            :data:`HANG_LEAN` where :func:`tryon.garment_keypoints.hanging_sleeves` cuts two
+            sleeves, and a garment leaning that long without them reads short.
     """
     share = sleeve_length(prepared.keypoints)
     if share is None:
@@ -71,6 +73,9 @@ def sleeve_kind(prepared: PreparedGarment, reader: SleeveReader | None = None) -
         hanging = hanging_sleeves(prepared.rgb, prepared.mask, prepared.analysis)
         if hanging is not None and all(hanging.keypoints[n] is not None for n in ("sleeve_l", "sleeve_r")):
             return "long"
+        # Leaning long, yet no long sleeve anywhere in the photo (neither on the mask nor hanging
+        # beside the body): the lean is not taken (the bundled camisole leans 0.76 long).
+        return "short"
     # Short sleeves or none (the reader torn between the two): on a garment whose mask shows no
     # sleeve, both leave the arm below the shoulder to the person.
     return "short" if p["sleeveless"] + p["short"] >= MIN_CONFIDENCE else None
