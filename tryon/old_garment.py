@@ -8,9 +8,9 @@ it misses is never repainted, and shows as a ghost of the old garment around the
 :func:`missed_old_garment` finds those pixels by colour (:func:`old_colours`): CIELAB
 histograms of the old garment as the parser labels it and of each class the parser is sure of
 (skin, hair, lower-body clothes, the backdrop away from the person). A person pixel the parser
-calls neck (background), arm or hand whose colour is far more the old garment's than any other
-class's (:data:`OLD_SHARE`), in a run of such pixels that touches the labelled old garment, is
-the old garment too. A skin-coloured old top stays as it is (its colours are also the skin's,
+calls neck (background), arm or hand whose colour is more the old garment's than any other
+class's (:data:`OLD_SHARE`) and is not the face's own (:func:`tryon.region.skin_pixels`), in a
+run of such pixels that touches the labelled old garment, is the old garment too. A skin-coloured old top stays as it is (its colours are also the skin's,
 so it does not win), and so does a pair of trousers in the top's colour (the parser labels
 them, so they are never candidates). The same model tells, at the photo's own resolution, which
 pixels of the region's feathered seam are the old garment's (:func:`tryon.fullres.compose`).
@@ -28,6 +28,7 @@ import numpy as np
 from tryon import constants as C
 from tryon.alignment import body_unit
 from tryon.masks import disk
+from tryon.region import skin_pixels
 
 __all__ = ["OldColours", "old_colours", "missed_old_garment", "OLD_SHARE", "MIN_OLD_PIXELS"]
 
@@ -41,7 +42,7 @@ OTHER_CLASSES = ((C.LIP_FACE, C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM), (C.LIP_HAIR,),
                  (C.LIP_PANTS, C.LIP_SKIRT, C.LIP_LEFT_LEG, C.LIP_RIGHT_LEG, C.LIP_LEFT_SHOE, C.LIP_RIGHT_SHOE))
 BINS = (8, 24, 24)        # histogram bins over CIELAB's L, a, b (8-bit OpenCV ranges)
 SMOOTH = 1.0              # the histograms are blurred this many bins (nearby colours count)
-OLD_SHARE = 0.8           # a candidate is old garment when this share of the density at its colour,
+OLD_SHARE = 0.65          # a candidate is old garment when this share of the density at its colour,
                           # the old garment's and the likeliest other class's, is the old garment's
 MIN_DENSITY = 2e-4        # ...and the old garment's density there is at least this
 MIN_OLD_PIXELS = 50       # fewer labelled old-garment pixels than this: no colour model
@@ -111,14 +112,17 @@ def missed_old_garment(labels: np.ndarray, image: np.ndarray, person_mask: np.nd
 
     Returns:
         ``(H, W)`` bool: person pixels labelled background, arm or hand whose colour is the old
-        garment's (:meth:`OldColours.likes`), connected through such pixels to the labelled old
-        garment and within :data:`REACH` of it.
+        garment's (:meth:`OldColours.likes`) and not the face's, connected through such pixels
+        to the labelled old garment and within :data:`REACH` of it.
     """
     empty = np.zeros(labels.shape, bool)
     if colours is None:
         return empty
     old = np.isin(labels, OLD_GARMENT)
     candidate = np.isin(labels, CANDIDATE) & (person_mask > 0.5) & colours.likes(image[..., :3])
+    skin = skin_pixels(image[..., :3], landmarks)
+    if skin is not None:  # the face's own colours are never the old garment's
+        candidate &= ~skin
     reach = cv2.dilate(old.astype(np.uint8), disk(max(1.0, REACH * body_unit(landmarks)))).astype(bool)
     candidate &= reach
     if not candidate.any():
