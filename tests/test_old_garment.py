@@ -82,6 +82,7 @@ def test_the_seam_repaints_the_old_garment_wholly_and_leaves_the_rest_as_before(
     alpha = np.zeros((H, W), np.float32)
     alpha[70:200, 40:150] = 1.0
     alpha[70:76] = np.linspace(0.2, 0.9, 6, dtype=np.float32)[:, None] * (alpha[76] > 0)  # the seam over the ring
+    alpha[90:150, 40:46] = np.linspace(0.2, 0.9, 6, dtype=np.float32)[None, :]  # and over an arm
     identity = Alignment(matrix=np.array([[1, 0, 0], [0, 1, 0]], np.float64), frame_size=(H, W),
                          image_size=(W, H))
     kw = dict(frame_map=np.full((H, W, 2), -1e4, np.float32), shows=np.zeros((H, W), np.float32),
@@ -95,8 +96,11 @@ def test_the_seam_repaints_the_old_garment_wholly_and_leaves_the_rest_as_before(
     assert band.sum() > 50
     dark = lambda out: float(out[band].astype(np.float32).mean())  # noqa: E731
     assert dark(plain) < 150 < dark(fixed)  # the navy shows through the plain seam only
-    assert np.abs(fixed[band & inner].astype(int) - 200).max() <= 1
+    wholly = np.abs(fixed[band & inner].astype(int) - 200).max(axis=1) <= 1
+    assert wholly.mean() >= 0.95  # the ring's inside is the render's (its ends blur into the neck)
     outside = alpha == 0
     assert np.array_equal(fixed[outside], photo[outside]) and np.array_equal(plain[outside], photo[outside])
-    skin_seam = (alpha > 0) & (alpha < 1) & ~ring & (labels == C.LIP_BACKGROUND) & (person > 0)
-    assert np.array_equal(fixed[skin_seam], plain[skin_seam])  # the neck's seam fades as before
+    near_ring = cv2.dilate(ring.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+    skin_seam = (alpha > 0) & (alpha < 1) & ~near_ring & (labels == C.LIP_LEFT_ARM)
+    assert skin_seam.sum() > 200
+    assert np.array_equal(fixed[skin_seam], plain[skin_seam])  # the arm's seam fades as before

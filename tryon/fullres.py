@@ -19,7 +19,6 @@ Coordinates: pixel centres at integers; frame flows in normalised units with
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -190,19 +189,18 @@ def _read(source: np.ndarray, mask: np.ndarray, where: np.ndarray) -> tuple[np.n
 
 def _repaint_seam(region: np.ndarray, photo: np.ndarray, repaint: Callable[[np.ndarray], np.ndarray]) -> None:
     """Raise ``region`` (``(h, w)`` float32 alpha, in place) in its seam where ``photo``
-    (``(h, w, 3)`` uint8) is to be repainted: ``repaint``'s measure, blurred over
-    :data:`SEAM_SMOOTH` photo pixels (one pixel's colour alone decides nothing: no ragged
-    fringe), ramped from :data:`SEAM_FROM` to :data:`SEAM_FULL`."""
-    seam = (region > 0.0) & (region < 1.0)
-    if not seam.any():
+    (``(h, w, 3)`` uint8) is to be repainted: ``repaint``'s measure, read on the photo halved
+    and blurred over :data:`SEAM_SMOOTH` photo pixels (one pixel's colour alone decides nothing:
+    no ragged fringe), ramped from :data:`SEAM_FROM` to :data:`SEAM_FULL`."""
+    ys, xs = np.nonzero((region > 0.0) & (region < 1.0))
+    if ys.size == 0:
         return
-    reach = int(math.ceil(2 * SEAM_SMOOTH))
-    near = cv2.dilate(seam.astype(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)).astype(bool)
-    measure = np.zeros(region.shape, np.float32)
-    measure[near] = repaint(photo[near])
-    measure = cv2.GaussianBlur(measure, (0, 0), SEAM_SMOOTH)
-    raised = np.clip((measure[seam] - SEAM_FROM) / (SEAM_FULL - SEAM_FROM), 0.0, 1.0)
-    region[seam] = np.maximum(region[seam], raised)
+    y0, x0 = ys.min() & ~1, xs.min() & ~1  # even, so that a seam pixel's half is (y - y0) // 2
+    sub = photo[y0:ys.max() + 1, x0:xs.max() + 1]
+    half = cv2.resize(sub, ((sub.shape[1] + 1) // 2, (sub.shape[0] + 1) // 2), interpolation=cv2.INTER_AREA)
+    measure = cv2.GaussianBlur(np.ascontiguousarray(repaint(half), np.float32), (0, 0), SEAM_SMOOTH / 2)
+    raised = np.clip((measure[(ys - y0) // 2, (xs - x0) // 2] - SEAM_FROM) / (SEAM_FULL - SEAM_FROM), 0.0, 1.0)
+    region[ys, xs] = np.maximum(region[ys, xs], raised)
 
 
 def compose(photo: np.ndarray, rendered: np.ndarray, alpha: np.ndarray, alignment: Alignment, *,

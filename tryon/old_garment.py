@@ -41,6 +41,8 @@ CANDIDATE = (C.LIP_BACKGROUND, C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM)
 OTHER_CLASSES = ((C.LIP_FACE, C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM), (C.LIP_HAIR,),
                  (C.LIP_PANTS, C.LIP_SKIRT, C.LIP_LEFT_LEG, C.LIP_RIGHT_LEG, C.LIP_LEFT_SHOE, C.LIP_RIGHT_SHOE))
 BINS = (8, 24, 24)        # histogram bins over CIELAB's L, a, b (8-bit OpenCV ranges)
+RGB_SHIFT = 3             # the model is read into a table of 32 levels a channel (RGB >> 3)
+RGB_LEVELS = 256 >> RGB_SHIFT
 SMOOTH = 1.0              # the histograms are blurred this many bins (nearby colours count)
 OLD_SHARE = 0.65          # a candidate is old garment when this share of the density at its colour,
                           # the old garment's and the likeliest other class's, is the old garment's
@@ -52,28 +54,21 @@ REACH = 0.5               # candidates farther than this (units of U) from the l
 
 @dataclass(frozen=True)
 class OldColours:
-    """The colour model: normalised, blurred CIELAB histograms ``(L, a, b)`` bins of the old
-    garment (``old``) and ``(k, L, a, b)`` of each other class the parser is sure of
-    (``others``: skin, hair, lower-body clothes, the backdrop)."""
+    """The colour model, as a lookup table: for each RGB colour (:data:`RGB_LEVELS` levels a
+    channel), the old garment's share of its density and the likeliest other class's
+    (:func:`old_colours`)."""
 
-    old: np.ndarray
-    others: np.ndarray
+    table: np.ndarray  # (RGB_LEVELS ** 3,) float32 in [0, 1]
 
     def share(self, rgb: np.ndarray) -> np.ndarray:
         """The old garment's share of its density and the likeliest other class's at each
-        colour: ``rgb``'s shape
-        but the last axis, float32 in ``[0, 1]`` (0 where the old garment's own density is
-        below :data:`MIN_DENSITY`).
+        colour: ``rgb``'s shape but the last axis, float32 in ``[0, 1]`` (0 where the old
+        garment's own density is below :data:`MIN_DENSITY`).
 
         Args:
             rgb: ``(..., 3)`` uint8 RGB pixels (any resolution: the frame's or the photo's).
         """
-        flat = np.ascontiguousarray(rgb.reshape(-1, 1, 3), np.uint8)
-        idx = _bin_index(cv2.cvtColor(flat, cv2.COLOR_RGB2LAB)[:, 0])
-        d_old = self.old.ravel()[idx]
-        d_other = self.others.reshape(len(self.others), -1)[:, idx].max(axis=0)
-        share = np.where(d_old >= MIN_DENSITY, d_old / np.maximum(d_old + d_other, 1e-12), 0.0)
-        return share.astype(np.float32).reshape(rgb.shape[:-1])
+        return self.table[_rgb_index(rgb)]
 
     def likes(self, rgb: np.ndarray) -> np.ndarray:
         """Bool, :meth:`share` at least :data:`OLD_SHARE`: the colour is the old garment's."""
@@ -83,7 +78,9 @@ class OldColours:
 def old_colours(labels: np.ndarray, image: np.ndarray, person_mask: np.ndarray,
                 landmarks: np.ndarray) -> OldColours | None:
     """The colour model of the old upper garment, or None when fewer than
-    :data:`MIN_OLD_PIXELS` pixels are labelled old garment.
+    :data:`MIN_OLD_PIXELS` pixels are labelled old garment: normalised, blurred CIELAB
+    histograms of the old garment and of each other class the parser is sure of (skin, hair,
+    lower-body clothes, the backdrop), read into an RGB lookup table.
 
     Args:
         labels: ``(H, W)`` uint8 LIP ids of the frame (person pixels only, else background).
@@ -97,9 +94,12 @@ def old_colours(labels: np.ndarray, image: np.ndarray, person_mask: np.ndarray,
     person = person_mask > 0.5
     u = body_unit(landmarks)
     near_person = cv2.dilate(person.astype(np.uint8), disk(max(1.0, BACKGROUND_AWAY * u))).astype(bool)
-    lab = cv2.cvtColor(np.ascontiguousarray(image[..., :3], np.uint8), cv2.COLOR_RGB2LAB)
+    idx = _bin_index(cv2.cvtColor(np.ascontiguousarray(image[..., :3], np.uint8), cv2.COLOR_RGB2LAB))
     others = [np.isin(labels, ids) & person for ids in OTHER_CLASSES] + [~near_person]
-    return OldColours(_histogram(lab, old), np.stack([_histogram(lab, m) for m in others]))
+    d_old = _histogram(idx[old]).ravel()[_GRID_BINS]
+    d_other = np.max([_histogram(idx[m]).ravel()[_GRID_BINS] for m in others], axis=0)
+    share = np.where(d_old >= MIN_DENSITY, d_old / np.maximum(d_old + d_other, 1e-12), 0.0)
+    return OldColours(share.astype(np.float32))
 
 
 def missed_old_garment(labels: np.ndarray, image: np.ndarray, person_mask: np.ndarray,
@@ -123,8 +123,8 @@ def missed_old_garment(labels: np.ndarray, image: np.ndarray, person_mask: np.nd
     skin = skin_pixels(image[..., :3], landmarks)
     if skin is not None:  # the face's own colours are never the old garment's
         candidate &= ~skin
-    reach = cv2.dilate(old.astype(np.uint8), disk(max(1.0, REACH * body_unit(landmarks)))).astype(bool)
-    candidate &= reach
+    far = cv2.distanceTransform((~old).astype(np.uint8), cv2.DIST_L2, 3)
+    candidate &= far <= max(1.0, REACH * body_unit(landmarks))
     if not candidate.any():
         return empty
     # Runs of candidates that touch the labelled old garment (8-connected, through candidates).
@@ -135,9 +135,8 @@ def missed_old_garment(labels: np.ndarray, image: np.ndarray, person_mask: np.nd
     return np.isin(comp, touching) if touching.size else empty
 
 
-def _histogram(lab: np.ndarray, where: np.ndarray) -> np.ndarray:
-    """Normalised, blurred 3-D colour histogram of ``lab[where]``; ``(L, a, b)`` bins."""
-    idx = _bin_index(lab[where])
+def _histogram(idx: np.ndarray) -> np.ndarray:
+    """Normalised, blurred 3-D colour histogram of flat bin indices ``idx``; ``(L, a, b)`` bins."""
     hist = np.bincount(idx, minlength=int(np.prod(BINS))).astype(np.float32).reshape(BINS)
     for axis in range(3):  # a separable blur: nearby colours count as the same
         hist = _blur_axis(hist, axis)
@@ -157,3 +156,21 @@ def _bin_index(lab: np.ndarray) -> np.ndarray:
     """Flat histogram bin of each ``(..., 3)`` uint8 CIELAB pixel, int64 of shape ``lab.shape[:-1]``."""
     q = [np.minimum((lab[..., i].astype(np.int64) * n) // 256, n - 1) for i, n in enumerate(BINS)]
     return (q[0] * BINS[1] + q[1]) * BINS[2] + q[2]
+
+
+def _rgb_index(rgb: np.ndarray) -> np.ndarray:
+    """Flat :data:`RGB_LEVELS`-level RGB cell of each ``(..., 3)`` uint8 pixel."""
+    q = np.asarray(rgb[..., :3], np.uint8) >> RGB_SHIFT
+    return (q[..., 0].astype(np.int32) * RGB_LEVELS + q[..., 1]) * RGB_LEVELS + q[..., 2]
+
+
+def _grid_bins() -> np.ndarray:
+    """The CIELAB histogram bin of the centre of each RGB cell, ``(RGB_LEVELS ** 3,)`` int64."""
+    step = 256 // RGB_LEVELS
+    levels = np.arange(RGB_LEVELS, dtype=np.uint8) * step + step // 2
+    r, g, b = np.meshgrid(levels, levels, levels, indexing="ij")
+    grid = np.stack([r, g, b], -1).reshape(-1, 1, 3)
+    return _bin_index(cv2.cvtColor(grid, cv2.COLOR_RGB2LAB)[:, 0])
+
+
+_GRID_BINS = _grid_bins()
