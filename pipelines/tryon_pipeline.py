@@ -39,9 +39,9 @@ from tryon.hub import load_extra
 from tryon.io import downscaled_warnings, load_image
 from tryon.models.tryon_net import TryOnNet
 from tryon.models.vae import VAE
+from tryon.old_garment import missed_old_garment, old_colours
 from tryon.parse import Parser
 from tryon.pose import check_upper_body, detect_pose, pose_maps
-from tryon.old_garment import missed_old_garment, old_colours
 from tryon.region import parse_regions
 from tryon.sleeve_cover import (covered_clothes, dressed_arms, lays_long_sleeves, lays_sleeves, shown_garment,
                                 warped_sleeves)

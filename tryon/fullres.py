@@ -225,7 +225,7 @@ def compose(photo: np.ndarray, rendered: np.ndarray, alpha: np.ndarray, alignmen
         source, source_mask: the garment photo ``(hs, ws, 3)`` uint8 and its mask ``(hs, ws)``.
         shading: optional ``(H, W)`` float32 multiplier for the garment (1 = unchanged), see
             :func:`tryon.composite.shading_map`.
-        repaint: optional measure of the photo's own pixels, ``(n, 3)`` uint8 -> ``(n,)``
+        repaint: optional measure of the photo's own pixels, ``(..., 3)`` uint8 -> ``(...)``
             float in ``[0, 1]``, how surely each is to be repainted (the old garment's colours,
             :meth:`tryon.old_garment.OldColours.share`): in the region's feathered seam
             (``0 < alpha < 1``, photo pixels) it raises the seam's alpha

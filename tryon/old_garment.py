@@ -10,9 +10,10 @@ histograms of the old garment as the parser labels it and of each class the pars
 (skin, hair, lower-body clothes, the backdrop away from the person). A person pixel the parser
 calls neck (background), arm or hand whose colour is more the old garment's than any other
 class's (:data:`OLD_SHARE`) and is not the face's own (:func:`tryon.region.skin_pixels`), in a
-run of such pixels that touches the labelled old garment, is the old garment too. A skin-coloured old top stays as it is (its colours are also the skin's,
-so it does not win), and so does a pair of trousers in the top's colour (the parser labels
-them, so they are never candidates). The same model tells, at the photo's own resolution, which
+run of such pixels that touches the labelled old garment, is the old garment too. A
+skin-coloured old top stays as it is (its colours are also the skin's, so it does not win),
+and so does a pair of trousers in the top's colour (the parser labels them, so they are never
+candidates). The same model tells, at the photo's own resolution, which
 pixels of the region's feathered seam are the old garment's (:func:`tryon.fullres.compose`).
 
 All arrays are in the model frame (:mod:`tryon.alignment`).
