@@ -95,6 +95,22 @@ def test_the_old_tops_strap_above_the_chin_is_repainted_but_a_collar_by_the_face
     assert not out[:52][labels[:52] == C.LIP_BACKGROUND].any()   # above the chin, nothing else
 
 
+def test_a_high_collar_reaching_the_face_stays_whole_and_a_lower_neckline_is_repainted():
+    """A neckline 10 px below the face is repainted (kept, a collar ring stayed around every new
+    neckline); a turtleneck up to the chin stays whole (repainted, the network drew the new
+    garment up to the chin: it had no neck to go by)."""
+    from tryon.region import parsed_region
+
+    labels, person, landmarks, region = _toy_body()
+    no_room = np.zeros(labels.shape, np.float32)
+    assert parsed_region(labels, person, landmarks, region, no_room)[61:64, 85:105].all()
+    labels[50:60, 80:110] = C.LIP_UPPER_CLOTHES          # a turtleneck, from the chin down
+    person = (labels > 0).astype(np.float32)
+    out = parsed_region(labels, person, landmarks, region, no_room)
+    assert not out[50:64, 85:105].any()
+    assert out[80:150, 75:130].all()                     # the rest of the old top: repainted
+
+
 def test_parsed_region_gives_a_longer_garment_room_over_the_trousers_but_never_the_hair():
     """Within the pose's region (down to a little below the hips)."""
     from tryon.region import parsed_region
