@@ -351,15 +351,15 @@ def parsed_revealed(labels: np.ndarray, image: np.ndarray, person_mask: np.ndarr
 
 def _high_collar(labels: np.ndarray, old_in_face: np.ndarray, u: float) -> np.ndarray:
     """``(H, W)`` bool: the old top's parts in the face ellipse (``old_in_face``) that reach the
-    face itself (within :data:`HIGH_COLLAR_NEAR`; hair does not count): a turtleneck or a high collar.
-    They stay whole: with no neck in sight the network painted the new garment up to the chin
-    (by eye, the astronaut's black turtleneck under a V-neck), where a collar ring lower down
-    (018979) is repainted as neck."""
+    face itself (within :data:`HIGH_COLLAR_NEAR`; hair does not count): a turtleneck or a high
+    collar. They stay whole: with no neck in sight the network painted the new garment up to the
+    chin (by eye, the astronaut's black turtleneck under a V-neck), where a collar ring lower
+    down (018979) is repainted as neck."""
     face_label = (labels == C.LIP_FACE).astype(np.uint8)
     if not face_label.any() or not old_in_face.any():
         return np.zeros(labels.shape, bool)
     touching = old_in_face & cv2.dilate(face_label, disk(max(1.0, HIGH_COLLAR_NEAR * u))).astype(bool)
-    count, parts = cv2.connectedComponents(old_in_face.astype(np.uint8), connectivity=8)
+    _, parts = cv2.connectedComponents(old_in_face.astype(np.uint8), connectivity=8)
     reaching = np.unique(parts[touching])
     return np.isin(parts, reaching[reaching > 0])
 
