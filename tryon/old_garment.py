@@ -33,7 +33,7 @@ from tryon.region import skin_pixels
 
 __all__ = ["OldColours", "old_colours", "missed_old_garment", "OLD_SHARE", "MIN_OLD_PIXELS"]
 
-OLD_GARMENT = (C.LIP_UPPER_CLOTHES, C.LIP_DRESS, C.LIP_COAT)
+OLD_GARMENT = C.LIP_UPPER_GARMENT
 # What the parser may have called the old garment by mistake (on a person pixel): the neck and
 # what it missed (background), arms and hands.
 CANDIDATE = (C.LIP_BACKGROUND, C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM)

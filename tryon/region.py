@@ -37,7 +37,7 @@ OFF_PHOTO_FILL = 255           # white where the frame extends past the photo's 
 # LIP ids that parsed_revealed may show the renderer as skin (with the neck; hair is shown too).
 PARSED_SKIN = (C.LIP_FACE, C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM)
 # LIP ids of the worn upper garment, repainted wholly by parsed_region.
-PARSED_OLD_GARMENT = (C.LIP_UPPER_CLOTHES, C.LIP_DRESS, C.LIP_COAT)
+PARSED_OLD_GARMENT = C.LIP_UPPER_GARMENT
 # LIP ids parsed_region never repaints (they lie in front of a garment).
 PARSED_FRONT = (C.LIP_HAIR, C.LIP_FACE)
 # LIP ids parsed_region leaves untouched unless the new garment needs the room (it lies over them).

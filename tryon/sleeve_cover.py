@@ -44,7 +44,7 @@ __all__ = ["ARM_CHAINS", "arm_positions", "covered_clothes", "dressed_arms", "la
 
 ARM_CHAINS = ((C.LEFT_SHOULDER, C.LEFT_ELBOW, C.LEFT_WRIST),
               (C.RIGHT_SHOULDER, C.RIGHT_ELBOW, C.RIGHT_WRIST))
-OLD_GARMENT = (C.LIP_UPPER_CLOTHES, C.LIP_DRESS, C.LIP_COAT)  # the parse's garment the new one replaces
+OLD_GARMENT = C.LIP_UPPER_GARMENT  # the parse's garment the new one replaces
 IN_FRONT = (C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM, C.LIP_GLOVE, C.LIP_FACE, C.LIP_HAIR)  # may lie on a garment
 MIN_SHOWN = 0.6           # the network's mean mask over the old garment the new one covers: 99% of
                           # the paired validation try-ons show more (median 0.85); off its training

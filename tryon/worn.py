@@ -46,7 +46,7 @@ SLEEVE_STEP = 0.02             # walk along the arm in steps of this (units of U
 SLEEVE_MIN_LENGTH = 0.12       # a sleeve reaches at least this far past the shoulder seam (units of U)
 SLEEVE_REACH = 0.02            # an arm point counts as sleeved when garment lies this close (units of U)
 INPAINT_RADIUS = 5             # px, cv2.inpaint's neighbourhood for holes the mirror cannot fill
-OLD_GARMENT = (C.LIP_UPPER_CLOTHES, C.LIP_DRESS, C.LIP_COAT)
+OLD_GARMENT = C.LIP_UPPER_GARMENT
 OCCLUDERS = (C.LIP_HAIR, C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM, C.LIP_GLOVE)  # what lies over a garment
 
 MSG_NO_WEARER = ("We couldn't find a person wearing the garment in the garment photo; please upload "

@@ -74,7 +74,7 @@ CACHE_FORMAT = 5            # part of the folder's hash: a format change never r
                             # 4: the parser's labels and the person mask are stored, and sleeves
                             # whose one-piece fit folds are laid along the arms)
 REGION_SOURCES = ("pose", "parse")  # where TryOnPairs takes the repaint region from
-GARMENT_LABELS = (C.LIP_UPPER_CLOTHES, C.LIP_DRESS, C.LIP_COAT)   # what the garment replaces
+GARMENT_LABELS = C.LIP_UPPER_GARMENT   # what the garment replaces
 TRYON_LABELS = GARMENT_LABELS + (C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM)  # garment + arms: region metrics
 OCCLUDER_LABELS = (C.LIP_HAIR, C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM)      # what may lie in front of a garment
 # Mirror image of the LIP labels (left <-> right arm, leg and shoe).
