@@ -9,7 +9,7 @@ import pytest
 from images import hanging_arms_landmarks
 
 from tryon import constants as C
-from tryon.sleeve_cover import (MIN_SHOWN, SPECK_PIXELS, covered_clothes, dressed_arms,
+from tryon.sleeve_cover import (HEM_FADE, MIN_SHOWN, SPECK_PIXELS, covered_clothes, dressed_arms,
                                 lays_sleeves, shown_garment, sleeve_reaches, sleeved_arms, warped_sleeves)
 
 H, W = C.FRAME_SIZE
@@ -123,6 +123,24 @@ def test_the_garment_shows_over_the_old_one_only_when_the_network_hides_most_of_
     arms[150, 142] = 0.7                                              # dressed arms: always
     assert shown_garment(trusted, alpha, covered, arms)[150, 142] == np.float32(0.7)
     assert shown_garment(hiding, np.zeros_like(alpha), covered).max() == hiding.max()  # covers nothing
+
+
+def test_the_old_garment_below_where_the_network_ends_the_new_one_shows_the_new_one():
+    """A shorter new top on a long old one: the network ends the garment at row 160, its warp
+    reaches row 180, the old top row 200. The rows between 160 and 180 show the new garment (they
+    were the network's blurred render: a band below the hem); the rest stays as it was."""
+    labels, _ = _person()                                             # old top: rows 75-199, cols 62-130
+    covered = covered_clothes(labels)
+    alpha = np.zeros((H, W), np.float32)
+    alpha[70:180, 55:140] = 1.0
+    shows = np.where(covered > 0, 0.9, 0.0).astype(np.float32)  # shown over most of the old top
+    shows[160:] = 0.0
+    shows[:, 135:150] = 0.3                                           # the arms: not the old garment
+    shown = shown_garment(shows, alpha, covered)
+    assert (shown[163:176, 66:127] >= 0.99).all()                     # down to the warped hem
+    np.testing.assert_array_equal(shown[:160 - HEM_FADE - 4], shows[:160 - HEM_FADE - 4])
+    assert not shown[186:, :131].any()                                # past the warp: the old top's rows stay
+    np.testing.assert_array_equal(shown[:, 135:], shows[:, 135:])     # off the old garment: as the network said
 
 
 def test_no_sleeves_and_out_of_view_arms_hide_nothing():
