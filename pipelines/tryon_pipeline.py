@@ -39,10 +39,10 @@ from tryon.hub import load_extra
 from tryon.io import downscaled_warnings, load_image
 from tryon.models.tryon_net import TryOnNet
 from tryon.models.vae import VAE
-from tryon.old_garment import missed_old_garment, old_colours
+from tryon.old_garment import missed_old_garment, old_colours, old_hem
 from tryon.parse import Parser
 from tryon.pose import check_upper_body, detect_pose, pose_maps
-from tryon.region import parse_regions
+from tryon.region import PARSED_BEHIND, parse_regions
 from tryon.sleeve_cover import (covered_clothes, dressed_arms, lays_long_sleeves, lays_sleeves, shown_garment,
                                 warped_sleeves)
 from tryon.sleeves import hang_sleeves, load_reader, sleeve_kind
@@ -334,8 +334,9 @@ class TryOnPipeline:
         with self._stage(timings, "warp"):  # sleeves on bare arms: laid along them (tryon.sleeve_cover)
             laid = dress_arms and parsed and lays_sleeves(prepared.keypoints, prepared.sleeves, labels, body.landmarks)
             long = dress_arms and parsed and lays_long_sleeves(prepared.sleeves, labels, body.landmarks)
+            hem = old_hem(labels, body.landmarks) if dress_arms and parsed else None  # the new hem reaches the old
             warped = warp_garment(prepared.rgb, prepared.mask, prepared.keypoints, body.landmarks, prepared.analysis,
-                                  lengths, lay_sleeves=laid, to_wrists=long)
+                                  lengths, lay_sleeves=laid, to_wrists=long, hem_row=hem)
         if parsed:
             with self._stage(timings, "region"):
                 sleeves = warped_sleeves(prepared.mask, prepared.analysis, warped.grid, warped.alpha) if dress_arms else None
@@ -349,6 +350,13 @@ class TryOnPipeline:
                 missed = missed_old_garment(labels, body.image, body.person_mask, body.landmarks,
                                             body.old_colours) & body.valid
                 body.region = body.region | missed
+                # Trousers the region takes as the new garment's room stay the photo's where the new garment
+                # does not show (_render), but for those in the old top's colours: its hem the parser calls trousers.
+                body.room = body.region & np.isin(labels, PARSED_BEHIND)
+                if body.old_colours is not None:
+                    hem = body.room & body.old_colours.likes(body.image)
+                    body.room &= ~hem
+                    missed |= hem
                 body.covered = np.maximum(covered_clothes(labels), missed.astype(np.float32))
                 body.bared = None if sleeves is None else bared_arms(body.image, labels, body.landmarks, body.person_mask,
                                                                      warped.alpha, sleeves, prepared.sleeves)
@@ -428,6 +436,8 @@ class TryOnPipeline:
         if body.covered is not None:  # over the old garment, and bare arms its sleeves dress (tryon.sleeve_cover)
             shows = shown_garment(shows, alpha, body.covered, body.dressed)
         image, keeps = to_uint8(out.image[0]), out.keep[0, 0].float().numpy()
+        if body.room is not None:  # trousers the region took as the garment's room: the photo's where it is not
+            keeps = np.maximum(keeps, body.room * (1.0 - shows * alpha))
         if body.bared is not None:  # skin where a shorter new sleeve bares the arm (tryon.bare_arms)
             image, shows, keeps = paint_bare_arms(image, body.bared, shows, keeps)
         return image, WarpedGarment(to_uint8(refined[:3]), alpha, warped.src, warped.dst, warped.grid,

@@ -9,7 +9,7 @@ import numpy as np
 from tryon import constants as C
 from tryon.alignment import Alignment
 from tryon.fullres import compose
-from tryon.old_garment import missed_old_garment, old_colours
+from tryon.old_garment import missed_old_garment, old_colours, old_hem
 
 H, W = 256, 192
 SKIN = (214, 160, 130)
@@ -104,3 +104,19 @@ def test_the_seam_repaints_the_old_garment_wholly_and_leaves_the_rest_as_before(
     skin_seam = (alpha > 0) & (alpha < 1) & ~near_ring & (labels == C.LIP_LEFT_ARM)
     assert skin_seam.sum() > 200
     assert np.array_equal(fixed[skin_seam], plain[skin_seam])  # the arm's seam fades as before
+
+
+def test_the_old_tops_hem_is_its_lowest_labelled_row_between_the_hips():
+    h, w = 256, 192
+    lm = np.zeros((33, 3), np.float32)
+    lm[:, 2] = 1.0
+    lm[C.LEFT_HIP, :2] = (115, 170)
+    lm[C.RIGHT_HIP, :2] = (80, 170)
+    labels = np.zeros((h, w), np.uint8)
+    labels[75:200, 62:131] = C.LIP_UPPER_CLOTHES
+    labels[200:256, 62:131] = C.LIP_PANTS
+    labels[75:230, 20:40] = C.LIP_UPPER_CLOTHES              # a long sleeve beside the body: not the hem
+    assert old_hem(labels, lm) == 199.0
+    labels[190:200, 95:100] = C.LIP_RIGHT_ARM               # a hand over the hem moves it little
+    assert old_hem(labels, lm) == 199.0
+    assert old_hem(np.where(labels == C.LIP_PANTS, 0, C.LIP_PANTS).astype(np.uint8), lm) is None

@@ -10,10 +10,12 @@ import torch
 import torch.nn.functional as F
 
 from tryon import garment_keypoints as keypoints_module
+from tryon.alignment import body_unit
 from tryon.garment_keypoints import analyse_mask, garment_keypoints, sleeve_masks
 from tryon.sleeve_fit import near_chain, sleeve_axis
-from tryon.warp import (FOLD_TOLERANCE, MEASURED_LENGTHS, PHOTO_LENGTHS, LengthScales, body_targets, fold_fraction,
-                        tps_grid, tps_warp, trained_lengths, warp_garment, worn_lengths)
+from tryon.warp import (FOLD_TOLERANCE, MEASURED_LENGTHS, OLD_HEM_MAX_BELOW_HIP, PHOTO_LENGTHS, LengthScales,
+                        body_targets, fold_fraction, named_targets, tps_grid, tps_warp, trained_lengths, warp_garment,
+                        worn_lengths)
 
 H, W = 256, 192
 SRC = np.array([[96, 40], [50, 44], [142, 44], [24, 100], [168, 100], [48, 220], [144, 220]], np.float32)
@@ -234,6 +236,26 @@ def test_measured_lengths_shorten_hems_and_sleeves_but_hems_stay_below_the_hips(
     assert worn[hem, 1] < photo[hem, 1]
     assert short[hem, 1] >= max(lm[23, 1], lm[24, 1])             # never above the hip joints
     assert np.linalg.norm(worn[sleeve] - worn[shoulder]) < np.linalg.norm(photo[sleeve] - photo[shoulder])
+
+
+def test_the_hem_reaches_down_to_a_longer_old_tops_hem_but_not_down_a_dress():
+    """A short new garment on a person whose old top hangs lower: its hem comes down to the old
+    one's (no band of the old top below it); not past :data:`OLD_HEM_MAX_BELOW_HIP` (a dress), and
+    a shorter old top changes nothing."""
+    rgb, mask = _long_sleeve_garment()
+    kp = garment_keypoints(mask)
+    lm = _hanging_arms()
+    names, _, own = named_targets(kp, lm, MEASURED_LENGTHS)
+    hem = names.index("hem_l")
+    u = body_unit(lm)
+    hip = (lm[23, 1] + lm[24, 1]) / 2
+    lower = own[hem, 1] + 0.15 * u
+    _, _, longer = named_targets(kp, lm, MEASURED_LENGTHS, hem_row=lower)
+    assert longer[hem, 1] == pytest.approx(lower, abs=0.5)
+    _, _, dress = named_targets(kp, lm, MEASURED_LENGTHS, hem_row=hip + 2.0 * u)
+    assert dress[hem, 1] == pytest.approx(hip + OLD_HEM_MAX_BELOW_HIP * u, abs=0.5)
+    _, _, shorter = named_targets(kp, lm, MEASURED_LENGTHS, hem_row=own[hem, 1] - 0.2 * u)
+    np.testing.assert_allclose(shorter, own)
 
 
 def test_networks_get_the_lengths_they_were_trained_with():

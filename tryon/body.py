@@ -87,6 +87,8 @@ class BodyFrame:
             arms they dress (:func:`tryon.sleeve_cover.dressed_arms`), set with the try-on's region.
         covered: ``(H, W)`` float32 in ``{0, 1}`` or None: the old garment the new one replaces
             (:func:`tryon.sleeve_cover.covered_clothes`), set with the try-on's region.
+        room: ``(H, W)`` bool or None: the lower-body clothes in the try-on's region (the new
+            garment's room over them, :func:`tryon.region.parsed_region`), set with the region.
         bared: :class:`tryon.bare_arms.BareArms` or None: the arms a shorter new sleeve bares
             (:func:`tryon.bare_arms.bared_arms`), set with the try-on's region.
         old_colours: :class:`tryon.old_garment.OldColours` or None: the old garment's colours,
@@ -102,6 +104,7 @@ class BodyFrame:
     revealed: np.ndarray
     dressed: np.ndarray | None = None
     covered: np.ndarray | None = None
+    room: np.ndarray | None = None
     bared: BareArms | None = None
     old_colours: OldColours | None = None
 

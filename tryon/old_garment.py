@@ -31,7 +31,7 @@ from tryon.alignment import body_unit
 from tryon.masks import disk
 from tryon.region import skin_pixels
 
-__all__ = ["OldColours", "old_colours", "missed_old_garment", "OLD_SHARE", "MIN_OLD_PIXELS"]
+__all__ = ["OldColours", "old_colours", "old_hem", "missed_old_garment", "OLD_SHARE", "MIN_OLD_PIXELS"]
 
 OLD_GARMENT = C.LIP_UPPER_GARMENT
 # What the parser may have called the old garment by mistake (on a person pixel): the neck and
@@ -175,3 +175,26 @@ def _grid_bins() -> np.ndarray:
 
 
 _GRID_BINS = _grid_bins()
+
+
+def _hem_row(mask: np.ndarray, landmarks: np.ndarray) -> float | None:
+    """Median over the columns between the hip joints of the lowest row of ``mask``; None with
+    fewer than :data:`MIN_OLD_PIXELS` of it there."""
+    xs = np.sort(landmarks[[C.LEFT_HIP, C.RIGHT_HIP], 0])
+    x0, x1 = (int(np.clip(round(float(x)), 0, mask.shape[1] - 1)) for x in xs)
+    part = mask[:, x0:x1 + 1]
+    if part.sum() < MIN_OLD_PIXELS:
+        return None
+    lowest = mask.shape[0] - 1 - np.argmax(part[::-1], 0)
+    return float(np.median(lowest[part.any(0)]))
+
+
+def old_hem(labels: np.ndarray, landmarks: np.ndarray) -> float | None:
+    """Frame row of the old garment's hem at the middle of the body: the median, over the columns
+    between the hip joints, of the lowest row the parser labels old garment; None with fewer than
+    :data:`MIN_OLD_PIXELS` of them there.
+
+    Args:
+        labels: ``(H, W)`` uint8 LIP ids of the frame; landmarks: ``(33, 3)`` frame pixels.
+    """
+    return _hem_row(np.isin(labels, OLD_GARMENT), landmarks)

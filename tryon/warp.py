@@ -44,7 +44,9 @@ GARMENT_SHOULDER_OUT = 0.10  # garment shoulder seam lies this far outside the s
 GARMENT_SHOULDER_UP = 0.08   # ...and this far above it (the shoulder's top contour)
 HEM_MIN_HALF = 0.40          # a hem is at least this half-wide on the body (covers the hips)...
 HEM_MIN_BELOW_HIP = 0.05     # ...and reaches at least this far below the hip joints, so a short
-                             # garment still hides the top the person wears
+                             # garment still hides the top the person wears...
+OLD_HEM_MAX_BELOW_HIP = 0.4  # ...and down to the old top's hem when that is longer, up to this far below
+                             # the hip joints (not down a dress)
 MIN_KEYPOINT_VISIBILITY = 0.3  # an arm below this visibility does not steer its sleeve
 MIN_POINT_SPREAD = 2.0       # px: control points closer than this are merged (TPS singular)
 MIN_ALPHA = 1e-3             # un-premultiplying divides by at least this coverage
@@ -250,8 +252,11 @@ def _arm_chains(landmarks: np.ndarray) -> dict[str, np.ndarray | None]:
     return chains
 
 
-def named_targets(keypoints, landmarks, lengths: LengthScales = MEASURED_LENGTHS) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """:func:`body_targets`, with the name of each pair (``neck``, ``shoulder_l``, ``sleeve_r``...)."""
+def named_targets(keypoints, landmarks, lengths: LengthScales = MEASURED_LENGTHS,
+                  hem_row: float | None = None) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """:func:`body_targets`, with the name of each pair (``neck``, ``shoulder_l``, ``sleeve_r``...);
+    with ``hem_row`` (frame row of the old top's hem, :func:`tryon.old_garment.old_hem`), the hem
+    hangs at least that low (at most :data:`OLD_HEM_MAX_BELOW_HIP` below the hip joints)."""
     p = landmarks[:, :2].astype(np.float64)
     vis = landmarks[:, 2]
     u = body_unit(landmarks)
@@ -281,6 +286,9 @@ def named_targets(keypoints, landmarks, lengths: LengthScales = MEASURED_LENGTHS
         v = g[name] - g_neck
         hip_drop = float(np.dot(hip_mid - t_neck, down)) + HEM_MIN_BELOW_HIP * u
         along = max(float(np.dot(v, g_down)) * k * lengths.hem, hip_drop)
+        if hem_row is not None:
+            old_drop = float(np.dot(np.array([hip_mid[0], hem_row]) - t_neck, down))
+            along = max(along, min(old_drop, hip_drop + (OLD_HEM_MAX_BELOW_HIP - HEM_MIN_BELOW_HIP) * u))
         side = max(abs(float(np.dot(v, g_across))) * k, HEM_MIN_HALF * u)
         names.append(name)
         src.append(g[name])
@@ -342,6 +350,7 @@ def warp_garment(
     lengths: LengthScales = MEASURED_LENGTHS,
     lay_sleeves: bool = False,
     to_wrists: bool = False,
+    hem_row: float | None = None,
 ) -> WarpedGarment:
     """Fit a prepared garment onto the body with the landmark TPS.
 
@@ -360,11 +369,13 @@ def warp_garment(
             short sleeve at its photo's angle, sticking out sideways from a hanging arm).
         to_wrists: lay long sleeves along the arms down to the wrists, :data:`LONG_WIDTH` as wide
             (long sleeves on bare arms, :func:`tryon.sleeve_cover.lays_long_sleeves`).
+        hem_row: frame row of the old top's hem (:func:`tryon.old_garment.old_hem`): the new hem
+            hangs at least that low (:func:`named_targets`), or None.
 
     Returns:
         a :class:`WarpedGarment` of the same ``(H, W)``.
     """
-    names, src_all, dst_all = named_targets(keypoints, landmarks, lengths)
+    names, src_all, dst_all = named_targets(keypoints, landmarks, lengths, hem_row)
     x = _premultiplied(rgb, mask)
     hanging = analysis is not None and analysis.hanging  # sleeves cut from beside the torso: laid, always
     if (lay_sleeves or hanging or to_wrists) and any(n not in TORSO_POINTS for n in names):
