@@ -354,9 +354,9 @@ class TryOnPipeline:
                 # does not show (_render), but for those in the old top's colours: its hem the parser calls trousers.
                 body.room = body.region & np.isin(labels, PARSED_BEHIND)
                 if body.old_colours is not None:
-                    hem = body.room & body.old_colours.likes(body.image)
-                    body.room &= ~hem
-                    missed |= hem
+                    old_top = body.room & body.old_colours.likes(body.image)
+                    body.room &= ~old_top
+                    missed |= old_top
                 body.covered = np.maximum(covered_clothes(labels), missed.astype(np.float32))
                 body.bared = None if sleeves is None else bared_arms(body.image, labels, body.landmarks, body.person_mask,
                                                                      warped.alpha, sleeves, prepared.sleeves)

@@ -15,6 +15,7 @@ skin-coloured old top stays as it is (its colours are also the skin's, so it doe
 and so does a pair of trousers in the top's colour (the parser labels them, so they are never
 candidates). The same model tells, at the photo's own resolution, which
 pixels of the region's feathered seam are the old garment's (:func:`tryon.fullres.compose`).
+:func:`old_hem` is where the old garment ends, the new one's lowest reach.
 
 All arrays are in the model frame (:mod:`tryon.alignment`).
 """
@@ -177,24 +178,19 @@ def _grid_bins() -> np.ndarray:
 _GRID_BINS = _grid_bins()
 
 
-def _hem_row(mask: np.ndarray, landmarks: np.ndarray) -> float | None:
-    """Median over the columns between the hip joints of the lowest row of ``mask``; None with
-    fewer than :data:`MIN_OLD_PIXELS` of it there."""
-    xs = np.sort(landmarks[[C.LEFT_HIP, C.RIGHT_HIP], 0])
-    x0, x1 = (int(np.clip(round(float(x)), 0, mask.shape[1] - 1)) for x in xs)
-    part = mask[:, x0:x1 + 1]
-    if part.sum() < MIN_OLD_PIXELS:
-        return None
-    lowest = mask.shape[0] - 1 - np.argmax(part[::-1], 0)
-    return float(np.median(lowest[part.any(0)]))
-
-
 def old_hem(labels: np.ndarray, landmarks: np.ndarray) -> float | None:
     """Frame row of the old garment's hem at the middle of the body: the median, over the columns
     between the hip joints, of the lowest row the parser labels old garment; None with fewer than
-    :data:`MIN_OLD_PIXELS` of them there.
+    :data:`MIN_OLD_PIXELS` of them there. The try-on's new hem hangs at least that low
+    (:func:`tryon.warp.named_targets`), so no band of the old top shows below it.
 
     Args:
         labels: ``(H, W)`` uint8 LIP ids of the frame; landmarks: ``(33, 3)`` frame pixels.
     """
-    return _hem_row(np.isin(labels, OLD_GARMENT), landmarks)
+    xs = np.sort(landmarks[[C.LEFT_HIP, C.RIGHT_HIP], 0])
+    x0, x1 = (int(np.clip(round(float(x)), 0, labels.shape[1] - 1)) for x in xs)
+    old = np.isin(labels[:, x0:x1 + 1], OLD_GARMENT)
+    if old.sum() < MIN_OLD_PIXELS:
+        return None
+    lowest = labels.shape[0] - 1 - np.argmax(old[::-1], 0)
+    return float(np.median(lowest[old.any(0)]))

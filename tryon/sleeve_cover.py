@@ -51,11 +51,10 @@ IN_FRONT = (C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM, C.LIP_GLOVE, C.LIP_FACE, C.LIP_HAIR
 MIN_SHOWN = 0.6           # the network's mean mask over the old garment the new one covers: 99% of
                           # the paired validation try-ons show more (median 0.85); off its training
                           # photos it showed 0.2-0.5 (a light top on a dark one, a chest-up portrait)
-HEM_SHOWN = 0.5          # the network's mask above this is where it shows the new garment; below the
-HEM_FADE = 4             # last such row in a column, and this many frame px above it (its fade: a line of
-                         # the network's render across the garment otherwise), over the old garment the
-HEM_SOFT = 1.0           # new one is shown too, faded in over this many frame px (a hard edge read as a
-                         # staircase at 4x)
+HEM_SHOWN = 0.5           # the network's hem in a column: the last row its mask is above this (below_hem)
+HEM_FADE = 4              # frame px: the garment is shown from this far above that row (the mask fades out
+                          # over them: a line of the network's render across the garment otherwise)...
+HEM_SOFT = 1.0            # ...faded in over this many frame px (a hard edge read as a staircase at 4x)
 SPECK_PIXELS = 48         # frame px: fewer enclosed in the old garment is a parser speck (a hand is ~200)
 COVERED_ALPHA = 0.5       # the new garment covers a pixel where its warped alpha is above this
 ARM_ZONE_RADIUS = 0.3     # units of U: pixels this close to an arm's chain belong to that arm
