@@ -39,10 +39,10 @@ from tryon.hub import load_extra
 from tryon.io import downscaled_warnings, load_image
 from tryon.models.tryon_net import TryOnNet
 from tryon.models.vae import VAE
-from tryon.old_garment import missed_old_garment, old_colours, old_hem
+from tryon.old_garment import missed_old_garment, old_colours, old_hem, trouser_room
 from tryon.parse import Parser
 from tryon.pose import check_upper_body, detect_pose, pose_maps
-from tryon.region import PARSED_BEHIND, parse_regions
+from tryon.region import parse_regions
 from tryon.sleeve_cover import (covered_clothes, dressed_arms, lays_long_sleeves, lays_sleeves, shown_garment,
                                 warped_sleeves)
 from tryon.sleeves import hang_sleeves, load_reader, sleeve_kind
@@ -350,14 +350,9 @@ class TryOnPipeline:
                 missed = missed_old_garment(labels, body.image, body.person_mask, body.landmarks,
                                             body.old_colours) & body.valid
                 body.region = body.region | missed
-                # Trousers the region takes as the new garment's room stay the photo's where the new garment
-                # does not show (_render), but for those in the old top's colours: its hem the parser calls trousers.
-                body.room = body.region & np.isin(labels, PARSED_BEHIND)
-                if body.old_colours is not None:
-                    old_top = body.room & body.old_colours.likes(body.image)
-                    body.room &= ~old_top
-                    missed |= old_top
-                body.covered = np.maximum(covered_clothes(labels), missed.astype(np.float32))
+                # Trousers under the new garment's room stay the photo's where it does not show (_render).
+                body.room, old_top = trouser_room(labels, body.region, body.image, body.old_colours)
+                body.covered = np.maximum(covered_clothes(labels), (missed | old_top).astype(np.float32))
                 body.bared = None if sleeves is None else bared_arms(body.image, labels, body.landmarks, body.person_mask,
                                                                      warped.alpha, sleeves, prepared.sleeves)
                 if body.bared is not None:  # the old sleeve the parser missed goes too (tryon.bare_arms)

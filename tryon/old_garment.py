@@ -23,6 +23,7 @@ All arrays are in the model frame (:mod:`tryon.alignment`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import cv2
 import numpy as np
@@ -30,9 +31,10 @@ import numpy as np
 from tryon import constants as C
 from tryon.alignment import body_unit
 from tryon.masks import disk
-from tryon.region import skin_pixels
+from tryon.region import PARSED_BEHIND, skin_pixels
 
-__all__ = ["OldColours", "old_colours", "old_hem", "missed_old_garment", "OLD_SHARE", "MIN_OLD_PIXELS"]
+__all__ = ["OldColours", "old_colours", "old_hem", "missed_old_garment", "trouser_room", "OLD_SHARE",
+           "MIN_OLD_PIXELS"]
 
 OLD_GARMENT = C.LIP_UPPER_GARMENT
 # What the parser may have called the old garment by mistake (on a person pixel): the neck and
@@ -98,8 +100,9 @@ def old_colours(labels: np.ndarray, image: np.ndarray, person_mask: np.ndarray,
     near_person = cv2.dilate(person.astype(np.uint8), disk(max(1.0, BACKGROUND_AWAY * u))).astype(bool)
     idx = _bin_index(cv2.cvtColor(np.ascontiguousarray(image[..., :3], np.uint8), cv2.COLOR_RGB2LAB))
     others = [np.isin(labels, ids) & person for ids in OTHER_CLASSES] + [~near_person]
-    d_old = _histogram(idx[old]).ravel()[_GRID_BINS]
-    d_other = np.max([_histogram(idx[m]).ravel()[_GRID_BINS] for m in others], axis=0)
+    grid = _grid_bins()
+    d_old = _histogram(idx[old]).ravel()[grid]
+    d_other = np.max([_histogram(idx[m]).ravel()[grid] for m in others], axis=0)
     share = np.where(d_old >= MIN_DENSITY, d_old / np.maximum(d_old + d_other, 1e-12), 0.0)
     return OldColours(share.astype(np.float32))
 
@@ -166,16 +169,15 @@ def _rgb_index(rgb: np.ndarray) -> np.ndarray:
     return (q[..., 0].astype(np.int32) * RGB_LEVELS + q[..., 1]) * RGB_LEVELS + q[..., 2]
 
 
+@cache
 def _grid_bins() -> np.ndarray:
-    """The CIELAB histogram bin of the centre of each RGB cell, ``(RGB_LEVELS ** 3,)`` int64."""
+    """The CIELAB histogram bin of the centre of each RGB cell, ``(RGB_LEVELS ** 3,)`` int64
+    (made on the first colour model, not at import)."""
     step = 256 // RGB_LEVELS
     levels = np.arange(RGB_LEVELS, dtype=np.uint8) * step + step // 2
     r, g, b = np.meshgrid(levels, levels, levels, indexing="ij")
     grid = np.stack([r, g, b], -1).reshape(-1, 1, 3)
     return _bin_index(cv2.cvtColor(grid, cv2.COLOR_RGB2LAB)[:, 0])
-
-
-_GRID_BINS = _grid_bins()
 
 
 def old_hem(labels: np.ndarray, landmarks: np.ndarray) -> float | None:
@@ -194,3 +196,22 @@ def old_hem(labels: np.ndarray, landmarks: np.ndarray) -> float | None:
         return None
     lowest = labels.shape[0] - 1 - np.argmax(old[::-1], 0)
     return float(np.median(lowest[old.any(0)]))
+
+
+def trouser_room(labels: np.ndarray, region: np.ndarray, image: np.ndarray,
+                 colours: OldColours | None) -> tuple[np.ndarray, np.ndarray]:
+    """The lower-body clothes the repaint region takes as the new garment's room, split in two:
+    ``(room, old_top)``, each ``(H, W)`` bool. ``room`` stays the photo's own wherever the new
+    garment does not show (the network re-rendered it, blurred); ``old_top`` is what of it has the
+    old top's colours (:meth:`OldColours.likes`): its hem, which the parser calls trousers, is
+    the old top to repaint.
+
+    Args:
+        labels: ``(H, W)`` uint8 LIP ids; region: ``(H, W)`` bool, the repaint region;
+        image: ``(H, W, 3)`` uint8 RGB frame; colours: :func:`old_colours` of it, or None.
+    """
+    room = region & np.isin(labels, PARSED_BEHIND)
+    old_top = np.zeros_like(room)
+    if colours is not None and room.any():
+        old_top[room] = colours.likes(image[..., :3][room])
+    return room & ~old_top, old_top
