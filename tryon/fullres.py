@@ -55,17 +55,23 @@ class FullResGarment:
     """The garment as composed into the photo, kept to the box it covers.
 
     Attributes:
-        rgb: ``(y1 - y0, x1 - x0, 3)`` uint8, the warped garment read from its own photo at the
-            photo's resolution, white where it does not cover.
+        colour: ``(y1 - y0, x1 - x0, 3)`` float32 in ``[0, 255]``, the warped garment read from its
+            own photo at the photo's resolution (undefined where it does not cover).
         alpha: ``(y1 - y0, x1 - x0)`` float32 in ``[0, 1]``, where it covers.
         box: ``(x0, y0, x1, y1)`` in the photo.
         size: ``(h, w)`` of the photo.
     """
 
-    rgb: np.ndarray
+    colour: np.ndarray
     alpha: np.ndarray
     box: tuple[int, int, int, int]
     size: tuple[int, int]
+
+    @property
+    def rgb(self) -> np.ndarray:
+        """``(y1 - y0, x1 - x0, 3)`` uint8: the garment on white (made when asked: only the step
+        images show it)."""
+        return (255.0 + (self.colour - 255.0) * self.alpha[..., None] + 0.5).clip(0, 255).astype(np.uint8)
 
     def preview(self, max_side: int) -> Image.Image:
         """The garment on white at the photo's framing, at most ``max_side`` px on a side."""
@@ -240,7 +246,7 @@ def compose(photo: np.ndarray, rendered: np.ndarray, alpha: np.ndarray, alignmen
     out = photo.copy()
     box = _roi(alpha, alignment, (h, w))
     if box is None:
-        empty = FullResGarment(np.zeros((0, 0, 3), np.uint8), np.zeros((0, 0), np.float32), (0, 0, 0, 0), (h, w))
+        empty = FullResGarment(np.zeros((0, 0, 3), np.float32), np.zeros((0, 0), np.float32), (0, 0, 0, 0), (h, w))
         return out, empty
     x0, y0, x1, y1 = box
     # Three resamplings onto the box, one per border rule: the weights (0 off the frame), the
@@ -260,8 +266,7 @@ def compose(photo: np.ndarray, rendered: np.ndarray, alpha: np.ndarray, alignmen
         at = _to_photo(torn.astype(np.uint8), alignment, box, 0, cv2.INTER_NEAREST) > 0
         where[at] = near[at]
     colour, cover = _read(source, source_mask.astype(bool), where)
-    on_white = (255.0 + (colour - 255.0) * cover[..., None] + 0.5).clip(0, 255).astype(np.uint8)
-    garment = FullResGarment(on_white, cover, box, (h, w))
+    garment = FullResGarment(colour, cover, box, (h, w))
     sel = region > 0
     if not sel.any():
         return out, garment
@@ -284,10 +289,11 @@ def compose(photo: np.ndarray, rendered: np.ndarray, alpha: np.ndarray, alignmen
     shown = np.clip(weights[..., 2:3], 0.0, 1.0)
     shown *= cover[..., None]
     shown *= a
-    lit = colour
     if shading is not None:
-        lit *= 1.0 + weights[..., 3:4]
+        lit = colour * (1.0 + weights[..., 3:4])
         np.clip(lit, 0.0, 255.0, out=lit)
+    else:
+        lit = colour.copy()
     up -= p
     up *= kept
     up += p
@@ -297,5 +303,5 @@ def compose(photo: np.ndarray, rendered: np.ndarray, alpha: np.ndarray, alignmen
     up += 0.5
     np.clip(up, 0, 255, out=up)
     blended = up.astype(np.uint8)
-    roi[sel] = blended[sel]
+    np.copyto(roi, blended, where=sel[..., None])
     return out, garment

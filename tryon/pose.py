@@ -322,6 +322,7 @@ def heatmaps(
     *,
     indices: tuple[int, ...] = C.POSE_MAP_LANDMARKS,
     sigma: float = C.HEATMAP_SIGMA,
+    out: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Gaussian landmark heatmaps.
 
@@ -330,6 +331,7 @@ def heatmaps(
         size: ``(H, W)`` of the maps.
         indices: which landmarks become channels (default: :data:`POSE_MAP_LANDMARKS`).
         sigma: Gaussian std as a fraction of ``H``.
+        out: where to write the maps (``(B, len(indices), H, W)`` float32, a view may do), or None.
 
     Returns:
         ``(B, len(indices), H, W)`` float32 in ``[0, 1]``, each peak scaled by visibility.
@@ -343,7 +345,7 @@ def heatmaps(
     # A 2-D Gaussian is the outer product of two 1-D ones: H + W exponentials instead of H x W.
     gx = torch.exp(-((xs - cx) ** 2) / two_var)                                   # (B, K, 1, W)
     gy = torch.exp(-((ys - cy) ** 2) / two_var) * lm[..., 2].clamp(0, 1)[..., None, None]  # (B, K, H, 1)
-    return gy * gx
+    return torch.mul(gy, gx, out=out)
 
 
 def limb_maps(
@@ -352,6 +354,7 @@ def limb_maps(
     *,
     limbs: tuple[tuple[int, int], ...] = C.POSE_LIMBS,
     width: float = C.LIMB_WIDTH,
+    out: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Soft limb segments.
 
@@ -360,6 +363,7 @@ def limb_maps(
         size: ``(H, W)`` of the maps.
         limbs: ``(a, b)`` landmark pairs, one channel each (default :data:`POSE_LIMBS`).
         width: Gaussian falloff from the segment, as a fraction of ``H``.
+        out: where to write the maps (``(B, len(limbs), H, W)`` float32, a view may do), or None.
 
     Returns:
         ``(B, len(limbs), H, W)`` float32 in ``[0, 1]``, scaled by the lower visibility of
@@ -375,10 +379,12 @@ def limb_maps(
     xs, ys = _pixel_grid(height, w, landmarks.device)
     px, py = xs - ax, ys - ay                                  # (B, L, 1, W), (B, L, H, 1)
     # Projection of each pixel onto the segment, as a fraction of its length, kept on it.
-    # (In-place on three full-size tensors: this runs on every try-on.)
-    t = (px * abx + py * aby).mul_(1.0 / (abx * abx + aby * aby).clamp_min(1e-6)).clamp_(0, 1)
-    d2 = torch.addcmul(px, t, abx, value=-1).square_()        # squared distance to the segment
-    d2 += torch.addcmul(py, t, aby, value=-1).square_()
+    # (In place on two full-size tensors, the result's own and one more: this runs on every
+    # try-on, and each fresh full-size tensor costs as much as the arithmetic.)
+    t = torch.add(px * abx, py * aby, out=out)
+    t.mul_(1.0 / (abx * abx + aby * aby).clamp_min(1e-6)).clamp_(0, 1)
+    d2x = torch.addcmul(px, t, abx, value=-1).square_()
+    d2 = torch.addcmul(py, t, aby, value=-1, out=t).square_().add_(d2x)  # squared distance to the segment
     s = width * height
     vis = torch.minimum(landmarks[:, idx_a, 2], landmarks[:, idx_b, 2]).clamp(0, 1)
     return d2.mul_(-1.0 / (2 * s * s)).exp_().mul_(vis[..., None, None])
@@ -397,7 +403,11 @@ def pose_maps(landmarks: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     Returns:
         ``(B, POSE_CHANNELS, H, W)`` float32 in ``[0, 1]`` (15 heatmaps, then 10 limbs).
     """
-    return torch.cat([heatmaps(landmarks, size), limb_maps(landmarks, size)], 1)
+    k = len(C.POSE_MAP_LANDMARKS)
+    out = torch.empty(landmarks.shape[0], POSE_CHANNELS, *size, dtype=torch.float32, device=landmarks.device)
+    heatmaps(landmarks, size, out=out[:, :k])  # each written in place: no concatenated copy
+    limb_maps(landmarks, size, out=out[:, k:])
+    return out
 
 
 def draw_pose(image: Image.Image, pose: PoseResult, *, min_visibility: float = 0.3) -> Image.Image:

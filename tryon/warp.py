@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -96,6 +97,7 @@ def trained_lengths(extra: dict) -> LengthScales:
 
 TORSO_POINTS = ("neck", "shoulder_l", "shoulder_r", "hem_l", "hem_r")
 OFF_MARGIN = 2               # px: a sleeve fit's grid stays real this far outside its garment
+_SQUARE_3 = np.ones((3, 3), np.uint8)  # a laid sleeve's rim: the one frame pixel in from its edge
 ROOT_SHIFT = 0.5             # a sleeve laid along its arm when asked starts this share of the way from the
                              # shoulder joint to the garment's shoulder seam on the body (else skin showed
                              # between the seam and a short sleeve's top)...
@@ -379,7 +381,7 @@ def warp_garment(
     x = _premultiplied(rgb, mask)
     hanging = analysis is not None and analysis.hanging  # sleeves cut from beside the torso: laid, always
     if (lay_sleeves or hanging or to_wrists) and any(n not in TORSO_POINTS for n in names):
-        laid = _piecewise(rgb, mask, keypoints, landmarks, names, src_all, dst_all, analysis, lengths.sleeve,
+        laid = _piecewise(x, mask, keypoints, landmarks, names, src_all, dst_all, analysis, lengths.sleeve,
                           laid=lay_sleeves, to_wrist=hanging or to_wrists,
                           width_share=HANGING_WIDTH if hanging else LONG_WIDTH if to_wrists else 1.0)
         if laid is not None:
@@ -406,7 +408,7 @@ def warp_garment(
             chosen = (fit, src, dst, grid[0])
             break
         if not drop and sleeves:
-            chosen = _piecewise(rgb, mask, keypoints, landmarks, names, src_all, dst_all, analysis,
+            chosen = _piecewise(x, mask, keypoints, landmarks, names, src_all, dst_all, analysis,
                                 lengths.sleeve)
             if chosen is not None:
                 break
@@ -435,16 +437,20 @@ def _premultiplied(rgb: np.ndarray, mask: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(stack).permute(2, 0, 1)[None]
 
 
-def _piecewise(rgb, mask, keypoints, landmarks, names, src, dst, analysis=None, length_share=1.0, laid=False,
+def _piecewise(x, mask, keypoints, landmarks, names, src, dst, analysis=None, length_share=1.0, laid=False,
                to_wrist=False, width_share=1.0):
     """The torso by the spline through its own points, each sleeve laid along its arm, under the
-    torso but over it along the forearm (:mod:`tryon.sleeve_fit`; the sleeves cut from ``analysis`` when given; their lengths times
-    ``length_share``, or, ``laid`` (asked for, not a folded fit's fallback), starting nearer the
-    shoulder seam and ending where the full fit puts their ends; ``to_wrist``, long sleeves, as laid
-    but ending at the wrist when it is in view; across the arm ``width_share`` of their width):
-    ``(fit (4, H, W),
-    src, dst, grid (H, W, 2))``, or None when no sleeve can be laid (no sleeve pixels, or no
-    visible elbow)."""
+    torso but over it along the forearm (:mod:`tryon.sleeve_fit`; the sleeves cut from ``analysis``
+    when given; their lengths times ``length_share``, or, ``laid`` (asked for, not a folded fit's
+    fallback), starting nearer the shoulder seam and ending where the full fit puts their ends;
+    ``to_wrist``, long sleeves, as laid but ending at the wrist when it is in view; across the arm
+    ``width_share`` of their width). ``x``: the garment, ``(1, 4, H, W)`` :func:`_premultiplied`;
+    ``mask``: its ``(H, W)`` bool mask.
+
+    Returns:
+        ``(fit (4, H, W), src, dst, grid (H, W, 2))``, or None when no sleeve can be laid (no
+        sleeve pixels, or no visible elbow).
+    """
     size = mask.shape
     at = {n: i for i, n in enumerate(names)}
     if "shoulder_l" not in at or "shoulder_r" not in at:
@@ -469,7 +475,7 @@ def _piecewise(rgb, mask, keypoints, landmarks, names, src, dst, analysis=None, 
                 share = float(np.clip(reach / max(axis.length * scale, 1.0), *SLEEVE_SHARE_RANGE))
         grid = sleeve_grid(axis, chain, scale, size, length_share=share, width_share=width_share)
         front = torch.from_numpy(near_chain(chain[1:], FRONT_WIDTH * axis.half_width * scale * width_share, size))
-        layers.append((_sample(_premultiplied(rgb, cut), grid[None])[0], grid, front))
+        layers.append((_sample(x * torch.from_numpy(cut), grid[None])[0], grid, front))
         torso &= ~cut
     if not layers:
         return None
@@ -477,14 +483,14 @@ def _piecewise(rgb, mask, keypoints, landmarks, names, src, dst, analysis=None, 
     with torch.no_grad():
         grid = tps_grid(torch.from_numpy(src[keep])[None].float(), torch.from_numpy(dst[keep])[None].float(),
                         size)[0]
-        out = _sample(_premultiplied(rgb, torso), grid[None])[0]
+        out = _sample(x * torch.from_numpy(torso), grid[None])[0]
     for layer, layer_grid, front in layers:
         # Along the forearm the sleeve lies over the torso (a forearm is in front of its sides); from
         # the shoulder it lies under it (laid over, its armhole side crossed the chest as a flap).
         # Over the torso the sleeve's rim (its photo's outline, tinged by the background) is read
         # from the torso instead: one frame pixel in from its edge.
-        inside = -F.max_pool2d(-layer[3:4][None], 3, 1, 1)[0, 0]
-        shows = torch.where(front, inside > 0.5, (layer[3] > 0.5) & (out[3] <= 0.5))
+        inside = torch.from_numpy(cv2.erode((layer[3] > 0.5).numpy().astype(np.uint8), _SQUARE_3).astype(bool))
+        shows = torch.where(front, inside, (layer[3] > 0.5) & (out[3] <= 0.5))
         out = torch.where(front, layer + (1 - layer[3:4]) * out, out + (1 - out[3:4]) * layer)
         grid = torch.where(shows[..., None], layer_grid, grid)
     if not torch.isfinite(out).all():
@@ -492,6 +498,7 @@ def _piecewise(rgb, mask, keypoints, landmarks, names, src, dst, analysis=None, 
     # Away from the fitted garment the torso's spline still maps onto the sleeves' old places in
     # the garment photo: point those pixels off the garment, so that what is read through the
     # grid at full resolution (tryon.fullres) shows no sleeve where the fit put none.
-    near = F.max_pool2d((out[3:4] > MIN_ALPHA).float()[None], 2 * OFF_MARGIN + 1, 1, OFF_MARGIN)[0, 0] > 0
+    near = torch.from_numpy(cv2.dilate((out[3] > MIN_ALPHA).numpy().astype(np.uint8),
+                                       np.ones((2 * OFF_MARGIN + 1,) * 2, np.uint8)).astype(bool))
     grid = torch.where(near[..., None], grid, torch.full_like(grid, OFF_GARMENT))
     return out, src, dst, grid
