@@ -336,7 +336,8 @@ class TryOnPipeline:
             long = dress_arms and parsed and lays_long_sleeves(prepared.sleeves, labels, body.landmarks)
             hem = old_hem(labels, body.landmarks) if dress_arms and parsed else None  # the new hem reaches the old
             warped = warp_garment(prepared.rgb, prepared.mask, prepared.keypoints, body.landmarks, prepared.analysis,
-                                  lengths, lay_sleeves=laid, to_wrists=long, hem_row=hem)
+                                  lengths, lay_sleeves=laid, to_wrists=long, hem_row=hem,
+                                  arms=np.isin(labels, (C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM)) if laid or long else None)
         if parsed:
             with self._stage(timings, "region"):
                 sleeves = warped_sleeves(prepared.mask, prepared.analysis, warped.grid, warped.alpha) if dress_arms else None
@@ -402,13 +403,17 @@ class TryOnPipeline:
         shading = (shading_map(body.image, warped.shows * warped.alpha, strength=FULLRES_SHADING,
                                detail=FULLRES_SHADING_DETAIL, neutral=None if body.dressed is None else body.dressed > 0)
                    if FULLRES_SHADING else None)
+        def frame_map(grid):
+            return source_map(grid, None if self.garment_warp == "spline" else warped.flow, prepared.to_layout,
+                              BROAD_FLOW_SMOOTH if self.garment_warp == "broad" else FLOW_SMOOTH)
+
+        layers = warped.layers  # laid sleeves: each read through its own grid, blended over the seam
         return compose(photo, rendered, alpha, body.alignment,
-                       frame_map=source_map(warped.grid, None if self.garment_warp == "spline" else warped.flow,
-                                            prepared.to_layout,
-                                            BROAD_FLOW_SMOOTH if self.garment_warp == "broad" else FLOW_SMOOTH),
+                       frame_map=frame_map(warped.grid if layers is None else layers.torso),
                        shows=warped.shows, keeps=warped.keeps, source=prepared.source,
                        source_mask=prepared.source_mask, shading=shading,
-                       repaint=None if body.old_colours is None else body.old_colours.share)
+                       repaint=None if body.old_colours is None else body.old_colours.share,
+                       layer=None if layers is None else (frame_map(layers.sleeves), layers.shows))
 
     @torch.inference_mode()
     def _render(self, body, warped, codes: dict, timings: dict[str, float]):
@@ -436,7 +441,7 @@ class TryOnPipeline:
         if body.bared is not None:  # skin where a shorter new sleeve bares the arm (tryon.bare_arms)
             image, shows, keeps = paint_bare_arms(image, body.bared, shows, keeps)
         return image, WarpedGarment(to_uint8(refined[:3]), alpha, warped.src, warped.dst, warped.grid,
-                                    out.flow[0].float().numpy(), shows, keeps)
+                                    out.flow[0].float().numpy(), shows, keeps, warped.layers)
 
     def _garment(self, upload: GarmentInput, frame_size: tuple[int, int], garment_type: str,
                  timings: dict[str, float]) -> tuple[Any, list[str], dict]:

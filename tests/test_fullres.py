@@ -128,6 +128,38 @@ def test_a_sleeve_laid_over_the_torso_reads_no_line_from_between_their_places():
     assert (band[..., 0] > 150).any() and (band[..., 2] > 150).any()   # red, then blue
 
 
+def test_a_laid_sleeves_seam_with_the_torso_is_smooth_on_a_larger_photo():
+    """Sleeves laid along the arms come with their own grid (tryon.warp.SleeveLayers): each map
+    is read on its own and blended over the seam, so on a photo 4x the frame the seam follows
+    its diagonal within a pixel (one map read nearest across the jump drew 4 px steps), and
+    nothing from between the two places on the garment photo shows."""
+    h, w = FRAME
+    photo = np.zeros((h * SCALE, w * SCALE, 3), np.uint8)
+    alignment = Alignment(np.array([[1.0 / SCALE, 0, 0], [0, 1.0 / SCALE, 0]]), FRAME, (w * SCALE, h * SCALE))
+    source = np.zeros((h * SCALE, w * SCALE, 3), np.uint8)
+    source[:, :80] = (200, 40, 40)                               # the torso's place: red
+    source[:, 80:112] = (250, 250, 250)                          # between: white
+    source[:, 112:] = (40, 40, 200)                              # the sleeve's place: blue
+    to_layout = np.array([[1.0 / SCALE, 0, 0], [0, 1.0 / SCALE, 0]])
+    torso = source_map(_identity_grid(h, w), None, to_layout)
+    sleeve = torso.copy()
+    torso[..., 0] = 20.0 + np.arange(w)[None, :] * 0.5           # both continuous, far apart
+    sleeve[..., 0] = 130.0 + np.arange(w)[None, :] * 0.5
+    ys, xs = np.mgrid[0:h, 0:w]
+    on_sleeve = xs >= 8 + 0.5 * ys                               # the sleeve right of a diagonal
+    out, garment = compose(photo, np.zeros((h, w, 3), np.uint8), np.ones(FRAME, np.float32), alignment,
+                           frame_map=torso, shows=np.ones(FRAME, np.float32), keeps=np.zeros(FRAME, np.float32),
+                           source=source, source_mask=np.ones(source.shape[:2], bool), layer=(sleeve, on_sleeve))
+    rows = np.arange(10 * SCALE, 50 * SCALE)
+    part = out[rows].astype(int)
+    edge = np.array([np.argmax(r[:, 2] > r[:, 0]) for r in part], np.float64)   # first bluer pixel per row
+    line = np.polyval(np.polyfit(rows, edge, 1), rows)
+    assert np.abs(edge - line).max() <= 1.0, np.abs(edge - line).max()
+    assert (part.min(axis=2) < 150).all()                         # nothing white from between
+    assert tuple(out[30 * SCALE, 2 * SCALE]) == (200, 40, 40) and tuple(out[30 * SCALE, 44 * SCALE]) == (40, 40, 200)
+    assert tuple(garment.rgb[30 * SCALE, 44 * SCALE]) == (40, 40, 200)   # the step image shows the blend too
+
+
 def test_texture_ratio_is_about_one_for_the_garment_itself_and_low_when_blurred():
     garment = _stripes(200, 160, period=8)
     mask = np.ones(garment.shape[:2], bool)
@@ -189,13 +221,16 @@ def test_garment_warps_read_the_garment_their_way_and_only_the_region_changes(pe
                         lambda grid, flow, layout, smooth: calls.append((flow, smooth)) or real(grid, flow, layout, smooth))
     photo = np.asarray(Image.open(person_example).convert("RGB"))
     garment, _ = _striped_garment(examples_dir)
-    results = {}
+    results, made = {}, []
     for warp in ("flow", "broad", "spline"):
         out = TryOnPipeline.from_pretrained(garment_warp=warp)(photo, garment, output_type="np")
         changed = np.any(out.image != photo, axis=-1)
         assert 0 < changed.mean() < 0.5 and not changed[:40].any()   # the region only; hair and sky stay
         results[warp] = out.image
-    (flow, smooth), (broad, broad_smooth), (spline, _) = calls
+        made.append(calls[:])                                       # one map, or one per layer: alike
+        assert all(c[0] is calls[0][0] and c[1] == calls[0][1] for c in calls), warp
+        calls.clear()
+    (flow, smooth), (broad, broad_smooth), (spline, _) = (m[0] for m in made)
     assert flow is not None and broad is not None and spline is None
     assert (smooth, broad_smooth) == (FLOW_SMOOTH, BROAD_FLOW_SMOOTH)
     for a, b in [("flow", "spline"), ("flow", "broad"), ("broad", "spline")]:

@@ -308,3 +308,32 @@ def test_short_sleeves_asked_to_be_laid_hang_along_the_arms_without_crossing_the
     assert not (is_red & ~arms).any()                                    # nothing sticks out past an arm
     chest = laid.rgb[90:130, 80:112][laid.alpha[90:130, 80:112] > 0.5]
     assert len(chest) and not (chest == red).all(axis=1).any()           # the chest wears the torso
+
+
+def test_laid_short_sleeves_lie_over_bare_arms_and_leave_them_bare_below_their_hem():
+    """A person in a sleeveless top, arms hanging close: the torso's sides (fitted to the
+    shoulders) covered the upper arms and the laid sleeves lay under them, so T-shirts came out
+    sleeveless. Given the bare arms (the parser's), the sleeve lies over them down to its hem;
+    below it the torso leaves the arm bare; the seam's two grids come apart (SleeveLayers)."""
+    rgb, mask = _short_sleeve_garment()
+    kp = garment_keypoints(mask)
+    lm = _hanging_arms()
+    arms = near_chain(lm[[12, 14, 16], :2], 12, (H, W)) | near_chain(lm[[11, 13, 15], :2], 12, (H, W))
+    red, green = (220, 20, 20), (10, 200, 30)
+    before = warp_garment(rgb, mask, kp, lm, lay_sleeves=True)
+    laid = warp_garment(rgb, mask, kp, lm, lay_sleeves=True, arms=arms)
+    for shoulder, elbow in ((11, 13), (12, 14)):
+        for share, was, now in ((0.2, green, red), (0.5, green, red), (0.9, green, None)):
+            x, y = np.round(lm[shoulder, :2] + share * (lm[elbow, :2] - lm[shoulder, :2])).astype(int)
+            assert tuple(before.rgb[y, x]) == was and before.alpha[y, x] > 0.9, (shoulder, share)
+            if now is None:                                       # below the sleeve's hem: bare
+                assert laid.alpha[y, x] < 0.05, (shoulder, share)
+            else:
+                assert tuple(laid.rgb[y, x]) == now and laid.alpha[y, x] > 0.9, (shoulder, share)
+    assert tuple(laid.rgb[150, 96]) == green                        # the belly still wears the torso
+    layers = laid.layers
+    covered = laid.alpha > 0.5
+    sleeve = covered & np.any(laid.grid != layers.torso, axis=-1)  # where the one grid reads a sleeve
+    assert sleeve.sum() > 500 and layers.shows[sleeve].all()
+    assert np.array_equal(laid.grid[sleeve], layers.sleeves[sleeve])
+    assert np.array_equal(laid.grid[~layers.shows & covered], layers.torso[~layers.shows & covered])

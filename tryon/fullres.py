@@ -46,6 +46,7 @@ FLOW_SMOOTH = 2.0        # frame px: Gaussian sigma over the learned flow before
 TEAR = 4.0               # the map tears where it steps this many times its median step between two
                          # neighbouring frame pixels (a laid sleeve's edge over the torso): resampled
                          # nearest there, as a blend of the two places read a light line between them
+LAYER_SEAM = 2.0         # photo px: a laid sleeve's seam with the torso is blended over this width
 BROAD_FLOW_SMOOTH = 16.0  # frame px: the sigma that keeps only the flow's broad fit (garment_warp
                           # "broad"): its finer bends squeeze and twist prints on shoppers' photos
 
@@ -209,10 +210,33 @@ def _repaint_seam(region: np.ndarray, photo: np.ndarray, repaint: Callable[[np.n
     region[ys, xs] = np.maximum(region[ys, xs], raised)
 
 
+def _with_layer(colour: np.ndarray, cover: np.ndarray, layer: tuple[np.ndarray, np.ndarray],
+                source: np.ndarray, mask: np.ndarray, alignment: Alignment,
+                box: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The garment read through ``layer``'s map blended over ``colour`` and ``cover`` (the
+    frame map's read, on the photo pixels of ``box``) where ``layer`` shows (see :func:`compose`)."""
+    layer_map, layer_shows = layer
+    where = _to_photo(np.ascontiguousarray(layer_map, np.float32), alignment, box, OUTSIDE)
+    top, top_cover = _read(source, mask, where)
+    share = layer_shows.astype(np.float32)
+    if alignment.scale * ENLARGED < 1.0:  # as the masks: no frame pixel steps
+        share = cv2.GaussianBlur(share, (0, 0), MASK_SIGMA)
+    share = _to_photo(share, alignment, box)
+    # Bilinear from the frame, the share ramps over one frame pixel (several photo pixels):
+    # steepened around its middle to a seam :data:`LAYER_SEAM` photo px wide.
+    steep = max(1.0, 1.0 / (alignment.scale * LAYER_SEAM))
+    share = np.clip((share - 0.5) * steep + 0.5, 0.0, 1.0)[..., None]
+    premultiplied = colour * cover[..., None]
+    premultiplied += (top * top_cover[..., None] - premultiplied) * share
+    cover = cover + (top_cover - cover) * share[..., 0]
+    return premultiplied / np.maximum(cover, MIN_COVER)[..., None], cover
+
+
 def compose(photo: np.ndarray, rendered: np.ndarray, alpha: np.ndarray, alignment: Alignment, *,
             frame_map: np.ndarray, shows: np.ndarray, keeps: np.ndarray, source: np.ndarray,
             source_mask: np.ndarray, shading: np.ndarray | None = None,
-            repaint: Callable[[np.ndarray], np.ndarray] | None = None) -> tuple[np.ndarray, FullResGarment]:
+            repaint: Callable[[np.ndarray], np.ndarray] | None = None,
+            layer: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, FullResGarment]:
     """Paste a frame render back into the photo with the garment's own pixels, in one pass.
 
     Per photo pixel, with every frame array resampled bilinearly: the render where the pasted
@@ -237,6 +261,12 @@ def compose(photo: np.ndarray, rendered: np.ndarray, alpha: np.ndarray, alignmen
             (``0 < alpha < 1``, photo pixels) it raises the seam's alpha
             (:func:`_repaint_seam`), so the old garment's edge, at the photo's resolution,
             does not show through the seam.
+        layer: optional ``(layer_map, layer_shows)``: a second :func:`source_map` ``(H, W, 2)``
+            (sleeves laid along the arms, :class:`tryon.warp.SleeveLayers`) and where it is read
+            instead of ``frame_map`` (``(H, W)`` bool). Each map is read on its own and the two
+            are blended over their seam (:data:`LAYER_SEAM` photo px), smooth at any size: one
+            map that jumps from a sleeve to the torso, read nearest across the jump, drew the
+            frame's pixel steps there.
 
     Returns:
         ``(out, garment)``: the ``(h, w, 3)`` uint8 result, byte-identical to ``photo`` wherever
@@ -266,6 +296,8 @@ def compose(photo: np.ndarray, rendered: np.ndarray, alpha: np.ndarray, alignmen
         at = _to_photo(torn.astype(np.uint8), alignment, box, 0, cv2.INTER_NEAREST) > 0
         where[at] = near[at]
     colour, cover = _read(source, source_mask.astype(bool), where)
+    if layer is not None:
+        colour, cover = _with_layer(colour, cover, layer, source, source_mask.astype(bool), alignment, box)
     garment = FullResGarment(colour, cover, box, (h, w))
     sel = region > 0
     if not sel.any():

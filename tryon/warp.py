@@ -109,7 +109,8 @@ HANGING_WIDTH = 0.75         # a sleeve lying flat beside the body on its photo 
 LONG_WIDTH = 1.3             # a long sleeve spread on its photo, laid down a bare arm, is worn this share as
                              # wide (a tight one, at its own width, left the arm's edges bare)
 FRONT_WIDTH = 1.0            # a laid sleeve lies over the torso within this many of its half-widths of the
-                             # forearm, under it elsewhere (else the armhole's far side crossed the chest)
+                             # forearm, under it elsewhere (else the armhole's far side crossed the chest)...
+ARM_REACH = 2.0              # ...and over a bare arm's own pixels within this many of those widths of its bones
 
 
 @dataclass
@@ -129,6 +130,8 @@ class WarpedGarment:
             before its coverage ``alpha``; None before the network.
         keeps: ``(H, W)`` float32 in ``[0, 1]``, where the network's render keeps the photo's own
             pixels (revealed skin and background); None before the network.
+        layers: the fit's two grids apart when sleeves were laid along the arms
+            (:class:`SleeveLayers`: ``grid`` tears where a sleeve meets the torso), else None.
     """
 
     rgb: np.ndarray
@@ -139,6 +142,27 @@ class WarpedGarment:
     flow: np.ndarray | None = None
     shows: np.ndarray | None = None
     keeps: np.ndarray | None = None
+    layers: SleeveLayers | None = None
+
+
+@dataclass
+class SleeveLayers:
+    """A fit with sleeves laid along the arms, as two continuous grids and where each shows:
+    :attr:`WarpedGarment.grid` is ``sleeves`` where ``shows``, else ``torso``, so it jumps
+    between two places of the garment at their seam; read through each grid on its own and
+    blended over the seam (:func:`tryon.fullres.compose`), the seam is smooth at any size.
+
+    Attributes:
+        torso: ``(H, W, 2)`` float32, the torso's spline grid (as :attr:`WarpedGarment.grid`).
+        sleeves: ``(H, W, 2)`` float32, the laid sleeves' grids (:func:`tryon.sleeve_fit.sleeve_grid`;
+            :data:`~tryon.sleeve_fit.OFF_GARMENT` beyond their reach).
+        shows: ``(H, W)`` bool, where the fit shows a sleeve, and the bare arm below a laid
+            short sleeve (read through the sleeve's grid, it shows nothing past its hem).
+    """
+
+    torso: np.ndarray
+    sleeves: np.ndarray
+    shows: np.ndarray
 
 
 def to_normalized(xy: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -353,6 +377,7 @@ def warp_garment(
     lay_sleeves: bool = False,
     to_wrists: bool = False,
     hem_row: float | None = None,
+    arms: np.ndarray | None = None,
 ) -> WarpedGarment:
     """Fit a prepared garment onto the body with the landmark TPS.
 
@@ -373,6 +398,11 @@ def warp_garment(
             (long sleeves on bare arms, :func:`tryon.sleeve_cover.lays_long_sleeves`).
         hem_row: frame row of the old top's hem (:func:`tryon.old_garment.old_hem`): the new hem
             hangs at least that low (:func:`named_targets`), or None.
+        arms: ``(H, W)`` bool, the bare arms in the frame (the parser's arm pixels), or None.
+            Sleeves laid along the arms lie in front of the torso over them, and, laid short
+            sleeves (``lay_sleeves``), the torso leaves them bare below the sleeve's end
+            (:func:`_piecewise`): the torso's sides, fitted to the shoulders, covered an arm hanging
+            close to the body, and the sleeve laid under them never showed.
 
     Returns:
         a :class:`WarpedGarment` of the same ``(H, W)``.
@@ -383,9 +413,9 @@ def warp_garment(
     if (lay_sleeves or hanging or to_wrists) and any(n not in TORSO_POINTS for n in names):
         laid = _piecewise(x, mask, keypoints, landmarks, names, src_all, dst_all, analysis, lengths.sleeve,
                           laid=lay_sleeves, to_wrist=hanging or to_wrists,
-                          width_share=HANGING_WIDTH if hanging else LONG_WIDTH if to_wrists else 1.0)
+                          width_share=HANGING_WIDTH if hanging else LONG_WIDTH if to_wrists else 1.0, arms=arms)
         if laid is not None:
-            return _as_warped(*laid)
+            return _as_warped(*laid[:4], layers=laid[4])
     # The full fit; if it folds the garment over itself, the sleeves laid along the arms on their
     # own; failing that, each sleeve let go; then the torso alone.
     sleeves = [n for n in names if n not in TORSO_POINTS]
@@ -411,7 +441,7 @@ def warp_garment(
             chosen = _piecewise(x, mask, keypoints, landmarks, names, src_all, dst_all, analysis,
                                 lengths.sleeve)
             if chosen is not None:
-                break
+                return _as_warped(*chosen[:4], layers=chosen[4])
         chosen = (fit, src, dst, grid[0])  # the last finite fit, when every fit folds
     if chosen is None:  # degenerate layout: fall back to no deformation
         h, w = mask.shape
@@ -419,14 +449,31 @@ def warp_garment(
     return _as_warped(*chosen)
 
 
-def _as_warped(out: torch.Tensor, src: np.ndarray, dst: np.ndarray, grid: torch.Tensor) -> WarpedGarment:
+def _past(chain: np.ndarray, arc: float, size: tuple[int, int]) -> np.ndarray:
+    """``(H, W)`` bool: the pixels beyond the point ``arc`` px along the polyline ``chain``
+    ``(M, 2)`` (the side of the line across the chain there that the chain goes on to)."""
+    h, w = size
+    for i in range(len(chain) - 1):  # the segment the point lies on (the last one, past the chain's end)
+        a, b = chain[i], chain[i + 1]
+        length = max(float(np.linalg.norm(b - a)), 1e-6)
+        if arc <= length or i == len(chain) - 2:
+            break
+        arc -= length
+    d = (b - a) / length
+    at = a + arc * d
+    ys, xs = np.mgrid[0:h, 0:w]
+    return (xs - at[0]) * d[0] + (ys - at[1]) * d[1] > 0
+
+
+def _as_warped(out: torch.Tensor, src: np.ndarray, dst: np.ndarray, grid: torch.Tensor,
+               layers: SleeveLayers | None = None) -> WarpedGarment:
     """A fit ``(4, H, W)`` premultiplied colour and coverage, its points and its ``(H, W, 2)``
-    grid, as a :class:`WarpedGarment` (colour un-premultiplied, uint8)."""
+    grid (and its :class:`SleeveLayers`), as a :class:`WarpedGarment` (colour un-premultiplied, uint8)."""
     out = out.permute(1, 2, 0).numpy()
     alpha = np.clip(out[..., 3], 0.0, 1.0).astype(np.float32)
     colour = out[..., :3] / np.maximum(alpha, MIN_ALPHA)[..., None]
     rgb_w = np.clip(colour * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    return WarpedGarment(rgb_w, alpha, src, dst, grid.numpy().astype(np.float32))
+    return WarpedGarment(rgb_w, alpha, src, dst, grid.numpy().astype(np.float32), layers=layers)
 
 
 def _premultiplied(rgb: np.ndarray, mask: np.ndarray) -> torch.Tensor:
@@ -438,18 +485,22 @@ def _premultiplied(rgb: np.ndarray, mask: np.ndarray) -> torch.Tensor:
 
 
 def _piecewise(x, mask, keypoints, landmarks, names, src, dst, analysis=None, length_share=1.0, laid=False,
-               to_wrist=False, width_share=1.0):
+               to_wrist=False, width_share=1.0, arms=None):
     """The torso by the spline through its own points, each sleeve laid along its arm, under the
     torso but over it along the forearm (:mod:`tryon.sleeve_fit`; the sleeves cut from ``analysis``
     when given; their lengths times ``length_share``, or, ``laid`` (asked for, not a folded fit's
     fallback), starting nearer the shoulder seam and ending where the full fit puts their ends;
     ``to_wrist``, long sleeves, as laid but ending at the wrist when it is in view; across the arm
     ``width_share`` of their width). ``x``: the garment, ``(1, 4, H, W)`` :func:`_premultiplied`;
-    ``mask``: its ``(H, W)`` bool mask.
+    ``mask``: its ``(H, W)`` bool mask. ``arms``: ``(H, W)`` bool bare arm pixels, or None: over
+    each arm's own the sleeve lies in front of the torso all along it, and, ``laid``, the torso
+    is cut away from them below the sleeve's end (a bare arm there is beside or in front of the
+    torso, never under it; beside the sleeve the torso's side stays, where the arm is wider than
+    the sleeve laid along it).
 
     Returns:
-        ``(fit (4, H, W), src, dst, grid (H, W, 2))``, or None when no sleeve can be laid (no
-        sleeve pixels, or no visible elbow).
+        ``(fit (4, H, W), src, dst, grid (H, W, 2), layers)`` (the :class:`SleeveLayers`), or
+        None when no sleeve can be laid (no sleeve pixels, or no visible elbow).
     """
     size = mask.shape
     at = {n: i for i, n in enumerate(names)}
@@ -458,7 +509,7 @@ def _piecewise(x, mask, keypoints, landmarks, names, src, dst, analysis=None, le
     scale = (np.linalg.norm(dst[at["shoulder_r"]] - dst[at["shoulder_l"]])
              / max(float(np.linalg.norm(src[at["shoulder_r"]] - src[at["shoulder_l"]])), 1.0))
     masks, chains = sleeve_masks(mask, analysis), _arm_chains(landmarks)
-    torso, layers = np.asarray(mask, bool).copy(), []
+    torso, layers, bare = np.asarray(mask, bool).copy(), [], np.zeros(size, bool)
     for name in ("sleeve_l", "sleeve_r"):
         cut, chain, end = masks[name], chains[name], keypoints.get(name)
         axis = sleeve_axis(cut, end, keypoints["shoulder" + name[-2:]]) if cut is not None and end else None
@@ -474,7 +525,14 @@ def _piecewise(x, mask, keypoints, landmarks, names, src, dst, analysis=None, le
                 reach = arc_position(chain, end_at)
                 share = float(np.clip(reach / max(axis.length * scale, 1.0), *SLEEVE_SHARE_RANGE))
         grid = sleeve_grid(axis, chain, scale, size, length_share=share, width_share=width_share)
-        front = torch.from_numpy(near_chain(chain[1:], FRONT_WIDTH * axis.half_width * scale * width_share, size))
+        width = FRONT_WIDTH * axis.half_width * scale * width_share
+        front = near_chain(chain[1:], width, size)
+        if arms is not None:  # the arm's own pixels: in front of the torso all along it
+            own = arms & near_chain(chain, ARM_REACH * width, size)
+            front |= own
+            if laid:  # the torso leaves the arm bare below the sleeve's end
+                bare |= own & _past(chain, axis.length * scale * share, size)
+        front = torch.from_numpy(front)
         layers.append((_sample(x * torch.from_numpy(cut), grid[None])[0], grid, front))
         torso &= ~cut
     if not layers:
@@ -484,6 +542,9 @@ def _piecewise(x, mask, keypoints, landmarks, names, src, dst, analysis=None, le
         grid = tps_grid(torch.from_numpy(src[keep])[None].float(), torch.from_numpy(dst[keep])[None].float(),
                         size)[0]
         out = _sample(x * torch.from_numpy(torso), grid[None])[0]
+    if bare.any():
+        out = out * torch.from_numpy(~bare)
+    torso_grid, sleeves_grid, shown = grid, torch.full_like(grid, OFF_GARMENT), torch.zeros(size, dtype=torch.bool)
     for layer, layer_grid, front in layers:
         # Along the forearm the sleeve lies over the torso (a forearm is in front of its sides); from
         # the shoulder it lies under it (laid over, its armhole side crossed the chest as a flap).
@@ -493,6 +554,10 @@ def _piecewise(x, mask, keypoints, landmarks, names, src, dst, analysis=None, le
         shows = torch.where(front, inside, (layer[3] > 0.5) & (out[3] <= 0.5))
         out = torch.where(front, layer + (1 - layer[3:4]) * out, out + (1 - out[3:4]) * layer)
         grid = torch.where(shows[..., None], layer_grid, grid)
+        # (the sleeves' grid: the one grid where a sleeve shows, either sleeve's own where it reaches)
+        reaches = (layer_grid[..., :1] < OFF_GARMENT) & ~shown[..., None]
+        sleeves_grid = torch.where(shows[..., None] | reaches, layer_grid, sleeves_grid)
+        shown |= shows
     if not torch.isfinite(out).all():
         return None
     # Away from the fitted garment the torso's spline still maps onto the sleeves' old places in
@@ -500,5 +565,7 @@ def _piecewise(x, mask, keypoints, landmarks, names, src, dst, analysis=None, le
     # grid at full resolution (tryon.fullres) shows no sleeve where the fit put none.
     near = torch.from_numpy(cv2.dilate((out[3] > MIN_ALPHA).numpy().astype(np.uint8),
                                        np.ones((2 * OFF_MARGIN + 1,) * 2, np.uint8)).astype(bool))
-    grid = torch.where(near[..., None], grid, torch.full_like(grid, OFF_GARMENT))
-    return out, src, dst, grid
+    off = torch.full_like(grid, OFF_GARMENT)
+    grid, torso_grid, sleeves_grid = (torch.where(near[..., None], g, off) for g in (grid, torso_grid, sleeves_grid))
+    # On the bare arm below a sleeve nothing of the torso is read (past the sleeve's hem: nothing)
+    return out, src, dst, grid, SleeveLayers(torso_grid.numpy(), sleeves_grid.numpy(), shown.numpy() | bare)
