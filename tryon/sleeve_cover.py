@@ -71,8 +71,10 @@ REACH_MARGIN = 0.75       # upper-arm lengths: the new sleeve must reach this mu
 LONG_REACH = 1.1          # upper-arm lengths: only a sleeve reaching past the elbow dresses bare arms (a
                           # short sleeve keeps its photo's angle in the spline; on hidden arms the
                           # network drew it sticking out sideways)...
-LAID_MARGIN = 0.25        # ...but one laid along the arm (tryon.sleeve_fit) dresses it where it reaches this
-                          # much farther down than the worn top (the other checks stay)
+LAID_MARGIN = 0.1         # ...but one laid along the arm (tryon.sleeve_fit) dresses it where it reaches this
+                          # much farther down than the worn top (the other checks stay; at 0.25 the short
+                          # wide sleeves of a T-shirt laid over a sleeveless wearer's arms, 0.22-0.27 past
+                          # the worn top, were left off)
 HEM_PAST = 2              # frame px: a laid sleeve is shown this far past its warped end (see dressed_arms)
 LONG_BARE = 1.0           # upper-arm lengths: arms bare from higher up than this get long sleeves laid to the wrists
 SHOULDER_BARE = 0.15      # upper-arm lengths: arms bare from higher up than this wear no sleeves (on 200
