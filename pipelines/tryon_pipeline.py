@@ -33,7 +33,7 @@ from tryon.bare_arms import bared_arms, paint_bare_arms
 from tryon.composite import composite, shading_map
 from tryon.conditioning import GarmentChecker, check_code_dims, frame_arrays, net_tensors
 from tryon.errors import TryOnError
-from tryon.fullres import BROAD_FLOW_SMOOTH, FLOW_SMOOTH, compose, source_map
+from tryon.fullres import BROAD_FLOW_SMOOTH, FLOW_SMOOTH, compose, source_maps
 from tryon.garment_cache import GARMENT_CACHE_SIZE, GarmentCache, GarmentInput, load_garment_input
 from tryon.hub import load_extra
 from tryon.io import downscaled_warnings, load_image
@@ -403,17 +403,15 @@ class TryOnPipeline:
         shading = (shading_map(body.image, warped.shows * warped.alpha, strength=FULLRES_SHADING,
                                detail=FULLRES_SHADING_DETAIL, neutral=None if body.dressed is None else body.dressed > 0)
                    if FULLRES_SHADING else None)
-        def frame_map(grid):
-            return source_map(grid, None if self.garment_warp == "spline" else warped.flow, prepared.to_layout,
-                              BROAD_FLOW_SMOOTH if self.garment_warp == "broad" else FLOW_SMOOTH)
-
         layers = warped.layers  # laid sleeves: each read through its own grid, blended over the seam
-        return compose(photo, rendered, alpha, body.alignment,
-                       frame_map=frame_map(warped.grid if layers is None else layers.torso),
+        maps = source_maps([warped.grid] if layers is None else [layers.torso, layers.sleeves],
+                           None if self.garment_warp == "spline" else warped.flow, prepared.to_layout,
+                           BROAD_FLOW_SMOOTH if self.garment_warp == "broad" else FLOW_SMOOTH)
+        return compose(photo, rendered, alpha, body.alignment, frame_map=maps[0],
                        shows=warped.shows, keeps=warped.keeps, source=prepared.source,
                        source_mask=prepared.source_mask, shading=shading,
                        repaint=None if body.old_colours is None else body.old_colours.share,
-                       layer=None if layers is None else (frame_map(layers.sleeves), layers.shows))
+                       layer=None if layers is None else (maps[1], layers.shows))
 
     @torch.inference_mode()
     def _render(self, body, warped, codes: dict, timings: dict[str, float]):

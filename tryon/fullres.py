@@ -28,7 +28,7 @@ from PIL import Image
 
 from tryon.alignment import Alignment
 
-__all__ = ["source_map", "compose", "FullResGarment", "OUTSIDE", "FLOW_SMOOTH", "BROAD_FLOW_SMOOTH"]
+__all__ = ["source_map", "source_maps", "compose", "FullResGarment", "OUTSIDE", "FLOW_SMOOTH", "BROAD_FLOW_SMOOTH"]
 
 OUTSIDE = -1e4           # a map value that reads nothing (far outside the garment photo)
 MIN_COVER = 1e-3         # premultiplied colour is divided by at least this coverage
@@ -103,22 +103,32 @@ def source_map(tps_grid: np.ndarray, flow: np.ndarray | None, to_layout: np.ndar
     Returns:
         ``(H, W, 2)`` float32 garment-photo pixel ``(x, y)``.
     """
-    h, w = tps_grid.shape[:2]
+    return source_maps([tps_grid], flow, to_layout, smooth)[0]
+
+
+def source_maps(tps_grids: list[np.ndarray], flow: np.ndarray | None, to_layout: np.ndarray,
+                smooth: float = FLOW_SMOOTH) -> list[np.ndarray]:
+    """:func:`source_map` of several grids through one flow (smoothed once): a fit's torso and
+    its laid sleeves (:class:`tryon.warp.SleeveLayers`)."""
+    h, w = tps_grids[0].shape[:2]
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     if flow is not None:
         blurred = [cv2.GaussianBlur(np.ascontiguousarray(f, np.float32), (0, 0), smooth) for f in flow]
         xs = xs + blurred[0] * (w / 2.0)
         ys = ys + blurred[1] * (h / 2.0)
-    layout = cv2.remap(tps_grid, xs, ys, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
-                       borderValue=(OUTSIDE, OUTSIDE))
-    lx = (layout[..., 0] + 1.0) * 0.5 * (w - 1)
-    ly = (layout[..., 1] + 1.0) * 0.5 * (h - 1)
     inv = cv2.invertAffineTransform(to_layout.astype(np.float64))
-    sx = inv[0, 0] * lx + inv[0, 1] * ly + inv[0, 2]
-    sy = inv[1, 0] * lx + inv[1, 1] * ly + inv[1, 2]
-    far = layout[..., 0] <= OUTSIDE / 2
-    sx[far], sy[far] = OUTSIDE, OUTSIDE
-    return np.stack([sx, sy], -1).astype(np.float32)
+    maps = []
+    for tps_grid in tps_grids:
+        layout = cv2.remap(tps_grid, xs, ys, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                           borderValue=(OUTSIDE, OUTSIDE))
+        lx = (layout[..., 0] + 1.0) * 0.5 * (w - 1)
+        ly = (layout[..., 1] + 1.0) * 0.5 * (h - 1)
+        sx = inv[0, 0] * lx + inv[0, 1] * ly + inv[0, 2]
+        sy = inv[1, 0] * lx + inv[1, 1] * ly + inv[1, 2]
+        far = layout[..., 0] <= OUTSIDE / 2
+        sx[far], sy[far] = OUTSIDE, OUTSIDE
+        maps.append(np.stack([sx, sy], -1).astype(np.float32))
+    return maps
 
 
 def _roi(alpha: np.ndarray, alignment: Alignment,
@@ -170,8 +180,10 @@ def _tears(frame_map: np.ndarray, shown: np.ndarray) -> np.ndarray:
 
 
 def _read(source: np.ndarray, mask: np.ndarray, where: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The garment photo read at ``where`` (``(h, w, 2)`` pixels): colour ``(h, w, 3)`` float32
-    in ``[0, 255]`` and coverage ``(h, w)``; an area filter first when it is read sparsely."""
+    """The garment photo read at ``where`` (``(h, w, 2)`` pixels): its colour premultiplied by
+    its coverage, ``(h, w, 3)`` float32 in ``[0, 255]``, and the coverage ``(h, w)`` (before
+    clipping); an area filter first when it is read sparsely. :func:`_unpremultiplied` gives
+    the colour."""
     valid = where[..., 0] > OUTSIDE / 2
     step = 1.0
     sub = where[::STEP_SAMPLE, ::STEP_SAMPLE]  # source pixels per output pixel, from the map itself
@@ -190,8 +202,13 @@ def _read(source: np.ndarray, mask: np.ndarray, where: np.ndarray) -> tuple[np.n
         where[~valid] = OUTSIDE
     read = cv2.remap(stack, np.ascontiguousarray(where[..., 0]), np.ascontiguousarray(where[..., 1]),
                      cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0, 0))
-    cover = np.clip(read[..., 3], 0.0, 1.0)
-    return read[..., :3] / np.maximum(read[..., 3:], MIN_COVER), cover
+    return read[..., :3], read[..., 3]
+
+
+def _unpremultiplied(premultiplied: np.ndarray, cover: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_read`'s colour and coverage as colour ``(h, w, 3)`` in ``[0, 255]`` and coverage
+    ``(h, w)`` in ``[0, 1]``."""
+    return premultiplied / np.maximum(cover, MIN_COVER)[..., None], np.clip(cover, 0.0, 1.0)
 
 
 def _repaint_seam(region: np.ndarray, photo: np.ndarray, repaint: Callable[[np.ndarray], np.ndarray]) -> None:
@@ -210,14 +227,13 @@ def _repaint_seam(region: np.ndarray, photo: np.ndarray, repaint: Callable[[np.n
     region[ys, xs] = np.maximum(region[ys, xs], raised)
 
 
-def _with_layer(colour: np.ndarray, cover: np.ndarray, layer: tuple[np.ndarray, np.ndarray],
+def _with_layer(premultiplied: np.ndarray, cover: np.ndarray, layer: tuple[np.ndarray, np.ndarray],
                 source: np.ndarray, mask: np.ndarray, alignment: Alignment,
                 box: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """The garment read through ``layer``'s map blended over ``colour`` and ``cover`` (the
-    frame map's read, on the photo pixels of ``box``) where ``layer`` shows (see :func:`compose`)."""
+    """The garment read through ``layer``'s map blended over the frame map's read (:func:`_read`'s
+    ``premultiplied`` and ``cover`` on the photo pixels of ``box``) where ``layer`` shows (see
+    :func:`compose`); ``(premultiplied, cover)`` in place."""
     layer_map, layer_shows = layer
-    where = _to_photo(np.ascontiguousarray(layer_map, np.float32), alignment, box, OUTSIDE)
-    top, top_cover = _read(source, mask, where)
     share = layer_shows.astype(np.float32)
     if alignment.scale * ENLARGED < 1.0:  # as the masks: no frame pixel steps
         share = cv2.GaussianBlur(share, (0, 0), MASK_SIGMA)
@@ -225,11 +241,19 @@ def _with_layer(colour: np.ndarray, cover: np.ndarray, layer: tuple[np.ndarray, 
     # Bilinear from the frame, the share ramps over one frame pixel (several photo pixels):
     # steepened around its middle to a seam :data:`LAYER_SEAM` photo px wide.
     steep = max(1.0, 1.0 / (alignment.scale * LAYER_SEAM))
-    share = np.clip((share - 0.5) * steep + 0.5, 0.0, 1.0)[..., None]
-    premultiplied = colour * cover[..., None]
-    premultiplied += (top * top_cover[..., None] - premultiplied) * share
-    cover = cover + (top_cover - cover) * share[..., 0]
-    return premultiplied / np.maximum(cover, MIN_COVER)[..., None], cover
+    share = np.clip((share - 0.5) * steep + 0.5, 0.0, 1.0)
+    ys, xs = np.nonzero(share > 0)
+    if ys.size == 0:
+        return premultiplied, cover
+    sub = (slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1))  # read there alone
+    x0, y0 = box[:2]
+    where = _to_photo(np.ascontiguousarray(layer_map, np.float32), alignment,
+                      (x0 + sub[1].start, y0 + sub[0].start, x0 + sub[1].stop, y0 + sub[0].stop), OUTSIDE)
+    top, top_cover = _read(source, mask, where)
+    share = share[sub]
+    premultiplied[sub] += (top - premultiplied[sub]) * share[..., None]
+    cover[sub] += (top_cover - cover[sub]) * share
+    return premultiplied, cover
 
 
 def compose(photo: np.ndarray, rendered: np.ndarray, alpha: np.ndarray, alignment: Alignment, *,
@@ -295,9 +319,10 @@ def compose(photo: np.ndarray, rendered: np.ndarray, alpha: np.ndarray, alignmen
         near = _to_photo(np.ascontiguousarray(frame_map, np.float32), alignment, box, OUTSIDE, cv2.INTER_NEAREST)
         at = _to_photo(torn.astype(np.uint8), alignment, box, 0, cv2.INTER_NEAREST) > 0
         where[at] = near[at]
-    colour, cover = _read(source, source_mask.astype(bool), where)
+    premultiplied, cover = _read(source, source_mask.astype(bool), where)
     if layer is not None:
-        colour, cover = _with_layer(colour, cover, layer, source, source_mask.astype(bool), alignment, box)
+        premultiplied, cover = _with_layer(premultiplied, cover, layer, source, source_mask.astype(bool), alignment, box)
+    colour, cover = _unpremultiplied(premultiplied, cover)
     garment = FullResGarment(colour, cover, box, (h, w))
     sel = region > 0
     if not sel.any():
