@@ -46,6 +46,7 @@ FLOW_SMOOTH = 2.0        # frame px: Gaussian sigma over the learned flow before
 TEAR = 4.0               # the map tears where it steps this many times its median step between two
                          # neighbouring frame pixels (a laid sleeve's edge over the torso): resampled
                          # nearest there, as a blend of the two places read a light line between them
+READ_ROW = 1024          # pixels read by a list are laid out in rows this long
 LAYER_SEAM = 2.0         # photo px: a laid sleeve's seam with the torso is blended over this width
 BROAD_FLOW_SMOOTH = 16.0  # frame px: the sigma that keeps only the flow's broad fit (garment_warp
                           # "broad"): its finer bends squeeze and twist prints on shoppers' photos
@@ -179,11 +180,13 @@ def _tears(frame_map: np.ndarray, shown: np.ndarray) -> np.ndarray:
     return torn
 
 
-def _read(source: np.ndarray, mask: np.ndarray, where: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _read(source: np.ndarray, mask: np.ndarray, where: np.ndarray,
+          at: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The garment photo read at ``where`` (``(h, w, 2)`` pixels): its colour premultiplied by
     its coverage, ``(h, w, 3)`` float32 in ``[0, 255]``, and the coverage ``(h, w)`` (before
     clipping); an area filter first when it is read sparsely. :func:`_unpremultiplied` gives
-    the colour."""
+    the colour. With ``at`` (indices into ``(h, w)``), only those pixels are read: ``(n, 3)``
+    and ``(n,)``."""
     valid = where[..., 0] > OUTSIDE / 2
     step = 1.0
     sub = where[::STEP_SAMPLE, ::STEP_SAMPLE]  # source pixels per output pixel, from the map itself
@@ -200,8 +203,16 @@ def _read(source: np.ndarray, mask: np.ndarray, where: np.ndarray) -> tuple[np.n
         stack = cv2.resize(stack, size, interpolation=cv2.INTER_AREA)
         where = np.stack([(where[..., 0] + 0.5) * sx - 0.5, (where[..., 1] + 0.5) * sy - 0.5], -1)
         where[~valid] = OUTSIDE
+    n = 0
+    if at is not None:  # the pixels asked for, in rows of READ_ROW (remap takes at most 32767 a side)
+        n = at[0].size
+        picked = np.full((-(-n // READ_ROW) * READ_ROW, 2), OUTSIDE, np.float32)
+        picked[:n] = where[at]
+        where = picked.reshape(-1, READ_ROW, 2)
     read = cv2.remap(stack, np.ascontiguousarray(where[..., 0]), np.ascontiguousarray(where[..., 1]),
                      cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0, 0))
+    if at is not None:
+        read = read.reshape(-1, 4)[:n]
     return read[..., :3], read[..., 3]
 
 
@@ -242,17 +253,14 @@ def _with_layer(premultiplied: np.ndarray, cover: np.ndarray, layer: tuple[np.nd
     # steepened around its middle to a seam :data:`LAYER_SEAM` photo px wide.
     steep = max(1.0, 1.0 / (alignment.scale * LAYER_SEAM))
     share = np.clip((share - 0.5) * steep + 0.5, 0.0, 1.0)
-    ys, xs = np.nonzero(share > 0)
-    if ys.size == 0:
+    at = np.nonzero(share > 0)  # read and blend there alone
+    if at[0].size == 0:
         return premultiplied, cover
-    sub = (slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1))  # read there alone
-    x0, y0 = box[:2]
-    where = _to_photo(np.ascontiguousarray(layer_map, np.float32), alignment,
-                      (x0 + sub[1].start, y0 + sub[0].start, x0 + sub[1].stop, y0 + sub[0].stop), OUTSIDE)
-    top, top_cover = _read(source, mask, where)
-    share = share[sub]
-    premultiplied[sub] += (top - premultiplied[sub]) * share[..., None]
-    cover[sub] += (top_cover - cover[sub]) * share
+    where = _to_photo(np.ascontiguousarray(layer_map, np.float32), alignment, box, OUTSIDE)
+    top, top_cover = _read(source, mask, where, at)
+    share = share[at]
+    premultiplied[at] += (top - premultiplied[at]) * share[:, None]
+    cover[at] += (top_cover - cover[at]) * share
     return premultiplied, cover
 
 
