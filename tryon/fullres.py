@@ -5,9 +5,10 @@ flow and decides per pixel where the warped garment shows. Pasting its render ba
 garment up 3-5x on a large photo, so prints and stripes blur. Here the two warps are chained
 into one map from frame pixels to the garment photo (:func:`source_map`: frame pixel -> learned
 flow -> spline -> garment layout -> garment photo); the map is smooth, so it is resampled
-bilinearly onto the photo's pixels (nearest where it tears: a sleeve laid over the torso), and
-the garment photo is read there (:func:`compose`),
-after an area filter when it is larger than the output. Skin, arms and the rest of the region
+bilinearly onto the photo's pixels (nearest where it still tears), and the garment photo is
+read there (:func:`compose`), after an area filter when it is larger than the output. Sleeves
+laid along the arms have a map of their own (:func:`source_maps`), read where they show and
+blended with the torso's over a seam a few photo pixels wide. Skin, arms and the rest of the region
 stay the network's upsampled render; the person's shading from the frame (upsampled) lights
 the garment. Where the network kept the photo's own pixels (revealed skin, background), they
 come back from the photo itself. Only pixels where the pasted region's alpha is above 0 change.
@@ -44,8 +45,8 @@ MASK_SIGMA = 0.6         # ...so where the garment shows and where the photo is 
 FLOW_SMOOTH = 2.0        # frame px: Gaussian sigma over the learned flow before full-resolution use;
                          # its pixel-scale wobble is invisible at 256x192 but bends stripes at 1024 px
 TEAR = 4.0               # the map tears where it steps this many times its median step between two
-                         # neighbouring frame pixels (a laid sleeve's edge over the torso): resampled
-                         # nearest there, as a blend of the two places read a light line between them
+                         # neighbouring frame pixels (a sleeve's edge, when a fit comes as one map):
+                         # resampled nearest there, as a blend of the two places read a light line
 READ_ROW = 1024          # pixels read by a list are laid out in rows this long
 LAYER_SEAM = 2.0         # photo px: a laid sleeve's seam with the torso is blended over this width
 BROAD_FLOW_SMOOTH = 16.0  # frame px: the sigma that keeps only the flow's broad fit (garment_warp
@@ -160,7 +161,7 @@ def _to_photo(frame: np.ndarray, alignment: Alignment, box: tuple[int, int, int,
 
 def _tears(frame_map: np.ndarray, shown: np.ndarray) -> np.ndarray:
     """``(H, W)`` bool: frame pixels beside a tear in the map, where it jumps between two places
-    of the garment photo (a sleeve laid over the torso: the sleeve's place, then the torso's) by
+    of the garment photo (a sleeve laid over the torso in one map: the sleeve's place, then the torso's) by
     more than :data:`TEAR` times its usual step from one pixel to the next, both where the garment
     is ``shown`` (``(H, W)`` bool)."""
     valid = shown & (frame_map[..., 0] > OUTSIDE / 2)
