@@ -29,7 +29,7 @@ from tryon import assets
 from tryon import body as body_lib
 from tryon import constants as C
 from tryon.anomaly import body_check
-from tryon.bare_arms import bared_arms, paint_bare_arms
+from tryon.bare_arms import bared_arms, kept_sleeves, paint_bare_arms
 from tryon.composite import composite, shading_map
 from tryon.conditioning import GarmentChecker, check_code_dims, frame_arrays, net_tensors
 from tryon.errors import TryOnError
@@ -93,6 +93,13 @@ class TryOnOutput:
     steps: dict[str, Image.Image] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+
+
+def _without_sleeves(prepared) -> bool:
+    """Whether a prepared garment has no sleeves: none on its mask, none hanging beside its body
+    (:func:`tryon.sleeves.hang_sleeves` would have cut them out), and not read long."""
+    kp = prepared.keypoints
+    return kp.get("sleeve_l") is None and kp.get("sleeve_r") is None and prepared.sleeves != "long"
 
 
 class TryOnPipeline:
@@ -358,6 +365,11 @@ class TryOnPipeline:
                                                                      warped.alpha, sleeves, prepared.sleeves)
                 if body.bared is not None:  # the old sleeve the parser missed goes too (tryon.bare_arms)
                     body.region = body.region | (((body.bared.skin > 0) | body.bared.fill) & body.valid)
+                elif dress_arms and _without_sleeves(prepared):  # old sleeves it does not bare: worn over them
+                    kept = kept_sleeves(labels, body.landmarks, body.person_mask) & body.valid
+                    body.region, body.revealed = body.region & ~kept, body.revealed & ~kept
+                    body.covered = body.covered * ~kept
+                    warped.alpha = warped.alpha * ~kept  # (its top corners, fitted to the shoulders, covered them)
         return warped
 
     def _frame_labels(self, body, timings: dict[str, float]) -> np.ndarray:

@@ -30,9 +30,9 @@ import numpy as np
 
 from tryon import constants as C
 from tryon.alignment import body_unit
-from tryon.sleeve_cover import COVERED_ALPHA, OLD_GARMENT, arm_positions, sleeve_reaches
+from tryon.sleeve_cover import COVERED_ALPHA, OLD_GARMENT, arm_positions, sleeve_reaches, torso_quad
 
-__all__ = ["BareArms", "bared_arms", "skin_tone", "paint_bare_arms"]
+__all__ = ["BareArms", "bared_arms", "kept_sleeves", "skin_tone", "paint_bare_arms"]
 
 BARING_KINDS = ("sleeveless", "short")  # tryon.sleeves.sleeve_kind's kinds that may bare an arm
 BARE_MARGIN = 0.5          # upper-arm lengths: the old sleeve must reach this much farther down
@@ -47,6 +47,9 @@ WORN_SHORT = 0.75          # upper-arm lengths: a bare arm seen from higher up s
 MIN_SLEEVE_FILL = 0.4      # the old garment fills at least this share of the arm below the new sleeve (down to
                            # HAND_END: 3/4 sleeves fill about half; 0.6 left them to the network)
 FILL_WIDEN = 2.2           # the old sleeve within this many arm radii of the chain is refilled
+KEEP_WIDEN = 1.3           # a garment without sleeves leaves the old sleeve within this many arm radii (the
+                           # old top's body beside the arm is the new garment's)...
+KEEP_FROM = 0.3            # ...on an arm bare from this far down or lower (upper-arm lengths): a sleeve
 SHADE = 0.3                # a cylinder's edge is this much darker than its middle
 EDGE_PX = 1.0              # frame px: the soft edge of the painted arm
 TONE_LUMA = (50, 95)       # skin tone: mean of the skin pixels between these luma percentiles (the lit
@@ -160,6 +163,33 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
 def _soften(mask: np.ndarray) -> np.ndarray:
     """``mask`` (float32) blurred by :data:`SOFTEN`, never lower than it was (edges soften outward)."""
     return np.maximum(mask, cv2.GaussianBlur(mask, (0, 0), SOFTEN))
+
+
+def kept_sleeves(labels: np.ndarray, landmarks: np.ndarray, person_mask: np.ndarray) -> np.ndarray:
+    """``(H, W)`` bool: the old top's sleeves beside the torso, which a garment without sleeves
+    leaves as the photo has them where :func:`bared_arms` bares no arm (short old sleeves; a
+    garment whose sleeves cannot be told): it is worn over them, as a vest over a shirt. Left to
+    the network they came out as sleeves in the new garment's colour (a camisole with cap
+    sleeves, a quilted vest with 3/4 sleeves). Along each arm in view whose old sleeve
+    reaches :data:`KEEP_FROM` or farther, down to where it ends (at most :data:`HAND_END`), within
+    :data:`KEEP_WIDEN` arm radii of its chain, the old top's pixels beside the torso.
+
+    Args:
+        labels: ``(H, W)`` uint8 LIP ids of the frame; landmarks: ``(33, 3)`` frame pixels and
+            visibility, torso upright; person_mask: ``(H, W)`` float in ``[0, 1]``.
+    """
+    size = labels.shape
+    u = body_unit(landmarks)
+    old = np.isin(labels, OLD_GARMENT) & (person_mask >= PERSON) & ~torso_quad(landmarks, size)
+    kept = np.zeros(size, bool)
+    arms = arm_positions(landmarks, size)
+    for arm, reach in zip(arms, sleeve_reaches(labels, landmarks, np.zeros(size, np.float32), arms)):
+        if arm is None or reach is None or reach[0] < KEEP_FROM:
+            continue  # no sleeve on that arm: the old top's armhole would stay beside the new one
+        position, distance = arm
+        radius = u * np.interp(position, (0.0, 1.0, 2.0), ARM_RADII)
+        kept |= old & (distance <= KEEP_WIDEN * radius) & (position <= min(HAND_END, reach[0]))
+    return kept
 
 
 def paint_bare_arms(rendered: np.ndarray, bare: BareArms, shows: np.ndarray,

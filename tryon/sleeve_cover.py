@@ -42,7 +42,7 @@ from tryon.garment_keypoints import MaskAnalysis, sleeve_masks
 from tryon.sleeve_fit import segment
 
 __all__ = ["ARM_CHAINS", "arm_positions", "below_hem", "covered_clothes", "dressed_arms", "lays_long_sleeves",
-           "lays_sleeves", "shown_garment", "sleeve_reaches", "sleeved_arms", "warped_sleeves"]
+           "lays_sleeves", "shown_garment", "sleeve_reaches", "sleeved_arms", "torso_quad", "warped_sleeves"]
 
 ARM_CHAINS = ((C.LEFT_SHOULDER, C.LEFT_ELBOW, C.LEFT_WRIST),
               (C.RIGHT_SHOULDER, C.RIGHT_ELBOW, C.RIGHT_WRIST))
@@ -257,7 +257,7 @@ def warped_sleeves(mask: np.ndarray, analysis: MaskAnalysis | None, grid: np.nda
     return (read * alpha).astype(np.float32)
 
 
-def _torso(landmarks: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+def torso_quad(landmarks: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """``(H, W)`` bool: the quadrilateral of the shoulder and hip joints."""
     p = landmarks[:, :2]
     quad = np.array([p[C.LEFT_SHOULDER], p[C.RIGHT_SHOULDER], p[C.RIGHT_HIP], p[C.LEFT_HIP]])
@@ -296,7 +296,7 @@ def sleeve_reaches(labels: np.ndarray, landmarks: np.ndarray, sleeve_alpha: np.n
         beside_only: False: the arm's zone takes in what lies in front of the torso too.
     """
     size = labels.shape
-    beside = ~_torso(landmarks, size) if beside_only else np.ones(size, bool)
+    beside = ~torso_quad(landmarks, size) if beside_only else np.ones(size, bool)
     radius = ARM_ZONE_RADIUS * body_unit(landmarks)
     bare = np.isin(labels, (C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM))
     new = _without_threads(sleeve_alpha > COVERED_ALPHA)
