@@ -15,6 +15,8 @@ network (its old sleeve there cannot be told from the old top's body), and so is
 other arm is bare from near the shoulder (:data:`WORN_SHORT`): the worn top has short sleeves or
 none, so what covers this arm is its body, or the arm hides behind it (on the validation pairs
 such arms were painted over the bodies of T-shirts and sleeveless tops on their own wearers).
+A garment without sleeves that bares no arm (short old sleeves; sleeves the reader cannot tell)
+is worn over the old sleeves instead: :func:`kept_sleeves` leaves them as the photo has them.
 
 All arrays are in the model frame (see :mod:`tryon.alignment`); positions along an arm are in
 upper-arm lengths from the shoulder joint (0 shoulder, 1 elbow, 2 wrist); radii in units of U
