@@ -181,11 +181,19 @@ def _tears(frame_map: np.ndarray, shown: np.ndarray) -> np.ndarray:
     return torn
 
 
-def _read(source: np.ndarray, mask: np.ndarray, where: np.ndarray,
+def _premultiplied_source(source: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The garment photo ``(hs, ws, 3)`` uint8 with its mask ``(hs, ws)`` bool as one
+    ``(hs, ws, 4)`` float32 stack: colour premultiplied by coverage, then coverage (what
+    :func:`_read` samples; made once per composition, however many maps read it)."""
+    cover = mask[..., None].astype(np.float32)
+    return np.concatenate([source.astype(np.float32) * cover, cover], -1)
+
+
+def _read(stack: np.ndarray, where: np.ndarray,
           at: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The garment photo read at ``where`` (``(h, w, 2)`` pixels): its colour premultiplied by
-    its coverage, ``(h, w, 3)`` float32 in ``[0, 255]``, and the coverage ``(h, w)`` (before
-    clipping); an area filter first when it is read sparsely. :func:`_unpremultiplied` gives
+    """The garment photo's ``stack`` (:func:`_premultiplied_source`) read at ``where`` (``(h, w, 2)``
+    pixels): its colour premultiplied by its coverage, ``(h, w, 3)`` float32 in ``[0, 255]``, and
+    the coverage ``(h, w)`` (before clipping); an area filter first when it is read sparsely. :func:`_unpremultiplied` gives
     the colour. With ``at`` (indices into ``(h, w)``), only those pixels are read: ``(n, 3)``
     and ``(n,)``."""
     valid = where[..., 0] > OUTSIDE / 2
@@ -195,8 +203,6 @@ def _read(source: np.ndarray, mask: np.ndarray, where: np.ndarray,
     ok = (sub[:, 1:, 0] > OUTSIDE / 2) & (sub[:, :-1, 0] > OUTSIDE / 2)
     if ok.sum() > 16:
         step = float(np.median(dx[ok]))
-    cover = mask[..., None].astype(np.float32)
-    stack = np.concatenate([source.astype(np.float32) * cover, cover], -1)  # premultiplied
     if step > 1.25:
         factor = min(step, MAX_DOWNSCALE)
         size = (max(1, round(stack.shape[1] / factor)), max(1, round(stack.shape[0] / factor)))
@@ -240,7 +246,7 @@ def _repaint_seam(region: np.ndarray, photo: np.ndarray, repaint: Callable[[np.n
 
 
 def _with_layer(premultiplied: np.ndarray, cover: np.ndarray, layer: tuple[np.ndarray, np.ndarray],
-                source: np.ndarray, mask: np.ndarray, alignment: Alignment,
+                stack: np.ndarray, alignment: Alignment,
                 box: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
     """The garment read through ``layer``'s map blended over the frame map's read (:func:`_read`'s
     ``premultiplied`` and ``cover`` on the photo pixels of ``box``) where ``layer`` shows (see
@@ -258,7 +264,7 @@ def _with_layer(premultiplied: np.ndarray, cover: np.ndarray, layer: tuple[np.nd
     if at[0].size == 0:
         return premultiplied, cover
     where = _to_photo(np.ascontiguousarray(layer_map, np.float32), alignment, box, OUTSIDE)
-    top, top_cover = _read(source, mask, where, at)
+    top, top_cover = _read(stack, where, at)
     share = share[at]
     premultiplied[at] += (top - premultiplied[at]) * share[:, None]
     cover[at] += (top_cover - cover[at]) * share
@@ -328,9 +334,10 @@ def compose(photo: np.ndarray, rendered: np.ndarray, alpha: np.ndarray, alignmen
         near = _to_photo(np.ascontiguousarray(frame_map, np.float32), alignment, box, OUTSIDE, cv2.INTER_NEAREST)
         at = _to_photo(torn.astype(np.uint8), alignment, box, 0, cv2.INTER_NEAREST) > 0
         where[at] = near[at]
-    premultiplied, cover = _read(source, source_mask.astype(bool), where)
+    stack = _premultiplied_source(source, source_mask.astype(bool))
+    premultiplied, cover = _read(stack, where)
     if layer is not None:
-        premultiplied, cover = _with_layer(premultiplied, cover, layer, source, source_mask.astype(bool), alignment, box)
+        premultiplied, cover = _with_layer(premultiplied, cover, layer, stack, alignment, box)
     colour, cover = _unpremultiplied(premultiplied, cover)
     garment = FullResGarment(colour, cover, box, (h, w))
     sel = region > 0
