@@ -123,6 +123,47 @@ def test_three_quarter_sleeves_are_bared_too():
     assert not bare.skin[:110][sleeves[:110] > 0].any()
 
 
+def _three_quarter_sleeves(left=HAND, right=HAND):
+    """:func:`_person` in 3/4 sleeves: bare forearms from row 155 to the hands, the person's
+    left one in ``left``, the right one in ``right``."""
+    image, labels, lm, person = _person()
+    for side, cols, tone in ((C.LIP_LEFT_ARM, np.s_[132:152], left), (C.LIP_RIGHT_ARM, np.s_[40:60], right)):
+        labels[155:195, cols] = side
+        image[155:195, cols] = tone
+    return image, labels, lm, person
+
+
+def test_each_arm_is_painted_in_the_tone_of_its_own_skin_below_the_old_cuff():
+    """Light falls differently on each arm: a painted arm in the hands' tone met its own
+    forearm at the old cuff with a step in colour (by eye: a pink upper arm on a peach forearm)."""
+    lit, shaded = (230, 185, 160), (160, 115, 95)
+    image, labels, lm, person = _three_quarter_sleeves(left=lit, right=shaded)
+    alpha, sleeves = _garment(sleeve_to=110)
+    bare = bared_arms(image, labels, lm, person, alpha, sleeves, SHORT)
+    assert bare is not None
+    ones = np.ones((H, W), np.float32)
+    painted, _, _ = paint_bare_arms(np.full((H, W, 3), 90, np.uint8), bare, ones, ones)
+    for (y, x), tone in (((135, 142), lit), ((135, 50), shaded)):     # the left arm, the right arm
+        assert np.abs(painted[y, x] - np.array(tone) * bare.shade[y, x]).max() <= 1
+    np.testing.assert_allclose(bare.tone, skin_tone(image, labels), atol=1e-3)  # the person's, for the rest
+
+
+def test_the_old_cuffs_rim_is_painted_over_and_the_forearms_outline_below_it_is_left():
+    """The cuff's dark rim, which the parser calls arm, drew a dark ring where the painted arm met
+    the forearm; below the cuff, the forearm's outline the parser calls background is no old
+    sleeve (refilled from around it, it drew a dashed dark line along the forearm)."""
+    image, labels, lm, person = _three_quarter_sleeves()
+    image[155:157, 132:152] = image[155:157, 40:60] = (30, 25, 40)    # the rim, labelled arm
+    labels[165:195, 152] = C.LIP_BACKGROUND                            # the forearm's outline
+    person[165:195, 152] = 1.0
+    alpha, sleeves = _garment(sleeve_to=110)
+    bare = bared_arms(image, labels, lm, person, alpha, sleeves, SHORT)
+    assert bare is not None
+    assert bare.skin[155, 142] == 1.0 and bare.skin[155, 50] == 1.0   # the rim: painted
+    assert not bare.skin[175:195, 142].any()                          # the forearm: the photo's
+    assert not bare.fill[175:195, 152].any() and not bare.skin[175:195, 152].any()
+
+
 def test_an_arm_covered_beside_a_bare_one_is_no_sleeve():
     """The other arm bare from the shoulder: the person's top is sleeveless, so what covers this
     arm is its body, or the arm hides behind it (two paired validation photos bared such arms)."""

@@ -6,11 +6,13 @@ long-sleeved top, it painted the T-shirt's colour down to the wrists. Here, on e
 old sleeve reaches clearly farther down than the new one (:func:`tryon.sleeve_cover.sleeve_reaches`),
 for a garment with short sleeves or none, the part of the old sleeve beside
 the torso that the new sleeve leaves uncovered becomes an arm: a capsule around the
-shoulder-elbow-wrist chain, tapering from the upper arm to the wrist, in the person's own skin
-tone (read off their hands or face) and shaded as a cylinder. What the old sleeve held beyond
-that capsule is filled from its surroundings. Along the arm, a pixel the parser calls
-background but MediaPipe calls the person is the old sleeve too (dark cuffs are often missed);
-the pipeline adds what is painted here to the repaint region. An arm in front of the torso is left to the
+shoulder-elbow-wrist chain, tapering from the upper arm to the wrist, in the tone of that arm's
+own skin below the old cuff (else the person's, read off their hands or face) and shaded as a
+cylinder. It reaches over the cuff's dark rim, which the parser calls arm, and fades into the
+forearm the photo shows. What the old sleeve held beyond that capsule is filled from its
+surroundings. Along the arm down to the cuff, a pixel the parser calls background but MediaPipe
+calls the person is the old sleeve too (dark cuffs are often missed); the pipeline adds what is
+painted here to the repaint region. An arm in front of the torso is left to the
 network (its old sleeve there cannot be told from the old top's body), and so is an arm whose
 other arm is bare from near the shoulder (:data:`WORN_SHORT`): the worn top has short sleeves or
 none, so what covers this arm is its body, or the arm hides behind it (on the validation pairs
@@ -57,6 +59,11 @@ EDGE_PX = 1.0              # frame px: the soft edge of the painted arm
 TONE_LUMA = (50, 95)       # skin tone: mean of the skin pixels between these luma percentiles (the lit
                            # side: at 256x192 a hand's darker pixels mix with its outline)
 MIN_TONE_PIXELS = 24       # fewer visible skin pixels than this: no tone, nothing painted
+CUFF = 0.1                 # upper-arm lengths past where the old sleeve ends: its cuff's rim, painted over
+                           # (fading into the arm the photo shows); an unlabelled pixel beyond is no sleeve
+CUFF_FADE = 0.5            # the painted arm fades out over this last share of the rim
+ARM_TONE_REACH = 0.5       # upper-arm lengths below the old cuff whose bare skin gives that arm its tone
+TONE_MARGIN_PX = 3         # frame px beyond the arm's radius that take its tone (>= EDGE_PX + 2 SOFTEN)
 PERSON = 0.5               # MediaPipe's person probability from which an unlabelled pixel on the arm is its sleeve
 FILL_RADIUS = 3            # frame px: cv2.inpaint's neighbourhood
 BOX_MARGIN = 8             # frame px around the arms that painting reads and writes (>= FILL_RADIUS + 4 SOFTEN)
@@ -73,12 +80,16 @@ class BareArms:
         shade: ``(H, W)`` float32 in ``(0, 1]``, its cylinder shading (1 on its axis).
         fill: ``(H, W)`` bool, the rest of the bared old sleeve, refilled from around it.
         tone: ``(3,)`` float32 RGB in ``[0, 255]``, the person's skin tone.
+        colour: ``(H, W, 3)`` float32 RGB in ``[0, 255]``, the tone each painted pixel takes:
+            its arm's own, read off the bare skin below the old cuff where enough is seen
+            (light falls differently on each arm, and on hands and face), else ``tone``.
     """
 
     skin: np.ndarray
     shade: np.ndarray
     fill: np.ndarray
     tone: np.ndarray
+    colour: np.ndarray
 
 
 def skin_tone(image: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
@@ -90,14 +101,22 @@ def skin_tone(image: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
         image: ``(H, W, 3)`` uint8 RGB frame; labels: ``(H, W)`` uint8 LIP ids of it.
     """
     for ids in ((C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM), (C.LIP_FACE,)):
-        pixels = image[np.isin(labels, ids)].astype(np.float32)
-        if len(pixels) < MIN_TONE_PIXELS:
-            continue
-        luma = pixels @ np.array([0.299, 0.587, 0.114], np.float32)
-        lo, hi = np.percentile(luma, TONE_LUMA)
-        mid = pixels[(luma >= lo) & (luma <= hi)]
-        return (mid if len(mid) else pixels).mean(axis=0)
+        tone = _lit_mean(image[np.isin(labels, ids)])
+        if tone is not None:
+            return tone
     return None
+
+
+def _lit_mean(pixels: np.ndarray) -> np.ndarray | None:
+    """``(3,)`` float32: the mean of ``pixels`` (``(N, 3)`` RGB) between the :data:`TONE_LUMA`
+    percentiles of their luma; None with fewer than :data:`MIN_TONE_PIXELS`."""
+    if len(pixels) < MIN_TONE_PIXELS:
+        return None
+    pixels = pixels.astype(np.float32)
+    luma = pixels @ np.array([0.299, 0.587, 0.114], np.float32)
+    lo, hi = np.percentile(luma, TONE_LUMA)
+    mid = pixels[(luma >= lo) & (luma <= hi)]
+    return (mid if len(mid) else pixels).mean(axis=0)
 
 
 def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, person_mask: np.ndarray,
@@ -127,9 +146,14 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
     old_garment = np.isin(labels, OLD_GARMENT) & (person_mask >= 0.5)
     body = garment_alpha >= COVERED_ALPHA   # the new garment's body lies behind a forearm, not an upper arm
     sleeve = sleeve_alpha >= COVERED_ALPHA
+    tone = skin_tone(image, labels)
+    if tone is None:
+        return None
     skin = np.zeros(size, np.float32)
     shade = np.full(size, 1.0 - SHADE, np.float32)   # the edge's, where the softened arm reaches out
+    colour = np.broadcast_to(tone, (*size, 3)).copy()
     fill = np.zeros(size, bool)
+    bare_arm = np.isin(labels, (C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM))
     reaches = sleeve_reaches(labels, landmarks, sleeve_alpha, arms)
     for i, reach in enumerate(reaches):
         if reach is None or reach[0] < reach[1] + BARE_MARGIN:
@@ -143,23 +167,30 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
         if not below.any() or old_garment[below].mean() < MIN_SLEEVE_FILL:
             continue  # no old sleeve along the arm there: a bare arm in front, a garment's body beside it
         # The old sleeve as the parser labels it, and where it called a sleeve on the person
-        # background (dark cuffs and elbows: they stayed, ghosts beside the painted arm).
-        missed = ((distance <= FILL_WIDEN * radius) & (position > reach[1]) & (labels == C.LIP_BACKGROUND)
-                  & (person_mask >= PERSON))
-        span = reach[2] & (position <= HAND_END) & (old_garment | missed) & ~sleeve  # beside the torso only
+        # background (dark cuffs and elbows: they stayed, ghosts beside the painted arm), down to
+        # its cuff (below it, that background is the bare forearm's outline).
+        end = min(reach[0] + CUFF, HAND_END)
+        missed = ((distance <= FILL_WIDEN * radius) & (position > reach[1]) & (position <= end)
+                  & (labels == C.LIP_BACKGROUND) & (person_mask >= PERSON))
+        rim = bare_arm & (position <= end)  # the cuff's dark rim on the arm (and bare skin above it)
+        span = reach[2] & (position <= HAND_END) & (old_garment | missed | rim) & ~sleeve  # beside the torso only
         ramp = np.clip((HAND_END - position) / END_RAMP, 0.0, 1.0)
+        if end < HAND_END:  # the old sleeve ends on the forearm: opaque over its rim, then the photo's arm
+            ramp = ramp * np.clip((end - position) / (CUFF_FADE * CUFF), 0.0, 1.0)
         if reach[1] > 0:  # a new sleeve: fade in below its end
             ramp = ramp * np.clip((position - reach[1]) / TOP_RAMP, 0.0, 1.0)
         inside = capsule * ramp * (span & ~(body & (position < BODY_BEHIND)))
         skin = np.maximum(skin, inside)
         shade = np.where(inside > 0, 1.0 - SHADE * np.clip(distance / radius, 0, 1) ** 2, shade)
-        fill |= span & ~body & (distance <= FILL_WIDEN * radius)
+        own = _lit_mean(image[bare_arm & (distance <= radius) & (position > reach[0])
+                              & (position <= reach[0] + ARM_TONE_REACH)])
+        if own is not None:  # (out to where the painted arm's softened edge reaches)
+            colour[(distance <= radius + TONE_MARGIN_PX) & (position <= HAND_END)] = own
+        fill |= span & ~rim & ~body & (distance <= FILL_WIDEN * radius)
     if not skin.any():
         return None
-    tone = skin_tone(image, labels)
-    if tone is None:
-        return None
-    return BareArms(skin.astype(np.float32), shade.astype(np.float32), fill & (skin < 1.0), tone.astype(np.float32))
+    return BareArms(skin.astype(np.float32), shade.astype(np.float32), fill & (skin < 1.0), tone.astype(np.float32),
+                    colour.astype(np.float32))
 
 
 def _soften(mask: np.ndarray) -> np.ndarray:
@@ -222,7 +253,7 @@ def paint_bare_arms(rendered: np.ndarray, bare: BareArms, shows: np.ndarray,
         f = _soften(bare.fill[box].astype(np.float32))[..., None]
         out += (filled.astype(np.float32) - out) * f
     a = _soften(bare.skin[box])[..., None]
-    arm = bare.tone[None, None, :] * bare.shade[box][..., None]
+    arm = bare.colour[box] * bare.shade[box][..., None]
     painted, shows, keeps = rendered.copy(), shows.copy(), keeps.copy()
     painted[box] = (out * (1.0 - a) + arm * a + 0.5).clip(0, 255).astype(np.uint8)
     a = np.clip(1.0 - a[..., 0], 0.0, 1.0)
