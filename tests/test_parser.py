@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from tryon import constants as C
-from tryon.data.parsing import ParseAugment, ParseDataset, kept_background
+from tryon.data.parsing import ParseAugment, ParseDataset, kept_background, skin_coloured_top
 from tryon.losses import segmentation_loss
 from tryon.metrics import confusion_matrix, iou_per_class
 from tryon.models.parser import CLASS_FLIP, LIP_TO_CLASS, PARSER_CLASSES, BodyParser, ParserConfig, class_to_lip
@@ -102,7 +102,7 @@ def test_augmentation_flips_labels_with_the_picture_and_replaces_the_wall():
     aug = ParseAugment(p_background=1.0)
     aug.SCALE, aug.SHIFT, aug.P_FLIP = (1.0, 1.0), 0.0, 1.0
     aug.BRIGHTNESS = aug.CONTRAST = aug.SATURATION = 0.0
-    aug.HUE, aug.P_BLUR, aug.P_JPEG = 0, 0.0, 0.0
+    aug.HUE, aug.P_BLUR, aug.P_JPEG, aug.P_SKIN_TOP = 0, 0.0, 0.0, 0.0
     out, lab = aug(image, label, np.random.default_rng(0))
     assert lab[30, 48 - 1 - 6] == CLS[C.LIP_RIGHT_ARM]      # mirrored: the arm is now on the right
     assert (lab == CLS[C.LIP_LEFT_ARM]).sum() == 0
@@ -110,6 +110,39 @@ def test_augmentation_flips_labels_with_the_picture_and_replaces_the_wall():
     assert diff[30, 24] <= 2 and diff[17, 24] <= 2           # the person and the neck keep their pixels
     wall = (lab == 0) & ~kept_background(lab)
     assert diff[wall].mean() > 5                             # the wall is replaced
+
+
+def test_a_top_recoloured_in_the_skins_tone_keeps_its_stripes_and_nothing_else_changes():
+    """The augmentation that teaches the parser a beige or peach top is no arm."""
+    import cv2
+
+    image, label = _toy_person()
+    top = label == CLS[C.LIP_UPPER_CLOTHES]
+    image[top] = (30, 60, 160)
+    image[20:50:4, 12:36] = (90, 120, 210)                     # lighter stripes on a blue top
+    skin = np.isin(label, [CLS[C.LIP_FACE], CLS[C.LIP_LEFT_ARM]])
+    out = skin_coloured_top(image, top, skin)
+    lab, before = (cv2.cvtColor(x, cv2.COLOR_RGB2LAB).astype(float) for x in (out, image))
+    assert np.abs(lab[top].mean(0) - lab[skin].mean(0)).max() <= 2      # the top takes the skin's colour
+    stripes = lab[20, 20, 0] - lab[22, 20, 0]
+    assert stripes > 20 and abs(stripes - (before[20, 20, 0] - before[22, 20, 0])) <= 3  # ...and keeps its stripes
+    assert (out[~top] == image[~top]).all()
+    few = np.zeros_like(skin)
+    few[4, 18] = True
+    assert skin_coloured_top(image, top, few) is image                  # too little skin seen: as it was
+
+
+def test_training_can_start_from_exported_parser_weights(tmp_path):
+    from tryon.training.parser_task import ParserTask
+
+    start = BodyParser(TINY)                                      # random weights, not a fresh model's
+    start.save_pretrained(tmp_path / "parser", dtype=torch.float32)
+    task = ParserTask([], [], init_from=tmp_path / "parser")
+    model = task.build_models()["parser"]
+    assert task.model_config == TINY and model.training
+    for name, value in start.state_dict().items():
+        assert torch.equal(model.state_dict()[name], value), name
+    assert task.config()["init_from"] == str(tmp_path / "parser")
 
 
 def test_dataset_items_on_the_tiny_set(tmp_path):
@@ -215,6 +248,10 @@ def test_parser_meets_its_targets_on_validation_photos(viton_dir, tmp_path):
     assert report["net"]["iou"]["upper clothes"] >= 0.85
     assert json.loads((tmp_path / "eval.json").read_text())["net"] == report["net"]
     assert (tmp_path / "eval-grid.png").is_file()
+    # Skin-coloured tops (each top recoloured in its wearer's skin tone): the first weights, trained
+    # without that augmentation, scored 0.842 / 0.639 on the CI subset (0.892 / 0.732 now).
+    skin = evaluate_parser(viton_dir, n_val=n_val, limit=60, skin_tops=True, progress=False)["net"]["iou"]
+    assert skin["upper clothes"] >= 0.87 and skin["arms"] >= 0.70, skin
 
 
 # ------------------------------------------------------------------------------ CLI

@@ -116,7 +116,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     extra = {"vaes": args.vaes, "codes": not args.no_codes, "prepare_workers": args.prepare_workers,
              "region": args.region, "init_from": args.init_from, "lr": args.lr,
              "reset_flow": args.reset_flow} \
-        if args.model == "tryon" else {"backgrounds": args.backgrounds, "steps": args.steps} if args.model == "parser" \
+        if args.model == "tryon" else {"backgrounds": args.backgrounds, "steps": args.steps, "init_from": args.init_from,
+                                       "lr": args.lr} if args.model == "parser" \
         else {"steps": args.steps, "wild": args.wild} if args.model == "sleeve-reader" \
         else {"init_from": args.init_from} if args.model in ("garment-designer", "garment-refiner") else {}
     task = build_task(args.model, args.data, split=args.split, cache=args.cache, seed=args.seed,

@@ -177,6 +177,9 @@ def train(sub: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
             m.add_argument("--backgrounds", type=Path, metavar="DIR",
                            help="photos to put behind the persons (e.g. the CC0 clothing_upper images); "
                            "without it, made-up textures only")
+            m.add_argument("--init-from", type=Path, metavar="DIR",
+                           help="start from these exported parser weights (fine-tuning), e.g. assets/weights/parser")
+            m.add_argument("--lr", type=float, help="the learning rate after warm-up (default 3e-3)")
     return p
 
 

@@ -104,6 +104,9 @@ def eval_parser(models: Sub, shared: argparse.ArgumentParser) -> argparse.Argume
     p.add_argument("--weights", type=Path, help="parser weights folder (default: bundled)")
     p.add_argument("--with-pose", action="store_true",
                    help="also score what `tryon parse` writes (MediaPipe decides background; slower)")
+    p.add_argument("--skin-tops", action="store_true",
+                   help="recolour each photo's upper garment in the person's own skin tone first: "
+                   "can the parser tell a skin-coloured top from bare skin?")
     p.add_argument("--limit", type=int, metavar="N", help="only the first N photos")
     p.add_argument("--out", type=Path, default=Path("runs") / "eval-parser.json",
                    help="JSON report; the grid is <OUT>-grid.png beside it")

@@ -116,7 +116,8 @@ def cmd_eval_parser(args: argparse.Namespace) -> int:
     from tryon.eval_parser import evaluate_parser
 
     report = evaluate_parser(args.data, weights=args.weights, split=args.split, n_val=_n_val(args),
-                             portion=args.portion, limit=args.limit, pose=args.with_pose, out=args.out)
+                             portion=args.portion, limit=args.limit, pose=args.with_pose,
+                             skin_tops=args.skin_tops, out=args.out)
     print(json.dumps(report, indent=2))
     return EXIT_OK
 

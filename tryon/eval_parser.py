@@ -9,7 +9,10 @@ figures per photo set:
   decides background, the aligned view is the try-on's. Slower (MediaPipe: ~40 ms a photo).
 
 The default photo set is the persons of the validation pairs; ``split="test"`` scores the
-untouched test portion (report it once, at release).
+untouched test portion (report it once, at release). ``skin_tops=True`` first recolours each
+photo's upper garment (by its parse map) in the person's own skin tone
+(:func:`tryon.data.parsing.skin_coloured_top`): how well the parser tells a beige or peach top
+from bare arms.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from PIL import Image
 
 from tryon import constants as C
 from tryon.data.layout import find_layout
-from tryon.data.parsing import parse_path
+from tryon.data.parsing import parse_path, skin_coloured_top
 from tryon.data.split import test_persons, val_persons
 from tryon.metrics import confusion_matrix, iou_per_class
 from tryon.parse import Parser, colorize
@@ -35,6 +38,8 @@ GRID_PHOTOS = 8     # photos shown in the evaluation grid
 _GROUP_OF_LIP = np.zeros(C.LIP_NUM_LABELS, np.int64)
 for _g, _ids in enumerate(C.PARSE_GROUPS.values()):
     _GROUP_OF_LIP[list(_ids)] = _g
+_UPPER_GROUP = GROUP_NAMES.index("upper clothes")
+_SKIN_GROUPS = [GROUP_NAMES.index(g) for g in ("face", "arms")]
 
 
 def lip_to_group(labels: np.ndarray) -> np.ndarray:
@@ -51,7 +56,8 @@ def _report(confusion: np.ndarray) -> dict:
 
 def evaluate_parser(data: str | Path, *, weights: str | Path | None = None, split: str = "train",
                     n_val: int = C.VALIDATION_PAIRS, portion: str = "val", limit: int | None = None,
-                    pose: bool = False, out: str | Path | None = None, progress: bool = True) -> dict:
+                    pose: bool = False, skin_tops: bool = False, out: str | Path | None = None,
+                    progress: bool = True) -> dict:
     """Score the parser on a VITON-style data set's held-out persons.
 
     Args:
@@ -61,11 +67,12 @@ def evaluate_parser(data: str | Path, *, weights: str | Path | None = None, spli
         portion: ``"val"`` (validation persons) or ``"test"`` (the untouched test portion).
         limit: only the first N photos.
         pose: also score the full ``tryon parse`` path (MediaPipe decides background).
+        skin_tops: recolour each photo's upper garment in its person's skin tone first.
         out: write the JSON report here, and ``<out stem>-grid.png`` beside it.
 
     Returns:
-        ``{"photos", "net": {"miou", "iou": {group: IoU}, "pixel_accuracy"}, "with_pose"?,
-        "ms_per_frame"}``.
+        ``{"photos", "portion", "skin_tops", "net": {"miou", "iou": {group: IoU},
+        "pixel_accuracy"}, "with_pose"?, "ms_per_frame"}``.
     """
     from tqdm import tqdm
 
@@ -78,6 +85,9 @@ def evaluate_parser(data: str | Path, *, weights: str | Path | None = None, spli
     for name in tqdm(persons, desc="parser", unit="photo", disable=not progress):
         photo = np.asarray(Image.open(layout.image / name).convert("RGB"))
         truth = np.array(Image.open(parse_path(layout, name)))
+        if skin_tops:
+            groups = lip_to_group(truth)
+            photo = skin_coloured_top(photo, groups == _UPPER_GROUP, np.isin(groups, _SKIN_GROUPS))
         frame = np.asarray(Image.fromarray(photo).resize(C.FRAME_SIZE[::-1], Image.BILINEAR))
         t0 = time.perf_counter()
         pred = parser.frame_labels(frame)
@@ -89,7 +99,7 @@ def evaluate_parser(data: str | Path, *, weights: str | Path | None = None, spli
             conf["with_pose"] += confusion_matrix(lip_to_group(_with_pose(parser, photo)), lip_to_group(truth), k)
         if len(shown) < GRID_PHOTOS:
             shown.append((photo, truth, pred))
-    report = {"photos": len(persons), "portion": portion, "net": _report(conf["net"]),
+    report = {"photos": len(persons), "portion": portion, "skin_tops": skin_tops, "net": _report(conf["net"]),
               "ms_per_frame": round(float(np.median(times)) * 1000, 2) if times else None}
     if pose:
         report["with_pose"] = _report(conf["with_pose"])

@@ -7,7 +7,11 @@ augmented the way photos outside the studio differ (training only):
 2. the studio background replaced, at random, by a photo (for example the CC0 ``clothing_upper``
    garment photos: cloth, beds, floors, hangers) or a made-up texture (flat colour, gradient,
    stripes, noise), composed along the parse map's person outline with a soft edge;
-3. colour jitter (brightness, contrast, saturation, hue), blur and JPEG compression.
+3. colour jitter (brightness, contrast, saturation, hue), blur and JPEG compression;
+4. now and then the upper garment recoloured in the person's own skin tone
+   (:func:`skin_coloured_top`): a beige, peach or pale yellow top beside bare arms must be
+   told by its edges, folds and print, not by its colour (the first parser, trained without
+   this, called the sleeves of a peach T-shirt arms, and the try-on kept them).
 
 Items are ``{"image": (3, H, W) float32 in [-1, 1], "label": (H, W) int64}`` with labels indexing
 :data:`tryon.models.parser.PARSER_CLASSES`.
@@ -30,7 +34,8 @@ from tryon.errors import TryOnError
 from tryon.tensors import to_tensor
 from tryon.models.parser import CLASS_FLIP, LIP_TO_CLASS, PARSER_CLASSES
 
-__all__ = ["ParseDataset", "ParseAugment", "background_photos", "parse_path", "kept_background"]
+__all__ = ["ParseDataset", "ParseAugment", "background_photos", "parse_path", "kept_background",
+           "skin_coloured_top"]
 
 UINT8_MAX = 255
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
@@ -38,6 +43,10 @@ _LIP_TO_CLASS = np.array(LIP_TO_CLASS, np.uint8)
 _CLASS_FLIP = np.array(CLASS_FLIP, np.uint8)
 _FACE = PARSER_CLASSES.index(C.LIP_FACE)
 _UPPER = [PARSER_CLASSES.index(c) for c in (C.LIP_UPPER_CLOTHES, C.LIP_DRESS, C.LIP_COAT)]
+_SKIN = [PARSER_CLASSES.index(c) for c in (C.LIP_FACE, C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM)]
+MIN_RECOLOUR_PIXELS = 50  # fewer skin or upper-garment pixels than this: nothing is recoloured
+TOP_CHROMA_KEPT = 0.25    # a recoloured top keeps this share of its own colour's departures from its mean
+                          # (CIELAB a, b: a print stays faintly visible); its lightness's are kept whole
 NECK_COLUMN_INSET = 0.2   # the neck spans the face's columns less this share on each side
 
 
@@ -46,6 +55,33 @@ def parse_path(layout: DatasetLayout, person: str) -> Path:
     if layout.parse is None:
         raise TryOnError(f"'{layout.root}' has no parse maps (image-parse/); the parser trains on them.")
     return layout.parse / (Path(person).stem + ".png")
+
+
+def skin_coloured_top(image: np.ndarray, upper: np.ndarray, skin: np.ndarray,
+                      shift: tuple[float, float, float] = (0.0, 0.0, 0.0)) -> np.ndarray:
+    """``image`` with its upper garment recoloured in the person's skin tone.
+
+    In CIELAB, the garment's mean colour becomes the skin's mean (plus ``shift``); its
+    lightness varies about it as before (folds, shading, print), its chroma by
+    :data:`TOP_CHROMA_KEPT` of what it did.
+
+    Args:
+        image: ``(H, W, 3)`` uint8 RGB.
+        upper: ``(H, W)`` bool, the upper garment; skin: ``(H, W)`` bool, face and arms.
+        shift: ``(L, a, b)`` added to the skin's mean (OpenCV's 8-bit CIELAB levels).
+
+    Returns:
+        ``(H, W, 3)`` uint8; ``image`` itself when either region has fewer than
+        :data:`MIN_RECOLOUR_PIXELS` pixels.
+    """
+    if upper.sum() < MIN_RECOLOUR_PIXELS or skin.sum() < MIN_RECOLOUR_PIXELS:
+        return image
+    lab = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2LAB).astype(np.float32)
+    top, target = lab[upper], lab[skin].mean(0) + np.asarray(shift, np.float32)
+    mean = top.mean(0)
+    top = target + (top - mean) * np.array([1.0, TOP_CHROMA_KEPT, TOP_CHROMA_KEPT], np.float32)
+    lab[upper] = top
+    return cv2.cvtColor(np.clip(lab + 0.5, 0, UINT8_MAX).astype(np.uint8), cv2.COLOR_LAB2RGB)
 
 
 def background_photos(folder: str | Path | None) -> list[Path]:
@@ -104,6 +140,8 @@ class ParseAugment:
     HUE = 8                    # OpenCV hue units (of 180) either way
     P_BLUR, MAX_BLUR = 0.3, 1.5  # chance of a Gaussian blur, its largest sigma (px)
     P_JPEG, JPEG_QUALITY = 0.5, (30, 95)
+    P_SKIN_TOP = 0.25          # chance of a top recoloured in the skin's tone (skin_coloured_top)...
+    SKIN_TOP_SHIFT = (12.0, 4.0, 6.0)  # ...shifted up to this much from it (CIELAB levels)
     EDGE_SIGMA = 0.8           # px: softness of the person's outline on a new background
 
     def __init__(self, backgrounds: Sequence[Path] = (), p_background: float = 0.7, p_photo: float = 0.6) -> None:
@@ -114,6 +152,9 @@ class ParseAugment:
     def __call__(self, image: np.ndarray, label: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """``image`` ``(H, W, 3)`` uint8 and ``label`` ``(H, W)`` uint8 classes -> augmented copies."""
         image, label = self._geometry(image, label, rng)
+        if rng.random() < self.P_SKIN_TOP:
+            shift = rng.uniform(-1.0, 1.0, 3) * self.SKIN_TOP_SHIFT
+            image = skin_coloured_top(image, np.isin(label, _UPPER), np.isin(label, _SKIN), tuple(shift))
         if rng.random() < self.p_background:
             image = self._new_background(image, label, rng)
         image = self._colour(image, rng)

@@ -47,24 +47,29 @@ class ParserTask(TrainingTask):
     Args:
         train_set: augmented training photos (persons of neither the validation nor the test pairs).
         val_set: validation photos, unaugmented (for the sample grids).
-        config: the model's size.
+        config: the model's size (with ``init_from``: that parser's).
         hyper: optimisation settings.
+        init_from: a folder of exported parser weights to start from (fine-tuning).
     """
 
     name = "parser"
 
     def __init__(self, train_set, val_set, config: ParserConfig | None = None,
-                 hyper: ParserHyper | None = None) -> None:
+                 hyper: ParserHyper | None = None, init_from: str | Path | None = None) -> None:
         self.train_set, self.val_set = train_set, val_set
-        self.model_config = config or ParserConfig()
+        self.init_from = Path(init_from) if init_from is not None else None
+        self.model_config = BodyParser.from_pretrained(self.init_from).config if self.init_from else config or ParserConfig()
         self.hyper = hyper or ParserHyper()
 
     def config(self) -> dict:
         return {"hyper": asdict(self.hyper), "parser": asdict(self.model_config),
-                "train_items": len(self.train_set), "val_items": len(self.val_set)}
+                "train_items": len(self.train_set), "val_items": len(self.val_set),
+                "init_from": str(self.init_from) if self.init_from else None}
 
     def build_models(self):
-        return {"parser": BodyParser(self.model_config)}
+        if self.init_from is None:
+            return {"parser": BodyParser(self.model_config)}
+        return {"parser": BodyParser.from_pretrained(self.init_from).train()}
 
     def build_optimizers(self, models):
         h = self.hyper

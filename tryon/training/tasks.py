@@ -38,9 +38,11 @@ def build_task(name: str, data: str | Path, *, split: str = "train", cache: Path
         region: try-on only: the repaint region the network is trained with, ``"parse"`` (the
             bundled body parser's, as the pipeline's default) or ``"pose"`` (landmarks only).
         init_from: try-on: a folder of exported try-on weights to start from (fine-tuning);
+            parser: a folder of exported parser weights to start from (fine-tuning);
             garment-designer: the garment VAE it starts from (default: the bundled one);
             garment-refiner: the garment designer whose decodings it refines (default: the bundled one).
-        lr: try-on only: the learning rate of both networks (default :class:`TryOnHyper`'s).
+        lr: try-on: the learning rate of both networks (default :class:`TryOnHyper`'s); parser: its
+            learning rate after warm-up (default :class:`ParserHyper`'s).
         reset_flow: try-on only, with ``init_from``: start the warper's flow at zero.
         backgrounds: parser only: a folder of photos to put behind the persons.
         wild: sleeve reader only: the ``clothing_upper`` folder, whose photos it also learns from.
@@ -93,9 +95,11 @@ def build_task(name: str, data: str | Path, *, split: str = "train", cache: Path
         # The untouched test portion's persons are left out too (tryon.data.split.test_pairs).
         train_names = train_persons(layout, n_val, n_test=C.TEST_PAIRS)[:limit]
         augment = ParseAugment(background_photos(backgrounds))
-        hyper = ParserHyper(decay_steps=steps) if steps else ParserHyper()
+        hyper = ParserHyper(**({"decay_steps": steps} if steps else {}), **({"lr": lr} if lr else {}))
+        if init_from is not None and not (Path(init_from) / "model.safetensors").is_file():
+            raise TryOnError(f"No parser weights in '{init_from}' to start from; pass a folder written by --export-to.")
         return ParserTask(ParseDataset(layout, train_names, augment), ParseDataset(layout, val_persons(layout, n_val)),
-                          hyper=hyper)
+                          hyper=hyper, init_from=init_from)
     if name == "sleeve-reader":
         return _sleeve_reader(layout, cache_dir, n_val, limit, steps, wild)
     raise TryOnError(f"Unknown model '{name}'; choose one of {', '.join(TASKS)}.")
