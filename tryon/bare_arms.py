@@ -146,12 +146,10 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
     old_garment = np.isin(labels, OLD_GARMENT) & (person_mask >= 0.5)
     body = garment_alpha >= COVERED_ALPHA   # the new garment's body lies behind a forearm, not an upper arm
     sleeve = sleeve_alpha >= COVERED_ALPHA
-    tone = skin_tone(image, labels)
-    if tone is None:
-        return None
     skin = np.zeros(size, np.float32)
     shade = np.full(size, 1.0 - SHADE, np.float32)   # the edge's, where the softened arm reaches out
-    colour = np.broadcast_to(tone, (*size, 3)).copy()
+    colour = np.zeros((*size, 3), np.float32)
+    own_toned = np.zeros(size, bool)                 # pixels that take their arm's own tone
     fill = np.zeros(size, bool)
     bare_arm = np.isin(labels, (C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM))
     reaches = sleeve_reaches(labels, landmarks, sleeve_alpha, arms)
@@ -185,12 +183,17 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
         own = _lit_mean(image[bare_arm & (distance <= radius) & (position > reach[0])
                               & (position <= reach[0] + ARM_TONE_REACH)])
         if own is not None:  # (out to where the painted arm's softened edge reaches)
-            colour[(distance <= radius + TONE_MARGIN_PX) & (position <= HAND_END)] = own
+            toned = (distance <= radius + TONE_MARGIN_PX) & (position <= HAND_END)
+            colour[toned], own_toned = own, own_toned | toned
         fill |= span & ~rim & ~body & (distance <= FILL_WIDEN * radius)
     if not skin.any():
         return None
+    tone = skin_tone(image, labels)
+    if tone is None:
+        return None
+    colour[~own_toned] = tone
     return BareArms(skin.astype(np.float32), shade.astype(np.float32), fill & (skin < 1.0), tone.astype(np.float32),
-                    colour.astype(np.float32))
+                    colour)
 
 
 def _soften(mask: np.ndarray) -> np.ndarray:

@@ -58,7 +58,8 @@ class ParserTask(TrainingTask):
                  hyper: ParserHyper | None = None, init_from: str | Path | None = None) -> None:
         self.train_set, self.val_set = train_set, val_set
         self.init_from = Path(init_from) if init_from is not None else None
-        self.model_config = BodyParser.from_pretrained(self.init_from).config if self.init_from else config or ParserConfig()
+        self._init_parser = BodyParser.from_pretrained(self.init_from) if self.init_from is not None else None
+        self.model_config = self._init_parser.config if self._init_parser is not None else config or ParserConfig()
         self.hyper = hyper or ParserHyper()
 
     def config(self) -> dict:
@@ -69,7 +70,10 @@ class ParserTask(TrainingTask):
     def build_models(self):
         if self.init_from is None:
             return {"parser": BodyParser(self.model_config)}
-        return {"parser": BodyParser.from_pretrained(self.init_from).train()}
+        # The weights __init__ loaded (read again only if asked a second time).
+        parser = self._init_parser if self._init_parser is not None else BodyParser.from_pretrained(self.init_from)
+        self._init_parser = None
+        return {"parser": parser.train()}
 
     def build_optimizers(self, models):
         h = self.hyper
