@@ -45,7 +45,7 @@ from tryon.pose import check_upper_body, detect_pose, pose_maps
 from tryon.region import parse_regions
 from tryon.sleeve_cover import (covered_clothes, dressed_arms, lays_long_sleeves, lays_sleeves, shown_garment,
                                 warped_sleeves)
-from tryon.sleeves import hang_sleeves, load_reader, sleeve_kind
+from tryon.sleeves import hang_sleeves, load_reader, sleeve_kind, strap_fit
 from tryon.steps import step_images
 from tryon.tensors import resolve_precision, to_uint8
 from tryon.warp import (MEASURED_LENGTHS, LengthScales, WarpedGarment, trained_lengths, warp_garment,
@@ -465,6 +465,7 @@ class TryOnPipeline:
             prepared = prepare_any_garment(upload.image, upload.mask, frame_size, garment_type, self.parser)
             prepared.sleeves = sleeve_kind(prepared, self.sleeve_reader)
             hang_sleeves(prepared)  # long sleeves hanging beside the body: cut out, laid along the arms
+            strap_fit(prepared)     # no sleeves: the shoulders on the straps, not on the armholes
         with self._stage(timings, "checks"):
             found, codes = self._garment_check(prepared)
         self.garments.put(key, (prepared, tuple(found), dict(codes)))

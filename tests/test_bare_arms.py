@@ -91,6 +91,42 @@ def test_a_sleeveless_top_bares_the_whole_arm_beside_the_torso():
     assert bare.skin[160, 142] == 1.0 and not bare.skin[:, 70:122].any()
 
 
+def test_a_sleeveless_top_bares_short_old_sleeves_too():
+    """A tank top on a person in a T-shirt is worn alone: the T-shirt's short sleeves become arms
+    (they were kept, the tank top worn over them as over a shirt). A T-shirt on the same person
+    still bares nothing."""
+    image, labels, lm, person = _person()
+    for side, cols in ((C.LIP_LEFT_ARM, np.s_[132:152]), (C.LIP_RIGHT_ARM, np.s_[40:60])):
+        labels[110:195, cols] = side                     # bare arms below the T-shirt's sleeves
+    image[np.isin(labels, (C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM))] = HAND
+    alpha, sleeves = _garment(sleeve_to=None)
+    bare = bared_arms(image, labels, lm, person, alpha, sleeves, "sleeveless")
+    assert bare is not None
+    assert bare.skin[95, 142] == 1.0 and bare.skin[95, 50] == 1.0   # the old short sleeves: arms
+    assert not bare.skin[:, 70:122].any()                            # the torso keeps the garment
+    alpha, sleeves = _garment(sleeve_to=108)
+    assert bared_arms(image, labels, lm, person, alpha, sleeves, SHORT) is None
+
+
+def test_a_sleeveless_top_bares_the_shoulders_tops_beside_its_straps():
+    """A tank top whose straps lie below the old top's shoulder line, on a person in a
+    long-sleeved top: the old top between the neck's side and each shoulder joint is skin (left
+    to the network, it came out as background). A T-shirt fitted as low bares no shoulder."""
+    image, labels, lm, person = _person()
+    body = np.zeros((H, W), np.float32)
+    body[92:200, 62:131] = 1.0                           # the tank top, from below the shoulder line
+    none = np.zeros((H, W), np.float32)
+    bare = bared_arms(image, labels, lm, person, body, none, "sleeveless")
+    assert bare is not None
+    assert bare.skin[80, 118] == 1.0 and bare.skin[80, 74] == 1.0   # the shoulders' tops
+    assert bare.shade[80, 118] > bare.shade[88, 118]                 # shaded as a cylinder along them
+    assert not bare.skin[92:, 70:122].any()                          # the tank top stays
+    sleeves = np.zeros((H, W), np.float32)
+    sleeves[78:110, 132:153] = sleeves[78:110, 39:60] = 1.0
+    bare = bared_arms(image, labels, lm, person, np.maximum(body, sleeves), sleeves, SHORT)
+    assert bare is not None and not bare.skin[75:92, 70:122].any()
+
+
 def test_a_garment_whose_sleeves_cannot_be_told_bares_nothing():
     """No sleeve found and the reader unsure: they may hang beside its body in the photo."""
     image, labels, lm, person = _person()

@@ -14,6 +14,7 @@ from PIL import Image
 
 from tryon.constants import FRAME_HEIGHT, FRAME_WIDTH
 from tryon.errors import GarmentError
+from tryon.garment_keypoints import strap_shoulders
 from tryon.garment import (
     GARMENT_KEYPOINTS,
     LAYOUT_MARGIN,
@@ -47,6 +48,12 @@ TSHIRT_KEYPOINTS = {
 TANK_TOP = np.array([
     (110, 40), (150, 90), (190, 40), (205, 40), (215, 110),
     (215, 330), (85, 330), (85, 110), (95, 40),
+], np.int32)
+# A tank top with deep armholes, its left one deeper (drawn askew): the torso's side columns meet
+# the armholes far below the straps (their tops at row 40).
+SCOOPED_TANK = np.array([
+    (115, 40), (150, 95), (185, 40), (200, 40), (206, 75), (215, 115),
+    (215, 330), (85, 330), (85, 140), (92, 95), (100, 40),
 ], np.int32)
 
 
@@ -208,6 +215,46 @@ def test_tank_top_has_no_sleeves():
         assert kp[name] is not None, name
     assert kp["shoulder_l"][0] < kp["shoulder_r"][0]
     assert kp["shoulder_l"][1] < kp["hem_l"][1]
+
+
+def test_a_tank_tops_shoulders_are_its_straps_tops_on_both_sides():
+    """Drawn askew (its left armhole deeper than its right), the side columns meet the left
+    armhole far below the straps: fitted there, the armhole covered the wearer's upper arm and
+    the top was twisted. Both shoulders move up to the straps' tops, level; the hems stay."""
+    mask = _drawn_mask(SCOOPED_TANK)
+    kp = garment_keypoints(mask)
+    assert kp["shoulder_l"][1] > 60                       # on the armhole (the straps' tops: row 40)
+    moved = strap_shoulders(mask, kp)
+    for name in ("shoulder_l", "shoulder_r"):
+        assert moved[name][0] == kp[name][0] and abs(moved[name][1] - 40) <= 2, (name, moved[name])
+    assert moved["neck"] == (kp["neck"][0], (moved["shoulder_l"][1] + moved["shoulder_r"][1]) / 2)
+    assert {k: moved[k] for k in ("hem_l", "hem_r")} == {k: kp[k] for k in ("hem_l", "hem_r")}
+
+
+def test_shoulders_on_the_shoulder_line_stay_where_they_are():
+    """A T-shirt's shoulders (its sleeves on the mask, or merged into its sides) slope a little
+    from the neck: no strap there, nothing moves."""
+    kp = garment_keypoints(_drawn_mask(TSHIRT))
+    assert strap_shoulders(_drawn_mask(TSHIRT), kp) == kp
+    boxy = np.array([(122, 50), (150, 70), (178, 50), (225, 66), (240, 150), (220, 150), (220, 330),
+                     (80, 330), (80, 150), (60, 150), (75, 66)], np.int32)   # stubby sleeves, no blob
+    mask = _drawn_mask(boxy)
+    kp = garment_keypoints(mask)
+    assert kp["sleeve_l"] is None and kp["sleeve_r"] is None
+    assert strap_shoulders(mask, kp) == kp
+
+
+def test_the_pipeline_moves_the_shoulders_of_garments_read_without_sleeves_only():
+    """tryon.sleeves.strap_fit: a tank top read sleeveless gets its straps' shoulders; read short
+    (a T-shirt's sleeves sloping down look as deep), long (left to hang_sleeves) or untold, not."""
+    from tryon.sleeves import strap_fit
+
+    for kind, moves in (("sleeveless", True), ("short", False), ("long", False), (None, False)):
+        prepared = prepare_garment(_photo(SCOOPED_TANK, (30, 30, 160), (255, 255, 255)))
+        before = dict(prepared.keypoints)
+        prepared.sleeves = kind
+        assert strap_fit(prepared) == moves, kind
+        assert (prepared.keypoints["shoulder_l"][1] < before["shoulder_l"][1] - 5) == moves, kind
 
 
 @pytest.mark.parametrize("cuff_y", [300, 350], ids=["above_hem", "below_hem"])

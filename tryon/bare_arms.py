@@ -17,8 +17,11 @@ network (its old sleeve there cannot be told from the old top's body), and so is
 other arm is bare from near the shoulder (:data:`WORN_SHORT`): the worn top has short sleeves or
 none, so what covers this arm is its body, or the arm hides behind it (on the validation pairs
 such arms were painted over the bodies of T-shirts and sleeveless tops on their own wearers).
-A garment without sleeves that bares no arm (short old sleeves; sleeves the reader cannot tell)
-is worn over the old sleeves instead: :func:`kept_sleeves` leaves them as the photo has them.
+A garment read sleeveless that shows no sleeve is worn alone, as a tank top is: it bares any
+old sleeve from :data:`KEEP_FROM` down (short ones too; unless the other arm is bare from higher
+up), and the shoulders' tops beside its straps (:func:`_shoulder_top`). A garment whose sleeves
+the reader cannot tell bares no arm and is worn over the old sleeves instead, as a vest is:
+:func:`kept_sleeves` leaves them as the photo has them.
 
 All arrays are in the model frame (see :mod:`tryon.alignment`); positions along an arm are in
 upper-arm lengths from the shoulder joint (0 shoulder, 1 elbow, 2 wrist); radii in units of U
@@ -34,7 +37,8 @@ import numpy as np
 
 from tryon import constants as C
 from tryon.alignment import body_unit
-from tryon.sleeve_cover import COVERED_ALPHA, OLD_GARMENT, arm_positions, sleeve_reaches, torso_quad
+from tryon.sleeve_cover import ARM_CHAINS, COVERED_ALPHA, OLD_GARMENT, arm_positions, sleeve_reaches, torso_quad
+from tryon.sleeve_fit import segment
 
 __all__ = ["BareArms", "bared_arms", "kept_sleeves", "skin_tone", "paint_bare_arms"]
 
@@ -54,6 +58,8 @@ FILL_WIDEN = 2.2           # the old sleeve within this many arm radii of the ch
 KEEP_WIDEN = 1.3           # a garment without sleeves leaves the old sleeve within this many arm radii (the
                            # old top's body beside the arm is the new garment's)...
 KEEP_FROM = 0.3            # ...on an arm bare from this far down or lower (upper-arm lengths): a sleeve
+NECK_SIDE = 0.3            # a garment without sleeves bares the shoulder's top from the shoulder joint in to
+                           # this share of the way to the shoulders' midpoint (the neck's side)
 SHADE = 0.3                # a cylinder's edge is this much darker than its middle
 EDGE_PX = 1.0              # frame px: the soft edge of the painted arm
 TONE_LUMA = (50, 95)       # skin tone: mean of the skin pixels between these luma percentiles (the lit
@@ -136,7 +142,8 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
         garment_alpha: ``(H, W)`` float in ``[0, 1]``, the whole warped garment's coverage.
         sleeve_alpha: ``(H, W)`` float in ``[0, 1]``, its sleeves'
             (:func:`tryon.sleeve_cover.warped_sleeves`; zeros for a garment without sleeves).
-        sleeves: the garment's :func:`tryon.sleeves.sleeve_kind` (None: untold).
+        sleeves: the garment's :func:`tryon.sleeves.sleeve_kind` (None: untold; "sleeveless"
+            with no ``sleeve_alpha``: worn alone, it bares short old sleeves and the shoulders' tops too).
     """
     if sleeves not in BARING_KINDS:
         return None
@@ -153,15 +160,16 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
     fill = np.zeros(size, bool)
     bare_arm = np.isin(labels, (C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM))
     reaches = sleeve_reaches(labels, landmarks, sleeve_alpha, arms)
+    strapped = sleeves == "sleeveless" and not sleeve.any()  # worn alone, as a tank top is: bares any old sleeve
     for i, reach in enumerate(reaches):
-        if reach is None or reach[0] < reach[1] + BARE_MARGIN:
+        if reach is None or reach[0] < (KEEP_FROM if strapped else reach[1] + BARE_MARGIN):
             continue
-        if reaches[1 - i] is not None and reaches[1 - i][0] < WORN_SHORT:
+        if reaches[1 - i] is not None and reaches[1 - i][0] < (KEEP_FROM if strapped else WORN_SHORT):
             continue  # the other arm is bare from near the shoulder: what covers this one is no sleeve
         position, distance = arms[i]
         radius = u * np.interp(position, (0.0, 1.0, 2.0), ARM_RADII)
         capsule = np.clip((radius - distance) / EDGE_PX + 0.5, 0.0, 1.0)
-        below = (capsule > 0.5) & reach[2] & (position > reach[1]) & (position <= HAND_END)
+        below = (capsule > 0.5) & reach[2] & (position > reach[1]) & (position <= (reach[0] if strapped else HAND_END))
         if not below.any() or old_garment[below].mean() < MIN_SLEEVE_FILL:
             continue  # no old sleeve along the arm there: a bare arm in front, a garment's body beside it
         # The old sleeve as the parser labels it, and where it called a sleeve on the person
@@ -186,6 +194,11 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
             toned = (distance <= radius + TONE_MARGIN_PX) & (position <= HAND_END)
             colour[toned], own_toned = own, own_toned | toned
         fill |= span & ~rim & ~body & (distance <= FILL_WIDEN * radius)
+        if strapped:  # the shoulder's top is bare too, beside the new garment's straps
+            top, top_shade, top_fill = _shoulder_top(landmarks, i, u, old_garment & ~body)
+            skin = np.maximum(skin, top)
+            shade = np.where(top > 0, np.where(inside > 0, np.maximum(shade, top_shade), top_shade), shade)
+            fill |= top_fill
     if not skin.any():
         return None
     tone = skin_tone(image, labels)
@@ -196,6 +209,28 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
                     colour)
 
 
+def _shoulder_top(landmarks: np.ndarray, arm: int, u: float, bare: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """An arm's shoulder top that a garment without sleeves leaves bare: ``(skin, shade, fill)``
+    (``(H, W)`` float32 coverage, float32 shading, bool rest of the old top to refill) over the
+    ``bare`` pixels (the old top's, not the new garment's) within the upper arm's radius of the
+    segment from the neck's side (:data:`NECK_SIDE`) to the shoulder joint, shaded as a cylinder
+    along it. Left to the network, those pixels came out as background (a long-sleeved wearer
+    shows it no skin there)."""
+    size = bare.shape
+    p = landmarks[:, :2].astype(np.float64)
+    joint = p[ARM_CHAINS[arm][0]]
+    middle = (p[ARM_CHAINS[0][0]] + p[ARM_CHAINS[1][0]]) / 2
+    neck = middle + NECK_SIDE * (joint - middle)
+    xs, ys = np.arange(size[1], dtype=np.float64)[None, :], np.arange(size[0], dtype=np.float64)[:, None]
+    _, distance = segment(xs, ys, neck, joint)
+    radius = u * ARM_RADII[0]
+    skin = np.clip((radius - distance) / EDGE_PX + 0.5, 0.0, 1.0) * bare
+    shade = 1.0 - SHADE * np.clip(distance / radius, 0, 1) ** 2
+    fill = bare & (distance <= FILL_WIDEN * radius) & (skin < 1.0)
+    return skin.astype(np.float32), shade.astype(np.float32), fill
+
+
 def _soften(mask: np.ndarray) -> np.ndarray:
     """``mask`` (float32) blurred by :data:`SOFTEN`, never lower than it was (edges soften outward)."""
     return np.maximum(mask, cv2.GaussianBlur(mask, (0, 0), SOFTEN))
@@ -203,8 +238,8 @@ def _soften(mask: np.ndarray) -> np.ndarray:
 
 def kept_sleeves(labels: np.ndarray, landmarks: np.ndarray, person_mask: np.ndarray) -> np.ndarray:
     """``(H, W)`` bool: the old top's sleeves beside the torso, which a garment without sleeves
-    leaves as the photo has them where :func:`bared_arms` bares no arm (short old sleeves; a
-    garment whose sleeves cannot be told): it is worn over them, as a vest over a shirt. Left to
+    leaves as the photo has them where :func:`bared_arms` bares no arm (a garment whose sleeves
+    cannot be told, or an arm it does not bare): it is worn over them, as a vest over a shirt. Left to
     the network they came out as sleeves in the new garment's colour (a camisole with cap
     sleeves, a quilted vest with 3/4 sleeves). Along each arm in view whose old sleeve
     reaches :data:`KEEP_FROM` or farther, down to where it ends (at most :data:`HAND_END`), within

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 __all__ = ["GARMENT_KEYPOINTS", "LONG_SLEEVE", "MaskAnalysis", "analyse_mask", "garment_keypoints", "hanging_sleeves",
-           "sleeve_length", "sleeve_masks"]
+           "sleeve_length", "sleeve_masks", "strap_shoulders"]
 
 GARMENT_KEYPOINTS = ("neck", "shoulder_l", "shoulder_r", "sleeve_l", "sleeve_r", "hem_l", "hem_r")
 
@@ -27,6 +27,10 @@ HEM_MIN_WIDTH = 0.5            # hem rows: torso run >= this share of the lower-
 WAIST_BAND = (0.3, 0.7)        # rows (share of height) whose narrowest torso caps the shoulders
 SHOULDER_SPREAD = 0.45         # shoulders at centre +- this times the torso width
 SHOULDER_BAND = 0.04           # search +- this share of the torso width (>= 1 px) of columns
+STRAP_BAND = (0.15, 0.45)      # a garment without sleeves: its straps' tops lie within these shares of the
+STRAP_TOP = 10                 # torso's width from its centre (this percentile of those columns' tops)...
+ARMHOLE_DROP = 0.15            # ...and where a shoulder lies this share of the torso's width lower, it is on
+                               # the armhole (a tank top's, on one side or both), not on the shoulder line
 SLEEVE_REF_ROW = 0.85          # torso reach above this row (share of height) is capped by
                                # the narrowest reach below it, down to this row ...
 SLEEVE_START = 0.12            # ... and, above this far below the shoulders (share of height,
@@ -120,6 +124,15 @@ def _top_in_columns(mask: np.ndarray, x0: int, x1: int) -> float | None:
     return float(np.median(np.argmax(cols[:, has], axis=0)))
 
 
+def _top_percentile(mask: np.ndarray, x0: int, x1: int, q: float) -> float | None:
+    """The ``q``-th percentile of the topmost mask row over columns ``x0..x1`` (clipped), None if none."""
+    cols = mask[:, max(0, x0):min(mask.shape[1], x1 + 1)]
+    has = cols.any(axis=0)
+    if not has.any():
+        return None
+    return float(np.percentile(np.argmax(cols[:, has], axis=0), q))
+
+
 def _sleeve_end(beyond: np.ndarray, min_pixels: float, min_reach: float,
                 shoulder: tuple[float, float]) -> tuple[float, float] | None:
     """The sleeve = the largest blob of garment pixels beyond the torso on one side
@@ -180,6 +193,46 @@ def garment_keypoints(mask: np.ndarray) -> dict[str, tuple[float, float] | None]
     """
     out, _ = _analyse(mask)
     return out
+
+
+def strap_shoulders(mask: np.ndarray, keypoints: dict[str, tuple[float, float] | None]
+                    ) -> dict[str, tuple[float, float] | None]:
+    """The keypoints of a garment without sleeves with each shoulder on its strap's top.
+
+    The shoulders :func:`garment_keypoints` reads at the torso's sides lie on a tank top's or a
+    camisole's armholes (one side, or both, as the photo lies): fitted to the wearer's shoulders,
+    the armholes then covered the upper arms (a T-shirt's look), askew when only one side did. A
+    shoulder lying :data:`ARMHOLE_DROP` below the top of the garment's columns nearer the centre
+    (:data:`STRAP_BAND`) is moved up, and so is the other shoulder (a shallower armhole): both to
+    the mean of the two sides' tops, so that the shoulder line stays level; the neck follows (the
+    centre of the shoulder line). Keypoints without both shoulders and hems, or with a sleeve,
+    come back unchanged.
+
+    Args:
+        mask: ``(H, W)`` bool (or 0/1), the garment's mask.
+        keypoints: its :func:`garment_keypoints`.
+    """
+    mask = np.asarray(mask, bool)
+    kp = dict(keypoints)
+    if kp.get("sleeve_l") is not None or kp.get("sleeve_r") is not None or any(
+            kp.get(n) is None for n in ("neck", "shoulder_l", "shoulder_r", "hem_l", "hem_r")):
+        return kp
+    cx = kp["neck"][0]
+    torso_w = kp["shoulder_r"][0] - kp["shoulder_l"][0]  # 2 SHOULDER_SPREAD of the torso's width
+    torso_w /= 2 * SHOULDER_SPREAD
+    straps = {}
+    for name, sign in (("shoulder_l", -1), ("shoulder_r", 1)):
+        ends = sorted(int(round(cx + sign * s * torso_w)) for s in STRAP_BAND)
+        straps[name] = _top_percentile(mask, ends[0], ends[1], STRAP_TOP)
+    if not any(top is not None and kp[name][1] - top > ARMHOLE_DROP * torso_w for name, top in straps.items()):
+        return kp
+    # Both sides, level: the straps' tops of a crumpled or badly cut-out garment differ more than
+    # its shoulder line can (a one-sided fit twisted it on the body).
+    level = float(np.mean([top if top is not None else kp[name][1] for name, top in straps.items()]))
+    for name in straps:
+        kp[name] = (kp[name][0], min(level, kp[name][1]))
+    kp["neck"] = (cx, (kp["shoulder_l"][1] + kp["shoulder_r"][1]) / 2)
+    return kp
 
 
 def _lower_rows(span: np.ndarray) -> np.ndarray:
