@@ -204,7 +204,7 @@ def strap_shoulders(mask: np.ndarray, keypoints: dict[str, tuple[float, float] |
     the armholes then covered the upper arms (a T-shirt's look), askew when only one side did. A
     shoulder lying :data:`ARMHOLE_DROP` below the top of the garment's columns nearer the centre
     (:data:`STRAP_BAND`) is moved up, and so is the other shoulder (a shallower armhole): both to
-    the mean of the two sides' tops, so that the shoulder line stays level; the neck follows (the
+    the mean of the two sides' tops (never down), so that the shoulder line stays level; the neck follows (the
     centre of the shoulder line). Keypoints without both shoulders and hems, or with a sleeve,
     come back unchanged.
 
