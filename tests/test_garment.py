@@ -14,7 +14,6 @@ from PIL import Image
 
 from tryon.constants import FRAME_HEIGHT, FRAME_WIDTH
 from tryon.errors import GarmentError
-from tryon.garment_keypoints import strap_shoulders
 from tryon.garment import (
     GARMENT_KEYPOINTS,
     LAYOUT_MARGIN,
@@ -25,6 +24,7 @@ from tryon.garment import (
     resize_prepared,
     segment_garment,
 )
+from tryon.garment_keypoints import strap_shoulders
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "assets" / "examples" / "garments").glob("*.jpg"))

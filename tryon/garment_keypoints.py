@@ -115,17 +115,9 @@ def _side_envelope(extent: np.ndarray, rows: np.ndarray, span: tuple[int, int], 
     return env
 
 
-def _top_in_columns(mask: np.ndarray, x0: int, x1: int) -> float | None:
-    """Median of the topmost mask row over columns ``x0..x1`` (clipped), None if none."""
-    cols = mask[:, max(0, x0):min(mask.shape[1], x1 + 1)]
-    has = cols.any(axis=0)
-    if not has.any():
-        return None
-    return float(np.median(np.argmax(cols[:, has], axis=0)))
-
-
-def _top_percentile(mask: np.ndarray, x0: int, x1: int, q: float) -> float | None:
-    """The ``q``-th percentile of the topmost mask row over columns ``x0..x1`` (clipped), None if none."""
+def _top_in_columns(mask: np.ndarray, x0: int, x1: int, q: float = 50) -> float | None:
+    """The ``q``-th percentile (default the median) of the topmost mask row over columns
+    ``x0..x1`` (clipped), None if none."""
     cols = mask[:, max(0, x0):min(mask.shape[1], x1 + 1)]
     has = cols.any(axis=0)
     if not has.any():
@@ -223,7 +215,7 @@ def strap_shoulders(mask: np.ndarray, keypoints: dict[str, tuple[float, float] |
     straps = {}
     for name, sign in (("shoulder_l", -1), ("shoulder_r", 1)):
         ends = sorted(int(round(cx + sign * s * torso_w)) for s in STRAP_BAND)
-        straps[name] = _top_percentile(mask, ends[0], ends[1], STRAP_TOP)
+        straps[name] = _top_in_columns(mask, ends[0], ends[1], STRAP_TOP)
     if not any(top is not None and kp[name][1] - top > ARMHOLE_DROP * torso_w for name, top in straps.items()):
         return kp
     # Both sides, level: the straps' tops of a crumpled or badly cut-out garment differ more than
