@@ -76,6 +76,43 @@ def test_learned_differs_from_baseline_and_is_deterministic(pipe, result):
     assert not np.array_equal(base.image, again.image)
 
 
+@needs_weights
+def test_the_garment_is_prepared_beside_the_pose_and_the_result_is_the_same(pipe, result, monkeypatch):
+    """The garment does not need the person: it is prepared on a worker thread while the pose
+    runs, with the same result, and the caller's torch threads are left as they were."""
+    import threading
+
+    import torch
+
+    from pipelines import tryon_pipeline
+
+    threads = []
+    prepare = tryon_pipeline.prepare_any_garment
+
+    def recorded(*args, **kwargs):
+        threads.append(threading.current_thread())
+        return prepare(*args, **kwargs)
+
+    monkeypatch.setattr(tryon_pipeline, "prepare_any_garment", recorded)
+    torch_threads = torch.get_num_threads()
+    pipe.garments.clear()
+    again = pipe(person=astronaut(), garment=tshirt(RED), output_type="np")
+    assert len(threads) == 1 and threads[0] is not threading.current_thread()
+    assert np.array_equal(again.image, np.asarray(result.image))
+    assert torch.get_num_threads() == torch_threads
+
+
+@needs_weights
+def test_a_photo_with_no_person_is_refused_first_even_with_a_bad_garment(pipe):
+    """The garment's own error (one flat colour) waits for the person's: nobody in the photo."""
+    from PIL import Image
+
+    from tryon.errors import NoPersonError
+
+    with pytest.raises(NoPersonError):
+        pipe(person=Image.new("RGB", (400, 500), (200, 180, 160)), garment=Image.new("RGB", (300, 300), (90, 90, 90)))
+
+
 def test_learned_from_a_folder_without_the_network_is_a_clear_error(tmp_path):
     with pytest.raises(TryOnError, match="baseline"):
         TryOnPipeline.from_pretrained(tmp_path, mode="learned")

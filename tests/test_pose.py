@@ -10,7 +10,7 @@ from PIL import Image
 from images import astronaut
 from tryon import constants as C
 from tryon.errors import NoPersonError, PoseError
-from tryon.pose import PoseResult, check_upper_body, detect_pose, draw_pose, heatmaps, limb_maps
+from tryon.pose import PoseResult, check_upper_body, detect_pose, draw_pose, face_boxes, heatmaps, limb_maps
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +90,21 @@ def test_one_graph_is_safe_from_many_threads(astro_pose):
         results = list(pool.map(lambda _: detect_pose(img), range(8)))
     for r in results:
         np.testing.assert_allclose(r.landmarks, astro_pose.landmarks, atol=1e-4)
+
+
+def test_pose_and_faces_run_side_by_side_from_many_threads(astro_pose):
+    """Each graph has its own lock: a person's pose and a garment photo's faces from several
+    threads at once give what each gives alone."""
+    img = np.asarray(astronaut())
+    faces = face_boxes(img)
+    with ThreadPoolExecutor(4) as pool:
+        jobs = [pool.submit(detect_pose if i % 2 else face_boxes, img) for i in range(8)]
+        results = [job.result(timeout=120) for job in jobs]
+    for i, r in enumerate(results):
+        if i % 2:
+            np.testing.assert_allclose(r.landmarks, astro_pose.landmarks, atol=1e-4)
+        else:
+            np.testing.assert_allclose(r, faces, atol=1e-4)
 
 
 def test_heatmaps_peak_at_the_landmark_scaled_by_visibility():

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 from PIL import Image
@@ -73,6 +74,34 @@ def test_hold_stderr_drops_library_lines_and_keeps_the_rest(capfd):
     with hold_stderr():
         os.write(2, (LIBRARY_LINES[0] + "\nsomething of ours\n" + LIBRARY_LINES[2] + "\n").encode())
     assert capfd.readouterr().err == "something of ours\n"
+
+
+def test_two_threads_hold_stderr_at_once_and_both_lines_come_back(capfd):
+    """A person's pose and a garment photo's faces run side by side, each graph inside the hold:
+    both threads are in at once (one at a time kept one of them waiting), and descriptor 2 comes
+    back after the last one, with what was not a library's line."""
+    set_verbose(False)
+    both_in = threading.Barrier(2, timeout=10)
+    failures = []
+
+    def hold(name):
+        try:
+            with hold_stderr():
+                both_in.wait()
+                os.write(2, f"{LIBRARY_LINES[0]}\n{name}\n".encode())
+                both_in.wait()
+        except threading.BrokenBarrierError as err:
+            failures.append(err)
+
+    threads = [threading.Thread(target=hold, args=(name,)) for name in ("pose", "faces")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures, "the second thread could not hold descriptor 2 while the first did"
+    assert sorted(capfd.readouterr().err.splitlines()) == ["faces", "pose"]
+    os.write(2, b"after\n")
+    assert capfd.readouterr().err == "after\n"
 
 
 def test_hold_stderr_does_nothing_when_verbose(capfd):

@@ -2,7 +2,8 @@
 
 MediaPipe runs offline on the model that ships in the ``mediapipe==0.10.21`` wheel (legacy
 ``mp.solutions.pose``, ``model_complexity=1``). One ``Pose`` graph per process is created
-lazily and guarded by a lock, because a graph used from two threads at once breaks for good.
+lazily and guarded by its own lock, because a graph used from two threads at once breaks for good;
+two graphs (a person's pose, a garment photo's faces) may run side by side.
 
 Conventions:
     landmarks: ``(33, 3)`` float32 ``(x, y, visibility)``; ``x, y`` are fractions of the image
@@ -98,47 +99,56 @@ WARM_UP_SIDE = 64  # px: the blank image each MediaPipe graph runs on once when 
 
 
 class _MediaPipe:
-    """Process-wide lazily created MediaPipe graphs, serialised by one lock.
+    """Process-wide lazily created MediaPipe graphs, each serialised by its own lock (the pose
+    of one photo and the faces of another run side by side on two cores).
 
     Graphs are built and run with descriptor 2 held (:func:`tryon.quiet.hold_stderr`): their
     C++ threads log to it on first use and on a first detection, unless ``--verbose``.
     """
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._build_lock = threading.Lock()
+        self._pose_lock = threading.Lock()
+        self._faces_lock = threading.Lock()
         self._pose = None
         self._faces = None
 
     def _ensure(self) -> None:
-        if self._pose is None:
-            quiet_environment()
-            import mediapipe as mp  # heavy: imported on first use only
+        with self._build_lock:
+            if self._pose is None:
+                self._build()
 
-            self._pose = mp.solutions.pose.Pose(
-                static_image_mode=True,
-                model_complexity=1,
-                enable_segmentation=True,
-                min_detection_confidence=MIN_DETECTION_CONFIDENCE,
-            )
-            self._faces = mp.solutions.face_detection.FaceDetection(
-                model_selection=1, min_detection_confidence=FACE_MIN_CONFIDENCE
-            )
-            # Run each graph once now, while descriptor 2 is held: a graph that has not run yet
-            # logs from its own threads when the other one runs, after the hold is released.
-            blank = np.zeros((WARM_UP_SIDE, WARM_UP_SIDE, 3), np.uint8)
-            self._pose.process(blank)
-            self._faces.process(blank)
+    def _build(self) -> None:
+        quiet_environment()
+        import mediapipe as mp  # heavy: imported on first use only
+
+        self._pose = mp.solutions.pose.Pose(
+            static_image_mode=True,
+            model_complexity=1,
+            enable_segmentation=True,
+            min_detection_confidence=MIN_DETECTION_CONFIDENCE,
+        )
+        self._faces = mp.solutions.face_detection.FaceDetection(
+            model_selection=1, min_detection_confidence=FACE_MIN_CONFIDENCE
+        )
+        # Run each graph once now, while descriptor 2 is held: a graph that has not run yet
+        # logs from its own threads when the other one runs, after the hold is released.
+        blank = np.zeros((WARM_UP_SIDE, WARM_UP_SIDE, 3), np.uint8)
+        self._pose.process(blank)
+        self._faces.process(blank)
 
     def pose(self, rgb: np.ndarray):
-        with self._lock, hold_stderr():
+        with hold_stderr():
             self._ensure()
-            return self._pose.process(rgb)
+            with self._pose_lock:
+                return self._pose.process(rgb)
 
     def faces(self, rgb: np.ndarray) -> list[tuple[float, float, float, float]]:
         """Face boxes ``(x, y, w, h)`` as fractions of the image, largest first."""
-        with self._lock, hold_stderr():
+        with hold_stderr():
             self._ensure()
-            res = self._faces.process(rgb)
+            with self._faces_lock:
+                res = self._faces.process(rgb)
         boxes = []
         for det in res.detections or []:
             b = det.location_data.relative_bounding_box

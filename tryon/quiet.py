@@ -38,7 +38,20 @@ _LIBRARY_LINE = re.compile(
     r"TfLite|Initialized TensorFlow Lite|Replacing \d+ node))")
 
 _verbose: bool | None = None   # None: follow the environment
-_hold_lock = threading.RLock()  # descriptor 2 is process-wide: one holder at a time
+_hold_lock = threading.Lock()   # guards _hold below: descriptor 2 is process-wide
+
+
+class _Hold:
+    """The one hold of descriptor 2, shared by the threads inside :func:`hold_stderr` at once
+    (two MediaPipe graphs running side by side): the first in holds it, the last out lets go."""
+
+    def __init__(self) -> None:
+        self.holders = 0                  # threads inside hold_stderr now
+        self.saved: int | None = None     # the real descriptor 2, duplicated
+        self.capture = None               # the file descriptor 2 points at meanwhile
+
+
+_hold = _Hold()
 
 
 def set_verbose(flag: bool) -> None:
@@ -75,31 +88,52 @@ def is_library_log_line(line: str) -> bool:
 @contextlib.contextmanager
 def hold_stderr() -> Iterator[None]:
     """Hold descriptor 2 for the duration: library log lines written there are dropped, any
-    other output is written out again afterwards. Does nothing when verbose."""
+    other output is written out again afterwards. Does nothing when verbose. Threads may hold
+    it at the same time: it is let go when the last of them is done."""
     if is_verbose():
         yield
         return
     with _hold_lock:
-        with contextlib.suppress(Exception):
-            sys.stderr.flush()
-        try:
-            capture = tempfile.TemporaryFile()
-        except OSError:   # no room for it (a full /tmp): let the lines through rather than fail
-            yield
-            return
-        try:
-            saved = os.dup(STDERR_FD)
-        except OSError:   # no descriptor 2 at all (a daemon): nothing to hold
-            capture.close()
-            yield
-            return
-        try:
-            os.dup2(capture.fileno(), STDERR_FD)
-            yield
-        finally:
-            os.dup2(saved, STDERR_FD)
-            os.close(saved)
-            _replay(capture)
+        held = _hold.holders > 0 or _take_hold()
+        if held:
+            _hold.holders += 1
+    if not held:   # no room for a capture, or no descriptor 2 at all: let the lines through
+        yield
+        return
+    try:
+        yield
+    finally:
+        with _hold_lock:
+            _hold.holders -= 1
+            if _hold.holders == 0:
+                _let_go()
+
+
+def _take_hold() -> bool:
+    """Point descriptor 2 at a fresh capture file (the caller holds ``_hold_lock``)."""
+    with contextlib.suppress(Exception):
+        sys.stderr.flush()
+    try:
+        capture = tempfile.TemporaryFile()
+    except OSError:   # no room for it (a full /tmp)
+        return False
+    try:
+        saved = os.dup(STDERR_FD)
+    except OSError:   # no descriptor 2 at all (a daemon): nothing to hold
+        capture.close()
+        return False
+    os.dup2(capture.fileno(), STDERR_FD)
+    _hold.saved, _hold.capture = saved, capture
+    return True
+
+
+def _let_go() -> None:
+    """Give descriptor 2 back and replay what was not a library's log line (``_hold_lock`` held)."""
+    saved, capture = _hold.saved, _hold.capture
+    _hold.saved = _hold.capture = None
+    os.dup2(saved, STDERR_FD)
+    os.close(saved)
+    _replay(capture)
 
 
 def _replay(capture) -> None:
