@@ -11,7 +11,10 @@ from PIL import Image
 from pipelines.design_pipeline import GarmentDesignPipeline
 from tiny_viton import make_tiny_viton
 from tryon.cli import main
-from tryon.eval_designer import designer_samples, garment_vae_and_designer_report, mean_pairwise_distance, on_white
+from tryon.data.garments import MASK_THRESHOLD
+from tryon.data.layout import find_layout
+from tryon.eval_designer import (_cut_out, designer_samples, garment_vae_and_designer_report, mean_pairwise_distance,
+                                 on_white)
 from tryon.models.vae import VAE, VAEConfig
 
 DESIGNER_KEYS = {"generator", "portion", "seed", "samples", "real_garments", "image_size", "two_sample_accuracy",
@@ -58,7 +61,8 @@ def test_report_keys_on_a_tiny_viton(tiny_vae_dir, tmp_path):
                                              generator=design, generator_folder=tiny_vae_dir, samples=10, seed=11)
     d = report["designer"]
     assert DESIGNER_KEYS <= set(d) and d["samples"] == 10 and d["real_garments"] == 3
-    assert set(d["two_sample_accuracy"]) == {"samples_vs_real", "reconstructions_vs_real", "real_half_vs_half"}
+    assert set(d["two_sample_accuracy"]) == {"samples_vs_real", "reconstructions_vs_real", "real_half_vs_half",
+                                             "samples_vs_real_cut_outs", "real_vs_own_cut_outs"}
     assert 0 <= d["two_sample_accuracy"]["samples_vs_real"] <= 1 and d["two_sample_accuracy"]["real_half_vs_half"] is None
     assert d["diversity"]["samples"] > 0 and d["novelty"]["samples_median"] > 0 and d["image_size"] == [256, 192]
     ssims = d["reconstruction_ssim"]
@@ -69,6 +73,19 @@ def test_report_keys_on_a_tiny_viton(tiny_vae_dir, tmp_path):
     assert "viton_garments_768" in d["false_warnings"]["sources"]
     assert "reconstruction_ssim" in report and "nearest_training_garment_distance" in report
     json.dumps(report)
+
+
+def test_a_real_garment_cut_out_is_its_photo_in_its_mask_and_white_around(tmp_path):
+    """The reference for what the cut-out alone gives away: the photo's own pixels where its
+    cloth-mask says garment, pure white elsewhere, as a generated garment is composited."""
+    layout = find_layout(make_tiny_viton(tmp_path / "viton", 2))
+    name = sorted(p.name for p in layout.cloth.iterdir())[0]
+    photo = np.asarray(Image.open(layout.cloth / name).convert("RGB"))
+    mask = np.asarray(Image.open(layout.cloth_mask / name).convert("L")) >= MASK_THRESHOLD
+    cut = _cut_out(layout, name, (photo.shape[1], photo.shape[0]))
+    assert mask.any() and (~mask).any() and (photo[~mask] < 255).any()
+    assert np.array_equal(cut[mask], photo[mask]) and (cut[~mask] == 255).all()
+    assert _cut_out(layout, name, (96, 128)).shape == (128, 96, 3)
 
 
 @pytest.mark.shared

@@ -8,6 +8,10 @@ garment VAE folder itself for the before/after) and reports, on a held-out porti
   writes them (RGBA PNGs, composited on white) against held-out real ``cloth/`` photos at the same
   size; the generator VAE's reconstructions of those garments against the photos; and two halves
   of the photos (a sanity figure near 0.5). Classes are balanced; 0.5 = indistinguishable.
+  Two more say what the cut-out alone gives away: the samples against real garments delivered
+  as the generator delivers its own (each photo cut out with its cloth-mask and put on white),
+  and the real photos against those very cut-outs (the same garments: their background and
+  mask edge are all that differ).
 * ``diversity``: mean pairwise L2 distance among the samples and among the real garments.
 * ``novelty``: median L2 distance of each sample to its nearest training garment, beside the
   real held-out garments' (as :func:`tryon.evaluate._memorisation`).
@@ -80,6 +84,18 @@ def portion_garments(layout, portion: str, n_val: int = C.VALIDATION_PAIRS,
     if portion == "test":
         return list(dict.fromkeys(g for _, g in test_pairs(layout, n_val, n_test)))
     raise TryOnError(f"The portion must be one of {', '.join(PORTIONS)}, not '{portion}'.")
+
+
+def _cut_out(layout, name: str, size: tuple[int, int]) -> np.ndarray:
+    """A ``cloth/`` photo as the generator delivers a garment: cut out with its cloth-mask
+    (thresholded as the garments are prepared) and put on white, at ``size`` ``(W, H)``."""
+    from tryon.data.garments import MASK_THRESHOLD
+
+    with Image.open(layout.cloth_mask / name) as im:
+        mask = np.asarray(im.convert("L")) >= MASK_THRESHOLD
+    photo = _photo(layout.cloth / name, (mask.shape[1], mask.shape[0]))
+    cut = np.where(mask[..., None], photo, np.uint8(UINT8_MAX))
+    return cut if (cut.shape[1], cut.shape[0]) == size else cv2.resize(cut, size, interpolation=cv2.INTER_AREA)
 
 
 def _photo(path: Path, size: tuple[int, int]) -> np.ndarray:
@@ -216,10 +232,13 @@ def designer_report(generator, garment_design, *, folder: Path, layout, portion:
     size = (fake[0].shape[1], fake[0].shape[0])
     rows = sorted(random.Random(seed).sample(range(len(portion_set)), min(samples, len(portion_set))))
     real = [_photo(layout.cloth / portion_set.names[r], size) for r in tqdm(rows, desc="real garments", leave=False)]
+    cut = [_cut_out(layout, portion_set.names[r], size) for r in rows]
     recon = _reconstructions(generator, portion_set, rows)
     half, mixed = len(real) // 2, random.Random(seed).sample(real, len(real))  # random halves, not file order
     accuracy = {"samples_vs_real": _accuracy(fake, real, seed), "reconstructions_vs_real": _accuracy(recon, real, seed),
-                "real_half_vs_half": _accuracy(mixed[:half], mixed[half:2 * half], seed)}
+                "real_half_vs_half": _accuracy(mixed[:half], mixed[half:2 * half], seed),
+                "samples_vs_real_cut_outs": _accuracy(fake, cut, seed),
+                "real_vs_own_cut_outs": _accuracy(real, cut, seed)}
     real_small = small_garments(portion_set)
     held = set(portion_set.names)
     refs = train_small[[i for i, n in enumerate(train_names) if n not in held]]
@@ -269,6 +288,10 @@ def summary_lines(report: dict) -> list[str]:
               _row("two-sample accuracy: reconstructions vs real", acc["reconstructions_vs_real"], "",
                    f"<= {TARGET_ACCURACY}"),
               _row("two-sample accuracy: real half vs half", acc["real_half_vs_half"], "", "~0.5 (sanity)"),
+              _row("two-sample accuracy: samples vs cut-outs", acc.get("samples_vs_real_cut_outs"), "",
+                   "(real garments cut out, on white)"),
+              _row("two-sample accuracy: real vs own cut-outs", acc.get("real_vs_own_cut_outs"), "",
+                   "(what the cut-out alone gives away)"),
               _row("diversity: mean pairwise L2, samples", div["samples"], f"real {div['real_held_out']:.3f}"),
               _row("novelty: median L2 to nearest training", nov["samples_median"],
                    f"real {nov['real_held_out_median']:.3f}"),
