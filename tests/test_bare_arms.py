@@ -16,6 +16,7 @@ HAND = (201, 160, 140)
 FACE = (180, 140, 120)
 TOP = (20, 20, 60)
 SHORT = "short"   # tryon.sleeves.sleeve_kind of a T-shirt
+HEM_ROWS = 3      # frame px below the new sleeve's end within which the painted arm is whole
 
 
 def _person():
@@ -312,14 +313,18 @@ def test_a_thread_of_the_new_sleeve_down_the_side_is_no_sleeve():
     assert bare is not None and bare.skin[160, 142] == 1.0 and bare.skin[160, 50] == 1.0
 
 
-def test_the_painted_arm_fades_in_below_the_new_sleeve():
-    """No hard edge where the network's arm under the sleeve meets the painted one."""
+def test_the_painted_arm_starts_at_a_crisp_hem_below_the_new_sleeve():
+    """The new sleeve ends in a hem: the painted arm is whole a few pixels below it. Faded in
+    over a fifth of the upper arm, it let the sleeve melt into the skin over 40 photo px (the
+    pink T-shirt on VITON's 018979 at 768x1024); one soft pixel keeps a step from showing."""
     image, labels, lm, person = _person()
     alpha, sleeves = _garment(sleeve_to=110)
     bare = bared_arms(image, labels, lm, person, alpha, sleeves, SHORT)
     column = bare.skin[110:160, 142]
-    assert 0.0 < column[column > 0][0] < 0.5                # its first painted row is faint...
-    assert np.all(np.diff(column) >= -1e-6) and column[-1] == 1.0  # ...then it only grows to full
+    first = int(np.argmax(column > 0))
+    assert 0.0 < column[first] < 1.0                        # one soft row...
+    assert np.all(column[first + HEM_ROWS:] == 1.0)         # ...and the arm is whole right below it
+    assert np.all(np.diff(column) >= -1e-6)
 
 
 def test_a_dark_cuff_the_parser_calls_background_is_bared_too():
