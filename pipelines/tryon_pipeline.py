@@ -65,13 +65,13 @@ FULLRES_SHADING_DETAIL = 0.03 # garment, blurred this much first (fraction of th
                               # the baseline's 0.012 an old print came through as blotches (by eye,
                               # validation grid), at 0.03 it does not; without shading, region SSIM
                               # fell from 0.691 to 0.689
+WORKERS = 4                   # threads that prepare garments beside the person's pose and parse
+                              # (a request uses one; a server's several requests share them)
+WORKER_TORCH_THREADS = 1      # torch threads of each
 NOT_A_GARMENT_WARNING = (
     "The garment image does not look like a photo of a garment, so the result may look wrong; "
     "a garment laid flat on a plain background works best."
 )
-WORKERS = 4                   # threads that prepare garments beside the person's pose and parse
-                              # (a request uses one; a server's several requests share them)
-WORKER_TORCH_THREADS = 1      # torch threads of each
 UNUSUAL_PHOTO_WARNING = (
     "Your photo looks unusual for a try-on (cropped body, several people or an unusual pose), "
     "so the result may look wrong; a photo of just you, facing the camera, works best."
