@@ -46,6 +46,9 @@ SLEEVE_STEP = 0.02             # walk along the arm in steps of this (units of U
 SLEEVE_MIN_LENGTH = 0.12       # a sleeve reaches at least this far past the shoulder seam (units of U)
 SLEEVE_REACH = 0.02            # an arm point counts as sleeved when garment lies this close (units of U)
 INPAINT_RADIUS = 5             # px, cv2.inpaint's neighbourhood for holes the mirror cannot fill
+FILL_RIM = 0.008               # of the frame height: the garment's rim left out of what fills a hole (2 px at
+                               # 256: an arm across the waist filled from it came out brown, not navy)
+FILL_BOX_MARGIN = 4            # INPAINT_RADIUS-es around a hole that the fill reads
 OLD_GARMENT = C.LIP_UPPER_GARMENT
 OCCLUDERS = (C.LIP_HAIR, C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM, C.LIP_GLOVE)  # what lies over a garment
 
@@ -96,19 +99,31 @@ def _torso(landmarks: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 def _fill_hidden(frame: np.ndarray, garment: np.ndarray, hidden: np.ndarray, axis_x: float) -> np.ndarray:
     """``frame`` with ``hidden`` filled: mirrored about the torso's axis where the garment shows
-    there, the rest inpainted from the garment around it."""
+    there, the rest inpainted from the garment around it. Both read the garment without its rim
+    (:data:`FILL_RIM`), where the arm's and hair's colours blend into it, and that rim along the
+    hole is filled with it."""
     out = frame.copy()
+    rim = max(1, round(FILL_RIM * frame.shape[0]))
+    inner = cv2.erode(garment.astype(np.uint8), disk(rim)).astype(bool)
+    # The garment's rim along the hole is the occluder's colour blended in: filled with the hole.
+    hidden = hidden | (garment & ~inner & cv2.dilate(hidden.astype(np.uint8), disk(rim + 1)).astype(bool))
     ys, xs = np.nonzero(hidden)
     mx = np.round(2 * axis_x - xs).astype(int)
     ok = (mx >= 0) & (mx < frame.shape[1])
-    ok[ok] = garment[ys[ok], mx[ok]]
+    ok[ok] = inner[ys[ok], mx[ok]]
     out[ys[ok], xs[ok]] = frame[ys[ok], mx[ok]]
     rest = hidden.copy()
     rest[ys[ok], xs[ok]] = False
-    if rest.any():  # inpaint from the garment alone: what is not garment near the hole is unknown too
-        unknown = cv2.dilate(rest.astype(np.uint8), disk(INPAINT_RADIUS)).astype(bool) & ~garment
-        painted = cv2.inpaint(out, (unknown | rest).astype(np.uint8), INPAINT_RADIUS, cv2.INPAINT_TELEA)
-        out[rest] = painted[rest]
+    if rest.any():  # inpaint from the garment alone: nothing else in the hole's box is known
+        known = inner | (hidden & ~rest)
+        ry, rx = np.nonzero(rest)
+        m = FILL_BOX_MARGIN * INPAINT_RADIUS
+        y0, y1 = max(0, ry.min() - m), min(frame.shape[0], ry.max() + m + 1)
+        x0, x1 = max(0, rx.min() - m), min(frame.shape[1], rx.max() + m + 1)
+        box = np.s_[y0:y1, x0:x1]
+        painted = cv2.inpaint(np.ascontiguousarray(out[box]), (~known[box]).astype(np.uint8), INPAINT_RADIUS,
+                              cv2.INPAINT_TELEA)
+        out[box][rest[box]] = painted[rest[box]]
     return out
 
 
