@@ -473,7 +473,7 @@ class TryOnPipeline:
         def job():
             # One torch thread here (this thread's own setting): the caller's forwards keep both
             # cores. With two, the network on the caller's thread ran 60% slower for the rest of
-            # the process (17.8 -> 29.6 ms; a second OpenMP team on 2 cores).
+            # the process (`tryon bench` net p50 17.6 -> 28.8 ms; a second OpenMP team on 2 cores).
             torch.set_num_threads(WORKER_TORCH_THREADS)
             timings: dict[str, float] = {}
             return fn(*args, timings), timings

@@ -162,15 +162,17 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
     bare_arm = np.isin(labels, (C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM))
     reaches = sleeve_reaches(labels, landmarks, sleeve_alpha, arms)
     strapped = sleeves == "sleeveless" and not sleeve.any()  # worn alone, as a tank top is: bares any old sleeve
+    other_bare_from = KEEP_FROM if strapped else WORN_SHORT
     for i, reach in enumerate(reaches):
         if reach is None or reach[0] < (KEEP_FROM if strapped else reach[1] + BARE_MARGIN):
             continue
-        if reaches[1 - i] is not None and reaches[1 - i][0] < (KEEP_FROM if strapped else WORN_SHORT):
+        if reaches[1 - i] is not None and reaches[1 - i][0] < other_bare_from:
             continue  # the other arm is bare from near the shoulder: what covers this one is no sleeve
         position, distance = arms[i]
         radius = u * np.interp(position, (0.0, 1.0, 2.0), ARM_RADII)
         capsule = np.clip((radius - distance) / EDGE_PX + 0.5, 0.0, 1.0)
-        below = (capsule > 0.5) & reach[2] & (position > reach[1]) & (position <= (reach[0] if strapped else HAND_END))
+        down_to = reach[0] if strapped else HAND_END  # a strapped garment: the old sleeve's own length
+        below = (capsule > 0.5) & reach[2] & (position > reach[1]) & (position <= down_to)
         if not below.any() or old_garment[below].mean() < MIN_SLEEVE_FILL:
             continue  # no old sleeve along the arm there: a bare arm in front, a garment's body beside it
         # The old sleeve as the parser labels it, and where it called a sleeve on the person
