@@ -119,7 +119,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         if args.model == "tryon" else {"backgrounds": args.backgrounds, "steps": args.steps, "init_from": args.init_from,
                                        "lr": args.lr} if args.model == "parser" \
         else {"steps": args.steps, "wild": args.wild} if args.model == "sleeve-reader" \
-        else {"init_from": args.init_from} if args.model in ("garment-designer", "garment-refiner") else {}
+        else {"init_from": args.init_from, "latent_dim": args.latent_dim} if args.model == "garment-designer" \
+        else {"init_from": args.init_from} if args.model == "garment-refiner" else {}
     task = build_task(args.model, args.data, split=args.split, cache=args.cache, seed=args.seed,
                       n_val=_n_val(args), limit=args.limit, **extra)
     options = TrainOptions(

@@ -165,6 +165,9 @@ def train(sub: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
         if name == "garment-designer":
             m.add_argument("--init-from", type=Path, metavar="DIR",
                            help="the garment VAE to start from (default: the bundled assets/weights/garment-vae)")
+            m.add_argument("--latent-dim", type=int, metavar="N",
+                           help="train a fresh designer with a code of N numbers instead (no warm start; "
+                           "a longer code holds more of a garment's print)")
         if name == "garment-refiner":
             m.add_argument("--init-from", type=Path, metavar="DIR",
                            help="the garment designer whose garments it refines (default: the bundled "

@@ -341,7 +341,8 @@ def checker_energy(image: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
         one with visible dots (the garment designer's decodings).
     """
     c = image.shape[1]
-    kernel = torch.tensor([[1.0, -1.0], [-1.0, 1.0]], dtype=image.dtype).view(1, 1, 2, 2).repeat(c, 1, 1, 1) / 4
+    kernel = torch.tensor([[1.0, -1.0], [-1.0, 1.0]], dtype=image.dtype, device=image.device)
+    kernel = kernel.view(1, 1, 2, 2).repeat(c, 1, 1, 1) / 4
     response = F.conv2d(image, kernel, groups=c).abs().mean(1, keepdim=True)        # (B, 1, H-1, W-1)
     weight = alpha[..., 1:, 1:]
     return (response * weight).sum((1, 2, 3)) / weight.sum((1, 2, 3)).clamp_min(1.0)

@@ -10,8 +10,10 @@
 Architecture (``L = len(channels)`` levels; ``h, w = H / 2**L, W / 2**L``)::
 
     encoder: x (B, in, H, W) -> L x [3x3 conv stride 2, GN, SiLU] (+ a residual block at the
-             deepest ``res_levels`` levels) -> flatten (B, C_L*h*w) -> linear -> mu, logvar
-    decoder: z (B, latent) -> linear -> (B, C_L, h, w) -> L x [(residual block,) 3x3 conv to
+             deepest ``res_levels`` levels) [-> 1x1 conv to ``bottleneck_channels`` = b]
+             -> flatten (B, C_L*h*w or b*h*w) -> linear -> mu, logvar
+    decoder: z (B, latent) -> linear -> (B, C_L, h, w) [or (B, b, h, w), SiLU, 1x1 conv to C_L]
+             -> L x [(residual block,) 3x3 conv to
              the next level's channels, GN, SiLU, nearest 2x upsample (all but the last level)]
              -> sub-pixel 2x upsampling to the outputs (B, image + mask, H, W)
 
@@ -56,6 +58,10 @@ class VAEConfig:
         norm_groups: GroupNorm groups (reduced to a divisor of each layer's channels).
         res_levels: the deepest this-many levels get one residual block in the encoder and
             one in the decoder (0: plain conv stack; the cost is ~2x per level at the defaults).
+        bottleneck_channels: 0, or the channels a 1x1 convolution reduces the deepest map to
+            before the linear layers (and widens it back from after them): the linear layers'
+            size is ``channels * h * w * latent_dim`` each, so a long code with a narrow
+            bottleneck costs what a short one costs without it.
     """
 
     in_channels: int = 4
@@ -66,6 +72,7 @@ class VAEConfig:
     latent_dim: int = 128
     norm_groups: int = 8
     res_levels: int = 1
+    bottleneck_channels: int = 0
 
     def __post_init__(self) -> None:
         # JSON has no tuples: accept lists, store tuples (the dataclass stays hashable/comparable).
@@ -84,6 +91,13 @@ class VAEConfig:
             raise ValueError("the decoder needs image_channels + mask_channels > 0 (both >= 0)")
         if not 0 <= self.res_levels <= len(self.channels):
             raise ValueError(f"res_levels must be in [0, {len(self.channels)}], got {self.res_levels}")
+        if self.bottleneck_channels < 0:
+            raise ValueError(f"bottleneck_channels must be 0 (none) or positive, got {self.bottleneck_channels}")
+
+    @property
+    def flat_channels(self) -> int:
+        """Channels of the deepest map the linear layers see (the bottleneck's, when there is one)."""
+        return self.bottleneck_channels or self.channels[-1]
 
     @property
     def latent_grid(self) -> tuple[int, int]:
@@ -125,9 +139,11 @@ class Encoder(nn.Module):
             if level >= first_res:
                 layers.append(ResBlock(ch, config.norm_groups))
             prev = ch
+        if config.bottleneck_channels:
+            layers.append(nn.Conv2d(prev, config.bottleneck_channels, 1))
         self.convs = nn.Sequential(*layers)
         h, w = config.latent_grid
-        self.to_moments = nn.Linear(prev * h * w, 2 * config.latent_dim)
+        self.to_moments = nn.Linear(config.flat_channels * h * w, 2 * config.latent_dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.to_moments(self.convs(x).flatten(1))
@@ -161,7 +177,9 @@ class Decoder(nn.Module):
         super().__init__()
         self.grid = config.latent_grid
         chans = config.channels
-        self.from_latent = nn.Linear(config.latent_dim, chans[-1] * self.grid[0] * self.grid[1])
+        self.from_latent = nn.Linear(config.latent_dim, config.flat_channels * self.grid[0] * self.grid[1])
+        self.widen = (nn.Sequential(nn.Conv2d(config.bottleneck_channels, chans[-1], 1), nn.SiLU())
+                      if config.bottleneck_channels else nn.Identity())
         first_res = len(chans) - config.res_levels
         stages = []
         for level in reversed(range(len(chans))):
@@ -174,7 +192,7 @@ class Decoder(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         h = F.silu(self.from_latent(z)).unflatten(1, (-1, *self.grid))
-        return self.to_output(self.stages(h))
+        return self.to_output(self.stages(self.widen(h)))
 
 
 class VAE(nn.Module, PretrainedMixin):

@@ -16,6 +16,12 @@ with the weights moved from "a smooth latent space with an ELBO that flags non-g
 
 The garment VAE itself stays as it is: its codes condition the try-on network and its ELBO is
 what the garment check was calibrated on, so the designer is its own model (``garment-designer``).
+
+Without a warm start (``init_from=None``, ``tryon train garment-designer --latent-dim N``) it
+trains a fresh VAE with a longer code (:meth:`DesignerHyper.fresh`): a 128-number code cannot
+hold a garment's print, whatever the decoder. A 1x1 bottleneck keeps the linear layers of a
+long code as small as the garment VAE's, and the adversarial term waits
+:data:`FRESH_ADV_START` steps until the reconstructions have a shape to sharpen.
 """
 
 from __future__ import annotations
@@ -31,9 +37,13 @@ from tryon.training.garment_vae import GarmentVAEHyper, GarmentVAETask
 from tryon.training.loop import StepContext
 from tryon.training.prior_fit import fit_and_save_priors, posterior_means
 
-__all__ = ["DesignerHyper", "GarmentDesignerTask", "DESIGNER_DIR_NAME"]
+__all__ = ["DesignerHyper", "GarmentDesignerTask", "DESIGNER_DIR_NAME", "FRESH_ADV_START"]
 
 DESIGNER_DIR_NAME = "garment-designer"
+FRESH_LR = 2e-4            # a fresh designer learns at the garment VAE's rate, a warm one at half
+FRESH_RES_LEVELS = 2       # residual blocks at the two deepest levels (the garment VAE: one)
+FRESH_BOTTLENECK = 64      # channels of the 1x1 bottleneck before and after the linear layers
+FRESH_ADV_START = 1500     # steps of reconstruction alone before the adversarial term joins in
 
 
 @dataclass
@@ -46,6 +56,13 @@ class DesignerHyper(GarmentVAEHyper):
     kl_max: float = 1e-4          # 5x below the garment VAE's: sharper, the prior does the sampling
     kl_warmup: int = 0
     prior_components: int = 32
+    adv_start: int = 0            # steps before the adversarial term joins the VAE's loss
+
+    @classmethod
+    def fresh(cls, latent_dim: int) -> "DesignerHyper":
+        """The hyper-parameters of a designer trained from scratch with a ``latent_dim``-number code."""
+        return cls(latent_dim=latent_dim, lr=FRESH_LR, res_levels=FRESH_RES_LEVELS,
+                   bottleneck_channels=FRESH_BOTTLENECK, adv_start=FRESH_ADV_START)
 
 
 class GarmentDesignerTask(GarmentVAETask):
@@ -55,24 +72,27 @@ class GarmentDesignerTask(GarmentVAETask):
         train_set: augmented training garments ``{"garment": (4, H, W) in [-1, 1]}``.
         val_set: the held-out garments (grids).
         prior_set: the training garments without augmentation; their posterior means fit the prior.
-        init_from: the exported garment VAE to start from.
+        init_from: the exported garment VAE (or designer) to start from; ``None``: a fresh VAE
+            of ``hyper``'s size (see :meth:`DesignerHyper.fresh`).
     """
 
     name = "garment-designer"
 
-    def __init__(self, train_set, val_set, prior_set, init_from: str | Path,
+    def __init__(self, train_set, val_set, prior_set, init_from: str | Path | None,
                  hyper: DesignerHyper | None = None) -> None:
         super().__init__(train_set, val_set, hyper or DesignerHyper())
         self.prior_set = prior_set
-        self.init_from = Path(init_from)
-        self.vae_config = VAE.from_pretrained(self.init_from).config
+        self.init_from = Path(init_from) if init_from is not None else None
+        if self.init_from is not None:
+            self.vae_config = VAE.from_pretrained(self.init_from).config
 
     def config(self) -> dict:
-        return {**super().config(), "init_from": str(self.init_from)}
+        return {**super().config(), "init_from": str(self.init_from) if self.init_from else None}
 
     def build_models(self):
         models = super().build_models()
-        models["vae"] = VAE.from_pretrained(self.init_from).train()
+        if self.init_from is not None:
+            models["vae"] = VAE.from_pretrained(self.init_from).train()
         return models
 
     def other_fakes(self, ctx: StepContext, out) -> torch.Tensor:
@@ -84,12 +104,15 @@ class GarmentDesignerTask(GarmentVAETask):
     def generator_loss(self, ctx: StepContext, terms: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict]:
         h = self.hyper
         loss_rec = h.w_l1 * terms["l1"] + h.w_ssim * terms["ssim"] + h.w_mask * terms["mask"] + h.w_feat * terms["feat"]
+        if ctx.step < h.adv_start:
+            return loss_rec + h.kl_max * terms["kl"], {"balance": torch.zeros((), device=loss_rec.device)}
         balance = adaptive_weight(ctx.unwrap("vae").decoder.to_output.conv.weight, loss_rec, terms["adv"])
         return loss_rec + h.w_adv * balance * terms["adv"] + h.kl_max * terms["kl"], {"balance": balance}
 
     def export(self, models, directory: Path) -> None:
         vae = models["vae"]
         target = Path(directory) / DESIGNER_DIR_NAME
-        vae.save_pretrained(target, dtype=torch.float16, extra={"init_from": str(self.init_from)})
+        vae.save_pretrained(target, dtype=torch.float16,
+                            extra={"init_from": str(self.init_from) if self.init_from else None})
         fit_and_save_priors(posterior_means(vae, self.prior_set), target, components=self.hyper.prior_components,
                             vae=vae)

@@ -46,6 +46,8 @@ class GarmentVAEHyper:
 
     latent_dim: int = 128
     channels: tuple[int, ...] = (32, 64, 128, 256)
+    res_levels: int = 1         # tryon.models.vae.VAEConfig.res_levels
+    bottleneck_channels: int = 0  # tryon.models.vae.VAEConfig.bottleneck_channels (0: none)
     disc_channels: int = 32     # 0.93 M parameters: 3x cheaper than 64 on a CPU
     disc_scales: int = 2
     lr: float = 2e-4
@@ -89,7 +91,9 @@ class GarmentVAETask(TrainingTask):
         self.train_set, self.val_set = train_set, val_set
         h, w = C.GARMENT_VAE_SIZE
         self.vae_config = VAEConfig(in_channels=4, image_channels=3, mask_channels=1, resolution=(h, w),
-                                    channels=tuple(self.hyper.channels), latent_dim=self.hyper.latent_dim)
+                                    channels=tuple(self.hyper.channels), latent_dim=self.hyper.latent_dim,
+                                    res_levels=self.hyper.res_levels,
+                                    bottleneck_channels=self.hyper.bottleneck_channels)
         self.disc_config = DiscriminatorConfig(in_channels=4, channels=self.hyper.disc_channels,
                                                num_scales=self.hyper.disc_scales)
 

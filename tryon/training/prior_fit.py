@@ -111,11 +111,13 @@ def _nearest(codes: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 @torch.no_grad()
 def decoded_checker_energy(vae, codes: torch.Tensor) -> torch.Tensor:
-    """:func:`tryon.metrics.checker_energy` of ``vae``'s decodings of ``(N, D)`` codes: ``(N,)``."""
+    """:func:`tryon.metrics.checker_energy` of ``vae``'s decodings of ``(N, D)`` codes: ``(N,)`` on
+    the codes' device (each batch is decoded on the VAE's, e.g. a GPU at the end of training)."""
     out = []
+    device = next(vae.parameters()).device
     for z in codes.split(DECODE_BATCH):
-        image, mask_logits = vae.decode(z)
-        out.append(checker_energy(image.float(), torch.sigmoid(mask_logits.float())))
+        image, mask_logits = vae.decode(z.to(device))
+        out.append(checker_energy(image.float(), torch.sigmoid(mask_logits.float())).to(codes.device))
     return torch.cat(out)
 
 

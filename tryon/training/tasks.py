@@ -22,7 +22,7 @@ def build_task(name: str, data: str | Path, *, split: str = "train", cache: Path
                vaes: Path | None = None, codes: bool = True, prepare_workers: int = 2,
                backgrounds: Path | None = None, steps: int | None = None, region: str = "parse",
                init_from: Path | None = None, lr: float | None = None, reset_flow: bool = False,
-               wild: Path | None = None):
+               wild: Path | None = None, latent_dim: int | None = None):
     """The :class:`~tryon.training.loop.TrainingTask` for model ``name``.
 
     Args:
@@ -47,6 +47,8 @@ def build_task(name: str, data: str | Path, *, split: str = "train", cache: Path
         backgrounds: parser only: a folder of photos to put behind the persons.
         wild: sleeve reader only: the ``clothing_upper`` folder, whose photos it also learns from.
         steps: parser and sleeve reader only: the run's length; its learning rate reaches its floor there.
+        latent_dim: garment-designer only: train a fresh designer with a code of this many numbers
+            (:meth:`~tryon.training.garment_designer.DesignerHyper.fresh`), not a warm start.
 
     Raises:
         TryOnError: one sentence, when the data or weights it needs are missing.
@@ -68,15 +70,18 @@ def build_task(name: str, data: str | Path, *, split: str = "train", cache: Path
     if name == "garment-designer":
         from tryon.assets import weights_dir
         from tryon.data import GarmentDataset, train_garments, val_garments
-        from tryon.training.garment_designer import GarmentDesignerTask
+        from tryon.training.garment_designer import DesignerHyper, GarmentDesignerTask
 
-        start = Path(init_from) if init_from else weights_dir() / "garment-vae"
-        if not (start / "model.safetensors").is_file():
+        if latent_dim is not None and init_from is not None:
+            raise TryOnError("Pass either --init-from (a warm start) or --latent-dim (a fresh designer), not both.")
+        start = None if latent_dim is not None else Path(init_from) if init_from else weights_dir() / "garment-vae"
+        if start is not None and not (start / "model.safetensors").is_file():
             raise TryOnError(f"No garment VAE weights in '{start}' to start from; pass --init-from DIR.")
         names = train_garments(layout, n_val)[:limit]
         return GarmentDesignerTask(GarmentDataset(layout, names, augment=True, cache_dir=cache_dir),
                                    GarmentDataset(layout, val_garments(layout, n_val), cache_dir=cache_dir),
-                                   GarmentDataset(layout, names, cache_dir=cache_dir), init_from=start)
+                                   GarmentDataset(layout, names, cache_dir=cache_dir), init_from=start,
+                                   hyper=DesignerHyper.fresh(latent_dim) if latent_dim is not None else None)
     if name == "garment-refiner":
         return _garment_refiner(layout, cache_dir, n_val, limit, init_from)
     if name == "body-vae":
