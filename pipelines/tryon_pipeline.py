@@ -38,6 +38,7 @@ from tryon.fullres import BROAD_FLOW_SMOOTH, FLOW_SMOOTH, compose, source_maps
 from tryon.garment_cache import GARMENT_CACHE_SIZE, GarmentCache, GarmentInput, load_garment_input
 from tryon.hub import load_extra
 from tryon.io import downscaled_warnings, load_image
+from tryon.masks import labelled
 from tryon.models.tryon_net import TryOnNet
 from tryon.models.vae import VAE
 from tryon.old_garment import missed_old_garment, old_colours, old_hem, trouser_room
@@ -357,7 +358,7 @@ class TryOnPipeline:
             hem = old_hem(labels, body.landmarks) if dress_arms and parsed else None  # the new hem reaches the old
             warped = warp_garment(prepared.rgb, prepared.mask, prepared.keypoints, body.landmarks, prepared.analysis,
                                   lengths, lay_sleeves=laid, to_wrists=long, hem_row=hem,
-                                  arms=np.isin(labels, (C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM)) if laid or long else None)
+                                  arms=labelled(labels, C.LIP_ARMS) if laid or long else None)
         if parsed:
             with self._stage(timings, "region"):
                 sleeves = warped_sleeves(prepared.mask, prepared.analysis, warped.grid, warped.alpha) if dress_arms else None

@@ -37,6 +37,7 @@ import numpy as np
 
 from tryon import constants as C
 from tryon.alignment import body_unit
+from tryon.masks import labelled
 from tryon.sleeve_cover import ARM_CHAINS, COVERED_ALPHA, OLD_GARMENT, arm_positions, sleeve_reaches, torso_quad
 from tryon.sleeve_fit import segment
 
@@ -108,7 +109,7 @@ def skin_tone(image: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
         image: ``(H, W, 3)`` uint8 RGB frame; labels: ``(H, W)`` uint8 LIP ids of it.
     """
     for ids in ((C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM), (C.LIP_FACE,)):
-        tone = _lit_mean(image[np.isin(labels, ids)])
+        tone = _lit_mean(image[labelled(labels, ids)])
         if tone is not None:
             return tone
     return None
@@ -151,7 +152,7 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
     size = labels.shape
     u = body_unit(landmarks)
     arms = arm_positions(landmarks, size)
-    old_garment = np.isin(labels, OLD_GARMENT) & (person_mask >= 0.5)
+    old_garment = labelled(labels, OLD_GARMENT) & (person_mask >= 0.5)
     body = garment_alpha >= COVERED_ALPHA   # the new garment's body lies behind a forearm, not an upper arm
     sleeve = sleeve_alpha >= COVERED_ALPHA
     skin = np.zeros(size, np.float32)
@@ -159,7 +160,7 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
     colour = np.zeros((*size, 3), np.float32)
     own_toned = np.zeros(size, bool)                 # pixels that take their arm's own tone
     fill = np.zeros(size, bool)
-    bare_arm = np.isin(labels, (C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM))
+    bare_arm = labelled(labels, C.LIP_ARMS)
     reaches = sleeve_reaches(labels, landmarks, sleeve_alpha, arms)
     strapped = sleeves == "sleeveless" and not sleeve.any()  # worn alone, as a tank top is: bares any old sleeve
     other_bare_from = KEEP_FROM if strapped else WORN_SHORT
@@ -254,7 +255,7 @@ def kept_sleeves(labels: np.ndarray, landmarks: np.ndarray, person_mask: np.ndar
     """
     size = labels.shape
     u = body_unit(landmarks)
-    old = np.isin(labels, OLD_GARMENT) & (person_mask >= PERSON) & ~torso_quad(landmarks, size)
+    old = labelled(labels, OLD_GARMENT) & (person_mask >= PERSON) & ~torso_quad(landmarks, size)
     kept = np.zeros(size, bool)
     arms = arm_positions(landmarks, size)
     for arm, reach in zip(arms, sleeve_reaches(labels, landmarks, np.zeros(size, np.float32), arms)):

@@ -145,6 +145,7 @@ LIP_RIGHT_SHOE = 19
 LIP_NUM_LABELS = 20
 # What a person wears on the upper body, as the parser labels it: the old garment a try-on replaces.
 LIP_UPPER_GARMENT = (LIP_UPPER_CLOTHES, LIP_DRESS, LIP_COAT)
+LIP_ARMS = (LIP_LEFT_ARM, LIP_RIGHT_ARM)  # bare arms, as the parser labels them
 
 # The parser's evaluation groups (LIP ids), as the body parser issue defines them: its maps are
 # scored on these, so merging classes within a group costs nothing.

@@ -1,4 +1,5 @@
-"""Mask morphology in the model frame: disk kernels, erosion and feathered alphas.
+"""Mask morphology in the model frame: disk kernels, erosion and feathered alphas, and the
+pixels of a label map that carry given labels.
 
 Shared by the repaint region (:mod:`tryon.region`) and the paste-back (:mod:`tryon.paste`).
 Masks are ``(H, W)``; radii are in frame pixels.
@@ -9,7 +10,25 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["disk", "erode", "feather"]
+__all__ = ["disk", "erode", "feather", "labelled"]
+
+
+def labelled(labels: np.ndarray, ids) -> np.ndarray:
+    """``labels == id`` for any of a few ``ids``: the same as ``np.isin(labels, ids)``, about ten
+    times faster for the handful of parse labels a try-on asks for (``np.isin`` sorts).
+
+    Args:
+        labels: integer label map, any shape (e.g. ``(H, W)`` LIP ids).
+        ids: an int or an iterable of ints.
+
+    Returns:
+        bool array of ``labels``' shape.
+    """
+    ids = (ids,) if np.isscalar(ids) else tuple(ids)
+    out = np.zeros(labels.shape, bool)
+    for i in ids:
+        out |= labels == i
+    return out
 
 
 def disk(radius: float) -> np.ndarray:

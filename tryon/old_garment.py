@@ -30,7 +30,7 @@ import numpy as np
 
 from tryon import constants as C
 from tryon.alignment import body_unit
-from tryon.masks import disk
+from tryon.masks import disk, labelled
 from tryon.region import PARSED_BEHIND, skin_pixels
 
 __all__ = ["OldColours", "old_colours", "old_hem", "missed_old_garment", "trouser_room", "OLD_SHARE",
@@ -92,14 +92,14 @@ def old_colours(labels: np.ndarray, image: np.ndarray, person_mask: np.ndarray,
         person_mask: ``(H, W)`` float32 in ``[0, 1]``, MediaPipe's person mask.
         landmarks: ``(33, 3)`` frame pixels and visibility, torso upright.
     """
-    old = np.isin(labels, OLD_GARMENT)
+    old = labelled(labels, OLD_GARMENT)
     if old.sum() < MIN_OLD_PIXELS:
         return None
     person = person_mask > 0.5
     u = body_unit(landmarks)
     near_person = cv2.dilate(person.astype(np.uint8), disk(max(1.0, BACKGROUND_AWAY * u))).astype(bool)
     idx = _bin_index(cv2.cvtColor(np.ascontiguousarray(image[..., :3], np.uint8), cv2.COLOR_RGB2LAB))
-    others = [np.isin(labels, ids) & person for ids in OTHER_CLASSES] + [~near_person]
+    others = [labelled(labels, ids) & person for ids in OTHER_CLASSES] + [~near_person]
     grid = _grid_bins()
     d_old = _histogram(idx[old]).ravel()[grid]
     d_other = np.max([_histogram(idx[m]).ravel()[grid] for m in others], axis=0)
@@ -123,8 +123,8 @@ def missed_old_garment(labels: np.ndarray, image: np.ndarray, person_mask: np.nd
     empty = np.zeros(labels.shape, bool)
     if colours is None:
         return empty
-    old = np.isin(labels, OLD_GARMENT)
-    candidate = np.isin(labels, CANDIDATE) & (person_mask > 0.5) & colours.likes(image[..., :3])
+    old = labelled(labels, OLD_GARMENT)
+    candidate = labelled(labels, CANDIDATE) & (person_mask > 0.5) & colours.likes(image[..., :3])
     skin = skin_pixels(image[..., :3], landmarks)
     if skin is not None:  # the face's own colours are never the old garment's
         candidate &= ~skin
@@ -191,7 +191,7 @@ def old_hem(labels: np.ndarray, landmarks: np.ndarray) -> float | None:
     """
     xs = np.sort(landmarks[[C.LEFT_HIP, C.RIGHT_HIP], 0])
     x0, x1 = (int(np.clip(round(float(x)), 0, labels.shape[1] - 1)) for x in xs)
-    old = np.isin(labels[:, x0:x1 + 1], OLD_GARMENT)
+    old = labelled(labels[:, x0:x1 + 1], OLD_GARMENT)
     if old.sum() < MIN_OLD_PIXELS:
         return None
     lowest = labels.shape[0] - 1 - np.argmax(old[::-1], 0)
@@ -210,7 +210,7 @@ def trouser_room(labels: np.ndarray, region: np.ndarray, image: np.ndarray,
         labels: ``(H, W)`` uint8 LIP ids; region: ``(H, W)`` bool, the repaint region;
         image: ``(H, W, 3)`` uint8 RGB frame; colours: :func:`old_colours` of it, or None.
     """
-    room = region & np.isin(labels, PARSED_BEHIND)
+    room = region & labelled(labels, PARSED_BEHIND)
     old_top = np.zeros_like(room)
     if colours is not None and room.any():
         old_top[room] = colours.likes(image[..., :3][room])

@@ -15,7 +15,7 @@ import numpy as np
 
 from tryon import constants as C
 from tryon.alignment import body_unit, midpoint
-from tryon.masks import disk
+from tryon.masks import disk, labelled
 
 __all__ = [
     "parsed_region",
@@ -303,7 +303,7 @@ def parsed_region(labels: np.ndarray, person_mask: np.ndarray, landmarks: np.nda
     """
     u = body_unit(landmarks)
     grow = disk(max(1.0, DILATE * u))
-    labelled_old = np.isin(labels, PARSED_OLD_GARMENT)
+    labelled_old = labelled(labels, PARSED_OLD_GARMENT)
     old = cv2.dilate(labelled_old.astype(np.uint8), grow).astype(bool)
     # The hand discs are generous: inside them the parse's old garment is repainted. (Done also in
     # the face ellipse, for collars, the two together measured region SSIM 0.702 against 0.710
@@ -321,16 +321,16 @@ def parsed_region(labels: np.ndarray, person_mask: np.ndarray, landmarks: np.nda
     above = face.copy()
     above[:chin_row, :] = True
     above &= ~labelled_old
-    head = np.isin(labels, PARSED_FRONT)
+    head = labelled(labels, PARSED_FRONT)
     if head.any():
         near_head = cv2.dilate(head.astype(np.uint8), disk(max(1.0, FACE_NEAR * u))).astype(bool)
         face &= near_head | _high_collar(labels, labelled_old & face, u) | ~labelled_old
     face_hands = face | above | hands
     room = cv2.dilate((garment_alpha > 0.5).astype(np.uint8), disk(max(1.0, ROOM_MARGIN * u))).astype(bool)
-    out = (region | old) & ~face_hands & ~np.isin(labels, PARSED_FRONT)
+    out = (region | old) & ~face_hands & ~labelled(labels, PARSED_FRONT)
     near_person = cv2.dilate((person_mask > 0.5).astype(np.uint8),
                              disk(max(1.0, BACKGROUND_MARGIN * u))).astype(bool)
-    behind = np.isin(labels, PARSED_BEHIND) | ~(near_person | old)
+    behind = labelled(labels, PARSED_BEHIND) | ~(near_person | old)
     return out & ~(behind & ~room)
 
 
@@ -354,7 +354,7 @@ def parsed_revealed(labels: np.ndarray, image: np.ndarray, person_mask: np.ndarr
     """
     near_person = cv2.dilate((person_mask > 0.5).astype(np.uint8),
                              disk(max(1.0, BACKGROUND_MARGIN * body_unit(landmarks))))
-    body = np.isin(labels, PARSED_SKIN) | ((labels == C.LIP_BACKGROUND) & (person_mask > 0.5))
+    body = labelled(labels, PARSED_SKIN) | ((labels == C.LIP_BACKGROUND) & (person_mask > 0.5))
     colour = skin_pixels(image, landmarks, margin=VETO_CHROMA_MARGIN, min_luma=VETO_MIN_LUMA)
     skin = body if colour is None else body & colour
     return ((near_person == 0) | skin | (labels == C.LIP_HAIR)) & region

@@ -39,6 +39,7 @@ import torch.nn.functional as F
 from tryon import constants as C
 from tryon.alignment import body_unit
 from tryon.garment_keypoints import MaskAnalysis, sleeve_masks
+from tryon.masks import labelled
 from tryon.sleeve_fit import segment
 
 __all__ = ["ARM_CHAINS", "arm_positions", "below_hem", "covered_clothes", "dressed_arms", "lays_long_sleeves",
@@ -88,7 +89,7 @@ def _enclosed(mask: np.ndarray, labels: np.ndarray) -> np.ndarray:
     n, parts = cv2.connectedComponents((~mask).astype(np.uint8), connectivity=8)
     border = np.unique(np.concatenate([parts[0], parts[-1], parts[:, 0], parts[:, -1]]))
     holes = (parts > 0) & ~np.isin(parts, border)
-    front = holes & np.isin(labels, IN_FRONT)
+    front = holes & labelled(labels, IN_FRONT)
     big = np.flatnonzero(np.bincount(parts[front], minlength=n) >= SPECK_PIXELS)
     return holes & ~(front & np.isin(parts, big))
 
@@ -101,7 +102,7 @@ def covered_clothes(labels: np.ndarray) -> np.ndarray:
     Args:
         labels: ``(H, W)`` uint8 LIP ids of the frame.
     """
-    old = np.isin(labels, OLD_GARMENT)
+    old = labelled(labels, OLD_GARMENT)
     old |= _enclosed(old, labels)  # badges, prints, the parser's specks in the old garment
     return old.astype(np.float32)
 
@@ -298,7 +299,7 @@ def sleeve_reaches(labels: np.ndarray, landmarks: np.ndarray, sleeve_alpha: np.n
     size = labels.shape
     beside = ~torso_quad(landmarks, size) if beside_only else np.ones(size, bool)
     radius = ARM_ZONE_RADIUS * body_unit(landmarks)
-    bare = np.isin(labels, (C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM))
+    bare = labelled(labels, C.LIP_ARMS)
     new = _without_threads(sleeve_alpha > COVERED_ALPHA)
     arms = arm_positions(landmarks, size) if arms is None else arms
     out: list[tuple[float, float, np.ndarray] | None] = []
@@ -330,7 +331,7 @@ def sleeved_arms(labels: np.ndarray, landmarks: np.ndarray, sleeve_alpha: np.nda
             spline at :data:`tryon.warp.MEASURED_LENGTHS`).
     """
     hidden = np.zeros(labels.shape, bool)
-    skin = np.isin(labels, (C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM))
+    skin = labelled(labels, C.LIP_ARMS)
     covered = sleeve_alpha > COVERED_ALPHA
     if not (skin & covered).any():   # no sleeve over bare arm: nothing to measure
         return hidden
@@ -360,7 +361,7 @@ def dressed_arms(labels: np.ndarray, landmarks: np.ndarray, sleeve_alpha: np.nda
             its sleeve too (left bare, it showed as skin patches inside the laid sleeve).
     """
     dressed = np.zeros(labels.shape, np.float32)
-    skin = np.isin(labels, (C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM)) & (garment_alpha > COVERED_ALPHA)
+    skin = labelled(labels, C.LIP_ARMS) & (garment_alpha > COVERED_ALPHA)
     if not (skin & (sleeve_alpha > COVERED_ALPHA)).any():
         return dressed
     radius = ARM_ZONE_RADIUS * body_unit(landmarks)

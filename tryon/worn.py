@@ -29,7 +29,7 @@ from tryon.defringe import defringe
 from tryon.errors import GarmentError, NoPersonError, TryOnError
 from tryon.garment import PreparedGarment, garment_keypoints, layout, prepare_garment
 from tryon.garment_segmentation import fill_holes, has_transparency
-from tryon.masks import disk
+from tryon.masks import disk, labelled
 from tryon.pose import PoseResult, detect_pose, face_boxes
 from tryon.warp import GARMENT_SHOULDER_OUT, GARMENT_SHOULDER_UP, MIN_KEYPOINT_VISIBILITY
 
@@ -84,7 +84,7 @@ def find_wearer(photo: np.ndarray, parser, faces: list | None = None) -> PoseRes
     frame = warp_to_frame(photo, al, replicate=True)
     person = warp_to_frame(pose.mask, al) > 0.5
     labels = parser.labels_in(frame, person)
-    body = np.isin(labels, (C.LIP_FACE, C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM)).sum()
+    body = labelled(labels, (C.LIP_FACE, C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM)).sum()
     return pose if body >= WORN_BODY_SHARE * max(int(person.sum()), 1) else None
 
 
@@ -203,7 +203,7 @@ def garment_from_worn(photo: np.ndarray, pose: PoseResult, parser, *,
     landmarks[:, :2] = al.to_frame(landmarks[:, :2])
     u = body_unit(landmarks)
 
-    garment = np.isin(labels, OLD_GARMENT)
+    garment = labelled(labels, OLD_GARMENT)
     torso = _torso(landmarks, work)
     if (garment & torso).sum() < MIN_GARMENT_SHARE * max(int(torso.sum()), 1):
         raise GarmentError(MSG_NO_UPPER_GARMENT)
@@ -214,7 +214,7 @@ def garment_from_worn(photo: np.ndarray, pose: PoseResult, parser, *,
     closed = cv2.morphologyEx(garment.astype(np.uint8), cv2.MORPH_CLOSE,
                               disk(max(1.0, FILL_CLOSE * u / 2))).astype(bool)
     holes = fill_holes(garment) & ~garment  # wholly enclosed by the garment
-    hidden = ((closed & np.isin(labels, OCCLUDERS) & torso) | holes) & ~garment
+    hidden = ((closed & labelled(labels, OCCLUDERS) & torso) | holes) & ~garment
     axis_x = float(midpoint(landmarks[C.LEFT_SHOULDER, :2], landmarks[C.RIGHT_SHOULDER, :2])[0])
     frame = _fill_hidden(frame, garment, hidden, axis_x)
     mask = garment | hidden
