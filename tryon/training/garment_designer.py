@@ -21,7 +21,11 @@ Without a warm start (``init_from=None``, ``tryon train garment-designer --laten
 trains a fresh VAE with a longer code (:meth:`DesignerHyper.fresh`): a 128-number code cannot
 hold a garment's print, whatever the decoder. A 1x1 bottleneck keeps the linear layers of a
 long code as small as the garment VAE's, and the adversarial term waits
-:data:`FRESH_ADV_START` steps until the reconstructions have a shape to sharpen.
+:data:`FRESH_ADV_START` steps until the reconstructions have a shape to sharpen. On a lent H200
+(6 minutes, bf16, batch 64, three runs sharing it), fresh 512- and 256-number designers
+reconstructed the 500 validation garments at SSIM 0.805 and 0.823 after ~3,800 steps, where the
+warm 128-number one reached 0.855 (a one-off script on that machine, on WebP copies of the
+garments): a fresh designer needs a longer run than a lease gives.
 """
 
 from __future__ import annotations
