@@ -380,3 +380,23 @@ def test_a_vest_whose_sleeves_cannot_be_told_is_worn_over_the_old_sleeves_end_to
     sides[:, :x0 + (x1 - x0) // 5] = sides[:, x1 - (x1 - x0) // 5:] = True
     unchanged = np.abs(after - np.asarray(photo, np.int32)).max(-1) <= 10
     assert (old & sides).sum() > 1000 and unchanged[old & sides].mean() >= 0.8, unchanged[old & sides].mean()
+
+
+def test_an_arm_whose_elbow_is_off_the_photo_is_neither_bared_nor_kept():
+    """A portrait cut off at the chest: MediaPipe guesses elbows below the photo's edge, and the
+    arm painted along such a guess was a skin-coloured slab on the torso."""
+    from tryon.sleeve_cover import arms_in_photo
+
+    image, labels, lm, person = _person()
+    alpha, sleeves = _garment(sleeve_to=None)
+    valid = np.ones((H, W), bool)
+    assert np.array_equal(arms_in_photo(lm, valid), lm)                 # elbows in the photo: as they were
+    elbow_row = int(round(lm[C.LEFT_ELBOW, 1]))
+    valid[elbow_row - 5:] = False                                       # the photo ends above the elbows
+    cut = arms_in_photo(lm, valid)
+    assert cut[C.LEFT_ELBOW, 2] == 0 and cut[C.RIGHT_ELBOW, 2] == 0
+    assert np.array_equal(np.delete(cut, [C.LEFT_ELBOW, C.RIGHT_ELBOW], 0),
+                          np.delete(lm, [C.LEFT_ELBOW, C.RIGHT_ELBOW], 0))
+    assert bared_arms(image, labels, lm, person, alpha, sleeves, "sleeveless") is not None
+    assert bared_arms(image, labels, cut, person, alpha, sleeves, "sleeveless") is None
+    assert not kept_sleeves(labels, cut, person).any()

@@ -42,7 +42,7 @@ from tryon.garment_keypoints import MaskAnalysis, sleeve_masks
 from tryon.masks import labelled
 from tryon.sleeve_fit import segment
 
-__all__ = ["ARM_CHAINS", "arm_positions", "below_hem", "covered_clothes", "dressed_arms", "lays_long_sleeves",
+__all__ = ["ARM_CHAINS", "arm_positions", "arms_in_photo", "below_hem", "covered_clothes", "dressed_arms", "lays_long_sleeves",
            "lays_sleeves", "shown_garment", "sleeve_reaches", "sleeved_arms", "torso_quad", "warped_sleeves"]
 
 ARM_CHAINS = ((C.LEFT_SHOULDER, C.LEFT_ELBOW, C.LEFT_WRIST),
@@ -256,6 +256,27 @@ def warped_sleeves(mask: np.ndarray, analysis: MaskAnalysis | None, grid: np.nda
     read = F.grid_sample(sleeves, torch.from_numpy(np.ascontiguousarray(grid))[None], mode="bilinear",
                          padding_mode="zeros", align_corners=True)[0, 0].numpy()
     return (read * alpha).astype(np.float32)
+
+
+def arms_in_photo(landmarks: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """``(33, 3)`` landmarks whose elbows off the photo (``valid`` False there, or outside the
+    frame) are not visible (visibility 0), so :func:`arm_positions` leaves those arms alone.
+
+    MediaPipe guesses the joints of arms a photo cuts off: on a portrait cropped at the chest, the
+    elbows below its bottom edge kept visibility 0.35. The arms laid, dressed, bared or kept
+    along such a guess were painted on the torso: a skin-coloured slab with straight edges where a
+    camisole bared the guessed arm.
+
+    Args:
+        landmarks: ``(33, 3)`` frame pixels and visibility; valid: ``(H, W)`` bool, the photo in the frame.
+    """
+    out = landmarks.copy()
+    h, w = valid.shape
+    for _, elbow, _ in ARM_CHAINS:
+        x, y = np.round(landmarks[elbow, :2]).astype(int)
+        if not (0 <= x < w and 0 <= y < h and valid[y, x]):
+            out[elbow, 2] = 0.0
+    return out
 
 
 def torso_quad(landmarks: np.ndarray, size: tuple[int, int]) -> np.ndarray:
