@@ -352,10 +352,10 @@ class TryOnPipeline:
         garment; with ``dress_arms`` (networks trained with the measured lengths), bare arms a
         longer new sleeve covers, hidden from it and dressed in it (:mod:`tryon.sleeve_cover`)."""
         parsed = labels is not None and self.region == "parse"
-        arms = arms_in_photo(body.landmarks, body.valid)  # what the arms' own rules read: arms off the photo gone
+        arm_landmarks = arms_in_photo(body.landmarks, body.valid)  # for the arms' own rules: arms off the photo gone
         with self._stage(timings, "warp"):  # sleeves on bare arms: laid along them (tryon.sleeve_cover)
-            laid = dress_arms and parsed and lays_sleeves(prepared.keypoints, prepared.sleeves, labels, arms)
-            long = dress_arms and parsed and lays_long_sleeves(prepared.sleeves, labels, arms)
+            laid = dress_arms and parsed and lays_sleeves(prepared.keypoints, prepared.sleeves, labels, arm_landmarks)
+            long = dress_arms and parsed and lays_long_sleeves(prepared.sleeves, labels, arm_landmarks)
             hem = old_hem(labels, body.landmarks) if dress_arms and parsed else None  # the new hem reaches the old
             warped = warp_garment(prepared.rgb, prepared.mask, prepared.keypoints, body.landmarks, prepared.analysis,
                                   lengths, lay_sleeves=laid, to_wrists=long, hem_row=hem,
@@ -364,7 +364,7 @@ class TryOnPipeline:
             with self._stage(timings, "region"):
                 sleeves = warped_sleeves(prepared.mask, prepared.analysis, warped.grid, warped.alpha) if dress_arms else None
                 whole = long or (prepared.analysis is not None and prepared.analysis.hanging)  # laid down the arms
-                body.dressed = None if sleeves is None else dressed_arms(labels, arms, sleeves, warped.alpha,
+                body.dressed = None if sleeves is None else dressed_arms(labels, arm_landmarks, sleeves, warped.alpha,
                                                                          laid=laid, whole=whole)
                 body.region, body.revealed = parse_regions(labels, body.image, body.person_mask, body.landmarks, body.region,
                                                            warped.alpha, body.valid, None if sleeves is None else body.dressed > 0)
@@ -376,12 +376,12 @@ class TryOnPipeline:
                 # Trousers under the new garment's room stay the photo's where it does not show (_render).
                 body.room, old_top = trouser_room(labels, body.region, body.image, body.old_colours)
                 body.covered = np.maximum(covered_clothes(labels), (missed | old_top).astype(np.float32))
-                body.bared = None if sleeves is None else bared_arms(body.image, labels, arms, body.person_mask,
+                body.bared = None if sleeves is None else bared_arms(body.image, labels, arm_landmarks, body.person_mask,
                                                                      warped.alpha, sleeves, prepared.sleeves)
                 if body.bared is not None:  # the old sleeve the parser missed goes too (tryon.bare_arms)
                     body.region = body.region | (((body.bared.skin > 0) | body.bared.fill) & body.valid)
                 elif dress_arms and _without_sleeves(prepared):  # old sleeves it does not bare: worn over them
-                    kept = kept_sleeves(labels, arms, body.person_mask) & body.valid
+                    kept = kept_sleeves(labels, arm_landmarks, body.person_mask) & body.valid
                     body.region, body.revealed = body.region & ~kept, body.revealed & ~kept
                     body.covered = body.covered * ~kept
                     warped.alpha = warped.alpha * ~kept  # (its top corners, fitted to the shoulders, covered them)

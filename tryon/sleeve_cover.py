@@ -42,8 +42,9 @@ from tryon.garment_keypoints import MaskAnalysis, sleeve_masks
 from tryon.masks import labelled
 from tryon.sleeve_fit import segment
 
-__all__ = ["ARM_CHAINS", "arm_positions", "arms_in_photo", "below_hem", "covered_clothes", "dressed_arms", "lays_long_sleeves",
-           "lays_sleeves", "shown_garment", "sleeve_reaches", "sleeved_arms", "torso_quad", "warped_sleeves"]
+__all__ = ["ARM_CHAINS", "arm_positions", "arms_in_photo", "below_hem", "covered_clothes", "dressed_arms",
+           "lays_long_sleeves", "lays_sleeves", "shown_garment", "sleeve_reaches", "sleeved_arms", "torso_quad",
+           "warped_sleeves"]
 
 ARM_CHAINS = ((C.LEFT_SHOULDER, C.LEFT_ELBOW, C.LEFT_WRIST),
               (C.RIGHT_SHOULDER, C.RIGHT_ELBOW, C.RIGHT_WRIST))
