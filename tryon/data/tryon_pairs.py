@@ -68,7 +68,8 @@ LABEL_MASK = 0x1F           # parse labels 0..19 live in the low 5 bits
 REGION_BIT = 1 << 5
 VALID_BIT = 1 << 6
 REVEALED_BIT = 1 << 7
-CACHE_FORMAT = 5            # part of the folder's hash: a format change never reuses an old cache
+CACHE_FORMAT = 6            # part of the folder's hash: a format change never reuses an old cache (6: tryon.alignment
+                            # moves a person sideways to keep an elbow or wrist in the frame)
                             # (5: the spline's hem and sleeve lengths, tryon.warp.MEASURED_LENGTHS)
                             # (3: garment warps that fold are refit without their sleeves;
                             # 4: the parser's labels and the person mask are stored, and sleeves
