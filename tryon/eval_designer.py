@@ -92,19 +92,24 @@ def portion_garments(layout, portion: str, n_val: int = C.VALIDATION_PAIRS,
 def _cut_out(layout, name: str, size: tuple[int, int]) -> np.ndarray:
     """A ``cloth/`` photo as the generator delivers a garment: cut out with its cloth-mask
     (thresholded as the garments are prepared) and put on white, at ``size`` ``(W, H)``."""
+    return _photo_and_cut_out(layout, name, size)[1]
+
+
+def _photo_and_cut_out(layout, name: str, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """A ``cloth/`` photo as it is in the data set and as :func:`_cut_out`, both at ``size``
+    ``(W, H)``, from one read of the photo: two ``(H, W, 3)`` uint8."""
     from tryon.data.garments import MASK_THRESHOLD
 
     with Image.open(layout.cloth_mask / name) as im:
         mask = np.asarray(im.convert("L")) >= MASK_THRESHOLD
-    photo = _photo(layout.cloth / name, (mask.shape[1], mask.shape[0]))
-    cut = np.where(mask[..., None], photo, np.uint8(UINT8_MAX))
-    return cut if (cut.shape[1], cut.shape[0]) == size else cv2.resize(cut, size, interpolation=cv2.INTER_AREA)
+    with Image.open(layout.cloth / name) as im:
+        photo = np.asarray(im.convert("RGB"))
+    cut = np.where(mask[..., None], _sized(photo, (mask.shape[1], mask.shape[0])), np.uint8(UINT8_MAX))
+    return _sized(photo, size), _sized(cut, size)
 
 
-def _photo(path: Path, size: tuple[int, int]) -> np.ndarray:
-    """A ``cloth/`` photo as it is in the data set, at ``size`` ``(W, H)``: ``(H, W, 3)`` uint8."""
-    with Image.open(path) as im:
-        a = np.asarray(im.convert("RGB"))
+def _sized(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``a`` (``(H, W, C)``) at ``size`` ``(W, H)``: itself if it already is, else area-resized."""
     return a if (a.shape[1], a.shape[0]) == size else cv2.resize(a, size, interpolation=cv2.INTER_AREA)
 
 
@@ -234,8 +239,9 @@ def designer_report(generator, garment_design, *, folder: Path, layout, portion:
     fake = [on_white(im) for im in gen]
     size = (fake[0].shape[1], fake[0].shape[0])
     rows = sorted(random.Random(seed).sample(range(len(portion_set)), min(samples, len(portion_set))))
-    real = [_photo(layout.cloth / portion_set.names[r], size) for r in tqdm(rows, desc="real garments", leave=False)]
-    cut = [_cut_out(layout, portion_set.names[r], size) for r in rows]
+    both = [_photo_and_cut_out(layout, portion_set.names[r], size)
+            for r in tqdm(rows, desc="real garments", leave=False)]
+    real, cut = [b[0] for b in both], [b[1] for b in both]
     recon = _reconstructions(generator, portion_set, rows)
     half, mixed = len(real) // 2, random.Random(seed).sample(real, len(real))  # random halves, not file order
     accuracy = {"samples_vs_real": _accuracy(fake, real, seed), "reconstructions_vs_real": _accuracy(recon, real, seed),

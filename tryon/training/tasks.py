@@ -74,9 +74,11 @@ def build_task(name: str, data: str | Path, *, split: str = "train", cache: Path
 
         if latent_dim is not None and init_from is not None:
             raise TryOnError("Pass either --init-from (a warm start) or --latent-dim (a fresh designer), not both.")
-        start = None if latent_dim is not None else Path(init_from) if init_from else weights_dir() / "garment-vae"
-        if start is not None and not (start / "model.safetensors").is_file():
-            raise TryOnError(f"No garment VAE weights in '{start}' to start from; pass --init-from DIR.")
+        start = None  # a fresh designer
+        if latent_dim is None:
+            start = Path(init_from) if init_from else weights_dir() / "garment-vae"
+            if not (start / "model.safetensors").is_file():
+                raise TryOnError(f"No garment VAE weights in '{start}' to start from; pass --init-from DIR.")
         names = train_garments(layout, n_val)[:limit]
         return GarmentDesignerTask(GarmentDataset(layout, names, augment=True, cache_dir=cache_dir),
                                    GarmentDataset(layout, val_garments(layout, n_val), cache_dir=cache_dir),
