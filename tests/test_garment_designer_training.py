@@ -53,6 +53,9 @@ def test_a_fresh_designer_takes_the_code_length_it_is_given(tiny_prepared, tmp_p
     capsys.readouterr()
     assert _train(root, cache, tmp_path / "both", 2, "--latent-dim", "24", "--init-from", str(tmp_path / "w")) != 0
     assert "either --init-from" in capsys.readouterr().err
+    assert _train(root, cache, tmp_path / "zero", 2, "--latent-dim", "0") != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["error: --latent-dim must be a positive whole number (e.g. 256), not 0."], err
 
 
 def test_a_bottleneck_keeps_a_long_code_small():

@@ -72,6 +72,8 @@ def build_task(name: str, data: str | Path, *, split: str = "train", cache: Path
         from tryon.data import GarmentDataset, train_garments, val_garments
         from tryon.training.garment_designer import DesignerHyper, GarmentDesignerTask
 
+        if latent_dim is not None and latent_dim < 1:
+            raise TryOnError(f"--latent-dim must be a positive whole number (e.g. 256), not {latent_dim}.")
         if latent_dim is not None and init_from is not None:
             raise TryOnError("Pass either --init-from (a warm start) or --latent-dim (a fresh designer), not both.")
         start = None  # a fresh designer
