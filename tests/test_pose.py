@@ -131,6 +131,17 @@ def test_limb_maps_follow_the_segment():
     assert maps.shape == (1, len(C.POSE_LIMBS), 100, 100)
 
 
+def test_limb_maps_far_from_a_limb_are_exactly_zero_not_subnormal():
+    # Subnormal floats slow exp and the network's convolutions several times over on a CPU.
+    lm = torch.zeros(1, 33, 3)
+    lm[0, C.LEFT_SHOULDER] = torch.tensor([0.45, 0.5, 1.0])
+    lm[0, C.RIGHT_SHOULDER] = torch.tensor([0.55, 0.5, 1.0])
+    ch = limb_maps(lm, (256, 192))[0, C.POSE_LIMBS.index((C.LEFT_SHOULDER, C.RIGHT_SHOULDER))]
+    tiny = torch.finfo(torch.float32).tiny
+    assert ((ch == 0) | (ch >= tiny)).all()
+    assert (ch == 0).float().mean() > 0.5 and ch.max().item() == pytest.approx(1.0)
+
+
 def test_draw_pose_returns_an_overlay(astro_pose):
     img = astronaut()
     out = draw_pose(img, astro_pose)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from tryon.smooth import wide_gaussian
+
 __all__ = ["shading_map", "composite"]
 
 SHADING_DETAIL_SIGMA = 0.012  # fraction of frame height: blur that drops print/texture detail
@@ -51,8 +53,8 @@ def shading_map(person: np.ndarray, alpha: np.ndarray, *, strength: float = SHAD
     if neutral is not None:
         weight *= ~neutral
     sigma = SHADING_BASE_SIGMA * h
-    num = cv2.GaussianBlur(detail * weight, (0, 0), sigmaX=sigma)
-    den = cv2.GaussianBlur(weight, (0, 0), sigmaX=sigma)
+    num = wide_gaussian(detail * weight, sigma)
+    den = wide_gaussian(weight, sigma)
     base = np.where(den > 1e-3, num / np.maximum(den, 1e-3), detail)
     ratio = np.clip(detail / np.maximum(base, 1.0), SHADING_MIN, SHADING_MAX) ** strength
     if neutral is not None and neutral.any():

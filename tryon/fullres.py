@@ -28,6 +28,7 @@ import numpy as np
 from PIL import Image
 
 from tryon.alignment import Alignment
+from tryon.smooth import wide_gaussian
 
 __all__ = ["source_map", "source_maps", "compose", "FullResGarment", "OUTSIDE", "FLOW_SMOOTH", "BROAD_FLOW_SMOOTH"]
 
@@ -115,7 +116,7 @@ def source_maps(tps_grids: list[np.ndarray], flow: np.ndarray | None, to_layout:
     h, w = tps_grids[0].shape[:2]
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     if flow is not None:
-        blurred = [cv2.GaussianBlur(np.ascontiguousarray(f, np.float32), (0, 0), smooth) for f in flow]
+        blurred = [wide_gaussian(np.ascontiguousarray(f, np.float32), smooth) for f in flow]
         xs = xs + blurred[0] * (w / 2.0)
         ys = ys + blurred[1] * (h / 2.0)
     inv = cv2.invertAffineTransform(to_layout.astype(np.float64))
