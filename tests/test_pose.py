@@ -142,6 +142,15 @@ def test_limb_maps_far_from_a_limb_are_exactly_zero_not_subnormal():
     assert (ch == 0).float().mean() > 0.5 and ch.max().item() == pytest.approx(1.0)
 
 
+def test_heatmaps_far_from_a_landmark_are_exactly_zero_not_subnormal():
+    lm = torch.zeros(1, 33, 3)
+    lm[0, :, :2], lm[0, :, 2] = 0.5, 0.3
+    maps = heatmaps(lm, (256, 192))
+    tiny = torch.finfo(torch.float32).tiny
+    assert ((maps == 0) | (maps >= tiny)).all()
+    assert (maps == 0).float().mean() > 0.5 and maps.max().item() == pytest.approx(0.3)
+
+
 def test_draw_pose_returns_an_overlay(astro_pose):
     img = astronaut()
     out = draw_pose(img, astro_pose)

@@ -96,6 +96,7 @@ class PoseResult:
 
 
 EXP_FLOOR = -87.0  # exp(-87) = 1.6e-38, about float32's smallest normal number
+_NORMAL_ROOT = float(np.sqrt(np.finfo(np.float32).tiny))  # 1.1e-19: two factors above it multiply to a normal
 WARM_UP_SIDE = 64  # px: the blank image each MediaPipe graph runs on once when it is built
 
 
@@ -356,6 +357,10 @@ def heatmaps(
     # A 2-D Gaussian is the outer product of two 1-D ones: H + W exponentials instead of H x W.
     gx = torch.exp(-((xs - cx) ** 2) / two_var)                                   # (B, K, 1, W)
     gy = torch.exp(-((ys - cy) ** 2) / two_var) * lm[..., 2].clamp(0, 1)[..., None, None]  # (B, K, H, 1)
+    # Factors below the root of float32's smallest normal number are 0: their products would be
+    # subnormal, which slows the network's convolutions (see limb_maps).
+    gx.masked_fill_(gx < _NORMAL_ROOT, 0.0)
+    gy.masked_fill_(gy < _NORMAL_ROOT, 0.0)
     return torch.mul(gy, gx, out=out)
 
 
