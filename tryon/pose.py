@@ -16,6 +16,7 @@ Conventions:
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import cv2
@@ -159,6 +160,16 @@ class _MediaPipe:
 
 
 _MP = _MediaPipe()
+_FACE_WORKER: list[ThreadPoolExecutor] = []  # made on first use: importing tryon starts no thread
+_FACE_WORKER_LOCK = threading.Lock()
+
+
+def _face_worker() -> ThreadPoolExecutor:
+    """The one thread :func:`detect_pose` runs the face detector on."""
+    with _FACE_WORKER_LOCK:
+        if not _FACE_WORKER:
+            _FACE_WORKER.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="tryon-faces"))
+        return _FACE_WORKER[0]
 
 
 def _downscaled(rgb: np.ndarray, max_side: int) -> np.ndarray:
@@ -236,8 +247,10 @@ def detect_pose(image: Image.Image | np.ndarray,
         raise TypeError("detect_pose expects an RGB image or an (H, W, 3) uint8 array")
     h, w = rgb.shape[:2]
     warnings: list[str] = []
-    faces = face_boxes(rgb) if faces is None else faces
+    # The face detector runs beside the pose (their graphs have locks of their own): ~4 ms less.
+    faces_job = _face_worker().submit(face_boxes, rgb) if faces is None else None
     found = _run_pose(rgb)
+    faces = faces_job.result() if faces_job is not None else faces
 
     if len(faces) > 1:
         warnings.append(
