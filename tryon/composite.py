@@ -46,7 +46,8 @@ def shading_map(person: np.ndarray, alpha: np.ndarray, *, strength: float = SHAD
         if neutral is not None:
             neutral = cv2.resize(neutral.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0.5
     h = person.shape[0]
-    luma = person.astype(np.float32) @ _LUMA + 1.0
+    rgb = person.astype(np.float32)  # (weighted by hand: a BLAS product here woke its threads, see sleeve_fit._dot)
+    luma = rgb[..., 0] * _LUMA[0] + rgb[..., 1] * _LUMA[1] + rgb[..., 2] * _LUMA[2] + 1.0
     detail_sigma = max(detail * h, 0.5)
     detail = cv2.GaussianBlur(luma, (0, 0), sigmaX=detail_sigma)
     weight = (alpha > 0.5).astype(np.float32)
