@@ -160,6 +160,38 @@ def test_a_laid_sleeves_seam_with_the_torso_is_smooth_on_a_larger_photo():
     assert tuple(garment.rgb[30 * SCALE, 44 * SCALE]) == (40, 40, 200)   # the step image shows the blend too
 
 
+
+def test_where_the_torsos_map_reads_nothing_a_laid_sleeves_map_that_does_is_read():
+    """The network's flow moved a laid sleeve off the pixels where it showed before the flow: on
+    a bent arm the torso's map read nothing on a strip by the armpit, and the render's bare arm
+    showed between sleeve and torso. Where the render shows the garment and only the sleeve's map
+    reads it, the sleeve's is read; where the torso's reads the garment (a print) it stays."""
+    h, w = FRAME
+    photo = np.zeros((h * SCALE, w * SCALE, 3), np.uint8)
+    alignment = Alignment(np.array([[1.0 / SCALE, 0, 0], [0, 1.0 / SCALE, 0]]), FRAME, (w * SCALE, h * SCALE))
+    source = np.zeros((h * SCALE, w * SCALE, 3), np.uint8)
+    source[:, :80] = (200, 40, 40)                               # the torso's place: red
+    source[:, 112:] = (40, 40, 200)                              # the sleeve's place: blue
+    mask = np.ones(source.shape[:2], bool)
+    mask[:, 80:112] = False                                      # between them: off the garment
+    to_layout = np.array([[1.0 / SCALE, 0, 0], [0, 1.0 / SCALE, 0]])
+    torso = source_map(_identity_grid(h, w), None, to_layout)
+    sleeve = torso.copy()
+    torso[..., 0] = 20.0 + np.arange(w)[None, :] * 0.5          # red up to column 24...
+    torso[:, 20:28, 0] = 90.0                                    # ...but off the garment on columns 20-27
+    sleeve[..., 0] = 130.0 + np.arange(w)[None, :] * 0.5         # blue everywhere
+    on_sleeve = np.zeros(FRAME, bool)
+    on_sleeve[:, 28:] = True                                     # where the sleeve showed before the flow
+    render = np.full((h, w, 3), 240, np.uint8)                   # the render: a pale bare arm
+    out, _ = compose(photo, render, np.ones(FRAME, np.float32), alignment, frame_map=torso,
+                     shows=np.ones(FRAME, np.float32), keeps=np.zeros(FRAME, np.float32), source=source,
+                     source_mask=mask, layer=(sleeve, on_sleeve))
+    y = 30 * SCALE
+    assert tuple(out[y, 10 * SCALE]) == (200, 40, 40)             # the torso where its map reads it
+    strip = out[10 * SCALE:50 * SCALE, 21 * SCALE:27 * SCALE].reshape(-1, 3)
+    assert (strip == (40, 40, 200)).all(axis=1).all()            # the sleeve, not the pale render
+    assert tuple(out[y, 40 * SCALE]) == (40, 40, 200)
+
 def test_texture_ratio_is_about_one_for_the_garment_itself_and_low_when_blurred():
     garment = _stripes(200, 160, period=8)
     mask = np.ones(garment.shape[:2], bool)

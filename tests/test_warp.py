@@ -337,3 +337,31 @@ def test_laid_short_sleeves_lie_over_bare_arms_and_leave_them_bare_below_their_h
     assert sleeve.sum() > 500 and layers.shows[sleeve].all()
     assert np.array_equal(laid.grid[sleeve], layers.sleeves[sleeve])
     assert np.array_equal(laid.grid[~layers.shows & covered], layers.torso[~layers.shows & covered])
+
+
+def test_a_laid_sleeve_is_stretched_over_the_bare_arm_it_misses_beside_it():
+    """A bent arm leaves the line from the shoulder joint to the elbow: the sleeve laid along it
+    missed a strip of the upper arm by the armpit, and the old skin showed between sleeve and torso.
+    The strip (within reach of the sleeve) takes the sleeve's nearest wholly covered pixel."""
+    from tryon.warp import _stretched
+
+    layer = torch.zeros(4, 40, 40)
+    layer[:, 5:35, 10:20] = torch.tensor([0.8, 0.1, 0.1, 1.0])[:, None, None]  # the sleeve, premultiplied
+    layer[:, 5:35, 20] = torch.tensor([0.4, 0.05, 0.05, 0.5])[:, None]       # its soft rim
+    grid = torch.full((40, 40, 2), 2.0)
+    grid[5:35, 10:20] = torch.stack(torch.meshgrid(torch.linspace(-0.5, 0.5, 30), torch.linspace(-0.2, 0.2, 10),
+                                                   indexing="ij"), -1).flip(-1)
+    arm = np.zeros((40, 40), bool)
+    arm[5:35, 12:30] = True                     # wider than the sleeve on its inner side
+    arm[20:25, 12:30] &= False                  # (a gap in the arm: nothing to cover there)
+    out, out_grid = _stretched(layer, grid, arm, reach=6.0)
+    filled = arm.copy()
+    filled[:, 26:] = False                      # beyond reach: more than 6 px from the last whole column, 19
+    filled[:, :20] = False                      # (the sleeve itself)
+    assert torch.equal(out[:, :, :20], layer[:, :, :20]) and torch.equal(out_grid[:, :20], grid[:, :20])
+    assert (out[3].numpy()[filled] == 1.0).all() and (out[0].numpy()[filled] == pytest.approx(0.8))
+    for y, x in zip(*np.nonzero(filled)):       # each reads where the sleeve's nearest whole pixel reads
+        assert torch.equal(out_grid[y, x], grid[y, 19])
+    untouched = ~filled
+    untouched[:, :20] = False
+    assert torch.equal(out[:, untouched], layer[:, untouched]) and torch.equal(out_grid[untouched], grid[untouched])

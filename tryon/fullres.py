@@ -247,11 +247,19 @@ def _repaint_seam(region: np.ndarray, photo: np.ndarray, repaint: Callable[[np.n
 
 
 def _with_layer(premultiplied: np.ndarray, cover: np.ndarray, layer: tuple[np.ndarray, np.ndarray],
-                stack: np.ndarray, alignment: Alignment,
-                box: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+                stack: np.ndarray, alignment: Alignment, box: tuple[int, int, int, int],
+                wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The garment read through ``layer``'s map blended over the frame map's read (:func:`_read`'s
     ``premultiplied`` and ``cover`` on the photo pixels of ``box``) where ``layer`` shows (see
-    :func:`compose`); ``(premultiplied, cover)`` in place."""
+    :func:`compose`), and wherever the garment is ``wanted`` (``(h, w)`` bool: the render shows
+    it) but the frame map reads less of it than the layer's does; ``(premultiplied, cover)`` in
+    place.
+
+    (The second rule: the network's flow moves a laid sleeve off the pixels it showed on before
+    the flow, where only the layer's map reads it; on a bent arm the frame map read nothing on
+    a strip by the armpit, and the render's bare arm showed through between sleeve and torso.
+    Where the frame map does read the garment it stays: moving where the layer shows with the
+    flow smeared sleeves over the print on crossed arms.)"""
     layer_map, layer_shows = layer
     share = layer_shows.astype(np.float32)
     if alignment.scale * ENLARGED < 1.0:  # as the masks: no frame pixel steps
@@ -261,12 +269,12 @@ def _with_layer(premultiplied: np.ndarray, cover: np.ndarray, layer: tuple[np.nd
     # steepened around its middle to a seam :data:`LAYER_SEAM` photo px wide.
     steep = max(1.0, 1.0 / (alignment.scale * LAYER_SEAM))
     share = np.clip((share - 0.5) * steep + 0.5, 0.0, 1.0)
-    at = np.nonzero(share > 0)  # read and blend there alone
+    at = np.nonzero((share > 0) | (wanted & (cover < 1.0)))  # read and blend there alone
     if at[0].size == 0:
         return premultiplied, cover
     where = _to_photo(np.ascontiguousarray(layer_map, np.float32), alignment, box, OUTSIDE)
     top, top_cover = _read(stack, where, at)
-    share = share[at]
+    share = np.maximum(share[at], np.clip(top_cover - cover[at], 0.0, 1.0))
     premultiplied[at] += (top - premultiplied[at]) * share[:, None]
     cover[at] += (top_cover - cover[at]) * share
     return premultiplied, cover
@@ -338,7 +346,8 @@ def compose(photo: np.ndarray, rendered: np.ndarray, alpha: np.ndarray, alignmen
     stack = _premultiplied_source(source, source_mask.astype(bool))
     premultiplied, cover = _read(stack, where)
     if layer is not None:
-        premultiplied, cover = _with_layer(premultiplied, cover, layer, stack, alignment, box)
+        wanted = (region > 0) & (weights[..., 2] > 0)
+        premultiplied, cover = _with_layer(premultiplied, cover, layer, stack, alignment, box, wanted)
     colour, cover = _unpremultiplied(premultiplied, cover)
     garment = FullResGarment(colour, cover, box, (h, w))
     sel = region > 0

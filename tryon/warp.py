@@ -111,6 +111,8 @@ LONG_WIDTH = 1.3             # a long sleeve spread on its photo, laid down a ba
 FRONT_WIDTH = 1.0            # a laid sleeve lies over the torso within this many of its half-widths of the
                              # forearm, under it elsewhere (else the armhole's far side crossed the chest)...
 ARM_REACH = 2.0              # ...and over a bare arm's own pixels within this many of those widths of its bones
+GAP_REACH = 0.5              # the arm a laid sleeve misses beside it is covered within this many of those widths...
+WHOLE_COVER = 0.99           # ...by the sleeve's nearest pixel of at least this coverage
 
 
 @dataclass
@@ -449,6 +451,46 @@ def warp_garment(
     return _as_warped(*chosen)
 
 
+def _stretched(layer: torch.Tensor, grid: torch.Tensor, arm: np.ndarray,
+               reach: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """A laid sleeve (``layer`` ``(4, H, W)`` premultiplied, its ``grid`` ``(H, W, 2)``) stretched over
+    the pixels of ``arm`` (``(H, W)`` bool, its bare arm that nothing else covers) within ``reach`` px
+    of it that it does not wholly cover: each takes the colour, coverage and grid of the sleeve's
+    nearest wholly covered pixel.
+
+    Where a bent arm leaves the line from the shoulder joint to the elbow, the sleeve laid along
+    that line missed a strip of the upper arm beside the armpit (neither the sleeve nor the torso
+    reaches there), and the old arm's skin showed through between them."""
+    whole = (layer[3] >= WHOLE_COVER).numpy()
+    # (its soft rim over the arm too: read at full resolution, a rim pixel reads the garment
+    # photo's edge, often its background)
+    gaps = arm & ~whole
+    if not whole.any() or not gaps.any():
+        return layer, grid
+    # Within the gaps' box and ``reach`` around it, where the nearest whole pixel of any gap
+    # within reach lies.
+    ys, xs = np.nonzero(gaps)
+    margin = int(np.ceil(reach)) + 1
+    y0, x0 = max(ys.min() - margin, 0), max(xs.min() - margin, 0)
+    y1, x1 = ys.max() + margin + 1, xs.max() + margin + 1
+    box_whole = whole[y0:y1, x0:x1]
+    if not box_whole.any():
+        return layer, grid
+    dist, label = cv2.distanceTransformWithLabels((~box_whole).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5,
+                                                  labelType=cv2.DIST_LABEL_PIXEL)
+    near = gaps[y0:y1, x0:x1] & (dist <= reach)
+    if not near.any():
+        return layer, grid
+    wy, wx = np.nonzero(box_whole)  # label i is the i-th wholly covered pixel in this order
+    nearest = label[near] - 1
+    gy, gx = np.nonzero(near)
+    gy, gx, wy, wx = gy + y0, gx + x0, wy[nearest] + y0, wx[nearest] + x0
+    layer, grid = layer.clone(), grid.clone()
+    layer[:, gy, gx] = layer[:, wy, wx]
+    grid[gy, gx] = grid[wy, wx]
+    return layer, grid
+
+
 def _past(chain: np.ndarray, arc: float, size: tuple[int, int]) -> np.ndarray:
     """``(H, W)`` bool: the pixels beyond the point ``arc`` px along the polyline ``chain``
     ``(M, 2)`` (the side of the line across the chain there that the chain goes on to)."""
@@ -461,8 +503,7 @@ def _past(chain: np.ndarray, arc: float, size: tuple[int, int]) -> np.ndarray:
         arc -= length
     d = (b - a) / length
     at = a + arc * d
-    ys, xs = np.mgrid[0:h, 0:w]
-    return (xs - at[0]) * d[0] + (ys - at[1]) * d[1] > 0
+    return (np.arange(w)[None, :] - at[0]) * d[0] + (np.arange(h)[:, None] - at[1]) * d[1] > 0
 
 
 def _as_warped(out: torch.Tensor, src: np.ndarray, dst: np.ndarray, grid: torch.Tensor,
@@ -526,14 +567,16 @@ def _piecewise(x, mask, keypoints, landmarks, names, src, dst, analysis=None, le
                 share = float(np.clip(reach / max(axis.length * scale, 1.0), *SLEEVE_SHARE_RANGE))
         grid = sleeve_grid(axis, chain, scale, size, length_share=share, width_share=width_share)
         width = FRONT_WIDTH * axis.half_width * scale * width_share
-        front = near_chain(chain[1:], width, size)
+        front, sleeved = near_chain(chain[1:], width, size), None
         if arms is not None:  # the arm's own pixels: in front of the torso all along it
             own = arms & near_chain(chain, ARM_REACH * width, size)
             front |= own
+            below = _past(chain, axis.length * scale * share, size)
             if laid:  # the torso leaves the arm bare below the sleeve's end
-                bare |= own & _past(chain, axis.length * scale * share, size)
+                bare |= own & below
+            sleeved = own & ~below  # the arm the sleeve is to cover
         front = torch.from_numpy(front)
-        layers.append((_sample(x * torch.from_numpy(cut), grid[None])[0], grid, front))
+        layers.append((_sample(x * torch.from_numpy(cut), grid[None])[0], grid, front, sleeved, GAP_REACH * width))
         torso &= ~cut
     if not layers:
         return None
@@ -545,7 +588,9 @@ def _piecewise(x, mask, keypoints, landmarks, names, src, dst, analysis=None, le
     if bare.any():
         out = out * torch.from_numpy(~bare)
     torso_grid, sleeves_grid, shown = grid, torch.full_like(grid, OFF_GARMENT), torch.zeros(size, dtype=torch.bool)
-    for layer, layer_grid, front in layers:
+    for layer, layer_grid, front, sleeved, reach in layers:
+        if sleeved is not None:  # the arm beside the sleeve that nothing covers: the sleeve stretched over it
+            layer, layer_grid = _stretched(layer, layer_grid, sleeved & (out[3] <= 0.5).numpy(), reach)
         # Along the forearm the sleeve lies over the torso (a forearm is in front of its sides); from
         # the shoulder it lies under it (laid over, its armhole side crossed the chest as a flap).
         # Over the torso the sleeve's rim (its photo's outline, tinged by the background) is read
