@@ -37,8 +37,8 @@ import numpy as np
 
 from tryon import constants as C
 from tryon.alignment import body_unit
-from tryon.masks import labelled
-from tryon.sleeve_cover import ARM_CHAINS, COVERED_ALPHA, OLD_GARMENT, arm_positions, sleeve_reaches, torso_quad
+from tryon.masks import labelled, torso_quad
+from tryon.sleeve_cover import ARM_CHAINS, COVERED_ALPHA, OLD_GARMENT, arm_positions, sleeve_reaches
 from tryon.sleeve_fit import segment
 
 __all__ = ["BareArms", "bared_arms", "kept_sleeves", "skin_tone", "paint_bare_arms"]

@@ -1,5 +1,5 @@
-"""Mask morphology in the model frame: disk kernels, erosion and feathered alphas, and the
-pixels of a label map that carry given labels.
+"""Mask morphology in the model frame: disk kernels, erosion and feathered alphas, the
+pixels of a label map that carry given labels, and the torso's quadrilateral.
 
 Shared by the repaint region (:mod:`tryon.region`) and the paste-back (:mod:`tryon.paste`).
 Masks are ``(H, W)``; radii are in frame pixels.
@@ -10,7 +10,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["disk", "erode", "feather", "labelled"]
+from tryon import constants as C
+
+__all__ = ["disk", "erode", "feather", "labelled", "torso_quad"]
 
 
 def labelled(labels: np.ndarray, ids) -> np.ndarray:
@@ -56,3 +58,13 @@ def feather(mask: np.ndarray, radius: float) -> np.ndarray:
     inner = cv2.erode(m, disk(r))
     soft = cv2.GaussianBlur(inner, (0, 0), sigmaX=max(radius / 2, 0.5))
     return np.minimum(soft, m) * (m > 0)
+
+
+def torso_quad(landmarks: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``(H, W)`` bool: the quadrilateral of the shoulder and hip joints (``landmarks`` ``(33, 2+)``,
+    frame pixels first)."""
+    p = landmarks[:, :2]
+    quad = np.array([p[C.LEFT_SHOULDER], p[C.RIGHT_SHOULDER], p[C.RIGHT_HIP], p[C.LEFT_HIP]])
+    torso = np.zeros(size, np.uint8)
+    cv2.fillConvexPoly(torso, np.round(quad).astype(np.int32), 1)
+    return torso.astype(bool)

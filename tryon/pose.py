@@ -117,28 +117,32 @@ class _MediaPipe:
         self._faces = None
 
     def _ensure(self) -> None:
+        if self._faces is not None:  # built (the faces graph is set last): no lock on every call
+            return
         with self._build_lock:
-            if self._pose is None:
+            if self._faces is None:
                 self._build()
 
     def _build(self) -> None:
         quiet_environment()
         import mediapipe as mp  # heavy: imported on first use only
 
-        self._pose = mp.solutions.pose.Pose(
+        pose = mp.solutions.pose.Pose(
             static_image_mode=True,
             model_complexity=1,
             enable_segmentation=True,
             min_detection_confidence=MIN_DETECTION_CONFIDENCE,
         )
-        self._faces = mp.solutions.face_detection.FaceDetection(
+        faces = mp.solutions.face_detection.FaceDetection(
             model_selection=1, min_detection_confidence=FACE_MIN_CONFIDENCE
         )
         # Run each graph once now, while descriptor 2 is held: a graph that has not run yet
         # logs from its own threads when the other one runs, after the hold is released.
         blank = np.zeros((WARM_UP_SIDE, WARM_UP_SIDE, 3), np.uint8)
-        self._pose.process(blank)
-        self._faces.process(blank)
+        pose.process(blank)
+        faces.process(blank)
+        self._pose = pose
+        self._faces = faces  # last: _ensure's check without the lock reads it
 
     def pose(self, rgb: np.ndarray):
         with hold_stderr():

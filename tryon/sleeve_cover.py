@@ -39,11 +39,11 @@ import torch.nn.functional as F
 from tryon import constants as C
 from tryon.alignment import body_unit
 from tryon.garment_keypoints import MaskAnalysis, sleeve_masks
-from tryon.masks import labelled
+from tryon.masks import labelled, torso_quad
 from tryon.sleeve_fit import segment
 
 __all__ = ["ARM_CHAINS", "arm_positions", "arms_in_photo", "below_hem", "covered_clothes", "dressed_arms",
-           "lays_long_sleeves", "lays_sleeves", "shown_garment", "sleeve_reaches", "sleeved_arms", "torso_quad",
+           "lays_long_sleeves", "lays_sleeves", "shown_garment", "sleeve_reaches", "sleeved_arms",
            "warped_sleeves"]
 
 ARM_CHAINS = ((C.LEFT_SHOULDER, C.LEFT_ELBOW, C.LEFT_WRIST),
@@ -278,15 +278,6 @@ def arms_in_photo(landmarks: np.ndarray, valid: np.ndarray) -> np.ndarray:
         if not (0 <= x < w and 0 <= y < h and valid[y, x]):
             out[elbow, 2] = 0.0
     return out
-
-
-def torso_quad(landmarks: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """``(H, W)`` bool: the quadrilateral of the shoulder and hip joints."""
-    p = landmarks[:, :2]
-    quad = np.array([p[C.LEFT_SHOULDER], p[C.RIGHT_SHOULDER], p[C.RIGHT_HIP], p[C.LEFT_HIP]])
-    torso = np.zeros(size, np.uint8)
-    cv2.fillConvexPoly(torso, np.round(quad).astype(np.int32), 1)
-    return torso.astype(bool)
 
 
 def _without_threads(mask: np.ndarray) -> np.ndarray:

@@ -29,7 +29,7 @@ from tryon.defringe import defringe
 from tryon.errors import GarmentError, NoPersonError, TryOnError
 from tryon.garment import PreparedGarment, garment_keypoints, layout, prepare_garment
 from tryon.garment_segmentation import fill_holes, has_transparency
-from tryon.masks import disk, labelled
+from tryon.masks import disk, labelled, torso_quad
 from tryon.pose import PoseResult, detect_pose, face_boxes
 from tryon.warp import GARMENT_SHOULDER_OUT, GARMENT_SHOULDER_UP, MIN_KEYPOINT_VISIBILITY
 
@@ -86,15 +86,6 @@ def find_wearer(photo: np.ndarray, parser, faces: list | None = None) -> PoseRes
     labels = parser.labels_in(frame, person)
     body = labelled(labels, (C.LIP_FACE, C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM)).sum()
     return pose if body >= WORN_BODY_SHARE * max(int(person.sum()), 1) else None
-
-
-def _torso(landmarks: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """``(H, W)`` bool quadrilateral between the shoulder and hip joints."""
-    p = landmarks[:, :2]
-    quad = np.array([p[C.LEFT_SHOULDER], p[C.RIGHT_SHOULDER], p[C.RIGHT_HIP], p[C.LEFT_HIP]])
-    out = np.zeros(size, np.uint8)
-    cv2.fillPoly(out, [np.round(quad).astype(np.int32)], 1)
-    return out.astype(bool)
 
 
 def _fill_hidden(frame: np.ndarray, garment: np.ndarray, hidden: np.ndarray, axis_x: float) -> np.ndarray:
@@ -204,7 +195,7 @@ def garment_from_worn(photo: np.ndarray, pose: PoseResult, parser, *,
     u = body_unit(landmarks)
 
     garment = labelled(labels, OLD_GARMENT)
-    torso = _torso(landmarks, work)
+    torso = torso_quad(landmarks, work)
     if (garment & torso).sum() < MIN_GARMENT_SHARE * max(int(torso.sum()), 1):
         raise GarmentError(MSG_NO_UPPER_GARMENT)
     _, comp = cv2.connectedComponents(garment.astype(np.uint8))
