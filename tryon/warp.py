@@ -537,7 +537,8 @@ def _piecewise(x, mask, keypoints, landmarks, names, src, dst, analysis=None, le
     each arm's own the sleeve lies in front of the torso all along it, and, ``laid``, the torso
     is cut away from them below the sleeve's end (a bare arm there is beside or in front of the
     torso, never under it; beside the sleeve the torso's side stays, where the arm is wider than
-    the sleeve laid along it).
+    the sleeve laid along it); above the sleeve's end, arm pixels beside it that neither it nor the
+    torso covers take its nearest pixel (:func:`_stretched`).
 
     Returns:
         ``(fit (4, H, W), src, dst, grid (H, W, 2), layers)`` (the :class:`SleeveLayers`), or
