@@ -51,7 +51,6 @@ TEAR = 4.0               # the map tears where it steps this many times its medi
                          # resampled nearest there, as a blend of the two places read a light line
 READ_ROW = 1024          # pixels read by a list are laid out in rows this long
 LAYER_SEAM = 2.0         # photo px: a laid sleeve's seam with the torso is blended over this width
-WHOLE_BOX_SHARE = 0.3    # a laid sleeve's map read over the whole box when it is read on more than this share
 BROAD_FLOW_SMOOTH = 16.0  # frame px: the sigma that keeps only the flow's broad fit (garment_warp
                           # "broad"): its finer bends squeeze and twist prints on shoppers' photos
 
@@ -272,22 +271,15 @@ def _with_layer(premultiplied: np.ndarray, cover: np.ndarray, layer: tuple[np.nd
     # steepened around its middle to a seam :data:`LAYER_SEAM` photo px wide.
     steep = max(1.0, 1.0 / (alignment.scale * LAYER_SEAM))
     share = np.clip((share - 0.5) * steep + 0.5, 0.0, 1.0)
-    sel = (share > 0) | (wanted & (cover < 1.0))  # read and blend there alone
-    count = int(np.count_nonzero(sel))
-    if count == 0:
+    at = np.nonzero((share > 0) | (wanted & (cover < 1.0)))  # read and blend there alone
+    if at[0].size == 0:
         return premultiplied, cover
     where = _to_photo(np.ascontiguousarray(layer_map, np.float32), alignment, box, OUTSIDE)
-    if count > WHOLE_BOX_SHARE * sel.size:  # most of the box: contiguous arithmetic beats gathering
-        top, top_cover = _read(stack, where)
-        share = np.where(sel, np.maximum(share, np.clip(top_cover - cover, 0.0, 1.0)), np.float32(0.0))
-        premultiplied += (top - premultiplied) * share[..., None]
-        cover += (top_cover - cover) * share
-        return premultiplied, cover
-    at = np.nonzero(sel)
     top, top_cover = _read(stack, where, at)
-    share = np.maximum(share[at], np.clip(top_cover - cover[at], 0.0, 1.0))
-    premultiplied[at] += (top - premultiplied[at]) * share[:, None]
-    cover[at] += (top_cover - cover[at]) * share
+    below, below_cover = premultiplied[at], cover[at]  # gathered once (a photo's million pixels: slow)
+    share = np.maximum(share[at], np.clip(top_cover - below_cover, 0.0, 1.0))
+    premultiplied[at] = below + (top - below) * share[:, None]
+    cover[at] = below_cover + (top_cover - below_cover) * share
     return premultiplied, cover
 
 
