@@ -108,7 +108,7 @@ def skin_tone(image: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
     Args:
         image: ``(H, W, 3)`` uint8 RGB frame; labels: ``(H, W)`` uint8 LIP ids of it.
     """
-    for ids in ((C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM), (C.LIP_FACE,)):
+    for ids in (C.LIP_ARMS, (C.LIP_FACE,)):
         tone = _lit_mean(image[labelled(labels, ids)])
         if tone is not None:
             return tone

@@ -109,20 +109,28 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _train_extras(args: argparse.Namespace) -> dict:
+    """The options of ``tryon train MODEL`` that only that model has, for its task."""
+    if args.model == "tryon":
+        return {"vaes": args.vaes, "codes": not args.no_codes, "prepare_workers": args.prepare_workers,
+                "region": args.region, "init_from": args.init_from, "lr": args.lr, "reset_flow": args.reset_flow}
+    if args.model == "parser":
+        return {"backgrounds": args.backgrounds, "steps": args.steps, "init_from": args.init_from, "lr": args.lr}
+    if args.model == "sleeve-reader":
+        return {"steps": args.steps, "wild": args.wild}
+    if args.model == "garment-designer":
+        return {"init_from": args.init_from, "latent_dim": args.latent_dim}
+    if args.model == "garment-refiner":
+        return {"init_from": args.init_from}
+    return {}
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from tryon.training import TrainOptions, train
     from tryon.training.tasks import build_task
 
-    extra = {"vaes": args.vaes, "codes": not args.no_codes, "prepare_workers": args.prepare_workers,
-             "region": args.region, "init_from": args.init_from, "lr": args.lr,
-             "reset_flow": args.reset_flow} \
-        if args.model == "tryon" else {"backgrounds": args.backgrounds, "steps": args.steps, "init_from": args.init_from,
-                                       "lr": args.lr} if args.model == "parser" \
-        else {"steps": args.steps, "wild": args.wild} if args.model == "sleeve-reader" \
-        else {"init_from": args.init_from, "latent_dim": args.latent_dim} if args.model == "garment-designer" \
-        else {"init_from": args.init_from} if args.model == "garment-refiner" else {}
     task = build_task(args.model, args.data, split=args.split, cache=args.cache, seed=args.seed,
-                      n_val=_n_val(args), limit=args.limit, **extra)
+                      n_val=_n_val(args), limit=args.limit, **_train_extras(args))
     options = TrainOptions(
         run_dir=args.run_dir, max_steps=args.steps, batch_size=args.batch_size, grad_accum=args.grad_accum,
         mixed_precision=args.mixed_precision, seed=args.seed, num_workers=args.num_workers,

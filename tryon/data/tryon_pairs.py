@@ -88,7 +88,7 @@ CHUNK = 64                  # pairs per worker task; done.npy is flushed after e
 FLIP_PROBABILITY = 0.5
 HIDE_ARMS_PROBABILITY = 0.3  # items whose bare arms are greyed out in the agnostic input (as if
                              # covered by an old long sleeve): teaches skin below short sleeves
-ARM_LABELS = (C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM)
+ARM_LABELS = C.LIP_ARMS
 WIDER_OLD_PROBABILITY = 0.5  # items repainted as if the old top were wider and longer than the worn one:
 WIDER_OLD_SIDEWAYS = 0.15    # its parse grown sideways by up to this many units of U (a halo)...
 WIDER_OLD_DOWN = 0.6         # ...and down by up to this many (a band below the hem); the network
