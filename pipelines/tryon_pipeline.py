@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ from tryon.fullres import BROAD_FLOW_SMOOTH, FLOW_SMOOTH, compose, source_maps
 from tryon.garment_cache import GARMENT_CACHE_SIZE, GarmentCache, GarmentInput, load_garment_input
 from tryon.hub import load_extra
 from tryon.io import downscaled_warnings, load_image
-from tryon.masks import labelled
+from tryon.masks import extend_past, labelled
 from tryon.models.tryon_net import TryOnNet
 from tryon.models.vae import VAE
 from tryon.old_garment import missed_old_garment, old_colours, old_hem, trouser_room
@@ -59,6 +59,7 @@ __all__ = ["TryOnOutput", "TryOnPipeline", "DEFAULT_WEIGHTS_DIR"]
 DEFAULT_WEIGHTS_DIR = assets.weights_dir()
 MAX_RENDER_SCALE = 3          # the baseline renders at up to 3x the model frame on big photos
 FEATHER_FRACTION = 0.006      # seam feather radius, as a fraction of the frame height
+EDGE_REACH = 2.0              # frame px past a cropped photo's edge that take the render's values from inside it
 GARMENT_EDGE_FRACTION = 0.005 # garment edge pixels mixed with its old background are dropped
 MIN_COVER = 1e-3              # the garment's composition mask is divided by at least this coverage
 FULLRES_SHADING = 0.5         # how strongly the person's light and folds light the full-resolution
@@ -410,14 +411,22 @@ class TryOnPipeline:
         """The person in the frame ``(H, W, 3)`` uint8, where it replaces the photo (alpha
         ``(H, W)`` in [0, 1]), and the garment as finally warped."""
         h = body.size[0]
+        # On a photo cropped across the body (a portrait cut at the chest), the old garment
+        # meets the photo's edge: the region goes on past it (as the network was shown it), so
+        # neither the seam's fade nor the resampling at the edge lets it show through a band there.
+        past = body.shown_region()[1] & ~body.valid
         if learned:
             with self._stage(timings, "render"):
                 rendered, warped = self._render(body, warped, codes, timings)
-                alpha = body_lib.feather(body.region & body.valid, FEATHER_FRACTION * h)
+                alpha = body_lib.feather(body.region, FEATHER_FRACTION * h, beyond=past)
+                if not body.valid.all():
+                    rendered = extend_past(rendered, body.valid, EDGE_REACH)
+                    warped = replace(warped, shows=extend_past(warped.shows, body.valid, EDGE_REACH),
+                                     keeps=extend_past(warped.keeps, body.valid, EDGE_REACH))
         else:
             with self._stage(timings, "composite"):
                 cover = body_lib.erode(warped.alpha > 0.5, GARMENT_EDGE_FRACTION * h)
-                alpha = body_lib.feather(cover & body.region, FEATHER_FRACTION * h)
+                alpha = body_lib.feather(cover & body.region, FEATHER_FRACTION * h, beyond=past)
                 shading = shading_map(body.image, alpha)
                 rendered = composite(body.image, warped.rgb, alpha, shading)
         return rendered, alpha, warped

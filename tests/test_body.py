@@ -152,3 +152,18 @@ def test_agnostic_shows_the_revealed_pixels(astro):
     shown = frame.region & frame.revealed & frame.valid
     assert np.array_equal(out[shown], frame.image[shown])
     assert (out[frame.region & ~frame.revealed] == B.AGNOSTIC_FILL).all()
+
+
+def test_the_network_is_shown_the_region_going_on_past_a_chest_crop_not_a_waistband(astro):
+    """The astronaut cut at the chest: her suit goes on past the photo's bottom edge (as the
+    network is shown it), her revealed skin does not; cut lower than
+    ``CONTINUES_DOWN_TO`` of the way from the shoulders to the hips, nothing goes on."""
+    photo = np.asarray(astronaut())
+    for rows, goes_on in ((340, True), (512, False)):
+        pose = detect_pose(photo[:rows])
+        body = B.prepare_person(photo[:rows], pose)
+        region, valid = body.shown_region()
+        grown = valid & ~body.valid
+        assert grown.any() == goes_on, rows
+        assert np.array_equal(region & body.valid, body.region)
+        assert not (grown & body.revealed).any()

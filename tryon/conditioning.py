@@ -57,17 +57,20 @@ def frame_arrays(body: BodyFrame, warped: WarpedGarment) -> dict[str, np.ndarray
 
     Returns:
         ``{"person": (H, W, 3) uint8, "region": (H, W) bool, "revealed": (H, W) bool (the part
-        of the region left visible: background and skin), "valid": (H, W) bool,
+        of the region left visible: background and skin), "valid": (H, W) bool (the frame
+        pixels shown as the photo; region and valid go on past a cropped photo's edge where the
+        old garment meets it, :meth:`tryon.body.BodyFrame.shown_region`),
         "garment": (H, W, 4) uint8 (TPS-warped RGB, then alpha 0..255),
         "landmarks": (33, 3) float32 (x, y as fractions of the frame, visibility)}``.
     """
     alpha = np.clip(warped.alpha * UINT8_MAX + 0.5, 0, UINT8_MAX).astype(np.uint8)
     rgb = np.where(alpha[..., None] > 0, warped.rgb, 0).astype(np.uint8)
+    region, valid = body.shown_region()
     return {
         "person": body.image,
-        "region": body.region.astype(bool),
+        "region": region,
         "revealed": body.revealed.astype(bool),
-        "valid": body.valid.astype(bool),
+        "valid": valid,
         "garment": np.dstack([rgb, alpha]),
         "landmarks": body.normalized_landmarks().astype(np.float32),
     }

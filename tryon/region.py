@@ -30,6 +30,7 @@ __all__ = [
     "skin_pixels",
     "revealed_pixels",
     "agnostic_image",
+    "past_the_edge",
 ]
 
 AGNOSTIC_FILL = 128            # grey that replaces the repaint region in the agnostic person
@@ -413,3 +414,39 @@ def agnostic_image(image: np.ndarray, region: np.ndarray, valid: np.ndarray | No
         out[~valid] = OFF_PHOTO_FILL
     out[region if revealed is None else region & ~revealed] = AGNOSTIC_FILL
     return out
+
+
+def past_the_edge(region: np.ndarray, valid: np.ndarray,
+                  continues: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The repaint region continued past the photo's edges, as the network is shown it.
+
+    A photo cut across the torso (a portrait to the chest) ends inside the region. Shown the
+    frame past that edge as white (:data:`OFF_PHOTO_FILL`, background to a network trained on
+    studio photos), the network ended the garment there: it faded to white along the edge.
+    Here each pixel off the photo whose nearest photo pixel is in ``continues`` (the old
+    garment, not the trousers a studio photo's edge cuts: taken as more garment, they were
+    painted over) joins the region and counts as the photo (the frame there repeats the photo's
+    edge, grey in the agnostic image); the rest stay off it.
+
+    Args:
+        region: ``(H, W)`` bool repaint region (on the photo only); valid: ``(H, W)`` bool, the
+            frame pixels on the photo; continues: ``(H, W)`` bool, the part of ``region`` that
+            goes on past the edge (default: all of it).
+
+    Returns:
+        ``(region, valid)``, both ``(H, W)`` bool; the inputs themselves when nothing goes on
+        past an edge.
+    """
+    continues = region if continues is None else continues & region
+    off = ~valid
+    if not off.any() or not valid.any() or not continues.any():
+        return region, valid
+    # For each pixel, the label of its nearest photo pixel (each photo pixel has its own).
+    _, nearest = cv2.distanceTransformWithLabels(off.astype(np.uint8), cv2.DIST_L2, 3,
+                                                 labelType=cv2.DIST_LABEL_PIXEL)
+    where = np.zeros(int(nearest.max()) + 1, np.int64)
+    where[nearest[valid]] = np.flatnonzero(valid)
+    grown = continues.ravel()[where[nearest]].reshape(region.shape) & off
+    if not grown.any():
+        return region, valid
+    return region | grown, valid | grown
