@@ -191,14 +191,12 @@ def _premultiplied_source(source: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.concatenate([source.astype(np.float32) * cover, cover], -1)
 
 
-def _read(stack: np.ndarray, where: np.ndarray,
-          at: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _read(stack: np.ndarray, where: np.ndarray, at: np.ndarray | None = None) -> np.ndarray:
     """The garment photo's ``stack`` (:func:`_premultiplied_source`) read at ``where`` (``(h, w, 2)``
-    pixels): its colour premultiplied by its coverage, ``(h, w, 3)`` float32 in ``[0, 255]``, and
-    the coverage ``(h, w)`` (before clipping); an area filter first when it is read sparsely. :func:`_unpremultiplied` gives
-    the colour. With ``at`` (indices into ``(h, w)``), only those pixels are read: ``(n, 3)``
-    and ``(n,)``."""
-    valid = where[..., 0] > OUTSIDE / 2
+    pixels): ``(h, w, 4)`` float32, its colour premultiplied by its coverage (in ``[0, 255]``),
+    then the coverage (before clipping); an area filter first when it is read sparsely.
+    :func:`_unpremultiplied` gives the colour. With ``at`` (``(n,)`` flat indices into
+    ``(h, w)``), only those pixels are read: ``(n, 4)``."""
     step = 1.0
     sub = where[::STEP_SAMPLE, ::STEP_SAMPLE]  # source pixels per output pixel, from the map itself
     dx = np.linalg.norm(np.diff(sub, axis=1), axis=-1) / STEP_SAMPLE
@@ -206,6 +204,7 @@ def _read(stack: np.ndarray, where: np.ndarray,
     if ok.sum() > 16:
         step = float(np.median(dx[ok]))
     if step > 1.25:
+        valid = where[..., 0] > OUTSIDE / 2
         factor = min(step, MAX_DOWNSCALE)
         size = (max(1, round(stack.shape[1] / factor)), max(1, round(stack.shape[0] / factor)))
         sx, sy = size[0] / stack.shape[1], size[1] / stack.shape[0]
@@ -214,22 +213,22 @@ def _read(stack: np.ndarray, where: np.ndarray,
         where[~valid] = OUTSIDE
     n = 0
     if at is not None:  # the pixels asked for, in rows of READ_ROW (remap takes at most 32767 a side)
-        n = at[0].size
+        n = at.size
         picked = np.full((-(-n // READ_ROW) * READ_ROW, 2), OUTSIDE, np.float32)
-        picked[:n] = where[at]
+        np.take(where.reshape(-1, 2), at, axis=0, out=picked[:n])
         where = picked.reshape(-1, READ_ROW, 2)
-    read = cv2.remap(stack, np.ascontiguousarray(where[..., 0]), np.ascontiguousarray(where[..., 1]),
-                     cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0, 0))
-    if at is not None:
-        read = read.reshape(-1, 4)[:n]
-    return read[..., :3], read[..., 3]
+    # One two-channel map (no copies of its x and y apart).
+    read = cv2.remap(stack, np.ascontiguousarray(where, np.float32), None, cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0, 0))
+    return read.reshape(-1, 4)[:n] if at is not None else read
 
 
-def _unpremultiplied(premultiplied: np.ndarray, cover: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_read`'s colour and coverage as colour ``(h, w, 3)`` in ``[0, 255]`` and coverage
+def _unpremultiplied(read: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_read`'s ``(h, w, 4)`` as colour ``(h, w, 3)`` in ``[0, 255]`` and coverage
     ``(h, w)`` in ``[0, 1]``."""
-    colour = torch.from_numpy(premultiplied) / torch.from_numpy(cover).clamp(min=MIN_COVER)[..., None]
-    return colour.numpy(), np.clip(cover, 0.0, 1.0)  # (the division in torch: two threads)
+    t = torch.from_numpy(read)
+    colour = t[..., :3] / t[..., 3:4].clamp(min=MIN_COVER)  # (in torch: two threads)
+    return colour.numpy(), t[..., 3].clamp(0.0, 1.0).numpy()
 
 
 def _repaint_seam(region: np.ndarray, photo: np.ndarray, repaint: Callable[[np.ndarray], np.ndarray]) -> None:
@@ -237,25 +236,26 @@ def _repaint_seam(region: np.ndarray, photo: np.ndarray, repaint: Callable[[np.n
     (``(h, w, 3)`` uint8) is to be repainted: ``repaint``'s measure, read on the photo halved
     and blurred over :data:`SEAM_SMOOTH` photo pixels (one pixel's colour alone decides nothing:
     no ragged fringe), ramped from :data:`SEAM_FROM` to :data:`SEAM_FULL`."""
-    ys, xs = np.nonzero((region > 0.0) & (region < 1.0))
-    if ys.size == 0:
+    at = np.flatnonzero((region > 0.0) & (region < 1.0))  # flat indices: a photo's seam gathers fast
+    if at.size == 0:
         return
+    ys, xs = np.divmod(at, region.shape[1])
     y0, x0 = ys.min() & ~1, xs.min() & ~1  # even, so that a seam pixel's half is (y - y0) // 2
     sub = photo[y0:ys.max() + 1, x0:xs.max() + 1]
     half = cv2.resize(sub, ((sub.shape[1] + 1) // 2, (sub.shape[0] + 1) // 2), interpolation=cv2.INTER_AREA)
     measure = cv2.GaussianBlur(np.ascontiguousarray(repaint(half), np.float32), (0, 0), SEAM_SMOOTH / 2)
-    raised = np.clip((measure[(ys - y0) // 2, (xs - x0) // 2] - SEAM_FROM) / (SEAM_FULL - SEAM_FROM), 0.0, 1.0)
-    region[ys, xs] = np.maximum(region[ys, xs], raised)
+    raised = np.clip((np.take(measure, (ys - y0) // 2 * measure.shape[1] + (xs - x0) // 2) - SEAM_FROM)
+                     / (SEAM_FULL - SEAM_FROM), 0.0, 1.0)
+    flat = region.reshape(-1)
+    flat[at] = np.maximum(np.take(flat, at), raised)
 
 
-def _with_layer(premultiplied: np.ndarray, cover: np.ndarray, layer: tuple[np.ndarray, np.ndarray],
-                stack: np.ndarray, alignment: Alignment, box: tuple[int, int, int, int],
-                wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The garment read through ``layer``'s map blended over the frame map's read (:func:`_read`'s
-    ``premultiplied`` and ``cover`` on the photo pixels of ``box``) where ``layer`` shows (see
-    :func:`compose`), and wherever the garment is ``wanted`` (``(h, w)`` bool: the render shows
-    it) but the frame map reads less of it than the layer's does; ``(premultiplied, cover)`` in
-    place.
+def _with_layer(read: np.ndarray, layer: tuple[np.ndarray, np.ndarray], stack: np.ndarray,
+                alignment: Alignment, box: tuple[int, int, int, int], wanted: np.ndarray) -> np.ndarray:
+    """The garment read through ``layer``'s map blended over the frame map's ``read``
+    (:func:`_read`'s ``(h, w, 4)`` on the photo pixels of ``box``, changed in place and returned)
+    where ``layer`` shows (see :func:`compose`), and wherever the garment is ``wanted``
+    (``(h, w)`` bool: the render shows it) but the frame map reads less of it than the layer's does.
 
     (The second rule: the network's flow moves a laid sleeve off the pixels it showed on before
     the flow, where only the layer's map reads it; on a bent arm the frame map read nothing on
@@ -270,17 +270,19 @@ def _with_layer(premultiplied: np.ndarray, cover: np.ndarray, layer: tuple[np.nd
     # Bilinear from the frame, the share ramps over one frame pixel (several photo pixels):
     # steepened around its middle to a seam :data:`LAYER_SEAM` photo px wide.
     steep = max(1.0, 1.0 / (alignment.scale * LAYER_SEAM))
-    share = np.clip((share - 0.5) * steep + 0.5, 0.0, 1.0)
-    at = np.nonzero((share > 0) | (wanted & (cover < 1.0)))  # read and blend there alone
-    if at[0].size == 0:
-        return premultiplied, cover
+    share = torch.from_numpy(share).sub_(0.5).mul_(steep).add_(0.5).clamp_(0.0, 1.0).numpy()  # (torch: two threads)
+    at = np.flatnonzero((share > 0) | (wanted & (read[..., 3] < 1.0)))  # read and blend there alone
+    if at.size == 0:
+        return read
     where = _to_photo(np.ascontiguousarray(layer_map, np.float32), alignment, box, OUTSIDE)
-    top, top_cover = _read(stack, where, at)
-    below, below_cover = premultiplied[at], cover[at]  # gathered once (a photo's million pixels: slow)
-    share = np.maximum(share[at], np.clip(top_cover - below_cover, 0.0, 1.0))
-    premultiplied[at] = below + (top - below) * share[:, None]
-    cover[at] = below_cover + (top_cover - below_cover) * share
-    return premultiplied, cover
+    top = _read(stack, where, at)
+    # Gathered and written back by flat index in torch (a photo's million pixels: a tuple of
+    # row and column indices in NumPy took four times as long).
+    pixels, index = torch.from_numpy(read.reshape(-1, 4)), torch.from_numpy(at)
+    below = pixels.index_select(0, index).numpy()
+    share = np.maximum(np.take(share, at), np.clip(top[:, 3] - below[:, 3], 0.0, 1.0))
+    pixels.index_copy_(0, index, torch.from_numpy(below + (top - below) * share[:, None]))
+    return read
 
 
 def compose(photo: np.ndarray, rendered: np.ndarray, alpha: np.ndarray, alignment: Alignment, *,
@@ -337,7 +339,7 @@ def compose(photo: np.ndarray, rendered: np.ndarray, alpha: np.ndarray, alignmen
     if alignment.scale * ENLARGED < 1.0:  # alpha stays: the region's extent, outside it nothing changes
         weights[..., 1:3] = cv2.GaussianBlur(np.ascontiguousarray(weights[..., 1:3]), (0, 0), MASK_SIGMA)
     weights = _to_photo(weights, alignment, box)
-    region = np.clip(weights[..., 0], 0.0, 1.0)
+    region = torch.from_numpy(weights[..., 0]).clamp(0.0, 1.0).numpy()  # (torch: two threads)
     if repaint is not None:
         _repaint_seam(region, photo[y0:y1, x0:x1], repaint)
     where = _to_photo(np.ascontiguousarray(frame_map, np.float32), alignment, box, OUTSIDE)
@@ -347,11 +349,10 @@ def compose(photo: np.ndarray, rendered: np.ndarray, alpha: np.ndarray, alignmen
         at = _to_photo(torn.astype(np.uint8), alignment, box, 0, cv2.INTER_NEAREST) > 0
         where[at] = near[at]
     stack = _premultiplied_source(source, source_mask.astype(bool))
-    premultiplied, cover = _read(stack, where)
+    read = _read(stack, where)
     if layer is not None:
-        wanted = (region > 0) & (weights[..., 2] > 0)
-        premultiplied, cover = _with_layer(premultiplied, cover, layer, stack, alignment, box, wanted)
-    colour, cover = _unpremultiplied(premultiplied, cover)
+        read = _with_layer(read, layer, stack, alignment, box, (region > 0) & (weights[..., 2] > 0))
+    colour, cover = _unpremultiplied(read)
     garment = FullResGarment(colour, cover, box, (h, w))
     sel = region > 0
     if not sel.any():
@@ -378,11 +379,13 @@ def compose(photo: np.ndarray, rendered: np.ndarray, alpha: np.ndarray, alignmen
     shown = w[..., 2:3].clamp(0.0, 1.0)
     shown.mul_(torch.from_numpy(cover)[..., None])
     shown.mul_(a)
-    lit = torch.from_numpy(colour)
-    lit = (lit * (1.0 + w[..., 3:4])).clamp_(0.0, 255.0) if shading is not None else lit.clone()
+    lit = torch.from_numpy(colour.copy())  # (the garment keeps its colour unlit)
+    if shading is not None:
+        lit.mul_(w[..., 3:4] + 1.0).clamp_(0.0, 255.0)
     up_t.sub_(p).mul_(kept).add_(p)
     lit.sub_(up_t).mul_(shown)
     up_t.add_(lit).add_(0.5).clamp_(0.0, 255.0)
-    blended = up_t.to(torch.uint8).numpy()
-    np.copyto(roi, blended, where=sel[..., None])
+    # Where the region's alpha is 0, kept and shown are 0: up is the photo's value plus 0.5,
+    # truncated back to it, so the whole box is written, byte-identical outside the region.
+    roi[...] = up_t.to(torch.uint8).numpy()
     return out, garment
