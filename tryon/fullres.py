@@ -354,11 +354,10 @@ def compose(photo: np.ndarray, rendered: np.ndarray, alpha: np.ndarray, alignmen
         read = _with_layer(read, layer, stack, alignment, box, (region > 0) & (weights[..., 2] > 0))
     colour, cover = _unpremultiplied(read)
     garment = FullResGarment(colour, cover, box, (h, w))
-    sel = region > 0
-    if not sel.any():
+    if not (region > 0).any():
         return out, garment
-    # Whole-box arithmetic (contiguous, faster than gathering the selected pixels), then the
-    # selected pixels are written back: the rest of the box stays byte-identical.
+    # Whole-box arithmetic (contiguous, faster than gathering the region's pixels), written back
+    # whole: outside the region it gives the photo's own bytes (below).
     m = alignment.matrix.copy()
     m[:, 2] += m[:, :2] @ np.array([x0, y0], np.float64)
     up = cv2.warpAffine(rendered, m, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
