@@ -62,7 +62,8 @@ def test_pairs_cache_items_have_documented_shapes_and_ranges(pairs_folder):
     assert float(item["gt_garment"].mean()) > 0.02
 
 
-def test_cache_is_reused_and_flip_augmentation_is_consistent(pairs_folder, tiny_prepared):
+def test_cache_is_reused_and_flip_augmentation_is_consistent(pairs_folder, tiny_prepared, monkeypatch):
+    monkeypatch.setattr("tryon.data.tryon_pairs.CROP_PROBABILITY", 0.0)  # its own test below
     root, cache = tiny_prepared
     layout = find_layout(root)
     again = build_pairs_cache(layout, cache, train_pairs(layout, 1), cache, workers=1, progress=False,
@@ -94,6 +95,38 @@ def test_cache_is_reused_and_flip_augmentation_is_consistent(pairs_folder, tiny_
             assert np.allclose(lm[C.LEFT_SHOULDER, 0].item(), 1 - plain["landmarks"][C.RIGHT_SHOULDER, 0].item())
     assert seen_flip
     assert hidden or not np.isin(ds.raw(0)["labels"] & LABEL_MASK, ARM_LABELS).any(), "arms are sometimes hidden"
+
+
+def test_items_cut_below_the_chest_are_shown_as_the_pipeline_shows_such_a_photo(pairs_folder, monkeypatch):
+    """A cut item (a head-and-shoulders photo): below the cut the frame is off the photo, white
+    in the agnostic input and in the target, with no garment to find there, but for the region
+    going on past the cut (grey, its target the photo's garment) as
+    :func:`tryon.region.shown_past_the_edge` shows it at inference."""
+    from tryon.data.tryon_pairs import CROP_FROM
+
+    monkeypatch.setattr("tryon.data.tryon_pairs.CROP_PROBABILITY", 1.0)
+    monkeypatch.setattr("tryon.data.tryon_pairs.FLIP_PROBABILITY", 0.0)
+    ds, plain = TryOnPairs(pairs_folder, augment=True, seed=0), TryOnPairs(pairs_folder)[0]
+    white, grey = 1.0, 128 / 127.5 - 1
+    lm = plain["landmarks"].numpy()
+    shoulders, hips = (lm[[a, b], 1].mean() * 256 for a, b in
+                       ((C.LEFT_SHOULDER, C.RIGHT_SHOULDER), (C.LEFT_HIP, C.RIGHT_HIP)))
+    grown_seen = False
+    for _ in range(8):
+        item = ds[0]
+        agnostic = item["agnostic"]
+        off = (agnostic == white).all(0) & ~(plain["agnostic"] == white).all(0)
+        rows = torch.nonzero(off.any(1)).flatten()
+        assert len(rows), "the frame is cut"
+        cut = int(rows.min())
+        assert shoulders + CROP_FROM * (hips - shoulders) - 2 <= cut <= hips + 2
+        assert (item["person"][:, off] == white).all()                    # the target is white there
+        assert item["gt_garment"][0, off].sum() == 0
+        below = item["region"][0, cut:] > 0                               # the region going on past the cut
+        assert torch.allclose(agnostic[:, cut:][:, below], torch.tensor(grey), atol=1e-5)
+        grown_seen |= bool(below.any())
+        assert not (off & (item["region"][0] > 0)).any()
+    assert grown_seen
 
 
 def test_parse_region_items_come_from_our_parser_as_in_the_pipeline(tiny_prepared):

@@ -36,9 +36,9 @@ from tryon.region import (
     OFF_PHOTO_FILL,
     agnostic_image,
     keep_region,
-    past_the_edge,
     repaint_region,
     revealed_pixels,
+    shown_past_the_edge,
     skin_pixels,
 )
 
@@ -68,10 +68,6 @@ __all__ = [
     "OFF_PHOTO_FILL",
     "BACKGROUND_MARGIN",
 ]
-
-CONTINUES_DOWN_TO = 0.75  # BodyFrame.shown_region: the region goes on past a photo's edge down to this
-                          # share of the way from the shoulders to the hips (0.75 kept the waistbands a
-                          # studio photo's bottom edge cuts)
 
 
 @dataclass
@@ -118,21 +114,9 @@ class BodyFrame:
         return self.image.shape[:2]
 
     def shown_region(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(region, valid)``, ``(H, W)`` bool each, as the network is shown them: on a photo
-        cropped across the torso, the region goes on past the photo's edge down to
-        :data:`CONTINUES_DOWN_TO` of the way from the shoulders to the hips (but its revealed
-        skin and background), and those pixels count as the photo
-        (:func:`tryon.region.past_the_edge`). Not the trousers or skirt a studio photo's bottom
-        edge cuts (``room``, or lower down: a waistband lies above the hip joints): shown going
-        on, they were painted as more garment. (Not only the old garment as parsed: at a
-        portrait's edge the parser took much of a dark suit for background.)"""
-        continues = self.region & ~self.revealed
-        if self.room is not None:
-            continues &= ~self.room
-        shoulders, hips = (float(np.mean(self.landmarks[pair, 1])) for pair in
-                           ((C.LEFT_SHOULDER, C.RIGHT_SHOULDER), (C.LEFT_HIP, C.RIGHT_HIP)))
-        continues[max(0, int(np.ceil(shoulders + CONTINUES_DOWN_TO * (hips - shoulders)))):] = False
-        return past_the_edge(self.region, self.valid, continues)
+        """``(region, valid)`` as the network is shown them: on a photo cropped across the
+        torso, the region goes on past the photo's edge (:func:`tryon.region.shown_past_the_edge`)."""
+        return shown_past_the_edge(self.region, self.revealed, self.valid, self.landmarks, self.room)
 
     def normalized_landmarks(self) -> np.ndarray:
         """``(33, 3)`` landmarks with ``(x, y)`` as fractions of the frame (for pose maps)."""

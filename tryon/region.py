@@ -31,8 +31,13 @@ __all__ = [
     "revealed_pixels",
     "agnostic_image",
     "past_the_edge",
+    "shown_past_the_edge",
+    "CONTINUES_DOWN_TO",
 ]
 
+CONTINUES_DOWN_TO = 0.75       # shown_past_the_edge: the region goes on past a photo's edge down to this share
+                               # of the way from the shoulders to the hips (0.75 kept the waistbands a studio
+                               # photo's bottom edge cuts)
 AGNOSTIC_FILL = 128            # grey that replaces the repaint region in the agnostic person
 OFF_PHOTO_FILL = 255           # white where the frame extends past the photo's edges
 # LIP ids that parsed_revealed may show the renderer as skin (with the neck; hair is shown too).
@@ -450,3 +455,27 @@ def past_the_edge(region: np.ndarray, valid: np.ndarray,
     if not grown.any():
         return region, valid
     return region | grown, valid | grown
+
+
+def shown_past_the_edge(region: np.ndarray, revealed: np.ndarray, valid: np.ndarray, landmarks: np.ndarray,
+                        room: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(region, valid)``, ``(H, W)`` bool each, as the network is shown them (at inference and
+    in training alike): on a photo cropped across the torso, the region goes on past the
+    photo's edge down to :data:`CONTINUES_DOWN_TO` of the way from the shoulders to the hips
+    (but its ``revealed`` skin and background), and those pixels count as the photo
+    (:func:`past_the_edge`). Not the trousers or skirt a studio photo's bottom edge cuts
+    (``room``, or lower down: a waistband lies above the hip joints): shown going on, they were
+    painted as more garment. (Not only the old garment as parsed: at a portrait's edge the
+    parser took much of a dark suit for background.)
+
+    Args:
+        region, revealed, valid: ``(H, W)`` bool; landmarks: ``(33, 2+)`` frame pixels;
+        room: ``(H, W)`` bool or None, trousers the region takes as the new garment's room.
+    """
+    continues = region & ~revealed
+    if room is not None:
+        continues &= ~room
+    shoulders, hips = (float(np.mean(landmarks[pair, 1])) for pair in
+                       ((C.LEFT_SHOULDER, C.RIGHT_SHOULDER), (C.LEFT_HIP, C.RIGHT_HIP)))
+    continues[max(0, int(np.ceil(shoulders + CONTINUES_DOWN_TO * (hips - shoulders)))):] = False
+    return past_the_edge(region, valid, continues)

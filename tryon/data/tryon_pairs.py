@@ -54,7 +54,8 @@ from tryon.garment import prepare_garment
 from tryon.hub import read_config
 from tryon.io import atomic_write, load_image
 from tryon.masks import disk
-from tryon.region import PARSED_FRONT, PARSED_OLD_GARMENT, keep_region, parse_regions
+from tryon.region import (OFF_PHOTO_FILL, PARSED_FRONT, PARSED_OLD_GARMENT, keep_region, parse_regions,
+                          shown_past_the_edge)
 from tryon.models.vae import VAE
 from tryon.tensors import to_tensor
 from tryon.warp import MEASURED_LENGTHS, warp_garment
@@ -93,6 +94,10 @@ WIDER_OLD_PROBABILITY = 0.5  # items repainted as if the old top were wider and 
 WIDER_OLD_SIDEWAYS = 0.15    # its parse grown sideways by up to this many units of U (a halo)...
 WIDER_OLD_DOWN = 0.6         # ...and down by up to this many (a band below the hem); the network
                              # learns to paint the background, trousers and skin that lie there
+CROP_PROBABILITY = 0.25     # items cut off below the chest, as a shopper's head-and-shoulders photo is: the
+CROP_FROM = 0.3             # frame off the photo from a row this far (and up to all the way) from the
+                            # shoulders to the hips, the region going on past it as the pipeline shows it
+                            # (tryon.region.shown_past_the_edge); the target off the photo is white
 HUE_JITTER = 0.5            # joint hue rotation of garment and worn garment, up to this many turns
 SATURATION_JITTER = 0.2     # joint saturation scale in [1 - j, 1 + j]
 
@@ -298,6 +303,35 @@ def _recolour(rgb: np.ndarray, where: np.ndarray, matrix: np.ndarray) -> np.ndar
     return out
 
 
+def cut_below_chest(seen: np.ndarray, parsed: np.ndarray, mask: np.ndarray, valid: np.ndarray,
+                    landmarks: np.ndarray, share: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A training frame as a photo cut off ``share`` of the way from the shoulders down to the
+    hips would give it: below that row the frame is off the photo (``valid`` False), shows the
+    photo's last row repeated (as :func:`tryon.body.prepare_person` pads a photo), and the parse
+    and the person mask see nothing there.
+
+    Args:
+        seen: ``(H, W, 3)`` uint8 person frame; parsed: ``(H, W)`` uint8 LIP ids; mask: ``(H, W)``
+            uint8 person mask (0..255); valid: ``(H, W)`` bool; landmarks: ``(33, 3)`` ``(x, y)``
+            as fractions of the frame; share: in ``[0, 1]``.
+
+    Returns:
+        ``(seen, parsed, mask, valid)``, new arrays (the inputs unchanged where nothing is cut).
+    """
+    h = seen.shape[0]
+    shoulders, hips = (float(np.mean(landmarks[pair, 1])) * h for pair in
+                       ((C.LEFT_SHOULDER, C.RIGHT_SHOULDER), (C.LEFT_HIP, C.RIGHT_HIP)))
+    cut = int(round(shoulders + share * (hips - shoulders)))
+    if not 0 < cut < h:
+        return seen, parsed, mask, valid
+    seen, parsed, mask, valid = seen.copy(), parsed.copy(), mask.copy(), valid.copy()
+    seen[cut:] = seen[cut - 1]
+    parsed[cut:] = C.LIP_BACKGROUND
+    mask[cut:] = 0
+    valid[cut:] = False
+    return seen, parsed, mask, valid
+
+
 def wider_old_garment(parsed: np.ndarray, landmarks_px: np.ndarray, valid: np.ndarray,
                       sideways: float, down: float) -> np.ndarray:
     """Pixels a wider and longer old top would have covered: the repaint region they add.
@@ -403,6 +437,11 @@ class TryOnPairs(torch.utils.data.Dataset):
         valid = (labels & VALID_BIT) > 0
         revealed = (labels & REVEALED_BIT) > 0
         seen = np.ascontiguousarray(person)   # what the agnostic input shows: never recoloured
+        cropped = self.augment and rng.random() < CROP_PROBABILITY
+        if cropped:
+            seen, parsed, mask, valid = cut_below_chest(seen, parsed, mask, valid, landmarks,
+                                                        rng.uniform(CROP_FROM, 1.0))
+            region &= valid
         if self.region == "parse":
             px = landmarks * np.array([person.shape[1], person.shape[0], 1], np.float32)
             parsed, person_mask = np.ascontiguousarray(parsed), mask.astype(np.float32) / 255
@@ -421,12 +460,18 @@ class TryOnPairs(torch.utils.data.Dataset):
             person = _recolour(person, worn, matrix)
             rgb = _recolour(np.ascontiguousarray(garment[..., :3]), garment[..., 3] > 0, matrix)
             garment = np.dstack([rgb, garment[..., 3]])
+        if cropped:  # the region goes on past the cut as at inference; what stays off the photo is white
+            revealed = revealed & valid
+            px = landmarks * np.array([person.shape[1], person.shape[0], 1], np.float32)
+            region, valid = shown_past_the_edge(region, revealed, valid, px)
+            person = np.where(valid[..., None], person, OFF_PHOTO_FILL).astype(np.uint8)
         item = net_tensors(seen, region, valid, np.ascontiguousarray(garment), revealed)
         item["person"] = to_tensor(person)
         item["landmarks"] = torch.from_numpy(np.ascontiguousarray(landmarks, dtype=np.float32))
         item["codes"] = torch.from_numpy(a["codes"].astype(np.float32))
-        item["gt_garment"] = torch.from_numpy(worn.astype(np.float32))[None]
-        item["gt_tryon"] = torch.from_numpy(np.isin(parse, TRYON_LABELS).astype(np.float32))[None]
-        item["gt_occluder"] = torch.from_numpy(in_front_of_garment(parse, worn).astype(np.float32))[None]
+        on = valid if cropped else True  # off a cut photo the target is white: no garment, no arm
+        item["gt_garment"] = torch.from_numpy((worn & on).astype(np.float32))[None]
+        item["gt_tryon"] = torch.from_numpy((np.isin(parse, TRYON_LABELS) & on).astype(np.float32))[None]
+        item["gt_occluder"] = torch.from_numpy((in_front_of_garment(parse, worn) & on).astype(np.float32))[None]
         item["name"] = self.names[index]
         return item
