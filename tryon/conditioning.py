@@ -58,8 +58,8 @@ def frame_arrays(body: BodyFrame, warped: WarpedGarment) -> dict[str, np.ndarray
     Returns:
         ``{"person": (H, W, 3) uint8, "region": (H, W) bool, "revealed": (H, W) bool (the part
         of the region left visible: background and skin), "valid": (H, W) bool (the frame
-        pixels shown as the photo; region and valid go on past a cropped photo's edge where the
-        old garment meets it, :meth:`tryon.body.BodyFrame.shown_region`),
+        pixels shown as the photo; region and valid go on past the edge of a photo cut across the
+        torso, :meth:`tryon.body.BodyFrame.shown_region`),
         "garment": (H, W, 4) uint8 (TPS-warped RGB, then alpha 0..255),
         "landmarks": (33, 3) float32 (x, y as fractions of the frame, visibility)}``.
     """
