@@ -22,6 +22,7 @@ __all__ = [
     "MAX_ALIGN_ROTATION_DEG",
     "Alignment",
     "midpoint",
+    "torso_rows",
     "body_unit",
     "align",
     "warp_to_frame",
@@ -74,6 +75,14 @@ class Alignment:
 def midpoint(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The point halfway between ``a`` and ``b`` (any matching shapes)."""
     return (a + b) / 2
+
+
+def torso_rows(landmarks: np.ndarray) -> tuple[float, float]:
+    """``(shoulders, hips)``: the mean ``y`` of the shoulder joints and of the hip joints, in the
+    units of ``landmarks`` (``(33, 2+)``, ``(x, y)`` first; pixels or fractions)."""
+    y = landmarks[:, 1]
+    return (float(midpoint(y[C.LEFT_SHOULDER], y[C.RIGHT_SHOULDER])),
+            float(midpoint(y[C.LEFT_HIP], y[C.RIGHT_HIP])))
 
 
 def body_unit(landmarks_px: np.ndarray) -> float:

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from tryon import constants as C
-from tryon.alignment import body_unit, midpoint
+from tryon.alignment import body_unit, midpoint, torso_rows
 from tryon.masks import disk, labelled
 
 __all__ = [
@@ -475,7 +475,6 @@ def shown_past_the_edge(region: np.ndarray, revealed: np.ndarray, valid: np.ndar
     continues = region & ~revealed
     if room is not None:
         continues &= ~room
-    shoulders, hips = (float(np.mean(landmarks[pair, 1])) for pair in
-                       ((C.LEFT_SHOULDER, C.RIGHT_SHOULDER), (C.LEFT_HIP, C.RIGHT_HIP)))
+    shoulders, hips = torso_rows(landmarks)
     continues[max(0, int(np.ceil(shoulders + CONTINUES_DOWN_TO * (hips - shoulders)))):] = False
     return past_the_edge(region, valid, continues)

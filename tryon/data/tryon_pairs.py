@@ -42,7 +42,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from tryon import constants as C
-from tryon.alignment import body_unit
+from tryon.alignment import body_unit, torso_rows
 from tryon.body import prepare_person, warp_to_frame
 from tryon.conditioning import frame_arrays, net_tensors, vae_codes
 from tryon.data.bodies import rebuild_pose
@@ -319,8 +319,7 @@ def cut_below_chest(seen: np.ndarray, parsed: np.ndarray, mask: np.ndarray, vali
         ``(seen, parsed, mask, valid)``, new arrays (the inputs unchanged where nothing is cut).
     """
     h = seen.shape[0]
-    shoulders, hips = (float(np.mean(landmarks[pair, 1])) * h for pair in
-                       ((C.LEFT_SHOULDER, C.RIGHT_SHOULDER), (C.LEFT_HIP, C.RIGHT_HIP)))
+    shoulders, hips = (row * h for row in torso_rows(landmarks))
     cut = int(round(shoulders + share * (hips - shoulders)))
     if not 0 < cut < h:
         return seen, parsed, mask, valid
@@ -437,13 +436,13 @@ class TryOnPairs(torch.utils.data.Dataset):
         valid = (labels & VALID_BIT) > 0
         revealed = (labels & REVEALED_BIT) > 0
         seen = np.ascontiguousarray(person)   # what the agnostic input shows: never recoloured
+        px = landmarks * np.array([person.shape[1], person.shape[0], 1], np.float32)
         cropped = self.augment and rng.random() < CROP_PROBABILITY
         if cropped:
             seen, parsed, mask, valid = cut_below_chest(seen, parsed, mask, valid, landmarks,
                                                         rng.uniform(CROP_FROM, 1.0))
             region &= valid
         if self.region == "parse":
-            px = landmarks * np.array([person.shape[1], person.shape[0], 1], np.float32)
             parsed, person_mask = np.ascontiguousarray(parsed), mask.astype(np.float32) / 255
             region, revealed = parse_regions(parsed, seen, person_mask, px, region,
                                              garment[..., 3].astype(np.float32) / 255, valid)
@@ -462,7 +461,6 @@ class TryOnPairs(torch.utils.data.Dataset):
             garment = np.dstack([rgb, garment[..., 3]])
         if cropped:  # the region goes on past the cut as at inference; what stays off the photo is white
             revealed = revealed & valid
-            px = landmarks * np.array([person.shape[1], person.shape[0], 1], np.float32)
             region, valid = shown_past_the_edge(region, revealed, valid, px)
             person = np.where(valid[..., None], person, OFF_PHOTO_FILL).astype(np.uint8)
         item = net_tensors(seen, region, valid, np.ascontiguousarray(garment), revealed)
