@@ -12,7 +12,7 @@ import numpy as np
 
 from tryon import constants as C
 
-__all__ = ["disk", "erode", "feather", "extend_past", "labelled", "torso_quad"]
+__all__ = ["disk", "erode", "feather", "extend_past", "nearest_pixels", "labelled", "torso_quad"]
 
 BEYOND_REACH = 3        # feather(beyond=): the mask grows this many fade radii into pixels off the photo
 MIN_NEAR_WEIGHT = 1e-3  # extend_past: off-photo pixels with less of the photo near them than this stay
@@ -90,6 +90,24 @@ def extend_past(values: np.ndarray, valid: np.ndarray, reach: float) -> np.ndarr
     filled = spread[near] / (weight[near] if values.ndim == 2 else weight[near][:, None])
     out[near] = np.round(filled) if np.issubdtype(values.dtype, np.integer) else filled
     return out
+
+
+def nearest_pixels(mask: np.ndarray, mask_size: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """For each pixel, how far the nearest pixel of ``mask`` is and which one it is.
+
+    Args:
+        mask: ``(H, W)`` bool with at least one True pixel.
+        mask_size: OpenCV's distance mask (3 or 5; 5 is closer to Euclidean).
+
+    Returns:
+        ``(distance, index)``: ``(H, W)`` float32 pixels, and ``(H, W)`` int64 flat indices into
+        ``mask`` of each pixel's nearest True pixel.
+    """
+    distance, label = cv2.distanceTransformWithLabels((~mask).astype(np.uint8), cv2.DIST_L2, mask_size,
+                                                      labelType=cv2.DIST_LABEL_PIXEL)
+    index = np.zeros(int(label.max()) + 1, np.int64)  # each True pixel has its own label
+    index[label[mask]] = np.flatnonzero(mask)
+    return distance, index[label]
 
 
 def torso_quad(landmarks: np.ndarray, size: tuple[int, int]) -> np.ndarray:

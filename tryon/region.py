@@ -15,7 +15,7 @@ import numpy as np
 
 from tryon import constants as C
 from tryon.alignment import body_unit, midpoint, torso_rows
-from tryon.masks import disk, labelled
+from tryon.masks import disk, labelled, nearest_pixels
 
 __all__ = [
     "parsed_region",
@@ -446,12 +446,7 @@ def past_the_edge(region: np.ndarray, valid: np.ndarray,
     off = ~valid
     if not off.any() or not valid.any() or not continues.any():
         return region, valid
-    # For each pixel, the label of its nearest photo pixel (each photo pixel has its own).
-    _, nearest = cv2.distanceTransformWithLabels(off.astype(np.uint8), cv2.DIST_L2, 3,
-                                                 labelType=cv2.DIST_LABEL_PIXEL)
-    where = np.zeros(int(nearest.max()) + 1, np.int64)
-    where[nearest[valid]] = np.flatnonzero(valid)
-    grown = continues.ravel()[where[nearest]].reshape(region.shape) & off
+    grown = continues.ravel()[nearest_pixels(valid)[1]] & off  # as its nearest photo pixel
     if not grown.any():
         return region, valid
     return region | grown, valid | grown

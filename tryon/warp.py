@@ -20,6 +20,7 @@ from kornia.geometry.transform import get_tps_transform, warp_points_tps
 from tryon import constants as C
 from tryon.body import body_unit
 from tryon.garment_keypoints import MaskAnalysis, sleeve_masks
+from tryon.masks import nearest_pixels
 from tryon.sleeve_fit import OFF_GARMENT, arc_position, near_chain, sleeve_axis, sleeve_grid
 
 __all__ = [
@@ -476,15 +477,13 @@ def _stretched(layer: torch.Tensor, grid: torch.Tensor, arm: np.ndarray,
     box_whole = whole[y0:y1, x0:x1]
     if not box_whole.any():
         return layer, grid
-    dist, label = cv2.distanceTransformWithLabels((~box_whole).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5,
-                                                  labelType=cv2.DIST_LABEL_PIXEL)
+    dist, nearest = nearest_pixels(box_whole, cv2.DIST_MASK_5)
     near = gaps[y0:y1, x0:x1] & (dist <= reach)
     if not near.any():
         return layer, grid
-    wy, wx = np.nonzero(box_whole)  # label i is the i-th wholly covered pixel in this order
-    nearest = label[near] - 1
+    wy, wx = np.divmod(nearest[near], box_whole.shape[1])
     gy, gx = np.nonzero(near)
-    gy, gx, wy, wx = gy + y0, gx + x0, wy[nearest] + y0, wx[nearest] + x0
+    gy, gx, wy, wx = gy + y0, gx + x0, wy + y0, wx + x0
     layer, grid = layer.clone(), grid.clone()
     layer[:, gy, gx] = layer[:, wy, wx]
     grid[gy, gx] = grid[wy, wx]
