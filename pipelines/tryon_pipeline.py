@@ -509,7 +509,8 @@ class TryOnPipeline:
             if cached is not None:
                 return cached[0], list(cached[1]), dict(cached[2])
             prepared = prepare_any_garment(upload.image, upload.mask, frame_size, garment_type, self.parser)
-            prepared.sleeves = sleeve_kind(prepared, self.sleeve_reader)
+            if prepared.sleeves is None:  # (a worn garment's are read off its wearer's arms)
+                prepared.sleeves = sleeve_kind(prepared, self.sleeve_reader)
             hang_sleeves(prepared)  # long sleeves hanging beside the body: cut out, laid along the arms
             strap_fit(prepared)     # no sleeves: the shoulders on the straps, not on the armholes
         with self._stage(timings, "checks"):

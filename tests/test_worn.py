@@ -311,3 +311,102 @@ def test_an_arm_across_a_worn_garment_is_filled_with_the_garment_not_the_arm():
     band = out[hidden | (garment & ~arm & np.isin(np.arange(256), (128, 129, 146, 147))[:, None])]
     assert np.abs(band.mean(0) - navy).max() < 12, band.mean(0)
     assert (np.linalg.norm(band - navy, axis=1) < np.linalg.norm(band - skin, axis=1)).all()
+
+
+# ----------------------------------------------------------------------------------------
+# Sleeves read off the wearer's arms
+# ----------------------------------------------------------------------------------------
+def _wearer(sleeve_to: int, garment_to: int = 175, wrist=(0, 190)):
+    """A toy wearer in a 256x192 work frame, arms hanging beside the torso: landmarks, the
+    garment's mask (torso down to row ``garment_to``, sleeves along the arms, merged with it,
+    down to row ``sleeve_to``) and the bare arm below the sleeves. ``wrist``: the wrists' shift
+    (x) and row."""
+    import cv2
+
+    h, w = C.FRAME_SIZE
+    lm = np.zeros((33, 3), np.float64)
+    lm[:, 2] = 1.0
+    joints = {C.RIGHT_SHOULDER: (60, 60), C.LEFT_SHOULDER: (132, 60), C.RIGHT_ELBOW: (52, 125),
+              C.LEFT_ELBOW: (140, 125), C.RIGHT_WRIST: (50 + wrist[0], wrist[1]),
+              C.LEFT_WRIST: (142 - wrist[0], wrist[1]), C.RIGHT_HIP: (76, 170), C.LEFT_HIP: (116, 170)}
+    for i, p in joints.items():
+        lm[i, :2] = p
+    garment = np.zeros((h, w), np.uint8)
+    cv2.fillConvexPoly(garment, np.array([(58, 52), (134, 52), (134, garment_to), (58, garment_to)]), 1)
+    arms = np.zeros((h, w), np.uint8)
+    for sh, el, wr in ((C.RIGHT_SHOULDER, C.RIGHT_ELBOW, C.RIGHT_WRIST), (C.LEFT_SHOULDER, C.LEFT_ELBOW, C.LEFT_WRIST)):
+        pts = np.round(lm[[sh, el, wr], :2]).astype(np.int32)
+        cv2.polylines(arms, [pts], False, 1, thickness=20)
+    rows = np.arange(h)[:, None]
+    sleeves = arms.astype(bool) & (rows <= sleeve_to)
+    return lm, garment.astype(bool) | sleeves, arms.astype(bool) & ~sleeves & ~garment.astype(bool)
+
+
+def test_long_sleeves_hanging_along_the_arms_are_cut_from_the_torso_along_them():
+    """On a photo of a long-sleeved top worn with the arms hanging, the sleeves merge with the
+    torso in the silhouette: read from it, the hem lay at the cuffs and the sleeves went with the
+    torso onto the new body (a short-sleeved try-on). Cut along the wearer's arms, each sleeve is
+    the garment around its arm, and the hem is the torso's."""
+    from tryon.alignment import body_unit
+    from tryon.garment import garment_keypoints
+    from tryon.sleeve_fit import near_chain
+    from tryon.worn import _keypoints, _long_sleeves, _sleeve_kind
+
+    lm, garment, bare = _wearer(sleeve_to=190, garment_to=188)
+    keypoints = _keypoints(garment, lm, (bare, np.zeros_like(bare)))
+    assert _sleeve_kind(keypoints, lm) == "long"
+    assert keypoints["sleeve_l"][1] > 180 and keypoints["sleeve_r"][1] > 180   # at the cuffs
+    sleeves = _long_sleeves(garment, lm, keypoints, body_unit(lm))
+    assert sleeves is not None
+    for name, ids in (("sleeve_l", (C.RIGHT_SHOULDER, C.RIGHT_ELBOW, C.RIGHT_WRIST)),
+                      ("sleeve_r", (C.LEFT_SHOULDER, C.LEFT_ELBOW, C.LEFT_WRIST))):
+        arm = near_chain(lm[list(ids), :2], 12, C.FRAME_SIZE)
+        cut = sleeves[name]
+        assert cut.sum() > 1000 and (cut & ~arm).sum() < 0.02 * cut.sum(), name   # along its own arm
+        assert (arm & garment & ~cut)[lm[ids[1], 1].astype(int):].sum() < 50       # all of it below the elbow
+    merged = garment_keypoints(garment)
+    torso = garment_keypoints(garment & ~(sleeves["sleeve_l"] | sleeves["sleeve_r"]))
+    assert merged["hem_l"][0] < 50 and merged["hem_r"][0] > 142                   # the cuffs, read as the hem
+    assert 56 <= torso["hem_l"][0] <= 72 and 120 <= torso["hem_r"][0] <= 136      # the torso's own
+
+
+def test_a_cropped_tee_worn_has_short_sleeves_and_a_bent_arm_keeps_its_sleeve():
+    """A cropped T-shirt's sleeves are long beside its short body, which made a flat photo's
+    proportions call them long: on a wearer they end where the bare arm begins, above the elbow.
+    A sleeve on an arm bent at the elbow (a hand on the hip) is not cut along a straight line."""
+    from tryon.alignment import body_unit
+    from tryon.sleeves import sleeve_length
+    from tryon.worn import _keypoints, _long_sleeves, _sleeve_kind
+
+    lm, garment, bare = _wearer(sleeve_to=105, garment_to=130)
+    keypoints = _keypoints(garment, lm, (bare, np.zeros_like(bare)))
+    assert _sleeve_kind(keypoints, lm) == "short"
+    assert 95 <= keypoints["sleeve_l"][1] <= 110                                  # where the bare arm begins
+    assert sleeve_length(keypoints) > 0.6          # long by its proportions (tryon.sleeves.sleeve_kind)
+    lm, garment, bare = _wearer(sleeve_to=256, wrist=(45, 150))                   # forearms turned in, ~50 degrees
+    keypoints = _keypoints(garment, lm, (bare, np.zeros_like(bare)))
+    assert _sleeve_kind(keypoints, lm) == "long"
+    assert _long_sleeves(garment, lm, keypoints, body_unit(lm)) is None
+
+
+@needs_parser
+@pytest.mark.shared
+def test_long_sleeves_from_a_worn_photo_dress_the_forearms(viton_dir):
+    """VITON 000049 wears a black long-sleeved top, arms hanging; tried on 000011 (a short-sleeved
+    tee, bare forearms), the sleeves reach her wrists. Before they were cut along the wearer's
+    arms, 8% of her forearms turned black: the sleeves went with the torso."""
+    from pipelines import TryOnPipeline
+    from tryon.parse import parse
+    from tryon.pose import detect_pose
+
+    photo = np.asarray(Image.open(viton_dir / "train" / "image" / "000011_0.jpg").convert("RGB"))
+    out = TryOnPipeline.from_pretrained()(photo, viton_dir / "train" / "image" / "000049_0.jpg",
+                                          garment_type="worn", output_type="np")
+    lm = detect_pose(photo).pixels()
+    rows = np.arange(photo.shape[0])[:, None]
+    below_elbows = rows > max(lm[C.LEFT_ELBOW, 1], lm[C.RIGHT_ELBOW, 1])
+    above_wrists = rows < max(lm[C.LEFT_WRIST, 1], lm[C.RIGHT_WRIST, 1])
+    forearms = np.isin(parse(photo), C.LIP_ARMS) & below_elbows & above_wrists
+    assert forearms.sum() > 500
+    black = (out.image[forearms].astype(int).mean(axis=1) < 90).mean()
+    assert black > 0.6, f"only {black:.0%} of the forearms are in the black sleeves"

@@ -82,13 +82,14 @@ class PreparedGarment:
         source_mask: ``(h, w)`` bool, the garment in ``source``.
         to_layout: ``(2, 3)`` affine from ``source`` pixels ``(x, y)`` to ``rgb`` pixels.
         analysis: the keypoint analysis of ``mask`` (:func:`tryon.garment_keypoints.analyse_mask`)
-            when it was run on this very mask, for the warp's sleeve cut; None otherwise (worn,
-            resized).
+            when it was run on this very mask, for the warp's sleeve cut, or the long sleeves cut
+            along a wearer's arms (:mod:`tryon.worn`); None otherwise (resized, other worn ones).
         source_faces: the face detector's boxes (:func:`tryon.pose.face_boxes`) in the photo
             ``source`` comes from, when it already ran on it (``garment_type="auto"`` looks for a
             wearer first); None when it has not (the garment check then runs it).
         sleeves: ``"sleeveless"``, ``"short"`` or ``"long"`` (:func:`tryon.sleeves.sleeve_kind`), once
-            the pipeline has read them; None before, or when they cannot be told.
+            the pipeline has read them, or as read off a wearer's arms (:mod:`tryon.worn`); None
+            before, or when they cannot be told.
     """
 
     rgb: np.ndarray

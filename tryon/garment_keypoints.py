@@ -156,12 +156,15 @@ class MaskAnalysis:
             for the sleeve; None where there is no shoulder on that side.
         hanging: the sleeves were cut from beside the torso (:func:`hanging_sleeves`): they lie
             along it on the photo, and only laid along the arms do they fit a body.
+        worn: the sleeves were cut along the arms of someone wearing the garment
+            (:mod:`tryon.worn`): they are as wide and as long as worn, not a flat half-round.
     """
 
     size: tuple[int, int]
     keypoints: dict[str, tuple[float, float] | None]
     outside: dict[str, np.ndarray | None]
     hanging: bool = False
+    worn: bool = False
 
 
 def analyse_mask(mask: np.ndarray) -> MaskAnalysis:

@@ -392,7 +392,8 @@ def warp_garment(
         analysis: :func:`tryon.garment_keypoints.analyse_mask` of ``mask`` when the caller has it
             (``PreparedGarment.analysis``): the sleeves are cut from it instead of analysing again.
             Sleeves it cut from beside the torso (:func:`tryon.garment_keypoints.hanging_sleeves`)
-            are always laid along the arms, down to the wrists.
+            are always laid along the arms, down to the wrists; :data:`HANGING_WIDTH` as wide, or,
+            cut along a wearer's arms (``analysis.worn``, :mod:`tryon.worn`), as wide as worn.
         lengths: the share of the photo's hem and sleeve lengths worn (:func:`body_targets`).
         lay_sleeves: lay the sleeves along the arms (:mod:`tryon.sleeve_fit`) even where the
             full fit does not fold: short sleeves that will dress bare arms (the spline keeps a
@@ -414,9 +415,10 @@ def warp_garment(
     x = _premultiplied(rgb, mask)
     hanging = analysis is not None and analysis.hanging  # sleeves cut from beside the torso: laid, always
     if (lay_sleeves or hanging or to_wrists) and any(n not in TORSO_POINTS for n in names):
+        worn = hanging and analysis.worn  # cut along a wearer's arms: as wide as worn
+        width = 1.0 if worn else HANGING_WIDTH if hanging else LONG_WIDTH if to_wrists else 1.0
         laid = _piecewise(x, mask, keypoints, landmarks, names, src_all, dst_all, analysis, lengths.sleeve,
-                          laid=lay_sleeves, to_wrist=hanging or to_wrists,
-                          width_share=HANGING_WIDTH if hanging else LONG_WIDTH if to_wrists else 1.0, arms=arms)
+                          laid=lay_sleeves, to_wrist=hanging or to_wrists, width_share=width, arms=arms)
         if laid is not None:
             return _as_warped(*laid[:4], layers=laid[4])
     # The full fit; if it folds the garment over itself, the sleeves laid along the arms on their

@@ -4,7 +4,10 @@ Most shops show a garment on a model. :func:`garment_from_worn` finds the wearer
 aligns them upright into a work frame, cuts the upper garment out with the body parser, fills
 what arms or hair hid (mirrored from the garment's other half where that half shows, else
 inpainted), and lays the garment out on white like :func:`tryon.garment.prepare_garment` does.
-Its keypoints come from the wearer's pose, so a sleeve hanging along an arm is still a sleeve.
+Its keypoints come from the wearer's pose, so a sleeve hanging along an arm is still a sleeve:
+it ends where the bare arm begins, and it is long when it ends past the elbow. Long sleeves on
+arms hanging straight are cut from the torso along the arms (:class:`MaskAnalysis` ``worn``), and
+the warp lays them along the new body's arms as wide as worn.
 
 :func:`find_wearer` tells a worn photo from a flat one (``garment_type="auto"``): it needs a
 face found by MediaPipe's face detector, a pose, and the parser's face and arms on at least
@@ -28,9 +31,11 @@ from tryon.alignment import align, body_unit, midpoint, warp_to_frame
 from tryon.defringe import defringe
 from tryon.errors import GarmentError, NoPersonError, TryOnError
 from tryon.garment import PreparedGarment, garment_keypoints, layout, prepare_garment
+from tryon.garment_keypoints import MaskAnalysis
 from tryon.garment_segmentation import fill_holes, has_transparency
 from tryon.masks import disk, labelled, torso_quad
 from tryon.pose import PoseResult, detect_pose, face_boxes
+from tryon.sleeve_fit import arc_position, segment
 from tryon.warp import GARMENT_SHOULDER_OUT, GARMENT_SHOULDER_UP, MIN_KEYPOINT_VISIBILITY
 
 __all__ = ["WORN_BODY_SHARE", "check_garment_type", "prepare_any_garment", "find_wearer",
@@ -45,6 +50,13 @@ WARN_FILLED_SHARE = 0.03       # warn when more than this share of the garment w
 SLEEVE_STEP = 0.02             # walk along the arm in steps of this (units of U) to find the cuff
 SLEEVE_MIN_LENGTH = 0.12       # a sleeve reaches at least this far past the shoulder seam (units of U)
 SLEEVE_REACH = 0.02            # an arm point counts as sleeved when garment lies this close (units of U)
+BARE_COLOUR = 25.0             # an arm pixel this far (Lab, 8-bit) from the garment's median colour is bare
+                               # skin; nearer, it is a sleeve the parser took for the arm
+LONG_PAST_ELBOW = 0.25         # a worn sleeve is long when its cuff lies this share of the forearm past the elbow
+SLEEVE_MAX_BEND = 45.0         # degrees at the elbow: a long sleeve bent more is not cut from the torso
+SLEEVE_WIDTH_FROM = 0.1        # a sleeve's width is measured from this far below the shoulder joint (units of U)
+SLEEVE_MAX_HALF_WIDTH = 0.3    # ...and at most this far out from the arm's line (units of U)
+SLEEVE_EDGE = 1.0              # px of slack beyond the measured half-width, for the sleeve's rim
 INPAINT_RADIUS = 5             # px, cv2.inpaint's neighbourhood for holes the mirror cannot fill
 FILL_RIM = 0.008               # of the frame height: the garment's rim left out of what fills a hole (2 px at
                                # 256: an arm across the waist filled from it came out brown, not navy)
@@ -118,10 +130,31 @@ def _fill_hidden(frame: np.ndarray, garment: np.ndarray, hidden: np.ndarray, axi
     return out
 
 
-def _sleeve_end(garment: np.ndarray, chain: list[np.ndarray], u: float) -> np.ndarray | None:
+def _arm_cover(frame: np.ndarray, labels: np.ndarray, garment: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(bare, sleeve)``, ``(H, W)`` bool each: the parser's arm pixels that are bare skin, and
+    those in the garment's colour (within :data:`BARE_COLOUR`): a dark sleeve taken for the arm."""
+    arms = labelled(labels, C.LIP_ARMS) & ~garment
+    if not arms.any() or not garment.any():
+        return arms, np.zeros_like(arms)
+    lab = cv2.cvtColor(np.ascontiguousarray(frame[arms | garment]).reshape(-1, 1, 3), cv2.COLOR_RGB2LAB)
+    lab = lab.reshape(-1, 3).astype(np.float32)
+    on_garment = garment[arms | garment]
+    far = np.linalg.norm(lab[~on_garment] - np.median(lab[on_garment], axis=0), axis=1) >= BARE_COLOUR
+    bare, sleeve = np.zeros_like(arms), np.zeros_like(arms)
+    bare[arms], sleeve[arms] = far, ~far
+    return bare, sleeve
+
+
+def _sleeve_end(garment: np.ndarray, chain: list[np.ndarray], u: float,
+                arms: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray | None:
     """The cuff: the last point along the arm ``chain`` (shoulder seam -> elbow -> wrist) with
-    garment close by, walking from the shoulder; ``None`` when the sleeve is too short to count."""
+    garment close by, walking from the shoulder; ``None`` when the sleeve is too short to count.
+    With ``arms`` (:func:`_arm_cover`), not on bare skin, and on over sleeve the parser took for
+    the arm. (Garment close by alone ran on down an arm hanging beside the torso: short sleeves
+    read long.)"""
     near = cv2.dilate(garment.astype(np.uint8), disk(max(1.0, SLEEVE_REACH * u))).astype(bool)
+    if arms is not None:
+        near = (near | arms[1]) & ~arms[0]
     h, w = garment.shape
     end, walked = None, 0.0
     for a, b in zip(chain[:-1], chain[1:]):
@@ -135,15 +168,22 @@ def _sleeve_end(garment: np.ndarray, chain: list[np.ndarray], u: float) -> np.nd
     return end if end is not None and walked >= SLEEVE_MIN_LENGTH * u else None
 
 
-def _keypoints(garment: np.ndarray, landmarks: np.ndarray) -> dict[str, tuple[float, float] | None]:
+def _arm_sides(landmarks: np.ndarray) -> list[tuple[int, int, int]]:
+    """The wearer's (shoulder, elbow, wrist) landmark ids, image-left arm first."""
+    return sorted([(C.RIGHT_SHOULDER, C.RIGHT_ELBOW, C.RIGHT_WRIST),
+                   (C.LEFT_SHOULDER, C.LEFT_ELBOW, C.LEFT_WRIST)], key=lambda s: landmarks[s[0], 0])
+
+
+def _keypoints(garment: np.ndarray, landmarks: np.ndarray,
+               arms: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, tuple[float, float] | None]:
     """Garment keypoints in the work frame: shoulders and sleeves from the wearer's pose (the
-    inverse of :func:`tryon.warp.body_targets`' shoulder seam), neck between the shoulders,
-    hem from the garment's silhouette."""
+    inverse of :func:`tryon.warp.body_targets`' shoulder seam; a sleeve ends where its arm is
+    bare, :func:`_sleeve_end` with ``arms``), neck between the shoulders, hem from the garment's
+    silhouette."""
     p, vis = landmarks[:, :2].astype(np.float64), landmarks[:, 2]
     u = body_unit(landmarks)
     keypoints = garment_keypoints(garment)
-    sides = sorted([(C.RIGHT_SHOULDER, C.RIGHT_ELBOW, C.RIGHT_WRIST),
-                    (C.LEFT_SHOULDER, C.LEFT_ELBOW, C.LEFT_WRIST)], key=lambda s: p[s[0], 0])
+    sides = _arm_sides(landmarks)
     down = midpoint(p[C.LEFT_HIP], p[C.RIGHT_HIP]) - midpoint(p[C.LEFT_SHOULDER], p[C.RIGHT_SHOULDER])
     down /= max(float(np.linalg.norm(down)), 1e-6)
     across = np.array([-down[1], down[0]])
@@ -155,11 +195,113 @@ def _keypoints(garment: np.ndarray, landmarks: np.ndarray) -> dict[str, tuple[fl
         seams.append(seam)
         keypoints[f"shoulder_{side}"] = (float(seam[0]), float(seam[1]))
         chain = [seam] + [p[i] for i in (el, wr) if vis[i] >= MIN_KEYPOINT_VISIBILITY]
-        end = _sleeve_end(garment, chain, u) if len(chain) > 1 else None
+        end = _sleeve_end(garment, chain, u, arms) if len(chain) > 1 else None
         keypoints[f"sleeve_{side}"] = None if end is None else (float(end[0]), float(end[1]))
     neck = midpoint(*seams)
     keypoints["neck"] = (float(neck[0]), float(neck[1]))
     return keypoints
+
+
+def _sleeve_kind(keypoints: dict, landmarks: np.ndarray) -> str | None:
+    """``"long"``, ``"short"`` or ``"sleeveless"``, read off where the sleeves end on the wearer's
+    arms (:data:`LONG_PAST_ELBOW`); None when no elbow is in view. Sleeveless only when both arms
+    are in view and neither has a sleeve. (The garment's own proportions, as
+    :func:`tryon.sleeves.sleeve_kind` reads a flat photo, called a cropped T-shirt's sleeves long.)"""
+    p, vis = landmarks[:, :2].astype(np.float64), landmarks[:, 2]
+    kinds = []
+    for name, (sh, el, wr) in zip(("sleeve_l", "sleeve_r"), _arm_sides(landmarks)):
+        if vis[el] < MIN_KEYPOINT_VISIBILITY:
+            continue
+        end = keypoints.get(name)
+        if end is None:
+            kinds.append("sleeveless")
+            continue
+        upper = float(np.linalg.norm(p[el] - p[sh]))
+        if vis[wr] < MIN_KEYPOINT_VISIBILITY:  # walked down to the elbow at most
+            if float(np.linalg.norm(np.asarray(end) - p[el])) > LONG_PAST_ELBOW * upper:
+                kinds.append("short")          # (at the elbow, it may go on out of sight)
+            continue
+        fore = float(np.linalg.norm(p[wr] - p[el]))
+        reach = arc_position(np.array([p[sh], p[el], p[wr]]), np.asarray(end))
+        kinds.append("long" if reach >= upper + LONG_PAST_ELBOW * fore else "short")
+    if "long" in kinds or "short" in kinds:
+        return "long" if "long" in kinds else "short"
+    return "sleeveless" if len(kinds) == 2 else None
+
+
+def _chain_to(chain: np.ndarray, arc: float) -> np.ndarray:
+    """The polyline ``chain`` ``(M, 2)`` cut ``arc`` px along it (the whole chain when shorter)."""
+    out = [chain[0]]
+    for a, b in zip(chain[:-1], chain[1:]):
+        seg = float(np.linalg.norm(b - a))
+        if arc <= seg:
+            out.append(a + (b - a) * (arc / max(seg, 1e-6)))
+            break
+        out.append(b)
+        arc -= seg
+    return np.array(out)
+
+
+def _half_width(mask: np.ndarray, chain: np.ndarray, centre: np.ndarray, u: float) -> float | None:
+    """The median distance (px) from the arm's line ``chain`` out to the garment's outer edge,
+    measured at every pixel along the chain from :data:`SLEEVE_WIDTH_FROM` below the shoulder
+    joint, across the arm, away from the torso's ``centre``; None where it is measured nowhere."""
+    h, w = mask.shape
+    steps = np.arange(0.0, SLEEVE_MAX_HALF_WIDTH * u + 1.0)
+    widths: list[np.ndarray] = []
+    start = SLEEVE_WIDTH_FROM * u
+    for a, b in zip(chain[:-1], chain[1:]):
+        seg = float(np.linalg.norm(b - a))
+        along = (b - a) / max(seg, 1e-6)
+        out = np.array([-along[1], along[0]])
+        if out @ (a - centre) < 0:
+            out = -out
+        t = np.arange(start, seg, 1.0)
+        start = 0.0
+        if t.size == 0:
+            continue
+        pts = a + t[:, None, None] * along + steps[None, :, None] * out   # (T, K, 2)
+        x, y = np.round(pts[..., 0]).astype(int), np.round(pts[..., 1]).astype(int)
+        inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
+        on = np.zeros(inside.shape, bool)
+        on[inside] = mask[y[inside], x[inside]]
+        # (the first step off the garment, walking out from the arm's line)
+        widths.append(np.where(on.all(axis=1), steps.size, np.argmin(on, axis=1)).astype(np.float64))
+    return float(np.median(np.concatenate(widths))) if widths else None
+
+
+def _long_sleeves(mask: np.ndarray, landmarks: np.ndarray, keypoints: dict, u: float) -> dict[str, np.ndarray] | None:
+    """Each long sleeve's pixels (:func:`_sleeve_kind` read them long), cut from the torso along the
+    wearer's arm: ``{"sleeve_l": (H, W) bool, "sleeve_r": ...}``, or None unless both sleeves hang
+    along arms bent at most :data:`SLEEVE_MAX_BEND` at the elbow.
+
+    A sleeve is the garment within its measured half-width (:func:`_half_width`, the garment's
+    outer edge taken as far from the arm's line as its inner one) of the arm's line from the
+    shoulder joint to the cuff, past the shoulder joint. Merged with the torso in the silhouette,
+    such sleeves gave the garment's hem at the cuffs and went with the torso onto the new body.
+    """
+    p, vis = landmarks[:, :2].astype(np.float64), landmarks[:, 2]
+    h, w = mask.shape
+    xs, ys = np.arange(w, dtype=np.float64)[None, :], np.arange(h, dtype=np.float64)[:, None]
+    centre = midpoint(p[C.LEFT_SHOULDER], p[C.RIGHT_SHOULDER])
+    out: dict[str, np.ndarray] = {}
+    for name, (sh, el, wr) in zip(("sleeve_l", "sleeve_r"), _arm_sides(landmarks)):
+        end = keypoints.get(name)
+        if end is None or min(vis[el], vis[wr]) < MIN_KEYPOINT_VISIBILITY:
+            return None
+        upper, fore = p[el] - p[sh], p[wr] - p[el]
+        cos = float(upper @ fore) / max(float(np.linalg.norm(upper) * np.linalg.norm(fore)), 1e-6)
+        reach = arc_position(np.array([p[sh], p[el], p[wr]]), np.asarray(end))
+        if np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))) > SLEEVE_MAX_BEND:
+            return None  # bent: a forearm across the body
+        chain = _chain_to(np.array([p[sh], p[el], p[wr]]), reach)
+        half = _half_width(mask, chain, centre, u)
+        if half is None:
+            return None
+        dist = np.minimum.reduce([segment(xs, ys, a, b)[1] for a, b in zip(chain[:-1], chain[1:])])
+        past_joint = segment(xs, ys, chain[0], chain[1])[0] > 0
+        out[name] = mask & (dist <= half + SLEEVE_EDGE) & past_joint
+    return out
 
 
 def garment_from_worn(photo: np.ndarray, pose: PoseResult, parser, *,
@@ -212,12 +354,22 @@ def garment_from_worn(photo: np.ndarray, pose: PoseResult, parser, *,
     frame = defringe(frame, mask)  # no rim of the wearer's skin or the background
     warnings = [WARN_FILLED] if hidden.sum() > WARN_FILLED_SHARE * mask.sum() else []
 
-    keypoints = _keypoints(mask, landmarks)
+    keypoints = _keypoints(mask, landmarks, _arm_cover(frame, labels, mask))
+    kind = _sleeve_kind(keypoints, landmarks)
+    sleeves = _long_sleeves(mask, landmarks, keypoints, u) if kind == "long" else None
+    if sleeves is not None:  # the hem from the torso alone, not at the cuffs beside it
+        torso_only = garment_keypoints(mask & ~(sleeves["sleeve_l"] | sleeves["sleeve_r"]))
+        keypoints.update(hem_l=torso_only["hem_l"], hem_r=torso_only["hem_r"])
     rgb, out_mask, matrix = layout(frame, mask, tuple(size))
     moved = {k: None if v is None else tuple(float(c) for c in matrix @ np.array([v[0], v[1], 1.0]))
              for k, v in keypoints.items()}
+    analysis = None
+    if sleeves is not None:  # laid along the new body's arms by the warp, as wide as worn
+        analysis = MaskAnalysis(tuple(out_mask.shape), moved, {
+            n: out_mask & (cv2.warpAffine(b.astype(np.float32), matrix, out_mask.shape[::-1]) > 0.5)
+            for n, b in sleeves.items()}, hanging=True, worn=True)
     return PreparedGarment(rgb, out_mask, moved, "worn", warnings, source=frame, source_mask=mask,
-                           to_layout=matrix)
+                           to_layout=matrix, analysis=analysis, sleeves=kind)
 
 
 def check_garment_type(garment_type: str, parser) -> str:
