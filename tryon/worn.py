@@ -254,7 +254,7 @@ def _half_width(mask: np.ndarray, chain: np.ndarray, centre: np.ndarray, u: floa
         seg = float(np.linalg.norm(b - a))
         along = (b - a) / max(seg, 1e-6)
         out = np.array([-along[1], along[0]])
-        if out @ (a - centre) < 0:
+        if out[0] * (a[0] - centre[0]) + out[1] * (a[1] - centre[1]) < 0:  # (no BLAS: see sleeve_fit._dot)
             out = -out
         t = np.arange(start, seg, 1.0)
         start = 0.0
@@ -282,25 +282,29 @@ def _long_sleeves(mask: np.ndarray, landmarks: np.ndarray, keypoints: dict, u: f
     """
     p, vis = landmarks[:, :2].astype(np.float64), landmarks[:, 2]
     h, w = mask.shape
-    xs, ys = np.arange(w, dtype=np.float64)[None, :], np.arange(h, dtype=np.float64)[:, None]
     centre = midpoint(p[C.LEFT_SHOULDER], p[C.RIGHT_SHOULDER])
     out: dict[str, np.ndarray] = {}
     for name, (sh, el, wr) in zip(("sleeve_l", "sleeve_r"), _arm_sides(landmarks)):
         end = keypoints.get(name)
         if end is None or min(vis[el], vis[wr]) < MIN_KEYPOINT_VISIBILITY:
             return None
-        upper, fore = p[el] - p[sh], p[wr] - p[el]
-        cos = float(upper @ fore) / max(float(np.linalg.norm(upper) * np.linalg.norm(fore)), 1e-6)
-        reach = arc_position(np.array([p[sh], p[el], p[wr]]), np.asarray(end))
+        arm = np.array([p[sh], p[el], p[wr]])
+        upper, fore = arm[1] - arm[0], arm[2] - arm[1]
+        cos = float(upper[0] * fore[0] + upper[1] * fore[1]) / max(float(np.hypot(*upper) * np.hypot(*fore)), 1e-6)
         if np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))) > SLEEVE_MAX_BEND:
             return None  # bent: a forearm across the body
-        chain = _chain_to(np.array([p[sh], p[el], p[wr]]), reach)
+        chain = _chain_to(arm, arc_position(arm, np.asarray(end)))
         half = _half_width(mask, chain, centre, u)
         if half is None:
             return None
+        reach = half + SLEEVE_EDGE  # only the chain's box and this around it can be sleeve
+        x0, y0 = np.maximum(np.floor(chain.min(0) - reach), 0).astype(int)
+        x1, y1 = np.minimum(np.ceil(chain.max(0) + reach) + 1, (w, h)).astype(int)
+        xs, ys = np.arange(x0, x1, dtype=np.float64)[None, :], np.arange(y0, y1, dtype=np.float64)[:, None]
         dist = np.minimum.reduce([segment(xs, ys, a, b)[1] for a, b in zip(chain[:-1], chain[1:])])
         past_joint = segment(xs, ys, chain[0], chain[1])[0] > 0
-        out[name] = mask & (dist <= half + SLEEVE_EDGE) & past_joint
+        out[name] = np.zeros_like(mask)
+        out[name][y0:y1, x0:x1] = mask[y0:y1, x0:x1] & (dist <= reach) & past_joint
     return out
 
 
