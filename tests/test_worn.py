@@ -79,6 +79,26 @@ def test_parsed_region_repaints_the_whole_old_garment_and_keeps_hair_and_trouser
     assert not out[100:170, 145:150].any()              # background beside the person, no garment there
 
 
+def test_covered_skin_is_the_neck_skin_inside_the_new_garment_and_nothing_else():
+    """A scoop-necked old top shows the chest as skin (person, parser background); a crew-neck
+    garment warped over it covers that skin, a little inside its outline; arms, hair and the old
+    top itself are never "covered skin", and neither is skin the garment leaves bare."""
+    from tryon.region import COVERED_SKIN_INSET, covered_skin
+
+    labels, person, _, _ = _toy_body()
+    labels[60:90, 75:115] = C.LIP_BACKGROUND            # the scoop neck's skin, on the person
+    labels[100:180, 40:50] = C.LIP_LEFT_ARM
+    person[100:180, 40:50] = 1.0
+    alpha = np.zeros(labels.shape, np.float32)
+    alpha[70:200, 45:145] = 1.0                         # the new garment, from row 70 down
+    out = covered_skin(labels, person, alpha)
+    inset = round(COVERED_SKIN_INSET * labels.shape[0])
+    assert out[70 + inset + 1:90, 75:115].all()         # the chest below the new neckline
+    assert not out[60:70 + inset - 1].any()             # the neck above it, and the rim, stay skin
+    assert not out[labels != C.LIP_BACKGROUND].any()    # arms, hair, the old top
+    assert not covered_skin(labels, np.zeros_like(person), alpha).any()   # background is not skin
+
+
 def test_the_old_tops_strap_above_the_chin_is_repainted_but_a_collar_by_the_face_is_kept():
     """A head tilted to the shoulder puts a strap of the old top above the chin's row: kept, it
     stayed as a ghost beside the new neckline. Only the old top near the face or hair is kept."""
@@ -356,8 +376,9 @@ def test_long_sleeves_hanging_along_the_arms_are_cut_from_the_torso_along_them()
     keypoints = _keypoints(garment, lm, (bare, np.zeros_like(bare)))
     assert _sleeve_kind(keypoints, lm) == "long"
     assert keypoints["sleeve_l"][1] > 180 and keypoints["sleeve_r"][1] > 180   # at the cuffs
-    sleeves = _long_sleeves(garment, lm, keypoints, body_unit(lm))
-    assert sleeves is not None
+    cut = _long_sleeves(garment, lm, keypoints, body_unit(lm))
+    assert cut is not None
+    sleeves = cut[0]
     for name, ids in (("sleeve_l", (C.RIGHT_SHOULDER, C.RIGHT_ELBOW, C.RIGHT_WRIST)),
                       ("sleeve_r", (C.LEFT_SHOULDER, C.LEFT_ELBOW, C.LEFT_WRIST))):
         arm = near_chain(lm[list(ids), :2], 12, C.FRAME_SIZE)
@@ -370,23 +391,49 @@ def test_long_sleeves_hanging_along_the_arms_are_cut_from_the_torso_along_them()
     assert 56 <= torso["hem_l"][0] <= 72 and 120 <= torso["hem_r"][0] <= 136      # the torso's own
 
 
-def test_a_cropped_tee_worn_has_short_sleeves_and_a_bent_arm_keeps_its_sleeve():
+def test_a_cropped_tee_worn_has_short_sleeves():
     """A cropped T-shirt's sleeves are long beside its short body, which made a flat photo's
-    proportions call them long: on a wearer they end where the bare arm begins, above the elbow.
-    A sleeve on an arm bent at the elbow (a hand on the hip) is not cut along a straight line."""
-    from tryon.alignment import body_unit
+    proportions call them long: on a wearer they end where the bare arm begins, above the elbow."""
     from tryon.sleeves import sleeve_length
-    from tryon.worn import _keypoints, _long_sleeves, _sleeve_kind
+    from tryon.worn import _keypoints, _sleeve_kind
 
     lm, garment, bare = _wearer(sleeve_to=105, garment_to=130)
     keypoints = _keypoints(garment, lm, (bare, np.zeros_like(bare)))
     assert _sleeve_kind(keypoints, lm) == "short"
     assert 95 <= keypoints["sleeve_l"][1] <= 110                                  # where the bare arm begins
     assert sleeve_length(keypoints) > 0.6          # long by its proportions (tryon.sleeves.sleeve_kind)
-    lm, garment, bare = _wearer(sleeve_to=256, wrist=(45, 150))                   # forearms turned in, ~50 degrees
+
+
+def test_a_long_sleeve_bent_at_the_elbow_is_straightened():
+    """Forearms turned in (hands on the belly): the warp lays each sleeve along one straight axis,
+    so a copy of the forearm's part is turned about the elbow into the upper arm's line, as a shop
+    photo shows a hanging sleeve; the torso keeps what the forearm covered of it, and what lay
+    beside the torso is background now."""
+    from tryon.alignment import body_unit
+    from tryon.sleeve_fit import near_chain
+    from tryon.worn import _keypoints, _long_sleeves, _sleeve_kind, _straightened
+
+    lm, garment, bare = _wearer(sleeve_to=256, garment_to=188, wrist=(60, 150))  # ~70 degrees at the elbow
+    frame = np.full((*C.FRAME_SIZE, 3), 230, np.uint8)
+    frame[garment] = (30, 40, 120)                                                # a navy top
     keypoints = _keypoints(garment, lm, (bare, np.zeros_like(bare)))
     assert _sleeve_kind(keypoints, lm) == "long"
-    assert _long_sleeves(garment, lm, keypoints, body_unit(lm)) is None
+    blobs, chains = _long_sleeves(garment, lm, keypoints, body_unit(lm))
+    cuff = np.array(keypoints["sleeve_l"])
+    frame[blobs["sleeve_l"]] = (200, 40, 40)                                      # its left sleeve red
+    out, mask, straight = _straightened(frame, garment, blobs, chains, keypoints)
+    elbow, upper = chains["sleeve_l"][1], chains["sleeve_l"][1] - chains["sleeve_l"][0]
+    line = np.array([elbow, elbow + 80 * upper / np.linalg.norm(upper)])          # the upper arm, on down
+    along = near_chain(line, 12, C.FRAME_SIZE)
+    below = np.arange(C.FRAME_HEIGHT)[:, None] > elbow[1] + 10
+    assert (straight["sleeve_l"] & below & along).sum() > 300                      # the forearm, turned down
+    assert ((out[..., 0] > 150) & below & along & mask).sum() > 300              # ...with its red
+    moved = np.array(keypoints["sleeve_l"])
+    assert np.linalg.norm(moved - elbow) == pytest.approx(np.linalg.norm(cuff - elbow), abs=2)
+    assert abs(np.cross(moved - elbow, upper)) / np.linalg.norm(upper) < 3        # the cuff on that line
+    old_fore = near_chain(chains["sleeve_l"][1:], 5, C.FRAME_SIZE) & garment
+    assert mask[old_fore & (np.arange(C.FRAME_WIDTH)[None, :] > 70)].all()       # over the torso: kept
+    assert not (straight["sleeve_l"] & old_fore & ~along).any()                  # ...as torso, not sleeve
 
 
 @needs_parser

@@ -5,9 +5,9 @@ aligns them upright into a work frame, cuts the upper garment out with the body 
 what arms or hair hid (mirrored from the garment's other half where that half shows, else
 inpainted), and lays the garment out on white like :func:`tryon.garment.prepare_garment` does.
 Its keypoints come from the wearer's pose, so a sleeve hanging along an arm is still a sleeve:
-it ends where the bare arm begins, and it is long when it ends past the elbow. Long sleeves on
-arms hanging straight are cut from the torso along the arms (:class:`MaskAnalysis` ``worn``), and
-the warp lays them along the new body's arms as wide as worn.
+it ends where the bare arm begins, and it is long when it ends past the elbow. Long sleeves are
+cut from the torso along the arms (:class:`MaskAnalysis` ``worn``; one bent at the elbow is
+straightened first), and the warp lays them along the new body's arms as wide as worn.
 
 :func:`find_wearer` tells a worn photo from a flat one (``garment_type="auto"``): it needs a
 face found by MediaPipe's face detector, a pose, and the parser's face and arms on at least
@@ -53,7 +53,8 @@ SLEEVE_REACH = 0.02            # an arm point counts as sleeved when garment lie
 BARE_COLOUR = 25.0             # an arm pixel this far (Lab, 8-bit) from the garment's median colour is bare
                                # skin; nearer, it is a sleeve the parser took for the arm
 LONG_PAST_ELBOW = 0.25         # a worn sleeve is long when its cuff lies this share of the forearm past the elbow
-SLEEVE_MAX_BEND = 45.0         # degrees at the elbow: a long sleeve bent more is not cut from the torso
+STRAIGHT_BEND = 45.0           # degrees at the elbow: a long sleeve bent more is straightened before it is laid
+MAX_BEND = 150.0               # ...and one bent more than this (a forearm folded back up) is not cut at all
 SLEEVE_WIDTH_FROM = 0.1        # a sleeve's width is measured from this far below the shoulder joint (units of U)
 SLEEVE_MAX_HALF_WIDTH = 0.3    # ...and at most this far out from the arm's line (units of U)
 SLEEVE_EDGE = 1.0              # px of slack beyond the measured half-width, for the sleeve's rim
@@ -270,31 +271,40 @@ def _half_width(mask: np.ndarray, chain: np.ndarray, centre: np.ndarray, u: floa
     return float(np.median(np.concatenate(widths))) if widths else None
 
 
-def _long_sleeves(mask: np.ndarray, landmarks: np.ndarray, keypoints: dict, u: float) -> dict[str, np.ndarray] | None:
-    """Each long sleeve's pixels (:func:`_sleeve_kind` read them long), cut from the torso along the
-    wearer's arm: ``{"sleeve_l": (H, W) bool, "sleeve_r": ...}``, or None unless both sleeves hang
-    along arms bent at most :data:`SLEEVE_MAX_BEND` at the elbow.
+def _bend(chain: np.ndarray) -> float:
+    """Degrees the polyline ``chain`` ``(3, 2)`` turns at its middle point (0: straight)."""
+    a, b = chain[1] - chain[0], chain[2] - chain[1]
+    cos = float(a[0] * b[0] + a[1] * b[1]) / max(float(np.hypot(*a) * np.hypot(*b)), 1e-6)
+    return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
 
-    A sleeve is the garment within its measured half-width (:func:`_half_width`, the garment's
-    outer edge taken as far from the arm's line as its inner one) of the arm's line from the
-    shoulder joint to the cuff, past the shoulder joint. Merged with the torso in the silhouette,
-    such sleeves gave the garment's hem at the cuffs and went with the torso onto the new body.
+
+def _long_sleeves(mask: np.ndarray, landmarks: np.ndarray, keypoints: dict,
+                  u: float) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]] | None:
+    """Each long sleeve's pixels (:func:`_sleeve_kind` read them long), cut from the torso along the
+    wearer's arm, and the arm's line to the cuff: ``({"sleeve_l": (H, W) bool, "sleeve_r": ...},
+    {"sleeve_l": (M, 2) shoulder joint -> (elbow ->) cuff, ...})``, or None unless both arms and
+    cuffs are in view and neither arm is folded back more than :data:`MAX_BEND`.
+
+    A sleeve is the garment within its measured half-width (:func:`_half_width` on the upper arm,
+    which hangs beside the torso: the garment's outer edge taken as far from the arm's line as its
+    inner one) of the arm's line from the shoulder joint to the cuff, past the shoulder joint.
+    Merged with the torso in the silhouette, such sleeves gave the garment's hem at the cuffs and
+    went with the torso onto the new body.
     """
     p, vis = landmarks[:, :2].astype(np.float64), landmarks[:, 2]
     h, w = mask.shape
     centre = midpoint(p[C.LEFT_SHOULDER], p[C.RIGHT_SHOULDER])
-    out: dict[str, np.ndarray] = {}
+    blobs: dict[str, np.ndarray] = {}
+    chains: dict[str, np.ndarray] = {}
     for name, (sh, el, wr) in zip(("sleeve_l", "sleeve_r"), _arm_sides(landmarks)):
         end = keypoints.get(name)
         if end is None or min(vis[el], vis[wr]) < MIN_KEYPOINT_VISIBILITY:
             return None
         arm = np.array([p[sh], p[el], p[wr]])
-        upper, fore = arm[1] - arm[0], arm[2] - arm[1]
-        cos = float(upper[0] * fore[0] + upper[1] * fore[1]) / max(float(np.hypot(*upper) * np.hypot(*fore)), 1e-6)
-        if np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))) > SLEEVE_MAX_BEND:
-            return None  # bent: a forearm across the body
+        if _bend(arm) > MAX_BEND:
+            return None
         chain = _chain_to(arm, arc_position(arm, np.asarray(end)))
-        half = _half_width(mask, chain, centre, u)
+        half = _half_width(mask, chain[:2], centre, u)
         if half is None:
             return None
         reach = half + SLEEVE_EDGE  # only the chain's box and this around it can be sleeve
@@ -303,9 +313,59 @@ def _long_sleeves(mask: np.ndarray, landmarks: np.ndarray, keypoints: dict, u: f
         xs, ys = np.arange(x0, x1, dtype=np.float64)[None, :], np.arange(y0, y1, dtype=np.float64)[:, None]
         dist = np.minimum.reduce([segment(xs, ys, a, b)[1] for a, b in zip(chain[:-1], chain[1:])])
         past_joint = segment(xs, ys, chain[0], chain[1])[0] > 0
-        out[name] = np.zeros_like(mask)
-        out[name][y0:y1, x0:x1] = mask[y0:y1, x0:x1] & (dist <= reach) & past_joint
-    return out
+        blobs[name] = np.zeros_like(mask)
+        blobs[name][y0:y1, x0:x1] = mask[y0:y1, x0:x1] & (dist <= reach) & past_joint
+        chains[name] = chain
+    return blobs, chains
+
+
+def _turn(chain: np.ndarray) -> np.ndarray:
+    """``(2, 3)`` affine: the rotation about ``chain[1]`` (the elbow) that lines the forearm
+    ``chain[1] -> chain[2]`` up with the upper arm ``chain[0] -> chain[1]``."""
+    fore, upper = chain[2] - chain[1], chain[1] - chain[0]
+    phi = np.arctan2(fore[0] * upper[1] - fore[1] * upper[0], fore[0] * upper[0] + fore[1] * upper[1])
+    rot = np.array([[np.cos(phi), -np.sin(phi)], [np.sin(phi), np.cos(phi)]])
+    return np.hstack([rot, (chain[1] - rot @ chain[1])[:, None]])
+
+
+def _straightened(frame: np.ndarray, mask: np.ndarray, blobs: dict[str, np.ndarray], chains: dict[str, np.ndarray],
+                  keypoints: dict) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """The garment with each sleeve bent more than :data:`STRAIGHT_BEND` at the elbow straightened:
+    a copy of its forearm part turned about the elbow into the upper arm's line, as a shop photo
+    shows a sleeve hanging. The warp lays a sleeve along one straight axis: a bent one, laid so,
+    was torn at the elbow. Where the forearm lay over the torso (inside the torso's convex hull)
+    the torso keeps those pixels, the same fabric at a slant (filled in, a striped top's chest
+    became a grey blur); beside it they are background now. ``keypoints``' cuffs are moved with
+    their forearms (in place).
+
+    Returns:
+        ``(frame, mask, blobs)``: the work frame ``(H, W, 3)`` uint8, the garment's ``(H, W)``
+        bool mask and each sleeve's pixels, after straightening.
+    """
+    bent = [n for n, c in chains.items() if len(c) == 3 and _bend(c) > STRAIGHT_BEND]
+    if not bent:
+        return frame, mask, blobs
+    h, w = mask.shape
+    xs, ys = np.arange(w, dtype=np.float64)[None, :], np.arange(h, dtype=np.float64)[:, None]
+    torso = mask & ~np.logical_or.reduce(list(blobs.values()))
+    hull = np.zeros((h, w), np.uint8)
+    points = cv2.findNonZero(torso.astype(np.uint8))
+    if points is not None:
+        cv2.fillConvexPoly(hull, cv2.convexHull(points), 1)
+    hull = hull.astype(bool)
+    out, mask, blobs = frame.copy(), mask.copy(), dict(blobs)
+    for name in bent:
+        chain = chains[name]
+        fore = blobs[name] & (segment(xs, ys, chain[1], chain[2])[1] < segment(xs, ys, chain[0], chain[1])[1])
+        matrix = _turn(chain)
+        moved = cv2.warpAffine(fore.astype(np.float32), matrix, (w, h)) > 0.5
+        turned = cv2.warpAffine(frame, matrix, (w, h), flags=cv2.INTER_LINEAR)
+        mask &= ~(fore & ~hull)
+        out[moved] = turned[moved]
+        mask |= moved
+        blobs[name] = (blobs[name] & ~fore) | moved
+        keypoints[name] = tuple(float(c) for c in matrix @ np.array([*chain[2], 1.0]))
+    return out, mask, blobs
 
 
 def garment_from_worn(photo: np.ndarray, pose: PoseResult, parser, *,
@@ -360,8 +420,11 @@ def garment_from_worn(photo: np.ndarray, pose: PoseResult, parser, *,
 
     keypoints = _keypoints(mask, landmarks, _arm_cover(frame, labels, mask))
     kind = _sleeve_kind(keypoints, landmarks)
-    sleeves = _long_sleeves(mask, landmarks, keypoints, u) if kind == "long" else None
-    if sleeves is not None:  # the hem from the torso alone, not at the cuffs beside it
+    cut = _long_sleeves(mask, landmarks, keypoints, u) if kind == "long" else None
+    sleeves = None
+    if cut is not None:
+        frame, mask, sleeves = _straightened(frame, mask, *cut, keypoints)
+        # the hem from the torso alone, not at the cuffs beside it
         torso_only = garment_keypoints(mask & ~(sleeves["sleeve_l"] | sleeves["sleeve_r"]))
         keypoints.update(hem_l=torso_only["hem_l"], hem_r=torso_only["hem_r"])
     rgb, out_mask, matrix = layout(frame, mask, tuple(size))
