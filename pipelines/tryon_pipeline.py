@@ -44,7 +44,7 @@ from tryon.models.vae import VAE
 from tryon.old_garment import missed_old_garment, old_colours, old_hem, trouser_room
 from tryon.parse import Parser
 from tryon.pose import check_upper_body, detect_pose, pose_maps
-from tryon.region import parse_regions
+from tryon.region import COVERED_SKIN_KEY, covered_skin, parse_regions
 from tryon.sleeve_cover import (arms_in_photo, covered_clothes, dressed_arms, lays_long_sleeves, lays_sleeves,
                                 shown_garment, warped_sleeves)
 from tryon.sleeves import hang_sleeves, load_reader, sleeve_kind, strap_fit
@@ -146,6 +146,9 @@ class TryOnPipeline:
             The baseline always uses the measured ones, :data:`~tryon.warp.MEASURED_LENGTHS`.
         sleeve_reader: the :class:`~tryon.models.sleeve_reader.SleeveReader` that tells the sleeves
             of a garment whose photo shows none (:func:`tryon.sleeves.sleeve_kind`; None: untold).
+        hide_covered_skin: grey the neck and chest skin the new garment covers in the network's
+            input (:func:`tryon.region.covered_skin`), for networks trained so (``from_pretrained``
+            reads it from their weights): the new garment's neckline, not the old one's.
     """
 
     def __init__(
@@ -166,6 +169,7 @@ class TryOnPipeline:
         garment_warp: str = C.DEFAULT_GARMENT_WARP,
         warp_lengths: LengthScales = MEASURED_LENGTHS,
         sleeve_reader=None,
+        hide_covered_skin: bool = False,
     ) -> None:
         if mode not in C.RENDER_MODES:
             raise ValueError(f"mode must be one of {C.RENDER_MODES}, not {mode!r}")
@@ -185,6 +189,7 @@ class TryOnPipeline:
         self.warp_lengths = LengthScales(*warp_lengths)
         self.garment_warp = garment_warp
         self.sleeve_reader = sleeve_reader
+        self.hide_covered_skin = hide_covered_skin
         self.garments = GarmentCache(garment_cache)  # prepared and checked garments, by their pixels
         # Threads start on first use, each from a caller's thread (so a server's lowered priority holds).
         self._workers = ThreadPoolExecutor(WORKERS, thread_name_prefix="tryon-garment")
@@ -230,10 +235,11 @@ class TryOnPipeline:
         if (body_dir := find("body-vae")) is not None:
             body = VAE.from_pretrained(body_dir)
             threshold = float(load_extra(body_dir).get("anomaly_threshold", "inf"))
-        net, lengths = None, MEASURED_LENGTHS
+        net, lengths, hide = None, MEASURED_LENGTHS, False
         if (weights / "tryon" / "model.safetensors").is_file():
             net = TryOnNet.from_pretrained(weights / "tryon")
-            lengths = trained_lengths(load_extra(weights / "tryon"))
+            extra = load_extra(weights / "tryon")
+            lengths, hide = trained_lengths(extra), bool(extra.get(COVERED_SKIN_KEY, False))
         elif mode == "learned":
             raise TryOnError(f"No try-on network weights in '{weights / 'tryon'}'; train them with "
                              "`tryon train tryon` or use mode 'baseline'.")
@@ -242,7 +248,7 @@ class TryOnPipeline:
         return cls(mode=mode, garment_checker=checker, body_vae=body, body_threshold=threshold, net=net,
                    precision=precision, parser=parser, region=region, garment_type=garment_type,
                    full_resolution=full_resolution, garment_warp=garment_warp, warp_lengths=lengths,
-                   sleeve_reader=reader)
+                   sleeve_reader=reader, hide_covered_skin=hide)
 
     @contextmanager
     def _stage(self, timings: dict[str, float], name: str):
@@ -369,6 +375,9 @@ class TryOnPipeline:
                                                                          laid=laid, whole=whole)
                 body.region, body.revealed = parse_regions(labels, body.image, body.person_mask, body.landmarks, body.region,
                                                            warped.alpha, body.valid, None if sleeves is None else body.dressed > 0)
+                if self.hide_covered_skin:  # the new garment's own neckline, not the old one's
+                    body.hidden_skin = body.revealed & covered_skin(labels, body.person_mask, warped.alpha)
+                    body.revealed = body.revealed & ~body.hidden_skin
                 # The old garment the parser missed (a collar, a strap, a cuff) is repainted too.
                 body.old_colours = old_colours(labels, body.image, body.person_mask, body.landmarks)
                 missed = missed_old_garment(labels, body.image, body.person_mask, body.landmarks,
@@ -472,6 +481,8 @@ class TryOnPipeline:
         image, keeps = to_uint8(out.image[0]), out.keep[0, 0].float().numpy()
         if body.room is not None:  # trousers the region took as the garment's room: the photo's where it is not
             keeps = np.maximum(keeps, body.room * (1.0 - shows * alpha))
+        if body.hidden_skin is not None:  # skin it was not shown: the photo's own where no garment shows
+            keeps = np.maximum(keeps, body.hidden_skin * (1.0 - shows * alpha))
         if body.bared is not None:  # skin where a shorter new sleeve bares the arm (tryon.bare_arms)
             image, shows, keeps = paint_bare_arms(image, body.bared, shows, keeps)
         return image, WarpedGarment(to_uint8(refined[:3]), alpha, warped.src, warped.dst, warped.grid,

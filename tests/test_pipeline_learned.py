@@ -156,3 +156,27 @@ def test_a_portrait_cut_at_the_chest_takes_the_garment_down_to_its_edge(pipe):
     after = np.asarray(pipe(person=Image.fromarray(photo), garment=tshirt(RED)).image).astype(int)
     unchanged = np.abs(after[-6:, 60:340] - photo[-6:, 60:340].astype(int)).max(-1) < 30
     assert unchanged.mean() < 0.25, unchanged.mean()
+
+
+@needs_weights
+@pytest.mark.shared
+def test_a_crew_neck_tee_on_a_scoop_neck_takes_its_own_neckline(pipe, viton_dir, examples_dir):
+    """VITON 000026 wears a scoop-necked top. Shown her chest as skin, the network kept her
+    neckline under every garment; the bundled weights were trained with the skin the new garment
+    covers greyed (``hides_covered_skin``), and the blue crew-neck T-shirt covers her chest."""
+    assert pipe.hide_covered_skin, "the bundled weights were trained with the covered skin greyed"
+    person = viton_dir / "train" / "image" / "000026_0.jpg"
+    garment = examples_dir / "garments" / "tshirt_blue.jpg"
+    on = pipe(person, garment, output_type="np").image.astype(int)
+    pipe.hide_covered_skin = False
+    try:
+        off = pipe(person, garment, output_type="np").image.astype(int)
+    finally:
+        pipe.hide_covered_skin = True
+    photo = np.asarray(Image.open(person).convert("RGB")).astype(int)
+    skin = photo[..., 0] - photo[..., 2] > 25                          # her chest and neck, in the photo
+    upper = np.arange(photo.shape[0])[:, None] < photo.shape[0] // 2
+    chest = (np.abs(on - off).max(axis=2) > 40) & skin & upper
+    assert chest.sum() > 150, f"only {chest.sum()} pixels of her chest differ"
+    blue = {k: float((im[chest][:, 2] - im[chest][:, 0] > 30).mean()) for k, im in (("on", on), ("off", off))}
+    assert blue["on"] > 0.7 and blue["off"] < 0.2, blue

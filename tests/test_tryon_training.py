@@ -17,9 +17,10 @@ from tryon import constants as C
 from tryon.cli import main
 from tryon.data import TryOnPairs, build_pairs_cache, find_layout, train_pairs
 from tryon.data.tryon_pairs import ARM_LABELS, LABEL_MASK, REGION_BIT, REVEALED_BIT, VALID_BIT
+from tryon.hub import load_extra
 from tryon.models.tryon_net import TryOnNet
 from tryon.pose import POSE_CHANNELS
-from tryon.region import parse_regions
+from tryon.region import COVERED_SKIN_KEY, parse_regions
 from tryon.training.checkpoint import latest_checkpoint
 from tryon.training.tryon_task import net_inputs
 
@@ -248,6 +249,27 @@ def test_bare_arms_are_sometimes_greyed_out_as_under_an_old_sleeve(pairs_folder,
     assert 0 < sum(greyed) < len(greyed), "some items, not all, hide the arms"
 
 
+def test_neck_skin_the_garment_covers_is_greyed_in_most_parse_items(tiny_prepared, monkeypatch):
+    """As at inference with a network trained so (``TryOnPipeline.hide_covered_skin``): the skin
+    under the new garment (``tryon.region.covered_skin``, here all of it) is not shown as skin
+    in most augmented parse items; in the rest it is, as in items without augmentation."""
+    import tryon.data.tryon_pairs as tp
+
+    root, cache = tiny_prepared
+    folder = build_pairs_cache(find_layout(root), cache, train_pairs(find_layout(root), 1), cache, workers=1,
+                               progress=False, parser_dir=WEIGHTS / "parser")
+    monkeypatch.setattr(tp, "WIDER_OLD_PROBABILITY", 0.0)
+    monkeypatch.setattr(tp, "HIDE_ARMS_PROBABILITY", 0.0)
+    monkeypatch.setattr(tp, "CROP_PROBABILITY", 0.0)
+    monkeypatch.setattr(tp, "covered_skin", lambda labels, person, alpha: np.ones(labels.shape, bool))
+    plain = TryOnPairs(folder, region="parse")[0]["revealed"].sum()
+    assert plain > 0
+    ds = TryOnPairs(folder, augment=True, region="parse")
+    torch.manual_seed(0)
+    hidden = [int(ds[0]["revealed"].sum()) == 0 for _ in range(40)]
+    assert 0.5 * len(hidden) < sum(hidden) < len(hidden), f"{sum(hidden)} of {len(hidden)} items hid it"
+
+
 def test_net_inputs_make_pose_maps_for_the_batch(pairs_folder):
     batch = torch.utils.data.default_collate([TryOnPairs(pairs_folder)[i] for i in range(2)])
     x = net_inputs(batch)
@@ -287,6 +309,8 @@ def test_train_resumes_after_kill_9_and_exports(tiny_prepared, pairs_folder, tmp
     assert (run / "samples" / f"step_{target:08d}.png").is_file()
     net = TryOnNet.from_pretrained(tmp_path / "weights" / "tryon")
     assert net.config.code_dim == 160
+    # Trained on the parse's items, which grey the neck skin the garment covers: the pipeline will too.
+    assert load_extra(tmp_path / "weights" / "tryon")[COVERED_SKIN_KEY] is True
     # The exported EMA network runs on a real batch and keeps the photo outside the region.
     batch = torch.utils.data.default_collate([TryOnPairs(pairs_folder)[0]])
     with torch.no_grad():

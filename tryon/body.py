@@ -90,6 +90,8 @@ class BodyFrame:
             (:func:`tryon.sleeve_cover.covered_clothes`), set with the try-on's region.
         room: ``(H, W)`` bool or None: the lower-body clothes in the try-on's region (the new
             garment's room over them, :func:`tryon.region.parsed_region`), set with the region.
+        hidden_skin: ``(H, W)`` bool or None: the neck and chest skin the new garment covers,
+            greyed for the network (:func:`tryon.region.covered_skin`), set with the region.
         bared: :class:`tryon.bare_arms.BareArms` or None: the arms a shorter new sleeve bares
             (:func:`tryon.bare_arms.bared_arms`), set with the try-on's region.
         old_colours: :class:`tryon.old_garment.OldColours` or None: the old garment's colours,
@@ -106,6 +108,7 @@ class BodyFrame:
     dressed: np.ndarray | None = None
     covered: np.ndarray | None = None
     room: np.ndarray | None = None
+    hidden_skin: np.ndarray | None = None
     bared: BareArms | None = None
     old_colours: OldColours | None = None
 

@@ -20,6 +20,7 @@ from tryon.masks import disk, labelled, nearest_pixels
 __all__ = [
     "parsed_region",
     "parsed_revealed",
+    "covered_skin",
     "parse_regions",
     "AGNOSTIC_FILL",
     "OFF_PHOTO_FILL",
@@ -82,6 +83,9 @@ SKIN_MIN_SAMPLES = 10      # fewer face pixels than this: no skin model
 # On 100 validation persons it keeps 92% of the arm pixels (the default model: 76%).
 VETO_CHROMA_MARGIN = 14.0
 VETO_MIN_LUMA = 0.2
+COVERED_SKIN_INSET = 0.008     # covered_skin: the neck and chest skin at least this far (of the frame height)
+                               # inside the new garment's warped outline
+COVERED_SKIN_KEY = "hides_covered_skin"  # in a try-on network's config.json "extra": trained with it greyed
 FACE_MIN_VISIBILITY = 0.5  # eyes and mouth must be this visible to sample the face
 
 
@@ -364,6 +368,27 @@ def parsed_revealed(labels: np.ndarray, image: np.ndarray, person_mask: np.ndarr
     colour = skin_pixels(image, landmarks, margin=VETO_CHROMA_MARGIN, min_luma=VETO_MIN_LUMA)
     skin = body if colour is None else body & colour
     return ((near_person == 0) | skin | (labels == C.LIP_HAIR)) & region
+
+
+def covered_skin(labels: np.ndarray, person_mask: np.ndarray, garment_alpha: np.ndarray) -> np.ndarray:
+    """``(H, W)`` bool: the neck and chest skin (person by MediaPipe, background by the parser) that
+    the new garment's landmark warp covers, :data:`COVERED_SKIN_INSET` inside its outline.
+
+    Shown to the network as skin (:func:`parsed_revealed`), the old top's neckline stayed: every
+    garment took the old one's, a crew-neck T-shirt tried on someone in a scoop-neck tank top came
+    out scoop-necked, its print's top cut away. Greyed, the network paints the new garment's own
+    neckline there, and the skin inside it: a flat photo shows the back of the neck inside the
+    front neckline (the garment's mask covers a V-neck's V), so only a network trained with these
+    pixels greyed (``tryon.data.tryon_pairs``) tells the two apart; before, it closed V-necks.
+
+    Args:
+        labels: ``(H, W)`` uint8 LIP ids of the frame.
+        person_mask: ``(H, W)`` float in ``[0, 1]``, MediaPipe's person mask in the frame.
+        garment_alpha: ``(H, W)`` float in ``[0, 1]``, the new garment warped onto the body.
+    """
+    inset = max(1.0, COVERED_SKIN_INSET * labels.shape[0])
+    inside = cv2.erode((garment_alpha > 0.5).astype(np.uint8), disk(inset)).astype(bool)
+    return inside & (labels == C.LIP_BACKGROUND) & (person_mask > 0.5)
 
 
 def _high_collar(labels: np.ndarray, old_in_face: np.ndarray, u: float) -> np.ndarray:

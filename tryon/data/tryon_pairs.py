@@ -54,8 +54,8 @@ from tryon.garment import prepare_garment
 from tryon.hub import read_config
 from tryon.io import atomic_write, load_image
 from tryon.masks import disk
-from tryon.region import (OFF_PHOTO_FILL, PARSED_FRONT, PARSED_OLD_GARMENT, keep_region, parse_regions,
-                          shown_past_the_edge)
+from tryon.region import (OFF_PHOTO_FILL, PARSED_FRONT, PARSED_OLD_GARMENT, covered_skin, keep_region,
+                          parse_regions, shown_past_the_edge)
 from tryon.models.vae import VAE
 from tryon.tensors import to_tensor
 from tryon.warp import MEASURED_LENGTHS, warp_garment
@@ -90,6 +90,9 @@ FLIP_PROBABILITY = 0.5
 HIDE_ARMS_PROBABILITY = 0.3  # items whose bare arms are greyed out in the agnostic input (as if
                              # covered by an old long sleeve): teaches skin below short sleeves
 ARM_LABELS = C.LIP_ARMS
+HIDE_NECK_PROBABILITY = 0.75  # items whose neck and chest skin under the garment's warp is greyed out
+                              # (tryon.region.covered_skin, as at inference): the network paints the
+                              # garment's own neckline and the skin inside it
 WIDER_OLD_PROBABILITY = 0.5  # items repainted as if the old top were wider and longer than the worn one:
 WIDER_OLD_SIDEWAYS = 0.15    # its parse grown sideways by up to this many units of U (a halo)...
 WIDER_OLD_DOWN = 0.6         # ...and down by up to this many (a band below the hem); the network
@@ -444,8 +447,10 @@ class TryOnPairs(torch.utils.data.Dataset):
             region &= valid
         if self.region == "parse":
             parsed, person_mask = np.ascontiguousarray(parsed), mask.astype(np.float32) / 255
-            region, revealed = parse_regions(parsed, seen, person_mask, px, region,
-                                             garment[..., 3].astype(np.float32) / 255, valid)
+            alpha = garment[..., 3].astype(np.float32) / 255
+            region, revealed = parse_regions(parsed, seen, person_mask, px, region, alpha, valid)
+            if self.augment and rng.random() < HIDE_NECK_PROBABILITY:
+                revealed = revealed & ~covered_skin(parsed, person_mask, alpha)
             if self.augment and rng.random() < WIDER_OLD_PROBABILITY:
                 # Greyed wholly, background and skin too: at inference the old top covers it.
                 region = region | wider_old_garment(parsed, px, valid, rng.uniform(0, WIDER_OLD_SIDEWAYS),

@@ -35,6 +35,7 @@ from tryon.losses import (
 from tryon.models.discriminator import DiscriminatorConfig, MultiScaleDiscriminator
 from tryon.models.tryon_net import TryOnNet, TryOnNetConfig
 from tryon.pose import POSE_CHANNELS, pose_maps
+from tryon.region import COVERED_SKIN_KEY
 from tryon.tensors import on_white
 from tryon.training.ema import EMA
 from tryon.training.grid import to_unit
@@ -216,8 +217,11 @@ class TryOnTask(TrainingTask):
 
     def export(self, models, directory: Path) -> None:
         net = self.ema.shadow if self.ema is not None else models["net"]
+        region = getattr(self.train_set, "region", "pose")
         net.save_pretrained(Path(directory) / "tryon", dtype=torch.float16,
                             extra={"codes": ["garment-vae", "body-vae"][: 2 if net.config.code_dim else 0],
                                    "frame": list(C.FRAME_SIZE),
-                                   "region": getattr(self.train_set, "region", "pose"),
-                                   WARP_LENGTHS_KEY: MEASURED_LENGTHS._asdict()})
+                                   "region": region,
+                                   WARP_LENGTHS_KEY: MEASURED_LENGTHS._asdict(),
+                                   # (the parse's items grey it: tryon.data.tryon_pairs.HIDE_NECK_PROBABILITY)
+                                   COVERED_SKIN_KEY: region == "parse"})
