@@ -157,7 +157,7 @@ class MaskAnalysis:
         hanging: the sleeves were cut from beside the torso (:func:`hanging_sleeves`): they lie
             along it on the photo, and only laid along the arms do they fit a body.
         worn: the sleeves were cut along the arms of someone wearing the garment
-            (:mod:`tryon.worn`): they are as wide and as long as worn, not a flat half-round.
+            (:mod:`tryon.worn`): they are as wide as worn, not a flat half-round.
     """
 
     size: tuple[int, int]

@@ -377,9 +377,11 @@ def covered_skin(labels: np.ndarray, person_mask: np.ndarray, garment_alpha: np.
     Shown to the network as skin (:func:`parsed_revealed`), the old top's neckline stayed: every
     garment took the old one's, a crew-neck T-shirt tried on someone in a scoop-neck tank top came
     out scoop-necked, its print's top cut away. Greyed, the network paints the new garment's own
-    neckline there, and the skin inside it: a flat photo shows the back of the neck inside the
-    front neckline (the garment's mask covers a V-neck's V), so only a network trained with these
-    pixels greyed (``tryon.data.tryon_pairs``) tells the two apart; before, it closed V-necks.
+    neckline there, and the skin inside it. A flat photo shows the back of the neck inside the
+    front neckline (the garment's mask covers a V-neck's V), so the network must learn to tell
+    the two apart from the garment's pixels: it needs training with these pixels greyed
+    (``tryon.data.tryon_pairs``; an older network, shown them greyed, closed every V and scoop),
+    and the bundled one, 2,422 steps so, does not yet (a V-neck comes out round-necked).
 
     Args:
         labels: ``(H, W)`` uint8 LIP ids of the frame.
