@@ -15,7 +15,7 @@ import numpy as np
 
 from tryon import constants as C
 from tryon.alignment import body_unit, midpoint, torso_rows
-from tryon.masks import disk, labelled, nearest_pixels
+from tryon.masks import disk, erode, labelled, nearest_pixels
 
 __all__ = [
     "parsed_region",
@@ -364,7 +364,7 @@ def parsed_revealed(labels: np.ndarray, image: np.ndarray, person_mask: np.ndarr
     """
     near_person = cv2.dilate((person_mask > 0.5).astype(np.uint8),
                              disk(max(1.0, BACKGROUND_MARGIN * body_unit(landmarks))))
-    body = labelled(labels, PARSED_SKIN) | ((labels == C.LIP_BACKGROUND) & (person_mask > 0.5))
+    body = labelled(labels, PARSED_SKIN) | _parsed_neck(labels, person_mask)
     colour = skin_pixels(image, landmarks, margin=VETO_CHROMA_MARGIN, min_luma=VETO_MIN_LUMA)
     skin = body if colour is None else body & colour
     return ((near_person == 0) | skin | (labels == C.LIP_HAIR)) & region
@@ -388,9 +388,14 @@ def covered_skin(labels: np.ndarray, person_mask: np.ndarray, garment_alpha: np.
         person_mask: ``(H, W)`` float in ``[0, 1]``, MediaPipe's person mask in the frame.
         garment_alpha: ``(H, W)`` float in ``[0, 1]``, the new garment warped onto the body.
     """
-    inset = max(1.0, COVERED_SKIN_INSET * labels.shape[0])
-    inside = cv2.erode((garment_alpha > 0.5).astype(np.uint8), disk(inset)).astype(bool)
-    return inside & (labels == C.LIP_BACKGROUND) & (person_mask > 0.5)
+    inside = erode(garment_alpha > 0.5, max(1.0, COVERED_SKIN_INSET * labels.shape[0]))
+    return inside & _parsed_neck(labels, person_mask)
+
+
+def _parsed_neck(labels: np.ndarray, person_mask: np.ndarray) -> np.ndarray:
+    """``(H, W)`` bool: the neck and chest skin by the parse, person by MediaPipe but background
+    by the parser (LIP has no neck label)."""
+    return (labels == C.LIP_BACKGROUND) & (person_mask > 0.5)
 
 
 def _high_collar(labels: np.ndarray, old_in_face: np.ndarray, u: float) -> np.ndarray:

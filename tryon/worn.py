@@ -36,7 +36,7 @@ from tryon.garment_segmentation import fill_holes, has_transparency
 from tryon.masks import disk, labelled, torso_quad
 from tryon.pose import PoseResult, detect_pose, face_boxes
 from tryon.sleeve_fit import arc_position, segment
-from tryon.warp import GARMENT_SHOULDER_OUT, GARMENT_SHOULDER_UP, MIN_KEYPOINT_VISIBILITY
+from tryon.warp import GARMENT_SHOULDER_OUT, GARMENT_SHOULDER_UP, MIN_KEYPOINT_VISIBILITY, image_sides
 
 __all__ = ["WORN_BODY_SHARE", "check_garment_type", "prepare_any_garment", "find_wearer",
            "garment_from_worn", "MSG_NO_WEARER", "MSG_BACK_VIEW", "MSG_NO_UPPER_GARMENT", "WARN_FILLED"]
@@ -169,12 +169,6 @@ def _sleeve_end(garment: np.ndarray, chain: list[np.ndarray], u: float,
     return end if end is not None and walked >= SLEEVE_MIN_LENGTH * u else None
 
 
-def _arm_sides(landmarks: np.ndarray) -> list[tuple[int, int, int]]:
-    """The wearer's (shoulder, elbow, wrist) landmark ids, image-left arm first."""
-    return sorted([(C.RIGHT_SHOULDER, C.RIGHT_ELBOW, C.RIGHT_WRIST),
-                   (C.LEFT_SHOULDER, C.LEFT_ELBOW, C.LEFT_WRIST)], key=lambda s: landmarks[s[0], 0])
-
-
 def _keypoints(garment: np.ndarray, landmarks: np.ndarray,
                arms: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, tuple[float, float] | None]:
     """Garment keypoints in the work frame: shoulders and sleeves from the wearer's pose (the
@@ -184,7 +178,7 @@ def _keypoints(garment: np.ndarray, landmarks: np.ndarray,
     p, vis = landmarks[:, :2].astype(np.float64), landmarks[:, 2]
     u = body_unit(landmarks)
     keypoints = garment_keypoints(garment)
-    sides = _arm_sides(landmarks)
+    sides = [side[:3] for side in image_sides(landmarks)]
     down = midpoint(p[C.LEFT_HIP], p[C.RIGHT_HIP]) - midpoint(p[C.LEFT_SHOULDER], p[C.RIGHT_SHOULDER])
     down /= max(float(np.linalg.norm(down)), 1e-6)
     across = np.array([-down[1], down[0]])
@@ -210,7 +204,7 @@ def _sleeve_kind(keypoints: dict, landmarks: np.ndarray) -> str | None:
     :func:`tryon.sleeves.sleeve_kind` reads a flat photo, called a cropped T-shirt's sleeves long.)"""
     p, vis = landmarks[:, :2].astype(np.float64), landmarks[:, 2]
     kinds = []
-    for name, (sh, el, wr) in zip(("sleeve_l", "sleeve_r"), _arm_sides(landmarks)):
+    for name, (sh, el, wr) in zip(("sleeve_l", "sleeve_r"), (side[:3] for side in image_sides(landmarks))):
         if vis[el] < MIN_KEYPOINT_VISIBILITY:
             continue
         end = keypoints.get(name)
@@ -296,7 +290,7 @@ def _long_sleeves(mask: np.ndarray, landmarks: np.ndarray, keypoints: dict,
     centre = midpoint(p[C.LEFT_SHOULDER], p[C.RIGHT_SHOULDER])
     blobs: dict[str, np.ndarray] = {}
     chains: dict[str, np.ndarray] = {}
-    for name, (sh, el, wr) in zip(("sleeve_l", "sleeve_r"), _arm_sides(landmarks)):
+    for name, (sh, el, wr) in zip(("sleeve_l", "sleeve_r"), (side[:3] for side in image_sides(landmarks))):
         end = keypoints.get(name)
         if end is None or min(vis[el], vis[wr]) < MIN_KEYPOINT_VISIBILITY:
             return None
@@ -346,7 +340,6 @@ def _straightened(frame: np.ndarray, mask: np.ndarray, blobs: dict[str, np.ndarr
     if not bent:
         return frame, mask, blobs
     h, w = mask.shape
-    xs, ys = np.arange(w, dtype=np.float64)[None, :], np.arange(h, dtype=np.float64)[:, None]
     torso = mask & ~np.logical_or.reduce(list(blobs.values()))
     hull = np.zeros((h, w), np.uint8)
     points = cv2.findNonZero(torso.astype(np.uint8))
@@ -356,7 +349,12 @@ def _straightened(frame: np.ndarray, mask: np.ndarray, blobs: dict[str, np.ndarr
     out, mask, blobs = frame.copy(), mask.copy(), dict(blobs)
     for name in bent:
         chain = chains[name]
-        fore = blobs[name] & (segment(xs, ys, chain[1], chain[2])[1] < segment(xs, ys, chain[0], chain[1])[1])
+        ys, xs = np.nonzero(blobs[name])  # the forearm's part: nearer its line than the upper arm's
+        y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+        xs, ys = np.arange(x0, x1, dtype=np.float64)[None, :], np.arange(y0, y1, dtype=np.float64)[:, None]
+        fore = np.zeros_like(mask)
+        fore[y0:y1, x0:x1] = blobs[name][y0:y1, x0:x1] & (
+            segment(xs, ys, chain[1], chain[2])[1] < segment(xs, ys, chain[0], chain[1])[1])
         matrix = _turn(chain)
         moved = cv2.warpAffine(fore.astype(np.float32), matrix, (w, h)) > 0.5
         turned = cv2.warpAffine(frame, matrix, (w, h), flags=cv2.INTER_LINEAR)
