@@ -349,6 +349,8 @@ def _straightened(frame: np.ndarray, mask: np.ndarray, blobs: dict[str, np.ndarr
     out, mask, blobs = frame.copy(), mask.copy(), dict(blobs)
     for name in bent:
         chain = chains[name]
+        if not blobs[name].any():
+            continue
         ys, xs = np.nonzero(blobs[name])  # the forearm's part: nearer its line than the upper arm's
         y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
         xs, ys = np.arange(x0, x1, dtype=np.float64)[None, :], np.arange(y0, y1, dtype=np.float64)[:, None]
