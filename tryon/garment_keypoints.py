@@ -24,6 +24,8 @@ GARMENT_KEYPOINTS = ("neck", "shoulder_l", "shoulder_r", "sleeve_l", "sleeve_r",
 
 HEM_BAND = 0.08                # bottom share of the garment's rows that defines the hem
 HEM_MIN_WIDTH = 0.5            # hem rows: torso run >= this share of the lower-body median
+HEM_GAP = 0.3                  # lower rows off the centre column, with a gap around it this share of the
+                               # row's extent, hold only sleeves hanging below a cropped top's hem
 WAIST_BAND = (0.3, 0.7)        # rows (share of height) whose narrowest torso caps the shoulders
 SHOULDER_SPREAD = 0.45         # shoulders at centre +- this times the torso width
 SHOULDER_BAND = 0.04           # search +- this share of the torso width (>= 1 px) of columns
@@ -78,6 +80,25 @@ def _torso_runs(mask: np.ndarray, cx: int) -> tuple[np.ndarray, np.ndarray]:
     left = np.where(empty, -1, last_off[rows, np.clip(c_l, 0, w - 1)] + 1)
     right = np.where(empty, -1, first_off[rows, np.clip(c_r, 0, w - 1)] - 1)
     return left, right
+
+
+def _below_hem(mask: np.ndarray, cx: int, rows: np.ndarray) -> np.ndarray:
+    """``rows`` (sorted, non-empty) less those that hold only sleeves hanging below the hem: the
+    bottom rows (all of them up from the last) off column ``cx``, with mask pixels on both sides
+    of a gap at least :data:`HEM_GAP` of the row's extent. (A cropped top's long sleeves hang far
+    below its hem; their rows, most of its lower half, made the typical lower-body width a
+    sleeve's and put the hem at the cuffs, and the torso on a sleeve.)"""
+    sub = mask[rows]
+    w = mask.shape[1]
+    cols = np.arange(w)
+    on_left = np.where(sub[:, :cx], cols[:cx], -1).max(axis=1, initial=-1)
+    on_right = np.where(sub[:, cx + 1:], cols[cx + 1:], w).min(axis=1, initial=w)
+    first = np.argmax(sub, axis=1)
+    last = w - 1 - np.argmax(sub[:, ::-1], axis=1)
+    hanging = ~sub[:, cx] & (on_left >= 0) & (on_right < w) & (
+        on_right - on_left >= HEM_GAP * (last - first + 1))
+    below = np.logical_and.accumulate(hanging[::-1])[::-1]  # from the bottom row up, all hanging
+    return rows[~below] if (~below).any() else rows
 
 
 def _hem_rows(rows: np.ndarray, width: np.ndarray) -> np.ndarray:
@@ -416,11 +437,11 @@ def _analyse(mask: np.ndarray) -> tuple[dict[str, tuple[float, float] | None], d
     cx = int(round(np.nonzero(mask)[1].mean()))
     for _ in range(2):
         left, right = _torso_runs(mask, cx)
-        hem = _hem_rows(rows, right - left + 1)
+        hem = _hem_rows(_below_hem(mask, cx, rows), right - left + 1)
         cx = int(round(np.median((left[hem] + right[hem]) / 2)))
     left, right = _torso_runs(mask, cx)
     width = right - left + 1
-    hem = _hem_rows(rows, width)
+    hem = _hem_rows(_below_hem(mask, cx, rows), width)
     # 2. hem: ends of the torso run over the bottom rows.
     hem_y, hem_w = float(hem[-1]), float(np.median(width[hem]))
     out["hem_l"] = (float(np.median(left[hem])), hem_y)
