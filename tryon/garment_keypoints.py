@@ -85,7 +85,8 @@ def _torso_runs(mask: np.ndarray, cx: int) -> tuple[np.ndarray, np.ndarray]:
 def _below_hem(mask: np.ndarray, cx: int, rows: np.ndarray) -> np.ndarray:
     """``rows`` (sorted, non-empty) less those that hold only sleeves hanging below the hem: the
     bottom rows (all of them up from the last) off column ``cx``, with mask pixels on both sides
-    of a gap at least :data:`HEM_GAP` of the row's extent. (A cropped top's long sleeves hang far
+    of a gap at least :data:`HEM_GAP` of the row's extent, or on one side only (one sleeve
+    longer), at least one of them the former. (A cropped top's long sleeves hang far
     below its hem; their rows, most of its lower half, made the typical lower-body width a
     sleeve's and put the hem at the cuffs, and the torso on a sleeve.)"""
     sub = mask[rows]
@@ -95,9 +96,12 @@ def _below_hem(mask: np.ndarray, cx: int, rows: np.ndarray) -> np.ndarray:
     on_right = np.where(sub[:, cx + 1:], cols[cx + 1:], w).min(axis=1, initial=w)
     first = np.argmax(sub, axis=1)
     last = w - 1 - np.argmax(sub[:, ::-1], axis=1)
-    hanging = ~sub[:, cx] & (on_left >= 0) & (on_right < w) & (
-        on_right - on_left >= HEM_GAP * (last - first + 1))
-    below = np.logical_and.accumulate(hanging[::-1])[::-1]  # from the bottom row up, all hanging
+    off = ~sub[:, cx]
+    apart = off & (on_left >= 0) & (on_right < w) & (on_right - on_left >= HEM_GAP * (last - first + 1))
+    one_side = off & ((on_left >= 0) != (on_right < w))      # (one sleeve longer than the other)
+    below = np.logical_and.accumulate((apart | one_side)[::-1])[::-1]  # from the bottom row up
+    if not (below & apart).any():                             # (a slanted hem's corner alone)
+        return rows
     return rows[~below] if (~below).any() else rows
 
 
