@@ -108,6 +108,15 @@ def _without_sleeves(prepared) -> bool:
     return kp.get("sleeve_l") is None and kp.get("sleeve_r") is None and prepared.sleeves != "long"
 
 
+def _covered_skin(body) -> np.ndarray | None:
+    """``(H, W)`` bool, the photo's skin the new garment covers, whose tone says nothing of the
+    garment's light: bare arms its sleeves dress, and the neck and chest skin it covers (an old
+    V-neck's skin, lighter than the old top, lit a V-shaped glow on the new garment and darkened
+    the chest around it); None where there is none."""
+    masks = [m for m in (None if body.dressed is None else body.dressed > 0, body.hidden_skin) if m is not None]
+    return np.logical_or.reduce(masks) if masks else None
+
+
 class TryOnPipeline:
     """Virtual try-on: ``pipe(person=..., garment=...)``.
 
@@ -445,8 +454,8 @@ class TryOnPipeline:
         (:mod:`tryon.fullres`, the learned renderer), the full-resolution garment (else None)."""
         if not self.full_resolution or warped.shows is None or prepared.source is None:
             return body_lib.paste_back(photo, rendered, alpha, body.alignment)[0], None
-        shading = (shading_map(body.image, warped.shows * warped.alpha, strength=FULLRES_SHADING,
-                               detail=FULLRES_SHADING_DETAIL, neutral=None if body.dressed is None else body.dressed > 0)
+        shading = (shading_map(body.image, warped.shows * warped.alpha * (1.0 - warped.keeps), strength=FULLRES_SHADING,
+                               detail=FULLRES_SHADING_DETAIL, neutral=_covered_skin(body))
                    if FULLRES_SHADING else None)
         layers = warped.layers  # laid sleeves: each read through its own grid, blended over the seam
         maps = source_maps([warped.grid] if layers is None else [layers.torso, layers.sleeves],

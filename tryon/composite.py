@@ -18,6 +18,10 @@ SHADING_BASE_SIGMA = 0.08     # fraction of frame height: the local mean that fo
 SHADING_MIN, SHADING_MAX = 0.7, 1.2  # clamp: shading darkens or brightens at most this much
 SHADING_STRENGTH = 0.6        # 0 = flat garment, 1 = the person's full relative shading
 SHADING_WORK_HEIGHT = 256     # px: shading is estimated at this height, then upsampled
+SHADING_DARK = 50.0           # luma (0-255) added to both sides of the ratio where the old top is black, less
+DARK_LUMA = 100.0             # as its local mean nears this, none from here: a black top's faint highlights
+                              # (luma 20 -> 40) doubled the ratio and lit glows on a pink garment
+DETAIL_MIN_WEIGHT = 0.05      # the detail blur reads the garment's own pixels where they weigh this much
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 
@@ -27,7 +31,8 @@ def shading_map(person: np.ndarray, alpha: np.ndarray, *, strength: float = SHAD
 
     Args:
         person: ``(H, W, 3)`` uint8 RGB person in the frame.
-        alpha: ``(H, W)`` float32 in ``[0, 1]``, where the garment goes.
+        alpha: ``(H, W)`` float32 in ``[0, 1]``, where the garment goes: the person's tone is read
+            (and blurred) over the pixels where it is above 0.5 alone.
         strength: exponent applied to the ratio (0 gives all ones).
         detail: Gaussian sigma, as a fraction of the height, that blurs away print and texture
             before the ratio is taken (larger: only broad folds and light remain).
@@ -49,15 +54,21 @@ def shading_map(person: np.ndarray, alpha: np.ndarray, *, strength: float = SHAD
     rgb = person.astype(np.float32)  # (weighted by hand: a BLAS product here woke its threads, see sleeve_fit._dot)
     luma = rgb[..., 0] * _LUMA[0] + rgb[..., 1] * _LUMA[1] + rgb[..., 2] * _LUMA[2] + 1.0
     detail_sigma = max(detail * h, 0.5)
-    detail = cv2.GaussianBlur(luma, (0, 0), sigmaX=detail_sigma)
     weight = (alpha > 0.5).astype(np.float32)
     if neutral is not None:
         weight *= ~neutral
+    # Blurred over the pixels that count alone: blurred with the skin and background beside them,
+    # an old V-neck's skin lit a glow on the new garment around it, and a forearm in front a halo.
+    spread = cv2.GaussianBlur(weight, (0, 0), sigmaX=detail_sigma)
+    detail = np.where(spread > DETAIL_MIN_WEIGHT,
+                      cv2.GaussianBlur(luma * weight, (0, 0), sigmaX=detail_sigma) / np.maximum(spread, DETAIL_MIN_WEIGHT),
+                      cv2.GaussianBlur(luma, (0, 0), sigmaX=detail_sigma))
     sigma = SHADING_BASE_SIGMA * h
     num = wide_gaussian(detail * weight, sigma)
     den = wide_gaussian(weight, sigma)
     base = np.where(den > 1e-3, num / np.maximum(den, 1e-3), detail)
-    ratio = np.clip(detail / np.maximum(base, 1.0), SHADING_MIN, SHADING_MAX) ** strength
+    offset = SHADING_DARK * np.clip(1.0 - base / DARK_LUMA, 0.0, 1.0)   # (only where the old top is dark)
+    ratio = np.clip((detail + offset) / (np.maximum(base, 1.0) + offset), SHADING_MIN, SHADING_MAX) ** strength
     if neutral is not None and neutral.any():
         share = cv2.GaussianBlur(neutral.astype(np.float32), (0, 0), sigmaX=detail_sigma)
         ratio = ratio * (1.0 - share) + share
