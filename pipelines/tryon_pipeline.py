@@ -34,7 +34,7 @@ from tryon.bare_arms import bared_arms, kept_sleeves, paint_bare_arms
 from tryon.composite import composite, shading_map
 from tryon.conditioning import GarmentChecker, check_code_dims, frame_arrays, net_tensors
 from tryon.errors import TryOnError
-from tryon.fullres import BROAD_FLOW_SMOOTH, FLOW_SMOOTH, compose, source_maps
+from tryon.fullres import BROAD_FLOW_SMOOTH, FLOW_SMOOTH, compose, flow_folds, source_maps
 from tryon.garment_cache import GARMENT_CACHE_SIZE, GarmentCache, GarmentInput, load_garment_input
 from tryon.hub import load_extra
 from tryon.io import downscaled_warnings, load_image
@@ -67,6 +67,10 @@ FULLRES_SHADING_DETAIL = 0.03 # garment, blurred this much first (fraction of th
                               # the baseline's 0.012 an old print came through as blotches (by eye,
                               # validation grid), at 0.03 it does not; without shading, region SSIM
                               # fell from 0.691 to 0.689
+MAX_FLOW_FOLDS = 0.33         # where the network's broad flow folds or squeezes more of the shown garment than
+                              # this (tryon.fullres.flow_folds), it is dropped: the spline's garment as given
+                              # (striped tops swirled into rings: 5 of the 500 validation pairs, at 0.35-0.47;
+                              # all others at most 0.10; of the first 120 training pairs, one at 0.29, fine)
 WORKERS = 4                   # threads that prepare garments beside the person's pose and parse
                               # (a request uses one; a server's several requests share them)
 WORKER_TORCH_THREADS = 1      # torch threads of each
@@ -482,6 +486,8 @@ class TryOnPipeline:
         with self._stage(timings, "net"), torch.autocast(
                 "cpu", dtype=torch.bfloat16, enabled=self.precision == "bfloat16"):
             out = self.net(**x)
+            if flow_folds(out.flow[0].float().numpy(), (out.mask[0, 0] > 0.5).numpy()) > MAX_FLOW_FOLDS:
+                out = self.net(**x, flow_scale=0.0)  # a swirled garment: the spline's, unrefined
         refined = out.warped[0].float()
         alpha = refined[3].clamp(0, 1).numpy()
         shows = (out.mask[0, 0].float() / refined[3].clamp(min=MIN_COVER)).clamp(0, 1).numpy()

@@ -266,3 +266,22 @@ def test_garment_warps_read_the_garment_their_way_and_only_the_region_changes(pe
         assert np.abs(results[a].astype(int) - results[b]).mean() > 0.2, (a, b)
     with pytest.raises(ValueError, match="garment_warp"):
         TryOnPipeline(garment_warp="bent")
+
+
+def test_flow_folds_counts_a_fold_not_a_shift_or_a_gentle_bend():
+    """A flow that reads the garment mirrored across a band (the rings VITON 019415's stripes were
+    swirled into fold them so) folds it; a shift or a broad bend does not."""
+    from tryon.fullres import flow_folds
+
+    h, w = 256, 192
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    cover = np.zeros((h, w), bool)
+    cover[60:200, 40:150] = True
+    g = np.exp(-((xs - 95.0) ** 2 + (ys - 130.0) ** 2) / 50.0 ** 2)
+    to_flow = lambda dx, dy: np.stack([dx / (w / 2), dy / (h / 2)]).astype(np.float32)  # noqa: E731
+    fold = to_flow(-3.0 * (xs - 95.0) * g, np.zeros((h, w)))    # read mirrored about the centre column
+    assert flow_folds(fold, cover) > 0.3
+    assert flow_folds(to_flow(np.full((h, w), 12.0), np.full((h, w), -7.0)), cover) == 0.0
+    bend = 10.0 * np.sin(ys / h * np.pi)                        # rows pushed sideways, broadly
+    assert flow_folds(to_flow(bend, np.zeros((h, w))), cover) == 0.0
+    assert flow_folds(fold, np.zeros((h, w), bool)) == 0.0

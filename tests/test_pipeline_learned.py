@@ -180,3 +180,23 @@ def test_a_crew_neck_tee_on_a_scoop_neck_takes_its_own_neckline(pipe, viton_dir,
     assert chest.sum() > 150, f"only {chest.sum()} pixels of her chest differ"
     blue = {k: float((im[chest][:, 2] - im[chest][:, 0] > 30).mean()) for k, im in (("on", on), ("off", off))}
     assert blue["on"] > 0.7 and blue["off"] < 0.2, blue
+
+
+@needs_weights
+@pytest.mark.shared
+def test_a_striped_top_the_flow_swirls_is_dressed_by_the_spline(pipe, viton_dir, monkeypatch):
+    """VITON 019415's Breton top (a shop photo at an angle): the network's flow swirled its stripes
+    into rings (paired region SSIM 0.055). Its broad flow folds over a third of the shown garment
+    (tryon.fullres.flow_folds), so the network runs again without it: the spline's stripes."""
+    person = viton_dir / "train" / "image" / "019415_0.jpg"
+    if not person.is_file():
+        pytest.skip("needs VITON 019415 (the full train split in /tmp/data/viton, not the test subset)")
+    scales = []
+    forward = type(pipe.net).forward
+    monkeypatch.setattr(type(pipe.net), "forward",
+                        lambda self, *a, **k: scales.append(k.get("flow_scale", 1.0)) or forward(self, *a, **k))
+    pipe(person, viton_dir / "train" / "cloth" / "019415_1.jpg")
+    assert scales == [1.0, 0.0]
+    scales.clear()
+    pipe(viton_dir / "train" / "image" / "000003_0.jpg", viton_dir / "train" / "cloth" / "000003_1.jpg")
+    assert scales == [1.0]                                              # (a plain tee: its flow as learned)

@@ -302,3 +302,17 @@ def test_modules_alone():
     gen = TryOnGenerator(image_channels=8, condition_channels=9, code_dim=0, channels=(8, 16))
     rendered, logit = gen(torch.zeros(1, 8, 16, 12), torch.zeros(1, 9, 8, 6))
     assert rendered.shape == (1, 3, 16, 12) and logit.shape == (1, 1, 16, 12)
+
+
+def test_flow_scale_zero_gives_the_spline_garment_as_it_came():
+    """``flow_scale=0`` (the pipeline's fallback for a swirled flow) refines nothing."""
+    config = TryOnNetConfig(**TINY)
+    torch.manual_seed(0)
+    net = TryOnNet(config)
+    perturb_flow_heads(net, scale=0.5)
+    inputs = make_inputs(config, batch=2)
+    with torch.no_grad():
+        moved, kept = net(**inputs), net(**inputs, flow_scale=0.0)
+    assert not torch.allclose(moved.warped, inputs["garment"], atol=1e-3)
+    assert torch.allclose(kept.warped, inputs["garment"], atol=1e-5)
+    assert torch.count_nonzero(kept.flow) == 0

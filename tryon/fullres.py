@@ -31,7 +31,8 @@ from PIL import Image
 from tryon.alignment import Alignment
 from tryon.smooth import wide_gaussian
 
-__all__ = ["source_map", "source_maps", "compose", "FullResGarment", "OUTSIDE", "FLOW_SMOOTH", "BROAD_FLOW_SMOOTH"]
+__all__ = ["source_map", "source_maps", "compose", "flow_folds", "FullResGarment", "OUTSIDE", "FLOW_SMOOTH",
+           "BROAD_FLOW_SMOOTH"]
 
 OUTSIDE = -1e4           # a map value that reads nothing (far outside the garment photo)
 MIN_COVER = 1e-3         # premultiplied colour is divided by at least this coverage
@@ -51,6 +52,8 @@ TEAR = 4.0               # the map tears where it steps this many times its medi
                          # resampled nearest there, as a blend of the two places read a light line
 READ_ROW = 1024          # pixels read by a list are laid out in rows this long
 LAYER_SEAM = 2.0         # photo px: a laid sleeve's seam with the torso is blended over this width
+FOLD_AREA = 0.25         # a flow squeezing a garment's pixel to this share of its area, or folding it, is
+                         # what :func:`flow_folds` counts
 BROAD_FLOW_SMOOTH = 16.0  # frame px: the sigma that keeps only the flow's broad fit (garment_warp
                           # "broad"): its finer bends squeeze and twist prints on shoppers' photos
 
@@ -133,6 +136,20 @@ def source_maps(tps_grids: list[np.ndarray], flow: np.ndarray | None, to_layout:
         sx[far], sy[far] = OUTSIDE, OUTSIDE
         maps.append(np.stack([sx, sy], -1).astype(np.float32))
     return maps
+
+
+def flow_folds(flow: np.ndarray, cover: np.ndarray, smooth: float = BROAD_FLOW_SMOOTH) -> float:
+    """The share of the ``cover`` pixels (``(H, W)`` bool) where the learned ``flow`` (``(2, H, W)``
+    float32, normalised units), smoothed over ``smooth`` frame px, folds the garment or squeezes it
+    to under :data:`FOLD_AREA` of its area (the Jacobian determinant of ``p -> p + flow(p)``); 0.0
+    when nothing is covered."""
+    if not cover.any():
+        return 0.0
+    h, w = flow.shape[1:]
+    fx = wide_gaussian(np.ascontiguousarray(flow[0], np.float32), smooth) * (w / 2.0)
+    fy = wide_gaussian(np.ascontiguousarray(flow[1], np.float32), smooth) * (h / 2.0)
+    det = (1.0 + np.gradient(fx, axis=1)) * (1.0 + np.gradient(fy, axis=0)) - np.gradient(fx, axis=0) * np.gradient(fy, axis=1)
+    return float((det[cover] <= FOLD_AREA).mean())
 
 
 def _roi(alpha: np.ndarray, alignment: Alignment,

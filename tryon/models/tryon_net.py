@@ -34,7 +34,7 @@ from torch import nn
 
 from tryon.hub import PretrainedMixin
 from tryon.models.generator import KEEP_LOGIT_INIT, MASK_LOGIT_INIT, RGB_CHANNELS, TryOnGenerator
-from tryon.models.warper import GARMENT_CHANNELS, FlowWarper, half_resolution
+from tryon.models.warper import GARMENT_CHANNELS, FlowWarper, FlowWarperOutput, half_resolution, warp as apply_flow
 
 __all__ = ["TryOnNetConfig", "TryOnNetOutput", "TryOnNet"]
 
@@ -162,7 +162,8 @@ class TryOnNet(nn.Module, PretrainedMixin):
 
     def forward(self, agnostic: torch.Tensor, region: torch.Tensor, pose: torch.Tensor,
                 garment: torch.Tensor, codes: torch.Tensor | None = None,
-                revealed: torch.Tensor | None = None, detach_warp: bool = False) -> TryOnNetOutput:
+                revealed: torch.Tensor | None = None, detach_warp: bool = False,
+                flow_scale: float = 1.0) -> TryOnNetOutput:
         """Try the garment on.
 
         Args:
@@ -176,6 +177,8 @@ class TryOnNet(nn.Module, PretrainedMixin):
                 background), or ``None`` (nothing revealed).
             detach_warp: the generator and the composition get the refined garment without its
                 gradient, so training moves the warper by its own losses alone (the same output).
+            flow_scale: the warper's flow is scaled by this before it refines the garment (1: as
+                learned; 0: the spline's garment as given). For inference only.
 
         Returns:
             :class:`TryOnNetOutput`.
@@ -190,6 +193,9 @@ class TryOnNet(nn.Module, PretrainedMixin):
             codes = agnostic.new_zeros(agnostic.shape[0], self.config.code_dim)
         condition = half_resolution(torch.cat([agnostic, region, pose], dim=1))  # shared by both
         warp = self.warper(garment, condition)
+        if flow_scale != 1.0:
+            flow = warp.flow * flow_scale
+            warp = FlowWarperOutput(warped=apply_flow(garment, flow), flow=flow, flows=warp.flows)
         warped = warp.warped.detach() if detach_warp else warp.warped
         warped_rgb, warped_alpha = warped[:, :RGB_CHANNELS], warped[:, RGB_CHANNELS:]
         images = torch.cat([agnostic, region, revealed, warped], dim=1)
