@@ -72,7 +72,9 @@ FULLRES_SHADING_DETAIL = 0.03 # garment, blurred this much first (fraction of th
 MAX_FLOW_FOLDS = 0.33         # where the network's broad flow folds or squeezes more of the shown garment than
                               # this (tryon.fullres.flow_folds), it is dropped: the spline's garment as given
                               # (striped tops swirled into rings: 5 of the 500 validation pairs, at 0.35-0.47;
-                              # all others at most 0.10; of the first 120 training pairs, one at 0.29, fine)
+                              # all others at most 0.10; of the first 120 training pairs, one at 0.29, fine).
+                              # Not on a photo cut across the body: there the flow stretches the garment on
+                              # past the edge, as trained (Grace Hopper's portrait: 0.36-0.48, the flow's better)
 WORKERS = 4                   # threads that prepare garments beside the person's pose and parse
                               # (a request uses one; a server's several requests share them)
 WORKER_TORCH_THREADS = 1      # torch threads of each
@@ -441,7 +443,7 @@ class TryOnPipeline:
         past = body.shown_region()[1] & ~body.valid
         if learned:
             with self._stage(timings, "render"):
-                rendered, warped = self._render(body, warped, codes, timings)
+                rendered, warped = self._render(body, warped, codes, timings, cut=bool(past.any()))
                 alpha = body_lib.feather(body.region, FEATHER_FRACTION * h, beyond=past)
                 if not body.valid.all():
                     rendered = extend_past(rendered, body.valid, EDGE_REACH)
@@ -474,11 +476,12 @@ class TryOnPipeline:
                        layer=None if layers is None else (maps[1], layers.shows))
 
     @torch.inference_mode()
-    def _render(self, body, warped, codes: dict, timings: dict[str, float]):
+    def _render(self, body, warped, codes: dict, timings: dict[str, float], cut: bool = False):
         """The network's person in the frame: ``(H, W, 3)`` uint8, and the refined warp.
 
         ``codes`` holds the VAE codes the checks already computed (``"garment"``, ``"body"``);
-        ``timings["net"]`` gets the warper + generator forward alone (inside ``render``)."""
+        ``timings["net"]`` gets the warper + generator forward alone (inside ``render``). ``cut``:
+        the repaint region goes on past the photo's edge (a portrait cut across the body)."""
         arrays = frame_arrays(body, warped)
         x = {k: v[None] for k, v in net_tensors(arrays["person"], arrays["region"], arrays["valid"],
                                                 arrays["garment"], arrays["revealed"]).items()}
@@ -488,7 +491,7 @@ class TryOnPipeline:
         with self._stage(timings, "net"), torch.autocast(
                 "cpu", dtype=torch.bfloat16, enabled=self.precision == "bfloat16"):
             out = self.net(**x)
-            if flow_folds(out.flow[0].float().numpy(), (out.mask[0, 0] > 0.5).numpy()) > MAX_FLOW_FOLDS:
+            if not cut and flow_folds(out.flow[0].float().numpy(), (out.mask[0, 0] > 0.5).numpy()) > MAX_FLOW_FOLDS:
                 out = self.net(**x, flow_scale=0.0)  # a swirled garment: the spline's, unrefined
         refined = out.warped[0].float()
         alpha = refined[3].clamp(0, 1).numpy()
