@@ -60,9 +60,8 @@ def shading_map(person: np.ndarray, alpha: np.ndarray, *, strength: float = SHAD
     # Blurred over the pixels that count alone: blurred with the skin and background beside them,
     # an old V-neck's skin lit a glow on the new garment around it, and a forearm in front a halo.
     spread = cv2.GaussianBlur(weight, (0, 0), sigmaX=detail_sigma)
-    detail = np.where(spread > DETAIL_MIN_WEIGHT,
-                      cv2.GaussianBlur(luma * weight, (0, 0), sigmaX=detail_sigma) / np.maximum(spread, DETAIL_MIN_WEIGHT),
-                      cv2.GaussianBlur(luma, (0, 0), sigmaX=detail_sigma))
+    own = cv2.GaussianBlur(luma * weight, (0, 0), sigmaX=detail_sigma) / np.maximum(spread, DETAIL_MIN_WEIGHT)
+    detail = np.where(spread > DETAIL_MIN_WEIGHT, own, cv2.GaussianBlur(luma, (0, 0), sigmaX=detail_sigma))
     sigma = SHADING_BASE_SIGMA * h
     num = wide_gaussian(detail * weight, sigma)
     den = wide_gaussian(weight, sigma)

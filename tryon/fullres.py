@@ -148,7 +148,9 @@ def flow_folds(flow: np.ndarray, cover: np.ndarray, smooth: float = BROAD_FLOW_S
     h, w = flow.shape[1:]
     fx = wide_gaussian(np.ascontiguousarray(flow[0], np.float32), smooth) * (w / 2.0)
     fy = wide_gaussian(np.ascontiguousarray(flow[1], np.float32), smooth) * (h / 2.0)
-    det = (1.0 + np.gradient(fx, axis=1)) * (1.0 + np.gradient(fy, axis=0)) - np.gradient(fx, axis=0) * np.gradient(fy, axis=1)
+    dx_dx, dx_dy = np.gradient(fx, axis=1), np.gradient(fx, axis=0)
+    dy_dx, dy_dy = np.gradient(fy, axis=1), np.gradient(fy, axis=0)
+    det = (1.0 + dx_dx) * (1.0 + dy_dy) - dx_dy * dy_dx
     return float((det[cover] <= FOLD_AREA).mean())
 
 

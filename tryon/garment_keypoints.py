@@ -24,8 +24,8 @@ GARMENT_KEYPOINTS = ("neck", "shoulder_l", "shoulder_r", "sleeve_l", "sleeve_r",
 
 HEM_BAND = 0.08                # bottom share of the garment's rows that defines the hem
 HEM_MIN_WIDTH = 0.5            # hem rows: torso run >= this share of the lower-body median
-HEM_GAP = 0.3                  # lower rows off the centre column, with a gap around it this share of the
-                               # row's extent, hold only sleeves hanging below a cropped top's hem
+HEM_GAP = 0.3                  # the bottom rows off the centre column, with a gap around it this share of
+                               # the row's extent, hold only sleeves hanging below a cropped top's hem
 WAIST_BAND = (0.3, 0.7)        # rows (share of height) whose narrowest torso caps the shoulders
 SHOULDER_SPREAD = 0.45         # shoulders at centre +- this times the torso width
 SHOULDER_BAND = 0.04           # search +- this share of the torso width (>= 1 px) of columns
