@@ -506,7 +506,7 @@ class TryOnPipeline:
         if body.hidden_skin is not None:  # skin it was not shown: the photo's own where no garment shows
             keeps = np.maximum(keeps, body.hidden_skin * (1.0 - shows * alpha))
         if body.bared is not None:  # skin where a shorter new sleeve bares the arm (tryon.bare_arms)
-            image, shows, keeps = paint_bare_arms(image, body.bared, shows, keeps)
+            image, shows, keeps = paint_bare_arms(image, body.bared, shows, keeps, body.image)
         return image, WarpedGarment(to_uint8(refined[:3]), alpha, warped.src, warped.dst, warped.grid,
                                     out.flow[0].float().numpy(), shows, keeps, warped.layers)
 

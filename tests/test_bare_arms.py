@@ -59,7 +59,7 @@ def test_a_t_shirt_on_long_sleeves_bares_the_forearms_in_the_persons_own_tone():
     assert not bare.skin[:, 70:122].any()                            # the torso keeps the garment
     np.testing.assert_allclose(bare.tone, HAND, atol=1)              # read off the hands, not the face
     ones = np.ones((H, W), np.float32)
-    painted, shows, keeps = paint_bare_arms(np.full((H, W, 3), 90, np.uint8), bare, ones, ones)
+    painted, shows, keeps = paint_bare_arms(np.full((H, W, 3), 90, np.uint8), bare, ones, ones, image)
     assert abs(shows[160, 142]) < 1e-6 and abs(keeps[160, 142]) < 1e-6 and shows[100, 96] == 1.0
     assert np.abs(painted[160, 142].astype(float) - HAND).max() <= 2  # on the arm's axis: the tone itself
     assert 0.75 * HAND[0] <= painted[160, 135, 0] < painted[160, 142, 0]  # darker towards its edge
@@ -179,7 +179,7 @@ def test_each_arm_is_painted_in_the_tone_of_its_own_skin_below_the_old_cuff():
     bare = bared_arms(image, labels, lm, person, alpha, sleeves, SHORT)
     assert bare is not None
     ones = np.ones((H, W), np.float32)
-    painted, _, _ = paint_bare_arms(np.full((H, W, 3), 90, np.uint8), bare, ones, ones)
+    painted, _, _ = paint_bare_arms(np.full((H, W, 3), 90, np.uint8), bare, ones, ones, image)
     for (y, x), tone in (((135, 142), lit), ((135, 50), shaded)):     # the left arm, the right arm
         assert np.abs(painted[y, x] - np.array(tone) * bare.shade[y, x]).max() <= 1
     np.testing.assert_allclose(bare.tone, skin_tone(image, labels), atol=1e-3)  # the person's, for the rest
@@ -400,3 +400,31 @@ def test_an_arm_whose_elbow_is_off_the_photo_is_neither_bared_nor_kept():
     assert bared_arms(image, labels, lm, person, alpha, sleeves, "sleeveless") is not None
     assert bared_arms(image, labels, cut, person, alpha, sleeves, "sleeveless") is None
     assert not kept_sleeves(labels, cut, person).any()
+
+
+def test_the_bared_old_sleeve_shows_what_lies_behind_the_person_beside_the_arm():
+    """Beyond the painted arm, on its far side from the torso, the old sleeve becomes the photo's
+    background, not the render filled in (a lighter fringe and the network's blurred sleeve
+    beside the arm); between the arm and the torso the render, filled in, stays (an arm held
+    against the body shows no background beside it)."""
+    image, labels, lm, person = _person()
+    alpha, sleeves = _garment(sleeve_to=110)
+    bare = bared_arms(image, labels, lm, person, alpha, sleeves, SHORT)
+    assert bare is not None and bare.outer[160, 151] and bare.fill[160, 133] and not bare.outer[160, 133]
+    ones = np.ones((H, W), np.float32)
+    painted, _, _ = paint_bare_arms(np.full((H, W, 3), 90, np.uint8), bare, ones, ones, image)
+    assert np.abs(painted[160, 151].astype(int) - 235).max() <= 8   # the photo's background (235)
+    assert (painted[160, 133] <= 100).all()                          # the render's (90), filled in
+
+
+def test_the_old_sleeve_under_the_new_garment_shows_the_garment_down_to_the_elbow():
+    """The network drew the old sleeve's shadow under a T-shirt's sleeve beside the painted arm (a
+    dark patch at the armpit): there the garment shows. Below the elbow (a forearm across the
+    body) the old cuff's edge showed the garment as a bracelet: left as it was."""
+    image, labels, lm, person = _person()
+    alpha, sleeves = _garment(sleeve_to=110)
+    bare = bared_arms(image, labels, lm, person, alpha, sleeves, SHORT)
+    assert bare is not None and bare.dress[100, 141] and not bare.dress[140:].any()   # the elbows: row 135
+    low = np.full((H, W), 0.2, np.float32)
+    _, shows, _ = paint_bare_arms(np.full((H, W, 3), 90, np.uint8), bare, low, low, image)
+    assert shows[100, 141] == 1.0 and shows[60, 96] == pytest.approx(0.2)

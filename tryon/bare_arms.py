@@ -9,10 +9,13 @@ the torso that the new sleeve leaves uncovered becomes an arm: a capsule around 
 shoulder-elbow-wrist chain, tapering from the upper arm to the wrist, in the tone of that arm's
 own skin below the old cuff (else the person's, read off their hands or face) and shaded as a
 cylinder. It reaches over the cuff's dark rim, which the parser calls arm, and fades into the
-forearm the photo shows. What the old sleeve held beyond that capsule is filled from its
-surroundings. Along the arm down to the cuff, a pixel the parser calls background but MediaPipe
-calls the person is the old sleeve too (dark cuffs are often missed); the pipeline adds what is
-painted here to the repaint region. An arm in front of the torso is left to the
+forearm the photo shows. What the old sleeve held beyond that capsule is refilled: on the arm's
+far side from the torso with what lies behind the person (the photo's background, filled in
+across the person), between the arm and the torso from the render around it; where the new
+garment's sleeve or body lies over the old sleeve down to the elbow, the garment shows. Along
+the arm down to the cuff, a pixel the parser calls background but MediaPipe calls the person
+is the old sleeve too (dark cuffs are often missed); the pipeline adds what is painted here to
+the repaint region. An arm in front of the torso is left to the
 network (its old sleeve there cannot be told from the old top's body), and so is an arm whose
 other arm is bare from near the shoulder (:data:`WORN_SHORT`): the worn top has short sleeves or
 none, so what covers this arm is its body, or the arm hides behind it (on the validation pairs
@@ -73,7 +76,13 @@ CUFF_FADE = 0.5            # the painted arm fades out over this last share of t
 ARM_TONE_REACH = 0.5       # upper-arm lengths below the old cuff whose bare skin gives that arm its tone
 TONE_MARGIN_PX = 3         # frame px beyond the arm's radius that take its tone (>= EDGE_PX + 2 SOFTEN)
 PERSON = 0.5               # MediaPipe's person probability from which an unlabelled pixel on the arm is its sleeve
+DRESS_TO = 1.0             # upper-arm lengths: the old sleeve under the new garment shows the garment down to the
+                           # elbow; lower (a forearm across the body) the old cuff's edge showed it as a bracelet
 FILL_RADIUS = 3            # frame px: cv2.inpaint's neighbourhood
+PERSON_WIDEN = 2           # frame px: the person's silhouette widened by this (the old sleeve's blended edge)
+                           # is what the refill does not read
+MIN_BEHIND = 0.1           # the refill reads the photo behind the person where at least this share of the
+                           # arms' box lies outside them (else, an arm in front of a crowded frame, the render)
 BOX_MARGIN = 8             # frame px around the arms that painting reads and writes (>= FILL_RADIUS + 4 SOFTEN)
 SOFTEN = 0.8               # frame px: Gaussian sigma that softens the painted arm's and the fill's edges
                            # (4 photo px at 1024: no stair steps from the frame's grid)
@@ -87,6 +96,15 @@ class BareArms:
         skin: ``(H, W)`` float32 in ``[0, 1]``, the painted arm's coverage.
         shade: ``(H, W)`` float32 in ``(0, 1]``, its cylinder shading (1 on its axis).
         fill: ``(H, W)`` bool, the rest of the bared old sleeve, refilled from around it.
+        outer: ``(H, W)`` bool, the part of ``fill`` on the arm's far side from the torso: what
+            lies behind the person shows there (:func:`_behind`). Between the arm and the torso
+            it is left to the render, filled in: an arm held against the body shows no
+            background beside it.
+        dress: ``(H, W)`` bool, the old sleeve under the new garment's sleeve or body beside the
+            painted arm, down to the elbow (:data:`DRESS_TO`): the garment shows there, whatever
+            the network drew (it drew the old sleeve's shadow, a dark patch at the armpit).
+        person: ``(H, W)`` bool, the person's silhouette (MediaPipe's mask, widened by
+            :data:`PERSON_WIDEN`): what the refill does not read.
         tone: ``(3,)`` float32 RGB in ``[0, 255]``, the person's skin tone.
         colour: ``(H, W, 3)`` float32 RGB in ``[0, 255]``, the tone each painted pixel takes:
             its arm's own, read off the bare skin below the old cuff where enough is seen
@@ -98,6 +116,9 @@ class BareArms:
     fill: np.ndarray
     tone: np.ndarray
     colour: np.ndarray
+    outer: np.ndarray
+    dress: np.ndarray
+    person: np.ndarray
 
 
 def skin_tone(image: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
@@ -160,6 +181,8 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
     colour = np.zeros((*size, 3), np.float32)
     own_toned = np.zeros(size, bool)                 # pixels that take their arm's own tone
     fill = np.zeros(size, bool)
+    outer = np.zeros(size, bool)
+    dress = np.zeros(size, bool)
     bare_arm = labelled(labels, C.LIP_ARMS)
     reaches = sleeve_reaches(labels, landmarks, sleeve_alpha, arms)
     strapped = sleeves == "sleeveless" and not sleeve.any()  # worn alone, as a tank top is: bares any old sleeve
@@ -183,7 +206,8 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
         missed = ((distance <= FILL_WIDEN * radius) & (position > reach[1]) & (position <= end)
                   & (labels == C.LIP_BACKGROUND) & (person_mask >= PERSON))
         rim = bare_arm & (position <= end)  # the cuff's dark rim on the arm (and bare skin above it)
-        span = reach[2] & (position <= HAND_END) & (old_garment | missed | rim) & ~sleeve  # beside the torso only
+        old_sleeve = reach[2] & (position <= HAND_END) & (old_garment | missed | rim)  # beside the torso only
+        span = old_sleeve & ~sleeve
         ramp = np.clip((HAND_END - position) / END_RAMP, 0.0, 1.0)
         if end < HAND_END:  # the old sleeve ends on the forearm: opaque over its rim, then the photo's arm
             ramp = ramp * np.clip((end - position) / (CUFF_FADE * CUFF), 0.0, 1.0)
@@ -197,7 +221,10 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
         if own is not None:  # (out to where the painted arm's softened edge reaches)
             toned = (distance <= radius + TONE_MARGIN_PX) & (position <= HAND_END)
             colour[toned], own_toned = own, own_toned | toned
-        fill |= span & ~rim & ~body & (distance <= FILL_WIDEN * radius)
+        near = old_sleeve & ~rim & (distance <= FILL_WIDEN * radius)
+        fill |= near & ~sleeve & ~body
+        outer |= near & _outward(landmarks, i, position, size)
+        dress |= near & (sleeve | body) & (position <= DRESS_TO)
         if strapped:  # the shoulder's top is bare too, beside the new garment's straps
             top, top_shade, top_fill = _shoulder_top(landmarks, i, u, old_garment & ~body)
             skin = np.maximum(skin, top)
@@ -209,8 +236,23 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
     if tone is None:
         return None
     colour[~own_toned] = tone
+    person = cv2.dilate((person_mask >= PERSON).astype(np.uint8), np.ones((3, 3), np.uint8),
+                        iterations=PERSON_WIDEN) > 0
     return BareArms(skin.astype(np.float32), shade.astype(np.float32), fill & (skin < 1.0), tone.astype(np.float32),
-                    colour)
+                    colour, outer & fill & (skin < 1.0), dress & (skin < 1.0), person)
+
+
+def _outward(landmarks: np.ndarray, arm: int, position: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``(H, W)`` bool: the pixels farther from the body's midline (across) than the point of the
+    arm's shoulder-elbow-wrist chain at their ``position`` (upper-arm lengths along it)."""
+    p = landmarks[:, :2].astype(np.float64)
+    shoulder, elbow, wrist = (p[j] for j in ARM_CHAINS[arm])
+    upper = max(float(np.linalg.norm(elbow - shoulder)), 1.0)
+    fore = max(float(np.linalg.norm(wrist - elbow)), 1.0) / upper  # the forearm, in upper-arm lengths
+    along = np.interp(position, (0.0, 1.0, 1.0 + fore), (shoulder[0], elbow[0], wrist[0]))
+    middle = p[[C.LEFT_SHOULDER, C.RIGHT_SHOULDER, C.LEFT_HIP, C.RIGHT_HIP], 0].mean()
+    xs = np.arange(size[1], dtype=np.float64)[None, :]
+    return np.abs(xs - middle) >= np.abs(along - middle)
 
 
 def _shoulder_top(landmarks: np.ndarray, arm: int, u: float, bare: np.ndarray
@@ -268,21 +310,24 @@ def kept_sleeves(labels: np.ndarray, landmarks: np.ndarray, person_mask: np.ndar
 
 
 def paint_bare_arms(rendered: np.ndarray, bare: BareArms, shows: np.ndarray,
-                    keeps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The frame render with the bared old sleeve refilled from around it and the arms painted in
-    the person's skin tone, shaded; and the composition's masks, lowered under the painted arms.
+                    keeps: np.ndarray, photo: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The frame render with the bared old sleeve refilled with what lies behind it and the arms
+    painted in the person's skin tone, shaded; and the composition's masks: the garment shown
+    over the old sleeve under its body (``bare.dress``), neither shown nor the photo kept under
+    the painted arms.
 
     Args:
         rendered: ``(H, W, 3)`` uint8 RGB render of the frame.
         bare: :func:`bared_arms` of this frame.
         shows, keeps: ``(H, W)`` float in ``[0, 1]``: where the result shows the garment's own
             pixels and where it keeps the photo's (:func:`tryon.fullres.compose`).
+        photo: ``(H, W, 3)`` uint8 RGB, the photo in the frame (what the refill reads beside
+            the person).
 
     Returns:
-        ``(rendered, shows, keeps)``: ``(H, W, 3)`` uint8 and the two masks, neither showing
-        the garment nor keeping the photo where an arm is painted.
+        ``(rendered, shows, keeps)``: ``(H, W, 3)`` uint8 and the two masks.
     """
-    ys, xs = np.nonzero(bare.fill | (bare.skin > 0))
+    ys, xs = np.nonzero(bare.fill | (bare.skin > 0) | bare.dress)
     if ys.size == 0:
         return rendered, shows, keeps
     m = BOX_MARGIN
@@ -290,15 +335,31 @@ def paint_bare_arms(rendered: np.ndarray, bare: BareArms, shows: np.ndarray,
     box = np.s_[y0:y1, x0:x1]   # the arms and their softened edges: the rest stays as it was
     out = rendered[box].astype(np.float32)
     if bare.fill[box].any():
-        hole = (bare.fill[box] | (bare.skin[box] > 0)).astype(np.uint8)
-        filled = cv2.inpaint(np.ascontiguousarray(rendered[box]), hole, FILL_RADIUS, cv2.INPAINT_TELEA)
         f = _soften(bare.fill[box].astype(np.float32))[..., None]
-        out += (filled.astype(np.float32) - out) * f
+        out += (_behind(rendered[box], photo[box], bare, box).astype(np.float32) - out) * f
     a = _soften(bare.skin[box])[..., None]
     arm = bare.colour[box] * bare.shade[box][..., None]
     painted, shows, keeps = rendered.copy(), shows.copy(), keeps.copy()
     painted[box] = (out * (1.0 - a) + arm * a + 0.5).clip(0, 255).astype(np.uint8)
+    shows[box] = np.maximum(shows[box], bare.dress[box])
     a = np.clip(1.0 - a[..., 0], 0.0, 1.0)
     shows[box] *= a
     keeps[box] *= a
     return painted, shows, keeps
+
+
+def _behind(rendered: np.ndarray, photo: np.ndarray, bare: BareArms, box) -> np.ndarray:
+    """``(h, w, 3)`` uint8 over ``box``: the bared old sleeve's refill. On the arm's far side from
+    the torso (``bare.outer``), what lies behind the person: the photo's own pixels beside them
+    filled in across their silhouette (``bare.person``), the photo's background and its light
+    (the render filled in there drew a lighter fringe beside the arm and the network's blurred
+    sleeve over the old one's shoulder). Elsewhere, and where the box holds too little outside
+    the person (:data:`MIN_BEHIND`), the render filled in from around the arm."""
+    arm = (bare.fill[box] | (bare.skin[box] > 0)).astype(np.uint8)
+    filled = cv2.inpaint(np.ascontiguousarray(rendered), arm, FILL_RADIUS, cv2.INPAINT_TELEA)
+    hole = bare.person[box] | (arm > 0)
+    outer = bare.outer[box]
+    if outer.any() and (~hole).mean() >= MIN_BEHIND:
+        behind = cv2.inpaint(np.ascontiguousarray(photo), hole.astype(np.uint8), FILL_RADIUS, cv2.INPAINT_TELEA)
+        filled[outer] = behind[outer]
+    return filled
