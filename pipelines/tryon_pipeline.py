@@ -45,8 +45,8 @@ from tryon.old_garment import missed_old_garment, old_colours, old_hem, trouser_
 from tryon.parse import Parser
 from tryon.pose import check_upper_body, detect_pose, pose_maps
 from tryon.region import COVERED_SKIN_KEY, covered_skin, parse_regions
-from tryon.sleeve_cover import (arms_in_photo, covered_clothes, dressed_arms, lays_long_sleeves, lays_sleeves,
-                                shown_garment, warped_sleeves)
+from tryon.sleeve_cover import (arms_in_photo, arms_in_view, covered_clothes, dressed_arms, lays_long_sleeves,
+                                lays_sleeves, shown_garment, warped_sleeves)
 from tryon.sleeves import hang_sleeves, load_reader, sleeve_kind, strap_fit
 from tryon.steps import step_images
 from tryon.tensors import resolve_precision, to_uint8
@@ -499,7 +499,8 @@ class TryOnPipeline:
         alpha = refined[3].clamp(0, 1).numpy()
         shows = (out.mask[0, 0].float() / refined[3].clamp(min=MIN_COVER)).clamp(0, 1).numpy()
         if body.covered is not None:  # over the old garment, and bare arms its sleeves dress (tryon.sleeve_cover)
-            shows = shown_garment(shows, alpha, body.covered, body.dressed)
+            shows = shown_garment(shows, alpha, body.covered, body.dressed,
+                                  armless=not arms_in_view(body.landmarks, body.valid))
         image, keeps = to_uint8(out.image[0]), out.keep[0, 0].float().numpy()
         if body.room is not None:  # trousers the region took as the garment's room: the photo's where it is not
             keeps = np.maximum(keeps, body.room * (1.0 - shows * alpha))

@@ -9,7 +9,7 @@ import pytest
 from images import hanging_arms_landmarks
 
 from tryon import constants as C
-from tryon.sleeve_cover import (HEM_FADE, MIN_SHOWN, SPECK_PIXELS, covered_clothes, dressed_arms,
+from tryon.sleeve_cover import (HEM_FADE, MIN_SHOWN, SPECK_PIXELS, arms_in_view, covered_clothes, dressed_arms,
                                 lays_sleeves, shown_garment, sleeve_reaches, sleeved_arms, warped_sleeves)
 
 H, W = C.FRAME_SIZE
@@ -123,6 +123,26 @@ def test_the_garment_shows_over_the_old_one_only_when_the_network_hides_most_of_
     arms[150, 142] = 0.7                                              # dressed arms: always
     assert shown_garment(trusted, alpha, covered, arms)[150, 142] == np.float32(0.7)
     assert shown_garment(hiding, np.zeros_like(alpha), covered).max() == hiding.max()  # covers nothing
+
+
+def test_on_a_portrait_cut_above_the_elbows_the_garment_shows_over_the_whole_old_one():
+    """With no arm in view nothing lies in front of the old garment: a patch the network does not
+    show the garment over (it drew a skin-coloured arm on Grace Hopper's shoulder) shows it. With
+    arms in view the patch may be an arm across the body: left as the network said."""
+    labels, _ = _person()
+    covered = covered_clothes(labels)
+    alpha = np.zeros((H, W), np.float32)
+    alpha[70:180, 55:140] = 1.0
+    shows = np.where(covered > 0, 0.9, 0.0).astype(np.float32)
+    shows[90:120, 65:95] = 0.1                                       # the drawn arm
+    assert shown_garment(shows, alpha, covered)[100, 80] == np.float32(0.1)
+    shown = shown_garment(shows, alpha, covered, armless=True)
+    assert (shown[covered > 0] == 1.0).all() and not shown[covered == 0].any()
+    lm = hanging_arms_landmarks()
+    valid = np.ones((H, W), bool)
+    assert arms_in_view(lm, valid)
+    valid[int(lm[C.LEFT_ELBOW, 1]) - 10:] = False                     # the photo ends above both elbows
+    assert not arms_in_view(lm, valid)
 
 
 def test_the_old_garment_below_where_the_network_ends_the_new_one_shows_the_new_one():
