@@ -45,8 +45,8 @@ from tryon.old_garment import missed_old_garment, old_colours, old_hem, trouser_
 from tryon.parse import Parser
 from tryon.pose import check_upper_body, detect_pose, pose_maps
 from tryon.region import COVERED_SKIN_KEY, covered_skin, parse_regions
-from tryon.sleeve_cover import (arms_in_photo, arms_in_view, covered_clothes, dressed_arms, lays_long_sleeves,
-                                lays_sleeves, shown_garment, warped_sleeves)
+from tryon.sleeve_cover import (arms_in_photo, arms_in_view, bare_arms_in_photo, covered_clothes, dressed_arms,
+                                lays_long_sleeves, lays_sleeves, shown_garment, warped_sleeves)
 from tryon.sleeves import hang_sleeves, load_reader, sleeve_kind, strap_fit
 from tryon.steps import step_images
 from tryon.tensors import resolve_precision, to_uint8
@@ -379,18 +379,22 @@ class TryOnPipeline:
         longer new sleeve covers, hidden from it and dressed in it (:mod:`tryon.sleeve_cover`)."""
         parsed = labels is not None and self.region == "parse"
         arm_landmarks = arms_in_photo(body.landmarks, body.valid)  # for the arms' own rules: arms off the photo gone
+        # ...but for the sleeves that dress bare arms, an upper arm seen bare down to the photo's edge stays
+        bare_landmarks = arm_landmarks if labels is None else bare_arms_in_photo(body.landmarks, body.valid, labels)
+        warp_landmarks = body.landmarks.copy()
+        warp_landmarks[:, 2] = np.maximum(warp_landmarks[:, 2], bare_landmarks[:, 2])  # (elbows, wrists off it: raised)
         with self._stage(timings, "warp"):  # sleeves on bare arms: laid along them (tryon.sleeve_cover)
-            laid = dress_arms and parsed and lays_sleeves(prepared.keypoints, prepared.sleeves, labels, arm_landmarks)
-            long = dress_arms and parsed and lays_long_sleeves(prepared.sleeves, labels, arm_landmarks)
+            laid = dress_arms and parsed and lays_sleeves(prepared.keypoints, prepared.sleeves, labels, bare_landmarks)
+            long = dress_arms and parsed and lays_long_sleeves(prepared.sleeves, labels, bare_landmarks)
             hem = old_hem(labels, body.landmarks) if dress_arms and parsed else None  # the new hem reaches the old
-            warped = warp_garment(prepared.rgb, prepared.mask, prepared.keypoints, body.landmarks, prepared.analysis,
+            warped = warp_garment(prepared.rgb, prepared.mask, prepared.keypoints, warp_landmarks, prepared.analysis,
                                   lengths, lay_sleeves=laid, to_wrists=long, hem_row=hem,
                                   arms=labelled(labels, C.LIP_ARMS) if laid or long else None)
         if parsed:
             with self._stage(timings, "region"):
                 sleeves = warped_sleeves(prepared.mask, prepared.analysis, warped.grid, warped.alpha) if dress_arms else None
                 whole = long or (prepared.analysis is not None and prepared.analysis.hanging)  # laid down the arms
-                body.dressed = None if sleeves is None else dressed_arms(labels, arm_landmarks, sleeves, warped.alpha,
+                body.dressed = None if sleeves is None else dressed_arms(labels, bare_landmarks, sleeves, warped.alpha,
                                                                          laid=laid, whole=whole)
                 body.region, body.revealed = parse_regions(labels, body.image, body.person_mask, body.landmarks, body.region,
                                                            warped.alpha, body.valid, None if sleeves is None else body.dressed > 0)

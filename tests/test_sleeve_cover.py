@@ -9,7 +9,8 @@ import pytest
 from images import hanging_arms_landmarks
 
 from tryon import constants as C
-from tryon.sleeve_cover import (HEM_FADE, MIN_SHOWN, SPECK_PIXELS, arms_in_view, covered_clothes, dressed_arms,
+from tryon.sleeve_cover import (HEM_FADE, MIN_SHOWN, SPECK_PIXELS, arms_in_photo, arms_in_view, bare_arms_in_photo,
+                                covered_clothes, dressed_arms,
                                 lays_sleeves, shown_garment, sleeve_reaches, sleeved_arms, warped_sleeves)
 
 H, W = C.FRAME_SIZE
@@ -143,6 +144,31 @@ def test_on_a_portrait_cut_above_the_elbows_the_garment_shows_over_the_whole_old
     assert arms_in_view(lm, valid)
     valid[int(lm[C.LEFT_ELBOW, 1]) - 10:] = False                     # the photo ends above both elbows
     assert not arms_in_view(lm, valid)
+
+
+def test_a_chest_up_portrait_keeps_the_bare_upper_arms_it_shows_for_the_new_sleeves():
+    """A portrait cut at row 120, above the elbows (row 135), of a person in a sleeveless top:
+    the upper arms it shows are bare, so the arms stay for the sleeves that dress them (left out,
+    every garment came out sleeveless); the same portrait of a person in long sleeves keeps none
+    (a guessed arm, bared or kept, painted a slab on the torso)."""
+    labels, lm = _person()
+    lm[:, 2] = 1.0
+    lm[[C.LEFT_ELBOW, C.RIGHT_ELBOW, C.LEFT_WRIST, C.RIGHT_WRIST], 2] = (0.35, 0.1, 0.05, 0.05)  # guesses
+    valid = np.zeros((H, W), bool)
+    valid[:120] = True
+    labels[120:] = C.LIP_BACKGROUND                                   # nothing parsed off the photo
+    strict = arms_in_photo(lm, valid)
+    assert strict[C.LEFT_ELBOW, 2] == 0.0 and strict[C.RIGHT_ELBOW, 2] == 0.0
+    kept = bare_arms_in_photo(lm, valid, labels)
+    np.testing.assert_allclose(kept[[C.LEFT_ELBOW, C.RIGHT_ELBOW], 2], (0.35, 0.3))   # at least seen
+    np.testing.assert_allclose(kept[[C.LEFT_WRIST, C.RIGHT_WRIST], 2], (0.3, 0.3))    # off the photo too
+    sleeves = _sleeves(to_row=190)
+    alpha = np.maximum(sleeves, (labels == C.LIP_UPPER_CLOTHES).astype(np.float32))
+    assert dressed_arms(labels, kept, sleeves, alpha)[100, 142] > 0.5          # the long sleeve dresses it
+    assert not dressed_arms(labels, strict, sleeves, alpha).any()
+    clothed = labels.copy()
+    clothed[np.isin(labels, (C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM))] = C.LIP_UPPER_CLOTHES
+    np.testing.assert_array_equal(bare_arms_in_photo(lm, valid, clothed), strict)
 
 
 def test_the_old_garment_below_where_the_network_ends_the_new_one_shows_the_new_one():

@@ -42,7 +42,7 @@ from tryon.garment_keypoints import MaskAnalysis, sleeve_masks
 from tryon.masks import labelled, torso_quad
 from tryon.sleeve_fit import segment
 
-__all__ = ["ARM_CHAINS", "arm_positions", "arms_in_photo", "arms_in_view", "below_hem", "covered_clothes", "dressed_arms",
+__all__ = ["ARM_CHAINS", "arm_positions", "arms_in_photo", "arms_in_view", "bare_arms_in_photo", "below_hem", "covered_clothes", "dressed_arms",
            "lays_long_sleeves", "lays_sleeves", "shown_garment", "sleeve_reaches", "sleeved_arms",
            "warped_sleeves"]
 
@@ -61,6 +61,11 @@ SPECK_PIXELS = 48         # frame px: fewer enclosed in the old garment is a par
 COVERED_ALPHA = 0.5       # the new garment covers a pixel where its warped alpha is above this
 ARM_ZONE_RADIUS = 0.3     # units of U: pixels this close to an arm's chain belong to that arm
 ARM_MIN_VISIBILITY = 0.3  # an arm whose elbow is less visible than this is left alone
+BARE_SEEN_FROM = 0.3      # an elbow off the photo: its upper arm is sampled from this share of the way down...
+BARE_SEEN_SAMPLES = 15    # ...at this many points, of which at least...
+BARE_SEEN_MIN = 4         # ...this many on the photo...
+BARE_SEEN_SHARE = 0.6     # ...and this share of those within BARE_SEEN_PX of the bare arm the parser sees
+BARE_SEEN_PX = 3          # frame px
 REACH_PERCENTILE = 95     # a sleeve's reach: this percentile of its pixels' arm positions...
 BARE_PERCENTILE = 5       # ...the worn sleeve's: this percentile of the bare arm's positions...
 REACH_MIN_PIXELS = 12     # ...over at least this many pixels beside the torso (else no sleeve, no bare arm)
@@ -285,6 +290,41 @@ def arms_in_photo(landmarks: np.ndarray, valid: np.ndarray) -> np.ndarray:
         x, y = np.round(landmarks[elbow, :2]).astype(int)
         if not (0 <= x < w and 0 <= y < h and valid[y, x]):
             out[elbow, 2] = 0.0
+    return out
+
+
+def bare_arms_in_photo(landmarks: np.ndarray, valid: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """``(33, 3)`` landmarks as :func:`arms_in_photo` leaves them, but for an arm whose elbow lies
+    off the photo and whose upper arm the parser sees bare down to the photo's edge: that arm
+    stays, its elbow at least :data:`ARM_MIN_VISIBILITY` visible (MediaPipe's guess), and so its
+    wrist where that lies off the photo too (nothing of the forearm shows; a long sleeve needs it
+    to reach past the elbow); a wrist on the photo it did not see is left out. A chest-up portrait in a sleeveless top shows the upper
+    arms: the new garment's sleeves dress them. (Left out, every garment came out sleeveless:
+    the network hid the sleeves over the skin it was shown.) An arm the portrait shows clothed
+    stays out: baring or keeping a sleeve along a guessed arm painted a slab on the torso.
+
+    Args:
+        landmarks: ``(33, 3)`` frame pixels and visibility; valid: ``(H, W)`` bool, the photo in
+            the frame; labels: ``(H, W)`` uint8 LIP ids of the frame.
+    """
+    out = arms_in_photo(landmarks, valid)
+    h, w = valid.shape
+    bare = cv2.dilate(labelled(labels, C.LIP_ARMS).astype(np.uint8), np.ones((3, 3), np.uint8),
+                      iterations=BARE_SEEN_PX) > 0
+    for shoulder, elbow, wrist in ARM_CHAINS:
+        if out[elbow, 2] >= ARM_MIN_VISIBILITY or landmarks[elbow, 2] <= 0.0:
+            continue
+        a, b = landmarks[shoulder, :2], landmarks[elbow, :2]
+        points = a + np.linspace(BARE_SEEN_FROM, 1.0, BARE_SEEN_SAMPLES)[:, None] * (b - a)
+        x, y = np.round(points).astype(int).T
+        inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
+        x, y = x[inside], y[inside]
+        seen = valid[y, x]
+        if seen.sum() >= BARE_SEEN_MIN and bare[y[seen], x[seen]].mean() >= BARE_SEEN_SHARE:
+            out[elbow, 2] = max(float(landmarks[elbow, 2]), ARM_MIN_VISIBILITY)
+            wx, wy = np.round(landmarks[wrist, :2]).astype(int)
+            on_photo = 0 <= wx < w and 0 <= wy < h and valid[wy, wx]
+            out[wrist, 2] = 0.0 if on_photo else max(float(landmarks[wrist, 2]), ARM_MIN_VISIBILITY)
     return out
 
 
