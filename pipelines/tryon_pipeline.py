@@ -44,7 +44,7 @@ from tryon.models.vae import VAE
 from tryon.old_garment import missed_old_garment, old_colours, old_hem, trouser_room
 from tryon.parse import Parser
 from tryon.pose import check_upper_body, detect_pose, pose_maps
-from tryon.region import COVERED_SKIN_KEY, covered_skin, parse_regions
+from tryon.region import COVERED_SKIN_KEY, covered_skin, crisp_neckline, parse_regions
 from tryon.sleeve_cover import (arms_in_photo, arms_in_view, bare_arms_in_photo, covered_clothes, dressed_arms,
                                 lays_long_sleeves, lays_sleeves, shown_garment, warped_sleeves)
 from tryon.sleeves import hang_sleeves, load_reader, sleeve_kind, strap_fit
@@ -505,6 +505,8 @@ class TryOnPipeline:
         if body.covered is not None:  # over the old garment, and bare arms its sleeves dress (tryon.sleeve_cover)
             shows = shown_garment(shows, alpha, body.covered, body.dressed,
                                   armless=not arms_in_view(body.landmarks, body.valid))
+        if body.hidden_skin is not None:  # the garment or the skin over the covered neck, not a ghost of both
+            shows = crisp_neckline(shows, body.hidden_skin)
         image, keeps = to_uint8(out.image[0]), out.keep[0, 0].float().numpy()
         if body.room is not None:  # trousers the region took as the garment's room: the photo's where it is not
             keeps = np.maximum(keeps, body.room * (1.0 - shows * alpha))
