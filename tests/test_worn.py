@@ -428,13 +428,13 @@ def test_a_long_sleeve_whose_seam_lies_under_hair_is_still_cut():
     strict = _keypoints(garment, lm, arms)
     assert strict["sleeve_l"] is None and _sleeve_kind(strict, lm) == "long"
     assert _long_sleeves(garment, lm, strict, body_unit(lm)) is None
-    keypoints = _other_cuffs(strict, _keypoints(garment, lm, arms, hair))
+    keypoints = _other_cuffs(strict, garment, lm, arms, hair)
     assert keypoints["sleeve_l"][1] > 180 and keypoints["sleeve_r"] == strict["sleeve_r"]
     assert _long_sleeves(garment, lm, keypoints, body_unit(lm)) is not None
 
     lm, garment, bare = _wearer(sleeve_to=0)                                      # sleeveless
     garment, arms, hair = under_hair(garment, bare, _keypoints(garment, lm)["shoulder_l"])
-    assert _keypoints(garment, lm, arms, hair)["sleeve_l"] is None
+    assert _other_cuffs(_keypoints(garment, lm, arms), garment, lm, arms, hair)["sleeve_l"] is None
 
 
 def test_a_cropped_tee_worn_has_short_sleeves():

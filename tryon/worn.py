@@ -184,32 +184,41 @@ def _sleeve_end(garment: np.ndarray, chain: list[np.ndarray], u: float,
 
 
 def _keypoints(garment: np.ndarray, landmarks: np.ndarray,
-               arms: tuple[np.ndarray, np.ndarray] | None = None,
-               hair: np.ndarray | None = None) -> dict[str, tuple[float, float] | None]:
+               arms: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, tuple[float, float] | None]:
     """Garment keypoints in the work frame: shoulders and sleeves from the wearer's pose (the
     inverse of :func:`tryon.warp.body_targets`' shoulder seam; a sleeve ends where its arm is
-    bare, :func:`_sleeve_end` with ``arms`` and ``hair``), neck between the shoulders, hem from the
-    garment's silhouette."""
-    p, vis = landmarks[:, :2].astype(np.float64), landmarks[:, 2]
+    bare, :func:`_sleeve_end` with ``arms``), neck between the shoulders, hem from the garment's
+    silhouette."""
     u = body_unit(landmarks)
     keypoints = garment_keypoints(garment)
+    seams = []
+    for side, seam, chain in _arm_walks(landmarks):
+        seams.append(seam)
+        keypoints[f"shoulder_{side}"] = (float(seam[0]), float(seam[1]))
+        end = _sleeve_end(garment, chain, u, arms) if len(chain) > 1 else None
+        keypoints[f"sleeve_{side}"] = None if end is None else (float(end[0]), float(end[1]))
+    neck = midpoint(*seams)
+    keypoints["neck"] = (float(neck[0]), float(neck[1]))
+    return keypoints
+
+
+def _arm_walks(landmarks: np.ndarray) -> list[tuple[str, np.ndarray, list[np.ndarray]]]:
+    """Per image side (``"l"``, ``"r"``): the garment's shoulder seam (the wearer's shoulder joint
+    moved out and up, :data:`GARMENT_SHOULDER_OUT`, :data:`GARMENT_SHOULDER_UP`) and the chain a
+    sleeve's walk follows from it (seam, then the elbow and wrist in view)."""
+    p, vis = landmarks[:, :2].astype(np.float64), landmarks[:, 2]
+    u = body_unit(landmarks)
     sides = [side[:3] for side in image_sides(landmarks)]
     down = midpoint(p[C.LEFT_HIP], p[C.RIGHT_HIP]) - midpoint(p[C.LEFT_SHOULDER], p[C.RIGHT_SHOULDER])
     down /= max(float(np.linalg.norm(down)), 1e-6)
     across = np.array([-down[1], down[0]])
     if np.dot(across, p[sides[1][0]] - p[sides[0][0]]) < 0:
         across = -across
-    seams = []
+    walks = []
     for (sh, el, wr), sign, side in zip(sides, (-1.0, 1.0), ("l", "r")):
         seam = p[sh] + across * sign * GARMENT_SHOULDER_OUT * u - down * GARMENT_SHOULDER_UP * u
-        seams.append(seam)
-        keypoints[f"shoulder_{side}"] = (float(seam[0]), float(seam[1]))
-        chain = [seam] + [p[i] for i in (el, wr) if vis[i] >= MIN_KEYPOINT_VISIBILITY]
-        end = _sleeve_end(garment, chain, u, arms, hair) if len(chain) > 1 else None
-        keypoints[f"sleeve_{side}"] = None if end is None else (float(end[0]), float(end[1]))
-    neck = midpoint(*seams)
-    keypoints["neck"] = (float(neck[0]), float(neck[1]))
-    return keypoints
+        walks.append((side, seam, [seam] + [p[i] for i in (el, wr) if vis[i] >= MIN_KEYPOINT_VISIBILITY]))
+    return walks
 
 
 def _sleeve_kind(keypoints: dict, landmarks: np.ndarray) -> str | None:
@@ -239,13 +248,20 @@ def _sleeve_kind(keypoints: dict, landmarks: np.ndarray) -> str | None:
     return "sleeveless" if len(kinds) == 2 else None
 
 
-def _other_cuffs(keypoints: dict, relaxed: dict) -> dict:
-    """``keypoints`` with a cuff it lacks taken from ``relaxed`` (:func:`_keypoints` with the
-    wearer's hair): for a garment read long from one sleeve, the other sleeve's walk may start under
-    hair or just past its seam. (Without it, 9 of the 14 long-sleeved wearers among the first 150
-    validation photos whose sleeves were not cut had a sleeve ended at its seam; read so for the
-    sleeve kind itself, 4 short-sleeved tops with an arm behind the torso read long.)"""
-    return {**keypoints, **{name: relaxed[name] for name in ("sleeve_l", "sleeve_r") if keypoints[name] is None}}
+def _other_cuffs(keypoints: dict, garment: np.ndarray, landmarks: np.ndarray,
+                 arms: tuple[np.ndarray, np.ndarray], hair: np.ndarray) -> dict:
+    """``keypoints`` with each cuff it lacks walked for again through the wearer's ``hair``
+    (:func:`_sleeve_end`): for a garment read long from one sleeve, the other sleeve's walk may
+    start under hair or just past its seam. (Without it, 9 of the 14 long-sleeved wearers among the
+    first 150 validation photos whose sleeves were not cut had a sleeve ended at its seam; read so
+    for the sleeve kind itself, 4 short-sleeved tops with an arm behind the torso read long.)"""
+    u = body_unit(landmarks)
+    out = dict(keypoints)
+    for side, _, chain in _arm_walks(landmarks):
+        if out[f"sleeve_{side}"] is None and len(chain) > 1:
+            end = _sleeve_end(garment, chain, u, arms, hair)
+            out[f"sleeve_{side}"] = None if end is None else (float(end[0]), float(end[1]))
+    return out
 
 
 def _chain_to(chain: np.ndarray, arc: float) -> np.ndarray:
@@ -446,7 +462,7 @@ def garment_from_worn(photo: np.ndarray, pose: PoseResult, parser, *,
     keypoints = _keypoints(mask, landmarks, cover)
     kind = _sleeve_kind(keypoints, landmarks)
     if kind == "long":
-        keypoints = _other_cuffs(keypoints, _keypoints(mask, landmarks, cover, labelled(labels, C.LIP_HAIR)))
+        keypoints = _other_cuffs(keypoints, mask, landmarks, cover, labelled(labels, C.LIP_HAIR))
     cut = _long_sleeves(mask, landmarks, keypoints, u) if kind == "long" else None
     sleeves = None
     if cut is not None:
