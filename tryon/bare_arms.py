@@ -313,8 +313,8 @@ def paint_bare_arms(rendered: np.ndarray, bare: BareArms, shows: np.ndarray,
                     keeps: np.ndarray, photo: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The frame render with the bared old sleeve refilled with what lies behind it and the arms
     painted in the person's skin tone, shaded; and the composition's masks: the garment shown
-    over the old sleeve under its body (``bare.dress``), neither shown nor the photo kept under
-    the painted arms.
+    over the old sleeve under its sleeve or body (``bare.dress``), neither shown nor the photo
+    kept under the painted arms.
 
     Args:
         rendered: ``(H, W, 3)`` uint8 RGB render of the frame.

@@ -42,9 +42,9 @@ from tryon.garment_keypoints import MaskAnalysis, sleeve_masks
 from tryon.masks import labelled, torso_quad
 from tryon.sleeve_fit import segment
 
-__all__ = ["ARM_CHAINS", "arm_positions", "arms_in_photo", "arms_in_view", "bare_arms_in_photo", "below_hem", "covered_clothes", "dressed_arms",
-           "lays_long_sleeves", "lays_sleeves", "shown_garment", "sleeve_reaches", "sleeved_arms",
-           "warped_sleeves"]
+__all__ = ["ARM_CHAINS", "arm_positions", "arms_in_photo", "arms_in_view", "bare_arms_in_photo", "below_hem",
+           "covered_clothes", "dressed_arms", "lays_long_sleeves", "lays_sleeves", "shown_garment", "sleeve_reaches",
+           "sleeved_arms", "warped_sleeves"]
 
 ARM_CHAINS = ((C.LEFT_SHOULDER, C.LEFT_ELBOW, C.LEFT_WRIST),
               (C.RIGHT_SHOULDER, C.RIGHT_ELBOW, C.RIGHT_WRIST))
@@ -298,10 +298,11 @@ def bare_arms_in_photo(landmarks: np.ndarray, valid: np.ndarray, labels: np.ndar
     off the photo and whose upper arm the parser sees bare down to the photo's edge: that arm
     stays, its elbow at least :data:`ARM_MIN_VISIBILITY` visible (MediaPipe's guess), and so its
     wrist where that lies off the photo too (nothing of the forearm shows; a long sleeve needs it
-    to reach past the elbow); a wrist on the photo it did not see is left out. A chest-up portrait in a sleeveless top shows the upper
-    arms: the new garment's sleeves dress them. (Left out, every garment came out sleeveless:
-    the network hid the sleeves over the skin it was shown.) An arm the portrait shows clothed
-    stays out: baring or keeping a sleeve along a guessed arm painted a slab on the torso.
+    to reach past the elbow); a wrist on the photo it did not see is left out. A chest-up
+    portrait in a sleeveless top shows the upper arms: the new garment's sleeves dress them. (Left
+    out, every garment came out sleeveless: the network hid the sleeves over the skin it was
+    shown.) An arm the portrait shows clothed stays out: baring or keeping a sleeve along a
+    guessed arm painted a slab on the torso.
 
     Args:
         landmarks: ``(33, 3)`` frame pixels and visibility; valid: ``(H, W)`` bool, the photo in
@@ -309,11 +310,13 @@ def bare_arms_in_photo(landmarks: np.ndarray, valid: np.ndarray, labels: np.ndar
     """
     out = arms_in_photo(landmarks, valid)
     h, w = valid.shape
-    bare = cv2.dilate(labelled(labels, C.LIP_ARMS).astype(np.uint8), np.ones((3, 3), np.uint8),
-                      iterations=BARE_SEEN_PX) > 0
+    bare = None
     for shoulder, elbow, wrist in ARM_CHAINS:
         if out[elbow, 2] >= ARM_MIN_VISIBILITY or landmarks[elbow, 2] <= 0.0:
             continue
+        if bare is None:  # (only for a portrait cut above an elbow)
+            bare = cv2.dilate(labelled(labels, C.LIP_ARMS).astype(np.uint8), np.ones((3, 3), np.uint8),
+                              iterations=BARE_SEEN_PX) > 0
         a, b = landmarks[shoulder, :2], landmarks[elbow, :2]
         points = a + np.linspace(BARE_SEEN_FROM, 1.0, BARE_SEEN_SAMPLES)[:, None] * (b - a)
         x, y = np.round(points).astype(int).T
