@@ -305,3 +305,28 @@ def test_a_t_shirt_on_a_sleeveless_wearer_sleeves_both_arms_end_to_end(viton_dir
         ys = np.nonzero(arm)[0]
         top = arm & (np.arange(arm.shape[0])[:, None] < ys.min() + 0.2 * (ys.max() - ys.min()))
         assert top.sum() > 50 and changed[top].mean() >= 0.5, (label, changed[top].mean())
+
+
+@pytest.mark.shared
+def test_a_chest_up_crop_of_a_sleeveless_wearer_gets_both_sleeves_end_to_end(viton_dir, examples_dir):
+    """VITON 000063 (a sleeveless top) cut at row 129, just above her elbows, and enlarged 4x: a
+    selfie to the chest. Her upper arms are the T-shirt's sleeves. Before the bare upper arms the
+    portrait shows were kept for the sleeves, her elbows off the photo left both arms out and one
+    stayed bare: none of the top third of her right arm changed, 67% of the left one."""
+    from PIL import Image
+
+    from pipelines import TryOnPipeline
+
+    train = viton_dir / "train"
+    cut = 129
+    photo = Image.open(train / "image" / "000063_0.jpg").convert("RGB").crop((0, 0, 192, cut))
+    parse = np.asarray(Image.open(train / "image-parse" / "000063_0.png"))[:cut]
+    selfie = photo.resize((192 * 4, cut * 4), Image.Resampling.BICUBIC)
+    result = TryOnPipeline.from_pretrained()(selfie, Image.open(examples_dir / "garments" / "tshirt_white_flamingos.jpg"))
+    after = np.asarray(result.image.resize(photo.size, Image.Resampling.BOX), np.int32)
+    changed = np.abs(after - np.asarray(photo, np.int32)).max(-1) > 40
+    for label in (C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM):
+        arm = parse == label
+        ys = np.nonzero(arm)[0]
+        top = arm & (np.arange(cut)[:, None] < ys.min() + 0.3 * (ys.max() - ys.min()))
+        assert top.sum() > 100 and changed[top].mean() >= 0.5, (label, changed[top].mean())
