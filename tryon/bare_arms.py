@@ -336,7 +336,8 @@ def paint_bare_arms(rendered: np.ndarray, bare: BareArms, shows: np.ndarray,
     out = rendered[box].astype(np.float32)
     if bare.fill[box].any():
         f = _soften(bare.fill[box].astype(np.float32))[..., None]
-        out += (_behind(rendered[box], photo[box], bare, box).astype(np.float32) - out) * f
+        arm = bare.fill[box] | (bare.skin[box] > 0)
+        out += (_behind(rendered[box], photo[box], arm, bare.person[box], bare.outer[box]).astype(np.float32) - out) * f
     a = _soften(bare.skin[box])[..., None]
     arm = bare.colour[box] * bare.shade[box][..., None]
     painted, shows, keeps = rendered.copy(), shows.copy(), keeps.copy()
@@ -348,17 +349,18 @@ def paint_bare_arms(rendered: np.ndarray, bare: BareArms, shows: np.ndarray,
     return painted, shows, keeps
 
 
-def _behind(rendered: np.ndarray, photo: np.ndarray, bare: BareArms, box) -> np.ndarray:
-    """``(h, w, 3)`` uint8 over ``box``: the bared old sleeve's refill. On the arm's far side from
-    the torso (``bare.outer``), what lies behind the person: the photo's own pixels beside them
-    filled in across their silhouette (``bare.person``), the photo's background and its light
-    (the render filled in there drew a lighter fringe beside the arm and the network's blurred
-    sleeve over the old one's shoulder). Elsewhere, and where the box holds too little outside
-    the person (:data:`MIN_BEHIND`), the render filled in from around the arm."""
-    arm = (bare.fill[box] | (bare.skin[box] > 0)).astype(np.uint8)
-    filled = cv2.inpaint(np.ascontiguousarray(rendered), arm, FILL_RADIUS, cv2.INPAINT_TELEA)
-    hole = bare.person[box] | (arm > 0)
-    outer = bare.outer[box]
+def _behind(rendered: np.ndarray, photo: np.ndarray, arm: np.ndarray, person: np.ndarray,
+            outer: np.ndarray) -> np.ndarray:
+    """``(h, w, 3)`` uint8: the bared old sleeve's refill over a box of the frame (``rendered``,
+    ``photo``: its ``(h, w, 3)`` uint8 pixels; ``arm``: ``(h, w)`` bool, the painted arm and the
+    rest of the old sleeve). On the arm's far side from the torso (``outer``), what lies behind
+    the person: the photo's own pixels beside them filled in across their silhouette
+    (``person``), the photo's background and its light (the render filled in there drew a lighter
+    fringe beside the arm and the network's blurred sleeve over the old one's shoulder).
+    Elsewhere, and where the box holds too little outside the person (:data:`MIN_BEHIND`), the
+    render filled in from around the arm."""
+    filled = cv2.inpaint(np.ascontiguousarray(rendered), arm.astype(np.uint8), FILL_RADIUS, cv2.INPAINT_TELEA)
+    hole = person | arm
     if outer.any() and (~hole).mean() >= MIN_BEHIND:
         behind = cv2.inpaint(np.ascontiguousarray(photo), hole.astype(np.uint8), FILL_RADIUS, cv2.INPAINT_TELEA)
         filled[outer] = behind[outer]
