@@ -19,6 +19,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from tryon import assets
 from tryon import body as body_lib
 from tryon import constants as C
 from tryon.anomaly import body_check
-from tryon.bare_arms import bared_arms, kept_sleeves, paint_bare_arms
+from tryon.bare_arms import arms_in_photo_pixels, bared_arms, kept_sleeves, paint_bare_arms
 from tryon.composite import composite, shading_map
 from tryon.conditioning import GarmentChecker, check_code_dims, frame_arrays, net_tensors
 from tryon.errors import TryOnError
@@ -351,7 +352,8 @@ class TryOnPipeline:
                             dress_arms=learned and self.warp_lengths == MEASURED_LENGTHS)
 
         # 7. Render in the frame: the network, or the garment over the person's shading (baseline).
-        rendered, alpha, warped = self._render_in_frame(learned, body, warped, codes, timings)
+        full = self.full_resolution and prepared.source is not None  # (step 8 composes the garment's own pixels)
+        rendered, alpha, warped = self._render_in_frame(learned, body, warped, codes, timings, arms_in_frame=not full)
 
         # 8. Paste back into the photo at its own resolution, the garment from its own photo.
         with self._stage(timings, "paste_back"):
@@ -438,10 +440,12 @@ class TryOnPipeline:
                              "TryOnPipeline.from_pretrained() or use mode 'baseline'.")
         return self.net is not None and mode != "baseline"
 
-    def _render_in_frame(self, learned: bool, body, warped: WarpedGarment, codes: dict,
-                            timings: dict[str, float]) -> tuple[np.ndarray, np.ndarray, WarpedGarment]:
+    def _render_in_frame(self, learned: bool, body, warped: WarpedGarment, codes: dict, timings: dict[str, float],
+                         arms_in_frame: bool = True) -> tuple[np.ndarray, np.ndarray, WarpedGarment]:
         """The person in the frame ``(H, W, 3)`` uint8, where it replaces the photo (alpha
-        ``(H, W)`` in [0, 1]), and the garment as finally warped."""
+        ``(H, W)`` in [0, 1]), and the garment as finally warped. ``arms_in_frame``: arms a
+        shorter new sleeve bares are painted in the frame (else the paste back draws them at the
+        photo's resolution)."""
         h = body.size[0]
         # On a photo cropped across the body (a portrait cut at the chest), the old garment
         # meets the photo's edge: the region goes on past it (as the network was shown it), so
@@ -449,7 +453,8 @@ class TryOnPipeline:
         past = body.shown_region()[1] & ~body.valid
         if learned:
             with self._stage(timings, "render"):
-                rendered, warped = self._render(body, warped, codes, timings, cut=bool(past.any()))
+                rendered, warped = self._render(body, warped, codes, timings, cut=bool(past.any()),
+                                                arms_in_frame=arms_in_frame)
                 alpha = body_lib.feather(body.region, FEATHER_FRACTION * h, beyond=past)
                 if not body.valid.all():
                     rendered = extend_past(rendered, body.valid, EDGE_REACH)
@@ -479,15 +484,18 @@ class TryOnPipeline:
                        shows=warped.shows, keeps=warped.keeps, source=prepared.source,
                        source_mask=prepared.source_mask, shading=shading,
                        repaint=None if body.old_colours is None else body.old_colours.share,
-                       layer=None if layers is None else (maps[1], layers.shows))
+                       layer=None if layers is None else (maps[1], layers.shows),
+                       overlay=None if body.bared is None else partial(arms_in_photo_pixels, body.bared))
 
     @torch.inference_mode()
-    def _render(self, body, warped, codes: dict, timings: dict[str, float], cut: bool = False):
+    def _render(self, body, warped, codes: dict, timings: dict[str, float], cut: bool = False,
+                arms_in_frame: bool = True):
         """The network's person in the frame: ``(H, W, 3)`` uint8, and the refined warp.
 
         ``codes`` holds the VAE codes the checks already computed (``"garment"``, ``"body"``);
         ``timings["net"]`` gets the warper + generator forward alone (inside ``render``). ``cut``:
-        the repaint region goes on past the photo's edge (a portrait cut across the body)."""
+        the repaint region goes on past the photo's edge (a portrait cut across the body);
+        ``arms_in_frame``: see :meth:`_render_in_frame`."""
         arrays = frame_arrays(body, warped)
         x = {k: v[None] for k, v in net_tensors(arrays["person"], arrays["region"], arrays["valid"],
                                                 arrays["garment"], arrays["revealed"]).items()}
@@ -513,7 +521,7 @@ class TryOnPipeline:
         if body.hidden_skin is not None:  # skin it was not shown: the photo's own where no garment shows
             keeps = np.maximum(keeps, body.hidden_skin * (1.0 - shows * alpha))
         if body.bared is not None:  # skin where a shorter new sleeve bares the arm (tryon.bare_arms)
-            image, shows, keeps = paint_bare_arms(image, body.bared, shows, keeps, body.image)
+            image, shows, keeps = paint_bare_arms(image, body.bared, shows, keeps, body.image, paint=arms_in_frame)
         return image, WarpedGarment(to_uint8(refined[:3]), alpha, warped.src, warped.dst, warped.grid,
                                     out.flow[0].float().numpy(), shows, keeps, warped.layers)
 

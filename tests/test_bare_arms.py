@@ -9,7 +9,9 @@ import pytest
 from images import hanging_arms_landmarks
 
 from tryon import constants as C
-from tryon.bare_arms import bared_arms, kept_sleeves, paint_bare_arms, skin_tone
+from tryon.alignment import Alignment
+from tryon.bare_arms import (SHADE, arms_in_photo_pixels, bared_arms, kept_sleeves, paint_bare_arms,
+                             skin_tone)
 
 H, W = C.FRAME_SIZE
 HAND = (201, 160, 140)
@@ -302,6 +304,48 @@ def test_long_sleeves_hidden_in_the_photo_bare_nothing_end_to_end(viton_dir):
     assert share <= 0.3, share
 
 
+EDGE_REACH = 24  # photo px beside the old sleeves (VITON's parse) where the painted arms' sides lie
+
+
+def _arm_edge_width(viton_dir, person: str, garment, full_resolution: bool) -> float:
+    """Photo px over which the luma falls from the background's to the painted arm's (20% to 80%
+    of the way to its darkest) across the outer side of the arm on the photo's left, the median
+    over the rows of the old sleeve above that hand, on VITON ``person`` enlarged :data:`ENLARGE`
+    times (768x1024) tried on in ``garment``."""
+    from PIL import Image
+
+    from pipelines import TryOnPipeline
+
+    train = viton_dir / "train"
+    photo = Image.open(train / "image" / f"{person}_0.jpg").convert("RGB")
+    parse = np.asarray(Image.open(train / "image-parse" / f"{person}_0.png"))
+    photo = photo.resize((photo.width * ENLARGE, photo.height * ENLARGE), Image.LANCZOS)
+    band = cv2.resize(_old_sleeves_above_hands(parse).astype(np.uint8), photo.size, interpolation=cv2.INTER_NEAREST) > 0
+    band[:, photo.width // 2:] = False                   # the arm on the photo's left
+    result = np.asarray(TryOnPipeline.from_pretrained(full_resolution=full_resolution)(photo, garment).image)
+    luma = cv2.cvtColor(result, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    widths = []
+    for row in np.nonzero(band.any(1))[0]:
+        cols = np.nonzero(band[row])[0]
+        profile = luma[row, max(0, cols[0] - EDGE_REACH):(cols[0] + cols[-1]) // 2]
+        background, darkest = profile[:4].mean(), profile.min()
+        fall = background - darkest
+        widths.append(np.argmax(profile < background - 0.8 * fall) - np.argmax(profile < background - 0.2 * fall))
+    return float(np.median(widths))
+
+
+@pytest.mark.shared
+def test_bared_arms_are_drawn_at_the_photos_resolution_end_to_end(viton_dir):
+    """A blue T-shirt on a person in a grey long-sleeved top, at 768x1024: the bared forearm's
+    outer side is drawn on the photo's own pixels, the background falling to the arm over 1 photo
+    px (median over its rows); 4 px when the same try-on is pasted from the frame, and 4 px, too,
+    when the arms were painted in the frame and enlarged with the rest (a blurred plank)."""
+    garment, _ = _viton_garment(viton_dir, "000259_1.jpg")
+    sharp = _arm_edge_width(viton_dir, "000338", garment, full_resolution=True)
+    soft = _arm_edge_width(viton_dir, "000338", garment, full_resolution=False)
+    assert sharp <= 0.5 * soft, (sharp, soft)
+
+
 def test_a_thread_of_the_new_sleeve_down_the_side_is_no_sleeve():
     """The spline can pull a short sleeve's underarm edge into a 1 px thread down the torso's
     side (a blue T-shirt on VITON's 018955): the sleeve still ends where its cloth ends."""
@@ -428,3 +472,58 @@ def test_the_old_sleeve_under_the_new_garment_shows_the_garment_down_to_the_elbo
     low = np.full((H, W), 0.2, np.float32)
     _, shows, _ = paint_bare_arms(np.full((H, W, 3), 90, np.uint8), bare, low, low, image)
     assert shows[100, 141] == 1.0 and shows[60, 96] == pytest.approx(0.2)
+
+
+ENLARGE = 4  # photo px per frame px: a 768x1024 photo of the frame's 192x256
+
+
+def _edge_width(profile: np.ndarray) -> int:
+    """Photo px over which a coverage ``profile`` (along a row, out of the arm) falls from 0.95 to 0.05."""
+    inside = np.nonzero(profile >= 0.95)[0].max()
+    outside = inside + np.nonzero(profile[inside:] <= 0.05)[0].min()
+    return int(outside - inside)
+
+
+def test_arms_drawn_at_the_photos_resolution_have_a_crisp_rounded_edge():
+    """On a photo 4x the frame, the painted arm is drawn on the photo's own pixels: its outer edge
+    falls off within a few photo px, where the frame's arm, enlarged, took a whole frame px and
+    more (a blurred plank with the frame's steps); and it is shaded across its own silhouette."""
+    image, labels, lm, person = _person()
+    alpha, sleeves = _garment(sleeve_to=110)
+    bare = bared_arms(image, labels, lm, person, alpha, sleeves, SHORT)
+    alignment = Alignment(np.array([[1.0 / ENLARGE, 0, 0], [0, 1.0 / ENLARGE, 0]]), (H, W), (W * ENLARGE, H * ENLARGE))
+    drawn = arms_in_photo_pixels(bare, alignment, (0, 0, W * ENLARGE, H * ENLARGE))
+    assert len(drawn) == 2                                # one piece per arm
+    coverage, colour = np.zeros((H * ENLARGE, W * ENLARGE), np.float32), np.zeros((H * ENLARGE, W * ENLARGE, 3))
+    for (x0, y0, x1, y1), cover, shaded in drawn:
+        coverage[y0:y1, x0:x1], colour[y0:y1, x0:x1] = cover, shaded
+    row = 160 * ENLARGE                                   # across the forearms
+    enlarged = cv2.resize(np.maximum(bare.skin, cv2.GaussianBlur(bare.skin, (0, 0), 0.8)), (W * ENLARGE, H * ENLARGE),
+                          interpolation=cv2.INTER_LINEAR)
+    left = 142 * ENLARGE                                  # the left arm's axis, out to its outer edge
+    assert _edge_width(coverage[row, left:]) <= 3
+    assert _edge_width(enlarged[row, left:]) >= 2 * ENLARGE
+    lit = colour[row, left - 30:left + 31, 0]
+    cover = coverage[row, left - 30:left + 31]
+    middle = lit[cover > 0.99]
+    assert abs(middle.max() - HAND[0]) <= 2               # lit as its tone in the middle...
+    assert middle.min() < HAND[0] - 10                    # ...darker towards its sides...
+    assert middle.min() >= (1.0 - SHADE) * HAND[0] - 1    # ...by at most SHADE
+    assert coverage[100 * ENLARGE, left] == 0.0           # under the new sleeve: none
+    assert not coverage[:, 70 * ENLARGE:122 * ENLARGE].any()  # the torso keeps the garment
+
+
+def test_arms_left_to_the_photos_resolution_are_not_painted_in_the_frame():
+    """``paint=False``: the frame render keeps the refill under the arm (the composition draws
+    the arm at the photo's resolution), and the masks are cut as when it is painted."""
+    image, labels, lm, person = _person()
+    alpha, sleeves = _garment(sleeve_to=110)
+    bare = bared_arms(image, labels, lm, person, alpha, sleeves, SHORT)
+    ones = np.ones((H, W), np.float32)
+    render = np.full((H, W, 3), 90, np.uint8)
+    painted, shows, keeps = paint_bare_arms(render, bare, ones, ones, image)
+    refilled, shows2, keeps2 = paint_bare_arms(render, bare, ones, ones, image, paint=False)
+    np.testing.assert_array_equal(shows, shows2)
+    np.testing.assert_array_equal(keeps, keeps2)
+    assert np.abs(painted[160, 142].astype(float) - HAND).max() <= 2
+    assert np.abs(refilled[160, 142].astype(float) - HAND).max() > 40   # no arm: what lies under it

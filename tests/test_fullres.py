@@ -86,6 +86,40 @@ def test_compose_reads_the_garment_photo_at_the_photos_resolution_and_nothing_el
     assert garment.rgb.shape == (y1 - y0, x1 - x0, 3) and garment.preview(64).size == (48, 64)
 
 
+def test_an_overlay_is_drawn_over_the_result_at_the_photos_resolution_inside_the_region_only():
+    """``compose(overlay=)`` (the arms a shorter sleeve bares, drawn on the photo's pixels): its
+    colour where it covers, within the pasted region; outside the region the photo's own bytes."""
+    h, w = FRAME
+    photo = np.full((h * SCALE, w * SCALE, 3), 128, np.uint8)
+    alignment = Alignment(np.array([[1.0 / SCALE, 0, 0], [0, 1.0 / SCALE, 0]]), FRAME, (w * SCALE, h * SCALE))
+    source = _stripes(h * SCALE, w * SCALE)
+    frame_map = source_map(_identity_grid(h, w), None, np.array([[1.0 / SCALE, 0, 0], [0, 1.0 / SCALE, 0]]))
+    region = np.zeros(FRAME, np.float32)
+    region[16:48, 12:36] = 1.0
+    shows = np.zeros(FRAME, np.float32)
+    shows[16:48, 12:36] = 1.0                                    # the garment over the whole region
+    asked = []
+
+    def overlay(al, box):
+        asked.append(box)
+        drawn = (box[0], 30 * SCALE, 30 * SCALE, 40 * SCALE)     # (within the box) its left end outside the region
+        cover = np.ones((10 * SCALE, 30 * SCALE - box[0]), np.float32)
+        return [(drawn, cover, np.full((*cover.shape, 3), (200.0, 150.0, 120.0), np.float32))]
+
+    args = dict(frame_map=frame_map, shows=shows, keeps=np.zeros(FRAME, np.float32), source=source,
+                source_mask=np.ones(source.shape[:2], bool))
+    out, _ = compose(photo, np.full((h, w, 3), 250, np.uint8), region, alignment, overlay=overlay, **args)
+    plain, _ = compose(photo, np.full((h, w, 3), 250, np.uint8), region, alignment, **args)
+    assert len(asked) == 1
+    inside = (slice(32 * SCALE, 38 * SCALE), slice(14 * SCALE, 28 * SCALE))
+    assert (out[inside] == (200, 150, 120)).all()                # drawn over the garment
+    outside = np.ones(photo.shape[:2], bool)
+    outside[30 * SCALE:40 * SCALE, asked[0][0]:30 * SCALE] = False
+    assert np.array_equal(out[outside], plain[outside])          # only where it is drawn
+    left = (slice(30 * SCALE, 40 * SCALE), slice(asked[0][0], 11 * SCALE))
+    assert asked[0][0] < 11 * SCALE and np.array_equal(out[left], photo[left])  # outside the region: the photo's
+
+
 def test_an_enlarged_frame_masks_edge_shows_no_pixel_steps():
     """A garment edge running diagonally through the frame's pixels, on a photo 4x the frame: the
     frame's binary mask, enlarged, made saw teeth (4 px steps) along a sleeve; smoothed first, the

@@ -39,12 +39,13 @@ import cv2
 import numpy as np
 
 from tryon import constants as C
-from tryon.alignment import body_unit
+from tryon.alignment import Alignment, body_unit
 from tryon.masks import labelled, torso_quad
-from tryon.sleeve_cover import ARM_CHAINS, COVERED_ALPHA, OLD_GARMENT, arm_positions, sleeve_reaches
+from tryon.sleeve_cover import (ARM_CHAINS, COVERED_ALPHA, OLD_GARMENT, arm_chain, arm_positions, chain_position,
+                                sleeve_reaches)
 from tryon.sleeve_fit import segment
 
-__all__ = ["BareArms", "bared_arms", "kept_sleeves", "skin_tone", "paint_bare_arms"]
+__all__ = ["ArmPaint", "BareArms", "bared_arms", "kept_sleeves", "skin_tone", "paint_bare_arms", "arms_in_photo_pixels"]
 
 BARING_KINDS = ("sleeveless", "short")  # tryon.sleeves.sleeve_kind's kinds that may bare an arm
 BARE_MARGIN = 0.5          # upper-arm lengths: the old sleeve must reach this much farther down
@@ -86,6 +87,39 @@ MIN_BEHIND = 0.1           # the refill reads the photo behind the person where 
 BOX_MARGIN = 8             # frame px around the arms that painting reads and writes (>= FILL_RADIUS + 4 SOFTEN)
 SOFTEN = 0.8               # frame px: Gaussian sigma that softens the painted arm's and the fill's edges
                            # (4 photo px at 1024: no stair steps from the frame's grid)
+PHOTO_EDGE_PX = 1.5        # photo px: the painted arm's own edge, drawn at the photo's resolution
+                           # (arms_in_photo_pixels; in the frame, 1 px is 4 photo px at 1024: a blurred plank)
+MASK_BLUR = 1.2            # frame px: where the arm may be painted (a frame mask) is blurred this much, then
+MASK_SEAM_PX = 2.0         # enlarged onto the photo and steepened to a seam this many photo px wide
+SHADE_POOL = 4             # the painted arm's half width (its shading) is found on a grid this many times coarser
+
+
+@dataclass(frozen=True)
+class ArmPaint:
+    """One painted arm (or a shoulder's top beside a strap), enough to draw it again at the
+    photo's resolution (:func:`arms_in_photo_pixels`): a capsule around ``points`` whose half
+    width runs through ``radii`` at positions 0, 1 and 2 along it (upper-arm lengths), faded by
+    :func:`_ramp` (when ``ramped``) and painted only over ``mask``.
+
+    Attributes:
+        arm: 0 left, 1 right (:data:`tryon.sleeve_cover.ARM_CHAINS`).
+        points: ``(2, 2)`` or ``(3, 2)`` float frame px, the chain (:func:`tryon.sleeve_cover.chain_position`).
+        radii: ``(3,)`` float frame px.
+        mask: ``(H, W)`` bool, the frame pixels the arm may be painted over.
+        ramped: whether :func:`_ramp` fades it (an arm: yes; a shoulder's top: no).
+        top: where the new sleeve ends on it (upper-arm lengths; 0: no sleeve), ``end``: where the
+            old sleeve's rim ends (:func:`_ramp`).
+        colour: ``(3,)`` float32 RGB in ``[0, 255]``.
+    """
+
+    arm: int
+    points: np.ndarray
+    radii: np.ndarray
+    mask: np.ndarray
+    ramped: bool
+    top: float
+    end: float
+    colour: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -109,6 +143,7 @@ class BareArms:
         colour: ``(H, W, 3)`` float32 RGB in ``[0, 255]``, the tone each painted pixel takes:
             its arm's own, read off the bare skin below the old cuff where enough is seen
             (light falls differently on each arm, and on hands and face), else ``tone``.
+        paints: the painted arms' shapes (:class:`ArmPaint`), to draw them at the photo's resolution.
     """
 
     skin: np.ndarray
@@ -119,6 +154,7 @@ class BareArms:
     outer: np.ndarray
     dress: np.ndarray
     person: np.ndarray
+    paints: tuple[ArmPaint, ...] = ()
 
 
 def skin_tone(image: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
@@ -184,6 +220,7 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
     outer = np.zeros(size, bool)
     dress = np.zeros(size, bool)
     bare_arm = labelled(labels, C.LIP_ARMS)
+    paints: list[tuple] = []                         # ArmPaint's fields, the colour None for the person's tone
     reaches = sleeve_reaches(labels, landmarks, sleeve_alpha, arms)
     strapped = sleeves == "sleeveless" and not sleeve.any()  # worn alone, as a tank top is: bares any old sleeve
     other_bare_from = KEEP_FROM if strapped else WORN_SHORT
@@ -208,12 +245,8 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
         rim = bare_arm & (position <= end)  # the cuff's dark rim on the arm (and bare skin above it)
         old_sleeve = reach[2] & (position <= HAND_END) & (old_garment | missed | rim)  # beside the torso only
         span = old_sleeve & ~sleeve
-        ramp = np.clip((HAND_END - position) / END_RAMP, 0.0, 1.0)
-        if end < HAND_END:  # the old sleeve ends on the forearm: opaque over its rim, then the photo's arm
-            ramp = ramp * np.clip((end - position) / (CUFF_FADE * CUFF), 0.0, 1.0)
-        if reach[1] > 0:  # a new sleeve: fade in below its end
-            ramp = ramp * np.clip((position - reach[1]) / TOP_RAMP, 0.0, 1.0)
-        inside = capsule * ramp * (span & ~(body & (position < BODY_BEHIND)))
+        mask = span & ~(body & (position < BODY_BEHIND))
+        inside = capsule * _ramp(position, reach[1], end) * mask
         skin = np.maximum(skin, inside)
         shade = np.where(inside > 0, 1.0 - SHADE * np.clip(distance / radius, 0, 1) ** 2, shade)
         own = _lit_mean(image[bare_arm & (distance <= radius) & (position > reach[0])
@@ -221,12 +254,16 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
         if own is not None:  # (out to where the painted arm's softened edge reaches)
             toned = (distance <= radius + TONE_MARGIN_PX) & (position <= HAND_END)
             colour[toned], own_toned = own, own_toned | toned
+        radii = u * np.asarray(ARM_RADII, np.float64)
+        paints.append((i, arm_chain(landmarks, i), radii, mask, True, float(reach[1]), float(end), own))
         near = old_sleeve & ~rim & (distance <= FILL_WIDEN * radius)
         fill |= near & ~sleeve & ~body
         outer |= near & _outward(landmarks, i, position, size)
         dress |= near & (sleeve | body) & (position <= DRESS_TO)
         if strapped:  # the shoulder's top is bare too, beside the new garment's straps
             top, top_shade, top_fill = _shoulder_top(landmarks, i, u, old_garment & ~body)
+            paints.append((i, _shoulder_segment(landmarks, i), radii[[0, 0, 0]], old_garment & ~body, False, 0.0,
+                           HAND_END, own))
             skin = np.maximum(skin, top)
             shade = np.where(top > 0, np.where(inside > 0, np.maximum(shade, top_shade), top_shade), shade)
             fill |= top_fill
@@ -238,8 +275,23 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
     colour[~own_toned] = tone
     person = cv2.dilate((person_mask >= PERSON).astype(np.uint8), np.ones((3, 3), np.uint8),
                         iterations=PERSON_WIDEN) > 0
+    shapes = tuple(ArmPaint(p[0], np.asarray(p[1], np.float64), *p[2:7],
+                            (tone if p[7] is None else p[7]).astype(np.float32)) for p in paints)
     return BareArms(skin.astype(np.float32), shade.astype(np.float32), fill & (skin < 1.0), tone.astype(np.float32),
-                    colour, outer & fill & (skin < 1.0), dress & (skin < 1.0), person)
+                    colour, outer & fill & (skin < 1.0), dress & (skin < 1.0), person, shapes)
+
+
+def _ramp(position: np.ndarray, top: float, end: float) -> np.ndarray:
+    """A painted arm's opacity along it (``position`` in upper-arm lengths, any shape): out over
+    :data:`END_RAMP` before :data:`HAND_END`; where the old sleeve ends on the forearm (``end``
+    before HAND_END), opaque over its rim, then out into the photo's arm; below a new sleeve
+    ending at ``top`` (> 0), in over :data:`TOP_RAMP`."""
+    ramp = np.clip((HAND_END - position) / END_RAMP, 0.0, 1.0)
+    if end < HAND_END:
+        ramp = ramp * np.clip((end - position) / (CUFF_FADE * CUFF), 0.0, 1.0)
+    if top > 0:
+        ramp = ramp * np.clip((position - top) / TOP_RAMP, 0.0, 1.0)
+    return ramp
 
 
 def _outward(landmarks: np.ndarray, arm: int, position: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -264,10 +316,7 @@ def _shoulder_top(landmarks: np.ndarray, arm: int, u: float, bare: np.ndarray
     along it. Left to the network, those pixels came out as background (a long-sleeved wearer
     shows it no skin there)."""
     size = bare.shape
-    p = landmarks[:, :2].astype(np.float64)
-    joint = p[ARM_CHAINS[arm][0]]
-    middle = (p[ARM_CHAINS[0][0]] + p[ARM_CHAINS[1][0]]) / 2
-    neck = middle + NECK_SIDE * (joint - middle)
+    neck, joint = _shoulder_segment(landmarks, arm)
     xs, ys = np.arange(size[1], dtype=np.float64)[None, :], np.arange(size[0], dtype=np.float64)[:, None]
     _, distance = segment(xs, ys, neck, joint)
     radius = u * ARM_RADII[0]
@@ -275,6 +324,15 @@ def _shoulder_top(landmarks: np.ndarray, arm: int, u: float, bare: np.ndarray
     shade = 1.0 - SHADE * np.clip(distance / radius, 0, 1) ** 2
     fill = bare & (distance <= FILL_WIDEN * radius) & (skin < 1.0)
     return skin.astype(np.float32), shade.astype(np.float32), fill
+
+
+def _shoulder_segment(landmarks: np.ndarray, arm: int) -> np.ndarray:
+    """``(2, 2)`` float64 frame px: from the neck's side (:data:`NECK_SIDE`) to arm ``arm``'s
+    shoulder joint, the axis of that shoulder's top."""
+    p = landmarks[:, :2].astype(np.float64)
+    joint = p[ARM_CHAINS[arm][0]]
+    middle = (p[ARM_CHAINS[0][0]] + p[ARM_CHAINS[1][0]]) / 2
+    return np.stack([middle + NECK_SIDE * (joint - middle), joint])
 
 
 def _soften(mask: np.ndarray) -> np.ndarray:
@@ -309,12 +367,15 @@ def kept_sleeves(labels: np.ndarray, landmarks: np.ndarray, person_mask: np.ndar
     return kept
 
 
-def paint_bare_arms(rendered: np.ndarray, bare: BareArms, shows: np.ndarray,
-                    keeps: np.ndarray, photo: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def paint_bare_arms(rendered: np.ndarray, bare: BareArms, shows: np.ndarray, keeps: np.ndarray,
+                    photo: np.ndarray, paint: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The frame render with the bared old sleeve refilled with what lies behind it and the arms
     painted in the person's skin tone, shaded; and the composition's masks: the garment shown
     over the old sleeve under its sleeve or body (``bare.dress``), neither shown nor the photo
-    kept under the painted arms.
+    kept under the painted arms. With ``paint`` False the arms are left out of the render (the
+    refill goes on under them): a composition at the photo's resolution draws them there
+    (:func:`arms_in_photo_pixels`), where the frame's, enlarged, were blurred planks with the
+    frame's pixel steps along their sides.
 
     Args:
         rendered: ``(H, W, 3)`` uint8 RGB render of the frame.
@@ -341,7 +402,8 @@ def paint_bare_arms(rendered: np.ndarray, bare: BareArms, shows: np.ndarray,
     a = _soften(bare.skin[box])[..., None]
     arm = bare.colour[box] * bare.shade[box][..., None]
     painted, shows, keeps = rendered.copy(), shows.copy(), keeps.copy()
-    painted[box] = (out * (1.0 - a) + arm * a + 0.5).clip(0, 255).astype(np.uint8)
+    blended = out * (1.0 - a) + arm * a if paint else out
+    painted[box] = (blended + 0.5).clip(0, 255).astype(np.uint8)
     shows[box] = np.maximum(shows[box], bare.dress[box])
     a = np.clip(1.0 - a[..., 0], 0.0, 1.0)
     shows[box] *= a
@@ -365,3 +427,101 @@ def _behind(rendered: np.ndarray, photo: np.ndarray, arm: np.ndarray, person: np
         behind = cv2.inpaint(np.ascontiguousarray(photo), hole.astype(np.uint8), FILL_RADIUS, cv2.INPAINT_TELEA)
         filled[outer] = behind[outer]
     return filled
+
+
+def arms_in_photo_pixels(bare: BareArms, alignment: Alignment, box: tuple[int, int, int, int]
+                         ) -> list[tuple[tuple[int, int, int, int], np.ndarray, np.ndarray]]:
+    """The painted arms (``bare.paints``) drawn on the photo's own pixels within ``box`` (``(x0,
+    y0, x1, y1)``), each pixel's place on the arm computed at its own position (the frame's arms,
+    enlarged, are blurred planks with stair steps): per arm, ``(drawn, coverage, colour)``: the
+    photo box ``drawn`` it lies in (within ``box``), its coverage there (``(h, w)`` float32 in
+    ``[0, 1]``) and its colour (``(h, w, 3)`` float32 RGB in ``[0, 255]``, shaded as a cylinder,
+    :func:`_silhouette_shade`); an empty list when none is painted there.
+
+    The capsule's edge is :data:`PHOTO_EDGE_PX` photo px wide; where the arm may be painted (its
+    frame mask: the old sleeve beside the torso, not under the new sleeve) is blurred by
+    :data:`MASK_BLUR` frame px, enlarged and steepened to :data:`MASK_SEAM_PX` photo px.
+
+    Args:
+        bare: :func:`bared_arms` of the frame.
+        alignment: the photo -> frame transform.
+    """
+    drawn = []
+    for arm in sorted({paint.arm for paint in bare.paints}):
+        paints = [paint for paint in bare.paints if paint.arm == arm]  # the arm, and its shoulder's top
+        boxes = [_photo_box(paint.mask, alignment, box) for paint in paints]
+        found = [b for b in boxes if b is not None]
+        if not found:
+            continue
+        x0, y0 = min(b[0] for b in found), min(b[1] for b in found)
+        x1, y1 = max(b[2] for b in found), max(b[3] for b in found)
+        coverage = np.zeros((y1 - y0, x1 - x0), np.float32)
+        for paint, b in zip(paints, boxes):
+            if b is not None:
+                region = np.s_[b[1] - y0:b[3] - y0, b[0] - x0:b[2] - x0]
+                np.maximum(coverage[region], _capsule_in_photo(paint, alignment, b), out=coverage[region])
+        if coverage.any():
+            widest = max(float(np.max(paint.radii)) for paint in paints) / alignment.scale
+            shade = _silhouette_shade(coverage, widest)
+            drawn.append(((x0, y0, x1, y1), coverage, shade[..., None] * paints[0].colour))  # (one tone an arm)
+    return drawn
+
+
+def _capsule_in_photo(paint: ArmPaint, alignment: Alignment, box: tuple[int, int, int, int]) -> np.ndarray:
+    """``(y1 - y0, x1 - x0)`` float32 in ``[0, 1]``: ``paint``'s coverage on the photo pixels of
+    ``box``, its capsule, ramps and mask (see :func:`arms_in_photo_pixels`)."""
+    frame_px = alignment.scale                    # frame px per photo px
+    w, h = box[2] - box[0], box[3] - box[1]
+    m = alignment.matrix.astype(np.float64).copy()
+    m[:, 2] += m[:, :2] @ np.array(box[:2], np.float64)   # the box's pixels -> frame pixels
+    allowed = cv2.GaussianBlur(paint.mask.astype(np.float32), (0, 0), MASK_BLUR)
+    allowed = cv2.warpAffine(allowed, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                             borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+    steep = max(1.0, 1.0 / (frame_px * MASK_SEAM_PX))
+    allowed = np.clip((allowed - 0.5) * steep + 0.5, 0.0, 1.0).reshape(-1)
+    at = np.flatnonzero(allowed > 0)              # only there: the chain's arithmetic on each pixel
+    py, px = np.divmod(at, w)
+    px, py = px.astype(np.float32), py.astype(np.float32)
+    fx = (m[0, 0] * px + m[0, 1] * py + m[0, 2]).astype(np.float32)
+    fy = (m[1, 0] * px + m[1, 1] * py + m[1, 2]).astype(np.float32)
+    position, distance = chain_position(paint.points, fx, fy)
+    radius = np.interp(position, (0.0, 1.0, 2.0), paint.radii).astype(np.float32)
+    inside = np.clip((radius - distance) / np.float32(PHOTO_EDGE_PX * frame_px) + 0.5, 0.0, 1.0)
+    if paint.ramped:
+        inside = inside * _ramp(position, paint.top, paint.end)
+    flat = np.zeros(h * w, np.float32)
+    flat[at] = inside * allowed[at]
+    return flat.reshape(h, w)
+
+
+def _photo_box(mask: np.ndarray, alignment: Alignment, box: tuple[int, int, int, int]
+               ) -> tuple[int, int, int, int] | None:
+    """The photo box ``(x0, y0, x1, y1)`` within ``box`` that the frame ``mask`` (``(H, W)``
+    bool) lands in, 2 frame px around it; None when it is empty or lands outside."""
+    ys, xs = np.nonzero(mask)
+    if ys.size == 0:
+        return None
+    corners = np.array([[xs.min() - 2, ys.min() - 2], [xs.max() + 2, ys.min() - 2],
+                        [xs.min() - 2, ys.max() + 2], [xs.max() + 2, ys.max() + 2]], np.float64)
+    c = alignment.to_image(corners)
+    x0, y0 = np.maximum(np.floor(c.min(0)).astype(int), box[:2])
+    x1, y1 = np.minimum(np.ceil(c.max(0)).astype(int) + 1, box[2:])
+    return None if x1 <= x0 or y1 <= y0 else (int(x0), int(y0), int(x1), int(y1))
+
+
+def _silhouette_shade(coverage: np.ndarray, radius: float) -> np.ndarray:
+    """``(h, w)`` float32 in ``[1 - SHADE, 1]``: the painted arms (``coverage``, photo px) shaded
+    as cylinders across their own silhouette, whatever cut it (the capsule, the old sleeve beside
+    the torso, the new sleeve's hem): a pixel's distance to the silhouette's edge over the
+    largest such distance within ``radius`` photo px (the arm's half width there) gives its place
+    across the arm, lit as a cylinder facing the camera. (Shaded from the chain's axis, an arm
+    the old sleeve cut narrower than its capsule stayed flat: a plank.)"""
+    solid = (coverage > 0.5).astype(np.uint8)
+    depth = cv2.distanceTransform(solid, cv2.DIST_L2, 5)
+    h, w = depth.shape
+    small = cv2.resize(depth, (max(1, w // SHADE_POOL), max(1, h // SHADE_POOL)), interpolation=cv2.INTER_NEAREST)
+    side = 2 * int(np.ceil(radius / SHADE_POOL)) + 1   # (the half width varies slowly: found on a smaller grid)
+    half = cv2.resize(cv2.dilate(small, np.ones((side, side), np.uint8)), (w, h), interpolation=cv2.INTER_LINEAR)
+    half = np.maximum(half, depth)
+    across = 1.0 - depth / np.maximum(half, 1.0)
+    return (1.0 - SHADE * (1.0 - np.sqrt(np.clip(1.0 - across * across, 0.0, 1.0)))).astype(np.float32)

@@ -58,6 +58,10 @@ BROAD_FLOW_SMOOTH = 16.0  # frame px: the sigma that keeps only the flow's broad
                           # "broad"): its finer bends squeeze and twist prints on shoppers' photos
 
 
+Box = tuple[int, int, int, int]  # (x0, y0, x1, y1) photo px
+Overlay = Callable[[Alignment, Box], "list[tuple[Box, np.ndarray, np.ndarray]]"]  # compose(overlay=)
+
+
 @dataclass
 class FullResGarment:
     """The garment as composed into the photo, kept to the box it covers.
@@ -308,7 +312,8 @@ def compose(photo: np.ndarray, rendered: np.ndarray, alpha: np.ndarray, alignmen
             frame_map: np.ndarray, shows: np.ndarray, keeps: np.ndarray, source: np.ndarray,
             source_mask: np.ndarray, shading: np.ndarray | None = None,
             repaint: Callable[[np.ndarray], np.ndarray] | None = None,
-            layer: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, FullResGarment]:
+            layer: tuple[np.ndarray, np.ndarray] | None = None,
+            overlay: Overlay | None = None) -> tuple[np.ndarray, FullResGarment]:
     """Paste a frame render back into the photo with the garment's own pixels, in one pass.
 
     Per photo pixel, with every frame array resampled bilinearly: the render where the pasted
@@ -339,6 +344,11 @@ def compose(photo: np.ndarray, rendered: np.ndarray, alpha: np.ndarray, alignmen
             are blended over their seam (:data:`LAYER_SEAM` photo px), smooth at any size: one
             map that jumps from a sleeve to the torso, read nearest across the jump, drew the
             frame's pixel steps there.
+        overlay: optional ``overlay(alignment, box)``: what is drawn over all that at the photo's
+            own resolution, inside the pasted region, as a list of ``(drawn, coverage, colour)``:
+            a photo box ``(x0, y0, x1, y1)`` within ``box`` and, on its pixels, ``(h, w)`` float32
+            in ``[0, 1]`` and ``(h, w, 3)`` float32 in ``[0, 255]`` (arms a shorter sleeve bares,
+            :func:`tryon.bare_arms.arms_in_photo_pixels`).
 
     Returns:
         ``(out, garment)``: the ``(h, w, 3)`` uint8 result, byte-identical to ``photo`` wherever
@@ -402,7 +412,12 @@ def compose(photo: np.ndarray, rendered: np.ndarray, alpha: np.ndarray, alignmen
         lit.mul_(w[..., 3:4] + 1.0).clamp_(0.0, 255.0)
     up_t.sub_(p).mul_(kept).add_(p)
     lit.sub_(up_t).mul_(shown)
-    up_t.add_(lit).add_(0.5).clamp_(0.0, 255.0)
+    up_t.add_(lit)
+    for (dx0, dy0, dx1, dy1), cover, over in (overlay(alignment, box) if overlay is not None else ()):
+        at = np.s_[dy0 - y0:dy1 - y0, dx0 - x0:dx1 - x0]  # up += (colour - up) * a * its coverage, in its box
+        under = up_t[at]
+        under.add_(torch.from_numpy(over).sub_(under).mul_(torch.from_numpy(cover)[..., None].mul_(a[at])))
+    up_t.add_(0.5).clamp_(0.0, 255.0)
     # Where the region's alpha is 0, kept and shown are 0: up is the photo's value plus 0.5,
     # truncated back to it, so the whole box is written, byte-identical outside the region.
     roi[...] = up_t.to(torch.uint8).numpy()

@@ -42,9 +42,9 @@ from tryon.garment_keypoints import MaskAnalysis, sleeve_masks
 from tryon.masks import labelled, torso_quad
 from tryon.sleeve_fit import segment
 
-__all__ = ["ARM_CHAINS", "arm_positions", "arms_in_photo", "arms_in_view", "bare_arms_in_photo", "below_hem",
-           "covered_clothes", "dressed_arms", "lays_long_sleeves", "lays_sleeves", "shown_garment", "sleeve_reaches",
-           "sleeved_arms", "warped_sleeves"]
+__all__ = ["ARM_CHAINS", "arm_chain", "arm_positions", "chain_position", "arms_in_photo", "arms_in_view",
+           "bare_arms_in_photo", "below_hem", "covered_clothes", "dressed_arms", "lays_long_sleeves", "lays_sleeves",
+           "shown_garment", "sleeve_reaches", "sleeved_arms", "warped_sleeves"]
 
 ARM_CHAINS = ((C.LEFT_SHOULDER, C.LEFT_ELBOW, C.LEFT_WRIST),
               (C.RIGHT_SHOULDER, C.RIGHT_ELBOW, C.RIGHT_WRIST))
@@ -229,24 +229,44 @@ def arm_positions(landmarks: np.ndarray, size: tuple[int, int]) -> list[tuple[np
     h, w = size
     xs, ys = np.arange(w, dtype=np.float64)[None, :], np.arange(h, dtype=np.float64)[:, None]
     out: list[tuple[np.ndarray, np.ndarray] | None] = []
-    for sh, el, wr in ARM_CHAINS:
-        if landmarks[el, 2] < ARM_MIN_VISIBILITY:
+    for arm in range(len(ARM_CHAINS)):
+        points = arm_chain(landmarks, arm)
+        if points is None:
             out.append(None)
             continue
-        s, e, wrist = (landmarks[i, :2].astype(np.float64) for i in (sh, el, wr))
-        upper = max(float(np.linalg.norm(e - s)), 1.0)
-        f, d = segment(xs, ys, s, e)
-        position = f
-        if landmarks[wr, 2] >= ARM_MIN_VISIBILITY:
-            f2, d2 = segment(xs, ys, e, wrist)
-            fore = d2 < d
-            position = np.where(fore, 1.0 + f2 * np.linalg.norm(wrist - e) / upper, f)
-            d = np.minimum(d, d2)
+        position, d = chain_position(points, xs, ys)
         for a in (position, d):
             a.setflags(write=False)
         out.append((position, d))
     _last_arms = (key, tuple(out))
     return out
+
+
+def arm_chain(landmarks: np.ndarray, arm: int) -> np.ndarray | None:
+    """``(3, 2)`` shoulder, elbow and wrist of arm ``arm`` (0 left, 1 right; the landmarks'
+    pixels), ``(2, 2)`` without the wrist when it is not visible, None when the elbow is not."""
+    sh, el, wr = ARM_CHAINS[arm]
+    if landmarks[el, 2] < ARM_MIN_VISIBILITY:
+        return None
+    return landmarks[[sh, el, wr] if landmarks[wr, 2] >= ARM_MIN_VISIBILITY else [sh, el], :2]
+
+
+def chain_position(points: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each point's position along the chain ``points`` (``(2, 2)`` shoulder and elbow, or
+    ``(3, 2)`` with the wrist; frame px) in upper-arm lengths, and its distance to the chain,
+    for the coordinates ``xs``, ``ys`` (float arrays that broadcast together, computed in their
+    precision; frame px, at any resolution: :func:`arm_positions` on the frame's pixels, the
+    painted arms on a photo's)."""
+    dtype = np.result_type(xs, ys)
+    s, e = (np.asarray(points[i], dtype) for i in (0, 1))
+    upper = max(float(np.linalg.norm(e - s)), 1.0)
+    position, d = segment(xs, ys, s, e)
+    if len(points) > 2:
+        wrist = np.asarray(points[2], dtype)
+        f2, d2 = segment(xs, ys, e, wrist)
+        position = np.where(d2 < d, 1.0 + f2 * np.linalg.norm(wrist - e) / upper, position)
+        d = np.minimum(d, d2)
+    return position, d
 
 
 def warped_sleeves(mask: np.ndarray, analysis: MaskAnalysis | None, grid: np.ndarray | None,
