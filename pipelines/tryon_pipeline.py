@@ -46,8 +46,8 @@ from tryon.old_garment import missed_old_garment, old_colours, old_hem, trouser_
 from tryon.parse import Parser
 from tryon.pose import check_upper_body, detect_pose, pose_maps
 from tryon.region import COVERED_SKIN_KEY, covered_skin, crisp_neckline, parse_regions
-from tryon.sleeve_cover import (arms_in_photo, arms_in_view, bare_arms_in_photo, covered_clothes, dressed_arms,
-                                lays_long_sleeves, lays_sleeves, shown_garment, warped_sleeves)
+from tryon.sleeve_cover import (arms_in_front, arms_in_photo, arms_in_view, bare_arms_in_photo, covered_clothes,
+                                dressed_arms, lays_long_sleeves, lays_sleeves, shown_garment, warped_sleeves)
 from tryon.sleeves import hang_sleeves, load_reader, sleeve_kind, strap_fit
 from tryon.steps import step_images
 from tryon.tensors import resolve_precision, to_uint8
@@ -420,6 +420,10 @@ class TryOnPipeline:
                     body.region, body.revealed = body.region & ~kept, body.revealed & ~kept
                     body.covered = body.covered * ~kept
                     warped.alpha = warped.alpha * ~kept  # (its top corners, fitted to the shoulders, covered them)
+                # Bare arms the new garment leaves alone: in front of it (or beside it), the photo's own.
+                painted = None if body.bared is None else (body.bared.skin > 0) | body.bared.fill
+                body.in_front = arms_in_front(labels, body.region, sleeves, body.dressed, painted,
+                                              None if body.old_colours is None else body.old_colours.share(body.image))
         return warped
 
     def _frame_labels(self, body, timings: dict[str, float]) -> np.ndarray:
@@ -520,6 +524,8 @@ class TryOnPipeline:
             keeps = np.maximum(keeps, body.room * (1.0 - shows * alpha))
         if body.hidden_skin is not None:  # skin it was not shown: the photo's own where no garment shows
             keeps = np.maximum(keeps, body.hidden_skin * (1.0 - shows * alpha))
+        if body.in_front is not None:  # bare arms no new sleeve covers: the photo's own, no garment over them
+            keeps, shows = np.maximum(keeps, body.in_front), shows * ~body.in_front
         if body.bared is not None:  # skin where a shorter new sleeve bares the arm (tryon.bare_arms)
             image, shows, keeps = paint_bare_arms(image, body.bared, shows, keeps, body.image, paint=arms_in_frame)
         return image, WarpedGarment(to_uint8(refined[:3]), alpha, warped.src, warped.dst, warped.grid,

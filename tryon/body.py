@@ -96,6 +96,8 @@ class BodyFrame:
             (:func:`tryon.bare_arms.bared_arms`), set with the try-on's region.
         old_colours: :class:`tryon.old_garment.OldColours` or None: the old garment's colours,
             set with the try-on's region (the seam at full resolution never shows them).
+        in_front: ``(H, W)`` bool or None: bare arms the new garment leaves as the photo has them
+            (:func:`tryon.sleeve_cover.arms_in_front`), set with the try-on's region.
     """
 
     alignment: Alignment
@@ -111,6 +113,7 @@ class BodyFrame:
     hidden_skin: np.ndarray | None = None
     bared: BareArms | None = None
     old_colours: OldColours | None = None
+    in_front: np.ndarray | None = None
 
     @property
     def size(self) -> tuple[int, int]:

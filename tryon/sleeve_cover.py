@@ -42,9 +42,9 @@ from tryon.garment_keypoints import MaskAnalysis, sleeve_masks
 from tryon.masks import labelled, torso_quad
 from tryon.sleeve_fit import segment
 
-__all__ = ["ARM_CHAINS", "arm_chain", "arm_positions", "chain_position", "arms_in_photo", "arms_in_view",
-           "bare_arms_in_photo", "below_hem", "covered_clothes", "dressed_arms", "lays_long_sleeves", "lays_sleeves",
-           "shown_garment", "sleeve_reaches", "sleeved_arms", "warped_sleeves"]
+__all__ = ["ARM_CHAINS", "arm_chain", "arm_positions", "arms_in_front", "arms_in_photo", "arms_in_view",
+           "bare_arms_in_photo", "below_hem", "chain_position", "covered_clothes", "dressed_arms", "lays_long_sleeves",
+           "lays_sleeves", "shown_garment", "sleeve_reaches", "sleeved_arms", "warped_sleeves"]
 
 ARM_CHAINS = ((C.LEFT_SHOULDER, C.LEFT_ELBOW, C.LEFT_WRIST),
               (C.RIGHT_SHOULDER, C.RIGHT_ELBOW, C.RIGHT_WRIST))
@@ -59,6 +59,9 @@ HEM_FADE = 4              # frame px: the garment is shown from this far above t
 HEM_SOFT = 1.0            # ...faded in over this many frame px (a hard edge read as a staircase at 4x)
 SPECK_PIXELS = 48         # frame px: fewer enclosed in the old garment is a parser speck (a hand is ~200)
 COVERED_ALPHA = 0.5       # the new garment covers a pixel where its warped alpha is above this
+OLD_ARM_SHARE = 0.2       # a parsed arm whose pixels' median share of the old garment's colours (OldColours)
+                          # reaches this is the old top's sleeve taken for an arm (a space suit's: 0.52;
+                          # bare arms on 018928, 018966: 0.00-0.03)
 ARM_ZONE_RADIUS = 0.3     # units of U: pixels this close to an arm's chain belong to that arm
 ARM_MIN_VISIBILITY = 0.3  # an arm whose elbow is less visible than this is left alone
 BARE_SEEN_FROM = 0.3      # an elbow off the photo: its upper arm is sampled from this share of the way down...
@@ -431,6 +434,40 @@ def sleeved_arms(labels: np.ndarray, landmarks: np.ndarray, sleeve_alpha: np.nda
         if _dresses(arm, margin):
             hidden |= arm[2] & skin & covered
     return hidden
+
+
+def arms_in_front(labels: np.ndarray, region: np.ndarray, sleeve_alpha: np.ndarray | None,
+                  dressed: np.ndarray | None, painted: np.ndarray | None,
+                  old_share: np.ndarray | None) -> np.ndarray:
+    """``(H, W)`` bool: the bare arms and hands the parser sees in the repaint region that the new
+    garment leaves as they are: no new sleeve covers them (``sleeve_alpha`` at least
+    :data:`COVERED_ALPHA`), none dresses them (``dressed`` > 0, :func:`dressed_arms`) and none
+    is painted there (``painted``, :mod:`tryon.bare_arms`): they lie in front of the new
+    garment's body, or beside it, and the photo's own pixels show there. Left to the network,
+    a forearm raised across the torso came out in speckles (its keep mask half on, half off:
+    the new garment's colour through the arm, the old top's at its edges), and bare arms beside
+    the body blurred. A connected part whose pixels' median ``old_share`` (the old garment's
+    colours, :meth:`tryon.old_garment.OldColours.share`) reaches :data:`OLD_ARM_SHARE` is the
+    old top's sleeve the parser took for an arm, and is left to the network.
+
+    Args:
+        labels: ``(H, W)`` uint8 LIP ids of the frame; region: ``(H, W)`` bool, the repaint region.
+        sleeve_alpha: ``(H, W)`` float in ``[0, 1]``, the new sleeves (:func:`warped_sleeves`), or None.
+        dressed: ``(H, W)`` float in ``[0, 1]`` or None; painted: ``(H, W)`` bool or None.
+        old_share: ``(H, W)`` float in ``[0, 1]`` of the frame's pixels, or None (no part is dropped).
+    """
+    front = labelled(labels, C.LIP_ARMS) & region
+    for cover in (None if sleeve_alpha is None else sleeve_alpha >= COVERED_ALPHA,
+                  None if dressed is None else dressed > 0, painted):
+        if cover is not None:
+            front &= ~cover
+    if old_share is not None and front.any():
+        n, parts = cv2.connectedComponents(front.astype(np.uint8))
+        for part in range(1, n):
+            inside = parts == part
+            if np.median(old_share[inside]) >= OLD_ARM_SHARE:
+                front &= ~inside
+    return front
 
 
 def dressed_arms(labels: np.ndarray, landmarks: np.ndarray, sleeve_alpha: np.ndarray,
