@@ -45,7 +45,8 @@ from tryon.sleeve_cover import (ARM_CHAINS, COVERED_ALPHA, OLD_GARMENT, arm_chai
                                 sleeve_reaches)
 from tryon.sleeve_fit import segment
 
-__all__ = ["ArmPaint", "BareArms", "bared_arms", "kept_sleeves", "skin_tone", "paint_bare_arms", "arms_in_photo_pixels"]
+__all__ = ["BARING_KINDS", "ArmPaint", "BareArms", "arms_in_photo_pixels", "bared_arms", "kept_sleeves", "paint_bare_arms",
+           "skin_tone"]
 
 BARING_KINDS = ("sleeveless", "short")  # tryon.sleeves.sleeve_kind's kinds that may bare an arm
 BARE_MARGIN = 0.5          # upper-arm lengths: the old sleeve must reach this much farther down
