@@ -31,7 +31,7 @@ from tryon import assets
 from tryon import body as body_lib
 from tryon import constants as C
 from tryon.anomaly import body_check
-from tryon.bare_arms import BARING_KINDS, arms_in_photo_pixels, bared_arms, kept_sleeves, paint_bare_arms
+from tryon.bare_arms import arms_in_photo_pixels, bared_arms, kept_sleeves, paint_bare_arms
 from tryon.composite import composite, shading_map
 from tryon.conditioning import GarmentChecker, check_code_dims, frame_arrays, net_tensors
 from tryon.errors import TryOnError
@@ -420,9 +420,9 @@ class TryOnPipeline:
                     body.region, body.revealed = body.region & ~kept, body.revealed & ~kept
                     body.covered = body.covered * ~kept
                     warped.alpha = warped.alpha * ~kept  # (its top corners, fitted to the shoulders, covered them)
-                # Bare arms a garment with short sleeves or none leaves alone: in front of it (or beside
-                # it), the photo's own. (Long sleeves cover crossed forearms the spline lays no sleeve on.)
-                if prepared.sleeves in BARING_KINDS:
+                # Bare arms a garment without long sleeves leaves alone: in front of it (or beside it),
+                # the photo's own. (Long sleeves cover crossed forearms the spline lays no sleeve on.)
+                if prepared.sleeves != "long":
                     painted = None if body.bared is None else (body.bared.skin > 0) | body.bared.fill
                     share = None if body.old_colours is None else body.old_colours.share(body.image)
                     body.in_front = arms_in_front(labels, body.region, sleeves, body.dressed, painted, share)

@@ -10,8 +10,8 @@ from images import hanging_arms_landmarks
 
 from tryon import constants as C
 from tryon.alignment import Alignment
-from tryon.bare_arms import (SHADE, arms_in_photo_pixels, bared_arms, kept_sleeves, paint_bare_arms,
-                             skin_tone)
+from tryon.bare_arms import (OUTER_FRINGE, SHADE, arms_in_photo_pixels, bared_arms, kept_sleeves,
+                             paint_bare_arms, skin_tone)
 
 H, W = C.FRAME_SIZE
 HAND = (201, 160, 140)
@@ -344,6 +344,21 @@ def test_bared_arms_are_drawn_at_the_photos_resolution_end_to_end(viton_dir):
     sharp = _arm_edge_width(viton_dir, "000338", garment, full_resolution=True)
     soft = _arm_edge_width(viton_dir, "000338", garment, full_resolution=False)
     assert sharp <= 0.5 * soft, (sharp, soft)
+
+
+def test_the_background_just_beyond_a_bared_sleeves_outer_side_is_refilled_too():
+    """The old sleeve's outer edge, at the photo's resolution, lay on the region's seam (a faint
+    dashed outline of it beside the bared arm): the background :data:`OUTER_FRINGE` frame px beyond
+    it is refilled with what lies behind, so the seam falls on the background."""
+    image, labels, lm, person = _person()
+    alpha, sleeves = _garment(sleeve_to=110)
+    bare = bared_arms(image, labels, lm, person, alpha, sleeves, SHORT)
+    row = 160
+    edge = 152                                            # the left sleeve's outer side ends at column 151
+    assert labels[row, edge] == C.LIP_BACKGROUND
+    assert bare.fill[row, edge:edge + OUTER_FRINGE].all() and bare.outer[row, edge:edge + OUTER_FRINGE].all()
+    assert not bare.fill[row, edge + OUTER_FRINGE + 1:].any()   # the background farther out stays the photo's
+    assert not bare.fill[row, 62:131].any()                      # the torso's side is no background
 
 
 def test_a_thread_of_the_new_sleeve_down_the_side_is_no_sleeve():

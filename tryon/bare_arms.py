@@ -45,8 +45,7 @@ from tryon.sleeve_cover import (ARM_CHAINS, COVERED_ALPHA, OLD_GARMENT, arm_chai
                                 sleeve_reaches)
 from tryon.sleeve_fit import segment
 
-__all__ = ["BARING_KINDS", "ArmPaint", "BareArms", "arms_in_photo_pixels", "bared_arms", "kept_sleeves", "paint_bare_arms",
-           "skin_tone"]
+__all__ = ["ArmPaint", "BareArms", "arms_in_photo_pixels", "bared_arms", "kept_sleeves", "paint_bare_arms", "skin_tone"]
 
 BARING_KINDS = ("sleeveless", "short")  # tryon.sleeves.sleeve_kind's kinds that may bare an arm
 BARE_MARGIN = 0.5          # upper-arm lengths: the old sleeve must reach this much farther down
@@ -83,6 +82,8 @@ DRESS_TO = 1.0             # upper-arm lengths: the old sleeve under the new gar
 FILL_RADIUS = 3            # frame px: cv2.inpaint's neighbourhood
 PERSON_WIDEN = 2           # frame px: the person's silhouette widened by this (the old sleeve's blended edge)
                            # is what the refill does not read
+OUTER_FRINGE = 2           # frame px of background beyond the old sleeve's outer side refilled with it (the
+                           # region's seam on the sleeve's edge left a faint dashed outline of it)
 MIN_BEHIND = 0.1           # the refill reads the photo behind the person where at least this share of the
                            # arms' box lies outside them (else, an arm in front of a crowded frame, the render)
 BOX_MARGIN = 8             # frame px around the arms that painting reads and writes (>= FILL_RADIUS + 4 SOFTEN)
@@ -274,6 +275,12 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
     if tone is None:
         return None
     colour[~own_toned] = tone
+    # The old sleeve's outer edge at the photo's resolution lies on the region's seam: refilled a
+    # little beyond it (the background there), the seam falls on the background, not on the edge.
+    outside = outer & fill & (skin < 1.0)
+    fringe = (cv2.dilate(outside.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=OUTER_FRINGE) > 0) & ~outside
+    fringe &= (labels == C.LIP_BACKGROUND) & (skin == 0)
+    fill, outer = fill | fringe, outer | fringe
     person = cv2.dilate((person_mask >= PERSON).astype(np.uint8), np.ones((3, 3), np.uint8),
                         iterations=PERSON_WIDEN) > 0
     shapes = tuple(ArmPaint(p[0], np.asarray(p[1], np.float64), *p[2:7],
