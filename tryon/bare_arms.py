@@ -9,9 +9,11 @@ the torso that the new sleeve leaves uncovered becomes an arm: a capsule around 
 shoulder-elbow-wrist chain, tapering from the upper arm to the wrist, in the tone of that arm's
 own skin below the old cuff (else the person's, read off their hands or face) and shaded as a
 cylinder. It reaches over the cuff's dark rim, which the parser calls arm, and fades into the
-forearm the photo shows. What the old sleeve held beyond that capsule is refilled: on the arm's
-far side from the torso with what lies behind the person (the photo's background, filled in
-across the person), between the arm and the torso from the render around it; where the new
+forearm the photo shows. Composed at the photo's resolution, the arm is drawn on the photo's own
+pixels (:func:`arms_in_photo_pixels`; the frame's, enlarged, was a blurred plank). What the old
+sleeve held beyond that capsule is refilled, and :data:`OUTER_FRINGE` px of background beyond it:
+on the arm's far side from the torso with what lies behind the person (the photo's background,
+filled in across the person), between the arm and the torso from the render around it; where the new
 garment's sleeve or body lies over the old sleeve down to the elbow, the garment shows. Along
 the arm down to the cuff, a pixel the parser calls background but MediaPipe calls the person
 is the old sleeve too (dark cuffs are often missed); the pipeline adds what is painted here to
