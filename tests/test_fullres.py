@@ -120,6 +120,34 @@ def test_an_overlay_is_drawn_over_the_result_at_the_photos_resolution_inside_the
     assert asked[0][0] < 11 * SCALE and np.array_equal(out[left], photo[left])  # outside the region: the photo's
 
 
+def test_a_hole_in_the_garment_where_the_render_shows_it_is_filled_with_the_garment_around_it():
+    """The garment photo's underarm notch lands where the network shows the garment (an armpit):
+    the render's own dark guess showed through, a black patch. Filled with the garment's colour
+    around it; beyond the garment's outline, where nothing of it lies around, the render stays."""
+    h, w = FRAME
+    photo = np.full((h * SCALE, w * SCALE, 3), 200, np.uint8)
+    alignment = Alignment(np.array([[1.0 / SCALE, 0, 0], [0, 1.0 / SCALE, 0]]), FRAME, (w * SCALE, h * SCALE))
+    source = np.zeros((h * SCALE, w * SCALE, 3), np.uint8)
+    source[...] = (60, 90, 200)                                  # a blue garment...
+    source_mask = np.zeros((h * SCALE, w * SCALE), bool)
+    source_mask[16 * SCALE:48 * SCALE, 12 * SCALE:36 * SCALE] = True
+    source_mask[28 * SCALE:33 * SCALE, 22 * SCALE:26 * SCALE] = False   # ...with a notch 4x5 frame px
+    frame_map = source_map(_identity_grid(h, w), None, np.array([[1.0 / SCALE, 0, 0], [0, 1.0 / SCALE, 0]]))
+    region = np.zeros(FRAME, np.float32)
+    region[12:52, 8:40] = 1.0
+    shows = np.zeros(FRAME, np.float32)
+    shows[12:52, 8:40] = 1.0                                     # shown over the notch and past the outline
+    rendered = np.full((h, w, 3), 10, np.uint8)                  # the network's dark guess
+    out, garment = compose(photo, rendered, region, alignment, frame_map=frame_map, shows=shows,
+                           keeps=np.zeros(FRAME, np.float32), source=source, source_mask=source_mask)
+    notch = (slice(29 * SCALE, 32 * SCALE), slice(23 * SCALE, 25 * SCALE))
+    assert np.abs(out[notch].astype(int) - (60, 90, 200)).max() <= 3      # the garment, not the dark render
+    beyond = (slice(20 * SCALE, 44 * SCALE), slice(8 * SCALE + 1, 10 * SCALE))
+    assert (out[beyond] < 40).all()                              # past its outline: the render, as before
+    x0, y0, _, _ = garment.box
+    assert garment.alpha[30 * SCALE - y0, 24 * SCALE - x0] == 1.0
+
+
 def test_an_enlarged_frame_masks_edge_shows_no_pixel_steps():
     """A garment edge running diagonally through the frame's pixels, on a photo 4x the frame: the
     frame's binary mask, enlarged, made saw teeth (4 px steps) along a sleeve; smoothed first, the

@@ -54,6 +54,11 @@ READ_ROW = 1024          # pixels read by a list are laid out in rows this long
 LAYER_SEAM = 2.0         # photo px: a laid sleeve's seam with the torso is blended over this width
 FOLD_AREA = 0.25         # a flow squeezing a garment's pixel to this share of its area, or folding it, is
                          # what :func:`flow_folds` counts
+HOLE_SHOWN = 0.5          # a garment pixel the render shows over this much but its photo covers under...
+HOLE_COVER = 0.5          # ...this much is a hole in it (_fill_holes), filled with the garment around it...
+HOLE_SIGMA = 4.0          # ...over this many frame px (Gaussian sigma), where at least...
+HOLE_AROUND = 0.4         # ...this share of that neighbourhood is garment; and its rim, this many photo px
+HOLE_RIM_PX = 2
 BROAD_FLOW_SMOOTH = 16.0  # frame px: the sigma that keeps only the flow's broad fit (garment_warp
                           # "broad"): its finer bends squeeze and twist prints on shoppers' photos
 
@@ -254,6 +259,37 @@ def _unpremultiplied(read: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return colour.numpy(), t[..., 3].clamp(0.0, 1.0).numpy()
 
 
+def _fill_holes(colour: np.ndarray, cover: np.ndarray, wanted: np.ndarray, sigma: float) -> None:
+    """Fill, in place, the holes of the garment as read from its photo (``colour`` ``(h, w, 3)``
+    in ``[0, 255]``, ``cover`` ``(h, w)`` in ``[0, 1]``) where the render shows the garment
+    (``wanted``, ``(h, w)`` bool) but its photo does not cover the pixel, with the colour of the
+    garment around it (blurred over ``sigma`` photo px, weighted by its cover), where at least
+    :data:`HOLE_AROUND` of the neighbourhood is garment (inside it, not beyond its outline).
+
+    The flat photo's underarm notch, between a sleeve and the body, lands on the armpit: there the
+    network shows the garment, the photo has none, and the render's own dark shadow of the old
+    sleeve showed through (a black patch under a T-shirt's sleeve on a long-sleeved wearer)."""
+    holes = wanted & (cover < HOLE_COVER)
+    if not holes.any():
+        return
+    ys, xs = np.nonzero(holes)
+    r = int(np.ceil(3 * sigma))
+    y0, y1, x0, x1 = max(ys.min() - r, 0), ys.max() + r + 1, max(xs.min() - r, 0), xs.max() + r + 1
+    sub_cover, sub_colour = cover[y0:y1, x0:x1], colour[y0:y1, x0:x1]
+    around = wide_gaussian(np.ascontiguousarray(sub_cover), sigma)
+    fill = holes[y0:y1, x0:x1] & (around >= HOLE_AROUND)
+    if not fill.any():
+        return
+    # ...and the hole's rim, partly covered: mixed with the render's dark there, it outlined the hole.
+    rim = cv2.dilate(fill.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=HOLE_RIM_PX) > 0
+    fill = rim & wanted[y0:y1, x0:x1] & (sub_cover < 1.0)
+    weighted = np.ascontiguousarray(sub_colour * sub_cover[..., None])
+    mean = wide_gaussian(weighted, sigma) / np.maximum(around, MIN_COVER)[..., None]
+    t = sub_cover[fill][:, None]
+    sub_colour[fill] = sub_colour[fill] * t + mean[fill] * (1.0 - t)
+    sub_cover[fill] = 1.0
+
+
 def _repaint_seam(region: np.ndarray, photo: np.ndarray, repaint: Callable[[np.ndarray], np.ndarray]) -> None:
     """Raise ``region`` (``(h, w)`` float32 alpha, in place) in its seam where ``photo``
     (``(h, w, 3)`` uint8) is to be repainted: ``repaint``'s measure, read on the photo halved
@@ -382,6 +418,7 @@ def compose(photo: np.ndarray, rendered: np.ndarray, alpha: np.ndarray, alignmen
     if layer is not None:
         read = _with_layer(read, layer, stack, alignment, box, (region > 0) & (weights[..., 2] > 0))
     colour, cover = _unpremultiplied(read)
+    _fill_holes(colour, cover, (region > 0) & (weights[..., 2] > HOLE_SHOWN), HOLE_SIGMA / alignment.scale)
     garment = FullResGarment(colour, cover, box, (h, w))
     if not (region > 0).any():
         return out, garment
