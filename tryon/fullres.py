@@ -59,6 +59,7 @@ HOLE_COVER = 0.5          # ...this much is a hole in it (_fill_holes), filled w
 HOLE_SIGMA = 4.0          # ...over this many frame px (Gaussian sigma), where at least...
 HOLE_AROUND = 0.4         # ...this share of that neighbourhood is garment; and its rim, this many photo px
 HOLE_RIM_PX = 2
+HOLE_SHRINK = 4.0         # the fill's blur is taken on a grid shrunk to this many px of its sigma per px
 BROAD_FLOW_SMOOTH = 16.0  # frame px: the sigma that keeps only the flow's broad fit (garment_warp
                           # "broad"): its finer bends squeeze and twist prints on shoppers' photos
 
@@ -272,21 +273,30 @@ def _fill_holes(colour: np.ndarray, cover: np.ndarray, wanted: np.ndarray, sigma
     holes = wanted & (cover < HOLE_COVER)
     if not holes.any():
         return
-    ys, xs = np.nonzero(holes)
+    ys, xs = np.flatnonzero(holes.any(1)), np.flatnonzero(holes.any(0))
     r = int(np.ceil(3 * sigma))
-    y0, y1, x0, x1 = max(ys.min() - r, 0), ys.max() + r + 1, max(xs.min() - r, 0), xs.max() + r + 1
+    y0, y1, x0, x1 = max(ys[0] - r, 0), ys[-1] + r + 1, max(xs[0] - r, 0), xs[-1] + r + 1
     sub_cover, sub_colour = cover[y0:y1, x0:x1], colour[y0:y1, x0:x1]
-    around = wide_gaussian(np.ascontiguousarray(sub_cover), sigma)
+    # Cover and colour weighted by it, blurred together, on a grid HOLE_SHRINK times coarser than
+    # the blur (a neighbourhood's mean: nothing fine is lost).
+    hh, ww = sub_cover.shape
+    stack = np.empty((hh, ww, 4), np.float32)
+    np.multiply(sub_colour, sub_cover[..., None], out=stack[..., :3])
+    stack[..., 3] = sub_cover
+    f = max(1, int(sigma / HOLE_SHRINK))
+    small = cv2.resize(stack, (max(1, ww // f), max(1, hh // f)), interpolation=cv2.INTER_AREA)
+    blurred = cv2.resize(cv2.GaussianBlur(small, (0, 0), sigma / f), (ww, hh), interpolation=cv2.INTER_LINEAR)
+    around = blurred[..., 3]
     fill = holes[y0:y1, x0:x1] & (around >= HOLE_AROUND)
     if not fill.any():
         return
     # ...and the hole's rim, partly covered: mixed with the render's dark there, it outlined the hole.
     rim = cv2.dilate(fill.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=HOLE_RIM_PX) > 0
     fill = rim & wanted[y0:y1, x0:x1] & (sub_cover < 1.0)
-    weighted = np.ascontiguousarray(sub_colour * sub_cover[..., None])
-    mean = wide_gaussian(weighted, sigma) / np.maximum(around, MIN_COVER)[..., None]
+    at = blurred[fill]                            # (n, 4): the garment around each pixel to fill
+    mean = at[:, :3] / np.maximum(at[:, 3:], MIN_COVER)
     t = sub_cover[fill][:, None]
-    sub_colour[fill] = sub_colour[fill] * t + mean[fill] * (1.0 - t)
+    sub_colour[fill] = sub_colour[fill] * t + mean * (1.0 - t)
     sub_cover[fill] = 1.0
 
 
@@ -355,7 +365,8 @@ def compose(photo: np.ndarray, rendered: np.ndarray, alpha: np.ndarray, alignmen
     Per photo pixel, with every frame array resampled bilinearly: the render where the pasted
     region's ``alpha`` says so (as :func:`tryon.paste.paste_back` does), the photo's own pixels
     where the render kept them (``keeps``), and over that the garment read from its own photo
-    (:func:`source_map`) where the render shows it (``shows``) and the garment covers.
+    (:func:`source_map`) where the render shows it (``shows``) and the garment covers; where it
+    shows it over a hole in the garment photo, the garment around the hole (:func:`_fill_holes`).
 
     Args:
         photo: ``(h, w, 3)`` uint8 original photo.
