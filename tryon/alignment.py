@@ -71,6 +71,30 @@ class Alignment:
         inv = self.inverse
         return xy @ inv[:, :2].T + inv[:, 2]
 
+    def photo_box(self, mask: np.ndarray, within: tuple[int, int, int, int],
+                  margin: int = 1) -> tuple[int, int, int, int] | None:
+        """The photo box ``(x0, y0, x1, y1)``, within ``within``, that the frame pixels of
+        ``mask`` (``(H, W)`` bool) land in, ``margin`` frame px around them and a photo pixel
+        more (resampling reads one beyond); None when ``mask`` is empty or lands outside."""
+        ys, xs = np.nonzero(mask)
+        if len(xs) == 0:
+            return None
+        corners = np.array([[xs.min() - margin, ys.min() - margin], [xs.max() + margin, ys.min() - margin],
+                            [xs.min() - margin, ys.max() + margin], [xs.max() + margin, ys.max() + margin]],
+                           np.float64)
+        c = self.to_image(corners)
+        x0, y0 = np.floor(c.min(0)).astype(int) - 1
+        x1, y1 = np.ceil(c.max(0)).astype(int) + 2
+        x0, y0, x1, y1 = max(x0, within[0]), max(y0, within[1]), min(x1, within[2]), min(y1, within[3])
+        return None if x1 <= x0 or y1 <= y0 else (int(x0), int(y0), int(x1), int(y1))
+
+    def box_matrix(self, x0: int, y0: int) -> np.ndarray:
+        """``(2, 3)`` float64 affine mapping the pixels of a photo box whose corner is ``(x0,
+        y0)`` to frame pixels (for ``cv2.warpAffine(..., WARP_INVERSE_MAP)`` onto the box)."""
+        m = self.matrix.astype(np.float64).copy()
+        m[:, 2] += m[:, :2] @ np.array([x0, y0], np.float64)
+        return m
+
 
 def midpoint(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The point halfway between ``a`` and ``b`` (any matching shapes)."""

@@ -410,9 +410,8 @@ def paint_bare_arms(rendered: np.ndarray, bare: BareArms, shows: np.ndarray, kee
         arm = bare.fill[box] | (bare.skin[box] > 0)
         out += (_behind(rendered[box], photo[box], arm, bare.person[box], bare.outer[box]).astype(np.float32) - out) * f
     a = _soften(bare.skin[box])[..., None]
-    arm = bare.colour[box] * bare.shade[box][..., None]
     painted, shows, keeps = rendered.copy(), shows.copy(), keeps.copy()
-    blended = out * (1.0 - a) + arm * a if paint else out
+    blended = out * (1.0 - a) + bare.colour[box] * bare.shade[box][..., None] * a if paint else out
     painted[box] = (blended + 0.5).clip(0, 255).astype(np.uint8)
     shows[box] = np.maximum(shows[box], bare.dress[box])
     a = np.clip(1.0 - a[..., 0], 0.0, 1.0)
@@ -459,7 +458,7 @@ def arms_in_photo_pixels(bare: BareArms, alignment: Alignment, box: tuple[int, i
     drawn = []
     for arm in sorted({paint.arm for paint in bare.paints}):
         paints = [paint for paint in bare.paints if paint.arm == arm]  # the arm, and its shoulder's top
-        boxes = [_photo_box(paint.mask, alignment, box) for paint in paints]
+        boxes = [alignment.photo_box(paint.mask, box, margin=2) for paint in paints]
         found = [b for b in boxes if b is not None]
         if not found:
             continue
@@ -482,8 +481,7 @@ def _capsule_in_photo(paint: ArmPaint, alignment: Alignment, box: tuple[int, int
     ``box``, its capsule, ramps and mask (see :func:`arms_in_photo_pixels`)."""
     frame_px = alignment.scale                    # frame px per photo px
     w, h = box[2] - box[0], box[3] - box[1]
-    m = alignment.matrix.astype(np.float64).copy()
-    m[:, 2] += m[:, :2] @ np.array(box[:2], np.float64)   # the box's pixels -> frame pixels
+    m = alignment.box_matrix(box[0], box[1])   # the box's pixels -> frame pixels
     allowed = cv2.GaussianBlur(paint.mask.astype(np.float32), (0, 0), MASK_BLUR)
     allowed = cv2.warpAffine(allowed, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                              borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
@@ -502,21 +500,6 @@ def _capsule_in_photo(paint: ArmPaint, alignment: Alignment, box: tuple[int, int
     flat = np.zeros(h * w, np.float32)
     flat[at] = inside * allowed[at]
     return flat.reshape(h, w)
-
-
-def _photo_box(mask: np.ndarray, alignment: Alignment, box: tuple[int, int, int, int]
-               ) -> tuple[int, int, int, int] | None:
-    """The photo box ``(x0, y0, x1, y1)`` within ``box`` that the frame ``mask`` (``(H, W)``
-    bool) lands in, 2 frame px around it; None when it is empty or lands outside."""
-    ys, xs = np.nonzero(mask)
-    if ys.size == 0:
-        return None
-    corners = np.array([[xs.min() - 2, ys.min() - 2], [xs.max() + 2, ys.min() - 2],
-                        [xs.min() - 2, ys.max() + 2], [xs.max() + 2, ys.max() + 2]], np.float64)
-    c = alignment.to_image(corners)
-    x0, y0 = np.maximum(np.floor(c.min(0)).astype(int), box[:2])
-    x1, y1 = np.minimum(np.ceil(c.max(0)).astype(int) + 1, box[2:])
-    return None if x1 <= x0 or y1 <= y0 else (int(x0), int(y0), int(x1), int(y1))
 
 
 def _silhouette_shade(coverage: np.ndarray, radius: float) -> np.ndarray:

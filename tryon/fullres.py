@@ -164,29 +164,12 @@ def flow_folds(flow: np.ndarray, cover: np.ndarray, smooth: float = BROAD_FLOW_S
     return float((det[cover] <= FOLD_AREA).mean())
 
 
-def _roi(alpha: np.ndarray, alignment: Alignment,
-         photo_size: tuple[int, int]) -> tuple[int, int, int, int] | None:
-    """The photo box ``(x0, y0, x1, y1)`` that frame pixels with ``alpha > 0`` land in."""
-    ys, xs = np.nonzero(alpha > 0)
-    if len(xs) == 0:
-        return None
-    corners = np.array([[xs.min() - 1, ys.min() - 1], [xs.max() + 1, ys.min() - 1],
-                        [xs.min() - 1, ys.max() + 1], [xs.max() + 1, ys.max() + 1]], np.float64)
-    c = alignment.to_image(corners)
-    h, w = photo_size
-    x0, y0 = np.floor(c.min(0)).astype(int) - 1
-    x1, y1 = np.ceil(c.max(0)).astype(int) + 2
-    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
-    return None if x1 <= x0 or y1 <= y0 else (x0, y0, x1, y1)
-
-
 def _to_photo(frame: np.ndarray, alignment: Alignment, box: tuple[int, int, int, int],
               border: float = 0.0, interpolation: int = cv2.INTER_LINEAR) -> np.ndarray:
     """A frame array resampled (bilinear, or ``interpolation``) onto the photo pixels of ``box``."""
     x0, y0, x1, y1 = box
-    m = alignment.matrix.copy()
-    m[:, 2] += m[:, :2] @ np.array([x0, y0], np.float64)
-    return cv2.warpAffine(frame, m, (x1 - x0, y1 - y0), flags=interpolation | cv2.WARP_INVERSE_MAP,
+    return cv2.warpAffine(frame, alignment.box_matrix(x0, y0), (x1 - x0, y1 - y0),
+                          flags=interpolation | cv2.WARP_INVERSE_MAP,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=border)
 
 
@@ -403,7 +386,7 @@ def compose(photo: np.ndarray, rendered: np.ndarray, alpha: np.ndarray, alignmen
     """
     h, w = photo.shape[:2]
     out = photo.copy()
-    box = _roi(alpha, alignment, (h, w))
+    box = alignment.photo_box(alpha > 0, (0, 0, w, h))
     if box is None:
         empty = FullResGarment(np.zeros((0, 0, 3), np.float32), np.zeros((0, 0), np.float32), (0, 0, 0, 0), (h, w))
         return out, empty
@@ -435,9 +418,8 @@ def compose(photo: np.ndarray, rendered: np.ndarray, alpha: np.ndarray, alignmen
         return out, garment
     # Whole-box arithmetic (contiguous, faster than gathering the region's pixels), written back
     # whole: outside the region it gives the photo's own bytes (below).
-    m = alignment.matrix.copy()
-    m[:, 2] += m[:, :2] @ np.array([x0, y0], np.float64)
-    up = cv2.warpAffine(rendered, m, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+    up = cv2.warpAffine(rendered, alignment.box_matrix(x0, y0), (x1 - x0, y1 - y0),
+                        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                         borderMode=cv2.BORDER_REPLICATE)
     roi = out[y0:y1, x0:x1]
     # In place, on the box: up <- photo + (render - photo) * a * (1 - a * keeps), the render where

@@ -31,22 +31,11 @@ def paste_back(
     h, w = photo.shape[:2]
     out = photo.copy()
     alpha_photo = np.zeros((h, w), np.float32)
-    ys, xs = np.nonzero(alpha > 0)
-    if len(xs) == 0:
+    box = alignment.photo_box(alpha > 0, (0, 0, w, h))
+    if box is None:
         return out, alpha_photo
-    corners = np.array(
-        [[xs.min() - 1, ys.min() - 1], [xs.max() + 1, ys.min() - 1],
-         [xs.min() - 1, ys.max() + 1], [xs.max() + 1, ys.max() + 1]], np.float64
-    )
-    img_c = alignment.to_image(corners)
-    x0, y0 = np.floor(img_c.min(0)).astype(int) - 1
-    x1, y1 = np.ceil(img_c.max(0)).astype(int) + 2
-    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
-    if x1 <= x0 or y1 <= y0:
-        return out, alpha_photo
-    # Frame <- ROI pixel mapping: M @ (x + x0, y + y0, 1).
-    m = alignment.matrix.copy()
-    m[:, 2] += m[:, :2] @ np.array([x0, y0], np.float64)
+    x0, y0, x1, y1 = box
+    m = alignment.box_matrix(x0, y0)  # frame <- ROI pixel mapping: M @ (x + x0, y + y0, 1)
     size = (x1 - x0, y1 - y0)
     interp = cv2.INTER_CUBIC if alignment.scale < 1 else cv2.INTER_LINEAR
     flags = interp | cv2.WARP_INVERSE_MAP
