@@ -42,7 +42,7 @@ from tryon.io import downscaled_warnings, load_image
 from tryon.masks import extend_past, labelled
 from tryon.models.tryon_net import TryOnNet
 from tryon.models.vae import VAE
-from tryon.old_garment import missed_old_garment, old_colours, old_hem, trouser_room
+from tryon.old_garment import missed_old_garment, old_colours, old_garment_ghosts, old_hem, trouser_room
 from tryon.parse import Parser
 from tryon.pose import check_upper_body, detect_pose, pose_maps
 from tryon.region import COVERED_SKIN_KEY, covered_skin, crisp_neckline, parse_regions
@@ -516,12 +516,14 @@ class TryOnPipeline:
         refined = out.warped[0].float()
         alpha = refined[3].clamp(0, 1).numpy()
         shows = (out.mask[0, 0].float() / refined[3].clamp(min=MIN_COVER)).clamp(0, 1).numpy()
+        image, keeps, garment = to_uint8(out.image[0]), out.keep[0, 0].float().numpy(), to_uint8(refined[:3])
         if body.covered is not None:  # over the old garment, and bare arms its sleeves dress (tryon.sleeve_cover)
             shows = shown_garment(shows, alpha, body.covered, body.dressed,
                                   armless=not arms_in_view(body.landmarks, body.valid))
+            # (and wherever its render drew the old garment, the new one)
+            shows = np.maximum(shows, old_garment_ghosts(image, garment, alpha, body.covered, body.old_colours))
         if body.hidden_skin is not None:  # the garment or the skin over the covered neck, not a ghost of both
             shows = crisp_neckline(shows, body.hidden_skin)
-        image, keeps = to_uint8(out.image[0]), out.keep[0, 0].float().numpy()
         if body.room is not None:  # trousers the region took as the garment's room: the photo's where it is not
             keeps = np.maximum(keeps, body.room * (1.0 - shows * alpha))
         if body.hidden_skin is not None:  # skin it was not shown: the photo's own where no garment shows
@@ -530,7 +532,7 @@ class TryOnPipeline:
             keeps, shows = np.maximum(keeps, body.in_front), shows * ~body.in_front
         if body.bared is not None:  # skin where a shorter new sleeve bares the arm (tryon.bare_arms)
             image, shows, keeps = paint_bare_arms(image, body.bared, shows, keeps, body.image, paint=arms_in_frame)
-        return image, WarpedGarment(to_uint8(refined[:3]), alpha, warped.src, warped.dst, warped.grid,
+        return image, WarpedGarment(garment, alpha, warped.src, warped.dst, warped.grid,
                                     out.flow[0].float().numpy(), shows, keeps, warped.layers)
 
     def _beside(self, fn, *args):

@@ -9,7 +9,7 @@ import numpy as np
 from tryon import constants as C
 from tryon.alignment import Alignment
 from tryon.fullres import compose
-from tryon.old_garment import missed_old_garment, old_colours, old_hem
+from tryon.old_garment import missed_old_garment, old_colours, old_garment_ghosts, old_hem
 
 H, W = 256, 192
 SKIN = (214, 160, 130)
@@ -120,3 +120,27 @@ def test_the_old_tops_hem_is_its_lowest_labelled_row_between_the_hips():
     labels[190:200, 95:100] = C.LIP_RIGHT_ARM               # a hand over the hem moves it little
     assert old_hem(labels, lm) == 199.0
     assert old_hem(np.where(labels == C.LIP_PANTS, 0, C.LIP_PANTS).astype(np.uint8), lm) is None
+
+
+def test_a_render_drawing_the_old_top_under_a_new_garment_of_another_colour_is_a_ghost():
+    """The network's render draws a navy smudge (the old top's colour) on the torso under a
+    white garment: there the garment is to show wholly. Under a navy garment (a paired photo:
+    the old top is the new one) and under the render's own white, none is a ghost."""
+    image, labels, person, landmarks, _ = _frame()
+    colours = old_colours(labels, image, person, landmarks)
+    torso = labels == C.LIP_UPPER_CLOTHES
+    covered, alpha = torso.astype(np.float32), torso.astype(np.float32)
+    render = np.full((H, W, 3), 240, np.uint8)
+    smudge = np.zeros((H, W), bool)
+    smudge[90:120, 60:90] = True
+    render[smudge] = NAVY
+    white = np.full((H, W, 3), 245, np.uint8)
+    ghosts = old_garment_ghosts(render, white, alpha, covered, colours)
+    assert ghosts.dtype == np.float32 and ghosts.shape == (H, W)
+    assert ghosts[95:115, 65:85].min() == 1.0  # the smudge shows the new garment wholly
+    assert ghosts[150:165, 100:130].max() == 0.0  # away from it, the network's own mask
+    assert ghosts[~torso].max() == 0.0  # never off the old garment
+    navy = np.broadcast_to(np.array(NAVY, np.uint8), (H, W, 3))
+    assert old_garment_ghosts(render, navy, alpha, covered, colours).max() == 0.0
+    assert old_garment_ghosts(white, white, alpha, covered, colours).max() == 0.0
+    assert old_garment_ghosts(render, white, alpha, covered, None).max() == 0.0

@@ -200,3 +200,29 @@ def test_a_striped_top_the_flow_swirls_is_dressed_by_the_spline(pipe, viton_dir,
     scales.clear()
     pipe(viton_dir / "train" / "image" / "000003_0.jpg", viton_dir / "train" / "cloth" / "000003_1.jpg")
     assert scales == [1.0]                                              # (a plain tee: its flow as learned)
+
+
+@needs_weights
+@pytest.mark.shared
+def test_the_render_drawing_the_old_black_top_under_a_white_tee_shows_the_tee(pipe, viton_dir, examples_dir,
+                                                                              monkeypatch):
+    """VITON 000095 in a black V-neck, enlarged to 768 px and cut at the chest, tries on the white
+    flamingo T-shirt: the network's mask hedged under her hair at the shoulder and its render drew
+    the old black top there, a dark smudge on the white tee. Where the render draws the old top's
+    colours and the new garment is of another colour, the new garment shows
+    (tryon.old_garment.old_garment_ghosts)."""
+    import pipelines.tryon_pipeline as tryon_pipeline
+
+    photo = Image.open(viton_dir / "train" / "image" / "000095_0.jpg").convert("RGB")
+    photo = photo.resize((768, 1024), Image.BICUBIC).crop((0, 0, 768, 560))
+    garment = examples_dir / "garments" / "tshirt_white_flamingos.jpg"
+    src = np.asarray(photo).astype(int)
+
+    def dark_smudge() -> int:  # repainted pixels as dark as the old top
+        out = pipe(photo, garment, output_type="np").image.astype(int)
+        return int(((out.mean(axis=2) < 70) & (np.abs(out - src).max(axis=2) > 40)).sum())
+
+    with_fix = dark_smudge()
+    monkeypatch.setattr(tryon_pipeline, "old_garment_ghosts", lambda image, *a: np.zeros(image.shape[:2], np.float32))
+    without = dark_smudge()
+    assert without > 500 and with_fix < 0.4 * without, (with_fix, without)

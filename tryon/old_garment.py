@@ -32,9 +32,10 @@ from tryon import constants as C
 from tryon.alignment import body_unit
 from tryon.masks import disk, labelled
 from tryon.region import PARSED_BEHIND, skin_pixels
+from tryon.sleeve_cover import COVERED_ALPHA
 
-__all__ = ["OldColours", "old_colours", "old_hem", "missed_old_garment", "trouser_room", "OLD_SHARE",
-           "MIN_OLD_PIXELS"]
+__all__ = ["OldColours", "old_colours", "old_hem", "missed_old_garment", "old_garment_ghosts", "trouser_room",
+           "OLD_SHARE", "MIN_OLD_PIXELS"]
 
 OLD_GARMENT = C.LIP_UPPER_GARMENT
 # What the parser may have called the old garment by mistake (on a person pixel): the neck and
@@ -54,6 +55,11 @@ MIN_DENSITY = 2e-4        # ...and the old garment's density there is at least t
 MIN_OLD_PIXELS = 50       # fewer labelled old-garment pixels than this: no colour model
 BACKGROUND_AWAY = 0.1     # background this far (units of U) from the person joins the "other" class
 REACH = 0.5               # candidates farther than this (units of U) from the labelled old garment are left
+GHOST_NEW_SHARE = 0.35    # a render pixel in the old garment's colours (OLD_SHARE) is a ghost of it where the new
+                          # garment's own colour there has less than this share (so not on a paired photo,
+                          # whose old garment is the new one)
+GHOST_SIGMA = 3.0         # frame px: the ghost pixels are spread this much (their runs are speckled)...
+GHOST_GAIN = 3.0          # ...and raised this much (a run's middle shows the garment wholly)
 
 
 @dataclass(frozen=True)
@@ -138,6 +144,38 @@ def missed_old_garment(labels: np.ndarray, image: np.ndarray, person_mask: np.nd
     touching = np.unique(comp[seeds])
     touching = touching[touching > 0]
     return np.isin(comp, touching) if touching.size else empty
+
+
+def old_garment_ghosts(image: np.ndarray, garment: np.ndarray, alpha: np.ndarray, covered: np.ndarray,
+                       colours: OldColours | None) -> np.ndarray:
+    """Where the network's render draws the old garment over the new one: ``(H, W)`` float32 in
+    ``[0, 1]``, how wholly the new garment should show there instead.
+
+    Where the network does not show the new garment (its mask low: a halfway hedge, or a guess that
+    hair or an arm lies in front), the result is its own render, and on a shopper's photo that
+    render drew the old top's colour: a black polo's dark smudge over a white T-shirt's shoulder, its
+    collar and hem. A render pixel whose colour is the old garment's (:meth:`OldColours.likes`),
+    over the old garment (``covered``) the new one covers, where the new garment's own colour has
+    less than :data:`GHOST_NEW_SHARE` of the old one's, is such a ghost; the ghosts are spread by
+    :data:`GHOST_SIGMA` and raised by :data:`GHOST_GAIN`. On a photo whose old top looks like the
+    new garment (every paired training photo) almost none is found.
+
+    Args:
+        image: ``(H, W, 3)`` uint8 RGB, the network's person in the frame.
+        garment: ``(H, W, 3)`` uint8 RGB, the new garment as warped in the frame.
+        alpha: ``(H, W)`` float in ``[0, 1]``, its coverage.
+        covered: ``(H, W)`` float in ``{0, 1}``, the old clothes the new garment replaces
+            (:func:`tryon.sleeve_cover.covered_clothes`).
+        colours: :func:`old_colours` of the frame (None: no ghost is found).
+    """
+    if colours is None:
+        return np.zeros(alpha.shape, np.float32)
+    ghost = (colours.likes(image) & (colours.share(garment) < GHOST_NEW_SHARE)
+             & (covered > 0) & (alpha > COVERED_ALPHA))
+    if not ghost.any():
+        return np.zeros(alpha.shape, np.float32)
+    spread = cv2.GaussianBlur(ghost.astype(np.float32), (0, 0), GHOST_SIGMA)
+    return np.minimum(spread * GHOST_GAIN, 1.0) * (covered > 0)
 
 
 def _histogram(idx: np.ndarray) -> np.ndarray:
