@@ -47,7 +47,7 @@ from tryon.parse import Parser
 from tryon.pose import check_upper_body, detect_pose, pose_maps
 from tryon.region import COVERED_SKIN_KEY, covered_skin, crisp_neckline, parse_regions
 from tryon.sleeve_cover import (arms_in_front, arms_in_photo, arms_in_view, bare_arms_in_photo, covered_clothes,
-                                dressed_arms, lays_long_sleeves, lays_sleeves, shown_garment, warped_sleeves)
+                                dressed_arms, lays_long_sleeves, lays_sleeves, old_cuffs, shown_garment, warped_sleeves)
 from tryon.sleeves import hang_sleeves, load_reader, sleeve_kind, strap_fit
 from tryon.steps import step_images
 from tryon.tensors import resolve_precision, to_uint8
@@ -389,9 +389,10 @@ class TryOnPipeline:
             laid = dress_arms and parsed and lays_sleeves(prepared.keypoints, prepared.sleeves, labels, bare_landmarks)
             long = dress_arms and parsed and lays_long_sleeves(prepared.sleeves, labels, bare_landmarks)
             hem = old_hem(labels, body.landmarks) if dress_arms and parsed else None  # the new hem reaches the old
+            cuffs = old_cuffs(labels, bare_landmarks) if dress_arms and parsed else None  # ...and its sleeves nearly
             warped = warp_garment(prepared.rgb, prepared.mask, prepared.keypoints, warp_landmarks, prepared.analysis,
                                   lengths, lay_sleeves=laid, to_wrists=long, hem_row=hem,
-                                  arms=labelled(labels, C.LIP_ARMS) if laid or long else None)
+                                  arms=labelled(labels, C.LIP_ARMS) if laid or long else None, cuffs=cuffs)
         if parsed:
             with self._stage(timings, "region"):
                 sleeves = warped_sleeves(prepared.mask, prepared.analysis, warped.grid, warped.alpha) if dress_arms else None

@@ -11,7 +11,8 @@ from images import hanging_arms_landmarks
 from tryon import constants as C
 from tryon.sleeve_cover import (HEM_FADE, MIN_SHOWN, OLD_ARM_SHARE, SPECK_PIXELS, arms_in_front, arms_in_photo,
                                 arms_in_view, bare_arms_in_photo, covered_clothes, dressed_arms,
-                                lays_sleeves, shown_garment, sleeve_reaches, sleeved_arms, warped_sleeves)
+                                lays_sleeves, old_cuffs, shown_garment, sleeve_reaches, sleeved_arms,
+                                warped_sleeves)
 
 H, W = C.FRAME_SIZE
 
@@ -53,6 +54,24 @@ def test_a_sleeve_that_keeps_its_length_hides_nothing():
     assert not sleeved_arms(labels, lm, _sleeves(to_row=118)).any()
     reaches = sleeve_reaches(labels, lm, _sleeves(to_row=118))
     assert all(abs(new - old) < 0.5 for old, new, _ in reaches)
+
+
+def test_the_worn_cuffs_are_where_the_bare_arms_begin_on_each_arm_in_view():
+    """Worn short sleeves down to row 110 on both arms: each arm's cuff lies on its own arm at
+    that row; an arm bare from the shoulder has its cuff there; no bare arm, no cuff."""
+    labels, lm = _person()
+    labels[75:110, 135:150] = C.LIP_UPPER_CLOTHES
+    labels[75:110, 42:58] = C.LIP_UPPER_CLOTHES
+    cuffs = old_cuffs(labels, lm)
+    assert set(cuffs) == {C.LEFT_ELBOW, C.RIGHT_ELBOW}
+    for elbow, arm_x in ((C.LEFT_ELBOW, 142), (C.RIGHT_ELBOW, 50)):
+        x, y = cuffs[elbow]
+        assert 110 <= y <= 116 and abs(x - arm_x) <= 8, (elbow, cuffs[elbow])  # (5th percentile of the bare arm)
+    labels[75:110, 42:58] = C.LIP_RIGHT_ARM                         # the image-left arm bare from its shoulder
+    assert cuffs[C.LEFT_ELBOW] == pytest.approx(old_cuffs(labels, lm)[C.LEFT_ELBOW])
+    assert old_cuffs(labels, lm)[C.RIGHT_ELBOW][1] < 90
+    labels[labels == C.LIP_RIGHT_ARM] = C.LIP_UPPER_CLOTHES        # a long worn sleeve: no cuff seen
+    assert set(old_cuffs(labels, lm)) == {C.LEFT_ELBOW}
 
 
 def test_dressed_arms_carry_the_new_garments_coverage_on_the_arms_it_dresses():

@@ -13,7 +13,7 @@ from tryon import garment_keypoints as keypoints_module
 from tryon.alignment import body_unit
 from tryon.garment_keypoints import analyse_mask, garment_keypoints, sleeve_masks
 from tryon.sleeve_fit import near_chain, sleeve_axis
-from tryon.warp import (FOLD_TOLERANCE, MEASURED_LENGTHS, OLD_HEM_MAX_BELOW_HIP, PHOTO_LENGTHS, LengthScales,
+from tryon.warp import (FOLD_TOLERANCE, MEASURED_LENGTHS, OLD_CUFF_MAX_PAST, OLD_CUFF_OVERLAP, OLD_HEM_MAX_BELOW_HIP, PHOTO_LENGTHS, LengthScales,
                         body_targets, fold_fraction, named_targets, tps_grid, tps_warp, trained_lengths, warp_garment,
                         worn_lengths)
 
@@ -281,6 +281,58 @@ def test_eval_lengths_measures_hems_and_sleeves_on_training_pairs_only(tiny_prep
     assert json.loads(out.read_text()) == report
     with pytest.raises(TryOnError, match="landmark cache"):
         measure_lengths(root, cache=tmp_path / "none", n_val=1, n_test=1, progress=False)
+
+
+def test_a_sleeve_a_little_shorter_than_the_worn_one_reaches_its_cuff_and_a_much_shorter_one_does_not():
+    """A T-shirt on a person whose worn short sleeves end a little lower than its own: each sleeve
+    reaches the worn cuff and a little past it (no band of the worn sleeve's hem below it); a worn
+    sleeve much longer (bared instead, tryon.bare_arms) or shorter changes nothing; the cuff is
+    the one on its own arm."""
+    from tryon.sleeve_cover import chain_point
+    from tryon.sleeve_fit import arc_position
+
+    rgb, mask = _short_sleeve_garment()
+    kp = garment_keypoints(mask)
+    lm = _upright_landmarks()
+    names, _, own = named_targets(kp, lm, MEASURED_LENGTHS)
+    i = names.index("sleeve_l")  # the image-left sleeve: the person's right arm (shoulder 12, elbow 14)
+    upper = float(np.linalg.norm(lm[14, :2] - lm[12, :2]))
+    arm = lm[[12, 14, 16], :2]
+    at = arc_position(arm, own[i]) / upper   # the new sleeve's end, upper-arm lengths down the arm
+    for past, moves in ((0.3, True), (OLD_CUFF_MAX_PAST + 0.05, False), (-0.2, False)):
+        cuff = chain_point(arm, at + past)
+        names2, _, dst = named_targets(kp, lm, MEASURED_LENGTHS, cuffs={14: cuff})
+        assert names2 == names
+        reach = arc_position(arm, dst[i]) / upper
+        if moves:
+            assert reach == pytest.approx(at + past + OLD_CUFF_OVERLAP, abs=0.03)
+        else:
+            np.testing.assert_allclose(dst, own)
+        np.testing.assert_allclose(np.delete(dst, i, 0), np.delete(own, i, 0))  # the other sleeve stays
+
+
+def test_a_sleeve_lengthened_to_the_worn_cuff_that_folds_the_garment_keeps_its_own_length(monkeypatch):
+    """Lengthened to a worn cuff, a spline that folds the garment is not taken (its fallbacks let
+    the sleeves go): the garment is warped as without the cuffs."""
+    import tryon.warp as warp_module
+    from tryon.sleeve_cover import chain_point
+    from tryon.sleeve_fit import arc_position
+
+    rgb, mask = _short_sleeve_garment()
+    kp = garment_keypoints(mask)
+    lm = _upright_landmarks()
+    names, _, own = named_targets(kp, lm, MEASURED_LENGTHS)
+    arm, upper = lm[[12, 14, 16], :2], float(np.linalg.norm(lm[14, :2] - lm[12, :2]))
+    cuffs = {14: chain_point(arm, arc_position(arm, own[names.index("sleeve_l")]) / upper + 0.05)}
+    plain = warp_garment(rgb, mask, kp, lm)
+    reached = warp_garment(rgb, mask, kp, lm, cuffs=cuffs)
+    assert not np.array_equal(reached.grid, plain.grid)  # unfolded: lengthened
+    fold = warp_module.fold_fraction
+    monkeypatch.setattr(warp_module, "fold_fraction",  # every fit with the lengthened sleeve folds
+                        lambda grid, alpha: 1.0 if np.array_equal(grid.numpy(), reached.grid) else fold(grid, alpha))
+    folded = warp_garment(rgb, mask, kp, lm, cuffs=cuffs)
+    np.testing.assert_array_equal(folded.grid, plain.grid)
+    np.testing.assert_array_equal(folded.rgb, plain.rgb)
 
 
 def _short_sleeve_garment() -> tuple[np.ndarray, np.ndarray]:

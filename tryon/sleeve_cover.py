@@ -43,8 +43,9 @@ from tryon.masks import labelled, torso_quad
 from tryon.sleeve_fit import segment
 
 __all__ = ["ARM_CHAINS", "arm_chain", "arm_positions", "arms_in_front", "arms_in_photo", "arms_in_view",
-           "bare_arms_in_photo", "below_hem", "chain_position", "covered_clothes", "dressed_arms", "lays_long_sleeves",
-           "lays_sleeves", "shown_garment", "sleeve_reaches", "sleeved_arms", "warped_sleeves"]
+           "bare_arms_in_photo", "below_hem", "chain_point", "chain_position", "covered_clothes", "dressed_arms",
+           "lays_long_sleeves", "lays_sleeves", "old_cuffs", "shown_garment", "sleeve_reaches", "sleeved_arms",
+           "warped_sleeves"]
 
 ARM_CHAINS = ((C.LEFT_SHOULDER, C.LEFT_ELBOW, C.LEFT_WRIST),
               (C.RIGHT_SHOULDER, C.RIGHT_ELBOW, C.RIGHT_WRIST))
@@ -200,6 +201,38 @@ def _bare_from(labels: np.ndarray, landmarks: np.ndarray) -> float:
     empty = np.zeros(labels.shape, np.float32)
     seen = [arm[0] for arm in sleeve_reaches(labels, landmarks, empty) if arm is not None]
     return max(seen) if seen else float("inf")
+
+
+def old_cuffs(labels: np.ndarray, landmarks: np.ndarray) -> dict[int, np.ndarray]:
+    """Where the worn sleeves end: per arm in view whose bare arm the parser sees below its worn
+    sleeve, the arm's elbow landmark index -> the frame point ``(2,)`` on the arm's chain where
+    its bare arm begins (:func:`sleeve_reaches`). :func:`tryon.warp.named_targets` lengthens a
+    new sleeve that ends a little above it down to it.
+
+    Args:
+        labels: ``(H, W)`` uint8 LIP ids of the frame; landmarks: ``(33, 3)`` frame pixels and
+            visibility, torso upright.
+    """
+    empty = np.zeros(labels.shape, np.float32)
+    cuffs = {}
+    for i, arm in enumerate(sleeve_reaches(labels, landmarks, empty)):
+        points = arm_chain(landmarks, i)
+        if arm is None or points is None or arm[0] >= NO_BARE_ARM:
+            continue
+        cuffs[ARM_CHAINS[i][1]] = chain_point(points, arm[0])
+    return cuffs
+
+
+def chain_point(points: np.ndarray, position: float) -> np.ndarray:
+    """The point ``(2,)`` at ``position`` (upper-arm lengths, :func:`chain_position`) along the chain
+    ``points`` (``(2, 2)`` or ``(3, 2)`` frame px; past its last point, on its last segment's line)."""
+    points = np.asarray(points, np.float64)
+    s, e = points[0], points[1]
+    upper = max(float(np.linalg.norm(e - s)), 1.0)
+    if position <= 1.0 or len(points) < 3:
+        return s + (e - s) * position
+    forearm = points[2] - e
+    return e + forearm / max(float(np.linalg.norm(forearm)), 1e-6) * (position - 1.0) * upper
 
 
 def lays_long_sleeves(sleeves: str | None, labels: np.ndarray, landmarks: np.ndarray) -> bool:

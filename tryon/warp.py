@@ -49,6 +49,11 @@ HEM_MIN_BELOW_HIP = 0.05     # ...and reaches at least this far below the hip jo
                              # garment still hides the top the person wears...
 OLD_HEM_MAX_BELOW_HIP = 0.4  # ...and down to the old top's hem when that is longer, up to this far below
                              # the hip joints (not down a dress)
+OLD_CUFF_MAX_PAST = 0.5      # upper-arm lengths: a new sleeve ending at most this far above the worn sleeve's
+                             # cuff is lengthened down to it (tryon.sleeve_cover.old_cuffs; a worn sleeve
+                             # reaching farther down is bared: tryon.bare_arms.BARE_MARGIN, the same 0.5)
+OLD_CUFF_OVERLAP = 0.1       # ...and past it by this much (its hem's rim is slanted; the network fades the
+                             # sleeve out short of its end)
 MIN_KEYPOINT_VISIBILITY = 0.3  # an arm below this visibility does not steer its sleeve
 MIN_POINT_SPREAD = 2.0       # px: control points closer than this are merged (TPS singular)
 MIN_ALPHA = 1e-3             # un-premultiplying divides by at least this coverage
@@ -282,10 +287,14 @@ def _arm_chains(landmarks: np.ndarray) -> dict[str, np.ndarray | None]:
 
 
 def named_targets(keypoints, landmarks, lengths: LengthScales = MEASURED_LENGTHS,
-                  hem_row: float | None = None) -> tuple[list[str], np.ndarray, np.ndarray]:
+                  hem_row: float | None = None,
+                  cuffs: dict[int, np.ndarray] | None = None) -> tuple[list[str], np.ndarray, np.ndarray]:
     """:func:`body_targets`, with the name of each pair (``neck``, ``shoulder_l``, ``sleeve_r``...);
     with ``hem_row`` (frame row of the old top's hem, :func:`tryon.old_garment.old_hem`), the hem
-    hangs at least that low (at most :data:`OLD_HEM_MAX_BELOW_HIP` below the hip joints)."""
+    hangs at least that low (at most :data:`OLD_HEM_MAX_BELOW_HIP` below the hip joints); with
+    ``cuffs`` (elbow landmark index -> frame point where the worn sleeve ends,
+    :func:`tryon.sleeve_cover.old_cuffs`), a sleeve ending at most :data:`OLD_CUFF_MAX_PAST`
+    above it reaches it (else the worn sleeve's dark hem showed as a band below the new one)."""
     p = landmarks[:, :2].astype(np.float64)
     vis = landmarks[:, 2]
     u = body_unit(landmarks)
@@ -322,14 +331,19 @@ def named_targets(keypoints, landmarks, lengths: LengthScales = MEASURED_LENGTHS
         names.append(name)
         src.append(g[name])
         dst.append(t_neck + down * along + across * sign * side)
-    for name, g_sh, t_sh, el, wr in (
-        ("sleeve_l", "shoulder_l", t_sl, el_l, wr_l),
-        ("sleeve_r", "shoulder_r", t_sr, el_r, wr_r),
+    for name, g_sh, t_sh, sh, el, wr in (
+        ("sleeve_l", "shoulder_l", t_sl, sl, el_l, wr_l),
+        ("sleeve_r", "shoulder_r", t_sr, sr, el_r, wr_r),
     ):
         if name not in g or vis[el] < MIN_KEYPOINT_VISIBILITY:
             continue
         length = float(np.linalg.norm(g[name] - g[g_sh])) * k * lengths.sleeve
         chain = [t_sh, p[el]] + ([p[wr]] if vis[wr] >= MIN_KEYPOINT_VISIBILITY else [])
+        if cuffs is not None and el in cuffs:
+            old = arc_position(np.array(chain), cuffs[el])
+            upper = float(np.linalg.norm(p[el] - p[sh]))
+            if length < old + OLD_CUFF_OVERLAP * upper <= length + OLD_CUFF_MAX_PAST * upper:
+                length = old + OLD_CUFF_OVERLAP * upper
         names.append(name)
         src.append(g[name])
         dst.append(_walk(chain, length))
@@ -381,6 +395,7 @@ def warp_garment(
     to_wrists: bool = False,
     hem_row: float | None = None,
     arms: np.ndarray | None = None,
+    cuffs: dict[int, np.ndarray] | None = None,
 ) -> WarpedGarment:
     """Fit a prepared garment onto the body with the landmark TPS.
 
@@ -407,11 +422,24 @@ def warp_garment(
             sleeves (``lay_sleeves``), the torso leaves them bare below the sleeve's end
             (:func:`_piecewise`): the torso's sides, fitted to the shoulders, covered an arm hanging
             close to the body, and the sleeve laid under them never showed.
+        cuffs: where the worn sleeves end (:func:`tryon.sleeve_cover.old_cuffs`): a new sleeve a
+            little shorter reaches them (:func:`named_targets`), or None.
 
     Returns:
         a :class:`WarpedGarment` of the same ``(H, W)``.
     """
-    names, src_all, dst_all = named_targets(keypoints, landmarks, lengths, hem_row)
+    args = (rgb, mask, keypoints, landmarks, analysis, lengths, lay_sleeves, to_wrists, hem_row, arms)
+    warped, whole = _fit(*args, cuffs)
+    if cuffs and not whole:  # lengthened to the worn cuffs, the spline folded the garment: as long as on its photo
+        warped = _fit(*args, None)[0]
+    return warped
+
+
+def _fit(rgb, mask, keypoints, landmarks, analysis, lengths, lay_sleeves, to_wrists, hem_row, arms,
+         cuffs) -> tuple[WarpedGarment, bool]:
+    """:func:`warp_garment`'s fit, and whether it is whole: the garment laid as asked, or the
+    spline through every point without folding it (not a fallback)."""
+    names, src_all, dst_all = named_targets(keypoints, landmarks, lengths, hem_row, cuffs)
     x = _premultiplied(rgb, mask)
     hanging = analysis is not None and analysis.hanging  # sleeves cut from beside the torso: laid, always
     if (lay_sleeves or hanging or to_wrists) and any(n not in TORSO_POINTS for n in names):
@@ -420,7 +448,7 @@ def warp_garment(
         laid = _piecewise(x, mask, keypoints, landmarks, names, src_all, dst_all, analysis, lengths.sleeve,
                           laid=lay_sleeves, to_wrist=hanging or to_wrists, width_share=width, arms=arms)
         if laid is not None:
-            return _as_warped(*laid[:4], layers=laid[4])
+            return _as_warped(*laid[:4], layers=laid[4]), True
     # The full fit; if it folds the garment over itself, the sleeves laid along the arms on their
     # own; failing that, each sleeve let go; then the torso alone.
     sleeves = [n for n in names if n not in TORSO_POINTS]
@@ -440,18 +468,17 @@ def warp_garment(
         if not torch.isfinite(fit).all():
             continue
         if fold_fraction(grid[0], fit[3]) <= FOLD_TOLERANCE:
-            chosen = (fit, src, dst, grid[0])
-            break
+            return _as_warped(fit, src, dst, grid[0]), not drop
         if not drop and sleeves:
             chosen = _piecewise(x, mask, keypoints, landmarks, names, src_all, dst_all, analysis,
                                 lengths.sleeve)
             if chosen is not None:
-                return _as_warped(*chosen[:4], layers=chosen[4])
+                return _as_warped(*chosen[:4], layers=chosen[4]), False
         chosen = (fit, src, dst, grid[0])  # the last finite fit, when every fit folds
     if chosen is None:  # degenerate layout: fall back to no deformation
         h, w = mask.shape
         chosen = (x[0], src_all, dst_all, create_meshgrid(h, w, normalized_coordinates=True)[0])
-    return _as_warped(*chosen)
+    return _as_warped(*chosen), False
 
 
 def _stretched(layer: torch.Tensor, grid: torch.Tensor, arm: np.ndarray,
