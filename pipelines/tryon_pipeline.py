@@ -412,8 +412,9 @@ class TryOnPipeline:
                 # Trousers under the new garment's room stay the photo's where it does not show (_render).
                 body.room, old_top = trouser_room(labels, body.region, body.image, body.old_colours)
                 body.covered = np.maximum(covered_clothes(labels), (missed | old_top).astype(np.float32))
-                body.bared = None if sleeves is None else bared_arms(body.image, labels, arm_landmarks, body.person_mask,
-                                                                     warped.alpha, sleeves, prepared.sleeves)
+                body.bared = None if sleeves is None else bared_arms(
+                    body.image, labels, arm_landmarks, body.person_mask, warped.alpha, sleeves, prepared.sleeves,
+                    None if body.old_colours is None else body.old_colours.likes(body.image))
                 if body.bared is not None:  # the old sleeve the parser missed goes too (tryon.bare_arms)
                     body.region = body.region | (((body.bared.skin > 0) | body.bared.fill) & body.valid)
                 elif dress_arms and _without_sleeves(prepared):  # old sleeves it does not bare: worn over them

@@ -187,6 +187,28 @@ def test_each_arm_is_painted_in_the_tone_of_its_own_skin_below_the_old_cuff():
     np.testing.assert_allclose(bare.tone, skin_tone(image, labels), atol=1e-3)  # the person's, for the rest
 
 
+def test_an_old_sleeve_the_parser_calls_arm_never_gives_the_painted_arm_its_colour():
+    """A long red sleeve whose lower part the parser calls arm (VITON 000068 at 768x1024): that
+    arm's "own tone" was the sleeve's red, and a T-shirt bared her forearms in red. A tone far
+    from the person's skin in colour is not the arm's own; pixels in the old garment's colours
+    are never skin."""
+    red = (170, 28, 26)
+    image, labels, lm, person = _three_quarter_sleeves(left=red)
+    alpha, sleeves = _garment(sleeve_to=110)
+    bare = bared_arms(image, labels, lm, person, alpha, sleeves, SHORT)
+    assert bare is not None
+    np.testing.assert_allclose(bare.tone, HAND, atol=1)   # the hands' (the red is old-coloured)
+    ones = np.ones((H, W), np.float32)
+    painted, _, _ = paint_bare_arms(np.full((H, W, 3), 90, np.uint8), bare, ones, ones, image)
+    for y, x in ((135, 142), (135, 50)):                 # both arms: the skin's tone, not the sleeve's
+        assert np.abs(painted[y, x] - np.array(HAND) * bare.shade[y, x]).max() <= 1, painted[y, x]
+    paints = {paint.arm: paint.colour for paint in bare.paints}
+    assert all(np.abs(colour - np.array(HAND)).max() <= 1 for colour in paints.values()), paints
+    old = np.all(image == red, axis=-1)                   # told, the red pixels give no tone at all
+    told = bared_arms(image, labels, lm, person, alpha, sleeves, SHORT, old_coloured=old)
+    np.testing.assert_allclose(told.tone, HAND, atol=1)
+
+
 def test_the_old_cuffs_rim_is_painted_over_and_the_forearms_outline_below_it_is_left():
     """The cuff's dark rim, which the parser calls arm, drew a dark ring where the painted arm met
     the forearm; below the cuff, the forearm's outline the parser calls background is no old

@@ -76,6 +76,8 @@ MIN_TONE_PIXELS = 24       # fewer visible skin pixels than this: no tone, nothi
 CUFF = 0.1                 # upper-arm lengths past where the old sleeve ends: its cuff's rim, painted over
                            # (fading into the arm the photo shows); an unlabelled pixel beyond is no sleeve
 CUFF_FADE = 0.5            # the painted arm fades out over this last share of the rim
+OWN_TONE_CHROMA = 0.08     # an arm's own tone is taken only within this (r, g) chromaticity distance of the
+                           # person's skin tone (else it is an old sleeve's cuff the parser called arm)
 ARM_TONE_REACH = 0.5       # upper-arm lengths below the old cuff whose bare skin gives that arm its tone
 TONE_MARGIN_PX = 3         # frame px beyond the arm's radius that take its tone (>= EDGE_PX + 2 SOFTEN)
 PERSON = 0.5               # MediaPipe's person probability from which an unlabelled pixel on the arm is its sleeve
@@ -161,19 +163,29 @@ class BareArms:
     paints: tuple[ArmPaint, ...] = ()
 
 
-def skin_tone(image: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
+def skin_tone(image: np.ndarray, labels: np.ndarray, old_coloured: np.ndarray | None = None) -> np.ndarray | None:
     """``(3,)`` float32 RGB: the person's skin tone, from the bare arm and hand pixels the parser
     sees (else the face): the mean of their lit side (:data:`TONE_LUMA`; no shadow, no eyes,
     no outline mixed with the background). None with fewer than :data:`MIN_TONE_PIXELS`.
 
     Args:
         image: ``(H, W, 3)`` uint8 RGB frame; labels: ``(H, W)`` uint8 LIP ids of it.
+        old_coloured: ``(H, W)`` bool, pixels in the old garment's colours
+            (:meth:`tryon.old_garment.OldColours.likes`), never skin, or None.
     """
     for ids in (C.LIP_ARMS, (C.LIP_FACE,)):
-        tone = _lit_mean(image[labelled(labels, ids)])
+        pixels = labelled(labels, ids) if old_coloured is None else labelled(labels, ids) & ~old_coloured
+        tone = _lit_mean(image[pixels])
         if tone is not None:
             return tone
     return None
+
+
+def _chroma_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """The distance between two ``(3,)`` RGB colours' (r, g) chromaticities (their shares of
+    r + g + b: brightness aside)."""
+    ca, cb = (np.asarray(c, np.float64)[:2] / max(float(np.sum(c)), 1.0) for c in (a, b))
+    return float(np.linalg.norm(ca - cb))
 
 
 def _lit_mean(pixels: np.ndarray) -> np.ndarray | None:
@@ -189,7 +201,8 @@ def _lit_mean(pixels: np.ndarray) -> np.ndarray | None:
 
 
 def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, person_mask: np.ndarray,
-               garment_alpha: np.ndarray, sleeve_alpha: np.ndarray, sleeves: str | None) -> BareArms | None:
+               garment_alpha: np.ndarray, sleeve_alpha: np.ndarray, sleeves: str | None,
+               old_coloured: np.ndarray | None = None) -> BareArms | None:
     """The arms a shorter new sleeve bares, or None where it bares none (or no skin is seen).
 
     Only a garment with short sleeves or none bares arms (:func:`tryon.sleeves.sleeve_kind`): a
@@ -207,6 +220,9 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
             (:func:`tryon.sleeve_cover.warped_sleeves`; zeros for a garment without sleeves).
         sleeves: the garment's :func:`tryon.sleeves.sleeve_kind` (None: untold; "sleeveless"
             with no ``sleeve_alpha``: worn alone, it bares short old sleeves and the shoulders' tops too).
+        old_coloured: ``(H, W)`` bool, pixels in the old garment's colours
+            (:meth:`tryon.old_garment.OldColours.likes`), or None: none gives the painted arms their
+            tone (a long red sleeve's cuff the parser called arm painted the bared forearms red).
     """
     if sleeves not in BARING_KINDS:
         return None
@@ -226,6 +242,9 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
     bare_arm = labelled(labels, C.LIP_ARMS)
     paints: list[tuple] = []                         # ArmPaint's fields, the colour None for the person's tone
     reaches = sleeve_reaches(labels, landmarks, sleeve_alpha, arms)
+    tone = skin_tone(image, labels, old_coloured)
+    if tone is None:
+        return None
     strapped = sleeves == "sleeveless" and not sleeve.any()  # worn alone, as a tank top is: bares any old sleeve
     other_bare_from = KEEP_FROM if strapped else WORN_SHORT
     for i, reach in enumerate(reaches):
@@ -254,7 +273,10 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
         skin = np.maximum(skin, inside)
         shade = np.where(inside > 0, 1.0 - SHADE * np.clip(distance / radius, 0, 1) ** 2, shade)
         own = _lit_mean(image[bare_arm & (distance <= radius) & (position > reach[0])
-                              & (position <= reach[0] + ARM_TONE_REACH)])
+                              & (position <= reach[0] + ARM_TONE_REACH)
+                              & (True if old_coloured is None else ~old_coloured)])
+        if own is not None and _chroma_distance(own, tone) > OWN_TONE_CHROMA:
+            own = None  # not skin: the person's tone
         if own is not None:  # (out to where the painted arm's softened edge reaches)
             toned = (distance <= radius + TONE_MARGIN_PX) & (position <= HAND_END)
             colour[toned], own_toned = own, own_toned | toned
@@ -272,9 +294,6 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
             shade = np.where(top > 0, np.where(inside > 0, np.maximum(shade, top_shade), top_shade), shade)
             fill |= top_fill
     if not skin.any():
-        return None
-    tone = skin_tone(image, labels)
-    if tone is None:
         return None
     colour[~own_toned] = tone
     # The old sleeve's outer edge at the photo's resolution lies on the region's seam: refilled a
