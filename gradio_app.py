@@ -50,6 +50,7 @@ from tryon.app_design import (DEFAULT_N, EDIT_SLIDERS, HUE_RANGE, N_RANGE, SEED_
 from tryon.app_text import BAD_CHOICE, CSS, GENERIC_ERROR, HEADER, IN_LINE, STEP_CAPTIONS, TRY_ON_API
 from tryon.constants import GARMENT_TYPES, MAX_UPLOAD_SIZE
 from tryon.errors import TryOnError
+from tryon.pose import build_graphs
 from tryon.serving import Gate, job, lifecycle
 from tryon.serving import gradio_inputs as inputs
 from tryon.serving.memory import limit_arenas
@@ -356,6 +357,7 @@ def launch(host: str = "127.0.0.1", port: int = 7860, *, weights_dir: str | Path
     limit_arenas()
     base = os.environ.get(lifecycle.ENV)
     cache = lifecycle.private_cache()
+    build_graphs()  # MediaPipe's environment set here, before any serving thread reads it (tryon.pose)
     demo = build_demo(weights_dir)
     block = not kwargs.pop("prevent_thread_lock", False)
     app_kwargs = dict(kwargs.pop("app_kwargs", None) or {})

@@ -44,7 +44,7 @@ from tryon.models.tryon_net import TryOnNet
 from tryon.models.vae import VAE
 from tryon.old_garment import missed_old_garment, old_colours, old_garment_ghosts, old_hem, trouser_room
 from tryon.parse import Parser
-from tryon.pose import check_upper_body, detect_pose, pose_maps
+from tryon.pose import build_graphs, check_upper_body, detect_pose, pose_maps
 from tryon.region import COVERED_SKIN_KEY, covered_skin, crisp_neckline, parse_regions
 from tryon.sleeve_cover import (arms_in_front, arms_in_photo, arms_in_view, bare_arms_in_photo, covered_clothes,
                                 dressed_arms, lays_long_sleeves, lays_sleeves, old_cuffs, shown_garment, warped_sleeves)
@@ -304,6 +304,7 @@ class TryOnPipeline:
         """
         learned = self._use_net(mode, output_type)
         garment_type = check_garment_type(garment_type or self.garment_type, self.parser)
+        build_graphs()  # on this thread, before the garment's worker runs OpenCV beside it
         timings: dict[str, float] = {}
         t_start = time.perf_counter()
 

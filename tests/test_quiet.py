@@ -1,9 +1,11 @@
 """No third-party log line (MediaPipe, TFLite, absl, glog) reaches the console unless --verbose."""
 
+import json
 import os
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -123,3 +125,31 @@ def test_the_face_detector_first_prints_nothing_on_stderr():
                           env=CLEAN_ENV)
     assert done.returncode == 0 and done.stdout.split() == ["True", "False"]
     assert done.stderr == "", done.stderr
+
+
+def test_the_environment_is_set_before_any_worker_thread_starts(tmp_path):
+    """Building MediaPipe's graphs sets the libraries' log-level environment. Set while another
+    thread read the environment from C (OpenCV's first call on the main thread, while the face
+    detector's thread built the graphs), the process died of a segmentation fault, about once in
+    80 CLI try-ons. In a fresh process, every change to the environment during a try-on happens
+    before any of the pipeline's threads (garment workers, face detector) is alive."""
+    script = tmp_path / "env_threads.py"
+    script.write_text(
+        "import json, os, sys, threading\n"
+        "changes = []\n"
+        "setitem = os._Environ.__setitem__\n"
+        "def record(self, key, value):\n"
+        "    changes.append((key, sorted(t.name for t in threading.enumerate())))\n"
+        "    return setitem(self, key, value)\n"
+        "os._Environ.__setitem__ = record\n"
+        "from images import astronaut, tshirt\n"
+        "from pipelines import TryOnPipeline\n"
+        "TryOnPipeline.from_pretrained()(astronaut(), tshirt((200, 30, 40)))\n"
+        "print(json.dumps(changes))\n")
+    env = {**CLEAN_ENV, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), str(Path(__file__).parents[1])])}
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, env=env)
+    assert run.returncode == 0, run.stderr[-2000:]
+    changes = json.loads(run.stdout.strip().splitlines()[-1])
+    assert any(key == "GLOG_minloglevel" for key, _ in changes), changes  # the libraries' environment was set
+    for key, threads in changes:
+        assert not [t for t in threads if t.startswith("tryon-")], (key, threads)

@@ -30,6 +30,7 @@ from tryon.quiet import hold_stderr, quiet_environment
 
 __all__ = [
     "PoseResult",
+    "build_graphs",
     "detect_pose",
     "face_boxes",
     "has_face",
@@ -176,6 +177,19 @@ def _face_worker() -> ThreadPoolExecutor:
         return _FACE_WORKER[0]
 
 
+def build_graphs() -> None:
+    """Build MediaPipe's graphs now, on this thread (a no-op once built).
+
+    Building them sets the libraries' log-level environment (:func:`tryon.quiet.quiet_environment`)
+    and imports MediaPipe. Changing the environment while another thread reads it from C is
+    undefined: OpenCV's first call on the main thread read it while the face detector's thread
+    built the graphs, and the process died of a segmentation fault (1 in about 80 CLI try-ons).
+    Whatever starts threads that run OpenCV or MediaPipe (:class:`pipelines.TryOnPipeline`'s
+    garment workers, :func:`detect_pose`'s face detector) calls this first."""
+    with hold_stderr():  # (their log lines on the way)
+        _MP._ensure()
+
+
 def _downscaled(rgb: np.ndarray, max_side: int) -> np.ndarray:
     h, w = rgb.shape[:2]
     s = max_side / max(h, w)
@@ -251,6 +265,7 @@ def detect_pose(image: Image.Image | np.ndarray,
         raise TypeError("detect_pose expects an RGB image or an (H, W, 3) uint8 array")
     h, w = rgb.shape[:2]
     warnings: list[str] = []
+    build_graphs()  # here, not on the face detector's thread
     # The face detector runs beside the pose (their graphs have locks of their own): ~4 ms less.
     faces_job = _face_worker().submit(face_boxes, rgb) if faces is None else None
     found = _run_pose(rgb)
