@@ -45,7 +45,7 @@ from tryon.models.vae import VAE
 from tryon.old_garment import missed_old_garment, old_colours, old_garment_ghosts, old_hem, trouser_room
 from tryon.parse import Parser
 from tryon.pose import build_graphs, check_upper_body, detect_pose, pose_maps
-from tryon.region import COVERED_SKIN_KEY, covered_skin, crisp_neckline, parse_regions
+from tryon.region import COVERED_SKIN_KEY, covered_skin, crisp_mask, parse_regions
 from tryon.sleeve_cover import (arms_in_front, arms_in_photo, arms_in_view, bare_arms_in_photo, covered_clothes,
                                 dressed_arms, lays_long_sleeves, lays_sleeves, old_cuffs, shown_garment, warped_sleeves)
 from tryon.sleeves import hang_sleeves, load_reader, sleeve_kind, strap_fit
@@ -526,8 +526,9 @@ class TryOnPipeline:
             # (and wherever its render drew the old garment, the new one)
             shows = np.maximum(shows, old_garment_ghosts(image, garment, alpha, body.covered, body.old_colours))
         if body.hidden_skin is not None:  # the garment or the skin over the covered neck, not a ghost of both
-            shows = crisp_neckline(shows, body.hidden_skin)
+            shows = crisp_mask(shows, body.hidden_skin)
         if body.room is not None:  # trousers the region took as the garment's room: the photo's where it is not
+            shows = crisp_mask(shows, body.room > 0)  # (the garment over them or not, no blur of both)
             keeps = np.maximum(keeps, body.room * (1.0 - shows * alpha))
         if body.hidden_skin is not None:  # skin it was not shown: the photo's own where no garment shows
             keeps = np.maximum(keeps, body.hidden_skin * (1.0 - shows * alpha))

@@ -242,3 +242,27 @@ def test_the_warp_is_given_the_worn_sleeves_cuffs(pipe, viton_dir, examples_dir,
     assert len(seen) == 1 and set(seen[0]) == {C.LEFT_ELBOW, C.RIGHT_ELBOW}, seen
     for point in seen[0].values():
         assert 60 < point[1] < 150  # between the shoulders and the elbows' reach, in the frame
+
+
+@needs_weights
+@pytest.mark.shared
+def test_a_hoodie_over_high_waisted_trousers_ends_in_an_edge_not_a_blur(pipe, viton_dir, examples_dir, monkeypatch):
+    """VITON 000026 in high-waisted black trousers, enlarged to 768x1024, tries on the blue hoodie:
+    the network faded the hoodie into the trousers over a fifth of its length, a dark blur. Its
+    mask over the trousers is steepened (tryon.region.crisp_mask): the pixels half way between
+    the two (grey, changed by the try-on) around the waist are far fewer."""
+    import pipelines.tryon_pipeline as tryon_pipeline
+
+    photo = Image.open(viton_dir / "train" / "image" / "000026_0.jpg").convert("RGB").resize((768, 1024), Image.BICUBIC)
+    src = np.asarray(photo).astype(int)
+
+    def blur() -> int:
+        out = pipe(photo, examples_dir / "garments" / "hoodie_blue.jpg", output_type="np").image.astype(int)
+        luma = out @ np.array([0.299, 0.587, 0.114])
+        grey = (luma > 50) & (luma < 110) & (np.abs(out - src).max(axis=2) > 40)
+        return int(grey[560:760].sum())  # the waist, where the hoodie meets the trousers
+
+    crisp = blur()
+    monkeypatch.setattr(tryon_pipeline, "crisp_mask", lambda shows, where: shows)
+    soft = blur()
+    assert crisp < 0.75 * soft, (crisp, soft)

@@ -102,17 +102,17 @@ def test_covered_skin_is_the_neck_skin_inside_the_new_garment_and_nothing_else()
 def test_over_the_covered_skin_the_garment_shows_or_the_skin_does_not_a_ghost_of_both():
     """The network's mask came out halfway over the old scoop's skin under a crew-neck hoodie (a
     ghost of the scoop): steepened there about one half, elsewhere as it was."""
-    from tryon.region import crisp_neckline
+    from tryon.region import crisp_mask
 
     shows = np.full((8, 8), 0.4, np.float32)
     shows[:, 4:] = 0.6
     hidden = np.zeros((8, 8), bool)
     hidden[:4] = True
-    out = crisp_neckline(shows, hidden)
+    out = crisp_mask(shows, hidden)
     assert out[0, 0] < 0.25 and out[0, 7] > 0.75                       # on the skin: one or the other
     assert out[0, 0] + out[0, 7] == pytest.approx(1.0)                 # about one half
     np.testing.assert_array_equal(out[4:], shows[4:])                  # off it: the network's
-    assert crisp_neckline(np.ones((8, 8), np.float32), hidden).max() == 1.0
+    assert crisp_mask(np.ones((8, 8), np.float32), hidden).max() == 1.0
 
 
 def test_the_old_tops_strap_above_the_chin_is_repainted_but_a_collar_by_the_face_is_kept():

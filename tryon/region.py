@@ -21,7 +21,7 @@ __all__ = [
     "parsed_region",
     "parsed_revealed",
     "covered_skin",
-    "crisp_neckline",
+    "crisp_mask",
     "parse_regions",
     "AGNOSTIC_FILL",
     "OFF_PHOTO_FILL",
@@ -86,7 +86,8 @@ VETO_CHROMA_MARGIN = 14.0
 VETO_MIN_LUMA = 0.2
 COVERED_SKIN_INSET = 0.008     # covered_skin: the neck and chest skin at least this far (of the frame height)
                                # inside the new garment's warped outline
-NECKLINE_GAIN = 3.0            # crisp_neckline: the network's mask over the covered skin, steepened this many times
+CRISP_GAIN = 3.0               # crisp_mask: the network's mask over the covered skin and over trousers under the
+                               # garment's room, steepened this many times
 COVERED_SKIN_KEY = "hides_covered_skin"  # in a try-on network's config.json "extra": trained with it greyed
 FACE_MIN_VISIBILITY = 0.5  # eyes and mouth must be this visible to sample the face
 
@@ -394,20 +395,22 @@ def covered_skin(labels: np.ndarray, person_mask: np.ndarray, garment_alpha: np.
     return inside & _parsed_neck(labels, person_mask)
 
 
-def crisp_neckline(shows: np.ndarray, hidden_skin: np.ndarray) -> np.ndarray:
-    """``(H, W)`` float32: the network's mask ``shows`` (in ``[0, 1]``) over the covered skin
-    (``hidden_skin``, ``(H, W)`` bool, :func:`covered_skin`) steepened by :data:`NECKLINE_GAIN`
-    about one half; elsewhere as it was.
+def crisp_mask(shows: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """``(H, W)`` float32: the network's mask ``shows`` (in ``[0, 1]``) steepened by
+    :data:`CRISP_GAIN` about one half over ``where`` (``(H, W)`` bool); elsewhere as it was.
 
-    Over that skin the network's mask came out halfway (0.3-0.7) over a band below the new
-    garment's neckline: the photo's skin and the garment blended there, a ghost of the old scoop
-    showing through a crew-neck hoodie. Steepened, the garment shows or the skin does, with the
-    network's own neckline (its half) where one meets the other. (Raised to the garment's whole
+    Over the covered neck skin (:func:`covered_skin`) the network's mask came out halfway (0.3-0.7)
+    over a band below the new garment's neckline: the photo's skin and the garment blended there,
+    a ghost of the old scoop showing through a crew-neck hoodie. Over trousers the garment's room
+    takes (:func:`tryon.old_garment.trouser_room`) it faded the garment into the trousers over a
+    fifth of the garment's length: a hoodie over high-waisted trousers ended in a dark blur.
+    Steepened, the garment shows or what lies under it does, with the network's own edge (its
+    half) where one meets the other. (Over the covered skin, raised to the garment's whole
     coverage instead, the flat photo's back of the neck covered the chest: validation region SSIM
     0.6990 -> 0.6973.)
     """
-    steep = np.clip((shows - 0.5) * NECKLINE_GAIN + 0.5, 0.0, 1.0)
-    return np.where(hidden_skin, steep, shows).astype(np.float32)
+    steep = np.clip((shows - 0.5) * CRISP_GAIN + 0.5, 0.0, 1.0)
+    return np.where(where, steep, shows).astype(np.float32)
 
 
 def _parsed_neck(labels: np.ndarray, person_mask: np.ndarray) -> np.ndarray:
