@@ -115,6 +115,22 @@ def test_short_sleeves_are_not_laid_on_arms_in_sleeves():
     assert not lays_sleeves({"sleeve_l": (20.0, 100.0), "sleeve_r": (170.0, 100.0)}, "short", labels, lm)
 
 
+def test_short_sleeves_are_laid_on_a_wide_shouldered_sleeveless_top_bare_from_a_shoulder_on_one_side():
+    """VITON 000096's sleeveless top covers one shoulder's cap (her bare arm begins 0.21 upper arms
+    down) and not the other (0.0): by the arm bare from lower down she wore sleeves, and the
+    T-shirts tried on her came out sleeveless. On average her arms are bare from the shoulder;
+    with the cap on both sides they are not."""
+    labels, lm = _person()
+    labels[66:80, 135:150], labels[66:80, 42:58] = C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM  # bare over the shoulders
+    labels[66:86, 135:150] = C.LIP_UPPER_CLOTHES                   # but for the cap over one of them
+    sleeves = {"sleeve_l": (20.0, 100.0), "sleeve_r": (170.0, 100.0)}
+    reaches = [arm[0] for arm in sleeve_reaches(labels, lm, np.zeros((H, W), np.float32))]
+    assert max(reaches) > 0.2 and min(reaches) < 0.05, reaches
+    assert lays_sleeves(sleeves, "short", labels, lm)
+    labels[66:86, 42:58] = C.LIP_UPPER_CLOTHES                     # ...and over the other
+    assert not lays_sleeves(sleeves, "short", labels, lm)
+
+
 def test_the_old_garment_is_what_it_labels_and_encloses_but_a_hand_in_front():
     labels, _ = _person()
     labels[100:106, 80:86] = C.LIP_BACKGROUND                        # a badge the parser missed
@@ -350,7 +366,8 @@ def test_trousers_the_new_garment_does_not_cover_stay_the_photos_own(viton_dir, 
 
 
 @pytest.mark.shared
-@pytest.mark.parametrize("person, garment", [("000061", "tshirt_jersey_striped"), ("000063", "tshirt_white_flamingos")])
+@pytest.mark.parametrize("person, garment", [("000061", "tshirt_jersey_striped"), ("000063", "tshirt_white_flamingos"),
+                                             ("000096", "tshirt_blue")])  # (a cap over one shoulder)
 def test_a_t_shirt_on_a_sleeveless_wearer_sleeves_both_arms_end_to_end(viton_dir, person, garment, examples_dir):
     """A bundled T-shirt on a person in a sleeveless top, arms close to the body: the top fifth
     of each arm (VITON's own parse) is the sleeve's now. Before the laid sleeves lay over the
