@@ -153,8 +153,8 @@ def old_garment_ghosts(image: np.ndarray, garment: np.ndarray, alpha: np.ndarray
 
     Where the network does not show the new garment (its mask low: a halfway hedge, or a guess that
     hair or an arm lies in front), the result is its own render, and on a shopper's photo that
-    render drew the old top's colour: a black polo's dark smudge over a white T-shirt's shoulder, its
-    collar and hem. A render pixel whose colour is the old garment's (:meth:`OldColours.likes`),
+    render drew the old top's colour: a black polo's dark smudge over a white T-shirt's shoulder. A
+    render pixel whose colour is the old garment's (:meth:`OldColours.likes`),
     over the old garment (``covered``) the new one covers, where the new garment's own colour has
     less than :data:`GHOST_NEW_SHARE` of the old one's, is such a ghost; the ghosts are spread by
     :data:`GHOST_SIGMA` and raised by :data:`GHOST_GAIN`. On a photo whose old top looks like the
