@@ -131,6 +131,24 @@ def test_short_sleeves_are_laid_on_a_wide_shouldered_sleeveless_top_bare_from_a_
     assert not lays_sleeves(sleeves, "short", labels, lm)
 
 
+def test_the_worn_tops_reach_is_measured_once_per_frame(monkeypatch):
+    """lays_sleeves, lays_long_sleeves and old_cuffs ask for the same reaches on one try-on: measured
+    once, again for another frame; the kept zones are read-only."""
+    import tryon.sleeve_cover as sleeve_cover
+
+    calls = []
+    measure = sleeve_cover.sleeve_reaches
+    monkeypatch.setattr(sleeve_cover, "sleeve_reaches", lambda *a, **k: calls.append(1) or measure(*a, **k))
+    monkeypatch.setattr(sleeve_cover, "_last_worn", None)
+    labels, lm = _person()
+    sleeves = {"sleeve_l": (20.0, 100.0), "sleeve_r": (170.0, 100.0)}
+    first = lays_sleeves(sleeves, "short", labels, lm), old_cuffs(labels, lm)
+    assert lays_sleeves(sleeves, "short", labels, lm) == first[0] and len(calls) == 1
+    assert not sleeve_cover.worn_reaches(labels, lm)[0][2].flags.writeable
+    labels[75:110, 135:150] = labels[75:110, 42:58] = C.LIP_UPPER_CLOTHES  # another frame: short sleeves
+    assert not lays_sleeves(sleeves, "short", labels, lm) and len(calls) == 2
+
+
 def test_the_old_garment_is_what_it_labels_and_encloses_but_a_hand_in_front():
     labels, _ = _person()
     labels[100:106, 80:86] = C.LIP_BACKGROUND                        # a badge the parser missed

@@ -45,7 +45,7 @@ from tryon.sleeve_fit import segment
 __all__ = ["ARM_CHAINS", "arm_chain", "arm_positions", "arms_in_front", "arms_in_photo", "arms_in_view",
            "bare_arms_in_photo", "below_hem", "chain_point", "chain_position", "covered_clothes", "dressed_arms",
            "lays_long_sleeves", "lays_sleeves", "old_cuffs", "shown_garment", "sleeve_reaches", "sleeved_arms",
-           "warped_sleeves"]
+           "warped_sleeves", "worn_reaches"]
 
 ARM_CHAINS = ((C.LEFT_SHOULDER, C.LEFT_ELBOW, C.LEFT_WRIST),
               (C.RIGHT_SHOULDER, C.RIGHT_ELBOW, C.RIGHT_WRIST))
@@ -203,8 +203,7 @@ def _bare_from(labels: np.ndarray, landmarks: np.ndarray, mean: bool = False) ->
     """Where the person's bare arm begins (upper-arm lengths from the shoulder), on the arm in view
     where that is farthest down (``mean``: on both arms in view on average); inf without an arm
     in view."""
-    empty = np.zeros(labels.shape, np.float32)
-    seen = [arm[0] for arm in sleeve_reaches(labels, landmarks, empty) if arm is not None]
+    seen = [arm[0] for arm in worn_reaches(labels, landmarks) if arm is not None]
     if not seen:
         return float("inf")
     return float(np.mean(seen)) if mean else max(seen)
@@ -220,9 +219,8 @@ def old_cuffs(labels: np.ndarray, landmarks: np.ndarray) -> dict[int, np.ndarray
         labels: ``(H, W)`` uint8 LIP ids of the frame; landmarks: ``(33, 3)`` frame pixels and
             visibility, torso upright.
     """
-    empty = np.zeros(labels.shape, np.float32)
     cuffs = {}
-    for i, arm in enumerate(sleeve_reaches(labels, landmarks, empty)):
+    for i, arm in enumerate(worn_reaches(labels, landmarks)):
         points = arm_chain(landmarks, i)
         if arm is None or points is None or arm[0] >= NO_BARE_ARM:
             continue
@@ -450,6 +448,26 @@ def sleeve_reaches(labels: np.ndarray, landmarks: np.ndarray, sleeve_alpha: np.n
         out.append((_reach(position, bare & zone, BARE_PERCENTILE, NO_BARE_ARM),
                     _reach(position, new & zone, REACH_PERCENTILE, 0.0), zone))
     return out
+
+
+_last_worn: tuple | None = None  # (key, reaches) of worn_reaches' last answer
+
+
+def worn_reaches(labels: np.ndarray, landmarks: np.ndarray) -> list[tuple[float, float, np.ndarray] | None]:
+    """:func:`sleeve_reaches` of the worn garment alone (no new sleeve): per arm, where its bare
+    arm begins. One try-on asks three times (:func:`lays_sleeves`, :func:`lays_long_sleeves`,
+    :func:`old_cuffs`): the last answer is kept, its zones read-only."""
+    global _last_worn
+    key = (np.ascontiguousarray(labels).tobytes(), np.ascontiguousarray(landmarks, np.float64).tobytes())
+    last = _last_worn
+    if last is not None and last[0] == key:
+        return list(last[1])
+    reaches = sleeve_reaches(labels, landmarks, np.zeros(labels.shape, np.float32))
+    for arm in reaches:
+        if arm is not None:
+            arm[2].flags.writeable = False
+    _last_worn = (key, reaches)
+    return list(reaches)
 
 
 def sleeved_arms(labels: np.ndarray, landmarks: np.ndarray, sleeve_alpha: np.ndarray,
