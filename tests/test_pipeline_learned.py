@@ -266,3 +266,19 @@ def test_a_hoodie_over_high_waisted_trousers_ends_in_an_edge_not_a_blur(pipe, vi
     monkeypatch.setattr(tryon_pipeline, "crisp_mask", lambda shows, where: shows)
     soft = blur()
     assert crisp < 0.75 * soft, (crisp, soft)
+
+
+@needs_weights
+def test_bare_arms_are_left_in_front_only_of_garments_without_long_sleeves(pipe, examples_dir, monkeypatch):
+    """tryon.sleeve_cover.arms_in_front keeps parsed bare arms the photo's own in front of the new
+    garment; a long-sleeved garment covers crossed forearms the spline lays no sleeve on, so it is
+    not asked for one (a hoodie over crossed arms drew 122 px of them bare)."""
+    import pipelines.tryon_pipeline as tryon_pipeline
+
+    asked = []
+    keep = tryon_pipeline.arms_in_front
+    monkeypatch.setattr(tryon_pipeline, "arms_in_front", lambda *a, **k: asked.append(1) or keep(*a, **k))
+    for garment, kind in (("tshirt_blue", "short"), ("hoodie_blue", "long")):
+        asked.clear()
+        pipe(astronaut(), examples_dir / "garments" / f"{garment}.jpg")
+        assert asked == ([1] if kind == "short" else []), (garment, asked)
