@@ -42,7 +42,8 @@ from tryon.io import downscaled_warnings, load_image
 from tryon.masks import extend_past, labelled
 from tryon.models.tryon_net import TryOnNet
 from tryon.models.vae import VAE
-from tryon.old_garment import missed_old_garment, old_colours, old_garment_ghosts, old_hem, trouser_room
+from tryon.old_garment import (OLD_SHARE, missed_old_garment, old_colours, old_garment_ghosts, old_hem,
+                                trouser_room)
 from tryon.parse import Parser
 from tryon.pose import build_graphs, check_upper_body, detect_pose, pose_maps
 from tryon.region import COVERED_SKIN_KEY, covered_skin, crisp_mask, parse_regions
@@ -407,6 +408,8 @@ class TryOnPipeline:
                     body.revealed = body.revealed & ~body.hidden_skin
                 # The old garment the parser missed (a collar, a strap, a cuff) is repainted too.
                 body.old_colours = old_colours(labels, body.image, body.person_mask, body.landmarks)
+                # (each pixel's share of the old garment's colours, read once for the bared and the kept arms)
+                old_share = None if body.old_colours is None else body.old_colours.share(body.image)
                 missed = missed_old_garment(labels, body.image, body.person_mask, body.landmarks,
                                             body.old_colours) & body.valid
                 body.region = body.region | missed
@@ -415,7 +418,7 @@ class TryOnPipeline:
                 body.covered = np.maximum(covered_clothes(labels), (missed | old_top).astype(np.float32))
                 body.bared = None if sleeves is None else bared_arms(
                     body.image, labels, arm_landmarks, body.person_mask, warped.alpha, sleeves, prepared.sleeves,
-                    None if body.old_colours is None else body.old_colours.likes(body.image))
+                    None if old_share is None else old_share >= OLD_SHARE)
                 if body.bared is not None:  # the old sleeve the parser missed goes too (tryon.bare_arms)
                     body.region = body.region | (((body.bared.skin > 0) | body.bared.fill) & body.valid)
                 elif dress_arms and _without_sleeves(prepared):  # old sleeves it does not bare: worn over them
@@ -427,8 +430,7 @@ class TryOnPipeline:
                 # the photo's own. (Long sleeves cover crossed forearms the spline lays no sleeve on.)
                 if prepared.sleeves != "long":
                     painted = None if body.bared is None else (body.bared.skin > 0) | body.bared.fill
-                    share = None if body.old_colours is None else body.old_colours.share(body.image)
-                    body.in_front = arms_in_front(labels, body.region, sleeves, body.dressed, painted, share)
+                    body.in_front = arms_in_front(labels, body.region, sleeves, body.dressed, painted, old_share)
         return warped
 
     def _frame_labels(self, body, timings: dict[str, float]) -> np.ndarray:

@@ -117,8 +117,13 @@ class _MediaPipe:
         self._pose = None
         self._faces = None
 
+    @property
+    def built(self) -> bool:
+        """Whether both graphs are built (the faces graph is set last)."""
+        return self._faces is not None
+
     def _ensure(self) -> None:
-        if self._faces is not None:  # built (the faces graph is set last): no lock on every call
+        if self.built:  # no lock on every call
             return
         with self._build_lock:
             if self._faces is None:
@@ -186,6 +191,8 @@ def build_graphs() -> None:
     built the graphs, and the process died of a segmentation fault (1 in about 80 CLI try-ons).
     Whatever starts threads that run OpenCV or MediaPipe (:class:`pipelines.TryOnPipeline`'s
     garment workers, :func:`detect_pose`'s face detector) calls this first."""
+    if _MP.built:  # (every try-on asks: no hold of descriptor 2, no capture file, once built)
+        return
     with hold_stderr():  # (their log lines on the way)
         _MP._ensure()
 
