@@ -55,6 +55,29 @@ def test_a_collar_ring_the_parser_calls_neck_is_found_and_the_neck_is_not():
     assert not (missed & ~ring).any()  # neither the neck, the face, the arms nor the trousers
 
 
+def test_a_dark_top_the_parser_calls_hair_is_found_below_the_chin_and_the_hair_is_not():
+    """Brown hair over a navy top's shoulder: the parser calls a patch of the top beside the hair
+    hair too (VITON 000123's black T-shirt). That patch is old garment; the hair is not, nor
+    navy "hair" beside the face (a shadow there is never the garment)."""
+    image, labels, person, landmarks, _ = _frame()
+    landmarks[[C.MOUTH_LEFT, C.MOUTH_RIGHT], :2] = [(104, 50), (88, 50)]  # the row limit: 64
+    hair = np.zeros((H, W), bool)
+    hair[20:110, 100:125] = True          # falling over the shoulder onto the top
+    patch = np.zeros((H, W), bool)
+    patch[80:100, 125:136] = True         # the top beside the hair, called hair
+    shadow = np.zeros((H, W), bool)
+    shadow[40:74, 60:64] = True           # navy "hair" beside the face down to the top
+    for part, colour in ((hair, (120, 70, 40)), (patch, NAVY), (shadow, NAVY)):
+        image[part] = colour
+        labels[part] = C.LIP_HAIR
+        person[part] = 1.0
+    colours = old_colours(labels, image, person, landmarks)
+    missed = missed_old_garment(labels, image, person, landmarks, colours)
+    assert (missed & patch).sum() >= 0.9 * patch.sum()
+    assert not (missed & hair).any()
+    assert not (missed & shadow)[:64].any() and (missed & shadow)[64:].any()
+
+
 def test_a_skin_coloured_old_top_is_not_mistaken_for_skin_nor_skin_for_it():
     image, labels, person, landmarks, ring = _frame(top=(218, 166, 134))
     colours = old_colours(labels, image, person, landmarks)

@@ -2,19 +2,21 @@
 
 The body parser works in the 256x192 frame and was trained on studio photos. On a shopper's
 photo it can miss parts of the old top: a dark collar ring under the chin or a strap it calls
-neck (background), a cuff beside the hand it calls hand, a sleeve against the photo's edge. What
-it misses is never repainted, and shows as a ghost of the old garment around the new one.
+neck (background), a cuff beside the hand it calls hand, a sleeve against the photo's edge, a
+black T-shirt's shoulders under brown hair it calls hair. What it misses is never repainted,
+and shows as a ghost of the old garment around the new one.
 
 :func:`missed_old_garment` finds those pixels by colour (:func:`old_colours`): CIELAB
 histograms of the old garment as the parser labels it and of each class the parser is sure of
 (skin, hair, lower-body clothes, the backdrop away from the person). A person pixel the parser
-calls neck (background), arm or hand whose colour is more the old garment's than any other
-class's (:data:`OLD_SHARE`) and is not the face's own (:func:`tryon.region.skin_pixels`), in a
-run of such pixels that touches the labelled old garment, is the old garment too. A
-skin-coloured old top stays as it is (its colours are also the skin's, so it does not win),
-and so does a pair of trousers in the top's colour (the parser labels them, so they are never
-candidates). The same model tells, at the photo's own resolution, which
-pixels of the region's feathered seam are the old garment's (:func:`tryon.fullres.compose`).
+calls neck (background), arm, hand or hair below the chin whose colour is more the old
+garment's than any other class's (:data:`OLD_SHARE`) and is not the face's own
+(:func:`tryon.region.skin_pixels`), in a run of such pixels that touches the labelled old
+garment, is the old garment too. A skin-coloured old top stays as it is (its colours are also
+the skin's, so it does not win), and so does a pair of trousers in the top's colour (the parser
+labels them, so they are never candidates), and a black top under black hair (the hair's
+colours are the top's). The same model tells, at the photo's own resolution, which pixels of
+the region's feathered seam are the old garment's (:func:`tryon.fullres.compose`).
 :func:`old_hem` is where the old garment ends, the new one's lowest reach.
 
 All arrays are in the model frame (:mod:`tryon.alignment`).
@@ -31,7 +33,7 @@ import numpy as np
 from tryon import constants as C
 from tryon.alignment import body_unit
 from tryon.masks import disk, labelled
-from tryon.region import PARSED_BEHIND, skin_pixels
+from tryon.region import FACE_MIN_VISIBILITY, PARSED_BEHIND, skin_pixels
 from tryon.sleeve_cover import COVERED_ALPHA
 
 __all__ = ["OldColours", "old_colours", "old_hem", "missed_old_garment", "old_garment_ghosts", "trouser_room",
@@ -39,8 +41,10 @@ __all__ = ["OldColours", "old_colours", "old_hem", "missed_old_garment", "old_ga
 
 OLD_GARMENT = C.LIP_UPPER_GARMENT
 # What the parser may have called the old garment by mistake (on a person pixel): the neck and
-# what it missed (background), arms and hands.
+# what it missed (background), arms and hands, and hair below the chin (a dark top's shoulders
+# under brown hair; the hair's own shadows beside the face are not the garment).
 CANDIDATE = (C.LIP_BACKGROUND, C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM)
+HAIR_BELOW = 0.5          # hair is a candidate below this share of the way from the mouth down to the shoulders
 # What the colour model sets the old garment against: what the parser is sure of, each class
 # normalised on its own (a large backdrop must not dilute the skin's density).
 OTHER_CLASSES = ((C.LIP_FACE, C.LIP_LEFT_ARM, C.LIP_RIGHT_ARM), (C.LIP_HAIR,),
@@ -122,15 +126,17 @@ def missed_old_garment(labels: np.ndarray, image: np.ndarray, person_mask: np.nd
         colours: :func:`old_colours` of the same frame (None: nothing is found).
 
     Returns:
-        ``(H, W)`` bool: person pixels labelled background, arm or hand whose colour is the old
-        garment's (:meth:`OldColours.likes`) and not the face's, connected through such pixels
-        to the labelled old garment and within :data:`REACH` of it.
+        ``(H, W)`` bool: person pixels labelled background, arm, hand or hair below the chin
+        (:data:`HAIR_BELOW`) whose colour is the old garment's (:meth:`OldColours.likes`) and
+        not the face's, connected through such pixels to the labelled old garment and within
+        :data:`REACH` of it.
     """
     empty = np.zeros(labels.shape, bool)
     if colours is None:
         return empty
     old = labelled(labels, OLD_GARMENT)
-    candidate = labelled(labels, CANDIDATE) & (person_mask > 0.5) & colours.likes(image[..., :3])
+    candidate = (labelled(labels, CANDIDATE) | _hair_below_chin(labels, landmarks)) & (person_mask > 0.5)
+    candidate &= colours.likes(image[..., :3])
     skin = skin_pixels(image[..., :3], landmarks)
     if skin is not None:  # the face's own colours are never the old garment's
         candidate &= ~skin
@@ -144,6 +150,19 @@ def missed_old_garment(labels: np.ndarray, image: np.ndarray, person_mask: np.nd
     touching = np.unique(comp[seeds])
     touching = touching[touching > 0]
     return np.isin(comp, touching) if touching.size else empty
+
+
+def _hair_below_chin(labels: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """``(H, W)`` bool: hair labels below :data:`HAIR_BELOW` of the way from the mouth to the
+    shoulders (none when the mouth is not seen)."""
+    p, vis = landmarks[:, :2], landmarks[:, 2]
+    hair = labelled(labels, C.LIP_HAIR)
+    if min(vis[i] for i in (C.MOUTH_LEFT, C.MOUTH_RIGHT)) < FACE_MIN_VISIBILITY:
+        return np.zeros_like(hair)
+    mouth = float(p[[C.MOUTH_LEFT, C.MOUTH_RIGHT], 1].mean())
+    shoulders = float(p[[C.LEFT_SHOULDER, C.RIGHT_SHOULDER], 1].mean())
+    hair[:max(0, int(np.ceil(mouth + HAIR_BELOW * (shoulders - mouth))))] = False
+    return hair
 
 
 def old_garment_ghosts(image: np.ndarray, garment: np.ndarray, alpha: np.ndarray, covered: np.ndarray,
