@@ -225,7 +225,9 @@ def test_the_render_drawing_the_old_black_top_under_a_white_tee_shows_the_tee(pi
     with_fix = dark_smudge()
     monkeypatch.setattr(tryon_pipeline, "old_garment_ghosts", lambda image, *a: np.zeros(image.shape[:2], np.float32))
     without = dark_smudge()
-    assert without > 300 and with_fix < 0.4 * without, (with_fix, without)
+    # (without it, 176 dark pixels: part of the smudge was the old top the parser calls hair,
+    # repainted now by tryon.old_garment.missed_old_garment)
+    assert without > 150 and with_fix < 0.4 * without, (with_fix, without)
 
 
 @needs_weights
