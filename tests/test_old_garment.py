@@ -8,6 +8,7 @@ import numpy as np
 
 from tryon import constants as C
 from tryon.alignment import Alignment
+from tryon.masks import feather
 from tryon.fullres import compose
 from tryon.old_garment import missed_old_garment, old_colours, old_garment_ghosts, old_hem
 
@@ -167,3 +168,24 @@ def test_a_render_drawing_the_old_top_under_a_new_garment_of_another_colour_is_a
     assert old_garment_ghosts(render, navy, alpha, covered, colours).max() == 0.0
     assert old_garment_ghosts(white, white, alpha, covered, colours).max() == 0.0
     assert old_garment_ghosts(render, white, alpha, covered, None).max() == 0.0
+
+
+def test_the_seams_repaint_ends_in_a_smooth_edge_on_an_enlarged_frame():
+    """A frame enlarged 4x onto the photo, its region's edge a diagonal staircase of frame pixels
+    across an old garment that goes on past it (a turtleneck's collar kept whole): the repainted
+    part ends along a smooth line, not in the frame pixels' steps (4 photo px at a time)."""
+    f = 4
+    yy, xx = np.mgrid[:H, :W]
+    alpha = feather((xx >= yy) & (yy >= 40) & (yy < 120) & (xx < 150), 1.5)
+    photo = np.full((H * f, W * f, 3), NAVY, np.uint8)
+    rendered = np.full((H, W, 3), 200, np.uint8)
+    enlarged = Alignment(matrix=np.array([[1 / f, 0, 0], [0, 1 / f, 0]], np.float64), frame_size=(H, W),
+                         image_size=(W * f, H * f))
+    kw = dict(frame_map=np.full((H, W, 2), -1e4, np.float32), shows=np.zeros((H, W), np.float32),
+              keeps=np.zeros((H, W), np.float32), source=np.zeros((8, 8, 3), np.uint8),
+              source_mask=np.zeros((8, 8), np.uint8))
+    out, _ = compose(photo, rendered, alpha, enlarged, repaint=lambda rgb: np.ones(rgb.shape[:-1], np.float32), **kw)
+    rows = np.arange(60 * f, 100 * f)
+    edge = np.array([np.argmax(out[y, :, 0] > 150) for y in rows])  # the first repainted column of each row
+    assert np.all(np.diff(edge) >= 0) and np.abs(np.diff(edge)).max() <= 2  # ~1 px a row, no 4 px steps
+    assert np.abs(edge - rows).max() <= 2 * f  # ...and about where the region's edge runs

@@ -41,6 +41,9 @@ STEP_SAMPLE = 8          # the map's scale is estimated on every 8th pixel
 SEAM_SMOOTH = 1.5        # photo px: the seam's repaint measure is blurred this much, then ramps the
 SEAM_FROM = 0.5          # seam's alpha up from this measure (the old garment's share of its colour)...
 SEAM_FULL = 0.8          # ...to wholly repainted at this one
+SEAM_EDGE_SIGMA = 1.0    # frame px: the region's extent (alpha > 0) is smoothed this much, and the seam's
+SEAM_EDGE_FROM = 0.16    # raise held to 0 where that is below this, wholly allowed from this plus
+SEAM_EDGE_RAMP = 0.3     # ...this (half at 0.31, the extent's edge on the photo: the staircase's middle)
 ENLARGED = 1.5           # photo pixels per frame pixel from which the frame's masks are enlarged...
 MASK_SIGMA = 0.6         # ...so where the garment shows and where the photo is kept are smoothed over this
                          # many frame pixels (Gaussian sigma) first: a binary edge in them, enlarged 4x,
@@ -283,12 +286,22 @@ def _fill_holes(colour: np.ndarray, cover: np.ndarray, wanted: np.ndarray, sigma
     sub_cover[fill] = 1.0
 
 
-def _repaint_seam(region: np.ndarray, photo: np.ndarray, repaint: Callable[[np.ndarray], np.ndarray]) -> None:
+def _repaint_seam(region: np.ndarray, photo: np.ndarray, repaint: Callable[[np.ndarray], np.ndarray],
+                  extent: np.ndarray | None = None) -> None:
     """Raise ``region`` (``(h, w)`` float32 alpha, in place) in its seam where ``photo``
     (``(h, w, 3)`` uint8) is to be repainted: ``repaint``'s measure, read on the photo halved
     and blurred over :data:`SEAM_SMOOTH` photo pixels (one pixel's colour alone decides nothing:
-    no ragged fringe), ramped from :data:`SEAM_FROM` to :data:`SEAM_FULL`."""
-    at = np.flatnonzero((region > 0.0) & (region < 1.0))  # flat indices: a photo's seam gathers fast
+    no ragged fringe), ramped from :data:`SEAM_FROM` to :data:`SEAM_FULL`.
+
+    ``extent`` (``(h, w)`` float32, on an enlarged frame): the region's extent in the frame,
+    smoothed (:data:`SEAM_EDGE_SIGMA`) and resampled to the photo. Raised wholly up to the
+    region's very edge, the frame's pixels showed as a staircase where the old garment goes on
+    past the region (a turtleneck's collar kept whole, the old top under hair); the raise is held
+    to a smooth edge about where that staircase runs instead (:data:`SEAM_EDGE_FROM`)."""
+    seam = (region > 0.0) & (region < 1.0)
+    if extent is not None:
+        seam |= (region == 0.0) & (extent > SEAM_EDGE_FROM)
+    at = np.flatnonzero(seam)  # flat indices: a photo's seam gathers fast
     if at.size == 0:
         return
     ys, xs = np.divmod(at, region.shape[1])
@@ -298,6 +311,8 @@ def _repaint_seam(region: np.ndarray, photo: np.ndarray, repaint: Callable[[np.n
     measure = cv2.GaussianBlur(np.ascontiguousarray(repaint(half), np.float32), (0, 0), SEAM_SMOOTH / 2)
     raised = np.clip((np.take(measure, (ys - y0) // 2 * measure.shape[1] + (xs - x0) // 2) - SEAM_FROM)
                      / (SEAM_FULL - SEAM_FROM), 0.0, 1.0)
+    if extent is not None:
+        raised = np.minimum(raised, np.clip((np.take(extent, at) - SEAM_EDGE_FROM) / SEAM_EDGE_RAMP, 0.0, 1.0))
     flat = region.reshape(-1)
     flat[at] = np.maximum(np.take(flat, at), raised)
 
@@ -367,7 +382,8 @@ def compose(photo: np.ndarray, rendered: np.ndarray, alpha: np.ndarray, alignmen
             :meth:`tryon.old_garment.OldColours.share`): in the region's feathered seam
             (``0 < alpha < 1``, photo pixels) it raises the seam's alpha
             (:func:`_repaint_seam`), so the old garment's edge, at the photo's resolution,
-            does not show through the seam.
+            does not show through the seam; on an enlarged frame, along a smooth edge that runs
+            up to half a frame pixel past the resampled region's (not along its pixel steps).
         layer: optional ``(layer_map, layer_shows)``: a second :func:`source_map` ``(H, W, 2)``
             (sleeves laid along the arms, :class:`tryon.warp.SleeveLayers`) and where it is read
             instead of ``frame_map`` (``(H, W)`` bool). Each map is read on its own and the two
@@ -382,7 +398,8 @@ def compose(photo: np.ndarray, rendered: np.ndarray, alpha: np.ndarray, alignmen
 
     Returns:
         ``(out, garment)``: the ``(h, w, 3)`` uint8 result, byte-identical to ``photo`` wherever
-        the resampled ``alpha`` is 0, and the :class:`FullResGarment`.
+        the resampled ``alpha`` is 0 (but for that smooth repainted edge), and the
+        :class:`FullResGarment`.
     """
     h, w = photo.shape[:2]
     out = photo.copy()
@@ -394,13 +411,17 @@ def compose(photo: np.ndarray, rendered: np.ndarray, alpha: np.ndarray, alignmen
     # Three resamplings onto the box, one per border rule: the weights (0 off the frame), the
     # map (reads nothing off the frame), the render (edges replicated).
     light = np.zeros_like(alpha, np.float32) if shading is None else shading.astype(np.float32) - 1.0
-    weights = np.dstack([alpha, keeps, shows, light]).astype(np.float32)
+    layers = [alpha, keeps, shows, light]
+    edged = repaint is not None and alignment.scale * ENLARGED < 1.0  # (see _repaint_seam)
+    if edged:
+        layers.append(cv2.GaussianBlur((alpha > 0).astype(np.float32), (0, 0), SEAM_EDGE_SIGMA))
+    weights = np.dstack(layers).astype(np.float32)
     if alignment.scale * ENLARGED < 1.0:  # alpha stays: the region's extent, outside it nothing changes
         weights[..., 1:3] = cv2.GaussianBlur(np.ascontiguousarray(weights[..., 1:3]), (0, 0), MASK_SIGMA)
     weights = _to_photo(weights, alignment, box)
     region = torch.from_numpy(weights[..., 0]).clamp(0.0, 1.0).numpy()  # (torch: two threads)
     if repaint is not None:
-        _repaint_seam(region, photo[y0:y1, x0:x1], repaint)
+        _repaint_seam(region, photo[y0:y1, x0:x1], repaint, weights[..., 4] if edged else None)
     where = _to_photo(np.ascontiguousarray(frame_map, np.float32), alignment, box, OUTSIDE)
     torn = _tears(frame_map, shows > 0.5)
     if torn.any():  # across a tear a blend of the two places reads neither: the nearer one, whole
