@@ -266,24 +266,43 @@ def _fill_holes(colour: np.ndarray, cover: np.ndarray, wanted: np.ndarray, sigma
     # Cover and colour weighted by it, blurred together, on a grid HOLE_SHRINK times coarser than
     # the blur (a neighbourhood's mean: nothing fine is lost).
     hh, ww = sub_cover.shape
-    stack = np.empty((hh, ww, 4), np.float32)
-    np.multiply(sub_colour, sub_cover[..., None], out=stack[..., :3])
-    stack[..., 3] = sub_cover
+    stack = torch.empty((hh, ww, 4), dtype=torch.float32)  # (in torch: two threads)
+    torch.mul(torch.from_numpy(sub_colour), torch.from_numpy(sub_cover)[..., None], out=stack[..., :3])
+    stack[..., 3] = torch.from_numpy(sub_cover)
     f = max(1, int(sigma / HOLE_SHRINK))
-    small = cv2.resize(stack, (max(1, ww // f), max(1, hh // f)), interpolation=cv2.INTER_AREA)
-    blurred = cv2.resize(cv2.GaussianBlur(small, (0, 0), sigma / f), (ww, hh), interpolation=cv2.INTER_LINEAR)
-    around = blurred[..., 3]
-    fill = holes[y0:y1, x0:x1] & (around >= HOLE_AROUND)
+    small = cv2.resize(stack.numpy(), (max(1, ww // f), max(1, hh // f)), interpolation=cv2.INTER_AREA)
+    blurred = cv2.GaussianBlur(small, (0, 0), sigma / f)  # read back at the pixels that need it alone
+    hy, hx = np.nonzero(holes[y0:y1, x0:x1])
+    inside = _upsampled(blurred[..., 3], (hh, ww), hy, hx) >= HOLE_AROUND
+    fill = np.zeros((hh, ww), bool)
+    fill[hy[inside], hx[inside]] = True
     if not fill.any():
         return
     # ...and the hole's rim, partly covered: mixed with the render's dark there, it outlined the hole.
     rim = cv2.dilate(fill.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=HOLE_RIM_PX) > 0
-    fill = rim & wanted[y0:y1, x0:x1] & (sub_cover < 1.0)
-    at = blurred[fill]                            # (n, 4): the garment around each pixel to fill
+    fy, fx = np.nonzero(rim & wanted[y0:y1, x0:x1] & (sub_cover < 1.0))
+    at = _upsampled(blurred, (hh, ww), fy, fx)    # (n, 4): the garment around each pixel to fill
     mean = at[:, :3] / np.maximum(at[:, 3:], MIN_COVER)
-    t = sub_cover[fill][:, None]
-    sub_colour[fill] = sub_colour[fill] * t + mean * (1.0 - t)
-    sub_cover[fill] = 1.0
+    t = sub_cover[fy, fx][:, None]
+    sub_colour[fy, fx] = sub_colour[fy, fx] * t + mean * (1.0 - t)
+    sub_cover[fy, fx] = 1.0
+
+
+def _upsampled(small: np.ndarray, size: tuple[int, int], ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """``small`` (``(h, w)`` or ``(h, w, c)`` float32) resized bilinearly to ``size`` ``(H, W)``
+    as ``cv2.resize`` does (pixel centres aligned, edges replicated), read at the pixels ``(ys,
+    xs)`` alone: ``(n,)`` or ``(n, c)``."""
+    h, w = small.shape[:2]
+    sy = np.clip((ys + 0.5) * (h / size[0]) - 0.5, 0.0, h - 1.0)
+    sx = np.clip((xs + 0.5) * (w / size[1]) - 0.5, 0.0, w - 1.0)
+    y0, x0 = np.floor(sy).astype(np.intp), np.floor(sx).astype(np.intp)
+    y1, x1 = np.minimum(y0 + 1, h - 1), np.minimum(x0 + 1, w - 1)
+    wy, wx = (sy - y0).astype(np.float32), (sx - x0).astype(np.float32)
+    if small.ndim == 3:
+        wy, wx = wy[:, None], wx[:, None]
+    top = small[y0, x0] * (1 - wx) + small[y0, x1] * wx
+    bottom = small[y1, x0] * (1 - wx) + small[y1, x1] * wx
+    return top * (1 - wy) + bottom * wy
 
 
 def _repaint_seam(region: np.ndarray, photo: np.ndarray, repaint: Callable[[np.ndarray], np.ndarray],
