@@ -477,9 +477,9 @@ def compose(photo: np.ndarray, rendered: np.ndarray, alpha: np.ndarray, alignmen
     shown = w[..., 2:3].clamp(0.0, 1.0)
     shown.mul_(torch.from_numpy(cover)[..., None])
     shown.mul_(a)
-    lit = torch.from_numpy(colour.copy())  # (the garment keeps its colour unlit)
-    if shading is not None:
-        lit.mul_(w[..., 3:4] + 1.0).clamp_(0.0, 255.0)
+    # (a new tensor: the returned garment keeps its colour unlit)
+    lit = (torch.from_numpy(colour.copy()) if shading is None
+           else torch.mul(torch.from_numpy(colour), w[..., 3:4] + 1.0).clamp_(0.0, 255.0))
     up_t.sub_(p).mul_(kept).add_(p)
     lit.sub_(up_t).mul_(shown)
     up_t.add_(lit)
