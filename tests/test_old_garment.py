@@ -8,8 +8,8 @@ import numpy as np
 
 from tryon import constants as C
 from tryon.alignment import Alignment
-from tryon.masks import feather
 from tryon.fullres import compose
+from tryon.masks import feather
 from tryon.old_garment import missed_old_garment, old_colours, old_garment_ghosts, old_hem
 
 H, W = 256, 192
