@@ -431,11 +431,12 @@ def compose(photo: np.ndarray, rendered: np.ndarray, alpha: np.ndarray, alignmen
     # map (reads nothing off the frame), the render (edges replicated).
     light = np.zeros_like(alpha, np.float32) if shading is None else shading.astype(np.float32) - 1.0
     layers = [alpha, keeps, shows, light]
-    edged = repaint is not None and alignment.scale * ENLARGED < 1.0  # (see _repaint_seam)
+    enlarged = alignment.scale * ENLARGED < 1.0
+    edged = repaint is not None and enlarged  # the region's smoothed extent (see _repaint_seam)
     if edged:
         layers.append(cv2.GaussianBlur((alpha > 0).astype(np.float32), (0, 0), SEAM_EDGE_SIGMA))
     weights = np.dstack(layers).astype(np.float32)
-    if alignment.scale * ENLARGED < 1.0:  # alpha stays: the region's extent, outside it nothing changes
+    if enlarged:  # alpha stays: the region's extent, outside it nothing changes
         weights[..., 1:3] = cv2.GaussianBlur(np.ascontiguousarray(weights[..., 1:3]), (0, 0), MASK_SIGMA)
     weights = _to_photo(weights, alignment, box)
     region = torch.from_numpy(weights[..., 0]).clamp(0.0, 1.0).numpy()  # (torch: two threads)
