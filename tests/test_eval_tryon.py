@@ -84,6 +84,27 @@ def test_default_pairs_are_the_validation_split(tiny, tmp_path, capsys):
     assert len(_error_lines(capsys)) == 1
 
 
+def test_the_test_portion_is_the_pairs_just_before_the_validation_split(tiny, tmp_path, monkeypatch, capsys):
+    import tryon.eval_tryon.pairs as pairs_module
+    from tryon.data.split import test_pairs
+
+    # (the tiny set has 5 pairs: the last 2 validation, the 2 before them the test portion)
+    monkeypatch.setattr(pairs_module, "test_pairs", lambda layout, n_val: test_pairs(layout, n_val, 2))
+    out = tmp_path / "t.json"
+    assert main(["eval", "--data", str(tiny), "--val-pairs", "2", "--portion", "test", "--mode", "baseline",
+                 "-o", str(out)]) == 0
+    r = json.loads(out.read_text())
+    assert [p["person"] for p in r["per_pair"]["paired"]] == ["000002_0.jpg", "000003_0.jpg"]
+    assert "test portion" in r["pairs_file"]
+    # a pairs file of one's own and a held-out portion: one sentence, nothing written
+    pairs = tmp_path / "pairs.txt"
+    pairs.write_text("000001_0.jpg 000001_1.jpg\n")
+    out.unlink()
+    assert main(["eval", "--data", str(tiny), "--pairs", str(pairs), "--portion", "test", "-o", str(out)]) == 1
+    lines = _error_lines(capsys)
+    assert len(lines) == 1 and "--portion" in lines[0] and not out.exists()
+
+
 PAIRS_TEXT = {  # what the pairs file holds in each bad case (None: it does not exist)
     "no-pairs-file": None,
     "bad-line": "000001_0.jpg 000001_1.jpg\n000002_0.jpg\n",

@@ -25,7 +25,7 @@ __all__ = ["common", "root", "try_on", "batch", "prepare", "train", "generate", 
 Sub = argparse._SubParsersAction  # what ArgumentParser.add_subparsers returns
 
 # The try-on's own line; the second names every model `tryon eval MODEL` accepts (see set_eval_usage).
-EVAL_USAGE = ("tryon eval [-h] --data DIR [--pairs FILE | --val-pairs N] [--mode {learned,baseline,auto}] "
+EVAL_USAGE = ("tryon eval [-h] --data DIR [--pairs FILE | --val-pairs N] [--portion {val,test}] [--mode {learned,baseline,auto}] "
               "[--weights DIR] [--precision {auto,float32,bfloat16}] [--region {auto,parse,pose}] [--garment-type {auto,flat,worn}] [-o OUT.json] [--limit N] [--seed S]\n"
               "       tryon eval --wild --persons DIR --garments DIR -o SHEET.png\n"
               "       tryon eval MODELS --data DIR [...]")
@@ -306,6 +306,9 @@ def eval_tryon(sub: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentPa
                    "pairs of the data set's pairs file)")
     p.add_argument("--val-pairs", type=int, metavar="N", help="without --pairs: evaluate the last N "
                    f"pairs of the pairs file (default {VALIDATION_PAIRS})")
+    p.add_argument("--portion", choices=("val", "test"), default="val",
+                   help="without --pairs: the validation pairs (default), or the untouched test portion "
+                   "just before them (persons and garments of no validation pair): report it once")
     renderer(p)
     p.add_argument("-o", "--output", type=Path, metavar="OUT.json",
                    help="JSON report (default eval-tryon-<mode>.json here); the grid is <OUT>-grid.png")

@@ -18,6 +18,8 @@ def _eval_output(args: argparse.Namespace) -> Path:
         raise CliError("--limit must be at least 1.")
     if args.pairs is not None and args.val_pairs is not None:
         raise CliError("Pass --pairs or --val-pairs, not both.")
+    if args.pairs is not None and args.portion != "val":
+        raise CliError("Pass --pairs or --portion, not both: --portion picks held-out pairs of the data set's own pairs file.")
     out = args.output or Path(f"eval-tryon-{args.mode}.json")
     if out.suffix.lower() != ".json":
         raise CliError(f"The report file must end in .json, not '{out.name}'.")
@@ -52,7 +54,7 @@ def cmd_eval_tryon(args: argparse.Namespace) -> int:
     if args.wild:
         return cmd_eval_wild(args)
     out = _eval_output(args)
-    layout, pairs, source = select_pairs(args.data, args.split, args.pairs, _n_val(args))
+    layout, pairs, source = select_pairs(args.data, args.split, args.pairs, _n_val(args), args.portion)
     pipe = _pipeline(args)
     report = eval_tryon(pipe, layout, pairs, mode=args.mode, out_dir=out.parent,
                         grid_name=f"{out.stem}-grid.png", seed=args.seed, limit=args.limit)

@@ -1,4 +1,5 @@
-"""Which pairs a try-on evaluation runs on: a pairs file, or the data set's validation split."""
+"""Which pairs a try-on evaluation runs on: a pairs file, the data set's validation split, or the
+untouched test portion before it."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 
 from tryon import constants as C
 from tryon.data.layout import DatasetLayout, find_layout
-from tryon.data.split import layout_pairs, split_pairs
+from tryon.data.split import layout_pairs, split_pairs, test_pairs
 from tryon.errors import TryOnError
 from tryon.eval_tryon.frame import Pair
 from tryon.pairs import pair_lines
@@ -14,6 +15,7 @@ from tryon.pairs import pair_lines
 __all__ = ["validation_pairs", "read_eval_pairs", "select_pairs"]
 
 PAIR_EXAMPLE = "person.jpg garment.jpg"  # how one line of a VITON pairs file looks
+HELD_OUT_PORTIONS = ("val", "test")       # the validation split; the untouched test portion before it
 
 
 def validation_pairs(layout: DatasetLayout, n_val: int = C.VALIDATION_PAIRS) -> list[Pair]:
@@ -53,18 +55,26 @@ def read_eval_pairs(path: str | Path, layout: DatasetLayout) -> list[Pair]:
 
 
 def select_pairs(data: str | Path, split: str = "train", pairs_file: str | Path | None = None,
-                 n_val: int = C.VALIDATION_PAIRS) -> tuple[DatasetLayout, list[Pair], str]:
+                 n_val: int = C.VALIDATION_PAIRS, portion: str = "val") -> tuple[DatasetLayout, list[Pair], str]:
     """``(layout, pairs, source)``: the data set, the pairs to evaluate and where they came from.
 
     Args:
         data: a VITON-style data set folder; ``split`` its split folder.
-        pairs_file: a pairs file (see :func:`read_eval_pairs`); None: the last ``n_val`` pairs of
-            the data set's own pairs file (its validation split).
+        pairs_file: a pairs file (see :func:`read_eval_pairs`); None: a held-out portion of the
+            data set's own pairs file, as ``portion`` says.
+        n_val: the validation split's size (the last ``n_val`` pairs of the pairs file).
+        portion: ``"val"``, the validation split, or ``"test"``, the untouched test portion just
+            before it (:func:`tryon.data.split.test_pairs`; report it once, at release).
 
     Raises:
         TryOnError: one sentence, when the data set or the pairs file is unusable.
+        ValueError: ``portion`` is neither ``"val"`` nor ``"test"``.
     """
+    if portion not in HELD_OUT_PORTIONS:
+        raise ValueError(f"portion must be one of {HELD_OUT_PORTIONS}, not {portion!r}")
     layout = find_layout(data, split)
     if pairs_file is not None:
         return layout, read_eval_pairs(pairs_file, layout), str(pairs_file)
+    if portion == "test":
+        return layout, test_pairs(layout, n_val), f"{layout.pairs} (the untouched test portion before the last {n_val})"
     return layout, validation_pairs(layout, n_val), f"{layout.pairs} (last {n_val} pairs: validation)"
