@@ -47,11 +47,16 @@ from tryon.sleeve_cover import (ARM_CHAINS, COVERED_ALPHA, OLD_GARMENT, arm_chai
                                 sleeve_reaches)
 from tryon.sleeve_fit import segment
 
-__all__ = ["ArmPaint", "BareArms", "arms_in_photo_pixels", "bared_arms", "kept_sleeves", "paint_bare_arms", "skin_tone"]
+__all__ = ["ArmPaint", "BareArms", "arms_in_photo_pixels", "bared_arms", "kept_sleeves", "paint_bare_arms", "skin_tone",
+           "upper_tone"]
 
 BARING_KINDS = ("sleeveless", "short")  # tryon.sleeves.sleeve_kind's kinds that may bare an arm
 BARE_MARGIN = 0.5          # upper-arm lengths: the old sleeve must reach this much farther down
-ARM_RADII = (0.15, 0.13, 0.085)  # units of U: the arm's half width at shoulder, elbow and wrist
+ARM_RADII = (0.11, 0.105, 0.077)  # units of U: a bare arm's half width at shoulder, elbow and wrist (the
+                           # median of VITON's bare arms, area over length in their parse maps, 400 training
+                           # photos: 0.110 / 0.105 / 0.077; (0.15, 0.13, 0.085) painted planks a third too wide)
+SLEEVE_RADII = (0.15, 0.13, 0.085)  # units of U: the scale of an old sleeve around the arm, which FILL_WIDEN and
+                           # KEEP_WIDEN widen (and the shoulder's top beside a strap: SLEEVE_RADII[0])
 HAND_END = 2.15            # the bare arm ends this far down (a little past the wrist, under the cuff)
 TOP_RAMP = 0.05           # upper-arm lengths: the painted arm fades in over this much below the new sleeve's
                           # end: a crisp hem (over 0.2 the sleeve melted into the skin over ~40 photo px
@@ -62,8 +67,8 @@ WORN_SHORT = 0.75          # upper-arm lengths: a bare arm seen from higher up s
                            # sleeves or none, so what covers the other arm is its body or hides a bent arm
 MIN_SLEEVE_FILL = 0.4      # the old garment fills at least this share of the arm below the new sleeve (down to
                            # HAND_END: 3/4 sleeves fill about half; 0.6 left them to the network)
-FILL_WIDEN = 2.2           # the old sleeve within this many arm radii of the chain is refilled
-KEEP_WIDEN = 1.3           # a garment without sleeves leaves the old sleeve within this many arm radii (the
+FILL_WIDEN = 2.2           # the old sleeve within this many SLEEVE_RADII of the chain is refilled
+KEEP_WIDEN = 1.3           # a garment without sleeves leaves the old sleeve within this many SLEEVE_RADII (the
                            # old top's body beside the arm is the new garment's)...
 KEEP_FROM = 0.3            # ...on an arm bare from this far down or lower (upper-arm lengths): a sleeve
 NECK_SIDE = 0.3            # a garment without sleeves bares the shoulder's top from the shoulder joint in to
@@ -79,6 +84,9 @@ CUFF_FADE = 0.5            # the painted arm fades out over this last share of t
 OWN_TONE_CHROMA = 0.08     # an arm's own tone is taken only within this (r, g) chromaticity distance of the
                            # person's skin tone (else it is an old sleeve's cuff the parser called arm)
 ARM_TONE_REACH = 0.5       # upper-arm lengths below the old cuff whose bare skin gives that arm its tone
+UPPER_LUMA = 0.95          # an upper arm is lit about as the face is: its tone is at least this share of the
+                           # face's lit luma (hands and forearms lower down are often in shade: painted in
+                           # their tone, the upper arms came out grey-mauve or salmon on pale wearers)
 TONE_MARGIN_PX = 3         # frame px beyond the arm's radius that take its tone (>= EDGE_PX + 2 SOFTEN)
 PERSON = 0.5               # MediaPipe's person probability from which an unlabelled pixel on the arm is its sleeve
 DRESS_TO = 1.0             # upper-arm lengths: the old sleeve under the new garment shows the garment down to the
@@ -115,7 +123,10 @@ class ArmPaint:
         ramped: whether :func:`_ramp` fades it (an arm: yes; a shoulder's top: no).
         top: where the new sleeve ends on it (upper-arm lengths; 0: no sleeve), ``end``: where the
             old sleeve's rim ends (:func:`_ramp`).
-        colour: ``(3,)`` float32 RGB in ``[0, 255]``.
+        colour: ``(3,)`` float32 RGB in ``[0, 255]``: its tone at ``end`` (the forearm's own below
+            the old cuff, else the person's).
+        upper: ``(3,)`` float32 RGB in ``[0, 255]``: its tone at ``top`` (:func:`upper_tone`); in
+            between the two blend smoothly (:func:`_tone_weight`).
     """
 
     arm: int
@@ -126,6 +137,7 @@ class ArmPaint:
     top: float
     end: float
     colour: np.ndarray
+    upper: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -188,16 +200,38 @@ def _chroma_distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.linalg.norm(ca - cb))
 
 
+LUMA = np.array([0.299, 0.587, 0.114])  # RGB -> luma (ITU-R BT.601)
+
+
 def _lit_mean(pixels: np.ndarray) -> np.ndarray | None:
     """``(3,)`` float32: the mean of ``pixels`` (``(N, 3)`` RGB) between the :data:`TONE_LUMA`
     percentiles of their luma; None with fewer than :data:`MIN_TONE_PIXELS`."""
     if len(pixels) < MIN_TONE_PIXELS:
         return None
     pixels = pixels.astype(np.float32)
-    luma = pixels @ np.array([0.299, 0.587, 0.114], np.float32)
+    luma = pixels @ LUMA.astype(np.float32)
     lo, hi = np.percentile(luma, TONE_LUMA)
     mid = pixels[(luma >= lo) & (luma <= hi)]
     return (mid if len(mid) else pixels).mean(axis=0)
+
+
+def upper_tone(tone: np.ndarray, face: np.ndarray | None) -> np.ndarray:
+    """``(3,)`` float32 RGB: the tone of an upper arm, from ``tone`` (the person's or the arm's own,
+    read off hands and forearms) and ``face`` (the face's lit mean, or None): their mean, made
+    at least :data:`UPPER_LUMA` of the face's luma as bright (same chromaticity)."""
+    if face is None:
+        return np.asarray(tone, np.float32)
+    mixed = (np.asarray(tone, np.float64) + np.asarray(face, np.float64)) / 2
+    floor = UPPER_LUMA * float(np.asarray(face, np.float64) @ LUMA)
+    luma = max(float(mixed @ LUMA), 1.0)
+    return np.clip(mixed * max(1.0, floor / luma), 0, 255).astype(np.float32)
+
+
+def _tone_weight(position: np.ndarray, top: float, end: float) -> np.ndarray:
+    """The lower tone's share along a painted arm (``position`` in upper-arm lengths): 0 at the new
+    sleeve's end ``top``, 1 at the old cuff's ``end``, smooth in between."""
+    t = np.clip((position - top) / max(end - top, 1e-3), 0.0, 1.0)
+    return (t * t * (3.0 - 2.0 * t)).astype(np.float32)
 
 
 def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, person_mask: np.ndarray,
@@ -227,6 +261,8 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
     if sleeves not in BARING_KINDS:
         return None
     size = labels.shape
+    if old_coloured is not None:  # "arm" in the old top's colours is its sleeve (a red one's lower part, 000119)
+        labels = np.where(labelled(labels, C.LIP_ARMS) & old_coloured, np.uint8(C.LIP_UPPER_CLOTHES), labels)
     u = body_unit(landmarks)
     arms = arm_positions(landmarks, size)
     old_garment = labelled(labels, OLD_GARMENT) & (person_mask >= 0.5)
@@ -240,11 +276,12 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
     outer = np.zeros(size, bool)
     dress = np.zeros(size, bool)
     bare_arm = labelled(labels, C.LIP_ARMS)
-    paints: list[tuple] = []                         # ArmPaint's fields, the colour None for the person's tone
+    paints: list[tuple] = []                         # ArmPaint's fields
     reaches = sleeve_reaches(labels, landmarks, sleeve_alpha, arms)
     tone = skin_tone(image, labels, old_coloured)
     if tone is None:
         return None
+    face = _lit_mean(image[labelled(labels, (C.LIP_FACE,)) & (True if old_coloured is None else ~old_coloured)])
     strapped = sleeves == "sleeveless" and not sleeve.any()  # worn alone, as a tank top is: bares any old sleeve
     other_bare_from = KEEP_FROM if strapped else WORN_SHORT
     for i, reach in enumerate(reaches):
@@ -254,6 +291,7 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
             continue  # the other arm is bare from near the shoulder: what covers this one is no sleeve
         position, distance = arms[i]
         radius = u * np.interp(position, (0.0, 1.0, 2.0), ARM_RADII)
+        reach_out = FILL_WIDEN * u * np.interp(position, (0.0, 1.0, 2.0), SLEEVE_RADII)  # the old sleeve's
         capsule = np.clip((radius - distance) / EDGE_PX + 0.5, 0.0, 1.0)
         down_to = reach[0] if strapped else HAND_END  # a strapped garment: the old sleeve's own length
         below = (capsule > 0.5) & reach[2] & (position > reach[1]) & (position <= down_to)
@@ -263,7 +301,7 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
         # background (dark cuffs and elbows: they stayed, ghosts beside the painted arm), down to
         # its cuff (below it, that background is the bare forearm's outline).
         end = min(reach[0] + CUFF, HAND_END)
-        missed = ((distance <= FILL_WIDEN * radius) & (position > reach[1]) & (position <= end)
+        missed = ((distance <= reach_out) & (position > reach[1]) & (position <= end)
                   & (labels == C.LIP_BACKGROUND) & (person_mask >= PERSON))
         rim = bare_arm & (position <= end)  # the cuff's dark rim on the arm (and bare skin above it)
         old_sleeve = reach[2] & (position <= HAND_END) & (old_garment | missed | rim)  # beside the torso only
@@ -277,21 +315,25 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
                               & (True if old_coloured is None else ~old_coloured)])
         if own is not None and _chroma_distance(own, tone) > OWN_TONE_CHROMA:
             own = None  # not skin: the person's tone
-        if own is not None:  # (out to where the painted arm's softened edge reaches)
-            toned = (distance <= radius + TONE_MARGIN_PX) & (position <= HAND_END)
-            colour[toned], own_toned = own, own_toned | toned
+        lower = tone if own is None else own
+        upper = upper_tone(lower, face)
+        toned = (distance <= radius + TONE_MARGIN_PX) & (position <= HAND_END)  # (the softened edge's reach)
+        weight = _tone_weight(position[toned], float(reach[1]), float(end))[:, None]
+        colour[toned], own_toned = upper + (lower - upper) * weight, own_toned | toned
         radii = u * np.asarray(ARM_RADII, np.float64)
-        paints.append((i, arm_chain(landmarks, i), radii, mask, True, float(reach[1]), float(end), own))
-        near = old_sleeve & ~rim & (distance <= FILL_WIDEN * radius)
+        paints.append((i, arm_chain(landmarks, i), radii, mask, True, float(reach[1]), float(end), lower, upper))
+        near = old_sleeve & ~rim & (distance <= reach_out)
         fill |= near & ~sleeve & ~body
         outer |= near & _outward(landmarks, i, position, size)
         dress |= near & (sleeve | body) & (position <= DRESS_TO)
         if strapped:  # the shoulder's top is bare too, beside the new garment's straps
             top, top_shade, top_fill = _shoulder_top(landmarks, i, u, old_garment & ~body)
-            paints.append((i, _shoulder_segment(landmarks, i), radii[[0, 0, 0]], old_garment & ~body, False, 0.0,
-                           HAND_END, own))
+            paints.append((i, _shoulder_segment(landmarks, i), np.full(3, u * SLEEVE_RADII[0]), old_garment & ~body, False, 0.0,
+                           HAND_END, upper, upper))  # (the shoulder's top: the upper arm's tone)
             skin = np.maximum(skin, top)
             shade = np.where(top > 0, np.where(inside > 0, np.maximum(shade, top_shade), top_shade), shade)
+            shoulder = (top > 0) & ~own_toned
+            colour[shoulder], own_toned = upper, own_toned | shoulder
             fill |= top_fill
     if not skin.any():
         return None
@@ -304,8 +346,8 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
     fill, outer = fill | fringe, outer | fringe
     person = cv2.dilate((person_mask >= PERSON).astype(np.uint8), np.ones((3, 3), np.uint8),
                         iterations=PERSON_WIDEN) > 0
-    shapes = tuple(ArmPaint(p[0], np.asarray(p[1], np.float64), *p[2:7],
-                            (tone if p[7] is None else p[7]).astype(np.float32)) for p in paints)
+    shapes = tuple(ArmPaint(p[0], np.asarray(p[1], np.float64), *p[2:7], np.asarray(p[7], np.float32),
+                            np.asarray(p[8], np.float32)) for p in paints)
     return BareArms(skin.astype(np.float32), shade.astype(np.float32), fill & (skin < 1.0), tone.astype(np.float32),
                     colour, outer & fill & (skin < 1.0), dress & (skin < 1.0), person, shapes)
 
@@ -348,7 +390,7 @@ def _shoulder_top(landmarks: np.ndarray, arm: int, u: float, bare: np.ndarray
     neck, joint = _shoulder_segment(landmarks, arm)
     xs, ys = np.arange(size[1], dtype=np.float64)[None, :], np.arange(size[0], dtype=np.float64)[:, None]
     _, distance = segment(xs, ys, neck, joint)
-    radius = u * ARM_RADII[0]
+    radius = u * SLEEVE_RADII[0]
     skin = np.clip((radius - distance) / EDGE_PX + 0.5, 0.0, 1.0) * bare
     shade = 1.0 - SHADE * np.clip(distance / radius, 0, 1) ** 2
     fill = bare & (distance <= FILL_WIDEN * radius) & (skin < 1.0)
@@ -391,7 +433,7 @@ def kept_sleeves(labels: np.ndarray, landmarks: np.ndarray, person_mask: np.ndar
         if arm is None or reach is None or reach[0] < KEEP_FROM:
             continue  # no sleeve on that arm: the old top's armhole would stay beside the new one
         position, distance = arm
-        radius = u * np.interp(position, (0.0, 1.0, 2.0), ARM_RADII)
+        radius = u * np.interp(position, (0.0, 1.0, 2.0), SLEEVE_RADII)
         kept |= old & (distance <= KEEP_WIDEN * radius) & (position <= min(HAND_END, reach[0]))
     return kept
 
@@ -484,20 +526,26 @@ def arms_in_photo_pixels(bare: BareArms, alignment: Alignment, box: tuple[int, i
         x0, y0 = min(b[0] for b in found), min(b[1] for b in found)
         x1, y1 = max(b[2] for b in found), max(b[3] for b in found)
         coverage = np.zeros((y1 - y0, x1 - x0), np.float32)
+        colour = np.zeros((y1 - y0, x1 - x0, 3), np.float32)
         for paint, b in zip(paints, boxes):
             if b is not None:
                 region = np.s_[b[1] - y0:b[3] - y0, b[0] - x0:b[2] - x0]
-                np.maximum(coverage[region], _capsule_in_photo(paint, alignment, b), out=coverage[region])
+                cover, weight = _capsule_in_photo(paint, alignment, b)
+                first = cover > coverage[region]   # each pixel takes the tone of the paint that covers it most
+                colour[region][first] = paint.upper + (paint.colour - paint.upper) * weight[first][:, None]
+                np.maximum(coverage[region], cover, out=coverage[region])
         if coverage.any():
             widest = max(float(np.max(paint.radii)) for paint in paints) / alignment.scale
             shade = _silhouette_shade(coverage, widest)
-            drawn.append(((x0, y0, x1, y1), coverage, shade[..., None] * paints[0].colour))  # (one tone an arm)
+            drawn.append(((x0, y0, x1, y1), coverage, shade[..., None] * colour))
     return drawn
 
 
-def _capsule_in_photo(paint: ArmPaint, alignment: Alignment, box: tuple[int, int, int, int]) -> np.ndarray:
-    """``(y1 - y0, x1 - x0)`` float32 in ``[0, 1]``: ``paint``'s coverage on the photo pixels of
-    ``box``, its capsule, ramps and mask (see :func:`arms_in_photo_pixels`)."""
+def _capsule_in_photo(paint: ArmPaint, alignment: Alignment, box: tuple[int, int, int, int]
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """``paint``'s coverage on the photo pixels of ``box`` (``(y1 - y0, x1 - x0)`` float32 in
+    ``[0, 1]``: its capsule, ramps and mask, see :func:`arms_in_photo_pixels`) and the lower tone's
+    share there (the same shape, float32 in ``[0, 1]``, :func:`_tone_weight`)."""
     frame_px = alignment.scale                    # frame px per photo px
     w, h = box[2] - box[0], box[3] - box[1]
     m = alignment.box_matrix(box[0], box[1])   # the box's pixels -> frame pixels
@@ -516,9 +564,10 @@ def _capsule_in_photo(paint: ArmPaint, alignment: Alignment, box: tuple[int, int
     inside = np.clip((radius - distance) / np.float32(PHOTO_EDGE_PX * frame_px) + 0.5, 0.0, 1.0)
     if paint.ramped:
         inside = inside * _ramp(position, paint.top, paint.end)
-    flat = np.zeros(h * w, np.float32)
+    flat, weight = np.zeros(h * w, np.float32), np.zeros(h * w, np.float32)
     flat[at] = inside * allowed[at]
-    return flat.reshape(h, w)
+    weight[at] = _tone_weight(position, paint.top, paint.end)
+    return flat.reshape(h, w), weight.reshape(h, w)
 
 
 def _silhouette_shade(coverage: np.ndarray, radius: float) -> np.ndarray:
