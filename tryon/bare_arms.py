@@ -84,6 +84,9 @@ CUFF_FADE = 0.5            # the painted arm fades out over this last share of t
 OWN_TONE_CHROMA = 0.08     # an arm's own tone is taken only within this (r, g) chromaticity distance of the
                            # person's skin tone (else it is an old sleeve's cuff the parser called arm)
 ARM_TONE_REACH = 0.5       # upper-arm lengths below the old cuff whose bare skin gives that arm its tone
+NOT_SKIN_CHROMA = 0.15     # an "arm" pixel this far in (r, g) chromaticity from the face's lit tone is no skin:
+                           # the old sleeve (a red one's edges the parser calls arm: VITON 000068; skin in shade
+                           # or beside the background stays within about 0.1)
 UPPER_LUMA = 0.95          # an upper arm is lit about as the face is: its tone is at least this share of the
                            # face's lit luma (hands and forearms lower down are often in shade: painted in
                            # their tone, the upper arms came out grey-mauve or salmon on pale wearers)
@@ -203,6 +206,15 @@ def _chroma_distance(a: np.ndarray, b: np.ndarray) -> float:
 LUMA = np.array([0.299, 0.587, 0.114])  # RGB -> luma (ITU-R BT.601)
 
 
+def _chroma_distances(image: np.ndarray, colour: np.ndarray) -> np.ndarray:
+    """``(H, W)`` float32: each pixel's :func:`_chroma_distance` from ``colour`` (``image``:
+    ``(H, W, 3)`` uint8 RGB)."""
+    rgb = image.astype(np.float32)
+    chroma = rgb[..., :2] / np.maximum(rgb.sum(-1, keepdims=True), 1.0)
+    ref = np.asarray(colour, np.float32)[:2] / max(float(np.sum(colour)), 1.0)
+    return np.linalg.norm(chroma - ref, axis=-1)
+
+
 def _lit_mean(pixels: np.ndarray) -> np.ndarray | None:
     """``(3,)`` float32: the mean of ``pixels`` (``(N, 3)`` RGB) between the :data:`TONE_LUMA`
     percentiles of their luma; None with fewer than :data:`MIN_TONE_PIXELS`."""
@@ -261,8 +273,13 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
     if sleeves not in BARING_KINDS:
         return None
     size = labels.shape
-    if old_coloured is not None:  # "arm" in the old top's colours is its sleeve (a red one's lower part, 000119)
-        labels = np.where(labelled(labels, C.LIP_ARMS) & old_coloured, np.uint8(C.LIP_UPPER_CLOTHES), labels)
+    face = _lit_mean(image[labelled(labels, (C.LIP_FACE,)) & (True if old_coloured is None else ~old_coloured)])
+    # "Arm" in the old top's colours, or far from the face's in colour, is the old sleeve (a red
+    # sleeve's lower part or edges the parser calls arm: VITON 000119, 000068)
+    sleeve_like = np.zeros(size, bool) if old_coloured is None else old_coloured.copy()
+    if face is not None:
+        sleeve_like |= _chroma_distances(image, face) > NOT_SKIN_CHROMA
+    labels = np.where(labelled(labels, C.LIP_ARMS) & sleeve_like, np.uint8(C.LIP_UPPER_CLOTHES), labels)
     u = body_unit(landmarks)
     arms = arm_positions(landmarks, size)
     old_garment = labelled(labels, OLD_GARMENT) & (person_mask >= 0.5)
@@ -281,7 +298,6 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
     tone = skin_tone(image, labels, old_coloured)
     if tone is None:
         return None
-    face = _lit_mean(image[labelled(labels, (C.LIP_FACE,)) & (True if old_coloured is None else ~old_coloured)])
     strapped = sleeves == "sleeveless" and not sleeve.any()  # worn alone, as a tank top is: bares any old sleeve
     other_bare_from = KEEP_FROM if strapped else WORN_SHORT
     for i, reach in enumerate(reaches):
