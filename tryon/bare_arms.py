@@ -6,9 +6,11 @@ long-sleeved top, it painted the T-shirt's colour down to the wrists. Here, on e
 old sleeve reaches clearly farther down than the new one (:func:`tryon.sleeve_cover.sleeve_reaches`),
 for a garment with short sleeves or none, the part of the old sleeve beside
 the torso that the new sleeve leaves uncovered becomes an arm: a capsule around the
-shoulder-elbow-wrist chain, tapering from the upper arm to the wrist, in the tone of that arm's
-own skin below the old cuff (else the person's, read off their hands or face) and shaded as a
-cylinder. It reaches over the cuff's dark rim, which the parser calls arm, and fades into the
+shoulder-elbow-wrist chain, as wide as VITON's bare arms measure (:data:`ARM_RADII`), tapering
+from the upper arm to the wrist, shaded as a cylinder. Its tone runs from the upper arm's, lit
+about as the face is (:func:`upper_tone`), to that arm's own skin below the old cuff (else the
+person's, read off their hands or face). What the parser calls arm in the old top's colours or
+far from the face's colour is the old sleeve (a red sleeve's edges, a cuff). It reaches over the cuff's dark rim, which the parser calls arm, and fades into the
 forearm the photo shows. Composed at the photo's resolution, the arm is drawn on the photo's own
 pixels (:func:`arms_in_photo_pixels`; the frame's, enlarged, was a blurred plank). What the old
 sleeve held beyond that capsule is refilled, and :data:`OUTER_FRINGE` px of background beyond it:
