@@ -208,10 +208,10 @@ def _chroma_distance(a: np.ndarray, b: np.ndarray) -> float:
 LUMA = np.array([0.299, 0.587, 0.114])  # RGB -> luma (ITU-R BT.601)
 
 
-def _chroma_distances(image: np.ndarray, colour: np.ndarray) -> np.ndarray:
-    """``(H, W)`` float32: each pixel's :func:`_chroma_distance` from ``colour`` (``image``:
-    ``(H, W, 3)`` uint8 RGB)."""
-    rgb = image.astype(np.float32)
+def _chroma_distances(pixels: np.ndarray, colour: np.ndarray) -> np.ndarray:
+    """Each pixel's :func:`_chroma_distance` from ``colour``: ``pixels`` ``(..., 3)`` uint8 RGB ->
+    ``(...)`` float32."""
+    rgb = pixels.astype(np.float32)
     chroma = rgb[..., :2] / np.maximum(rgb.sum(-1, keepdims=True), 1.0)
     ref = np.asarray(colour, np.float32)[:2] / max(float(np.sum(colour)), 1.0)
     return np.linalg.norm(chroma - ref, axis=-1)
@@ -278,10 +278,11 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
     face = _lit_mean(image[labelled(labels, (C.LIP_FACE,)) & (True if old_coloured is None else ~old_coloured)])
     # "Arm" in the old top's colours, or far from the face's in colour, is the old sleeve (a red
     # sleeve's lower part or edges the parser calls arm: VITON 000119, 000068)
-    sleeve_like = np.zeros(size, bool) if old_coloured is None else old_coloured.copy()
+    arm = labelled(labels, C.LIP_ARMS)
+    sleeve_like = arm & old_coloured if old_coloured is not None else np.zeros(size, bool)
     if face is not None:
-        sleeve_like |= _chroma_distances(image, face) > NOT_SKIN_CHROMA
-    labels = np.where(labelled(labels, C.LIP_ARMS) & sleeve_like, np.uint8(C.LIP_UPPER_CLOTHES), labels)
+        sleeve_like[arm] |= _chroma_distances(image[arm], face) > NOT_SKIN_CHROMA
+    labels = np.where(sleeve_like, np.uint8(C.LIP_UPPER_CLOTHES), labels)
     u = body_unit(landmarks)
     arms = arm_positions(landmarks, size)
     old_garment = labelled(labels, OLD_GARMENT) & (person_mask >= 0.5)
