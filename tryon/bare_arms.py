@@ -10,9 +10,10 @@ shoulder-elbow-wrist chain, as wide as VITON's bare arms measure (:data:`ARM_RAD
 from the upper arm to the wrist, shaded as a cylinder. Its tone runs from the upper arm's, lit
 about as the face is (:func:`upper_tone`), to that arm's own skin below the old cuff (else the
 person's, read off their hands or face). What the parser calls arm in the old top's colours or
-far from the face's colour is the old sleeve (a red sleeve's edges, a cuff). It reaches over the cuff's dark rim, which the parser calls arm, and fades into the
-forearm the photo shows. Composed at the photo's resolution, the arm is drawn on the photo's own
-pixels (:func:`arms_in_photo_pixels`; the frame's, enlarged, was a blurred plank). What the old
+far from the face's colour is the old sleeve (a red sleeve's edges, a cuff). The arm reaches over
+the cuff's dark rim, which the parser calls arm, and fades into the forearm the photo shows.
+Composed at the photo's resolution, the arm is drawn on the photo's own pixels
+(:func:`arms_in_photo_pixels`; the frame's, enlarged, was a blurred plank). What the old
 sleeve held beyond that capsule is refilled, and :data:`OUTER_FRINGE` px of background beyond it:
 on the arm's far side from the torso with what lies behind the person (the photo's background,
 filled in across the person), between the arm and the torso from the render around it; where the new
@@ -347,8 +348,8 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
         dress |= near & (sleeve | body) & (position <= DRESS_TO)
         if strapped:  # the shoulder's top is bare too, beside the new garment's straps
             top, top_shade, top_fill = _shoulder_top(landmarks, i, u, old_garment & ~body)
-            paints.append((i, _shoulder_segment(landmarks, i), np.full(3, u * SLEEVE_RADII[0]), old_garment & ~body, False, 0.0,
-                           HAND_END, upper, upper))  # (the shoulder's top: the upper arm's tone)
+            paints.append((i, _shoulder_segment(landmarks, i), np.full(3, u * SLEEVE_RADII[0]), old_garment & ~body,
+                           False, 0.0, HAND_END, upper, upper))  # (the shoulder's top: the upper arm's tone)
             skin = np.maximum(skin, top)
             shade = np.where(top > 0, np.where(inside > 0, np.maximum(shade, top_shade), top_shade), shade)
             shoulder = (top > 0) & ~own_toned

@@ -19,7 +19,8 @@ def _eval_output(args: argparse.Namespace) -> Path:
     if args.pairs is not None and args.val_pairs is not None:
         raise CliError("Pass --pairs or --val-pairs, not both.")
     if args.pairs is not None and args.portion != "val":
-        raise CliError("Pass --pairs or --portion, not both: --portion picks held-out pairs of the data set's own pairs file.")
+        raise CliError("Pass --pairs or --portion, not both: --portion picks held-out pairs of the data set's "
+                       "own pairs file.")
     out = args.output or Path(f"eval-tryon-{args.mode}.json")
     if out.suffix.lower() != ".json":
         raise CliError(f"The report file must end in .json, not '{out.name}'.")
