@@ -100,6 +100,27 @@ def test_a_painted_arm_is_as_wide_as_a_bare_arm_not_a_plank():
     assert 0.07 <= half <= 0.1
 
 
+def test_a_forearm_across_the_torso_in_a_long_sleeve_is_bared_in_front_of_the_new_garment():
+    """The person's left forearm crosses in front of the torso in the long sleeve (its wrist in
+    the torso, the hand bare there): under a T-shirt it is painted in front of the new garment
+    (left to the network, it was a blurred band, or the garment over a forearm raised to the chin:
+    VITON 000030). A wrist MediaPipe is unsure of (behind the back?) gets no such arm."""
+    image, labels, lm, person = _person()
+    lm[C.LEFT_WRIST, :2] = (100, 150)                     # elbow (140, 135) -> wrist in the torso
+    labels[150:160, 92:104] = C.LIP_LEFT_ARM              # the hand there, bare
+    image[150:160, 92:104] = HAND
+    labels[195:215, 134:152] = C.LIP_UPPER_CLOTHES        # (no hand hanging below the elbow)
+    image[195:215, 134:152] = TOP
+    alpha, sleeves = _garment(sleeve_to=110)
+    bare = bared_arms(image, labels, lm, person, alpha, sleeves, SHORT)
+    assert bare is not None and bare.skin[142, 120] == 1.0        # the forearm in front: skin
+    assert bare.skin[155, 98] == 0.0                              # the bare hand stays the photo's
+    assert bare.skin[120, 90] == 0.0 and bare.skin[180, 96] == 0.0  # the rest of the torso: the garment
+    lm[C.LEFT_WRIST, 2] = 0.5
+    unsure = bared_arms(image, labels, lm, person, alpha, sleeves, SHORT)
+    assert unsure is None or unsure.skin[142, 120] == 0.0
+
+
 def test_a_sleeve_as_long_as_the_old_one_bares_nothing():
     """A paired photo: the person shown with the garment they wear."""
     image, labels, lm, person = _person()

@@ -20,8 +20,10 @@ filled in across the person), between the arm and the torso from the render arou
 garment's sleeve or body lies over the old sleeve down to the elbow, the garment shows. Along
 the arm down to the cuff, a pixel the parser calls background but MediaPipe calls the person
 is the old sleeve too (dark cuffs are often missed); the pipeline adds what is painted here to
-the repaint region. An arm in front of the torso is left to the
-network (its old sleeve there cannot be told from the old top's body), and so is an arm whose
+the repaint region. A forearm crossed in front of the torso in its old sleeve is painted there,
+over the new garment, when MediaPipe sees its elbow and wrist surely and the wrist lies in the
+torso (:func:`_in_front`); the rest of an arm in front is left to the network (its old sleeve
+there cannot be told from the old top's body), and so is an arm whose
 other arm is bare from near the shoulder (:data:`WORN_SHORT`): the worn top has short sleeves or
 none, so what covers this arm is its body, or the arm hides behind it (on the validation pairs
 such arms were painted over the bodies of T-shirts and sleeveless tops on their own wearers).
@@ -87,6 +89,11 @@ CUFF_FADE = 0.5            # the painted arm fades out over this last share of t
 OWN_TONE_CHROMA = 0.08     # an arm's own tone is taken only within this (r, g) chromaticity distance of the
                            # person's skin tone (else it is an old sleeve's cuff the parser called arm)
 ARM_TONE_REACH = 0.5       # upper-arm lengths below the old cuff whose bare skin gives that arm its tone
+FRONT_FROM = 0.8           # upper-arm lengths: a forearm crossed in front of the torso is painted from here...
+FRONT_VISIBILITY = 0.9     # ...when MediaPipe sees its elbow and wrist this surely and the wrist lies in the
+                           # torso (a long old sleeve across the body: left to the network, it drew a blurred
+                           # band, or the new garment over a forearm raised to the chin, VITON 000030)
+FRONT_OVERLAP = 3          # frame px by which the forearm's paint in front overlaps the arm's beside the torso
 NOT_SKIN_CHROMA = 0.15     # an "arm" pixel this far in (r, g) chromaticity from the face's lit tone is no skin:
                            # the old sleeve (a red one's edges the parser calls arm: VITON 000068; skin in shade
                            # or beside the background stays within about 0.1)
@@ -328,6 +335,9 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
         span = old_sleeve & ~sleeve
         mask = span & ~(body & (position < BODY_BEHIND))
         inside = capsule * _ramp(position, reach[1], end) * mask
+        front = _in_front(landmarks, i, position, distance <= radius + EDGE_PX, old_garment & ~sleeve)
+        if front is not None:  # the forearm's old sleeve across the torso, in front of the new garment
+            inside = np.maximum(inside, capsule * front)
         skin = np.maximum(skin, inside)
         shade = np.where(inside > 0, 1.0 - SHADE * np.clip(distance / radius, 0, 1) ** 2, shade)
         own = _lit_mean(image[bare_arm & (distance <= radius) & (position > reach[0])
@@ -342,6 +352,11 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
         colour[toned], own_toned = upper + (lower - upper) * weight, own_toned | toned
         radii = u * np.asarray(ARM_RADII, np.float64)
         paints.append((i, arm_chain(landmarks, i), radii, mask, True, float(reach[1]), float(end), lower, upper))
+        if front is not None:  # (not faded at the old cuff: its mask ends it, at the hand; it overlaps the arm
+            # beside the torso a little, so that no seam shows where the two blurred masks meet)
+            overlap = cv2.dilate(front.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=FRONT_OVERLAP) > 0
+            paints.append((i, arm_chain(landmarks, i), radii, overlap & (front | mask), False, float(reach[1]),
+                           float(end), lower, upper))
         near = old_sleeve & ~rim & (distance <= reach_out)
         fill |= near & ~sleeve & ~body
         outer |= near & _outward(landmarks, i, position, size)
@@ -383,6 +398,24 @@ def _ramp(position: np.ndarray, top: float, end: float) -> np.ndarray:
     if top > 0:
         ramp = ramp * np.clip((position - top) / TOP_RAMP, 0.0, 1.0)
     return ramp
+
+
+def _in_front(landmarks: np.ndarray, arm: int, position: np.ndarray, near: np.ndarray,
+              sleeve: np.ndarray) -> np.ndarray | None:
+    """``(H, W)`` bool: arm ``arm``'s forearm in its old sleeve where it crosses in front of the
+    torso (``near``: ``(H, W)`` bool, within the arm's radius of its chain; ``sleeve``: the old
+    top's pixels), from :data:`FRONT_FROM` to :data:`HAND_END`; None unless MediaPipe sees the
+    elbow and the wrist at least :data:`FRONT_VISIBILITY` and the wrist lies in the torso (a
+    hand behind the back is not seen so surely; a hanging arm's wrist lies beside the torso)."""
+    _, elbow, wrist = ARM_CHAINS[arm]
+    if min(landmarks[elbow, 2], landmarks[wrist, 2]) < FRONT_VISIBILITY:
+        return None
+    torso = torso_quad(landmarks, sleeve.shape)
+    x, y = np.round(landmarks[wrist, :2]).astype(int)
+    if not (0 <= y < torso.shape[0] and 0 <= x < torso.shape[1] and torso[y, x]):
+        return None
+    front = torso & near & sleeve & (position >= FRONT_FROM) & (position <= HAND_END)
+    return front if front.any() else None
 
 
 def _outward(landmarks: np.ndarray, arm: int, position: np.ndarray, size: tuple[int, int]) -> np.ndarray:
