@@ -408,17 +408,19 @@ class TryOnPipeline:
                     body.revealed = body.revealed & ~body.hidden_skin
                 # The old garment the parser missed (a collar, a strap, a cuff) is repainted too.
                 body.old_colours = old_colours(labels, body.image, body.person_mask, body.landmarks)
-                # (each pixel's share of the old garment's colours, read once for the bared and the kept arms)
+                # (each pixel's share of the old garment's colours, read once for the missed old
+                # garment, the bared and the kept arms)
                 old_share = None if body.old_colours is None else body.old_colours.share(body.image)
+                old_like = None if old_share is None else old_share >= OLD_SHARE
                 missed = missed_old_garment(labels, body.image, body.person_mask, body.landmarks,
-                                            body.old_colours) & body.valid
+                                            body.old_colours, old_like) & body.valid
                 body.region = body.region | missed
                 # Trousers under the new garment's room stay the photo's where it does not show (_render).
                 body.room, old_top = trouser_room(labels, body.region, body.image, body.old_colours)
                 body.covered = np.maximum(covered_clothes(labels), (missed | old_top).astype(np.float32))
                 body.bared = None if sleeves is None else bared_arms(
                     body.image, labels, arm_landmarks, body.person_mask, warped.alpha, sleeves, prepared.sleeves,
-                    None if old_share is None else old_share >= OLD_SHARE)
+                    old_like)
                 if body.bared is not None:  # the old sleeve the parser missed goes too (tryon.bare_arms)
                     body.region = body.region | (((body.bared.skin > 0) | body.bared.fill) & body.valid)
                 elif dress_arms and _without_sleeves(prepared):  # old sleeves it does not bare: worn over them

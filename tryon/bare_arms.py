@@ -206,22 +206,15 @@ def skin_tone(image: np.ndarray, labels: np.ndarray, old_coloured: np.ndarray | 
     return None
 
 
-def _chroma_distance(a: np.ndarray, b: np.ndarray) -> float:
-    """The distance between two ``(3,)`` RGB colours' (r, g) chromaticities (their shares of
-    r + g + b: brightness aside)."""
-    ca, cb = (np.asarray(c, np.float64)[:2] / max(float(np.sum(c)), 1.0) for c in (a, b))
-    return float(np.linalg.norm(ca - cb))
-
-
-LUMA = np.array([0.299, 0.587, 0.114])  # RGB -> luma (ITU-R BT.601)
+LUMA = np.array(C.LUMA_RGB)
 
 
 def _chroma_distances(pixels: np.ndarray, colour: np.ndarray) -> np.ndarray:
-    """Each pixel's :func:`_chroma_distance` from ``colour``: ``pixels`` ``(..., 3)`` uint8 RGB ->
-    ``(...)`` float32."""
-    rgb = pixels.astype(np.float32)
+    """The distance of each RGB colour in ``pixels`` (``(..., 3)``) from ``colour``'s (``(3,)``)
+    in (r, g) chromaticity (their shares of r + g + b: brightness aside): ``(...)`` float64."""
+    rgb = np.asarray(pixels, np.float64)
     chroma = rgb[..., :2] / np.maximum(rgb.sum(-1, keepdims=True), 1.0)
-    ref = np.asarray(colour, np.float32)[:2] / max(float(np.sum(colour)), 1.0)
+    ref = np.asarray(colour, np.float64)[:2] / max(float(np.sum(colour)), 1.0)
     return np.linalg.norm(chroma - ref, axis=-1)
 
 
@@ -343,7 +336,7 @@ def bared_arms(image: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, per
         own = _lit_mean(image[bare_arm & (distance <= radius) & (position > reach[0])
                               & (position <= reach[0] + ARM_TONE_REACH)
                               & (True if old_coloured is None else ~old_coloured)])
-        if own is not None and _chroma_distance(own, tone) > OWN_TONE_CHROMA:
+        if own is not None and float(_chroma_distances(own, tone)) > OWN_TONE_CHROMA:
             own = None  # not skin: the person's tone
         lower = tone if own is None else own
         upper = upper_tone(lower, face)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from tryon import constants as C
 from tryon.smooth import wide_gaussian
 
 __all__ = ["shading_map", "composite"]
@@ -22,7 +23,7 @@ SHADING_DARK = 50.0           # luma (0-255) added to both sides of the ratio wh
 DARK_LUMA = 100.0             # as its local mean nears this, none from here: a black top's faint highlights
                               # (luma 20 -> 40) doubled the ratio and lit glows on a pink garment
 DETAIL_MIN_WEIGHT = 0.05      # the detail blur reads the garment's own pixels where they weigh this much
-_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+_LUMA = np.array(C.LUMA_RGB, np.float32)
 
 
 def shading_map(person: np.ndarray, alpha: np.ndarray, *, strength: float = SHADING_STRENGTH,

@@ -158,3 +158,7 @@ PARSE_GROUPS = {
     "arms": (LIP_LEFT_ARM, LIP_RIGHT_ARM, LIP_GLOVE),
     "legs": (LIP_LEFT_LEG, LIP_RIGHT_LEG, LIP_LEFT_SHOE, LIP_RIGHT_SHOE, LIP_SOCKS),
 }
+
+# RGB -> luma weights (ITU-R BT.601): the one brightness of a colour the shading and the painted
+# arms' tones read.
+LUMA_RGB = (0.299, 0.587, 0.114)

@@ -118,12 +118,14 @@ def old_colours(labels: np.ndarray, image: np.ndarray, person_mask: np.ndarray,
 
 
 def missed_old_garment(labels: np.ndarray, image: np.ndarray, person_mask: np.ndarray,
-                       landmarks: np.ndarray, colours: OldColours | None) -> np.ndarray:
+                       landmarks: np.ndarray, colours: OldColours | None,
+                       likes: np.ndarray | None = None) -> np.ndarray:
     """Pixels of the old upper garment the parser did not label as such.
 
     Args:
         labels, image, person_mask, landmarks: as :func:`old_colours`.
         colours: :func:`old_colours` of the same frame (None: nothing is found).
+        likes: ``colours.likes(image)`` when the caller has it (``(H, W)`` bool), else computed.
 
     Returns:
         ``(H, W)`` bool: person pixels labelled background, arm, hand or hair below the chin
@@ -136,7 +138,7 @@ def missed_old_garment(labels: np.ndarray, image: np.ndarray, person_mask: np.nd
         return empty
     old = labelled(labels, OLD_GARMENT)
     candidate = (labelled(labels, CANDIDATE) | _hair_below_chin(labels, landmarks)) & (person_mask > 0.5)
-    candidate &= colours.likes(image[..., :3])
+    candidate &= colours.likes(image[..., :3]) if likes is None else likes
     skin = skin_pixels(image[..., :3], landmarks)
     if skin is not None:  # the face's own colours are never the old garment's
         candidate &= ~skin
