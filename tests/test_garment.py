@@ -127,18 +127,19 @@ def test_uniform_coloured_background_uses_threshold():
     assert _iou(mask, _drawn_mask(TSHIRT)) >= 0.9
 
 
-def test_busy_background_uses_grabcut_and_warns():
-    mask, method, warnings = segment_garment(_photo(TSHIRT, (210, 30, 40), _textured_background()))
-    assert method == "grabcut"
+@pytest.mark.parametrize("cutter", ["auto", None], ids=["learned", "grabcut"])
+def test_busy_background_is_cut_out_and_warns(cutter):
+    mask, method, warnings = segment_garment(_photo(TSHIRT, (210, 30, 40), _textured_background()), cutter=cutter)
+    assert method == ("grabcut" if cutter is None else "learned")
     assert WARN_GRABCUT in warnings
     assert _iou(mask, _drawn_mask(TSHIRT)) >= 0.8
 
 
 def test_grabcut_is_deterministic():
     photo = _photo(TSHIRT, (210, 30, 40), _textured_background(seed=3))
-    first = segment_garment(photo)[0]
+    first = segment_garment(photo, cutter=None)[0]
     cv2.randu(np.empty((8, 8), np.uint8), 0, 255)  # move OpenCV's global RNG on
-    assert (segment_garment(photo)[0] == first).all()
+    assert (segment_garment(photo, cutter=None)[0] == first).all()
 
 
 def test_rgba_with_transparency_uses_alpha():

@@ -24,8 +24,8 @@ from pathlib import Path
 from tryon import cli_args as A
 from tryon.cli_common import (EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE,  # noqa: F401
                               CliError, _design, _n_val, _pipeline, _write_json)
-from tryon.cli_eval import (cmd_eval_body_vae, cmd_eval_garment_check, cmd_eval_garment_vae, cmd_eval_lengths,
-                            cmd_eval_parser, cmd_eval_rings, cmd_eval_sleeves, cmd_eval_sliders, cmd_eval_tryon,
+from tryon.cli_eval import (cmd_eval_body_vae, cmd_eval_cutter, cmd_eval_garment_check, cmd_eval_garment_vae,
+                            cmd_eval_lengths, cmd_eval_parser, cmd_eval_rings, cmd_eval_sleeves, cmd_eval_sliders, cmd_eval_tryon,
                             cmd_eval_worn)
 from tryon.errors import TryOnError
 from tryon.quiet import set_verbose
@@ -118,6 +118,8 @@ def _train_extras(args: argparse.Namespace) -> dict:
         return {"backgrounds": args.backgrounds, "steps": args.steps, "init_from": args.init_from, "lr": args.lr}
     if args.model == "sleeve-reader":
         return {"steps": args.steps, "wild": args.wild}
+    if args.model == "garment-cutter":
+        return {"steps": args.steps, "wild": args.wild, "init_from": args.init_from, "lr": args.lr}
     if args.model == "garment-designer":
         return {"init_from": args.init_from, "latent_dim": args.latent_dim}
     if args.model == "garment-refiner":
@@ -306,6 +308,7 @@ EVAL_MODELS = (  # `tryon eval MODEL --data DIR ...`: (its arguments, the functi
     (A.eval_worn, cmd_eval_worn),
     (A.eval_lengths, cmd_eval_lengths),
     (A.eval_rings, cmd_eval_rings),
+    (A.eval_cutter, cmd_eval_cutter),
     (A.eval_garment_check, cmd_eval_garment_check),
     (A.eval_sliders, cmd_eval_sliders),
 )

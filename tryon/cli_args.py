@@ -14,13 +14,13 @@ from tryon import __version__
 from tryon.constants import (DEFAULT_GARMENT_WARP, GARMENT_TYPES, GARMENT_WARPS, NET_PRECISIONS, REGION_SOURCES,
                              RENDER_MODES, SAMPLERS, SHEET_COLUMNS, VALIDATION_PAIRS)
 
-from tryon.cli_args_eval import (eval_body_vae, eval_garment_check, eval_garment_vae, eval_lengths, eval_parser,
-                                 eval_rings, eval_sleeves, eval_sliders, held_out)
+from tryon.cli_args_eval import (eval_body_vae, eval_cutter, eval_garment_check, eval_garment_vae, eval_lengths,
+                                 eval_parser, eval_rings, eval_sleeves, eval_sliders, held_out)
 
 __all__ = ["common", "root", "try_on", "batch", "prepare", "train", "generate", "check_garment",
            "eval_tryon", "eval_models", "eval_garment_vae", "eval_body_vae", "set_eval_usage", "serve",
            "bench", "eval_worn", "eval_garment_check", "fit_design", "eval_sliders", "edit_value", "eval_parser",
-           "eval_lengths", "eval_rings"]
+           "eval_lengths", "eval_rings", "eval_cutter"]
 
 Sub = argparse._SubParsersAction  # what ArgumentParser.add_subparsers returns
 
@@ -38,6 +38,8 @@ TRAIN_MODELS = (
     ("parser", "the body parser (photos + image-parse maps)"),
     ("sleeve-reader", "the sleeve reader: sleeveless, short or long, from a garment photo (garments, and the "
                       "parse maps and poses of their wearers)"),
+    ("garment-cutter", "the garment cutter: the garment in a photo taken on a bed, floor or hanger (in-shop "
+                       "garments + masks, laid on the backgrounds of --wild photos)"),
 )
 
 
@@ -182,6 +184,14 @@ def train(sub: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
                            "without it, made-up textures only")
             m.add_argument("--init-from", type=Path, metavar="DIR",
                            help="start from these exported parser weights (fine-tuning), e.g. assets/weights/parser")
+            m.add_argument("--lr", type=float, help="the learning rate after warm-up (default 3e-3)")
+        if name == "garment-cutter":
+            m.add_argument("--wild", type=Path, metavar="DIR", required=True,
+                           help="the CC0 clothing_upper folder: its photos, their garments taken out, are the "
+                           "backgrounds (its held-out senders' only for the sample grids)")
+            m.add_argument("--init-from", type=Path, metavar="DIR",
+                           help="start from these exported cutter weights (fine-tuning), e.g. "
+                           "assets/weights/garment-cutter")
             m.add_argument("--lr", type=float, help="the learning rate after warm-up (default 3e-3)")
     return p
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from tryon.constants import VALIDATION_PAIRS
 
 __all__ = ["eval_garment_vae", "eval_body_vae", "eval_garment_check", "eval_sliders", "held_out", "eval_parser",
-           "eval_sleeves", "eval_lengths", "eval_rings"]
+           "eval_sleeves", "eval_lengths", "eval_rings", "eval_cutter"]
 
 Sub = argparse._SubParsersAction  # what ArgumentParser.add_subparsers returns
 
@@ -110,6 +110,24 @@ def eval_parser(models: Sub, shared: argparse.ArgumentParser) -> argparse.Argume
     p.add_argument("--limit", type=int, metavar="N", help="only the first N photos")
     p.add_argument("--out", type=Path, default=Path("runs") / "eval-parser.json",
                    help="JSON report; the grid is <OUT>-grid.png beside it")
+    return p
+
+
+def eval_cutter(models: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p = models.add_parser("cutter", parents=[shared], help="evaluate the garment cutter against GrabCut",
+                          description="Cut garments out of photos taken on beds, floors and hangers, with the "
+                          "learned cutter and with GrabCut: IoU with the true outline on made-up photos (the "
+                          "validation garments on held-out backgrounds), and a sheet of held-out real "
+                          "clothing_upper photos with both cut-outs, to look at.")
+    p.add_argument("--data", type=Path, required=True, help="VITON-style data set folder")
+    p.add_argument("--split", default="train")
+    p.add_argument("--val-pairs", type=int, default=None, help="held-out pairs (default 500)")
+    p.add_argument("--wild", type=Path, required=True, metavar="DIR", help="the clothing_upper folder")
+    p.add_argument("--cache", type=Path, help="where the backgrounds are kept (default <data>/<split>/tryon-cache)")
+    p.add_argument("--weights", type=Path, help="cutter weights folder (default: bundled)")
+    p.add_argument("--limit", type=int, metavar="N", help="only the first N garments and real photos")
+    p.add_argument("--out", type=Path, default=Path("runs") / "eval-cutter.json",
+                   help="JSON report; the sheet is <OUT>-sheet.png beside it")
     return p
 
 

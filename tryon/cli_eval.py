@@ -125,6 +125,17 @@ def cmd_eval_parser(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_eval_cutter(args: argparse.Namespace) -> int:
+    from tryon.data import default_cache_dir, find_layout
+    from tryon.eval_cutter import evaluate_cutter
+
+    cache = args.cache or default_cache_dir(find_layout(args.data, args.split).split)
+    report = evaluate_cutter(args.data, args.wild, cache, weights=args.weights, split=args.split,
+                             n_val=_n_val(args), limit=args.limit, out=args.out)
+    print(json.dumps(report, indent=2))
+    return EXIT_OK
+
+
 def cmd_eval_sleeves(args: argparse.Namespace) -> int:
     from tryon.eval_sleeves import evaluate_sleeves
 

@@ -73,7 +73,7 @@ class PreparedGarment:
         mask: ``(H, W)`` bool, True on the garment.
         keypoints: name -> ``(x, y)`` float pixel coordinates in ``rgb`` / ``mask``, or None
             when absent (e.g. no sleeves); names are :data:`GARMENT_KEYPOINTS`.
-        method: how the mask was found: ``"given" | "alpha" | "threshold" | "grabcut"``, or
+        method: how the mask was found: ``"given" | "alpha" | "threshold" | "learned" | "grabcut"``, or
             ``"worn"`` (cut out of a photo of someone wearing it, :mod:`tryon.worn`).
         warnings: readable sentences for the shopper, one each.
         source: ``(h, w, 3)`` uint8, the garment at its own resolution (at most

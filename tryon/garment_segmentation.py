@@ -2,8 +2,10 @@
 
 The mask comes, in order of preference, from the alpha channel of an RGBA image with real
 transparency, a colour-distance threshold to the border colour when the photo's border is
-plain (white or uniform), and otherwise GrabCut seeded at the centre (a mask the caller
-gives is taken by :func:`tryon.garment.prepare_garment` before any of these).
+plain (white or uniform), and otherwise the learned garment cutter (:mod:`tryon.learned_cut`:
+garments on beds, floors and hangers), or GrabCut seeded at the centre where the cutter's
+weights are not there (a mask the caller gives is taken by :func:`tryon.garment.prepare_garment`
+before any of these).
 
 Conventions: arrays are ``(H, W)`` / ``(H, W, 3)``, row-major.
 """
@@ -27,6 +29,8 @@ __all__ = [
     "WARN_CUT_OFF",
     "segment_garment",
     "fill_holes",
+    "grabcut_mask",
+    "AUTO",
     "has_transparency",
 ]
 
@@ -183,7 +187,7 @@ def _threshold_mask(rgb: np.ndarray) -> np.ndarray | None:
     return _upscale_mask(mask, rgb.shape[:2])
 
 
-def _grabcut_mask(rgb: np.ndarray) -> np.ndarray:
+def grabcut_mask(rgb: np.ndarray) -> np.ndarray:
     """GrabCut on a small copy: outside a slightly inset rect is background, a central
     box is sure garment; the cleaned mask is scaled back to the image size."""
     small = np.ascontiguousarray(_resize_to_max(rgb, GRABCUT_MAX_SIDE)[..., ::-1])  # BGR
@@ -219,15 +223,26 @@ def _check_coverage(mask: np.ndarray) -> None:
         raise GarmentError(MSG_TOO_LARGE)
 
 
-def segment_garment(image: Image.Image) -> tuple[np.ndarray, str, list[str]]:
+def _learned_mask(rgb: np.ndarray, cutter) -> np.ndarray:
+    """The cutter's mask, cleaned lightly: the largest garment-sized components and small holes
+    filled, no opening (which would take thin straps off)."""
+    return _cleanup(cutter(rgb), SMALL_HOLE, ALPHA_MORPH_KERNEL)
+
+
+AUTO = "auto"
+
+
+def segment_garment(image: Image.Image, cutter=AUTO) -> tuple[np.ndarray, str, list[str]]:
     """Find the garment in a photo.
 
     Args:
         image: RGB or RGBA PIL image (other modes are converted).
+        cutter: the :class:`tryon.learned_cut.Cutter` for photos on a busy background (default
+            ``"auto"``: the bundled one, loaded once); None: GrabCut instead.
 
     Returns:
         ``(mask, method, warnings)``: a full-resolution ``(H, W)`` bool mask, True on the
-        garment; ``"alpha" | "threshold" | "grabcut"``; shopper-readable warning sentences.
+        garment; ``"alpha" | "threshold" | "learned" | "grabcut"``; shopper-readable warning sentences.
 
     Raises:
         GarmentError: when nothing usable remains or the mask covers < 3 % or > 97 %.
@@ -245,9 +260,16 @@ def segment_garment(image: Image.Image) -> tuple[np.ndarray, str, list[str]]:
         # only a busy or cluttered background, or an implausibly large mask, goes to GrabCut.
         mask, method = _threshold_mask(rgb), "threshold"
         if mask is None or mask.mean() > MAX_COVERAGE:
-            mask, method = _grabcut_mask(rgb), "grabcut"
-            # GrabCut never reaches past its rect: judge cut-off just inside it.
-            inset = tuple(round(GRABCUT_INSET * n) + 1 for n in mask.shape)
+            if cutter == AUTO:
+                from tryon.learned_cut import default_cutter
+
+                cutter = default_cutter()
+            if cutter is not None:
+                mask, method = _learned_mask(rgb, cutter), "learned"
+            else:
+                mask, method = grabcut_mask(rgb), "grabcut"
+                # GrabCut never reaches past its rect: judge cut-off just inside it.
+                inset = tuple(round(GRABCUT_INSET * n) + 1 for n in mask.shape)
             warnings.append(WARN_GRABCUT)
     _check_coverage(mask)
     if _border_touch(mask, inset) >= BORDER_TOUCH_WARN:

@@ -157,7 +157,7 @@ class ParseAugment:
             image = skin_coloured_top(image, np.isin(label, _UPPER), np.isin(label, _SKIN), tuple(shift))
         if rng.random() < self.p_background:
             image = self._new_background(image, label, rng)
-        image = self._colour(image, rng)
+        image = self.jitter(image, rng)
         if rng.random() < self.P_BLUR:
             image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.3, self.MAX_BLUR))
         if rng.random() < self.P_JPEG:
@@ -180,7 +180,7 @@ class ParseAugment:
 
     def _new_background(self, image, label, rng):
         h, w = label.shape
-        back = self._photo(h, w, rng) if rng.random() < self.p_photo else self._texture(h, w, rng)
+        back = self._photo(h, w, rng) if rng.random() < self.p_photo else self.texture(h, w, rng)
         keep = (label > 0) | kept_background(label)
         person = cv2.GaussianBlur(keep.astype(np.float32), (0, 0), self.EDGE_SIGMA)[..., None]
         return (image * person + back * (1 - person) + 0.5).astype(np.uint8)
@@ -189,7 +189,7 @@ class ParseAugment:
         path = self.backgrounds[int(rng.integers(len(self.backgrounds)))]
         back = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if back is None:
-            return self._texture(h, w, rng)
+            return self.texture(h, w, rng)
         back = cv2.cvtColor(back, cv2.COLOR_BGR2RGB)
         zoom = max(h / back.shape[0], w / back.shape[1]) * rng.uniform(1.0, 2.0)
         back = cv2.resize(back, (max(w, round(back.shape[1] * zoom)), max(h, round(back.shape[0] * zoom))))
@@ -199,7 +199,8 @@ class ParseAugment:
         return back[:, ::-1] if rng.random() < 0.5 else back
 
     @staticmethod
-    def _texture(h, w, rng):
+    def texture(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+        """A made-up background ``(h, w, 3)`` float32 on 0..255: a flat colour, a gradient, stripes or smooth noise."""
         a, b = rng.integers(0, UINT8_MAX + 1, (2, 3)).astype(np.float32)
         kind = rng.integers(4)
         if kind == 0:                                     # flat colour
@@ -218,13 +219,15 @@ class ParseAugment:
             t = cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)[..., None]
         return np.clip(a + (b - a) * t, 0, UINT8_MAX)
 
-    def _colour(self, image, rng):
+    @classmethod
+    def jitter(cls, image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Brightness, contrast, saturation and hue jitter of an ``(H, W, 3)`` uint8 photo."""
         x = image.astype(np.float32)
-        x = (x - x.mean()) * rng.uniform(1 - self.CONTRAST, 1 + self.CONTRAST) + x.mean()
-        x = x + rng.uniform(-self.BRIGHTNESS, self.BRIGHTNESS) * UINT8_MAX
+        x = (x - x.mean()) * rng.uniform(1 - cls.CONTRAST, 1 + cls.CONTRAST) + x.mean()
+        x = x + rng.uniform(-cls.BRIGHTNESS, cls.BRIGHTNESS) * UINT8_MAX
         hsv = cv2.cvtColor(np.clip(x, 0, UINT8_MAX).astype(np.uint8), cv2.COLOR_RGB2HSV).astype(np.int16)
-        hsv[..., 0] = (hsv[..., 0] + rng.integers(-self.HUE, self.HUE + 1)) % 180
-        hsv[..., 1] = np.clip(hsv[..., 1] * rng.uniform(1 - self.SATURATION, 1 + self.SATURATION), 0, UINT8_MAX)
+        hsv[..., 0] = (hsv[..., 0] + rng.integers(-cls.HUE, cls.HUE + 1)) % 180
+        hsv[..., 1] = np.clip(hsv[..., 1] * rng.uniform(1 - cls.SATURATION, 1 + cls.SATURATION), 0, UINT8_MAX)
         return cv2.cvtColor(hsv.astype(np.uint8), cv2.COLOR_HSV2RGB)
 
 

@@ -31,7 +31,7 @@ from tryon.io import load_image
 from tryon.models.sleeve_reader import SLEEVE_KINDS
 from tryon.tensors import to_tensor
 
-__all__ = ["HELD_OUT_BUCKETS", "WILD_KINDS", "WildGarments", "wild_photos"]
+__all__ = ["HELD_OUT_BUCKETS", "WILD_KINDS", "WildGarments", "held_out_sender", "wild_photos"]
 
 # clothing_upper classes whose sleeves are known from the class (shirts, blouses, tops, dresses vary)
 # (outerwear holds sleeveless vests too)
@@ -55,10 +55,11 @@ def wild_photos(folder: str | Path, held_out: bool) -> list[tuple[str, str]]:
         raise TryOnError(f"'{folder}' has no images.csv; pass the clothing_upper folder.")
     with open(index, newline="") as f:
         rows = [r for r in csv.DictReader(f) if r["label"] in WILD_KINDS]
-    return [(r["image"], r["label"]) for r in rows if _held_out(r["sender_id"]) == held_out]
+    return [(r["image"], r["label"]) for r in rows if held_out_sender(r["sender_id"]) == held_out]
 
 
-def _held_out(sender: str) -> bool:
+def held_out_sender(sender: str) -> bool:
+    """Whether the ``clothing_upper`` photos of this ``sender_id`` are held out (see the module docstring)."""
     return zlib.crc32(sender.encode()) % HELD_OUT_BUCKETS == 0 or sender in EXAMPLE_SENDERS
 
 

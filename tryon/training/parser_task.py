@@ -53,6 +53,7 @@ class ParserTask(TrainingTask):
     """
 
     name = "parser"
+    key = "parser"        # the model's name in checkpoints and the optimizer's; its export folder
 
     def __init__(self, train_set, val_set, config: ParserConfig | None = None,
                  hyper: ParserHyper | None = None, init_from: str | Path | None = None) -> None:
@@ -63,24 +64,24 @@ class ParserTask(TrainingTask):
         self.hyper = hyper or ParserHyper()
 
     def config(self) -> dict:
-        return {"hyper": asdict(self.hyper), "parser": asdict(self.model_config),
+        return {"hyper": asdict(self.hyper), self.key: asdict(self.model_config),
                 "train_items": len(self.train_set), "val_items": len(self.val_set),
                 "init_from": str(self.init_from) if self.init_from else None}
 
     def build_models(self):
         if self.init_from is None:
-            return {"parser": BodyParser(self.model_config)}
+            return {self.key: BodyParser(self.model_config)}
         # The weights __init__ loaded (read again only if asked a second time).
         parser = self._init_parser if self._init_parser is not None else BodyParser.from_pretrained(self.init_from)
         self._init_parser = None
-        return {"parser": parser.train()}
+        return {self.key: parser.train()}
 
     def build_optimizers(self, models):
         h = self.hyper
-        return {"parser": torch.optim.AdamW(models["parser"].parameters(), lr=h.lr, weight_decay=h.weight_decay)}
+        return {self.key: torch.optim.AdamW(models[self.key].parameters(), lr=h.lr, weight_decay=h.weight_decay)}
 
     def checkpoint_objects(self, models):
-        self.ema = EMA(models["parser"], decay=self.hyper.ema_decay)
+        self.ema = EMA(models[self.key], decay=self.hyper.ema_decay)
         return [self.ema]
 
     def train_dataset(self):
@@ -97,10 +98,10 @@ class ParserTask(TrainingTask):
         return warmup_cosine(step, h.lr, h.lr_floor, h.warmup, h.decay_steps)
 
     def train_step(self, ctx: StepContext, batch: dict) -> dict[str, torch.Tensor]:
-        opt = ctx.optimizers["parser"]
+        opt = ctx.optimizers[self.key]
         for group in opt.param_groups:
             group["lr"] = self.learning_rate(ctx.step)
-        logits = ctx.models["parser"](batch["image"])
+        logits = ctx.models[self.key](batch["image"])
         loss, dice = segmentation_loss(logits, batch["label"], self.hyper.dice_weight)
         ctx.accelerator.backward(loss)
         opt.step()
@@ -110,16 +111,16 @@ class ParserTask(TrainingTask):
         return {"loss": loss.detach(), "dice": dice.detach(), "pixel_accuracy": accuracy}
 
     def after_step(self, ctx: StepContext) -> None:
-        self.ema.update(ctx.unwrap("parser"))
+        self.ema.update(ctx.unwrap(self.key))
 
     def sample_grid(self, models, batch):
-        pred = models["parser"](batch["image"]).argmax(1)
+        pred = models[self.key](batch["image"]).argmax(1)
         return [to_unit(batch["image"]), colorize(class_to_lip(batch["label"])), colorize(class_to_lip(pred))]
 
     def export(self, models, directory: Path) -> None:
         model = self.ema.shadow
         recalibrate_batchnorm(model, self.train_set, self.hyper.bn_batches, self.hyper.bn_batch_size)
-        model.save_pretrained(Path(directory) / "parser", dtype=torch.float16)
+        model.save_pretrained(Path(directory) / self.key, dtype=torch.float16)
 
 
 @torch.no_grad()

@@ -14,7 +14,8 @@ from tryon.errors import TryOnError
 __all__ = ["TASKS", "build_task"]
 
 WILD_REPEAT = 2   # sleeve reader: each wild photo is seen this many times an epoch (1.4k of them beside 12k VITON garments)
-TASKS = ("garment-vae", "garment-designer", "garment-refiner", "body-vae", "tryon", "parser", "sleeve-reader")
+TASKS = ("garment-vae", "garment-designer", "garment-refiner", "body-vae", "tryon", "parser", "sleeve-reader",
+         "garment-cutter")
 
 
 def build_task(name: str, data: str | Path, *, split: str = "train", cache: Path | None = None,
@@ -38,15 +39,17 @@ def build_task(name: str, data: str | Path, *, split: str = "train", cache: Path
         region: try-on only: the repaint region the network is trained with, ``"parse"`` (the
             bundled body parser's, as the pipeline's default) or ``"pose"`` (landmarks only).
         init_from: try-on: a folder of exported try-on weights to start from (fine-tuning);
-            parser: a folder of exported parser weights to start from (fine-tuning);
+            parser, garment cutter: a folder of exported weights of that model to start from (fine-tuning);
             garment-designer: the garment VAE it starts from (default: the bundled one);
             garment-refiner: the garment designer whose decodings it refines (default: the bundled one).
-        lr: try-on: the learning rate of both networks (default :class:`TryOnHyper`'s); parser: its
-            learning rate after warm-up (default :class:`ParserHyper`'s).
+        lr: try-on: the learning rate of both networks (default :class:`TryOnHyper`'s); parser and
+            garment cutter: the learning rate after warm-up (default :class:`ParserHyper`'s).
         reset_flow: try-on only, with ``init_from``: start the warper's flow at zero.
         backgrounds: parser only: a folder of photos to put behind the persons.
-        wild: sleeve reader only: the ``clothing_upper`` folder, whose photos it also learns from.
-        steps: parser and sleeve reader only: the run's length; its learning rate reaches its floor there.
+        wild: sleeve reader: the ``clothing_upper`` folder, whose photos it also learns from; garment
+            cutter: the same folder, whose photos give it backgrounds.
+        steps: parser, sleeve reader and garment cutter only: the run's length; the learning rate
+            reaches its floor there.
         latent_dim: garment-designer only: train a fresh designer with a code of this many numbers
             (:meth:`~tryon.training.garment_designer.DesignerHyper.fresh`), not a warm start.
 
@@ -111,6 +114,8 @@ def build_task(name: str, data: str | Path, *, split: str = "train", cache: Path
                           hyper=hyper, init_from=init_from)
     if name == "sleeve-reader":
         return _sleeve_reader(layout, cache_dir, n_val, limit, steps, wild)
+    if name == "garment-cutter":
+        return _garment_cutter(layout, cache_dir, n_val, limit, steps, lr, wild, init_from)
     raise TryOnError(f"Unknown model '{name}'; choose one of {', '.join(TASKS)}.")
 
 
@@ -167,6 +172,31 @@ def _sleeve_reader(layout, cache_dir, n_val, limit, steps, wild):
         train_set,
         SleeveDataset(GarmentDataset(layout, val_garments(layout, n_val), size=size, cache_dir=cache_dir), kinds),
         hyper=SleeveHyper(decay_steps=steps) if steps else SleeveHyper())
+
+
+def _garment_cutter(layout, cache_dir, n_val, limit, steps, lr, wild, init_from):
+    """The garment cutter's task: the training garments (not the test portion's) laid on the
+    backgrounds of ``wild`` (the ``clothing_upper`` folder) whose senders are not held out; the
+    validation garments on the held-out senders' backgrounds for its sample grids
+    (:mod:`tryon.data.garment_cuts`)."""
+    from tryon.data import train_garments, val_garments
+    from tryon.data.garment_cuts import GarmentCuts, background_plates
+    from tryon.data.split import layout_pairs, test_pairs
+    from tryon.training.cutter_task import CutterTask
+    from tryon.training.parser_task import ParserHyper
+
+    if wild is None:
+        raise TryOnError("The garment cutter needs --wild, the clothing_upper folder whose photos give it backgrounds.")
+    if init_from is not None and not (Path(init_from) / "model.safetensors").is_file():
+        raise TryOnError(f"No garment cutter weights in '{init_from}' to start from; pass a folder written by --export-to.")
+    n_test = C.TEST_PAIRS if len(layout_pairs(layout)) > n_val + 2 * C.TEST_PAIRS else 0  # none in tiny sets
+    held_out = {g for _, g in test_pairs(layout, n_val, n_test)}
+    garments = [g for g in train_garments(layout, n_val) if g not in held_out][:limit]
+    hyper = ParserHyper(**({"decay_steps": steps} if steps else {}), **({"lr": lr} if lr else {}))
+    return CutterTask(GarmentCuts(layout, garments, background_plates(wild, cache_dir, held_out=False, limit=limit)),
+                      GarmentCuts(layout, val_garments(layout, n_val),
+                                  background_plates(wild, cache_dir, held_out=True, limit=limit), seed=0),
+                      hyper=hyper, init_from=init_from)
 
 
 def _tryon(layout, cache_dir, n_val, limit, seed, vaes, codes, prepare_workers, region, init_from, lr, reset_flow):
