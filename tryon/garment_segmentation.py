@@ -30,6 +30,7 @@ __all__ = [
     "segment_garment",
     "fill_holes",
     "grabcut_mask",
+    "learned_mask",
     "AUTO",
     "has_transparency",
 ]
@@ -223,10 +224,13 @@ def _check_coverage(mask: np.ndarray) -> None:
         raise GarmentError(MSG_TOO_LARGE)
 
 
-def _learned_mask(rgb: np.ndarray, cutter) -> np.ndarray:
-    """The cutter's mask, cleaned lightly: the largest garment-sized components and small holes
-    filled, no opening (which would take thin straps off)."""
-    return _cleanup(cutter(rgb), SMALL_HOLE, ALPHA_MORPH_KERNEL)
+def learned_mask(rgb: np.ndarray, cutter, refine: bool = True) -> np.ndarray:
+    """The cutter's mask (``refine=False``: its network's probability above one half, without
+    GrabCut's refinement), cleaned lightly: the largest garment-sized components, every hole
+    filled (a garment has none; a doubted patch of print is one), no opening (which would take
+    thin straps off)."""
+    mask = cutter(rgb) if refine else cutter.probability(rgb) > 0.5
+    return _cleanup(mask, np.inf, ALPHA_MORPH_KERNEL)
 
 
 AUTO = "auto"
@@ -265,7 +269,7 @@ def segment_garment(image: Image.Image, cutter=AUTO) -> tuple[np.ndarray, str, l
 
                 cutter = default_cutter()
             if cutter is not None:
-                mask, method = _learned_mask(rgb, cutter), "learned"
+                mask, method = learned_mask(rgb, cutter), "learned"
             else:
                 mask, method = grabcut_mask(rgb), "grabcut"
                 # GrabCut never reaches past its rect: judge cut-off just inside it.
