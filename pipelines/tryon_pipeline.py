@@ -44,6 +44,7 @@ from tryon.models.tryon_net import TryOnNet
 from tryon.models.vae import VAE
 from tryon.old_garment import (OLD_SHARE, missed_old_garment, old_colours, old_garment_ghosts, old_hem,
                                 trouser_room)
+from tryon.learned_cut import Cutter
 from tryon.parse import Parser
 from tryon.pose import build_graphs, check_upper_body, detect_pose, pose_maps
 from tryon.region import COVERED_SKIN_KEY, covered_skin, crisp_mask, parse_regions
@@ -170,6 +171,8 @@ class TryOnPipeline:
         hide_covered_skin: grey the neck and chest skin the new garment covers in the network's
             input (:func:`tryon.region.covered_skin`), for networks trained so (``from_pretrained``
             reads it from their weights): the new garment's neckline, not the old one's.
+        garment_cutter: the :class:`~tryon.learned_cut.Cutter` that cuts garments out of photos on a
+            busy background (a bed, a floor, a hanger); None: GrabCut does.
     """
 
     def __init__(
@@ -191,6 +194,7 @@ class TryOnPipeline:
         warp_lengths: LengthScales = MEASURED_LENGTHS,
         sleeve_reader=None,
         hide_covered_skin: bool = False,
+        garment_cutter=None,
     ) -> None:
         if mode not in C.RENDER_MODES:
             raise ValueError(f"mode must be one of {C.RENDER_MODES}, not {mode!r}")
@@ -210,6 +214,7 @@ class TryOnPipeline:
         self.warp_lengths = LengthScales(*warp_lengths)
         self.garment_warp = garment_warp
         self.sleeve_reader = sleeve_reader
+        self.garment_cutter = garment_cutter
         self.hide_covered_skin = hide_covered_skin
         self.garments = GarmentCache(garment_cache)  # prepared and checked garments, by their pixels
         # Threads start on first use, each from a caller's thread (so a server's lowered priority holds).
@@ -266,10 +271,11 @@ class TryOnPipeline:
                              "`tryon train tryon` or use mode 'baseline'.")
         parser = Parser.from_pretrained(p) if (p := find("parser")) is not None else None
         reader = load_reader(p) if (p := find("sleeve-reader")) is not None else None
+        cutter = Cutter.from_pretrained(p) if (p := find("garment-cutter")) is not None else None
         return cls(mode=mode, garment_checker=checker, body_vae=body, body_threshold=threshold, net=net,
                    precision=precision, parser=parser, region=region, garment_type=garment_type,
                    full_resolution=full_resolution, garment_warp=garment_warp, warp_lengths=lengths,
-                   sleeve_reader=reader, hide_covered_skin=hide)
+                   sleeve_reader=reader, hide_covered_skin=hide, garment_cutter=cutter)
 
     @contextmanager
     def _stage(self, timings: dict[str, float], name: str):
@@ -574,7 +580,8 @@ class TryOnPipeline:
             cached = self.garments.get(key)
             if cached is not None:
                 return cached[0], list(cached[1]), dict(cached[2])
-            prepared = prepare_any_garment(upload.image, upload.mask, frame_size, garment_type, self.parser)
+            prepared = prepare_any_garment(upload.image, upload.mask, frame_size, garment_type, self.parser,
+                                           self.garment_cutter)
             if prepared.sleeves is None:  # (a worn garment's are read off its wearer's arms)
                 prepared.sleeves = sleeve_kind(prepared, self.sleeve_reader)
             hang_sleeves(prepared)  # long sleeves hanging beside the body: cut out, laid along the arms

@@ -119,7 +119,8 @@ def _train_extras(args: argparse.Namespace) -> dict:
     if args.model == "sleeve-reader":
         return {"steps": args.steps, "wild": args.wild}
     if args.model == "garment-cutter":
-        return {"steps": args.steps, "wild": args.wild, "init_from": args.init_from, "lr": args.lr}
+        return {"steps": args.steps, "wild": args.wild, "init_from": args.init_from, "lr": args.lr,
+                "wild_repeat": args.wild_repeat}
     if args.model == "garment-designer":
         return {"init_from": args.init_from, "latent_dim": args.latent_dim}
     if args.model == "garment-refiner":

@@ -193,6 +193,9 @@ def train(sub: Sub, shared: argparse.ArgumentParser) -> argparse.ArgumentParser:
                            help="start from these exported cutter weights (fine-tuning), e.g. "
                            "assets/weights/garment-cutter")
             m.add_argument("--lr", type=float, help="the learning rate after warm-up (default 3e-3)")
+            m.add_argument("--wild-repeat", type=int, default=3, metavar="N",
+                           help="lay each real garment cut out of the --wild photos (by GrabCut) on a background "
+                           "N times an epoch beside the VITON garments (default 3; 0: VITON's alone)")
     return p
 
 

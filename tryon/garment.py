@@ -32,6 +32,7 @@ from tryon.errors import GarmentError
 from tryon.garment_keypoints import GARMENT_KEYPOINTS, MaskAnalysis, analyse_mask, garment_keypoints
 from tryon.garment_segmentation import (
     ALPHA_CUT,
+    AUTO,
     MAX_COVERAGE,
     MIN_COVERAGE,
     WARN_CUT_OFF,
@@ -161,7 +162,8 @@ def layout(rgb: np.ndarray, mask: np.ndarray, size: tuple[int, int]) -> tuple[np
     return out_rgb, out_mask, matrix
 
 
-def prepare_garment(image: Image.Image, mask=None, *, size: tuple[int, int] = (FRAME_HEIGHT, FRAME_WIDTH)) -> PreparedGarment:
+def prepare_garment(image: Image.Image, mask=None, *, size: tuple[int, int] = (FRAME_HEIGHT, FRAME_WIDTH),
+                    cutter=AUTO) -> PreparedGarment:
     """Garment photo -> :class:`PreparedGarment` at ``size`` = (H, W).
 
     Args:
@@ -169,6 +171,8 @@ def prepare_garment(image: Image.Image, mask=None, *, size: tuple[int, int] = (F
         mask: optional garment mask of the same size: PIL ``L``/``1`` or a numpy bool/uint8
             ``(H, W)`` array; values > 127 (or True) are garment. Used as is (method "given").
         size: output ``(height, width)`` in pixels; defaults to the model frame.
+        cutter: the :class:`tryon.learned_cut.Cutter` for a photo on a busy background (default
+            ``"auto"``: the bundled one; None: GrabCut), as :func:`segment_garment` takes it.
 
     Raises:
         GarmentError: the garment cannot be separated, or the mask is empty or mis-sized.
@@ -178,7 +182,7 @@ def prepare_garment(image: Image.Image, mask=None, *, size: tuple[int, int] = (F
     if given is not None:
         full_mask, method, warnings = given, "given", []
     else:
-        full_mask, method, warnings = segment_garment(image)
+        full_mask, method, warnings = segment_garment(image, cutter)
     source = defringe(np.asarray(image.convert("RGB")), full_mask)
     rgb, out_mask, matrix = layout(source, full_mask, tuple(size))
     analysis = analyse_mask(out_mask)

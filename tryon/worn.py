@@ -32,7 +32,7 @@ from tryon.defringe import defringe
 from tryon.errors import GarmentError, NoPersonError, TryOnError
 from tryon.garment import PreparedGarment, garment_keypoints, layout, prepare_garment
 from tryon.garment_keypoints import MaskAnalysis
-from tryon.garment_segmentation import fill_holes, has_transparency
+from tryon.garment_segmentation import AUTO, fill_holes, has_transparency
 from tryon.masks import disk, labelled, torso_quad
 from tryon.pose import PoseResult, detect_pose, face_boxes
 from tryon.sleeve_fit import arc_position, segment
@@ -501,24 +501,25 @@ def check_garment_type(garment_type: str, parser) -> str:
 
 
 def prepare_any_garment(image: Image.Image, mask: Image.Image | None, size: tuple[int, int],
-                        garment_type: str, parser) -> PreparedGarment:
+                        garment_type: str, parser, cutter=AUTO) -> PreparedGarment:
     """A garment photo laid out at ``size`` (H, W), whether it shows the garment alone or worn.
 
     A given mask or real transparency means a flat photo. Otherwise ``"auto"`` looks for a
-    wearer (:func:`find_wearer`) and falls back to flat; ``"worn"`` insists on one.
+    wearer (:func:`find_wearer`) and falls back to flat; ``"worn"`` insists on one. A flat photo
+    on a busy background is cut out by ``cutter`` (:func:`tryon.garment_segmentation.segment_garment`).
 
     Raises:
         GarmentError: one sentence, when the garment cannot be cut out (or, ``"worn"``, no
             wearer is found, or the wearer is seen from behind or wears no top in view).
     """
     if garment_type == "flat" or mask is not None or has_transparency(image):
-        return prepare_garment(image, mask, size=size)
+        return prepare_garment(image, mask, size=size, cutter=cutter)
     photo = np.asarray(image.convert("RGB"))
     if garment_type == "auto":
         faces = face_boxes(photo)
         wearer = find_wearer(photo, parser, faces)
         if wearer is None:
-            prepared = prepare_garment(image, mask, size=size)
+            prepared = prepare_garment(image, mask, size=size, cutter=cutter)
             prepared.source_faces = faces          # the garment check need not look again
             return prepared
     else:

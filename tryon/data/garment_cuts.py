@@ -39,7 +39,8 @@ from tryon.io import load_image
 from tryon.models.garment_cutter import CUT_SIZE
 from tryon.tensors import to_tensor
 
-__all__ = ["PLATE_SIZE", "background_plates", "compose_cut", "sender_photos", "GarmentCuts"]
+__all__ = ["PLATE_SIZE", "background_plates", "compose_cut", "sender_photos", "GarmentCuts", "WildCuts",
+           "wild_cutouts"]
 
 UINT8_MAX = 255
 PLATE_SIZE = 192           # px: backgrounds are kept square at this size
@@ -264,6 +265,68 @@ class GarmentCuts(Dataset):
         rgb, mask = self._garment(i)
         seed = int(torch.randint(0, 2**31 - 1, ())) if self.seed is None else self.seed * 1_000_003 + i
         return compose_cut(rgb, mask, self.plates, np.random.default_rng(seed))
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        image, label = self.picture(i)
+        return {"image": to_tensor(image), "label": torch.from_numpy(label.astype(np.int64))}
+
+
+# ------------------------------------------------------------------------ garments from the wild
+WILD_SIDE = 192                   # px: the wild garments are kept at most this large, on a square
+WILD_COVER = (0.1, 0.85)          # a GrabCut mask covering less or more of its photo is passed over
+WILD_MIN_SOLIDITY = 0.6           # ... and so is one less solid (sleeves spread out stay above)
+
+
+def wild_cutouts(folder: str | Path, cache_dir: str | Path, held_out: bool = False, limit: int | None = None,
+                 progress: bool = True) -> np.ndarray:
+    """Real garments cut out of the ``clothing_upper`` photos by GrabCut: ``(N, S, S, 4)`` uint8
+    (RGB and mask 0 / 255, the photo shrunk to fit ``S`` = :data:`WILD_SIDE`, top-left).
+
+    VITON's garments lie upright with their sleeves along the body; a shopper's garment lies
+    crumpled, folded or with its sleeves spread out. Laid on another photo's background with
+    its own mask as the label (:class:`WildCuts`), a real garment teaches those shapes: the label
+    is exactly what the picture shows, wherever GrabCut went wrong. Masks that cover too little or
+    too much of their photo, or are not solid, are passed over.
+    """
+    folder = Path(folder)
+    names = sender_photos(folder, held_out)[:limit]
+
+    def build():
+        out = []
+        for name in tqdm(names, desc="wild garments", unit="photo", disable=not progress):
+            rgb = np.asarray(load_image(folder / "images" / f"{name}.jpg", what="photo").convert("RGB"))
+            scale = WILD_SIDE / max(rgb.shape[:2])
+            if scale < 1:
+                rgb = cv2.resize(rgb, (round(rgb.shape[1] * scale), round(rgb.shape[0] * scale)),
+                                 interpolation=cv2.INTER_AREA)
+            mask = grabcut_mask(rgb)
+            if not WILD_COVER[0] <= mask.mean() <= WILD_COVER[1] or solidity(mask) < WILD_MIN_SOLIDITY:
+                continue
+            item = np.zeros((WILD_SIDE, WILD_SIDE, 4), np.uint8)
+            item[:rgb.shape[0], :rgb.shape[1], :3] = rgb
+            item[:rgb.shape[0], :rgb.shape[1], 3] = mask * UINT8_MAX
+            out.append(item)
+        data = np.stack(out) if out else np.zeros((0, WILD_SIDE, WILD_SIDE, 4), np.uint8)
+        return data, {"photos": len(names), "kept": len(out)}
+
+    data, _ = cached_arrays(cache_path(Path(cache_dir), names, (WILD_SIDE, WILD_SIDE), "wildcuts"), build)
+    return data
+
+
+class WildCuts(Dataset):
+    """Made-up photos (:func:`compose_cut`) of real garments (:func:`wild_cutouts`), each laid on
+    another photo's background. Randomness as :class:`GarmentCuts`'."""
+
+    def __init__(self, cutouts: np.ndarray, plates: np.ndarray, seed: int | None = None) -> None:
+        self.cutouts, self.plates, self.seed = cutouts, plates, seed
+
+    def __len__(self) -> int:
+        return len(self.cutouts)
+
+    def picture(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        item = self.cutouts[i]
+        seed = int(torch.randint(0, 2**31 - 1, ())) if self.seed is None else self.seed * 1_000_003 + i
+        return compose_cut(item[..., :3], item[..., 3] > 0, self.plates, np.random.default_rng(seed))
 
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
         image, label = self.picture(i)

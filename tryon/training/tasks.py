@@ -14,6 +14,7 @@ from tryon.errors import TryOnError
 __all__ = ["TASKS", "build_task"]
 
 WILD_REPEAT = 2   # sleeve reader: each wild photo is seen this many times an epoch (1.4k of them beside 12k VITON garments)
+CUT_WILD_REPEAT = 3  # garment cutter: each real garment (about 2k) is laid on a background this many times an epoch
 TASKS = ("garment-vae", "garment-designer", "garment-refiner", "body-vae", "tryon", "parser", "sleeve-reader",
          "garment-cutter")
 
@@ -23,7 +24,7 @@ def build_task(name: str, data: str | Path, *, split: str = "train", cache: Path
                vaes: Path | None = None, codes: bool = True, prepare_workers: int = 2,
                backgrounds: Path | None = None, steps: int | None = None, region: str = "parse",
                init_from: Path | None = None, lr: float | None = None, reset_flow: bool = False,
-               wild: Path | None = None, latent_dim: int | None = None):
+               wild: Path | None = None, latent_dim: int | None = None, wild_repeat: int = CUT_WILD_REPEAT):
     """The :class:`~tryon.training.loop.TrainingTask` for model ``name``.
 
     Args:
@@ -52,6 +53,8 @@ def build_task(name: str, data: str | Path, *, split: str = "train", cache: Path
             reaches its floor there.
         latent_dim: garment-designer only: train a fresh designer with a code of this many numbers
             (:meth:`~tryon.training.garment_designer.DesignerHyper.fresh`), not a warm start.
+        wild_repeat: garment cutter only: how many times an epoch each real garment cut out of the
+            ``wild`` photos is laid on a background beside the VITON garments (0: VITON's alone).
 
     Raises:
         TryOnError: one sentence, when the data or weights it needs are missing.
@@ -115,7 +118,7 @@ def build_task(name: str, data: str | Path, *, split: str = "train", cache: Path
     if name == "sleeve-reader":
         return _sleeve_reader(layout, cache_dir, n_val, limit, steps, wild)
     if name == "garment-cutter":
-        return _garment_cutter(layout, cache_dir, n_val, limit, steps, lr, wild, init_from)
+        return _garment_cutter(layout, cache_dir, n_val, limit, steps, lr, wild, init_from, wild_repeat)
     raise TryOnError(f"Unknown model '{name}'; choose one of {', '.join(TASKS)}.")
 
 
@@ -174,13 +177,16 @@ def _sleeve_reader(layout, cache_dir, n_val, limit, steps, wild):
         hyper=SleeveHyper(decay_steps=steps) if steps else SleeveHyper())
 
 
-def _garment_cutter(layout, cache_dir, n_val, limit, steps, lr, wild, init_from):
-    """The garment cutter's task: the training garments (not the test portion's) laid on the
-    backgrounds of ``wild`` (the ``clothing_upper`` folder) whose senders are not held out; the
+def _garment_cutter(layout, cache_dir, n_val, limit, steps, lr, wild, init_from, wild_repeat):
+    """The garment cutter's task: the training garments (not the test portion's), and the real
+    garments of ``wild`` (the ``clothing_upper`` folder) cut out by GrabCut, each seen
+    ``wild_repeat`` times an epoch, laid on the backgrounds of the senders not held out; the
     validation garments on the held-out senders' backgrounds for its sample grids
     (:mod:`tryon.data.garment_cuts`)."""
+    from torch.utils.data import ConcatDataset
+
     from tryon.data import train_garments, val_garments
-    from tryon.data.garment_cuts import GarmentCuts, background_plates
+    from tryon.data.garment_cuts import GarmentCuts, WildCuts, background_plates, wild_cutouts
     from tryon.data.split import layout_pairs, test_pairs
     from tryon.training.cutter_task import CutterTask
     from tryon.training.parser_task import ParserHyper
@@ -193,7 +199,12 @@ def _garment_cutter(layout, cache_dir, n_val, limit, steps, lr, wild, init_from)
     held_out = {g for _, g in test_pairs(layout, n_val, n_test)}
     garments = [g for g in train_garments(layout, n_val) if g not in held_out][:limit]
     hyper = ParserHyper(**({"decay_steps": steps} if steps else {}), **({"lr": lr} if lr else {}))
-    return CutterTask(GarmentCuts(layout, garments, background_plates(wild, cache_dir, held_out=False, limit=limit)),
+    plates = background_plates(wild, cache_dir, held_out=False, limit=limit)
+    train_set = GarmentCuts(layout, garments, plates)
+    if wild_repeat > 0:
+        real = WildCuts(wild_cutouts(wild, cache_dir, held_out=False, limit=limit), plates)
+        train_set = ConcatDataset([train_set] + [real] * wild_repeat)
+    return CutterTask(train_set,
                       GarmentCuts(layout, val_garments(layout, n_val),
                                   background_plates(wild, cache_dir, held_out=True, limit=limit), seed=0),
                       hyper=hyper, init_from=init_from)
