@@ -24,7 +24,7 @@ from tryon.garment import (
     resize_prepared,
     segment_garment,
 )
-from tryon.garment_keypoints import strap_shoulders
+from tryon.garment_keypoints import hangs_from_straps, strap_shoulders
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "assets" / "examples" / "garments").glob("*.jpg"))
@@ -243,6 +243,26 @@ def test_shoulders_on_the_shoulder_line_stay_where_they_are():
     kp = garment_keypoints(mask)
     assert kp["sleeve_l"] is None and kp["sleeve_r"] is None
     assert strap_shoulders(mask, kp) == kp
+
+
+def test_a_camisole_hangs_from_straps_and_a_tank_top_a_boxy_top_or_a_hanger_hook_do_not():
+    """Two thin straps above the body (a camisole) tell a garment without sleeves, whatever the
+    sleeve reader leans to; a tank top's broad straps, a boxy top's shoulders and the single hook
+    of a hanger are no such straps."""
+    camisole = _drawn_mask(np.array([(85, 110), (215, 110), (225, 330), (75, 330)], np.int32)).astype(np.uint8)
+    cv2.line(camisole, (100, 112), (112, 40), 1, 4)
+    cv2.line(camisole, (200, 112), (188, 40), 1, 4)
+    boxy = _drawn_mask(np.array([(122, 50), (150, 70), (178, 50), (225, 66), (240, 150), (220, 150),
+                                 (220, 330), (80, 330), (80, 150), (60, 150), (75, 66)], np.int32)).astype(np.uint8)
+    hook = boxy.copy()
+    cv2.line(hook, (150, 55), (150, 10), 1, 4)
+    one_strap = camisole.copy()
+    one_strap[:105, 150:] = 0
+    masks = {"camisole": camisole, "tank top": _drawn_mask(TANK_TOP), "T-shirt": _drawn_mask(TSHIRT),
+             "boxy": boxy, "hook": hook, "one strap": one_strap}
+    found = {name: hangs_from_straps(m.astype(bool), garment_keypoints(m.astype(bool))) for name, m in masks.items()}
+    assert found == {"camisole": True, "tank top": False, "T-shirt": False, "boxy": False, "hook": False,
+                     "one strap": False}
 
 
 def test_the_pipeline_moves_the_shoulders_of_garments_read_without_sleeves_only():

@@ -209,10 +209,10 @@ def test_the_bundled_reader_reads_the_bundled_garments(name, kind):
 
 
 def test_a_garment_leaning_long_with_no_long_sleeve_in_its_photo_reads_short():
-    """The bundled camisole: the reader leans long (0.76), but neither its mask nor the photo
-    beside its body shows a sleeve, so it reads short (a person's arms are bared), not untold
-    (the network then painted sleeves in its colour). The denim shirt leans long as much and
-    its sleeves hang on both sides: long."""
+    """A garment the reader leans long on (0.76), but whose mask shows no sleeve nor the photo one
+    hanging beside its body, reads short (a person's arms are bared), not untold (the network then
+    painted sleeves in its colour): the bundled camisole as GrabCut cut it out, without its
+    straps. The denim shirt leans long as much and its sleeves hang on both sides: long."""
     from PIL import Image
 
     from tryon.assets import weights_dir
@@ -221,7 +221,26 @@ def test_a_garment_leaning_long_with_no_long_sleeve_in_its_photo_reads_short():
     reader = load_reader(weights_dir() / "sleeve-reader")
     for name, kind in (("top_cami_grey.jpg", "short"), ("shirt_denim.jpg", "long")):
         prepared = prepare_garment(Image.open(ROOT / "assets" / "examples" / "garments" / name).convert("RGB"),
-                                   size=C.FRAME_SIZE)
+                                   size=C.FRAME_SIZE, cutter=None)
         p_long = float(read_sleeves(reader, prepared)[SLEEVE_KINDS.index("long")])
         assert HANG_LEAN <= p_long < MIN_CONFIDENCE  # the rule, not the reader alone, decides
         assert sleeve_kind(prepared, reader) == kind, name
+
+
+def test_a_camisole_cut_out_with_its_straps_reads_sleeveless_though_the_reader_leans_long():
+    """The bundled camisole as the garment cutter cuts it out, straps and all: the reader
+    (trained on cut-outs without straps) leans long past its confidence, but two thin straps
+    say there is no sleeve."""
+    from PIL import Image
+
+    from tryon.assets import weights_dir
+    from tryon.sleeves import MIN_CONFIDENCE, load_reader
+
+    reader = load_reader(weights_dir() / "sleeve-reader")
+    prepared = prepare_garment(Image.open(ROOT / "assets" / "examples" / "garments" / "top_cami_grey.jpg")
+                               .convert("RGB"), size=C.FRAME_SIZE)
+    assert prepared.method == "learned"
+    assert float(read_sleeves(reader, prepared)[SLEEVE_KINDS.index("long")]) >= MIN_CONFIDENCE
+    assert sleeve_kind(prepared, reader) == "sleeveless"
+
+

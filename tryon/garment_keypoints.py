@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 __all__ = ["GARMENT_KEYPOINTS", "LONG_SLEEVE", "MaskAnalysis", "analyse_mask", "garment_keypoints", "hanging_sleeves",
-           "sleeve_length", "sleeve_masks", "strap_shoulders"]
+           "sleeve_length", "sleeve_masks", "strap_shoulders", "hangs_from_straps"]
 
 GARMENT_KEYPOINTS = ("neck", "shoulder_l", "shoulder_r", "sleeve_l", "sleeve_r", "hem_l", "hem_r")
 
@@ -33,6 +33,9 @@ STRAP_BAND = (0.15, 0.45)      # a garment without sleeves: its straps' tops lie
 STRAP_TOP = 10                 # torso's width from its centre (this percentile of those columns' tops)...
 ARMHOLE_DROP = 0.15            # ...and where a shoulder lies this share of the torso's width lower, it is on
                                # the armhole (a tank top's, on one side or both), not on the shoulder line
+STRAP_MAX_WIDTH = 0.12         # a strap is at most this share of the torso's width across ...
+STRAP_MIN_LENGTH = 0.1         # ... and at least this long (rows where both straps are seen) ...
+STRAP_SEARCH = 0.5             # ... within this share of the torso's width below the garment's top
 SLEEVE_REF_ROW = 0.85          # torso reach above this row (share of height) is capped by
                                # the narrowest reach below it, down to this row ...
 SLEEVE_START = 0.12            # ... and, above this far below the shoulders (share of height,
@@ -253,6 +256,42 @@ def strap_shoulders(mask: np.ndarray, keypoints: dict[str, tuple[float, float] |
         kp[name] = (kp[name][0], min(level, kp[name][1]))
     kp["neck"] = (cx, (kp["shoulder_l"][1] + kp["shoulder_r"][1]) / 2)
     return kp
+
+
+def _runs(row: np.ndarray) -> list[tuple[int, int]]:
+    """The ``(start, end)`` (end exclusive) of each run of True in a 1-D bool array."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], row.astype(np.int8), [0]])))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
+
+
+def hangs_from_straps(mask: np.ndarray, keypoints: dict[str, tuple[float, float] | None]) -> bool:
+    """Whether a garment whose mask shows no sleeve hangs from two thin straps (a camisole, a
+    strappy top): over at least :data:`STRAP_MIN_LENGTH` of the torso's width of rows in the
+    garment's top :data:`STRAP_SEARCH`, the mask is two runs, one on either side of the neck, each
+    at most :data:`STRAP_MAX_WIDTH` across. A T-shirt's shoulders, laid flat, start as thin peaks
+    beside the collar too but widen within a few rows; a hanger's hook is one run.
+
+    Args:
+        mask: ``(H, W)`` bool (or 0/1), the garment's mask.
+        keypoints: its :func:`garment_keypoints`.
+    """
+    mask = np.asarray(mask, bool)
+    kp = keypoints
+    if kp.get("sleeve_l") is not None or kp.get("sleeve_r") is not None or any(
+            kp.get(n) is None for n in ("neck", "shoulder_l", "shoulder_r", "hem_l", "hem_r")):
+        return False
+    cx = kp["neck"][0]
+    torso_w = (kp["shoulder_r"][0] - kp["shoulder_l"][0]) / (2 * SHOULDER_SPREAD)
+    rows = np.flatnonzero(mask.any(1))
+    if not len(rows) or torso_w <= 0:
+        return False
+    strap_rows = 0
+    for y in range(rows[0], min(mask.shape[0], rows[0] + int(STRAP_SEARCH * torso_w))):
+        runs = _runs(mask[y])
+        if len(runs) == 2 and runs[0][1] <= cx <= runs[1][0] and \
+                all(b - a <= STRAP_MAX_WIDTH * torso_w for a, b in runs):
+            strap_rows += 1
+    return strap_rows >= STRAP_MIN_LENGTH * torso_w
 
 
 def _lower_rows(span: np.ndarray) -> np.ndarray:

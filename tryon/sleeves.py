@@ -22,7 +22,7 @@ import torch
 
 from tryon.conditioning import garment_tensor
 from tryon.garment import PreparedGarment, resize_prepared
-from tryon.garment_keypoints import LONG_SLEEVE, hanging_sleeves, sleeve_length, strap_shoulders
+from tryon.garment_keypoints import LONG_SLEEVE, hangs_from_straps, hanging_sleeves, sleeve_length, strap_shoulders
 from tryon.models.sleeve_reader import SLEEVE_KINDS, SleeveReader
 
 __all__ = ["MIN_CONFIDENCE", "hang_sleeves", "load_reader", "read_sleeves", "sleeve_kind", "strap_fit"]
@@ -52,7 +52,8 @@ def sleeve_kind(prepared: PreparedGarment, reader: SleeveReader | None = None) -
 
     Args:
         prepared: the garment, with its keypoints.
-        reader: the sleeve reader, asked only when the mask shows no sleeve (None: such a
+        reader: the sleeve reader, asked only when the mask shows no sleeve nor two thin straps
+            (:func:`tryon.garment_keypoints.hangs_from_straps`: sleeveless; None: such a
             garment's sleeves stay untold). Its kind must reach :data:`MIN_CONFIDENCE`; where
             only sleeveless and short together do, the garment reads short; long needs only
             :data:`HANG_LEAN` where :func:`tryon.garment_keypoints.hanging_sleeves` cuts two
@@ -63,6 +64,8 @@ def sleeve_kind(prepared: PreparedGarment, reader: SleeveReader | None = None) -
         return None
     if share > 0:
         return "short" if share < LONG_SLEEVE else "long"
+    if hangs_from_straps(prepared.mask, prepared.keypoints):
+        return "sleeveless"      # two thin straps: no sleeve, whatever the reader leans to
     if reader is None:
         return None
     p = dict(zip(SLEEVE_KINDS, read_sleeves(reader, prepared)))
