@@ -128,6 +128,7 @@ P_BLUR, MAX_BLUR = 0.3, 1.2
 P_NOISE, NOISE = 0.3, 6.0         # Gaussian noise, its largest sigma (8-bit levels)
 P_JPEG, JPEG_QUALITY = 0.5, (35, 95)
 MIN_SOLIDITY = 0.7                # cloth-masks less solid than this (area / convex hull) are fragments
+_PHOTO_JITTER = ParseAugment()    # brightness, contrast, saturation and hue as the parser's photos get
 
 
 def _smooth_field(h: int, w: int, rng: np.random.Generator, cells: int) -> np.ndarray:
@@ -203,7 +204,7 @@ def compose_cut(rgb: np.ndarray, mask: np.ndarray, plates: np.ndarray, rng: np.r
         back = back * (1 - rng.uniform(*SHADOW) * shadow)[..., None]
     soft = cv2.GaussianBlur(alpha, (0, 0), EDGE_SIGMA)[..., None]
     image = garment * soft + back * (1 - soft)
-    image = ParseAugment.jitter(np.clip(image, 0, UINT8_MAX).astype(np.uint8), rng)
+    image = _PHOTO_JITTER.jitter(np.clip(image, 0, UINT8_MAX).astype(np.uint8), rng)
     if rng.random() < P_BLUR:
         image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.3, MAX_BLUR))
     if rng.random() < P_NOISE:

@@ -219,15 +219,14 @@ class ParseAugment:
             t = cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)[..., None]
         return np.clip(a + (b - a) * t, 0, UINT8_MAX)
 
-    @classmethod
-    def jitter(cls, image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    def jitter(self, image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Brightness, contrast, saturation and hue jitter of an ``(H, W, 3)`` uint8 photo."""
         x = image.astype(np.float32)
-        x = (x - x.mean()) * rng.uniform(1 - cls.CONTRAST, 1 + cls.CONTRAST) + x.mean()
-        x = x + rng.uniform(-cls.BRIGHTNESS, cls.BRIGHTNESS) * UINT8_MAX
+        x = (x - x.mean()) * rng.uniform(1 - self.CONTRAST, 1 + self.CONTRAST) + x.mean()
+        x = x + rng.uniform(-self.BRIGHTNESS, self.BRIGHTNESS) * UINT8_MAX
         hsv = cv2.cvtColor(np.clip(x, 0, UINT8_MAX).astype(np.uint8), cv2.COLOR_RGB2HSV).astype(np.int16)
-        hsv[..., 0] = (hsv[..., 0] + rng.integers(-cls.HUE, cls.HUE + 1)) % 180
-        hsv[..., 1] = np.clip(hsv[..., 1] * rng.uniform(1 - cls.SATURATION, 1 + cls.SATURATION), 0, UINT8_MAX)
+        hsv[..., 0] = (hsv[..., 0] + rng.integers(-self.HUE, self.HUE + 1)) % 180
+        hsv[..., 1] = np.clip(hsv[..., 1] * rng.uniform(1 - self.SATURATION, 1 + self.SATURATION), 0, UINT8_MAX)
         return cv2.cvtColor(hsv.astype(np.uint8), cv2.COLOR_HSV2RGB)
 
 
