@@ -25,8 +25,8 @@ from tryon import cli_args as A
 from tryon.cli_common import (EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE,  # noqa: F401
                               CliError, _design, _n_val, _pipeline, _write_json)
 from tryon.cli_eval import (cmd_eval_body_vae, cmd_eval_cutter, cmd_eval_garment_check, cmd_eval_garment_vae,
-                            cmd_eval_lengths, cmd_eval_parser, cmd_eval_rings, cmd_eval_sleeves, cmd_eval_sliders, cmd_eval_tryon,
-                            cmd_eval_worn)
+                            cmd_eval_lengths, cmd_eval_parser, cmd_eval_rings, cmd_eval_sleeves, cmd_eval_sliders,
+                            cmd_eval_tryon, cmd_eval_worn)
 from tryon.errors import TryOnError
 from tryon.quiet import set_verbose
 

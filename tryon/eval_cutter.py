@@ -43,6 +43,7 @@ GOOD_IOU, BAD_IOU = 0.9, 0.7
 SEED = 0                  # the made-up photos: the same pictures every run
 SHEET_PHOTOS = 48         # real photos on the sheet
 SHEET_TILE = 160          # px: each of photo, learned cut-out and GrabCut cut-out on the sheet
+SHEET_COLUMNS = 3         # photos (each with its two cut-outs) across the sheet
 WHITE = 255
 
 
@@ -131,9 +132,8 @@ def evaluate_cutter(data: str | Path, wild: str | Path, cache: str | Path, *, we
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
         if tiles:
-            cols = 3
-            rows = [np.concatenate(tiles[i:i + cols] + [np.full_like(tiles[0], WHITE)] * (cols - len(tiles[i:i + cols])), 1)
-                    for i in range(0, len(tiles), cols)]
+            tiles += [np.full_like(tiles[0], WHITE)] * (-len(tiles) % SHEET_COLUMNS)
+            rows = [np.concatenate(tiles[i:i + SHEET_COLUMNS], 1) for i in range(0, len(tiles), SHEET_COLUMNS)]
             sheet = out.with_name(out.stem + "-sheet.png")
             Image.fromarray(np.concatenate(rows, 0)).save(sheet)
             report["sheet"] = str(sheet)

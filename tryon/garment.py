@@ -91,6 +91,10 @@ class PreparedGarment:
         sleeves: ``"sleeveless"``, ``"short"`` or ``"long"`` (:func:`tryon.sleeves.sleeve_kind`), once
             the pipeline has read them, or as read off a wearer's arms (:mod:`tryon.worn`); None
             before, or when they cannot be told.
+        checked: for a garment the learned cutter cut out (``method == "learned"``), the same photo
+            cut out by GrabCut and laid out alike, which the garment check judges (it was
+            calibrated on GrabCut's cut-outs of busy photos); None otherwise, or where GrabCut
+            finds nothing usable.
     """
 
     rgb: np.ndarray
@@ -104,6 +108,7 @@ class PreparedGarment:
     analysis: MaskAnalysis | None = None
     source_faces: list[tuple[float, float, float, float]] | None = None
     sleeves: str | None = None
+    checked: "PreparedGarment | None" = None
 
 
 def _as_mask(mask, size: tuple[int, int]) -> np.ndarray:
@@ -186,8 +191,15 @@ def prepare_garment(image: Image.Image, mask=None, *, size: tuple[int, int] = (F
     source = defringe(np.asarray(image.convert("RGB")), full_mask)
     rgb, out_mask, matrix = layout(source, full_mask, tuple(size))
     analysis = analyse_mask(out_mask)
+    checked = None
+    if method == "learned":
+        try:
+            checked = prepare_garment(image, size=size, cutter=None)
+        except GarmentError:
+            pass
     return PreparedGarment(rgb, out_mask, dict(analysis.keypoints), method, warnings,
-                           source=source, source_mask=full_mask, to_layout=matrix, analysis=analysis)
+                           source=source, source_mask=full_mask, to_layout=matrix, analysis=analysis,
+                           checked=checked)
 
 
 def resize_prepared(prepared: PreparedGarment, size: tuple[int, int]) -> PreparedGarment:
@@ -201,5 +213,7 @@ def resize_prepared(prepared: PreparedGarment, size: tuple[int, int]) -> Prepare
     sx, sy = w / ow, h / oh
     keypoints = {k: (None if v is None else (v[0] * sx, v[1] * sy)) for k, v in prepared.keypoints.items()}
     to_layout = None if prepared.to_layout is None else np.diag([sx, sy]) @ prepared.to_layout
+    checked = None if prepared.checked is None else resize_prepared(prepared.checked, size)
     return PreparedGarment(rgb, mask, keypoints, prepared.method, list(prepared.warnings),
-                           prepared.source, prepared.source_mask, to_layout, source_faces=prepared.source_faces)
+                           prepared.source, prepared.source_mask, to_layout, source_faces=prepared.source_faces,
+                           checked=checked)
