@@ -218,6 +218,16 @@ def garment_keypoints(mask: np.ndarray) -> dict[str, tuple[float, float] | None]
     return out
 
 
+def _sleeveless_frame(kp: dict[str, tuple[float, float] | None]) -> tuple[float, float] | None:
+    """``(centre x, torso width)`` of a garment whose keypoints have no sleeve but a neck, both
+    shoulders and both hems; None otherwise. The shoulders lie 2 :data:`SHOULDER_SPREAD` of the
+    torso's width apart."""
+    if kp.get("sleeve_l") is not None or kp.get("sleeve_r") is not None or any(
+            kp.get(n) is None for n in ("neck", "shoulder_l", "shoulder_r", "hem_l", "hem_r")):
+        return None
+    return kp["neck"][0], (kp["shoulder_r"][0] - kp["shoulder_l"][0]) / (2 * SHOULDER_SPREAD)
+
+
 def strap_shoulders(mask: np.ndarray, keypoints: dict[str, tuple[float, float] | None]
                     ) -> dict[str, tuple[float, float] | None]:
     """The keypoints of a garment without sleeves with each shoulder on its strap's top.
@@ -237,12 +247,10 @@ def strap_shoulders(mask: np.ndarray, keypoints: dict[str, tuple[float, float] |
     """
     mask = np.asarray(mask, bool)
     kp = dict(keypoints)
-    if kp.get("sleeve_l") is not None or kp.get("sleeve_r") is not None or any(
-            kp.get(n) is None for n in ("neck", "shoulder_l", "shoulder_r", "hem_l", "hem_r")):
+    frame = _sleeveless_frame(kp)
+    if frame is None:
         return kp
-    cx = kp["neck"][0]
-    torso_w = kp["shoulder_r"][0] - kp["shoulder_l"][0]  # 2 SHOULDER_SPREAD of the torso's width
-    torso_w /= 2 * SHOULDER_SPREAD
+    cx, torso_w = frame
     straps = {}
     for name, sign in (("shoulder_l", -1), ("shoulder_r", 1)):
         ends = sorted(int(round(cx + sign * s * torso_w)) for s in STRAP_BAND)
@@ -276,12 +284,10 @@ def hangs_from_straps(mask: np.ndarray, keypoints: dict[str, tuple[float, float]
         keypoints: its :func:`garment_keypoints`.
     """
     mask = np.asarray(mask, bool)
-    kp = keypoints
-    if kp.get("sleeve_l") is not None or kp.get("sleeve_r") is not None or any(
-            kp.get(n) is None for n in ("neck", "shoulder_l", "shoulder_r", "hem_l", "hem_r")):
+    frame = _sleeveless_frame(keypoints)
+    if frame is None:
         return False
-    cx = kp["neck"][0]
-    torso_w = (kp["shoulder_r"][0] - kp["shoulder_l"][0]) / (2 * SHOULDER_SPREAD)
+    cx, torso_w = frame
     rows = np.flatnonzero(mask.any(1))
     if not len(rows) or torso_w <= 0:
         return False

@@ -30,6 +30,7 @@ __all__ = [
     "segment_garment",
     "fill_holes",
     "grabcut_mask",
+    "run_grabcut",
     "learned_mask",
     "AUTO",
     "has_transparency",
@@ -198,11 +199,17 @@ def grabcut_mask(rgb: np.ndarray) -> np.ndarray:
     gc[iy:h - iy, ix:w - ix] = cv2.GC_PR_FGD
     sy, sx = max(1, round(GRABCUT_SEED * h)), max(1, round(GRABCUT_SEED * w))
     gc[h // 2 - sy:h // 2 + sy, w // 2 - sx:w // 2 + sx] = cv2.GC_FGD
+    return _upscale_mask(_cleanup(run_grabcut(small, gc)), rgb.shape[:2])
+
+
+def run_grabcut(bgr: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+    """GrabCut (:data:`GRABCUT_ITERS` rounds, the same answer every time) on a BGR uint8 picture
+    from ``seeds`` (``(H, W)`` uint8 of ``cv2.GC_*`` labels, changed in place): ``(H, W)`` bool,
+    sure or probable garment."""
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     cv2.setRNGSeed(GRABCUT_RNG_SEED)  # GrabCut's k-means init draws from OpenCV's global RNG
-    cv2.grabCut(small, gc, None, bgd, fgd, GRABCUT_ITERS, cv2.GC_INIT_WITH_MASK)
-    fg = (gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD)
-    return _upscale_mask(_cleanup(fg), rgb.shape[:2])
+    cv2.grabCut(bgr, seeds, None, bgd, fgd, GRABCUT_ITERS, cv2.GC_INIT_WITH_MASK)
+    return (seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD)
 
 
 def _border_touch(mask: np.ndarray, inset: tuple[int, int]) -> float:

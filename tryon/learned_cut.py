@@ -23,13 +23,12 @@ import numpy as np
 import torch
 
 from tryon.errors import TryOnError
+from tryon.garment_segmentation import run_grabcut
 from tryon.tensors import to_tensor
 
 __all__ = ["Cutter", "default_cutter", "guided_filter", "GUIDE_RADIUS", "GUIDE_EPS", "SURE"]
 
 SURE = 0.95           # garment probability above this seeds GrabCut as sure garment (below 1 - SURE: background)
-GRABCUT_ITERS = 3
-GRABCUT_RNG_SEED = 0  # fixed, so that the same photo always gives the same mask
 
 GUIDE_RADIUS = 1.0    # the guided filter's radius, in pixels of the cutter's working size
 GUIDE_EPS = 1e-3      # its regularisation (guide in [0, 1]): smaller follows the photo's edges more closely
@@ -107,14 +106,10 @@ class Cutter:
         seeds = np.where(prob > 0.5, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
         seeds[prob > SURE] = cv2.GC_FGD
         seeds[prob < 1 - SURE] = cv2.GC_BGD
-        fg = seeds == cv2.GC_PR_FGD
         if (seeds == cv2.GC_FGD).any() and (seeds == cv2.GC_BGD).any():
-            bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-            cv2.setRNGSeed(GRABCUT_RNG_SEED)  # GrabCut's k-means init draws from OpenCV's global RNG
-            cv2.grabCut(np.ascontiguousarray(small[..., ::-1]), seeds, None, bgd, fgd, GRABCUT_ITERS,
-                        cv2.GC_INIT_WITH_MASK)
-            fg = seeds == cv2.GC_PR_FGD
-        fg |= seeds == cv2.GC_FGD
+            fg = run_grabcut(np.ascontiguousarray(small[..., ::-1]), seeds)
+        else:
+            fg = (seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD)
         h, w = rgb.shape[:2]
         up = cv2.resize(fg.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
         guide = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32) / UINT8_MAX

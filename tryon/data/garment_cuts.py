@@ -19,7 +19,6 @@ Items are ``{"image": (3, S, S) float32 in [-1, 1], "label": (S, S) int64}`` (1 
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Sequence
 
@@ -32,7 +31,7 @@ from tqdm import tqdm
 from tryon.data.garments import MASK_THRESHOLD, cache_path, cached_arrays, colour_matrix
 from tryon.data.layout import DatasetLayout
 from tryon.data.parsing import ParseAugment
-from tryon.data.wild_garments import held_out_sender
+from tryon.data.wild_garments import held_out_sender, photo_rows
 from tryon.errors import TryOnError
 from tryon.garment_segmentation import fill_holes, grabcut_mask
 from tryon.io import load_image
@@ -79,11 +78,7 @@ def _plate(rgb: np.ndarray) -> np.ndarray | None:
 def sender_photos(folder: Path, held_out: bool) -> list[str]:
     """The ``clothing_upper`` photo names of the held-out senders (or, ``held_out=False``, everyone
     else's), in ``images.csv`` order, of every class."""
-    index = folder / "images.csv"
-    if not index.is_file():
-        raise TryOnError(f"'{folder}' has no images.csv; pass the clothing_upper folder.")
-    with open(index, newline="") as f:
-        return [r["image"] for r in csv.DictReader(f) if held_out_sender(r["sender_id"]) == held_out]
+    return [r["image"] for r in photo_rows(folder) if held_out_sender(r["sender_id"]) == held_out]
 
 
 def background_plates(folder: str | Path, cache_dir: str | Path, held_out: bool = False,

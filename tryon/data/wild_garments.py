@@ -31,7 +31,7 @@ from tryon.io import load_image
 from tryon.models.sleeve_reader import SLEEVE_KINDS
 from tryon.tensors import to_tensor
 
-__all__ = ["HELD_OUT_BUCKETS", "WILD_KINDS", "WildGarments", "held_out_sender", "wild_photos"]
+__all__ = ["HELD_OUT_BUCKETS", "WILD_KINDS", "WildGarments", "held_out_sender", "photo_rows", "wild_photos"]
 
 # clothing_upper classes whose sleeves are known from the class (shirts, blouses, tops, dresses vary)
 # (outerwear holds sleeveless vests too)
@@ -50,12 +50,22 @@ def wild_photos(folder: str | Path, held_out: bool) -> list[tuple[str, str]]:
     Raises:
         TryOnError: no ``images.csv`` in ``folder``.
     """
+    rows = [r for r in photo_rows(folder) if r["label"] in WILD_KINDS]
+    return [(r["image"], r["label"]) for r in rows if held_out_sender(r["sender_id"]) == held_out]
+
+
+def photo_rows(folder: str | Path) -> list[dict[str, str]]:
+    """The rows of the ``clothing_upper`` folder's ``images.csv`` (``image``, ``sender_id``,
+    ``label``, ...), in order.
+
+    Raises:
+        TryOnError: no ``images.csv`` in ``folder``.
+    """
     index = Path(folder) / "images.csv"
     if not index.is_file():
         raise TryOnError(f"'{folder}' has no images.csv; pass the clothing_upper folder.")
     with open(index, newline="") as f:
-        rows = [r for r in csv.DictReader(f) if r["label"] in WILD_KINDS]
-    return [(r["image"], r["label"]) for r in rows if held_out_sender(r["sender_id"]) == held_out]
+        return list(csv.DictReader(f))
 
 
 def held_out_sender(sender: str) -> bool:
