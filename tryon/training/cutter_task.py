@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from tryon.models.garment_cutter import CutterConfig, GarmentCutter
+from tryon.models.garment_cutter import GarmentCutter
 from tryon.training.grid import to_unit
 from tryon.training.parser_task import ParserHyper, ParserTask
 
@@ -35,20 +35,11 @@ class CutterTask(ParserTask):
     """
 
     name = key = "garment-cutter"
+    model_class = GarmentCutter
 
     def __init__(self, train_set, val_set, hyper: ParserHyper | None = None,
                  init_from: str | Path | None = None) -> None:
-        self.train_set, self.val_set = train_set, val_set
-        self.init_from = Path(init_from) if init_from is not None else None
-        self._init_parser = GarmentCutter.from_pretrained(self.init_from) if self.init_from is not None else None
-        self.model_config = self._init_parser.config if self._init_parser is not None else CutterConfig()
-        self.hyper = hyper or ParserHyper()
-
-    def build_models(self):
-        if self.init_from is None:
-            return {self.key: GarmentCutter(self.model_config)}
-        cutter, self._init_parser = self._init_parser, None
-        return {self.key: (cutter or GarmentCutter.from_pretrained(self.init_from)).train()}
+        super().__init__(train_set, val_set, hyper=hyper, init_from=init_from)
 
     def sample_grid(self, models, batch):
         prob = models[self.key](batch["image"]).softmax(1)[:, 1]

@@ -54,13 +54,15 @@ class ParserTask(TrainingTask):
 
     name = "parser"
     key = "parser"        # the model's name in checkpoints and the optimizer's; its export folder
+    model_class = BodyParser  # what it trains (its ``config_class`` gives the default size)
 
     def __init__(self, train_set, val_set, config: ParserConfig | None = None,
                  hyper: ParserHyper | None = None, init_from: str | Path | None = None) -> None:
         self.train_set, self.val_set = train_set, val_set
         self.init_from = Path(init_from) if init_from is not None else None
-        self._init_parser = BodyParser.from_pretrained(self.init_from) if self.init_from is not None else None
-        self.model_config = self._init_parser.config if self._init_parser is not None else config or ParserConfig()
+        self._init_parser = self.model_class.from_pretrained(self.init_from) if self.init_from is not None else None
+        self.model_config = (self._init_parser.config if self._init_parser is not None
+                             else config or self.model_class.config_class())
         self.hyper = hyper or ParserHyper()
 
     def config(self) -> dict:
@@ -70,10 +72,10 @@ class ParserTask(TrainingTask):
 
     def build_models(self):
         if self.init_from is None:
-            return {self.key: BodyParser(self.model_config)}
+            return {self.key: self.model_class(self.model_config)}
         # The weights __init__ loaded (read again only if asked a second time).
-        parser = self._init_parser if self._init_parser is not None else BodyParser.from_pretrained(self.init_from)
-        self._init_parser = None
+        parser, self._init_parser = self._init_parser, None
+        parser = parser if parser is not None else self.model_class.from_pretrained(self.init_from)
         return {self.key: parser.train()}
 
     def build_optimizers(self, models):
