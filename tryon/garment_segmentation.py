@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image
 
 from tryon.errors import GarmentError
+from tryon.grabcut import GRABCUT_ITERS, GRABCUT_RNG_SEED, run_grabcut  # noqa: F401 (named here before)
 
 __all__ = [
     "ALPHA_CUT",
@@ -30,7 +31,6 @@ __all__ = [
     "segment_garment",
     "fill_holes",
     "grabcut_mask",
-    "run_grabcut",
     "learned_mask",
     "AUTO",
     "has_transparency",
@@ -48,8 +48,6 @@ THRESH_MAX_STRAY = 0.15        # refuse a threshold mask leaving this share of i
 THRESH_MAX_STRAY_IMAGE = 0.01  # ... and of the image out (clutter, a busy background)
 THRESH_MAX_SIDE = 320          # threshold works on a copy at most this large (frame: 256)
 GRABCUT_MAX_SIDE = 160         # GrabCut works on a copy at most this large (speed)
-GRABCUT_ITERS = 3
-GRABCUT_RNG_SEED = 0           # fixed, so that the same photo always gives the same mask
 GRABCUT_INSET = 0.03           # rect = image minus this fraction on each side
 GRABCUT_SEED = 0.12            # central box of sure garment, half-size as fraction of the side
 WHITE_MIN_L = 200              # a border colour this light (OpenCV Lab L, 0-255) ...
@@ -200,16 +198,6 @@ def grabcut_mask(rgb: np.ndarray) -> np.ndarray:
     sy, sx = max(1, round(GRABCUT_SEED * h)), max(1, round(GRABCUT_SEED * w))
     gc[h // 2 - sy:h // 2 + sy, w // 2 - sx:w // 2 + sx] = cv2.GC_FGD
     return _upscale_mask(_cleanup(run_grabcut(small, gc)), rgb.shape[:2])
-
-
-def run_grabcut(bgr: np.ndarray, seeds: np.ndarray) -> np.ndarray:
-    """GrabCut (:data:`GRABCUT_ITERS` rounds, the same answer every time) on a BGR uint8 picture
-    from ``seeds`` (``(H, W)`` uint8 of ``cv2.GC_*`` labels, changed in place): ``(H, W)`` bool,
-    sure or probable garment."""
-    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-    cv2.setRNGSeed(GRABCUT_RNG_SEED)  # GrabCut's k-means init draws from OpenCV's global RNG
-    cv2.grabCut(bgr, seeds, None, bgd, fgd, GRABCUT_ITERS, cv2.GC_INIT_WITH_MASK)
-    return (seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD)
 
 
 def _border_touch(mask: np.ndarray, inset: tuple[int, int]) -> float:

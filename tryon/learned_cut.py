@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from tryon.errors import TryOnError
-from tryon.garment_segmentation import run_grabcut
+from tryon.grabcut import run_grabcut
 from tryon.tensors import to_tensor
 
 __all__ = ["Cutter", "default_cutter", "guided_filter", "GUIDE_RADIUS", "GUIDE_EPS", "SURE"]
